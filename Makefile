@@ -1,0 +1,35 @@
+# The two commands of the README, used by people and by CI alike.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test lint seed screenshot bench clean
+
+run: $(STAMP)          ## set up, seed the demo city on first run, serve on :8050
+	$(PY) app.py serve
+
+test: $(STAMP)         ## the whole test suite, lint included
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+seed: $(STAMP)
+	$(PY) app.py seed
+
+screenshot: $(STAMP)   ## the README's screenshot, made by the project itself
+	$(PY) scripts/screenshot.py --out docs/big-screen-1920.png
+
+bench: $(STAMP)
+	$(PY) bench/seed_time.py
+	$(PY) bench/map_figure.py
+	$(PY) bench/map_draw.py
+
+clean:
+	rm -rf $(VENV) instance

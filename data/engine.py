@@ -1,0 +1,87 @@
+"""Database engines: one code path for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a killed writer loses nothing
+that was acknowledged) and a busy timeout; write transactions start with
+``BEGIN IMMEDIATE`` so that two writers never both read and then fail to
+upgrade their lock ("database is locked"). PostgreSQL uses its defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from domain.errors import Unavailable
+
+WRITE = "gridcommand_write"  # execution option marking a write transaction
+
+
+def make_engine(url: str, *, check: bool = True) -> Engine:
+    """Create an engine for ``url`` and, with ``check``, prove it answers.
+
+    Raises
+    ------
+    Unavailable
+        The URL is malformed, its driver is missing or the server cannot be
+        reached; the message says what to do and shows no password.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise Unavailable(
+            f"DATABASE_URL {url!r} is not a database URL: use sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except NoSuchModuleError:
+        raise Unavailable(f"no driver for {shown}: use sqlite or postgresql+psycopg") from None
+    if check:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            engine.dispose()
+            raise Unavailable(
+                f"cannot reach the database at {shown} ({reason}): check DATABASE_URL "
+                "and that the database server is running"
+            ) from None
+    return engine
+
+
+def _sqlite_engine(parsed) -> Engine:
+    database = parsed.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control from the driver so BEGIN is ours to issue.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def backend_name(engine: Engine) -> str:
+    """'sqlite' or 'postgresql'."""
+    return engine.dialect.name

@@ -1,0 +1,105 @@
+"""Schema versions: create a new database, refuse a mismatched one, migrate.
+
+Each change to ``data.schema`` bumps ``SCHEMA_VERSION`` and adds a step to
+``STEPS`` that takes a database from the version before to that version.
+Nothing here touches a database whose version it does not understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from data import schema
+from data.engine import WRITE
+from domain.errors import SchemaMismatch
+
+# version reached -> the step that reaches it from the version before
+STEPS: dict[int, Callable[[Connection], None]] = {}
+
+
+def database_version(engine: Engine) -> int | None:
+    """The schema version of the database; None if it holds no tables at all.
+
+    Raises ``SchemaMismatch`` for a database that has tables but is not ours.
+    """
+    tables = set(inspect(engine).get_table_names())
+    if not tables:
+        return None
+    if "schema_info" not in tables:
+        raise SchemaMismatch(
+            f"the database holds tables ({', '.join(sorted(tables)[:5])}…) but no Grid Command "
+            "schema: point DATABASE_URL at an empty database or a Grid Command one"
+        )
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(schema.schema_info.c.value).where(schema.schema_info.c.key == "version")
+        ).scalar()
+    return int(value) if value is not None else 0
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Create the schema in an empty database; check the version of any other.
+
+    Returns True when the schema was created now.
+
+    Raises
+    ------
+    SchemaMismatch
+        The database was made by an older or newer version of Grid Command; it
+        is left untouched and the message says what to do.
+    """
+    version = database_version(engine)
+    if version is None:
+        with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            schema.metadata.create_all(conn)
+            conn.execute(
+                schema.schema_info.insert(),
+                [{"key": "version", "value": str(schema.SCHEMA_VERSION)}],
+            )
+        return True
+    if version < schema.SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the database has schema version {version}, this code needs "
+            f"{schema.SCHEMA_VERSION}: back it up, then run `python app.py migrate`"
+        )
+    if version > schema.SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the database has schema version {version}, newer than this code's "
+            f"{schema.SCHEMA_VERSION}: run the Grid Command release that made it"
+        )
+    return False
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply every step from the database's version to the current one.
+
+    All steps run in one transaction; returns the versions reached.
+    """
+    version = database_version(engine)
+    if version is None:
+        ensure_schema(engine)
+        return [schema.SCHEMA_VERSION]
+    if version > schema.SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the database has schema version {version}, newer than this code's "
+            f"{schema.SCHEMA_VERSION}: nothing to migrate"
+        )
+    missing = [v for v in range(version + 1, schema.SCHEMA_VERSION + 1) if v not in STEPS]
+    if missing:
+        raise SchemaMismatch(
+            f"no migration from schema version {version} to {schema.SCHEMA_VERSION} "
+            f"(missing steps {missing}): restore a backup made by a newer release"
+        )
+    reached = []
+    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+            STEPS[target](conn)
+            reached.append(target)
+        conn.execute(
+            schema.schema_info.update()
+            .where(schema.schema_info.c.key == "version")
+            .values(value=str(schema.SCHEMA_VERSION))
+        )
+    return reached

@@ -1,0 +1,307 @@
+"""The database schema (SQLAlchemy 2 Core), the same on SQLite and PostgreSQL.
+
+Geometry is stored as WKB in WGS84 (EPSG:4326) with its bounding box in plain
+columns, so that both backends need no spatial extension and a bbox filter is an
+ordinary indexed range query. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Bump with every change to the tables below and add a step to data.migrations.
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite keeps no offset, so values are normalised to UTC before they are
+    stored and read back as aware UTC datetimes; a naive value is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+            value = value.to_pydatetime()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+UTC = UTCDateTime()
+# SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _bbox_columns() -> list[Column]:
+    return [Column(name, Float, nullable=False) for name in ("minx", "miny", "maxx", "maxy")]
+
+
+schema_info = Table(
+    "schema_info",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+towns = Table(
+    "towns",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("name_en", String(80), nullable=False),
+    Column("kind", String(16), nullable=False),  # subdistrict 街道 | town 镇
+    Column("population", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("area_km2", Float, nullable=False),
+    Column("lon", Float, nullable=False),  # label point, inside the polygon
+    Column("lat", Float, nullable=False),
+    *_bbox_columns(),
+    Column("geometry", LargeBinary, nullable=False),
+    CheckConstraint("kind IN ('subdistrict', 'town')", name="towns_kind"),
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("town_code", String(16), ForeignKey("towns.code"), nullable=False, index=True),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(16), nullable=False),  # community 社区 | village 村
+    Column("population", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    *_bbox_columns(),
+    Column("geometry", LargeBinary, nullable=False),
+    CheckConstraint("kind IN ('community', 'village')", name="communities_kind"),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(60), nullable=False, unique=True),
+    Column("name_en", String(120), nullable=False),
+)
+
+pairings = Table(
+    "pairings",
+    metadata,
+    Column("department_id", Integer, ForeignKey("departments.id"), primary_key=True),
+    Column("town_code", String(16), ForeignKey("towns.code"), primary_key=True),
+)
+
+cadres = Table(
+    "cadres",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("department_id", Integer, ForeignKey("departments.id"), index=True),
+    Column("town_code", String(16), ForeignKey("towns.code"), index=True),
+    Column("skills", String(200), nullable=False, server_default=""),  # comma-separated
+    Column("status", String(16), nullable=False, index=True),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("position_at", UTC),
+    CheckConstraint(
+        "role IN ('grid_worker', 'dept_cadre', 'town_cadre', 'volunteer')", name="cadres_role"
+    ),
+    CheckConstraint(
+        "status IN ('available', 'en_route', 'on_site', 'off_duty')", name="cadres_status"
+    ),
+)
+
+grids = Table(
+    "grids",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("town_code", String(16), ForeignKey("towns.code"), nullable=False, index=True),
+    Column(
+        "community_code", String(20), ForeignKey("communities.code"), nullable=False, index=True
+    ),
+    Column("name", String(80), nullable=False),
+    Column("population", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("area_km2", Float, nullable=False),
+    Column("worker_id", Integer, ForeignKey("cadres.id")),  # full-time grid worker
+    Column("secretary", String(40)),  # party branch secretary
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    *_bbox_columns(),
+    Column("geometry", LargeBinary, nullable=False),
+)
+
+cadre_positions = Table(
+    "cadre_positions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("cadre_id", Integer, ForeignKey("cadres.id"), nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("recorded_at", UTC, nullable=False),
+    Index("cadre_positions_cadre_time", "cadre_id", "recorded_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("started_at", UTC, nullable=False),
+    Column("ended_at", UTC),
+    Column("area", LargeBinary),  # WKB polygon, WGS84
+    Column("created_by", String(60), nullable=False),
+    CheckConstraint(
+        "kind IN ('flood', 'fire', 'epidemic', 'harvest_help', 'other')", name="events_kind"
+    ),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(24), nullable=False, unique=True),
+    Column("channel", String(16), nullable=False),
+    Column("category", String(24), nullable=False, index=True),
+    Column("description", Text, nullable=False),
+    Column("address", String(200)),
+    Column("lon", Float, nullable=False),  # WGS84
+    Column("lat", Float, nullable=False),
+    Column("orig_lon", Float),  # as sent by the client, in orig_crs
+    Column("orig_lat", Float),
+    Column("orig_crs", String(8), nullable=False, server_default="wgs84"),
+    Column("grid_code", String(32), ForeignKey("grids.code"), index=True),
+    Column("town_code", String(16), ForeignKey("towns.code"), index=True),
+    Column("priority", Integer, nullable=False),
+    Column("headcount", Integer, nullable=False, server_default="1"),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("status", String(16), nullable=False),
+    Column("reporter_name", String(40)),
+    Column("reporter_phone", String(20)),
+    Column("reported_at", UTC, nullable=False, index=True),
+    Column("registered_at", UTC),
+    Column("first_contact_at", UTC),
+    Column("dispatched_at", UTC),
+    Column("resolved_at", UTC),
+    Column("closed_at", UTC),
+    Column("due_contact_at", UTC),
+    Column("due_resolve_at", UTC),
+    Column("satisfaction", Integer),  # 3 satisfied, 2 basically, 1 not satisfied
+    Column("updated_at", UTC, nullable=False),
+    CheckConstraint("priority BETWEEN 1 AND 4", name="incidents_priority"),
+    CheckConstraint("headcount >= 1", name="incidents_headcount"),
+    CheckConstraint(
+        "channel IN ('app', 'hotline', 'patrol', 'plaza', 'sensor')", name="incidents_channel"
+    ),
+    CheckConstraint(
+        "status IN ('reported', 'registered', 'dispatched', 'in_progress', 'resolved',"
+        " 'verified', 'closed', 'rejected', 'escalated')",
+        name="incidents_status",
+    ),
+    CheckConstraint(
+        "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 3", name="incidents_satisfaction"
+    ),
+    Index("incidents_status_grid", "status", "grid_code"),
+    Index("incidents_lonlat", "lon", "lat"),
+)
+
+dispatches = Table(
+    "dispatches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("cadre_id", Integer, ForeignKey("cadres.id"), nullable=False),
+    Column("sent_by", String(60), nullable=False),
+    Column("sent_at", UTC, nullable=False),
+    Column("eta_s", Float),
+    Column("arrived_at", UTC),
+    Column("released_at", UTC),
+    # The real guard against double booking: one active assignment per cadre.
+    Index(
+        "dispatches_one_active_per_cadre",
+        "cadre_id",
+        unique=True,
+        sqlite_where=text("released_at IS NULL"),
+        postgresql_where=text("released_at IS NULL"),
+    ),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(60), nullable=False, unique=True),
+    Column("display_name", String(60), nullable=False),
+    Column("password_hash", String(255)),
+    Column("role", String(20), nullable=False),
+    Column("town_code", String(16), ForeignKey("towns.code")),  # scope of a town leader
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTC, nullable=False),
+    CheckConstraint(
+        "role IN ('operator', 'commander', 'town_leader', 'city_leader', 'admin')",
+        name="users_role",
+    ),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTC, nullable=False, index=True),
+    Column("actor", String(60), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("entity", String(30), nullable=False),
+    Column("entity_id", String(40)),
+    Column("before", Text),  # JSON
+    Column("after", Text),  # JSON
+)
+
+change_feed = Table(
+    "change_feed",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("at", UTC, nullable=False),
+    Column("entity", String(30), nullable=False),
+    Column("entity_id", String(40)),
+    Column("op", String(16), nullable=False),  # insert | update | delete | reload
+    Column("payload", Text),  # JSON: the new state a live screen needs
+)

@@ -1,0 +1,517 @@
+"""Every read and every write of Grid Command's data.
+
+Reads return pandas DataFrames, or GeoDataFrames in WGS84 (EPSG:4326) where
+geometry is asked for. Each write is one transaction that also appends an audit
+entry (who, when, what, before → after) and a change-feed entry (a sequence
+number that only grows, in commit order) so live screens can ask "what changed
+since N". SQL lives here and in ``data.schema`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, case, delete, func, insert, select, text, update
+from sqlalchemy.exc import DataError, IntegrityError
+
+from data import schema
+from data.engine import WRITE, backend_name, make_engine
+from data.migrations import ensure_schema
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.lifecycle import OPEN_STATUSES, check_transition
+
+WGS84 = "EPSG:4326"
+BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+# PostgreSQL hands out sequence numbers in insert order, not commit order; a
+# transaction-scoped advisory lock around the feed append makes them the same.
+_FEED_LOCK = 7_352_001
+_CHUNK = 5_000
+
+# Tables of the city, in the order they can be filled (parents first).
+_CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Store:
+    """The project's single gateway to the database.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        From ``data.engine.make_engine``; the schema must be in place.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.backend = backend_name(engine)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to ``url``, create the schema if the database is empty.
+
+        Raises ``Unavailable`` or ``SchemaMismatch`` with a message for people.
+        """
+        engine = make_engine(url)
+        ensure_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ reads
+
+    def _frame(self, statement) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            result = conn.execute(statement)
+            return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+
+    def _geoframe(self, statement) -> gpd.GeoDataFrame:
+        frame = self._frame(statement)
+        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy()) if len(frame) else []
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+    def is_empty(self) -> bool:
+        """True while no city has been loaded."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(schema.towns)).scalar() == 0
+
+    def towns(self) -> gpd.GeoDataFrame:
+        """Towns with their polygons, ordered by code."""
+        t = schema.towns
+        return self._geoframe(select(t).order_by(t.c.code))
+
+    def communities(self, town: str | None = None) -> gpd.GeoDataFrame:
+        """Communities and villages with their polygons, optionally of one town."""
+        c = schema.communities
+        statement = select(c).order_by(c.c.code)
+        if town:
+            statement = statement.where(c.c.town_code == town)
+        return self._geoframe(statement)
+
+    def grids(
+        self, town: str | None = None, bbox: BBox | None = None, geometry: bool = True
+    ) -> pd.DataFrame:
+        """Grids with their community and grid worker's name.
+
+        Parameters
+        ----------
+        town : str, optional
+            Town code; all towns when None.
+        bbox : (min lon, min lat, max lon, max lat), optional
+            Only grids whose bounding box meets this one (WGS84 degrees).
+        geometry : bool
+            Return a GeoDataFrame with polygons; a plain DataFrame otherwise.
+        """
+        g, c, k = schema.grids, schema.communities, schema.cadres
+        columns = [col for col in g.c if geometry or col.name != "geometry"]
+        statement = (
+            select(
+                *columns,
+                c.c.name.label("community_name"),
+                k.c.name.label("worker_name"),
+                k.c.phone.label("worker_phone"),
+            )
+            .join(c, c.c.code == g.c.community_code)
+            .outerjoin(k, k.c.id == g.c.worker_id)
+            .order_by(g.c.code)
+        )
+        if town:
+            statement = statement.where(g.c.town_code == town)
+        if bbox:
+            statement = statement.where(*_bbox_clauses(g, bbox))
+        return self._geoframe(statement) if geometry else self._frame(statement)
+
+    def departments(self) -> pd.DataFrame:
+        """Departments with the codes of the towns they are paired with."""
+        d, p = schema.departments, schema.pairings
+        frame = self._frame(select(d).order_by(d.c.id))
+        pairs = self._frame(select(p))
+        towns = pairs.groupby("department_id")["town_code"].agg(lambda s: sorted(s))
+        frame["towns"] = frame["id"].map(towns).apply(lambda v: v if isinstance(v, list) else [])
+        return frame
+
+    def pairings(self) -> pd.DataFrame:
+        """Department–town pairs with both names."""
+        p, d, t = schema.pairings, schema.departments, schema.towns
+        return self._frame(
+            select(
+                p.c.department_id,
+                d.c.name.label("department"),
+                p.c.town_code,
+                t.c.name.label("town"),
+            )
+            .join(d, d.c.id == p.c.department_id)
+            .join(t, t.c.code == p.c.town_code)
+            .order_by(p.c.town_code, p.c.department_id)
+        )
+
+    def cadres(
+        self, town: str | None = None, statuses: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """Cadres with their last known position (WGS84) and department name."""
+        k, d = schema.cadres, schema.departments
+        statement = (
+            select(k, d.c.name.label("department"))
+            .outerjoin(d, d.c.id == k.c.department_id)
+            .order_by(k.c.id)
+        )
+        if town:
+            statement = statement.where(k.c.town_code == town)
+        if statuses:
+            statement = statement.where(k.c.status.in_(list(statuses)))
+        return self._frame(statement)
+
+    def incidents(
+        self,
+        statuses: Iterable[str] | None = None,
+        *,
+        town: str | None = None,
+        bbox: BBox | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Incidents, newest first.
+
+        Parameters
+        ----------
+        statuses : iterable of str, optional
+            Lifecycle statuses to keep; all when None.
+        town : str, optional
+            Town code.
+        bbox : (min lon, min lat, max lon, max lat), optional
+            WGS84 degrees.
+        since : datetime, optional
+            Only incidents changed at or after this time (UTC).
+        limit : int, optional
+            At most this many rows.
+        """
+        i, g = schema.incidents, schema.grids
+        statement = (
+            select(i, g.c.name.label("grid_name"))
+            .outerjoin(g, g.c.code == i.c.grid_code)
+            .order_by(i.c.reported_at.desc(), i.c.id.desc())
+        )
+        if statuses is not None:
+            statement = statement.where(i.c.status.in_(list(statuses)))
+        if town:
+            statement = statement.where(i.c.town_code == town)
+        if bbox:
+            statement = statement.where(
+                i.c.lon >= bbox[0], i.c.lat >= bbox[1], i.c.lon <= bbox[2], i.c.lat <= bbox[3]
+            )
+        if since is not None:
+            statement = statement.where(i.c.updated_at >= since)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self._frame(statement)
+
+    def open_load(self) -> pd.DataFrame:
+        """Open incidents per grid: columns grid_code, open, urgent (priority 1)."""
+        i = schema.incidents
+        urgent = func.sum(case((i.c.priority == 1, 1), else_=0))
+        return self._frame(
+            select(i.c.grid_code, func.count().label("open"), urgent.label("urgent"))
+            .where(i.c.status.in_(sorted(OPEN_STATUSES)), i.c.grid_code.is_not(None))
+            .group_by(i.c.grid_code)
+        )
+
+    def reported_since(self, since: dt.datetime) -> int:
+        """How many incidents were reported at or after ``since`` (UTC)."""
+        i = schema.incidents
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(i).where(i.c.reported_at >= since)
+            ).scalar()
+
+    def latest_seq(self) -> int:
+        """The newest change-feed sequence number; 0 when the feed is empty."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(schema.change_feed.c.seq))).scalar() or 0
+
+    def changes_since(self, seq: int, limit: int = 1000) -> pd.DataFrame:
+        """Change-feed entries after ``seq``, oldest first, payloads decoded."""
+        f = schema.change_feed
+        frame = self._frame(select(f).where(f.c.seq > seq).order_by(f.c.seq).limit(limit))
+        frame["payload"] = frame["payload"].map(lambda p: json.loads(p) if p else None)
+        return frame
+
+    def audit(self, limit: int = 100) -> pd.DataFrame:
+        """The newest audit entries, newest first."""
+        a = schema.audit_log
+        return self._frame(select(a).order_by(a.c.id.desc()).limit(limit))
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table of the city, for health checks and the seed report."""
+        with self.engine.connect() as conn:
+            return {
+                name: conn.execute(
+                    select(func.count()).select_from(schema.metadata.tables[name])
+                ).scalar()
+                for name in _CITY_TABLES
+            }
+
+    # ----------------------------------------------------------------- writes
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            yield conn
+
+    def _record(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_id: object = None,
+        before: dict | None = None,
+        after: dict | None = None,
+        op: str = "update",
+        payload: dict | None = None,
+    ) -> int:
+        """Append the audit entry and the change-feed entry of a write.
+
+        Returns the change-feed sequence number.
+        """
+        now = utcnow()
+        key = None if entity_id is None else str(entity_id)
+        conn.execute(
+            insert(schema.audit_log).values(
+                at=now,
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_id=key,
+                before=_json(before),
+                after=_json(after),
+            )
+        )
+        if self.backend == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        result = conn.execute(
+            insert(schema.change_feed)
+            .values(
+                at=now,
+                entity=entity,
+                entity_id=key,
+                op=op,
+                payload=_json(payload if payload is not None else after),
+            )
+            .returning(schema.change_feed.c.seq)
+        )
+        return result.scalar_one()
+
+    def load_city(self, frames, *, actor: str = "seed", replace: bool = False) -> dict[str, int]:
+        """Load a whole city (``data.demo_city.CityFrames`` or the same shape).
+
+        All or nothing, in one transaction with one audit entry and one
+        change-feed entry ("reload"). Refuses a database that already holds a
+        city unless ``replace``, which first deletes everything of the city.
+
+        Returns the rows written per table.
+        """
+        rows = {
+            "towns": _with_geometry(frames.towns),
+            "communities": _with_geometry(frames.communities),
+            "departments": _records(frames.departments),
+            "pairings": _records(frames.pairings),
+            "cadres": _records(frames.cadres),
+            "grids": _with_geometry(frames.grids),
+            "incidents": _records(frames.incidents),
+        }
+        try:
+            return self._load_city(rows, actor=actor, replace=replace)
+        except (IntegrityError, DataError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InvalidInput(f"the city was not loaded, nothing was written: {reason}") from None
+
+    def _load_city(self, rows: dict[str, list[dict]], *, actor: str, replace: bool):
+        with self._transaction() as conn:
+            existing = conn.execute(select(func.count()).select_from(schema.towns)).scalar()
+            if existing and not replace:
+                raise Conflict("the database already holds a city: use replace to load anew")
+            if existing:
+                for name in ("dispatches", "cadre_positions", *reversed(_CITY_TABLES)):
+                    conn.execute(delete(schema.metadata.tables[name]))
+            for name in _CITY_TABLES:
+                table = schema.metadata.tables[name]
+                for start in range(0, len(rows[name]), _CHUNK):
+                    conn.execute(insert(table), rows[name][start : start + _CHUNK])
+            counts = {name: len(rows[name]) for name in _CITY_TABLES}
+            self._record(
+                conn, actor=actor, action="load_city", entity="city", after=counts, op="reload"
+            )
+        return counts
+
+    def add_incident(self, values: dict, *, actor: str) -> int:
+        """Insert one incident (already validated by the domain); returns its id."""
+        now = utcnow()
+        row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
+        with self._transaction() as conn:
+            if row.get("grid_code") is not None:
+                grid = conn.execute(
+                    select(schema.grids.c.code).where(schema.grids.c.code == row["grid_code"])
+                ).scalar()
+                if grid is None:
+                    raise InvalidInput(f"no grid with code {row['grid_code']!r}")
+            new_id = conn.execute(
+                insert(schema.incidents).values(**row).returning(schema.incidents.c.id)
+            ).scalar_one()
+            self._record(
+                conn,
+                actor=actor,
+                action="add_incident",
+                entity="incident",
+                entity_id=new_id,
+                after=row,
+                op="insert",
+                payload=_feed_incident({**row, "id": new_id}),
+            )
+        return new_id
+
+    def set_incident_status(
+        self, incident_id: int, status: str, *, actor: str, at: dt.datetime | None = None
+    ) -> None:
+        """Move an incident to ``status`` if the lifecycle allows it.
+
+        Raises ``NotFound`` or ``InvalidInput``; a refused move changes nothing.
+        """
+        at = at or utcnow()
+        i = schema.incidents
+        with self._transaction() as conn:
+            current = conn.execute(select(i).where(i.c.id == incident_id)).mappings().first()
+            if current is None:
+                raise NotFound(f"no incident with id {incident_id}")
+            check_transition(current["status"], status)
+            changes = {"status": status, "updated_at": at}
+            stamp = _STATUS_STAMPS.get(status)
+            if stamp:
+                changes[stamp] = at
+            result = conn.execute(
+                update(i)
+                .where(i.c.id == incident_id, i.c.status == current["status"])
+                .values(**changes)
+            )
+            if result.rowcount != 1:
+                raise Conflict(f"incident {incident_id} changed while it was being updated")
+            after = {**dict(current), **changes}
+            self._record(
+                conn,
+                actor=actor,
+                action="set_status",
+                entity="incident",
+                entity_id=incident_id,
+                before={"status": current["status"]},
+                after={"status": status},
+                payload=_feed_incident(after),
+            )
+
+    def record_positions(self, positions: Sequence[dict], *, actor: str) -> int:
+        """Store a batch of cadre positions (cadre_id, lon, lat, recorded_at, WGS84).
+
+        Appends each to the history and moves the cadre's last known position
+        when the report is newer. Returns the number stored.
+        """
+        if not positions:
+            return 0
+        k = schema.cadres
+        ids = sorted({int(p["cadre_id"]) for p in positions})
+        with self._transaction() as conn:
+            known = set(conn.execute(select(k.c.id).where(k.c.id.in_(ids))).scalars())
+            unknown = sorted(set(ids) - known)
+            if unknown:
+                raise InvalidInput(f"no cadre with id {unknown[0]}")
+            conn.execute(insert(schema.cadre_positions), [dict(p) for p in positions])
+            latest: dict[int, dict] = {}
+            for p in positions:
+                best = latest.get(p["cadre_id"])
+                if best is None or p["recorded_at"] > best["recorded_at"]:
+                    latest[p["cadre_id"]] = p
+            for cadre_id, p in latest.items():
+                conn.execute(
+                    update(k)
+                    .where(k.c.id == cadre_id)
+                    .where((k.c.position_at.is_(None)) | (k.c.position_at < p["recorded_at"]))
+                    .values(lon=p["lon"], lat=p["lat"], position_at=p["recorded_at"])
+                )
+            self._record(
+                conn,
+                actor=actor,
+                action="record_positions",
+                entity="cadre",
+                after={"count": len(positions)},
+                payload={
+                    "positions": [
+                        {"id": c, "lon": p["lon"], "lat": p["lat"]} for c, p in latest.items()
+                    ]
+                },
+            )
+        return len(positions)
+
+
+_STATUS_STAMPS = {
+    "registered": "registered_at",
+    "dispatched": "dispatched_at",
+    "resolved": "resolved_at",
+    "closed": "closed_at",
+}
+
+
+def _bbox_clauses(table, bbox: BBox):
+    minx, miny, maxx, maxy = bbox
+    return (table.c.maxx >= minx, table.c.minx <= maxx, table.c.maxy >= miny, table.c.miny <= maxy)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None for every missing value (NaN, NaT, pd.NA)."""
+    if frame is None or len(frame) == 0:
+        return []
+    plain = frame.astype(object)
+    return plain.where(plain.notna(), None).to_dict("records")
+
+
+def _with_geometry(frame: gpd.GeoDataFrame) -> list[dict]:
+    """Rows with the geometry as WKB and its bounding box (WGS84)."""
+    if frame.crs is not None and not frame.crs.equals(WGS84):
+        frame = frame.to_crs(WGS84)
+    geoms = frame.geometry.to_numpy()
+    bounds = shapely.bounds(geoms)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    for i, name in enumerate(("minx", "miny", "maxx", "maxy")):
+        table[name] = bounds[:, i]
+    table["geometry"] = shapely.to_wkb(geoms)
+    return _records(table)
+
+
+def _feed_incident(row: dict) -> dict:
+    """What a live map needs of an incident."""
+    keys = ("id", "public_id", "status", "priority", "category", "lon", "lat", "grid_code")
+    return {key: row.get(key) for key in keys}
+
+
+def _json(value: dict | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+def _json_default(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return None
+    return str(value)

@@ -1,0 +1,25 @@
+"""Domain errors, each mapped to one HTTP status in ``api.errors``."""
+
+
+class GridCommandError(Exception):
+    """Base of every error the product raises on purpose."""
+
+
+class InvalidInput(GridCommandError):
+    """The request is malformed or breaks a rule (HTTP 400/422)."""
+
+
+class NotFound(GridCommandError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class Conflict(GridCommandError):
+    """The request clashes with the current state (HTTP 409)."""
+
+
+class Unavailable(GridCommandError):
+    """A dependency such as the database cannot be reached (HTTP 503)."""
+
+
+class SchemaMismatch(GridCommandError):
+    """The database was made by another version of the schema."""
