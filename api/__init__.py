@@ -1,0 +1,16 @@
+"""HTTP without Dash: GeoJSON feeds, health; later Open311 and the field API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api import geojson, health
+from api.errors import register_error_handlers
+
+
+def register_api(server: Flask, store) -> None:
+    """Mount every API blueprint on ``server``, serving from ``store``."""
+    server.extensions["gridcommand.store"] = store
+    server.register_blueprint(geojson.blueprint)
+    server.register_blueprint(health.blueprint)
+    register_error_handlers(server)

@@ -1,0 +1,67 @@
+"""Query parameters of the HTTP API, parsed and checked with messages for people."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from domain.errors import InvalidInput
+from domain.lifecycle import OPEN_STATUSES, STATUSES
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """'minlon,minlat,maxlon,maxlat' in WGS84 degrees, checked."""
+    if not text:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInput(
+            f"bbox must be four numbers minlon,minlat,maxlon,maxlat: {text!r}"
+        ) from None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InvalidInput(f"bbox must be four numbers minlon,minlat,maxlon,maxlat: {text!r}")
+    minx, miny, maxx, maxy = values
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidInput(f"bbox must run west,south,east,north within WGS84 bounds: {text!r}")
+    return values
+
+
+def parse_since(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 time; without an offset it is taken as UTC."""
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"since must be an ISO 8601 time such as 2026-06-20T08:00:00Z: {text!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def parse_statuses(text: str | None) -> list[str] | None:
+    """A comma list of statuses; 'open' stands for every open status."""
+    if not text:
+        return None
+    wanted: set[str] = set()
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        if part == "open":
+            wanted |= OPEN_STATUSES
+        elif part in STATUSES:
+            wanted.add(part)
+        else:
+            raise InvalidInput(f"unknown status {part!r}: use open or any of {', '.join(STATUSES)}")
+    return sorted(wanted)
+
+
+def parse_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number: {text!r}") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}: {value}")
+    return value

@@ -1,0 +1,88 @@
+"""Cadres in the field by status, at their last reported position."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from layers.style import MapStyle, discrete_colorscale
+from layers.timefmt import age_text
+
+STATUS: dict[str, tuple[str, str, str]] = {
+    "available": ("#2ee6a6", "待命", "Available"),
+    "en_route": ("#c77dff", "在途", "En route"),
+    "on_site": ("#ff9f1c", "在岗处置", "On site"),
+    "off_duty": ("#5c6b7a", "离岗", "Off duty"),
+}
+_CODES = {status: i for i, status in enumerate(STATUS)}
+ROLES: dict[str, tuple[str, str]] = {
+    "grid_worker": ("专职网格员", "Grid worker"),
+    "dept_cadre": ("部门干部", "Department cadre"),
+    "town_cadre": ("镇街干部", "Town cadre"),
+    "volunteer": ("志愿者", "Volunteer"),
+}
+
+
+def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> list[dict]:
+    """Cadres with a known position as small dots coloured by status.
+
+    ``cadres`` needs columns id, name, role, department, status, lon, lat
+    (WGS84), position_at (UTC).
+    """
+    placed = cadres.dropna(subset=["lon", "lat"])
+    zh = style.lang == "zh"
+    role = placed["role"].map(lambda r: ROLES.get(r, (r, r))[0 if zh else 1])
+    status = placed["status"].map(lambda s: STATUS.get(s, ("", s, s))[1 if zh else 2])
+    unit = placed["department"].fillna("").astype(str)
+    customdata = (
+        np.column_stack(
+            [
+                placed["name"].astype(str),
+                role,
+                unit,
+                status,
+                age_text(placed["position_at"], now, style.lang),
+            ]
+        ).tolist()
+        if len(placed)
+        else []
+    )
+    template = (
+        "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{customdata[2]}<br>"
+        + (
+            "状态 %{customdata[3]}<br>位置更新 %{customdata[4]}"
+            if zh
+            else "Status %{customdata[3]}<br>Position %{customdata[4]}"
+        )
+        + "<extra></extra>"
+    )
+    colours = [c for c, _, _ in STATUS.values()]
+    return [
+        {
+            "type": "scattermap",
+            "uid": "cadres",
+            "name": style.text("干部", "Cadres"),
+            "ids": placed["id"].astype(str).tolist(),
+            "lon": placed["lon"].round(6).tolist(),
+            "lat": placed["lat"].round(6).tolist(),
+            "mode": "markers",
+            "marker": {
+                "size": style.px(6),
+                "color": placed["status"].map(_CODES).fillna(0).astype(int).tolist(),
+                "colorscale": discrete_colorscale(colours),
+                "cmin": -0.5,
+                "cmax": len(colours) - 0.5,
+                "opacity": 0.9,
+            },
+            "customdata": customdata,
+            "hovertemplate": template,
+            "showlegend": False,
+        }
+    ]
+
+
+def legend(lang: str) -> list[tuple[str, str]]:
+    """(colour, label) pairs for the map legend."""
+    return [(c, zh if lang == "zh" else en) for c, zh, en in STATUS.values()]
