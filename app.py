@@ -1,0 +1,158 @@
+"""Grid Command: entry point and command line.
+
+    python app.py [serve]      set up the database on first run and serve the dashboard
+    python app.py seed         make the demo city (--scale region for benchmarks)
+    python app.py migrate      bring an older database up to this code's schema
+
+For a production server: gunicorn -w 4 -k gthread --threads 8 'app:create_server()'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+import sys
+import time
+
+from domain.errors import GridCommandError
+from settings import SETTINGS, Settings
+
+
+def create_app(settings: Settings | None = None):
+    """Settings in, the Dash app out (the store opened, the schema checked)."""
+    from dashboard.app_factory import create_dash
+    from data.store import Store
+
+    settings = settings or Settings.from_env()
+    return create_dash(settings, Store.open(settings.database_url))
+
+
+def create_server():
+    """The Flask server for WSGI servers such as gunicorn."""
+    return create_app().server
+
+
+def seed_city(store, *, scale: str, seed: int, replace: bool = False, out=sys.stdout) -> dict:
+    """Generate the demo city and load it in one transaction; prints a summary."""
+    from data.demo_city import generate_city
+
+    started = time.perf_counter()
+    print(f"making the demo city ({scale}, seed {seed})…", file=out, flush=True)
+    frames = generate_city(seed=seed, scale=scale)
+    generated = time.perf_counter()
+    counts = store.load_city(frames, replace=replace)
+    done = time.perf_counter()
+    summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    print(
+        f"seeded in {done - started:.1f} s (generate {generated - started:.1f} s, "
+        f"store {done - generated:.1f} s): {summary}",
+        file=out,
+        flush=True,
+    )
+    return counts
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise GridCommandError with a plain message when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise GridCommandError(
+                    f"port {port} on {host} is already in use: stop the other server "
+                    f"or choose another port, e.g. PORT={port + 1} make run"
+                ) from None
+            raise GridCommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def serve(settings: Settings, workers: int, threads: int) -> None:
+    """Seed on first run, then serve with gunicorn (one process per worker)."""
+    from gunicorn.app.base import BaseApplication
+
+    from data.store import Store
+
+    store = Store.open(settings.database_url)
+    if store.is_empty():
+        seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
+    store.close()
+    check_port_free(settings.host, settings.port)
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", threads)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return create_app(settings).server
+
+    print(
+        f"Grid Command on http://{settings.host}:{settings.port}/ "
+        f"({workers} workers, {store.backend}); Ctrl+C stops it",
+        flush=True,
+    )
+    _Server().run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Grid Command dashboard",
+        epilog="Settings come from the environment: " + ", ".join(s.env for s in SETTINGS),
+    )
+    commands = parser.add_subparsers(dest="command")
+    serve_cmd = commands.add_parser("serve", help="serve the dashboard (default)")
+    serve_cmd.add_argument("--host")
+    serve_cmd.add_argument("--port", type=int)
+    serve_cmd.add_argument("--workers", type=int, default=2)
+    serve_cmd.add_argument("--threads", type=int, default=8)
+    seed_cmd = commands.add_parser("seed", help="make the demo city")
+    seed_cmd.add_argument("--scale", choices=("county", "region"))
+    seed_cmd.add_argument("--seed", type=int)
+    seed_cmd.add_argument(
+        "--replace", action="store_true", help="delete the city in the database first"
+    )
+    commands.add_parser("migrate", help="upgrade the database schema")
+    args = parser.parse_args(argv)
+
+    try:
+        overrides = {}
+        if getattr(args, "host", None):
+            overrides["host"] = args.host
+        if getattr(args, "port", None):
+            overrides["port"] = args.port
+        settings = Settings.from_env(**overrides)
+        if args.command in (None, "serve"):
+            serve(settings, getattr(args, "workers", 2), getattr(args, "threads", 8))
+        elif args.command == "seed":
+            from data.store import Store
+
+            store = Store.open(settings.database_url)
+            seed_city(
+                store,
+                scale=args.scale or settings.demo_scale,
+                seed=settings.demo_seed if args.seed is None else args.seed,
+                replace=args.replace,
+            )
+        elif args.command == "migrate":
+            from data.engine import make_engine
+            from data.migrations import migrate
+
+            reached = migrate(make_engine(settings.database_url))
+            print(f"schema at version {reached[-1]}" if reached else "schema already current")
+    except (GridCommandError, ValueError) as exc:
+        print(f"grid-command: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

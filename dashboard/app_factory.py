@@ -1,0 +1,119 @@
+"""Build the Dash app: layout shell, router, pages and the HTTP API beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output, dcc, html
+
+from api import register_api
+from dashboard import ids
+from dashboard.i18n import pick_language, t
+from dashboard.pages import command_map
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+PAGES = {"/": command_map}
+
+CLOCK_JS = """
+function (_) {
+    const now = new Date();
+    const opts = {timeZone: "Asia/Shanghai", hour12: false};
+    const date = now.toLocaleDateString("zh-CN", Object.assign({year: "numeric",
+        month: "2-digit", day: "2-digit", weekday: "short"}, opts));
+    const time = now.toLocaleTimeString("zh-CN", opts);
+    return date + "  " + time;
+}
+"""
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What callbacks need beside their inputs."""
+
+    settings: object
+    store: object
+
+
+def create_dash(settings, store) -> Dash:
+    """The Dash app serving every screen, with the API on the same Flask server."""
+    app = Dash(
+        __name__,
+        title="胶州市网格化指挥中心",
+        update_title=None,
+        assets_folder=str(ASSETS),
+        use_pages=False,
+        serve_locally=True,
+        compress=True,
+        suppress_callback_exceptions=True,  # pages are rendered by the router
+    )
+    app.server.config["SECRET_KEY"] = settings.secret_key
+    register_api(app.server, store)
+    app.layout = html.Div(
+        [
+            dcc.Location(id=ids.URL),
+            dcc.Store(id=ids.LANG),
+            dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
+            html.Div(id=ids.PAGE, className="gc-root"),
+        ],
+        className="gc-root",
+    )
+    context = AppContext(settings=settings, store=store)
+
+    @app.callback(
+        Output(ids.PAGE, "children"),
+        Output(ids.LANG, "data"),
+        Input(ids.URL, "pathname"),
+        Input(ids.URL, "search"),
+    )
+    def route(pathname, search):
+        lang = pick_language(_query(search).get("lang"), settings.lang)
+        page = PAGES.get(pathname or "/")
+        body = (
+            page.layout(lang)
+            if page
+            else html.Div(
+                [t("not_found", lang), " · ", dcc.Link(t("home", lang), href="/")],
+                className="gc-empty",
+            )
+        )
+        return screen_frame(body, lang), lang
+
+    app.clientside_callback(
+        CLOCK_JS, Output(ids.CLOCK, "children"), Input(ids.CLOCK_TICK, "n_intervals")
+    )
+    for page in PAGES.values():
+        page.register(app, context)
+    return app
+
+
+def screen_frame(body, lang: str) -> html.Div:
+    """Title bar (city, title, clock, language switch) above a page's body."""
+    other = "en" if lang == "zh" else "zh"
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(t("city", lang), className="gc-header-left"),
+                    html.Div([t("title", lang), html.Small("GRID COMMAND")], className="gc-title"),
+                    html.Div(
+                        [
+                            html.Span(id=ids.CLOCK, className="gc-clock"),
+                            html.A(t("switch", lang), href=f"?lang={other}", className="gc-lang"),
+                        ],
+                        className="gc-header-right",
+                    ),
+                ],
+                className="gc-header",
+            ),
+            body,
+        ],
+        className="gc-screen",
+    )
+
+
+def _query(search: str | None) -> dict[str, str]:
+    values = parse_qs((search or "").lstrip("?"))
+    return {key: items[-1] for key, items in values.items()}
