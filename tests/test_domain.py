@@ -1,0 +1,53 @@
+"""Domain rules without a server or database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from domain import categories, kpis, lifecycle
+from domain.errors import InvalidInput
+from tests.tiny_city import NOW, tiny_city
+
+
+def test_every_category_is_complete():
+    for category in categories.CATEGORIES:
+        assert len(category.season) == 12
+        assert category.priority in categories.PRIORITIES
+        assert set(category.skills) <= set(categories.SKILLS)
+        assert category.first_contact_hours <= category.resolve_hours
+
+
+def test_lifecycle_allows_only_legal_moves():
+    lifecycle.check_transition("reported", "registered")
+    lifecycle.check_transition("closed", "registered")  # reopened by an unhappy citizen
+    with pytest.raises(InvalidInput, match="cannot become"):
+        lifecycle.check_transition("reported", "closed")
+    with pytest.raises(InvalidInput, match="unknown status"):
+        lifecycle.check_transition("lost", "closed")
+    for status, targets in lifecycle.TRANSITIONS.items():
+        assert targets <= set(lifecycle.STATUSES), status
+
+
+def test_local_day_starts_at_beijing_midnight():
+    start = kpis.start_of_local_day(dt.datetime(2026, 6, 20, 17, 0, tzinfo=dt.UTC))
+    assert start == dt.datetime(2026, 6, 20, 16, 0, tzinfo=dt.UTC)  # 00:00 on the 21st
+
+
+def test_situation_counts_open_urgent_overdue_and_cadres():
+    city = tiny_city()
+    open_ = city.incidents[city.incidents["status"].isin(lifecycle.OPEN_STATUSES)]
+    s = kpis.situation(open_, city.cadres, reported_today=4, now=NOW)
+    assert (s.reported_today, s.open, s.urgent, s.overdue) == (4, 3, 1, 1)
+    assert (s.cadres_out, s.cadres_available) == (2, 1)
+
+
+def test_town_ranking_orders_by_open_and_keeps_quiet_towns():
+    city = tiny_city()
+    open_ = city.incidents[city.incidents["status"].isin(lifecycle.OPEN_STATUSES)]
+    ranking = kpis.town_ranking(open_, city.towns)
+    assert list(ranking["code"]) == ["370281001", "370281002"]
+    assert list(ranking["open"]) == [2, 1]
+    empty = kpis.town_ranking(open_.iloc[0:0], city.towns)
+    assert list(empty["open"]) == [0, 0]

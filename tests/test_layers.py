@@ -1,0 +1,144 @@
+"""Map layers as pure functions over small frames."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from layers import basemap, cadres, grids, incidents, towns
+from layers.map_figure import MapSources, MapView, build_map_figure
+from layers.registry import LAYER_IDS
+from layers.style import MapStyle, discrete_colorscale, scale_for_width
+from tests.tiny_city import NOW, tiny_city
+
+
+@pytest.fixture
+def city():
+    return tiny_city()
+
+
+def _incident_frame(city):
+    frame = city.incidents.copy()
+    frame["grid_name"] = frame["grid_code"]
+    return frame
+
+
+def _cadre_frame(city):
+    frame = city.cadres.copy()
+    frame["department"] = frame["department_id"].map({1: "应急管理局"})
+    return frame
+
+
+def _grid_frame(city):
+    frame = pd.DataFrame(city.grids.drop(columns="geometry"))
+    frame["community_name"] = ["甲社区", "甲社区", "乙村", "乙村"]
+    frame["worker_name"] = ["张伟", "张伟", "王芳", None]
+    load = pd.DataFrame({"grid_code": ["A-1", "B-1"], "open": [2, 9], "urgent": [1, 0]})
+    return grids.with_load(frame, load)
+
+
+def test_load_classes_band_counts():
+    assert list(grids.load_class([0, 1, 2, 3, 4, 6, 7, 50, np.nan])) == [0, 1, 2, 2, 3, 3, 4, 4, 0]
+
+
+def test_with_load_fills_missing_grids_with_zero(city):
+    frame = _grid_frame(city).set_index("code")
+    assert frame.loc["A-1", "open"] == 2 and frame.loc["A-1", "load_class"] == 2
+    assert frame.loc["B-1", "load_class"] == 4
+    assert frame.loc["A-2", "open"] == 0 and frame.loc["A-2", "load_class"] == 0
+
+
+def test_grid_map_layers_take_geometry_by_url_one_per_class():
+    layers = grids.build_map_layers(lambda k: f"/g?c={k}", style=MapStyle())
+    assert [layer["source"] for layer in layers] == [f"/g?c={k}" for k in range(5)]
+    assert {layer["type"] for layer in layers} == {"fill"}
+    assert [layer["color"] for layer in layers] == [c.colour for c in grids.LOAD_CLASSES]
+
+
+def test_grid_hover_cards_are_chinese_by_default(city):
+    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle())
+    assert "网格员" in trace["hovertemplate"] and "未办结" in trace["hovertemplate"]
+    assert trace["customdata"][0][0] == "甲社区第1网格"
+    assert trace["customdata"][3][4] == "—"  # no worker known
+    (english,) = grids.build_layer(_grid_frame(city), style=MapStyle(lang="en"))
+    assert "Grid worker" in english["hovertemplate"]
+
+
+def test_incident_layer_colours_by_status_and_rings_urgent(city):
+    halo, dots = incidents.build_layer(_incident_frame(city), style=MapStyle(), now=NOW)
+    assert halo["lon"] == [120.006]  # only T2 is urgent
+    codes = dots["marker"]["color"]
+    assert codes[0] == list(incidents.STATUS_COLOURS).index("registered")
+    assert codes[3] == list(incidents.STATUS_COLOURS).index("done")
+    assert dots["marker"]["size"][1] > dots["marker"]["size"][2]  # urgent drawn bigger
+    assert dots["customdata"][0][1] == "消防通道占用"
+    assert dots["customdata"][0][4] == "06-20 10:00"  # Beijing time
+    assert dots["customdata"][0][5] == "2 小时前"
+
+
+def test_cadre_layer_skips_cadres_without_position(city):
+    (trace,) = cadres.build_layer(_cadre_frame(city), style=MapStyle(), now=NOW)
+    assert trace["ids"] == ["1", "2"]
+    assert trace["customdata"][0][1] == "专职网格员"
+    assert trace["customdata"][0][4] == "5 分钟前"
+
+
+def test_sizes_grow_on_a_wall(city):
+    small = cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=1), now=NOW)[0]
+    wall = cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=2), now=NOW)[0]
+    assert wall["marker"]["size"] == 2 * small["marker"]["size"]
+    assert scale_for_width(3840) == 2.0 and scale_for_width(1280) == 1.0
+
+
+def test_town_labels_switch_language(city):
+    zh = towns.build_layer(city.towns, style=MapStyle())[0]
+    en = towns.build_layer(city.towns, style=MapStyle(lang="en"))[0]
+    assert zh["text"] == ["甲街道", "乙镇"] and en["text"][0] == "Jia Subdistrict"
+
+
+def test_discrete_colorscale_maps_codes_to_exact_colours():
+    scale = discrete_colorscale(["#000", "#fff"])
+    assert scale == [[0.0, "#000"], [0.5, "#000"], [0.5, "#fff"], [1.0, "#fff"]]
+
+
+def test_offline_basemap_asks_nothing_of_the_internet():
+    style = basemap.map_style()
+    text = json.dumps(style)
+    assert "http" not in text and "glyphs" not in style and "sprite" not in style
+    tiled = basemap.map_style("http://tiles.local/{z}/{x}/{y}.png", "本地")
+    assert tiled["sources"]["tiles"]["tiles"] == ["http://tiles.local/{z}/{x}/{y}.png"]
+
+
+def test_view_fits_the_county_into_the_map():
+    bounds = (119.63, 36.01, 120.21, 36.50)
+    centre, zoom = basemap.view_for(bounds, 1200, 1000)
+    assert centre["lon"] == pytest.approx(119.92, abs=0.01)
+    assert 9 < zoom < 11
+    _, wall_zoom = basemap.view_for(bounds, 2400, 2000)
+    assert wall_zoom == pytest.approx(zoom + 1, abs=0.01)  # twice the pixels, one zoom level
+
+
+def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
+    figure = build_map_figure(
+        town_frame=city.towns,
+        grid_frame=_grid_frame(city),
+        incident_frame=_incident_frame(city),
+        cadre_frame=_cadre_frame(city),
+        sources=MapSources("/towns", lambda k: f"/grids/{k}"),
+        view=MapView(120, 36, 10),
+        style=MapStyle(),
+        now=NOW,
+        visible=["towns", "incidents"],
+    )
+    # The browser's layer toggle relies on these tags (dashboard/pages/command_map.py).
+    assert {trace["meta"] for trace in figure["data"]} == set(LAYER_IDS)
+    layer_ids = {layer["name"].split("-")[0] for layer in figure["layout"]["map"]["layers"]}
+    assert layer_ids == {"grids", "towns"}
+    for trace in figure["data"]:
+        assert trace["visible"] == (trace["meta"] in {"towns", "incidents"})
+    for layer in figure["layout"]["map"]["layers"]:
+        assert layer["visible"] == layer["name"].startswith("towns")
+    json.dumps(figure)  # plain JSON, ready for dcc.Graph

@@ -1,0 +1,233 @@
+"""The store on real databases: SQLite files and PostgreSQL schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pandas as pd
+import pytest
+import shapely
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from data import schema
+from data.store import Store
+from domain.errors import Conflict, InvalidInput, NotFound
+from tests.tiny_city import NOW, tiny_city
+
+
+def test_new_database_gets_the_schema_and_its_version(store):
+    with store.engine.connect() as conn:
+        version = conn.execute(select(schema.schema_info.c.value)).scalar()
+    assert int(version) == schema.SCHEMA_VERSION
+    assert store.is_empty()
+
+
+def test_load_city_round_trips_geometry_and_counts(city_store):
+    towns = city_store.towns()
+    assert towns.crs.to_epsg() == 4326
+    assert list(towns["code"]) == ["370281001", "370281002"]
+    assert shapely.equals(towns.geometry.iloc[0], shapely.box(120.0, 36.0, 120.02, 36.02))
+    assert city_store.table_counts() == {
+        "towns": 2,
+        "communities": 2,
+        "departments": 2,
+        "pairings": 2,
+        "cadres": 3,
+        "grids": 4,
+        "incidents": 5,
+    }
+    grids = city_store.grids(town="370281002")
+    assert list(grids["code"]) == ["B-1", "B-2"]
+    assert list(grids["worker_name"]) == ["王芳", "王芳"]
+    assert list(grids["community_name"]) == ["乙村", "乙村"]
+
+
+def test_load_city_is_audited_and_fed_once(city_store):
+    audit = city_store.audit()
+    assert list(audit["action"]) == ["load_city"]
+    changes = city_store.changes_since(0)
+    assert list(changes["op"]) == ["reload"]
+    assert changes["payload"].iloc[0]["incidents"] == 5
+
+
+def test_second_load_is_refused_and_changes_nothing(city_store):
+    with pytest.raises(Conflict):
+        city_store.load_city(tiny_city())
+    assert city_store.table_counts()["incidents"] == 5
+    assert len(city_store.audit()) == 1
+
+
+def test_load_with_a_broken_row_writes_nothing(store):
+    city = tiny_city()
+    city.grids.loc[3, "community_code"] = "370281009999"
+    with pytest.raises(InvalidInput, match="nothing was written"):
+        store.load_city(city)
+    assert store.is_empty()
+    assert store.table_counts()["towns"] == 0
+    assert store.latest_seq() == 0
+
+
+def test_replace_loads_a_city_anew(city_store):
+    city_store.load_city(tiny_city(), replace=True)
+    assert city_store.table_counts()["incidents"] == 5
+    assert city_store.latest_seq() == 2
+
+
+def test_grids_bbox_filter(city_store):
+    grids = city_store.grids(bbox=(120.031, 36.0, 120.05, 36.1))
+    assert list(grids["code"]) == ["B-2"]
+
+
+def test_times_come_back_as_aware_utc(city_store):
+    frame = city_store.incidents()
+    first = frame.loc[frame["public_id"] == "T1", "reported_at"].iloc[0]
+    assert first.tzinfo is not None
+    assert first == NOW - dt.timedelta(hours=2)
+
+
+def test_incident_filters(city_store):
+    assert set(city_store.incidents(["closed"])["public_id"]) == {"T4", "T5"}
+    assert set(city_store.incidents(town="370281002")["public_id"]) == {"T3", "T4"}
+    assert set(city_store.incidents(bbox=(120.0, 36.0, 120.01, 36.01))["public_id"]) == {"T1"}
+    since = NOW - dt.timedelta(hours=3)
+    assert set(city_store.incidents(since=since)["public_id"]) == {"T1", "T2"}
+    newest = city_store.incidents(limit=1)
+    assert list(newest["public_id"]) == ["T2"]
+
+
+def test_open_load_counts_open_incidents_per_grid(city_store):
+    load = city_store.open_load().set_index("grid_code")
+    assert load.loc["A-1", "open"] == 2
+    assert load.loc["A-1", "urgent"] == 1
+    assert load.loc["B-1", "open"] == 1
+    assert "B-2" not in load.index  # its only incident is closed
+
+
+def test_add_incident_is_one_transaction_with_audit_and_feed(city_store):
+    before = city_store.latest_seq()
+    new_id = city_store.add_incident(
+        {
+            "public_id": "N1",
+            "channel": "app",
+            "category": "garbage",
+            "description": "垃圾",
+            "lon": 120.001,
+            "lat": 36.001,
+            "grid_code": "A-1",
+            "town_code": "370281001",
+            "priority": 3,
+        },
+        actor="tester",
+    )
+    change = city_store.changes_since(before)
+    assert list(change["entity"]) == ["incident"]
+    assert change["payload"].iloc[0]["id"] == new_id
+    assert city_store.audit(1)["actor"].iloc[0] == "tester"
+
+
+def test_add_incident_with_unknown_grid_is_refused_and_stores_nothing(city_store):
+    seq = city_store.latest_seq()
+    with pytest.raises(InvalidInput, match="no grid"):
+        city_store.add_incident(
+            {
+                "public_id": "N2",
+                "channel": "app",
+                "category": "garbage",
+                "description": "x",
+                "lon": 120.0,
+                "lat": 36.0,
+                "grid_code": "Z-9",
+                "priority": 3,
+            },
+            actor="tester",
+        )
+    assert city_store.latest_seq() == seq
+    assert len(city_store.incidents()) == 5
+
+
+def test_status_moves_follow_the_lifecycle(city_store):
+    incidents = city_store.incidents().set_index("public_id")
+    t1 = int(incidents.loc["T1", "id"])
+    city_store.set_incident_status(t1, "dispatched", actor="operator")
+    row = city_store.incidents().set_index("public_id").loc["T1"]
+    assert row["status"] == "dispatched"
+    assert pd.notna(row["dispatched_at"])
+    seq = city_store.latest_seq()
+    with pytest.raises(InvalidInput, match="cannot become"):
+        city_store.set_incident_status(t1, "closed", actor="operator")
+    assert city_store.latest_seq() == seq  # a refused move leaves no trace
+    with pytest.raises(NotFound):
+        city_store.set_incident_status(999_999, "registered", actor="operator")
+
+
+def test_positions_keep_history_and_move_the_cadre(city_store):
+    later = NOW + dt.timedelta(minutes=1)
+    stored = city_store.record_positions(
+        [
+            {"cadre_id": 3, "lon": 120.02, "lat": 36.01, "recorded_at": NOW},
+            {"cadre_id": 3, "lon": 120.021, "lat": 36.011, "recorded_at": later},
+        ],
+        actor="field-app",
+    )
+    assert stored == 2
+    cadre = city_store.cadres().set_index("id").loc[3]
+    assert (cadre["lon"], cadre["lat"]) == (120.021, 36.011)
+    assert cadre["department"] == "应急管理局"
+    with pytest.raises(InvalidInput, match="no cadre"):
+        city_store.record_positions(
+            [{"cadre_id": 42, "lon": 1, "lat": 1, "recorded_at": NOW}], actor="field-app"
+        )
+
+
+def test_one_active_assignment_per_cadre_is_enforced_by_the_database(city_store):
+    incident_id = int(city_store.incidents()["id"].iloc[0])
+    row = {"incident_id": incident_id, "cadre_id": 1, "sent_by": "op", "sent_at": NOW}
+    with city_store.engine.begin() as conn:
+        conn.execute(insert(schema.dispatches), [row])
+    with pytest.raises(IntegrityError), city_store.engine.begin() as conn:
+        conn.execute(insert(schema.dispatches), [row])
+
+
+def test_concurrent_writers_lose_nothing_and_feed_stays_in_order(city_store):
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(10):
+                city_store.add_incident(
+                    {
+                        "public_id": f"C{n}-{i}",
+                        "channel": "app",
+                        "category": "noise",
+                        "description": "噪音",
+                        "lon": 120.01,
+                        "lat": 36.01,
+                        "grid_code": "A-2",
+                        "town_code": "370281001",
+                        "priority": 3,
+                    },
+                    actor=f"w{n}",
+                )
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(city_store.incidents()) == 5 + 80
+    seqs = list(city_store.changes_since(0)["seq"])
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)) == 81
+
+
+def test_store_reopens_existing_database_and_keeps_data(database_url):
+    first = Store.open(database_url)
+    first.load_city(tiny_city())
+    first.close()
+    again = Store.open(database_url)
+    assert again.table_counts()["grids"] == 4
+    again.close()
