@@ -74,11 +74,11 @@ def serve(settings: Settings, workers: int, threads: int) -> None:
 
     from data.store import Store
 
+    check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
     store = Store.open(settings.database_url)
     if store.is_empty():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
     store.close()
-    check_port_free(settings.host, settings.port)
 
     class _Server(BaseApplication):
         def load_config(self):

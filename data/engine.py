@@ -1,6 +1,6 @@
 """Database engines: one code path for SQLite and PostgreSQL.
 
-SQLite runs in WAL mode with ``synchronous=FULL`` (a killed writer loses nothing
+SQLite runs in WAL mode (once the schema is checked) with ``synchronous=FULL`` (a killed writer loses nothing
 that was acknowledged) and a busy timeout; write transactions start with
 ``BEGIN IMMEDIATE`` so that two writers never both read and then fail to
 upgrade their lock ("database is locked"). PostgreSQL uses its defaults.
@@ -68,7 +68,6 @@ def _sqlite_engine(parsed) -> Engine:
         # Take transaction control from the driver so BEGIN is ours to issue.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -80,6 +79,22 @@ def _sqlite_engine(parsed) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def use_wal(engine: Engine) -> None:
+    """Switch a SQLite database to WAL mode (persistent in the file).
+
+    Called only once the database is known to be ours: the switch rewrites the
+    file header, and a database we refuse must be left byte for byte as it was.
+    """
+    if engine.dialect.name == "sqlite":
+        # On the driver's connection: through SQLAlchemy it would run inside
+        # a transaction, where SQLite refuses to change the journal mode.
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            raw.close()
 
 
 def backend_name(engine: Engine) -> str:

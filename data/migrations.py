@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select
 
 from data import schema
-from data.engine import WRITE
+from data.engine import WRITE, use_wal
 from domain.errors import SchemaMismatch
 
 # version reached -> the step that reaches it from the version before
@@ -52,6 +52,7 @@ def ensure_schema(engine: Engine) -> bool:
     """
     version = database_version(engine)
     if version is None:
+        use_wal(engine)
         with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             schema.metadata.create_all(conn)
             conn.execute(
@@ -69,6 +70,7 @@ def ensure_schema(engine: Engine) -> bool:
             f"the database has schema version {version}, newer than this code's "
             f"{schema.SCHEMA_VERSION}: run the Grid Command release that made it"
         )
+    use_wal(engine)
     return False
 
 

@@ -231,3 +231,12 @@ def test_store_reopens_existing_database_and_keeps_data(database_url):
     again = Store.open(database_url)
     assert again.table_counts()["grids"] == 4
     again.close()
+
+
+def test_sqlite_database_runs_in_wal_mode(sqlite_url):
+    opened = Store.open(sqlite_url)
+    with opened.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    opened.close()

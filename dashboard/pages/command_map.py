@@ -105,7 +105,8 @@ def layout(lang: str) -> html.Div:
                 ],
                 className="gc-body",
             ),
-        ]
+        ],
+        className="gc-page",
     )
 
 

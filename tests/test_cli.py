@@ -1,0 +1,100 @@
+"""The command line as a new user meets it: bad set-ups get one clear line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers import ROOT, free_port
+
+
+def run_app(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *phrases: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for phrase in phrases:
+        assert phrase in lines[0]
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_unreachable_database_is_one_line():
+    port = free_port()  # nothing listens there
+    url = f"postgresql+psycopg://gc:secret@127.0.0.1:{port}/gridcommand"
+    result = run_app("seed", env={"DATABASE_URL": url})
+    assert_one_clear_line(result, "cannot reach the database", "check DATABASE_URL")
+    assert "secret" not in result.stderr  # no password in messages
+
+
+def test_malformed_database_url_is_one_line():
+    result = run_app("seed", env={"DATABASE_URL": "not a url"})
+    assert_one_clear_line(result, "is not a database URL")
+
+
+def test_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        database = tmp_path / "grid.db"
+        result = run_app("serve", env={"PORT": str(port), "HOST": "127.0.0.1",
+                                       "DATABASE_URL": f"sqlite:///{database}"})
+    assert_one_clear_line(result, f"port {port}", "already in use", f"PORT={port + 1}")
+    assert not database.exists()  # refused before touching anything
+
+
+def test_older_schema_is_refused_and_left_untouched(tmp_path):
+    database = tmp_path / "old.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE schema_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO schema_info VALUES ('version', '0')")
+        conn.execute("CREATE TABLE towns (code TEXT PRIMARY KEY)")
+        conn.execute("INSERT INTO towns VALUES ('370281001')")
+    before = digest(database)
+    result = run_app("serve", env={"DATABASE_URL": f"sqlite:///{database}",
+                                   "PORT": str(free_port())})
+    assert_one_clear_line(result, "schema version 0", "python app.py migrate")
+    assert digest(database) == before
+
+
+def test_database_of_another_application_is_refused(tmp_path):
+    database = tmp_path / "other.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    before = digest(database)
+    result = run_app("seed", env={"DATABASE_URL": f"sqlite:///{database}"})
+    assert_one_clear_line(result, "no Grid Command schema")
+    assert digest(database) == before
+
+
+@pytest.mark.parametrize(
+    "env, phrase",
+    [({"PORT": "eighty"}, "PORT must be a whole number"),
+     ({"GC_LANG": "fr"}, "GC_LANG must be zh or en")],
+)
+def test_bad_settings_are_one_line(env, phrase):
+    assert_one_clear_line(run_app("seed", env=env), phrase)
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
+    assert missing == []
