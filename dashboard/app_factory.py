@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
 from api import register_api
 from dashboard import ids
@@ -18,13 +18,14 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 PAGES = {"/": command_map}
 
 CLOCK_JS = """
-function (_) {
-    const now = new Date();
-    const opts = {timeZone: "Asia/Shanghai", hour12: false};
-    const date = now.toLocaleDateString("zh-CN", Object.assign({year: "numeric",
-        month: "2-digit", day: "2-digit", weekday: "short"}, opts));
-    const time = now.toLocaleTimeString("zh-CN", opts);
-    return date + "  " + time;
+function (_, lang) {
+    const parts = {};
+    new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "zh-CN", {timeZone: "Asia/Shanghai", hour12: false,
+        year: "numeric", month: "2-digit", day: "2-digit", weekday: "short",
+        hour: "2-digit", minute: "2-digit", second: "2-digit"})
+        .formatToParts(new Date()).forEach((p) => { parts[p.type] = p.value; });
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.weekday} ` +
+        `${parts.hour}:${parts.minute}:${parts.second}`;
 }
 """
 
@@ -82,11 +83,28 @@ def create_dash(settings, store) -> Dash:
         return screen_frame(body, lang), lang
 
     app.clientside_callback(
-        CLOCK_JS, Output(ids.CLOCK, "children"), Input(ids.CLOCK_TICK, "n_intervals")
+        CLOCK_JS,
+        Output(ids.CLOCK, "children"),
+        Input(ids.CLOCK_TICK, "n_intervals"),
+        State(ids.LANG, "data"),
     )
     for page in PAGES.values():
         page.register(app, context)
+    _warm_up(app)
     return app
+
+
+def _warm_up(app: Dash) -> None:
+    """Make Dash set itself up now, before real traffic arrives.
+
+    Dash registers its script paths on the first request, after marking the
+    set-up as done: with threaded workers a second request that arrives
+    meanwhile finds no registered scripts and fails ("dash is not a registered
+    library"). One request at start-up closes that window.
+    """
+    response = app.server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"the dashboard failed to start: HTTP {response.status_code}")
 
 
 def screen_frame(body, lang: str) -> html.Div:

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import math
 
-from layers.style import BACKGROUND
+from layers.style import BACKGROUND, LAND
 
 TILE_SIZE = 512  # MapLibre's world is 512 px wide at zoom 0
 
 
-def map_style(tile_url: str = "", attribution: str = "") -> dict:
+def map_style(land_url: str, tile_url: str = "", attribution: str = "") -> dict:
     """A MapLibre style dict for ``layout.map.style``.
 
     Parameters
     ----------
+    land_url : str
+        GeoJSON of the area's outline (the towns), drawn as land over the dark
+        sea of the background. The style must have at least one source: with
+        ``"sources": {}`` plotly drops the empty object on update and MapLibre
+        then refuses the style ("missing required property sources").
     tile_url : str
         XYZ raster tile URL template ("…/{z}/{x}/{y}.png"); empty for none.
     attribution : str
@@ -26,11 +31,12 @@ def map_style(tile_url: str = "", attribution: str = "") -> dict:
     """
     style: dict = {
         "version": 8,
-        "sources": {},
+        "sources": {"land": {"type": "geojson", "data": land_url}},
         "layers": [
-            {"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}
+            {"id": "background", "type": "background",
+             "paint": {"background-color": BACKGROUND}},
         ],
-    }
+    }  # fmt: skip
     if tile_url:
         style["sources"]["tiles"] = {
             "type": "raster",
@@ -39,8 +45,13 @@ def map_style(tile_url: str = "", attribution: str = "") -> dict:
             "attribution": attribution,
         }
         style["layers"].append(
-            {"id": "tiles", "type": "raster", "source": "tiles", "paint": {"raster-opacity": 0.55}}
-        )
+            {"id": "tiles", "type": "raster", "source": "tiles",
+             "paint": {"raster-opacity": 0.55}}
+        )  # fmt: skip
+    style["layers"].append(
+        {"id": "land", "type": "fill", "source": "land",
+         "paint": {"fill-color": LAND, "fill-opacity": 0.55 if tile_url else 0.9}}
+    )  # fmt: skip
     return style
 
 

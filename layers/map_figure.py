@@ -70,7 +70,7 @@ def build_map_figure(
     traces += [
         ("incidents", t) for t in incidents.build_layer(incident_frame, style=style, now=now)
     ]
-    traces += [("towns", t) for t in towns.build_layer(town_frame, style=style)]
+    traces += [("towns", t) for t in towns.build_layer(town_frame, style=style, zoom=view.zoom)]
     data = []
     for layer_id, trace in traces:
         trace["meta"] = layer_id
@@ -84,7 +84,7 @@ def build_map_figure(
         "data": data,
         "layout": {
             "map": {
-                "style": map_style(tile_url, tile_attribution),
+                "style": map_style(sources.towns_url, tile_url, tile_attribution),
                 "center": {"lon": view.lon, "lat": view.lat},
                 "zoom": view.zoom,
                 "layers": map_layers,

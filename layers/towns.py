@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from layers.basemap import TILE_SIZE
 from layers.style import MapStyle
 
 BOUNDARY = "#7fd1ff"
+LABEL_SIZE = 15  # px at 1920
 
 
 def build_map_layers(source: str, *, style: MapStyle, visible: bool = True) -> list[dict]:
@@ -18,45 +21,77 @@ def build_map_layers(source: str, *, style: MapStyle, visible: bool = True) -> l
         URL of the towns GeoJSON.
     """
     return [
-        {
-            "name": "towns-glow",
-            "sourcetype": "geojson",
-            "source": source,
-            "type": "line",
-            "color": BOUNDARY,
-            "opacity": 0.25,
-            "line": {"width": style.px(6)},
-            "below": "traces",
-            "visible": visible,
-        },
-        {
-            "name": "towns-line",
-            "sourcetype": "geojson",
-            "source": source,
-            "type": "line",
-            "color": BOUNDARY,
-            "opacity": 0.95,
-            "line": {"width": style.px(1.6)},
-            "below": "traces",
-            "visible": visible,
-        },
-    ]
+        {"name": "towns-glow", "sourcetype": "geojson", "source": source, "type": "line",
+         "color": BOUNDARY, "opacity": 0.25, "line": {"width": style.px(6)},
+         "below": "traces", "visible": visible},
+        {"name": "towns-line", "sourcetype": "geojson", "source": source, "type": "line",
+         "color": BOUNDARY, "opacity": 0.95, "line": {"width": style.px(1.6)},
+         "below": "traces", "visible": visible},
+    ]  # fmt: skip
 
 
-def build_layer(towns: pd.DataFrame, *, style: MapStyle) -> list[dict]:
-    """Town names at their label points (columns name, name_en, lon, lat)."""
-    names = towns["name"] if style.lang == "zh" else towns["name_en"]
-    return [
-        {
+def label_positions(
+    lon: np.ndarray, lat: np.ndarray, widths_px: np.ndarray, height_px: float, zoom: float
+) -> list[str]:
+    """Text anchors that keep neighbouring labels from hiding each other.
+
+    MapLibre drops a label that collides with another, so the small towns of a
+    dense city core would lose their names at county zoom. Where two labels
+    would overlap, the western one is set to the left of its point and the
+    eastern one to the right.
+
+    Parameters
+    ----------
+    lon, lat : arrays
+        Label points, WGS84 degrees.
+    widths_px, height_px :
+        Size of each label on screen, CSS pixels.
+    zoom : float
+        Map zoom at which the labels are first seen.
+    """
+    px_per_degree = TILE_SIZE * 2**zoom / 360
+    x = np.asarray(lon, dtype=float) * px_per_degree
+    # Mercator stretches latitude by 1/cos(lat): fine for a county, exact enough here.
+    y = np.asarray(lat, dtype=float) * px_per_degree / np.cos(np.radians(np.mean(lat)))
+    positions = ["middle center"] * len(x)
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            gap_x = (widths_px[i] + widths_px[j]) / 2
+            if abs(x[i] - x[j]) < gap_x and abs(y[i] - y[j]) < height_px:
+                west, east = (i, j) if x[i] <= x[j] else (j, i)
+                positions[west], positions[east] = "middle left", "middle right"
+    return positions
+
+
+def build_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> list[dict]:
+    """Town names at their label points (columns name, name_en, lon, lat).
+
+    One trace per text anchor, since plotly takes one anchor per trace.
+    """
+    names = (towns["name"] if style.lang == "zh" else towns["name_en"]).astype(str)
+    font = style.px(LABEL_SIZE)
+    char_width = font if style.lang == "zh" else font * 0.55
+    widths = names.str.len().to_numpy() * char_width + font
+    anchors = pd.Series(
+        label_positions(towns["lon"], towns["lat"], widths, font * 1.4, zoom), index=towns.index
+    )
+    traces = []
+    for anchor in sorted(set(anchors)) or ["middle center"]:
+        part = towns[anchors == anchor] if len(towns) else towns
+        traces.append({
             "type": "scattermap",
-            "uid": "town-labels",
+            "uid": "town-labels" + ("" if anchor == "middle center" else f"-{anchor.split()[1]}"),
             "name": style.text("镇街", "Towns"),
-            "lon": towns["lon"].round(6).tolist(),
-            "lat": towns["lat"].round(6).tolist(),
-            "mode": "text",
-            "text": names.astype(str).tolist(),
-            "textfont": {"size": style.px(15), "color": "#ffffff"},
+            "lon": part["lon"].round(6).tolist(),
+            "lat": part["lat"].round(6).tolist(),
+            "mode": "markers+text",
+            "text": names[part.index].tolist(),
+            "textposition": anchor,
+            # plotly offsets side-anchored text by the marker size; without markers
+            # the offset is NaN and MapLibre refuses the layer: keep them, unseen.
+            "marker": {"size": style.px(4), "opacity": 0},
+            "textfont": {"size": font, "color": "#ffffff"},
             "hoverinfo": "skip",
             "showlegend": False,
-        }
-    ]
+        })  # fmt: skip
+    return traces

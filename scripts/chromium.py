@@ -13,9 +13,16 @@ import time
 from pathlib import Path
 
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic", "--use-angle=swiftshader",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
 
@@ -34,8 +41,10 @@ MAP_STATE_JS = """
             if (p.load_class !== undefined) codes.add(p.code);  // grids, not towns
         }
     }
-    const rendered = (uid) => {
-        const ids = style.layers.map(l => l.id).filter(id => id.includes('trace-layer-' + uid + '-'));
+    // Features MapLibre really drew for a trace (uid prefix) in layers of one kind.
+    const rendered = (uid, kind) => {
+        const ids = style.layers.map(l => l.id)
+            .filter(id => id.includes('trace-layer-' + uid) && id.endsWith('-' + kind));
         return ids.length ? map.queryRenderedFeatures({layers: ids}).length : 0;
     };
     const points = (uid) => {
@@ -47,9 +56,9 @@ MAP_STATE_JS = """
         grids: codes.size,
         incidentPoints: points('incidents'),
         cadrePoints: points('cadres'),
-        incidentsDrawn: rendered('incidents'),
-        cadresDrawn: rendered('cadres'),
-        townLabelsDrawn: rendered('town-labels'),
+        incidentsDrawn: rendered('incidents-', 'circle'),
+        cadresDrawn: rendered('cadres-', 'circle'),
+        townLabelsDrawn: rendered('town-labels', 'symbol'),
         zoom: map.getZoom(),
     };
 }
@@ -87,8 +96,13 @@ def wait_for_map(page, *, min_grids: int = 1, timeout_s: float = 120) -> tuple[d
     state = None
     while time.perf_counter() < deadline:
         state = page.evaluate(MAP_STATE_JS)
-        if (state and state["loaded"] and state["grids"] >= min_grids
-                and state["incidentsDrawn"] > 0 and state["cadresDrawn"] > 0):
+        if (
+            state
+            and state["loaded"]
+            and state["grids"] >= min_grids
+            and state["incidentsDrawn"] > 0
+            and state["cadresDrawn"] > 0
+        ):
             drawn_at = time.perf_counter() - started
             page.wait_for_timeout(500)  # responsive graphs redraw once or twice more
             return page.evaluate(MAP_STATE_JS), drawn_at

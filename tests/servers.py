@@ -1,21 +1,14 @@
-"""Real HTTP servers for tests: in a thread, or as the real `python app.py` process."""
+"""Real HTTP servers for tests: the app in a thread (the real process is in scripts/)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.app_process import ROOT, app_process, free_port  # noqa: F401  (re-exported)
 
 
 @contextlib.contextmanager
@@ -29,47 +22,3 @@ def thread_server(wsgi_app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def app_process(env: dict[str, str], args=("serve",), timeout: float = 240) -> Iterator[str]:
-    """Run `python app.py serve` as a user would; yields its base URL when healthy."""
-    port = free_port()
-    full_env = {**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"}
-    log = open(Path(env.get("GC_TEST_LOG", os.devnull)), "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), *args],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, timeout)
-        yield base
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
-        log.close()
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"the server at {base} did not become healthy in {timeout} s")

@@ -17,7 +17,11 @@ from tests.servers import ROOT, free_port
 def run_app(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(ROOT / "app.py"), *args],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
     )
 
 
@@ -53,8 +57,10 @@ def test_port_in_use_is_one_line(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         database = tmp_path / "grid.db"
-        result = run_app("serve", env={"PORT": str(port), "HOST": "127.0.0.1",
-                                       "DATABASE_URL": f"sqlite:///{database}"})
+        result = run_app(
+            "serve",
+            env={"PORT": str(port), "HOST": "127.0.0.1", "DATABASE_URL": f"sqlite:///{database}"},
+        )
     assert_one_clear_line(result, f"port {port}", "already in use", f"PORT={port + 1}")
     assert not database.exists()  # refused before touching anything
 
@@ -67,8 +73,9 @@ def test_older_schema_is_refused_and_left_untouched(tmp_path):
         conn.execute("CREATE TABLE towns (code TEXT PRIMARY KEY)")
         conn.execute("INSERT INTO towns VALUES ('370281001')")
     before = digest(database)
-    result = run_app("serve", env={"DATABASE_URL": f"sqlite:///{database}",
-                                   "PORT": str(free_port())})
+    result = run_app(
+        "serve", env={"DATABASE_URL": f"sqlite:///{database}", "PORT": str(free_port())}
+    )
     assert_one_clear_line(result, "schema version 0", "python app.py migrate")
     assert digest(database) == before
 
@@ -85,8 +92,10 @@ def test_database_of_another_application_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     "env, phrase",
-    [({"PORT": "eighty"}, "PORT must be a whole number"),
-     ({"GC_LANG": "fr"}, "GC_LANG must be zh or en")],
+    [
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"GC_LANG": "fr"}, "GC_LANG must be zh or en"),
+    ],
 )
 def test_bad_settings_are_one_line(env, phrase):
     assert_one_clear_line(run_app("seed", env=env), phrase)

@@ -94,9 +94,38 @@ def test_sizes_grow_on_a_wall(city):
 
 
 def test_town_labels_switch_language(city):
-    zh = towns.build_layer(city.towns, style=MapStyle())[0]
-    en = towns.build_layer(city.towns, style=MapStyle(lang="en"))[0]
-    assert zh["text"] == ["甲街道", "乙镇"] and en["text"][0] == "Jia Subdistrict"
+    zh = towns.build_layer(city.towns, style=MapStyle(), zoom=14)
+    en = towns.build_layer(city.towns, style=MapStyle(lang="en"), zoom=14)
+    assert [name for trace in zh for name in trace["text"]] == ["甲街道", "乙镇"]
+    assert "Jia Subdistrict" in [name for trace in en for name in trace["text"]]
+
+
+def test_close_town_labels_are_set_apart():
+    # Two labels 3 km apart at county zoom would hide one another.
+    lon, lat = [120.0137, 119.9756, 119.88], [36.2907, 36.2838, 36.10]
+    widths = [75.0, 75.0, 75.0]
+    positions = towns.label_positions(lon, lat, widths, 21, zoom=9.3)
+    assert positions == ["middle right", "middle left", "middle center"]
+    assert towns.label_positions(lon, lat, widths, 21, zoom=13) == ["middle center"] * 3
+
+
+def test_label_traces_split_by_anchor():
+    frame = pd.DataFrame(
+        {
+            "name": ["阜安街道", "中云街道", "里岔镇"],
+            "name_en": ["Fu'an", "Zhongyun", "Licha"],
+            "lon": [120.0137, 119.9756, 119.8137],
+            "lat": [36.2907, 36.2838, 36.0916],
+        }
+    )
+    traces = towns.build_layer(frame, style=MapStyle(), zoom=9.3)
+    by_anchor = {t["textposition"]: t["text"] for t in traces}
+    assert by_anchor == {
+        "middle center": ["里岔镇"],
+        "middle left": ["中云街道"],
+        "middle right": ["阜安街道"],
+    }
+    assert len({t["uid"] for t in traces}) == 3
 
 
 def test_discrete_colorscale_maps_codes_to_exact_colours():
@@ -105,11 +134,14 @@ def test_discrete_colorscale_maps_codes_to_exact_colours():
 
 
 def test_offline_basemap_asks_nothing_of_the_internet():
-    style = basemap.map_style()
+    style = basemap.map_style("/api/v1/towns.geojson")
     text = json.dumps(style)
     assert "http" not in text and "glyphs" not in style and "sprite" not in style
-    tiled = basemap.map_style("http://tiles.local/{z}/{x}/{y}.png", "本地")
+    # An empty "sources" object is lost on plotly updates and breaks the map.
+    assert style["sources"]["land"]["data"] == "/api/v1/towns.geojson"
+    tiled = basemap.map_style("/towns", "http://tiles.local/{z}/{x}/{y}.png", "本地")
     assert tiled["sources"]["tiles"]["tiles"] == ["http://tiles.local/{z}/{x}/{y}.png"]
+    assert [layer["id"] for layer in tiled["layers"]] == ["background", "tiles", "land"]
 
 
 def test_view_fits_the_county_into_the_map():

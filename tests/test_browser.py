@@ -1,0 +1,148 @@
+"""The real thing: `python app.py serve` on a fresh database, seen in headless Chromium.
+
+Skips with a reason where Chromium is missing (apt-get install chromium
+fonts-noto-cjk); .ci/run installs it and turns any skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from scripts.chromium import MAP_STATE_JS, chromium_path, launch, wait_for_map
+from tests.servers import app_process
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LOCAL_PREFIXES = ("http://127.0.0.1", "data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server started exactly as `make run` starts it, seeding the county on first run."""
+    workdir = tmp_path_factory.mktemp("served")
+    env = {
+        "DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}",
+        "GC_TEST_LOG": str(workdir / "first.log"),
+    }
+    with app_process(env, timeout=300) as base:
+        yield {"base": base, "env": env, "workdir": workdir}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium_path() is None:
+        pytest.skip("Chromium not found: apt-get install chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def health(base: str) -> dict:
+    with urllib.request.urlopen(f"{base}/api/v1/health", timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def open_map(browser):
+    """Opens pages; after the test, asserts that none raised a JavaScript error."""
+    pages = []
+
+    def opener(base: str, width: int, height: int, path: str = "/"):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(LOCAL_PREFIXES) else outside.append(r.url),
+        )
+        page.goto(base + path)
+        pages.append(page)
+        return page, outside
+
+    yield opener
+    errors = [error for page in pages for error in page.errors]
+    for page in pages:
+        page.close()
+    assert errors == []  # e.g. MapLibre's "Map error" when it refuses a style update
+
+
+def test_first_run_seeds_the_county(served):
+    counts = health(served["base"])["counts"]
+    assert counts["towns"] == 12
+    assert 1300 <= counts["grids"] <= 1500
+    assert 25_000 <= counts["incidents"] <= 35_000
+    log = (served["workdir"] / "first.log").read_text()
+    assert "seeded in" in log
+
+
+def test_map_draws_every_grid_incidents_and_cadres_offline(served, open_map):
+    grids = health(served["base"])["counts"]["grids"]
+    page, outside = open_map(served["base"], 1920, 1080)
+    state, _ = wait_for_map(page, min_grids=grids)
+    assert state["grids"] == grids  # every grid polygon reached the map
+    assert state["incidentPoints"] > 100 and state["incidentsDrawn"] > 100
+    assert state["cadrePoints"] > 1000 and state["cadresDrawn"] > 1000
+    assert state["townLabelsDrawn"] == 12
+    assert page.inner_text(".gc-title").startswith("网格化服务管理指挥中心")
+    kpi = page.inner_text("[data-kpi=open] .gc-kpi-value")
+    assert int(kpi.rstrip("件").replace(",", "")) == state["incidentPoints"]
+    assert outside == []  # no tile, glyph, font or script from the internet
+
+
+def test_layer_toggle_hides_and_shows_incidents(served, open_map):
+    page, _ = open_map(served["base"], 1920, 1080)
+    wait_for_map(page)
+    toggle = page.locator("#layer-toggles input[value=incidents]")
+    toggle.click()
+    page.wait_for_function(
+        f"() => {{ const s = ({MAP_STATE_JS})(); return s && s.incidentsDrawn === 0; }}"
+    )
+    assert page.evaluate(MAP_STATE_JS)["cadresDrawn"] > 0  # the others stay
+    toggle.click()
+    page.wait_for_function(
+        f"() => {{ const s = ({MAP_STATE_JS})(); return s && s.incidentsDrawn > 0; }}"
+    )
+
+
+def test_english_switch(served, open_map):
+    page, _ = open_map(served["base"], 1920, 1080, "/?lang=en")
+    wait_for_map(page)
+    assert page.inner_text(".gc-title").startswith("Grid Governance Command Centre")
+    labels = page.evaluate(
+        "() => document.querySelector('#command-map .js-plotly-plot').data"
+        ".filter(t => t.uid.startsWith('town-labels')).flatMap(t => t.text)"
+    )
+    assert len(labels) == 12 and "Jiaoxi Subdistrict" in labels
+
+
+def test_wall_gets_larger_marks_and_the_same_county(served, open_map):
+    sizes = {}
+    for width, height in ((1920, 1080), (3840, 2160)):
+        page, _ = open_map(served["base"], width, height)
+        state, _ = wait_for_map(page)
+        sizes[width] = (
+            state["zoom"],
+            page.evaluate(
+                "() => document.querySelector('#command-map .js-plotly-plot').data"
+                ".find(t => t.uid === 'cadres').marker.size"
+            ),
+        )
+    assert sizes[3840][1] == 2 * sizes[1920][1]
+    assert sizes[3840][0] == pytest.approx(sizes[1920][0] + 1, abs=0.05)
+
+
+def test_second_start_keeps_the_data_and_does_not_seed(served):
+    before = health(served["base"])
+    env = {**served["env"], "GC_TEST_LOG": str(served["workdir"] / "second.log")}
+    with app_process(env, timeout=60) as again:
+        after = health(again)
+    assert after["counts"] == before["counts"]
+    assert after["change_seq"] == before["change_seq"]
+    assert "seeded" not in (served["workdir"] / "second.log").read_text()
