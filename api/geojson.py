@@ -25,18 +25,27 @@ DEFAULT_LIMIT = 10_000
 blueprint = Blueprint("geojson", __name__)
 
 
+def geometry_json(geometries) -> list[str]:
+    """GeoJSON geometry texts of shapely geometries (WGS84), RFC 7946 winding."""
+    geoms = shapely.orient_polygons(np.asarray(geometries, dtype=object), exterior_cw=False)
+    return list(shapely.to_geojson(geoms)) if len(geoms) else []
+
+
 def feature_collection(geometries, properties: pd.DataFrame, **members) -> str:
     """Serialise geometries (shapely array, WGS84) and a property table.
 
-    Builds the text directly from ``shapely.to_geojson`` strings: at 12,000
-    polygons this is several times faster than going through dicts.
+    ``geometries`` may also be a list of ready GeoJSON geometry texts. Builds
+    the text directly from ``shapely.to_geojson`` strings: at 12,000 polygons
+    this is several times faster than going through dicts.
     """
-    geoms = shapely.orient_polygons(np.asarray(geometries, dtype=object), exterior_cw=False)
-    geometry_json = shapely.to_geojson(geoms) if len(geoms) else []
+    if len(geometries) and isinstance(geometries[0], str):
+        texts = list(geometries)
+    else:
+        texts = geometry_json(geometries)
     records = properties.astype(object).where(properties.notna(), None).to_dict("records")
     features = [
         f'{{"type":"Feature","geometry":{g},"properties":{_dumps(p)}}}'
-        for g, p in zip(geometry_json, records, strict=True)
+        for g, p in zip(texts, records, strict=True)
     ]
     extra = "".join(f',"{key}":{_dumps(value)}' for key, value in members.items())
     return '{"type":"FeatureCollection"' + extra + ',"features":[' + ",".join(features) + "]}"
@@ -49,6 +58,22 @@ def points(frame: pd.DataFrame) -> np.ndarray:
 
 def _store():
     return current_app.extensions["gridcommand.store"]
+
+
+def _grid_shapes(store) -> dict[str, str]:
+    """GeoJSON geometry text of every grid, kept until the boundaries change.
+
+    Grid geometry is static between imports, and decoding and serialising
+    12,000 polygons is most of a grids request; each worker keeps its own copy
+    and rebuilds it when the store's geometry version moves on.
+    """
+    cache = current_app.extensions.setdefault("gridcommand.grid_shapes", {})
+    version = store.geometry_version()
+    if cache.get("version") != version:
+        grids = store.grids()
+        cache["shapes"] = dict(zip(grids["code"], geometry_json(grids.geometry), strict=True))
+        cache["version"] = version
+    return cache["shapes"]
 
 
 def _respond(body: str) -> Response:
@@ -71,7 +96,7 @@ def grids_geojson():
     bbox = parse_bbox(request.args.get("bbox"))
     load_class = request.args.get("load_class")
     store = _store()
-    grids = with_load(store.grids(town=town, bbox=bbox), store.open_load())
+    grids = with_load(store.grids(town=town, bbox=bbox, geometry=False), store.open_load())
     if load_class not in (None, ""):
         wanted = parse_int(load_class, "load_class", 0, 0, len(LOAD_CLASSES) - 1)
         grids = grids[grids["load_class"] == wanted]
@@ -89,7 +114,8 @@ def grids_geojson():
         "urgent",
         "load_class",
     ]
-    return _respond(feature_collection(grids.geometry.to_numpy(), grids[columns]))
+    shapes = _grid_shapes(store)
+    return _respond(feature_collection([shapes[code] for code in grids["code"]], grids[columns]))
 
 
 @blueprint.get("/api/v1/incidents.geojson")

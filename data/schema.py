@@ -304,4 +304,5 @@ change_feed = Table(
     Column("entity_id", String(40)),
     Column("op", String(16), nullable=False),  # insert | update | delete | reload
     Column("payload", Text),  # JSON: the new state a live screen needs
+    Index("change_feed_entity_seq", "entity", "seq"),
 )

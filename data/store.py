@@ -34,6 +34,8 @@ BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 # transaction-scoped advisory lock around the feed append makes them the same.
 _FEED_LOCK = 7_352_001
 _CHUNK = 5_000
+# Change-feed entities whose changes move boundaries.
+_GEOMETRY_ENTITIES = ("city", "town", "community", "grid")
 
 # Tables of the city, in the order they can be filled (parents first).
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
@@ -238,6 +240,20 @@ class Store:
         """The newest change-feed sequence number; 0 when the feed is empty."""
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(schema.change_feed.c.seq))).scalar() or 0
+
+    def geometry_version(self) -> int:
+        """Change-feed position of the last change to any boundary (0 if none).
+
+        Caches of geometry compare it to know when to rebuild.
+        """
+        f = schema.change_feed
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(func.max(f.c.seq)).where(f.c.entity.in_(_GEOMETRY_ENTITIES))
+                ).scalar()
+                or 0
+            )
 
     def changes_since(self, seq: int, limit: int = 1000) -> pd.DataFrame:
         """Change-feed entries after ``seq``, oldest first, payloads decoded."""

@@ -33,6 +33,7 @@ MAP_STATE_JS = """
     if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd.data) return null;
     const map = gd._fullLayout.map._subplot.map;
     const style = map.getStyle();
+    if (!style || !style.sources || !style.layers) return null;  // between two styles
     const layoutSources = Object.keys(style.sources).filter(s => s.includes('-map-'));
     const codes = new Set();
     for (const source of layoutSources) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import urllib.error
 import urllib.request
@@ -17,13 +18,18 @@ from tests.tiny_city import tiny_city
 
 
 @pytest.fixture
-def base_url(database_url):
+def served_store(database_url):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(tiny_city())
     with thread_server(app.server) as url:
-        yield url
+        yield url, store
     store.close()
+
+
+@pytest.fixture
+def base_url(served_store):
+    return served_store[0]
 
 
 def get(url: str, headers: dict | None = None):
@@ -75,6 +81,22 @@ def test_grids_geojson_with_load_and_filters(base_url):
     assert {f["properties"]["code"] for f in quiet["features"]} == {"A-2", "B-2"}
     boxed = geojson(f"{base_url}/api/v1/grids.geojson?bbox=120.031,36.0,120.05,36.1")
     assert [f["properties"]["code"] for f in boxed["features"]] == ["B-2"]
+
+
+def test_new_boundaries_replace_the_cached_grid_shapes(served_store):
+    base_url, store = served_store
+    before = geojson(f"{base_url}/api/v1/grids.geojson")["features"][0]["geometry"]
+    moved = tiny_city()
+    moved.grids["geometry"] = moved.grids.geometry.translate(xoff=0.001)
+    store.load_city(moved, replace=True)
+    after = geojson(f"{base_url}/api/v1/grids.geojson")["features"][0]["geometry"]
+    assert shape(after).bounds[0] == pytest.approx(shape(before).bounds[0] + 0.001)
+
+
+def test_geojson_is_compressed_when_the_client_accepts_it(base_url):
+    status, headers, body = get(f"{base_url}/api/v1/grids.geojson", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert json.loads(gzip.decompress(body))["type"] == "FeatureCollection"
 
 
 def test_incidents_geojson_filters(base_url):

@@ -41,7 +41,7 @@ def _grid_frame(city):
 
 
 def test_load_classes_band_counts():
-    assert list(grids.load_class([0, 1, 2, 3, 4, 6, 7, 50, np.nan])) == [0, 1, 2, 2, 3, 3, 4, 4, 0]
+    assert list(grids.load_class([0, 1, 2, 3, 4, 5, 7, 50, np.nan])) == [0, 1, 2, 3, 3, 4, 4, 4, 0]
 
 
 def test_with_load_fills_missing_grids_with_zero(city):
