@@ -15,19 +15,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, case, delete, func, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from data import schema
+from data import rows, schema
 from data.engine import WRITE, backend_name, make_engine
 from data.migrations import ensure_schema
+from data.rows import WGS84
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, check_transition
 
-WGS84 = "EPSG:4326"
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
 # PostgreSQL hands out sequence numbers in insert order, not commit order; a
@@ -76,7 +75,7 @@ class Store:
     def _frame(self, statement) -> pd.DataFrame:
         with self.engine.connect() as conn:
             result = conn.execute(statement)
-            return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+            return pd.DataFrame.fromrows.records(result.fetchall(), columns=list(result.keys()))
 
     def _geoframe(self, statement) -> gpd.GeoDataFrame:
         frame = self._frame(statement)
@@ -310,8 +309,8 @@ class Store:
                 action=action,
                 entity=entity,
                 entity_id=key,
-                before=_json(before),
-                after=_json(after),
+                before=rows.json_text(before),
+                after=rows.json_text(after),
             )
         )
         if self.backend == "postgresql":
@@ -323,7 +322,7 @@ class Store:
                 entity=entity,
                 entity_id=key,
                 op=op,
-                payload=_json(payload if payload is not None else after),
+                payload=rows.json_text(payload if payload is not None else after),
             )
             .returning(schema.change_feed.c.seq)
         )
@@ -338,17 +337,17 @@ class Store:
 
         Returns the rows written per table.
         """
-        rows = {
-            "towns": _with_geometry(frames.towns),
-            "communities": _with_geometry(frames.communities),
-            "departments": _records(frames.departments),
-            "pairings": _records(frames.pairings),
-            "cadres": _records(frames.cadres),
-            "grids": _with_geometry(frames.grids),
-            "incidents": _records(frames.incidents),
+        table_rows = {
+            "towns": rows.with_geometry(frames.towns),
+            "communities": rows.with_geometry(frames.communities),
+            "departments": rows.records(frames.departments),
+            "pairings": rows.records(frames.pairings),
+            "cadres": rows.records(frames.cadres),
+            "grids": rows.with_geometry(frames.grids),
+            "incidents": rows.records(frames.incidents),
         }
         try:
-            return self._load_city(rows, actor=actor, replace=replace)
+            return self._load_city(table_rows, actor=actor, replace=replace)
         except (IntegrityError, DataError) as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InvalidInput(f"the city was not loaded, nothing was written: {reason}") from None
@@ -393,7 +392,7 @@ class Store:
                 entity_id=new_id,
                 after=row,
                 op="insert",
-                payload=_feed_incident({**row, "id": new_id}),
+                payload=rows.feed_incident({**row, "id": new_id}),
             )
         return new_id
 
@@ -431,7 +430,7 @@ class Store:
                 entity_id=incident_id,
                 before={"status": current["status"]},
                 after={"status": status},
-                payload=_feed_incident(after),
+                payload=rows.feed_incident(after),
             )
 
     def record_positions(self, positions: Sequence[dict], *, actor: str) -> int:
@@ -488,46 +487,3 @@ _STATUS_STAMPS = {
 def _bbox_clauses(table, bbox: BBox):
     minx, miny, maxx, maxy = bbox
     return (table.c.maxx >= minx, table.c.minx <= maxx, table.c.maxy >= miny, table.c.miny <= maxy)
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as dicts with None for every missing value (NaN, NaT, pd.NA)."""
-    if frame is None or len(frame) == 0:
-        return []
-    plain = frame.astype(object)
-    return plain.where(plain.notna(), None).to_dict("records")
-
-
-def _with_geometry(frame: gpd.GeoDataFrame) -> list[dict]:
-    """Rows with the geometry as WKB and its bounding box (WGS84)."""
-    if frame.crs is not None and not frame.crs.equals(WGS84):
-        frame = frame.to_crs(WGS84)
-    geoms = frame.geometry.to_numpy()
-    bounds = shapely.bounds(geoms)
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    for i, name in enumerate(("minx", "miny", "maxx", "maxy")):
-        table[name] = bounds[:, i]
-    table["geometry"] = shapely.to_wkb(geoms)
-    return _records(table)
-
-
-def _feed_incident(row: dict) -> dict:
-    """What a live map needs of an incident."""
-    keys = ("id", "public_id", "status", "priority", "category", "lon", "lat", "grid_code")
-    return {key: row.get(key) for key in keys}
-
-
-def _json(value: dict | None) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True)
-
-
-def _json_default(value):
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes):
-        return None
-    return str(value)

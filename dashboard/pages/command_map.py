@@ -12,13 +12,14 @@ from dashboard.i18n import t
 from dashboard.map_view import command_view
 from layers import cadres, grids, incidents
 from layers.registry import LAYER_IDS, LAYERS
+from layers.style import BACKGROUND
 
 REFRESH_MS = 60_000
 EMPTY_FIGURE = {
     "data": [],
     "layout": {
-        "paper_bgcolor": "#081424",
-        "plot_bgcolor": "#081424",
+        "paper_bgcolor": BACKGROUND,
+        "plot_bgcolor": BACKGROUND,
         "xaxis": {"visible": False},
         "yaxis": {"visible": False},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

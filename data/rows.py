@@ -1,0 +1,56 @@
+"""Frames to database rows and back: missing values, geometry as WKB, JSON texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+WGS84 = "EPSG:4326"
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with None for every missing value (NaN, NaT, pd.NA)."""
+    if frame is None or len(frame) == 0:
+        return []
+    plain = frame.astype(object)
+    return plain.where(plain.notna(), None).to_dict("records")
+
+
+def with_geometry(frame: gpd.GeoDataFrame) -> list[dict]:
+    """Rows with the geometry as WKB and its bounding box (WGS84)."""
+    if frame.crs is not None and not frame.crs.equals(WGS84):
+        frame = frame.to_crs(WGS84)
+    geoms = frame.geometry.to_numpy()
+    bounds = shapely.bounds(geoms)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    for i, name in enumerate(("minx", "miny", "maxx", "maxy")):
+        table[name] = bounds[:, i]
+    table["geometry"] = shapely.to_wkb(geoms)
+    return records(table)
+
+
+def feed_incident(row: dict) -> dict:
+    """What a live map needs of an incident."""
+    keys = ("id", "public_id", "status", "priority", "category", "lon", "lat", "grid_code")
+    return {key: row.get(key) for key in keys}
+
+
+def json_text(value: dict | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+def _json_default(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return None
+    return str(value)
