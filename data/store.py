@@ -75,7 +75,7 @@ class Store:
     def _frame(self, statement) -> pd.DataFrame:
         with self.engine.connect() as conn:
             result = conn.execute(statement)
-            return pd.DataFrame.fromrows.records(result.fetchall(), columns=list(result.keys()))
+            return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
 
     def _geoframe(self, statement) -> gpd.GeoDataFrame:
         frame = self._frame(statement)
