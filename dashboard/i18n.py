@@ -64,8 +64,12 @@ LANGUAGES = tuple(TEXT)
 
 
 def t(key: str, lang: str) -> str:
-    """The text of ``key`` in ``lang``; falls back to Chinese, then to the key."""
-    return TEXT.get(lang, TEXT["zh"]).get(key) or TEXT["zh"].get(key, key)
+    """The text of ``key`` in ``lang``; falls back to Chinese, then to the key.
+
+    An empty text is a real answer (English needs no unit after a count).
+    """
+    texts = TEXT.get(lang, TEXT["zh"])
+    return texts[key] if key in texts else TEXT["zh"].get(key, key)
 
 
 def pick_language(query_value: str | None, default: str) -> str:

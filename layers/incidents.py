@@ -23,7 +23,8 @@ STATUS_COLOURS: dict[str, str] = {
 }
 _CODES = {status: i for i, status in enumerate(STATUS_COLOURS)}
 URGENT = "#ff2e4c"
-_SIZE = {1: 13, 2: 11, 3: 9, 4: 8}
+# Incidents are what the screen is for: bigger than the cadre dots around them.
+_SIZE = {1: 17, 2: 14, 3: 12, 4: 10}
 
 
 def status_code(statuses: pd.Series) -> np.ndarray:

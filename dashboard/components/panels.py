@@ -36,13 +36,18 @@ def town_ranking(ranking: pd.DataFrame, lang: str, top: int = 12) -> html.Ol:
     """Towns by open incidents with proportional bars."""
     rows = ranking.head(top)
     peak = max(int(rows["open"].max()) if len(rows) else 0, 1)
-    names = rows["name"] if lang == "zh" else rows["name_en"]
+    # "Subdistrict" and "Town" would crowd out the names in a narrow panel.
+    names = (
+        rows["name"]
+        if lang == "zh"
+        else rows["name_en"].str.replace(r" (Subdistrict|Town)$", "", regex=True)
+    )
     return html.Ol(
         [
             html.Li(
                 [
                     html.Span(str(i + 1), className="n"),
-                    html.Span(name),
+                    html.Span(name, className="name", title=name),
                     html.Span(className="bar", style={"width": f"{max(open_ / peak, 0.02):.0%}"}),
                     html.Span(f"{open_}", className="v"),
                 ]
