@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from layers.style import MapStyle, discrete_colorscale
+from layers.style import MapStyle, coded_marker
 from layers.timefmt import age_text
 
 STATUS: dict[str, tuple[str, str, str]] = {
@@ -68,14 +68,12 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
             "lon": placed["lon"].round(6).tolist(),
             "lat": placed["lat"].round(6).tolist(),
             "mode": "markers",
-            "marker": {
-                "size": style.px(5),
-                "color": placed["status"].map(_CODES).fillna(0).astype(int).tolist(),
-                "colorscale": discrete_colorscale(colours),
-                "cmin": -0.5,
-                "cmax": len(colours) - 0.5,
-                "opacity": 0.75,
-            },
+            "marker": coded_marker(
+                placed["status"].map(_CODES).fillna(0).astype(int).tolist(),
+                colours,
+                size=style.px(5),
+                opacity=0.75,
+            ),
             "customdata": customdata,
             "hovertemplate": template,
             "showlegend": False,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from domain.categories import BY_CODE, PRIORITIES
 from domain.lifecycle import STATUSES
-from layers.style import MapStyle, discrete_colorscale
+from layers.style import MapStyle, coded_marker
 from layers.timefmt import age_text, local_text
 
 # Open statuses in the order of the colour codes; anything else is "done".
@@ -94,14 +94,12 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
         "lon": incidents["lon"].round(6).tolist(),
         "lat": incidents["lat"].round(6).tolist(),
         "mode": "markers",
-        "marker": {
-            "size": [style.px(_SIZE.get(int(p), 9)) for p in incidents["priority"]],
-            "color": status_code(incidents["status"]).tolist(),
-            "colorscale": discrete_colorscale(colours),
-            "cmin": -0.5,
-            "cmax": len(colours) - 0.5,
-            "opacity": 0.95,
-        },
+        "marker": coded_marker(
+            status_code(incidents["status"]).tolist(),
+            colours,
+            size=[style.px(_SIZE.get(int(p), 9)) for p in incidents["priority"]],
+            opacity=0.95,
+        ),
         "customdata": customdata,
         "hovertemplate": template,
         "showlegend": False,

@@ -56,3 +56,23 @@ def discrete_colorscale(colours: list[str]) -> list[list]:
         scale.append([i / n, colour])
         scale.append([(i + 1) / n, colour])
     return scale
+
+
+def coded_marker(codes: list[int], colours: list[str], size, opacity: float) -> dict:
+    """A scattermap marker coloured by integer codes into ``colours``.
+
+    Parameters
+    ----------
+    codes : list of int
+        Index into ``colours`` for each point.
+    size : float or list of float
+        Marker diameter in CSS pixels.
+    """
+    return {
+        "size": size,
+        "color": codes,
+        "colorscale": discrete_colorscale(colours),
+        "cmin": -0.5,
+        "cmax": len(colours) - 0.5,
+        "opacity": opacity,
+    }
