@@ -14,7 +14,8 @@ import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
-from api.params import parse_bbox, parse_int, parse_since, parse_statuses
+from api.params import parse_bbox, parse_choices, parse_int, parse_since, parse_statuses
+from domain.cadres import CADRE_STATUSES
 from domain.categories import BY_CODE
 from layers.grids import LOAD_CLASSES, with_load
 
@@ -154,7 +155,7 @@ def incidents_geojson():
 @blueprint.get("/api/v1/cadres.geojson")
 def cadres_geojson():
     args = request.args
-    statuses = [s for s in (args.get("status") or "").split(",") if s] or None
+    statuses = parse_choices(args.get("status"), "status", CADRE_STATUSES)
     frame = _store().cadres(town=args.get("town") or None, statuses=statuses)
     frame = frame.dropna(subset=["lon", "lat"])
     props = frame[["id", "name", "role", "department", "town_code", "status"]].copy()

@@ -65,3 +65,14 @@ def parse_int(text: str | None, name: str, default: int, low: int, high: int) ->
     if not low <= value <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}: {value}")
     return value
+
+
+def parse_choices(text: str | None, name: str, allowed) -> list[str] | None:
+    """A comma list whose every item must be one of ``allowed``; None if empty."""
+    if not text:
+        return None
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise InvalidInput(f"unknown {name} {unknown[0]!r}: use any of {', '.join(allowed)}")
+    return values

@@ -7,22 +7,17 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from domain.cadres import CADRE_STATUSES, ROLES
 from layers.style import MapStyle, coded_marker
 from layers.timefmt import age_text
 
-STATUS: dict[str, tuple[str, str, str]] = {
-    "available": ("#2ee6a6", "待命", "Available"),
-    "en_route": ("#c77dff", "在途", "En route"),
-    "on_site": ("#ff9f1c", "在岗处置", "On site"),
-    "off_duty": ("#5c6b7a", "离岗", "Off duty"),
+COLOURS: dict[str, str] = {
+    "available": "#2ee6a6",
+    "en_route": "#c77dff",
+    "on_site": "#ff9f1c",
+    "off_duty": "#5c6b7a",
 }
-_CODES = {status: i for i, status in enumerate(STATUS)}
-ROLES: dict[str, tuple[str, str]] = {
-    "grid_worker": ("专职网格员", "Grid worker"),
-    "dept_cadre": ("部门干部", "Department cadre"),
-    "town_cadre": ("镇街干部", "Town cadre"),
-    "volunteer": ("志愿者", "Volunteer"),
-}
+_CODES = {status: i for i, status in enumerate(COLOURS)}
 
 
 def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> list[dict]:
@@ -34,7 +29,7 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
     placed = cadres.dropna(subset=["lon", "lat"])
     zh = style.lang == "zh"
     role = placed["role"].map(lambda r: ROLES.get(r, (r, r))[0 if zh else 1])
-    status = placed["status"].map(lambda s: STATUS.get(s, ("", s, s))[1 if zh else 2])
+    status = placed["status"].map(lambda s: CADRE_STATUSES.get(s, (s, s))[0 if zh else 1])
     unit = placed["department"].fillna("").astype(str)
     customdata = (
         np.column_stack(
@@ -58,7 +53,7 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
         )
         + "<extra></extra>"
     )
-    colours = [c for c, _, _ in STATUS.values()]
+    colours = list(COLOURS.values())
     return [
         {
             "type": "scattermap",
@@ -83,4 +78,4 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
 
 def legend(lang: str) -> list[tuple[str, str]]:
     """(colour, label) pairs for the map legend."""
-    return [(c, zh if lang == "zh" else en) for c, zh, en in STATUS.values()]
+    return [(COLOURS[s], names[0 if lang == "zh" else 1]) for s, names in CADRE_STATUSES.items()]

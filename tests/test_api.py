@@ -142,6 +142,11 @@ def test_bad_filters_get_a_clear_400(base_url, query, message):
     assert "Traceback" not in body.decode()
 
 
+def test_unknown_cadre_status_gets_a_clear_400(base_url):
+    status, _, body = get(f"{base_url}/api/v1/cadres.geojson?status=asleep")
+    assert status == 400 and "unknown status 'asleep'" in json.loads(body)["error"]["message"]
+
+
 def test_unknown_api_path_is_json_404(base_url):
     status, _, body = get(f"{base_url}/api/v1/nothing-here")
     assert status == 404 and json.loads(body)["error"]["code"] == 404
