@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -227,6 +227,14 @@ incidents = Table(
     Column("due_resolve_at", UTC),
     Column("satisfaction", Integer),  # 3 satisfied, 2 basically, 1 not satisfied
     Column("updated_at", UTC, nullable=False),
+    # Added in schema version 2 (Open311 intake).
+    Column("reporter_email", String(120)),
+    Column("media_url", String(500)),
+    Column("attributes", Text),  # JSON object of service attribute code -> value
+    # Plain ids, not foreign keys: SQLite cannot add or drop a referencing
+    # column in place, and both are set only by the store.
+    Column("client_id", Integer),  # the Open311 client (api_keys.id)
+    Column("merged_into", BigInteger),  # a duplicate of this incident id
     CheckConstraint("priority BETWEEN 1 AND 4", name="incidents_priority"),
     CheckConstraint("headcount >= 1", name="incidents_headcount"),
     CheckConstraint(
@@ -293,6 +301,36 @@ audit_log = Table(
     Column("entity_id", String(40)),
     Column("before", Text),  # JSON
     Column("after", Text),  # JSON
+)
+
+# Keys of Open311 clients and field apps; only a hash of the key is stored.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex
+    Column("prefix", String(12), nullable=False),  # shown to people, never the key
+    Column("created_at", UTC, nullable=False),
+    Column("revoked_at", UTC),
+)
+
+# Idempotency-Key records: a retried POST gets the first answer, stored once.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(12), nullable=False),  # in_flight | done
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("response_type", String(80)),
+    Column("created_at", UTC, nullable=False),
+    Column("completed_at", UTC),
+    Index("idempotency_client_key", "client_id", "key", unique=True),
+    CheckConstraint("state IN ('in_flight', 'done')", name="idempotency_state"),
 )
 
 change_feed = Table(

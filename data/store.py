@@ -64,7 +64,11 @@ class Store:
         Raises ``Unavailable`` or ``SchemaMismatch`` with a message for people.
         """
         engine = make_engine(url)
-        ensure_schema(engine)
+        try:
+            ensure_schema(engine)
+        except BaseException:
+            engine.dispose()  # a refused database leaves no connection behind
+            raise
         return cls(engine)
 
     def close(self) -> None:

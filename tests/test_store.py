@@ -240,3 +240,31 @@ def test_sqlite_database_runs_in_wal_mode(sqlite_url):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     opened.close()
+
+
+def test_migrate_takes_a_version_1_database_to_the_current_schema(database_url):
+    """A database made before the Open311 intake keeps its data through migrate."""
+    from sqlalchemy import inspect, text
+
+    from data.engine import make_engine
+    from data.migrations import migrate
+    from domain.errors import SchemaMismatch
+
+    first = Store.open(database_url)
+    first.load_city(tiny_city())
+    with first.engine.begin() as conn:  # turn it back into what version 1 made
+        conn.execute(text("DROP TABLE idempotency_keys"))
+        for column in ("merged_into", "client_id", "attributes", "media_url", "reporter_email"):
+            conn.execute(text(f"ALTER TABLE incidents DROP COLUMN {column}"))
+        conn.execute(text("DROP TABLE api_keys"))
+        conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
+    first.close()
+    with pytest.raises(SchemaMismatch, match="python app.py migrate"):
+        Store.open(database_url)
+    engine = make_engine(database_url)
+    assert migrate(engine) == [2]
+    assert "media_url" in {c["name"] for c in inspect(engine).get_columns("incidents")}
+    engine.dispose()
+    again = Store.open(database_url)
+    assert again.table_counts()["incidents"] == 5
+    again.close()
