@@ -3,6 +3,7 @@
     python app.py [serve]      set up the database on first run and serve the dashboard
     python app.py seed         make the demo city (--scale region for benchmarks)
     python app.py migrate      bring an older database up to this code's schema
+    python app.py apikey create NAME | revoke NAME | list   Open311 client keys
 
 For a production server: gunicorn -w 4 -k gthread --threads 8 'app:create_server()'.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import getpass
 import socket
 import sys
 import time
@@ -51,6 +53,25 @@ def seed_city(store, *, scale: str, seed: int, replace: bool = False, out=sys.st
         flush=True,
     )
     return counts
+
+
+def api_key_command(settings: Settings, args) -> None:
+    """`python app.py apikey create|revoke|list`."""
+    from data.store import Store
+
+    store = Store.open(settings.database_url)
+    actor = f"cli:{getpass.getuser()}"
+    if args.action == "create":
+        key = store.create_api_key(args.name, actor=actor)
+        print(key)
+        print(f"the key for {args.name!r} is shown only now: hand it over safely", file=sys.stderr)
+    elif args.action == "revoke":
+        print(f"revoked {store.revoke_api_keys(args.name, actor=actor)} key(s)")
+    else:
+        for row in store.api_keys().itertuples():
+            state = "revoked" if row.revoked_at is not None else "live"
+            print(f"{row.prefix}…  {row.name}  {row.created_at:%Y-%m-%d}  {state}")
+    store.close()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -119,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="delete the city in the database first"
     )
     commands.add_parser("migrate", help="upgrade the database schema")
+    key_cmd = commands.add_parser("apikey", help="issue or revoke Open311 / field-app API keys")
+    key_actions = key_cmd.add_subparsers(dest="action", required=True)
+    key_actions.add_parser("create", help="print a new key for a client").add_argument("name")
+    key_actions.add_parser("revoke", help="revoke a client's keys").add_argument(
+        "name", help="client name or key prefix"
+    )
+    key_actions.add_parser("list", help="list the keys issued (never the keys themselves)")
     args = parser.parse_args(argv)
 
     try:
@@ -140,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                 seed=settings.demo_seed if args.seed is None else args.seed,
                 replace=args.replace,
             )
+        elif args.command == "apikey":
+            api_key_command(settings, args)
         elif args.command == "migrate":
             from data.engine import make_engine
             from data.migrations import migrate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import geojson, health
+from api import geojson, health, open311, openapi
 from api.errors import register_error_handlers
 
 
@@ -13,4 +13,6 @@ def register_api(server: Flask, store) -> None:
     server.extensions["gridcommand.store"] = store
     server.register_blueprint(geojson.blueprint)
     server.register_blueprint(health.blueprint)
+    server.register_blueprint(open311.blueprint)
+    server.register_blueprint(openapi.blueprint)
     register_error_handlers(server)

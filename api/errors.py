@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import Conflict, GridCommandError, InvalidInput, NotFound, Unavailable
+from api.open311_format import FORMATS, errors_body
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    GridCommandError,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+    Unprocessable,
+)
 
 log = logging.getLogger(__name__)
+OPEN311_PREFIX = "/open311/"
 
 STATUS_OF: tuple[tuple[type[GridCommandError], int], ...] = (
+    (Unprocessable, 422),
     (InvalidInput, 400),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (Unavailable, 503),
@@ -35,13 +47,19 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
 
     # The dashboard answers every other path with its page; under the API
     # prefix an unknown path must be a plain 404.
-    @server.route(f"{prefix}<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    def _no_such_endpoint(_rest):
-        abort(404, description=f"no API endpoint at {request.path}")
+    for base in (prefix, OPEN311_PREFIX):
+        server.add_url_rule(
+            f"{base}<path:_rest>",
+            endpoint=f"no_such_endpoint{base.replace('/', '_')}",
+            view_func=_no_such_endpoint,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        )
 
     @server.errorhandler(GridCommandError)
     def _domain_error(error: GridCommandError):
         status = status_for(error)
+        if request.path.startswith(OPEN311_PREFIX):
+            return _open311_error(status, str(error))
         response = jsonify(error={"code": status, "message": str(error)})
         if status == 503:
             response.headers["Retry-After"] = "5"
@@ -49,6 +67,8 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
 
     @server.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if request.path.startswith(OPEN311_PREFIX):
+            return _open311_error(error.code, error.description)
         if not request.path.startswith(prefix):
             return error
         return jsonify(error={"code": error.code, "message": error.description}), error.code
@@ -56,4 +76,21 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
     @server.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return jsonify(error={"code": 500, "message": "internal error; see the server log"}), 500
+        message = "internal error; see the server log"
+        if request.path.startswith(OPEN311_PREFIX):
+            return _open311_error(500, message)
+        return jsonify(error={"code": 500, "message": message}), 500
+
+
+def _no_such_endpoint(_rest):
+    abort(404, description=f"no API endpoint at {request.path}")
+
+
+def _open311_error(status: int, message: str) -> Response:
+    """Errors under /open311/ in the spec's shape and in the format asked for."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    response = Response(errors_body(status, message, fmt), status=status,
+                        content_type=FORMATS[fmt])  # fmt: skip
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response

@@ -16,7 +16,6 @@ from data.engine import WRITE, use_wal
 from domain.errors import SchemaMismatch
 
 
-
 def _to_2(conn: Connection) -> None:
     """Open311 intake: API keys, idempotency records, new incident columns."""
     schema.api_keys.create(conn)

@@ -13,6 +13,10 @@ import shapely
 WGS84 = "EPSG:4326"
 
 
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts with None for every missing value (NaN, NaT, pd.NA)."""
     if frame is None or len(frame) == 0:

@@ -23,7 +23,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from data import rows, schema
 from data.engine import WRITE, backend_name, make_engine
 from data.migrations import ensure_schema
-from data.rows import WGS84
+from data.rows import WGS84, utcnow
+from data.store_intake import IntakeStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, check_transition
 
@@ -40,11 +41,7 @@ _GEOMETRY_ENTITIES = ("city", "town", "community", "grid")
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class Store:
+class Store(IntakeStore):
     """The project's single gateway to the database.
 
     Parameters
@@ -185,6 +182,9 @@ class Store:
         bbox: BBox | None = None,
         since: dt.datetime | None = None,
         limit: int | None = None,
+        public_ids: Iterable[str] | None = None,
+        categories: Iterable[str] | None = None,
+        reported: tuple[dt.datetime | None, dt.datetime | None] | None = None,
     ) -> pd.DataFrame:
         """Incidents, newest first.
 
@@ -200,6 +200,10 @@ class Store:
             Only incidents changed at or after this time (UTC).
         limit : int, optional
             At most this many rows.
+        public_ids, categories : iterables of str, optional
+            Only these incidents, or these categories.
+        reported : (start, end), optional
+            Reported within these times (UTC, either end open when None).
         """
         i, g = schema.incidents, schema.grids
         statement = (
@@ -217,6 +221,16 @@ class Store:
             )
         if since is not None:
             statement = statement.where(i.c.updated_at >= since)
+        if public_ids is not None:
+            statement = statement.where(i.c.public_id.in_(list(public_ids)))
+        if categories is not None:
+            statement = statement.where(i.c.category.in_(list(categories)))
+        if reported is not None:
+            start, end = reported
+            if start is not None:
+                statement = statement.where(i.c.reported_at >= start)
+            if end is not None:
+                statement = statement.where(i.c.reported_at <= end)
         if limit is not None:
             statement = statement.limit(limit)
         return self._frame(statement)

@@ -9,8 +9,16 @@ class InvalidInput(GridCommandError):
     """The request is malformed or breaks a rule (HTTP 400/422)."""
 
 
+class Unprocessable(InvalidInput):
+    """Well-formed but contradicts an earlier request, e.g. a reused idempotency key (422)."""
+
+
 class NotFound(GridCommandError):
     """The thing asked for does not exist (HTTP 404)."""
+
+
+class Forbidden(GridCommandError):
+    """The caller may not do this: no or a wrong key, or not their data (HTTP 403)."""
 
 
 class Conflict(GridCommandError):

@@ -259,7 +259,7 @@ def test_migrate_takes_a_version_1_database_to_the_current_schema(database_url):
         conn.execute(text("DROP TABLE api_keys"))
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
     first.close()
-    with pytest.raises(SchemaMismatch, match="python app.py migrate"):
+    with pytest.raises(SchemaMismatch, match=r"python app\.py migrate"):
         Store.open(database_url)
     engine = make_engine(database_url)
     assert migrate(engine) == [2]

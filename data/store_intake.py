@@ -1,0 +1,235 @@
+"""The store's part for citizen intake: API keys, idempotency records, new reports.
+
+Mixed into ``data.store.Store``, which stays the one gateway to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from data import rows, schema
+from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+
+# An in-flight claim older than this is taken to be from a request that died
+# (a crashed worker): a retry may take it over instead of waiting forever.
+STALE_CLAIM = dt.timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Client:
+    """An Open311 client or field app, known by its API key."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The stored first answer to a request that is being retried."""
+
+    status: int
+    body: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An idempotency key held by the request now being processed."""
+
+    client_id: int
+    key: str
+
+
+def key_hash(key: str) -> str:
+    """SHA-256 of an API key: the store never keeps the key itself."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class IntakeStore:
+    """Reads and writes of the intake path (needs ``Store``'s engine and helpers)."""
+
+    # -------------------------------------------------------------- API keys
+
+    def create_api_key(self, name: str, *, actor: str) -> str:
+        """Issue a new key for client ``name``; returns the key, shown only once."""
+        name = name.strip()
+        if not 1 <= len(name) <= 80:
+            raise InvalidInput("the client name must be 1 to 80 characters")
+        key = "gc_" + secrets.token_urlsafe(24)
+        now = rows.utcnow()
+        with self._transaction() as conn:
+            new_id = conn.execute(
+                insert(schema.api_keys)
+                .values(name=name, key_hash=key_hash(key), prefix=key[:10], created_at=now)
+                .returning(schema.api_keys.c.id)
+            ).scalar_one()
+            self._record(conn, actor=actor, action="create_api_key", entity="api_key",
+                         entity_id=new_id, after={"name": name, "prefix": key[:10]})  # fmt: skip
+        return key
+
+    def revoke_api_keys(self, name_or_prefix: str, *, actor: str) -> int:
+        """Revoke every live key of a client name or with a key prefix; returns how many."""
+        k = schema.api_keys
+        now = rows.utcnow()
+        with self._transaction() as conn:
+            ids = list(
+                conn.execute(
+                    select(k.c.id).where(
+                        k.c.revoked_at.is_(None),
+                        or_(k.c.name == name_or_prefix, k.c.prefix == name_or_prefix),
+                    )
+                ).scalars()
+            )
+            if not ids:
+                raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
+            conn.execute(update(k).where(k.c.id.in_(ids)).values(revoked_at=now))
+            self._record(conn, actor=actor, action="revoke_api_key", entity="api_key",
+                         entity_id=",".join(map(str, ids)), after={"revoked": len(ids)})  # fmt: skip
+        return len(ids)
+
+    def api_keys(self) -> pd.DataFrame:
+        """Every key ever issued: name, prefix, created_at, revoked_at (never the key)."""
+        k = schema.api_keys
+        return self._frame(
+            select(k.c.id, k.c.name, k.c.prefix, k.c.created_at, k.c.revoked_at).order_by(k.c.id)
+        )
+
+    def client_for_key(self, key: str | None) -> Client | None:
+        """The client a live key belongs to; None for a missing, wrong or revoked key."""
+        if not key:
+            return None
+        k = schema.api_keys
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.c.id, k.c.name).where(
+                    k.c.key_hash == key_hash(key), k.c.revoked_at.is_(None)
+                )
+            ).first()
+        return Client(row.id, row.name) if row else None
+
+    # ---------------------------------------------------------- idempotency
+
+    def claim_idempotency_key(self, client_id: int, key: str, request_hash: str) -> Claim | Replay:
+        """Hold ``key`` for this request, or return the first answer to it.
+
+        Raises
+        ------
+        Conflict
+            The same key is still being processed by another request.
+        Unprocessable
+            The key was used before with a different request body.
+        """
+        if not 1 <= len(key) <= 255:
+            raise InvalidInput("Idempotency-Key must be 1 to 255 characters")
+        t = schema.idempotency_keys
+        now = rows.utcnow()
+        with self._transaction() as conn:
+            row = conn.execute(
+                select(t).where(t.c.client_id == client_id, t.c.key == key)
+            ).mappings().first()  # fmt: skip
+            if row is None:
+                try:
+                    conn.execute(insert(t).values(client_id=client_id, key=key,
+                                                  request_hash=request_hash,
+                                                  state="in_flight", created_at=now))  # fmt: skip
+                except IntegrityError:  # another request claimed it a moment ago
+                    raise Conflict(f"a request with Idempotency-Key {key!r} is in flight") from None
+                return Claim(client_id, key)
+            in_flight = row["state"] == "in_flight"
+            if in_flight and now - row["created_at"] < STALE_CLAIM:
+                raise Conflict(f"a request with Idempotency-Key {key!r} is in flight")
+            if row["request_hash"] != request_hash:
+                raise Unprocessable(
+                    f"Idempotency-Key {key!r} was already used with a different request"
+                )
+            if not in_flight:
+                return Replay(row["response_status"], row["response_body"], row["response_type"])
+            conn.execute(update(t).where(t.c.id == row["id"]).values(created_at=now))
+            return Claim(client_id, key)
+
+    def release_idempotency_key(self, claim: Claim) -> None:
+        """Give up a claim whose request stored nothing, so it can be retried."""
+        t = schema.idempotency_keys
+        with self._transaction() as conn:
+            conn.execute(
+                delete(t).where(
+                    t.c.client_id == claim.client_id, t.c.key == claim.key,
+                    t.c.state == "in_flight",
+                )
+            )  # fmt: skip
+
+    # --------------------------------------------------------------- intake
+
+    def add_report(
+        self,
+        values: dict,
+        *,
+        actor: str,
+        claim: Claim | None = None,
+        respond: Callable[[str], tuple[int, str, str]] | None = None,
+    ) -> tuple[int, str]:
+        """Store a validated report with its audit and feed entries, in one transaction.
+
+        The public id is made from the new row's id and the Beijing date. With
+        a ``claim``, ``respond(public_id)`` gives the (status, body, content
+        type) that a retry with the same Idempotency-Key will get; it is stored
+        in the same transaction, so an acknowledged report and its answer are
+        never one without the other.
+
+        Returns the new incident's id and public id.
+        """
+        now = rows.utcnow()
+        row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
+        row["public_id"] = "pending-" + secrets.token_hex(8)
+        i = schema.incidents
+        with self._transaction() as conn:
+            new_id = conn.execute(insert(i).values(**row).returning(i.c.id)).scalar_one()
+            public_id = public_id_for(new_id, row["reported_at"])
+            conn.execute(update(i).where(i.c.id == new_id).values(public_id=public_id))
+            row.update(id=new_id, public_id=public_id)
+            self._record(conn, actor=actor, action="add_report", entity="incident",
+                         entity_id=new_id, after=row, op="insert",
+                         payload=rows.feed_incident(row))  # fmt: skip
+            if claim is not None and respond is not None:
+                status, body, content_type = respond(public_id)
+                t = schema.idempotency_keys
+                conn.execute(
+                    update(t)
+                    .where(t.c.client_id == claim.client_id, t.c.key == claim.key)
+                    .values(state="done", response_status=status, response_body=body,
+                            response_type=content_type, completed_at=rows.utcnow())
+                )  # fmt: skip
+        return new_id, public_id
+
+    def incident_by_public_id(self, public_id: str) -> dict | None:
+        """One incident as a dict, or None."""
+        frame = self.incidents_by_public_ids([public_id])
+        return frame.iloc[0].to_dict() if len(frame) else None
+
+    def incidents_by_public_ids(self, public_ids: list[str]) -> pd.DataFrame:
+        """Incidents with these public ids, in no particular order."""
+        i = schema.incidents
+        return self._frame(select(i).where(i.c.public_id.in_(public_ids)))
+
+    def count_reports(self, client_id: int | None = None) -> int:
+        """How many incidents are stored (of one client)."""
+        i = schema.incidents
+        statement = select(func.count()).select_from(i)
+        if client_id is not None:
+            statement = statement.where(i.c.client_id == client_id)
+        with self.engine.connect() as conn:
+            return conn.execute(statement).scalar()
+
+
+def public_id_for(incident_id: int, reported_at: dt.datetime) -> str:
+    """'JZ' + Beijing date (yymmdd) + the row id: unique, sortable, readable on the phone."""
+    local = reported_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return f"JZ{local:%y%m%d}{incident_id:06d}"

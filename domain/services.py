@@ -1,0 +1,133 @@
+"""Our categories as Open311 GeoReport v2 services, with their extra questions.
+
+A service with attributes has ``metadata: true`` and a service definition; a
+client asks its questions and posts the answers as ``attribute[code]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.categories import BY_CODE, CATEGORIES, Category
+from domain.errors import InvalidInput
+
+DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One question of a service definition (GeoReport v2 attribute)."""
+
+    code: str
+    description: str  # the question as shown to the resident
+    datatype: str
+    required: bool = False
+    values: tuple[tuple[str, str], ...] = ()  # (key, name) for list types
+    datatype_description: str = ""
+    order: int = 1
+    variable: bool = True
+
+
+@dataclass(frozen=True)
+class Service:
+    """A category seen through Open311."""
+
+    category: Category
+    group: str
+    keywords: tuple[str, ...]
+    attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+
+    @property
+    def code(self) -> str:
+        return self.category.code
+
+
+_GROUPS = {
+    "城市管理 City management": ("fire_lane", "road_damage", "street_light", "garbage",
+                                 "illegal_building", "greening", "traffic"),
+    "安全应急 Safety and emergencies": ("waterlogging", "safety_hazard"),
+    "公共服务 Public utilities": ("sewage", "water_supply", "heating"),
+    "社会治理 Community affairs": ("noise", "dispute", "elderly_care", "other"),
+    "农业农村 Farming and villages": ("farm_help",),
+    "生态环境 Environment": ("pollution",),
+}  # fmt: skip
+_GROUP_OF = {code: group for group, codes in _GROUPS.items() for code in codes}
+
+_ATTRIBUTES: dict[str, tuple[Attribute, ...]] = {
+    "waterlogging": (
+        Attribute("depth", "积水深度 How deep is the water?", "singlevaluelist", True,
+                  (("ankle", "没过脚踝 Ankle"), ("knee", "没过膝盖 Knee"),
+                   ("waist", "齐腰以上 Waist or deeper")), order=1),
+        Attribute("people_trapped", "是否有人被困 Is anyone trapped?", "singlevaluelist",
+                  False, (("no", "没有 No"), ("yes", "有 Yes")), order=2),
+    ),
+    "farm_help": (
+        Attribute("crop", "作物 Crop", "string", False, order=1),
+        Attribute("area_mu", "受影响面积（亩） Area affected, mu", "number", False,
+                  datatype_description="a number of mu (1 mu = 666.7 m²)", order=2),
+        Attribute("helpers_needed", "需要人手 Helpers needed", "number", False, order=3),
+    ),
+    "fire_lane": (
+        Attribute("plate", "车牌号 Licence plate", "string", False, order=1),
+    ),
+}  # fmt: skip
+
+SERVICES: tuple[Service, ...] = tuple(
+    Service(c, _GROUP_OF.get(c.code, "其他 Other"), (c.zh, c.en.lower()),
+            _ATTRIBUTES.get(c.code, ()))
+    for c in CATEGORIES
+)  # fmt: skip
+BY_SERVICE_CODE: dict[str, Service] = {s.code: s for s in SERVICES}
+
+
+def service(code: str) -> Service:
+    """The service of a code; ``InvalidInput`` names the known codes otherwise."""
+    found = BY_SERVICE_CODE.get(code)
+    if found is None:
+        known = ", ".join(sorted(BY_CODE))
+        raise InvalidInput(f"unknown service_code {code!r}: use one of {known}")
+    return found
+
+
+def check_attributes(code: str, answers: dict[str, str]) -> dict[str, str | float | list]:
+    """Check the ``attribute[...]`` answers of a report against its service.
+
+    Returns the answers typed (numbers as float, multi-value lists as lists).
+    Raises ``InvalidInput`` naming every missing, unknown or invalid answer.
+    """
+    definition = {a.code: a for a in service(code).attributes}
+    problems, typed = [], {}
+    for name in sorted(set(answers) - set(definition)):
+        problems.append(f"attribute[{name}] is not a question of service {code!r}")
+    for attribute in definition.values():
+        raw = (answers.get(attribute.code) or "").strip()
+        if not raw:
+            if attribute.required:
+                problems.append(f"attribute[{attribute.code}] is required")
+            continue
+        if len(raw) > 500:
+            problems.append(f"attribute[{attribute.code}] is longer than 500 characters")
+            continue
+        keys = [key for key, _ in attribute.values]
+        if attribute.datatype == "number":
+            try:
+                number = float(raw)
+            except ValueError:
+                number = float("nan")
+            if number != number or number in (float("inf"), float("-inf")):
+                problems.append(f"attribute[{attribute.code}] must be a number, not {raw!r}")
+                continue
+            typed[attribute.code] = number
+        elif attribute.datatype == "singlevaluelist" and raw not in keys:
+            problems.append(f"attribute[{attribute.code}] must be one of {', '.join(keys)}")
+        elif attribute.datatype == "multivaluelist":
+            chosen = [v.strip() for v in raw.split(",") if v.strip()]
+            wrong = [v for v in chosen if v not in keys]
+            if wrong:
+                problems.append(f"attribute[{attribute.code}] must be among {', '.join(keys)}")
+            typed[attribute.code] = chosen
+        else:
+            typed[attribute.code] = raw
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return typed

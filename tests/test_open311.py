@@ -1,0 +1,219 @@
+"""Open311 GeoReport v2 over a real HTTP server, read by a standard client (georeport)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import requests
+import xmltodict
+from georeport import GeoReport
+
+from app import create_app
+from settings import Settings
+from tests.servers import thread_server
+from tests.tiny_city import tiny_city
+
+INSIDE = {"lat": "36.011", "long": "120.005"}  # grid A-1 of the tiny city
+
+
+@pytest.fixture
+def served(database_url):
+    app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    key = store.create_api_key("测试客户端", actor="test")
+    with thread_server(app.server) as base:
+        yield {"base": base, "v2": f"{base}/open311/v2", "key": key, "store": store}
+    store.close()
+
+
+def post(served, fmt="json", headers=None, **fields):
+    data = {"api_key": served["key"], "service_code": "garbage", "description": "垃圾未清运",
+            **INSIDE, **fields}  # fmt: skip
+    data = {k: v for k, v in data.items() if v is not None}
+    return requests.post(f"{served['v2']}/requests.{fmt}", data=data, headers=headers, timeout=30)
+
+
+def stored(served) -> int:
+    return served["store"].count_reports()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_standard_client_lists_services_and_reads_a_definition(served, fmt):
+    client = GeoReport(served["v2"], output_format=fmt)
+    services = client.get_service_list()
+    assert len(services) == 18
+    flood = next(s for s in services if s["service_code"] == "waterlogging")
+    assert flood["service_name"] == "积水内涝"
+    assert flood["metadata"] in (True, "true")
+    definition = client.get_service_definition("waterlogging")
+    attributes = definition["attributes"]
+    if fmt == "xml":
+        attributes = attributes["attribute"]
+    assert [a["code"] for a in attributes] == ["depth", "people_trapped"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_post_then_read_back_with_a_standard_client(served, fmt):
+    answer = post(served, fmt, description="小区北门消防通道被私家车堵塞", service_code="fire_lane")
+    assert answer.status_code == 200, answer.text
+    if fmt == "json":
+        created = answer.json()[0]
+    else:
+        created = xmltodict.parse(answer.content)["service_requests"]["request"]
+    request_id = created["service_request_id"]
+    assert request_id.startswith("JZ") and created["service_notice"]
+    client = GeoReport(served["v2"], output_format=fmt)
+    read = client.get_service_request(request_id)
+    assert read["service_request_id"] == request_id
+    assert read["description"] == "小区北门消防通道被私家车堵塞"
+    assert read["status"] == "open" and read["service_code"] == "fire_lane"
+    assert math.isclose(float(read["lat"]), 36.011) and math.isclose(float(read["long"]), 120.005)
+    listed = client.get_service_requests(status="open", service_code="fire_lane")
+    listed = listed if isinstance(listed, list) else [listed]
+    assert request_id in [r["service_request_id"] for r in listed]
+
+
+def test_report_lands_in_its_grid_with_priority_and_deadlines(served):
+    answer = post(served, description="楼道里冒烟了，有老人被困", service_code="safety_hazard")
+    request_id = answer.json()[0]["service_request_id"]
+    row = served["store"].incident_by_public_id(request_id)
+    assert (row["grid_code"], row["town_code"]) == ("A-1", "370281001")
+    assert row["priority"] == 1  # smoke, someone trapped
+    assert row["due_contact_at"] > row["reported_at"]
+    assert row["due_resolve_at"] > row["due_contact_at"]
+    assert row["channel"] == "app" and row["status"] == "reported"
+
+
+def test_gcj02_location_is_converted_and_the_original_kept(served):
+    answer = post(served, lat="36.00855", long="120.01014", coordinate_system="gcj02")
+    request_id = answer.json()[0]["service_request_id"]
+    read = requests.get(f"{served['v2']}/requests/{request_id}.json",
+                        params={"extensions": "true"}, timeout=30).json()[0]  # fmt: skip
+    extended = read["extended_attributes"]
+    assert extended["coordinate_system"] == "gcj02"
+    assert (extended["original_lat"], extended["original_long"]) == (36.00855, 120.01014)
+    # GCJ-02 is offset by a few hundred metres from WGS84 around Qingdao.
+    assert 0.001 < abs(read["long"] - 120.01014) < 0.01
+
+
+def test_markup_is_stored_as_given_and_escaped_in_xml(served):
+    text = "<script>alert('x')</script> & 1=1; DROP TABLE incidents;--"
+    request_id = post(served, description=text).json()[0]["service_request_id"]
+    as_json = requests.get(f"{served['v2']}/requests/{request_id}.json", timeout=30)
+    assert as_json.json()[0]["description"] == text
+    as_xml = requests.get(f"{served['v2']}/requests/{request_id}.xml", timeout=30)
+    assert b"<script>" not in as_xml.content
+    assert xmltodict.parse(as_xml.content)["service_requests"]["request"]["description"] == text
+
+
+@pytest.mark.parametrize(
+    "fields, status, phrase",
+    [
+        ({"api_key": "gc_wrong"}, 403, "api_key"),
+        ({"api_key": None}, 403, "api_key"),
+        ({"service_code": "unicorns"}, 400, "service_code"),
+        ({"description": ""}, 400, "description"),
+        ({"lat": "nan"}, 400, "lat"),
+        ({"long": "inf"}, 400, "long"),
+        ({"lat": "北纬36度"}, 400, "lat"),
+        ({"lat": "39.9", "long": "116.4"}, 400, "outside"),
+        ({"lat": None, "long": None}, 400, "address_string"),
+        ({"lat": None, "long": None, "address_string": "北京市朝阳区"}, 400, "address"),
+        ({"description": "坏了\x00\x07"}, 400, "control"),
+        ({"description": "长" * 5000}, 400, "description"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+        ({"coordinate_system": "mars"}, 400, "coordinate"),
+        ({"jurisdiction_id": "beijing"}, 404, "jurisdiction_id"),
+        ({"service_code": "waterlogging"}, 400, "attribute[depth]"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_reports_get_the_spec_error_shape_and_store_nothing(served, fields, status, phrase,
+                                                                  fmt):  # fmt: skip
+    before, audit_before = stored(served), len(served["store"].audit(1000))
+    answer = post(served, fmt, **fields)
+    assert answer.status_code == status, answer.text
+    if fmt == "json":
+        (error,) = answer.json()
+    else:
+        error = xmltodict.parse(answer.content)["errors"]["error"]
+    assert int(error["code"]) == status and phrase in error["description"]
+    assert "Traceback" not in answer.text
+    assert stored(served) == before and len(served["store"].audit(1000)) == audit_before
+
+
+def test_json_bodies_are_refused_with_a_clear_message(served):
+    answer = requests.post(f"{served['v2']}/requests.json", timeout=30,
+                           json={"api_key": served["key"], "service_code": "garbage"})  # fmt: skip
+    assert answer.status_code == 400 and "form-encoded" in answer.json()[0]["description"]
+
+
+def test_unknown_ids_and_paths_are_spec_404s(served):
+    answer = requests.get(f"{served['v2']}/requests/JZ000000.json", timeout=30)
+    assert answer.status_code == 404 and answer.json()[0]["code"] == 404
+    answer = requests.get(f"{served['v2']}/nothing.xml", timeout=30)
+    assert answer.status_code == 404
+    assert xmltodict.parse(answer.content)["errors"]["error"]["code"] == "404"
+
+
+def test_a_retried_post_returns_the_first_answer_and_stores_once(served):
+    headers = {"Idempotency-Key": "phone-42-report-1"}
+    first = post(served, headers=headers)
+    before = stored(served)
+    again = post(served, headers=headers)
+    assert again.status_code == first.status_code == 200
+    assert again.json() == first.json()
+    assert stored(served) == before
+
+
+def test_the_same_key_with_another_body_is_refused(served):
+    headers = {"Idempotency-Key": "phone-42-report-2"}
+    post(served, headers=headers)
+    before = stored(served)
+    other = post(served, headers=headers, description="另一件事")
+    assert other.status_code == 422 and "different request" in other.json()[0]["description"]
+    assert stored(served) == before
+
+
+def test_a_key_still_in_flight_gets_a_conflict(served):
+    store = served["store"]
+    client = store.client_for_key(served["key"])
+    store.claim_idempotency_key(client.id, "phone-42-report-3", "a request being processed")
+    answer = post(served, headers={"Idempotency-Key": "phone-42-report-3"})
+    assert answer.status_code == 409 and answer.json()[0]["code"] == 409
+
+
+def test_a_failed_post_frees_its_key_for_a_corrected_retry(served):
+    headers = {"Idempotency-Key": "phone-42-report-4"}
+    assert post(served, headers=headers, lat="nan").status_code == 400
+    assert post(served, headers=headers, lat="nan").status_code == 400  # not a conflict
+
+
+def test_revoked_key_is_refused(served):
+    served["store"].revoke_api_keys("测试客户端", actor="test")
+    assert post(served).status_code == 403
+
+
+def test_discovery_points_at_v2(served):
+    found = requests.get(f"{served['base']}/open311/discovery.json", timeout=30).json()
+    assert found["endpoints"][0]["url"].endswith("/open311/v2")
+    xml = requests.get(f"{served['base']}/open311/discovery.xml", timeout=30)
+    parsed = xmltodict.parse(xml.content)["discovery"]["endpoints"]["endpoint"]
+    assert parsed["specification"] == "http://wiki.open311.org/GeoReport_v2"
+
+
+def test_list_filters_and_their_errors(served):
+    ids = [post(served).json()[0]["service_request_id"] for _ in range(3)]
+    got = requests.get(f"{served['v2']}/requests.json", timeout=30,
+                       params={"service_request_id": ",".join(ids[:2])}).json()  # fmt: skip
+    assert sorted(r["service_request_id"] for r in got) == sorted(ids[:2])
+    for params, phrase in [({"status": "lost"}, "open or closed"),
+                           ({"start_date": "yesterday"}, "ISO 8601"),
+                           ({"start_date": "2026-01-01T00:00:00Z",
+                             "end_date": "2026-06-01T00:00:00Z"}, "90 days")]:  # fmt: skip
+        answer = requests.get(f"{served['v2']}/requests.json", params=params, timeout=30)
+        assert answer.status_code == 400 and phrase in answer.json()[0]["description"]
+    assert json.loads(requests.get(f"{served['v2']}/requests.json", timeout=30).text)
