@@ -441,10 +441,10 @@ def _course(rng, rep, cat) -> dict[str, np.ndarray]:
 
 
 def _satisfaction(rng, closed: np.ndarray, late: np.ndarray) -> np.ndarray:
-    """3 satisfied, 2 basically, 1 not satisfied, None if not rated: most
-    closed reports are rated, late ones less kindly."""
+    """Rating 1 (worst) to 5 (best), None if not rated: most closed reports are
+    rated, late ones less kindly; 4 and 5 count as satisfied."""
     u = rng.random(len(closed))
-    on_time = np.where(u < 0.86, 3, np.where(u < 0.97, 2, 1))
-    delayed = np.where(u < 0.62, 3, np.where(u < 0.86, 2, 1))
+    on_time = np.select([u < 0.78, u < 0.94, u < 0.98, u < 0.995], [5, 4, 3, 2], 1)
+    delayed = np.select([u < 0.45, u < 0.70, u < 0.85, u < 0.95], [5, 4, 3, 2], 1)
     rated = closed & (rng.random(len(closed)) < 0.88)
     return np.where(rated, np.where(late, delayed, on_time), None)

@@ -9,24 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, inspect, select
 
 from data import schema
 from data.engine import WRITE, use_wal
 from domain.errors import SchemaMismatch
 
-
-def _to_2(conn: Connection) -> None:
-    """Open311 intake: API keys, idempotency records, new incident columns."""
-    schema.api_keys.create(conn)
-    schema.idempotency_keys.create(conn)
-    for column in ("reporter_email", "media_url", "attributes", "client_id", "merged_into"):
-        ddl = schema.incidents.c[column].type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE incidents ADD COLUMN {column} {ddl}"))
-
-
 # version reached -> the step that reaches it from the version before
-STEPS: dict[int, Callable[[Connection], None]] = {2: _to_2}
+STEPS: dict[int, Callable[[Connection], None]] = {}
 
 
 def database_version(engine: Engine) -> int | None:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -225,9 +225,8 @@ incidents = Table(
     Column("closed_at", UTC),
     Column("due_contact_at", UTC),
     Column("due_resolve_at", UTC),
-    Column("satisfaction", Integer),  # 3 satisfied, 2 basically, 1 not satisfied
+    Column("satisfaction", Integer),  # the reporter's rating, 1 (worst) to 5 (best)
     Column("updated_at", UTC, nullable=False),
-    # Added in schema version 2 (Open311 intake).
     Column("reporter_email", String(120)),
     Column("media_url", String(500)),
     Column("attributes", Text),  # JSON object of service attribute code -> value
@@ -235,18 +234,22 @@ incidents = Table(
     # column in place, and both are set only by the store.
     Column("client_id", Integer),  # the Open311 client (api_keys.id)
     Column("merged_into", BigInteger),  # a duplicate of this incident id
+    Column("resolved_by", String(60)),  # verification must be by someone else
+    Column("resolution", Text),  # JSON: note and proof of the fix
+    Column("pauses", Text),  # JSON: [[start, end or null], ...] while parked (挂账)
+    Column("rated_at", UTC),
     CheckConstraint("priority BETWEEN 1 AND 4", name="incidents_priority"),
     CheckConstraint("headcount >= 1", name="incidents_headcount"),
     CheckConstraint(
         "channel IN ('app', 'hotline', 'patrol', 'plaza', 'sensor')", name="incidents_channel"
     ),
     CheckConstraint(
-        "status IN ('reported', 'registered', 'dispatched', 'in_progress', 'resolved',"
-        " 'verified', 'closed', 'rejected', 'escalated')",
+        "status IN ('reported', 'registered', 'dispatched', 'in_progress', 'parked',"
+        " 'resolved', 'verified', 'closed', 'rejected', 'duplicate', 'escalated')",
         name="incidents_status",
     ),
     CheckConstraint(
-        "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 3", name="incidents_satisfaction"
+        "satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5", name="incidents_satisfaction"
     ),
     Index("incidents_status_grid", "status", "grid_code"),
     Index("incidents_lonlat", "lon", "lat"),

@@ -26,7 +26,7 @@ from data.migrations import ensure_schema
 from data.rows import WGS84, utcnow
 from data.store_intake import IntakeStore
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.lifecycle import OPEN_STATUSES, check_transition
+from domain.lifecycle import OPEN_STATUSES, Plan, plan
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -414,42 +414,52 @@ class Store(IntakeStore):
             )
         return new_id
 
-    def set_incident_status(
-        self, incident_id: int, status: str, *, actor: str, at: dt.datetime | None = None
-    ) -> None:
-        """Move an incident to ``status`` if the lifecycle allows it.
+    def apply_action(
+        self,
+        incident_id: int,
+        action: str,
+        *,
+        actor: str,
+        at: dt.datetime | None = None,
+        **details,
+    ) -> Plan:
+        """Move an incident through its lifecycle (see ``domain.lifecycle.plan``).
 
-        Raises ``NotFound`` or ``InvalidInput``; a refused move changes nothing.
+        One transaction: the row is read, the move checked against it, written
+        only if nobody moved the incident meanwhile, audited (who, when, what
+        from → to, with the note and proof) and fed to live screens.
+
+        Raises ``NotFound``, ``InvalidInput`` (an illegal move, saying which are
+        legal) or ``Conflict``; a refused move changes nothing.
         """
         at = at or utcnow()
         i = schema.incidents
         with self._transaction() as conn:
-            current = conn.execute(select(i).where(i.c.id == incident_id)).mappings().first()
+            current = conn.execute(
+                select(i).where(i.c.id == incident_id).with_for_update()
+            ).mappings().first()  # fmt: skip
             if current is None:
                 raise NotFound(f"no incident with id {incident_id}")
-            check_transition(current["status"], status)
-            changes = {"status": status, "updated_at": at}
-            stamp = _STATUS_STAMPS.get(status)
-            if stamp:
-                changes[stamp] = at
+            move = plan(dict(current), action, actor=actor, now=at, **details)
+            if action == "merge":
+                target = conn.execute(
+                    select(i.c.status).where(i.c.id == move.changes["merged_into"])
+                ).scalar()
+                if target not in OPEN_STATUSES:
+                    raise InvalidInput("merge 'into' must be the id of another open incident")
             result = conn.execute(
                 update(i)
                 .where(i.c.id == incident_id, i.c.status == current["status"])
-                .values(**changes)
+                .values(**move.changes)
             )
             if result.rowcount != 1:
                 raise Conflict(f"incident {incident_id} changed while it was being updated")
-            after = {**dict(current), **changes}
-            self._record(
-                conn,
-                actor=actor,
-                action="set_status",
-                entity="incident",
-                entity_id=incident_id,
-                before={"status": current["status"]},
-                after={"status": status},
-                payload=rows.feed_incident(after),
-            )
+            after = {**dict(current), **move.changes}
+            self._record(conn, actor=actor, action=action, entity="incident",
+                         entity_id=incident_id, before={"status": move.source},
+                         after={"status": move.target, **move.details},
+                         payload=rows.feed_incident(after))  # fmt: skip
+        return move
 
     def record_positions(self, positions: Sequence[dict], *, actor: str) -> int:
         """Store a batch of cadre positions (cadre_id, lon, lat, recorded_at, WGS84).
@@ -492,14 +502,6 @@ class Store(IntakeStore):
                 },
             )
         return len(positions)
-
-
-_STATUS_STAMPS = {
-    "registered": "registered_at",
-    "dispatched": "dispatched_at",
-    "resolved": "resolved_at",
-    "closed": "closed_at",
-}
 
 
 def _bbox_clauses(table, bbox: BBox):

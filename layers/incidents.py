@@ -19,6 +19,7 @@ STATUS_COLOURS: dict[str, str] = {
     "dispatched": "#4cc9f0",
     "in_progress": "#3a86ff",
     "escalated": "#f72585",
+    "parked": "#a3a8d6",
     "done": "#8d99ae",
 }
 _CODES = {status: i for i, status in enumerate(STATUS_COLOURS)}

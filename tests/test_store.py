@@ -147,19 +147,79 @@ def test_add_incident_with_unknown_grid_is_refused_and_stores_nothing(city_store
     assert len(city_store.incidents()) == 5
 
 
-def test_status_moves_follow_the_lifecycle(city_store):
-    incidents = city_store.incidents().set_index("public_id")
-    t1 = int(incidents.loc["T1", "id"])
-    city_store.set_incident_status(t1, "dispatched", actor="operator")
+def ids(store) -> dict[str, int]:
+    return {row.public_id: int(row.id) for row in store.incidents().itertuples()}
+
+
+def test_a_whole_lifecycle_is_audited_move_by_move(city_store):
+    t1 = ids(city_store)["T1"]  # registered
+    city_store.apply_action(t1, "dispatch", actor="operator")
+    city_store.apply_action(t1, "start", actor="张伟")
+    city_store.apply_action(
+        t1, "resolve", actor="张伟", note="车已挪走", photo_url="https://p/1.jpg"
+    )
+    with pytest.raises(InvalidInput, match="cannot also verify"):
+        city_store.apply_action(t1, "verify", actor="张伟")
+    city_store.apply_action(t1, "verify", actor="核查员")
+    city_store.apply_action(t1, "close", actor="operator")
+    city_store.apply_action(t1, "rate", actor="reporter", rating=5)
     row = city_store.incidents().set_index("public_id").loc["T1"]
-    assert row["status"] == "dispatched"
-    assert pd.notna(row["dispatched_at"])
+    assert (row["status"], row["satisfaction"], row["resolved_by"]) == ("closed", 5, "张伟")
+    assert pd.notna(row["dispatched_at"]) and pd.notna(row["closed_at"])
+    moves = city_store.audit(20)
+    moves = moves[moves["entity_id"] == str(t1)]
+    assert list(moves["action"])[::-1] == ["dispatch", "start", "resolve", "verify", "close",
+                                           "rate"]  # fmt: skip
+    assert "车已挪走" in moves.loc[moves["action"] == "resolve", "after"].iloc[0]
+
+
+def test_an_illegal_move_says_what_is_legal_and_leaves_no_trace(city_store):
+    t1 = ids(city_store)["T1"]
     seq = city_store.latest_seq()
-    with pytest.raises(InvalidInput, match="cannot become"):
-        city_store.set_incident_status(t1, "closed", actor="operator")
-    assert city_store.latest_seq() == seq  # a refused move leaves no trace
+    with pytest.raises(InvalidInput, match="legal now: reject, merge, dispatch, escalate, park"):
+        city_store.apply_action(t1, "close", actor="operator")
+    assert city_store.latest_seq() == seq
     with pytest.raises(NotFound):
-        city_store.set_incident_status(999_999, "registered", actor="operator")
+        city_store.apply_action(999_999, "register", actor="operator")
+
+
+def test_a_low_rating_reopens_the_incident(city_store):
+    t4 = ids(city_store)["T4"]  # closed
+    city_store.apply_action(t4, "rate", actor="reporter", rating=2)
+    row = city_store.incidents().set_index("public_id").loc["T4"]
+    assert row["status"] == "registered" and row["satisfaction"] == 2
+    assert pd.isna(row["closed_at"])
+
+
+def test_duplicates_merge_into_an_open_incident_only(city_store):
+    found = ids(city_store)
+    city_store.apply_action(found["T2"], "merge", actor="operator", into=found["T1"])
+    row = city_store.incidents().set_index("public_id").loc["T2"]
+    assert row["status"] == "duplicate" and row["merged_into"] == found["T1"]
+    city_store.apply_action(found["T1"], "reject", actor="operator", note="非本辖区")
+    t5 = found["T5"]  # closed, but a merge needs an open duplicate and an open original
+    t3 = found["T3"]  # dispatched: too far along to be merged
+    with pytest.raises(InvalidInput, match="cannot merge"):
+        city_store.apply_action(t3, "merge", actor="operator", into=t5)
+    new = city_store.add_incident(
+        {"public_id": "N9", "channel": "app", "category": "noise", "description": "吵",
+         "lon": 120.001, "lat": 36.001, "grid_code": "A-1", "priority": 3},
+        actor="t",
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="another open incident"):
+        city_store.apply_action(new, "merge", actor="operator", into=found["T1"])
+
+
+def test_parking_stops_and_restarts_the_clock(city_store):
+    t1 = ids(city_store)["T1"]
+    city_store.apply_action(t1, "park", actor="operator", note="等待业主回来")
+    city_store.apply_action(t1, "unpark", actor="operator")
+    row = city_store.incidents().set_index("public_id").loc["T1"]
+    assert row["status"] == "registered"
+    import json
+
+    (pause,) = json.loads(row["pauses"])
+    assert pause[0] <= pause[1]
 
 
 def test_positions_keep_history_and_move_the_cadre(city_store):
@@ -242,29 +302,54 @@ def test_sqlite_database_runs_in_wal_mode(sqlite_url):
     opened.close()
 
 
-def test_migrate_takes_a_version_1_database_to_the_current_schema(database_url):
-    """A database made before the Open311 intake keeps its data through migrate."""
+def test_migrate_runs_each_missing_step_in_one_transaction(database_url, monkeypatch):
+    """The machinery a future schema change will use: refuse, then migrate, keep data."""
     from sqlalchemy import inspect, text
 
+    from data import migrations
     from data.engine import make_engine
-    from data.migrations import migrate
     from domain.errors import SchemaMismatch
 
     first = Store.open(database_url)
     first.load_city(tiny_city())
-    with first.engine.begin() as conn:  # turn it back into what version 1 made
-        conn.execute(text("DROP TABLE idempotency_keys"))
-        for column in ("merged_into", "client_id", "attributes", "media_url", "reporter_email"):
-            conn.execute(text(f"ALTER TABLE incidents DROP COLUMN {column}"))
-        conn.execute(text("DROP TABLE api_keys"))
-        conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
     first.close()
+
+    def add_note_column(conn):
+        conn.execute(text("ALTER TABLE towns ADD COLUMN note VARCHAR(40)"))
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
     with pytest.raises(SchemaMismatch, match=r"python app\.py migrate"):
         Store.open(database_url)
     engine = make_engine(database_url)
-    assert migrate(engine) == [2]
-    assert "media_url" in {c["name"] for c in inspect(engine).get_columns("incidents")}
+    assert migrations.migrate(engine) == [2]
+    assert "note" in {c["name"] for c in inspect(engine).get_columns("towns")}
+    assert migrations.database_version(engine) == 2
     engine.dispose()
     again = Store.open(database_url)
     assert again.table_counts()["incidents"] == 5
     again.close()
+
+
+def test_a_failing_migration_step_changes_nothing(database_url, monkeypatch):
+    from sqlalchemy import text
+
+    from data import migrations
+    from data.engine import make_engine
+
+    Store.open(database_url).close()
+
+    def broken(conn):
+        conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
+        raise RuntimeError("the step failed half-way")
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.STEPS, 2, broken)
+    engine = make_engine(database_url)
+    with pytest.raises(RuntimeError):
+        migrations.migrate(engine)
+    assert migrations.database_version(engine) == 1
+    from sqlalchemy import inspect
+
+    assert "half_done" not in inspect(engine).get_table_names()
+    engine.dispose()

@@ -114,7 +114,7 @@ def tiny_city(now: dt.datetime = NOW) -> SimpleNamespace:
             ],
             "closed_at": [None, None, None, now - 20 * hour, now - 60 * hour],
             "due_resolve_at": [now + 14 * hour, now + 7 * hour, now - 10 * hour, None, None],
-            "satisfaction": pd.array([None, None, None, 3, 2], dtype="Int64"),
+            "satisfaction": pd.array([None, None, None, 5, 4], dtype="Int64"),
             "updated_at": [
                 now - 2 * hour,
                 now - hour,
