@@ -14,11 +14,11 @@ from api import register_api
 from api.geojson import MEDIA_TYPE
 from dashboard import ids
 from dashboard.i18n import pick_language, t
-from dashboard.pages import command_map
+from dashboard.pages import command_map, console
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
-PAGES = {"/": command_map}
+PAGES = {"/": command_map, "/dispatch": console}
 
 CLOCK_JS = """
 function (_, lang) {
@@ -131,7 +131,18 @@ def screen_frame(body, lang: str) -> html.Div:
         [
             html.Div(
                 [
-                    html.Div(t("city", lang), className="gc-header-left"),
+                    html.Div(
+                        [
+                            html.Span(t("city", lang)),
+                            dcc.Link(t("nav.map", lang), href=f"/?lang={lang}", className="gc-nav"),
+                            dcc.Link(
+                                t("nav.console", lang),
+                                href=f"/dispatch?lang={lang}",
+                                className="gc-nav",
+                            ),
+                        ],
+                        className="gc-header-left",
+                    ),
                     html.Div([t("title", lang), html.Small("GRID COMMAND")], className="gc-title"),
                     html.Div(
                         [

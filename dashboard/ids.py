@@ -12,3 +12,16 @@ LAYER_TOGGLES = "layer-toggles"
 KPIS = "kpis"
 TOWN_RANKING = "town-ranking"
 UPDATED = "updated"
+
+# The dispatch console
+QUEUE = "queue"
+QUEUE_SCOPE = "queue-scope"
+QUEUE_REFRESH = "queue-refresh"
+OPERATOR = "operator"
+DETAIL = "incident-detail"
+ACTION_NOTE = "action-note"
+ACTION_PROOF = "action-proof"
+ACTION_EXTRA = "action-extra"
+ACTION_BUTTON = "action-button"  # pattern-matching: {"type": ACTION_BUTTON, "action": name}
+ACTION_RESULT = "action-result"
+MOVED = "moved"

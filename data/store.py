@@ -183,6 +183,7 @@ class Store(IntakeStore):
         since: dt.datetime | None = None,
         limit: int | None = None,
         public_ids: Iterable[str] | None = None,
+        ids: Iterable[int] | None = None,
         categories: Iterable[str] | None = None,
         reported: tuple[dt.datetime | None, dt.datetime | None] | None = None,
     ) -> pd.DataFrame:
@@ -202,6 +203,8 @@ class Store(IntakeStore):
             At most this many rows.
         public_ids, categories : iterables of str, optional
             Only these incidents, or these categories.
+        ids : iterable of int, optional
+            Only the incidents with these row ids.
         reported : (start, end), optional
             Reported within these times (UTC, either end open when None).
         """
@@ -223,6 +226,8 @@ class Store(IntakeStore):
             statement = statement.where(i.c.updated_at >= since)
         if public_ids is not None:
             statement = statement.where(i.c.public_id.in_(list(public_ids)))
+        if ids is not None:
+            statement = statement.where(i.c.id.in_([int(v) for v in ids]))
         if categories is not None:
             statement = statement.where(i.c.category.in_(list(categories)))
         if reported is not None:
@@ -278,6 +283,15 @@ class Store(IntakeStore):
         frame = self._frame(select(f).where(f.c.seq > seq).order_by(f.c.seq).limit(limit))
         frame["payload"] = frame["payload"].map(lambda p: json.loads(p) if p else None)
         return frame
+
+    def incident_history(self, incident_id: int) -> pd.DataFrame:
+        """Every audited move of one incident, oldest first: at, actor, action, before, after."""
+        a = schema.audit_log
+        return self._frame(
+            select(a.c.at, a.c.actor, a.c.action, a.c.before, a.c.after)
+            .where(a.c.entity == "incident", a.c.entity_id == str(incident_id))
+            .order_by(a.c.id)
+        )
 
     def audit(self, limit: int = 100) -> pd.DataFrame:
         """The newest audit entries, newest first."""

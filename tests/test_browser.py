@@ -7,6 +7,7 @@ fonts-noto-cjk); .ci/run installs it and turns any skip into a failure.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -146,3 +147,28 @@ def test_second_start_keeps_the_data_and_does_not_seed(served):
     assert after["counts"] == before["counts"]
     assert after["change_seq"] == before["change_seq"]
     assert "seeded" not in (served["workdir"] / "second.log").read_text()
+
+
+def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map):
+    from data.store import Store
+
+    page, _ = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.wait_for_selector(".ag-row", timeout=30_000)
+    # An incident that may be parked: registered, dispatched or in progress.
+    parkable = page.locator("[col-id=status]", has_text=re.compile("^(立案|派遣|处置)$"))
+    first = page.locator(".ag-row", has=parkable).first
+    number = first.locator("[col-id=public_id]").inner_text()
+    first.locator(".ag-cell").first.click()
+    page.wait_for_selector(".gc-button")
+    page.fill("#operator", "李值班")
+    page.locator(".gc-button", has_text="挂账").click()
+    page.wait_for_selector(".gc-error")  # parking needs a note: refused, nothing changed
+    page.fill("#action-note", "等待业主回来后处理")
+    page.locator(".gc-button", has_text="挂账").click()
+    page.wait_for_selector(".gc-ok")
+    page.wait_for_function("() => document.querySelector('.gc-timeline').innerText"
+                           ".includes('等待业主回来后处理')")  # fmt: skip
+    store = Store.open(served["env"]["DATABASE_URL"])
+    row = store.incident_by_public_id(number)
+    store.close()
+    assert row["status"] == "parked" and '"' in row["pauses"]
