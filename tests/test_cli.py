@@ -107,3 +107,21 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
     assert missing == []
+
+
+def test_apikey_create_list_and_revoke(tmp_path):
+    from data.store import Store
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}"}
+    created = run_app("apikey", "create", "街道App", env=env)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("gc_") and "shown only now" in created.stderr
+    listed = run_app("apikey", "list", env=env)
+    assert "街道App" in listed.stdout and key not in listed.stdout  # never the key itself
+    store = Store.open(env["DATABASE_URL"])
+    assert store.client_for_key(key).name == "街道App"
+    assert "revoked 1" in run_app("apikey", "revoke", "街道App", env=env).stdout
+    assert store.client_for_key(key) is None
+    store.close()
+    assert_one_clear_line(run_app("apikey", "revoke", "nobody", env=env), "no live API key")
