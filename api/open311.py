@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from domain.intake import prepare_report
 from flask import Blueprint, Response, current_app, request
 
 from api.open311_format import FORMATS, render
@@ -25,6 +24,7 @@ from api.open311_requests import (
 from api.places import places
 from data.store_intake import Replay
 from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.intake import prepare_report
 from domain.services import SERVICES, service
 
 PREFIX = "/open311"
