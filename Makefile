@@ -10,8 +10,8 @@ run: $(STAMP)          ## set up, seed the demo city on first run, serve on :805
 	$(PY) app.py serve
 
 test: $(STAMP)         ## the whole test suite, lint included
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --no-cache --check .
 	$(PY) -m pytest
 
 $(STAMP): requirements.txt
