@@ -37,6 +37,10 @@ _CHUNK = 5_000
 # Change-feed entities whose changes move boundaries.
 _GEOMETRY_ENTITIES = ("city", "town", "community", "grid")
 
+# Statements built once: building them per write cost more than running them.
+_AUDIT_INSERT = insert(schema.audit_log)
+_FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
+
 # Tables of the city, in the order they can be filled (parents first).
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
@@ -335,28 +339,16 @@ class Store(IntakeStore):
         now = utcnow()
         key = None if entity_id is None else str(entity_id)
         conn.execute(
-            insert(schema.audit_log).values(
-                at=now,
-                actor=actor,
-                action=action,
-                entity=entity,
-                entity_id=key,
-                before=rows.json_text(before),
-                after=rows.json_text(after),
-            )
-        )
+            _AUDIT_INSERT,
+            {"at": now, "actor": actor, "action": action, "entity": entity, "entity_id": key,
+             "before": rows.json_text(before), "after": rows.json_text(after)},
+        )  # fmt: skip
         if self.backend == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
+        payload_text = rows.json_text(payload if payload is not None else after)
         result = conn.execute(
-            insert(schema.change_feed)
-            .values(
-                at=now,
-                entity=entity,
-                entity_id=key,
-                op=op,
-                payload=rows.json_text(payload if payload is not None else after),
-            )
-            .returning(schema.change_feed.c.seq)
+            _FEED_INSERT,
+            {"at": now, "entity": entity, "entity_id": key, "op": op, "payload": payload_text},
         )
         return result.scalar_one()
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
@@ -46,6 +46,18 @@ class Claim:
 
     client_id: int
     key: str
+
+
+# Statements of the hot intake path, built once.
+_REPORT_INSERT = insert(schema.incidents).returning(schema.incidents.c.id)
+_SET_PUBLIC_ID = (
+    update(schema.incidents)
+    .where(schema.incidents.c.id == bindparam("row_id"))
+    .values(public_id=bindparam("new_public_id"))
+)
+_CLIENT_BY_HASH = select(schema.api_keys.c.id, schema.api_keys.c.name).where(
+    schema.api_keys.c.key_hash == bindparam("hash"), schema.api_keys.c.revoked_at.is_(None)
+)
 
 
 def key_hash(key: str) -> str:
@@ -106,13 +118,8 @@ class IntakeStore:
         """The client a live key belongs to; None for a missing, wrong or revoked key."""
         if not key:
             return None
-        k = schema.api_keys
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(k.c.id, k.c.name).where(
-                    k.c.key_hash == key_hash(key), k.c.revoked_at.is_(None)
-                )
-            ).first()
+            row = conn.execute(_CLIENT_BY_HASH, {"hash": key_hash(key)}).first()
         return Client(row.id, row.name) if row else None
 
     # ---------------------------------------------------------- idempotency
@@ -189,11 +196,10 @@ class IntakeStore:
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
         row["public_id"] = "pending-" + secrets.token_hex(8)
-        i = schema.incidents
         with self._transaction() as conn:
-            new_id = conn.execute(insert(i).values(**row).returning(i.c.id)).scalar_one()
+            new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
             public_id = public_id_for(new_id, row["reported_at"])
-            conn.execute(update(i).where(i.c.id == new_id).values(public_id=public_id))
+            conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
             row.update(id=new_id, public_id=public_id)
             self._record(conn, actor=actor, action="add_report", entity="incident",
                          entity_id=new_id, after=row, op="insert",
