@@ -155,16 +155,19 @@ class SlaPolicy:
     @classmethod
     def default(cls, *, categories: bool = True) -> SlaPolicy:
         """The city's levels; with ``categories`` the limits of ``domain.categories``."""
-        hours, days = "working_hours", "working_days"
+        # First contact is the command centre's call back, staffed round the
+        # clock: a blocked fire lane reported on Saturday is called back on
+        # Saturday. Resolution is the departments' work, on working days.
+        days = "working_days"
         priorities = {
             1: Targets(Limit(1, "clock_hours"), Limit(8, "clock_hours")),
-            2: Targets(Limit(2, hours), Limit(1, days)),
+            2: Targets(Limit(2, "clock_hours"), Limit(1, days)),
             3: Targets(Limit(0, "same_evening"), Limit(3, days)),
             4: Targets(Limit(1, days), Limit(5, days)),
         }
         own = {
             c.code: Targets(
-                _category_limit(c.first_contact_hours), _category_limit(c.resolve_hours)
+                Limit(c.first_contact_hours, "clock_hours"), _category_limit(c.resolve_hours)
             )
             for c in BY_CODE.values()
         }

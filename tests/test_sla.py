@@ -330,11 +330,19 @@ def test_urgent_runs_round_the_clock():
     )
 
 
-def test_high_counts_working_hours_and_one_working_day():
+def test_high_is_called_back_within_two_hours_and_resolved_in_a_working_day():
     assert due_local("garbage", 2, local(2026, 3, 9, 16, 30)) == (
-        dt.datetime(2026, 3, 10, 9, 30),
+        dt.datetime(2026, 3, 9, 18, 30),
         dt.datetime(2026, 3, 10, 17, 30),
     )
+
+
+def test_a_weekend_report_is_called_back_the_same_day():
+    # A blocked fire lane on a Saturday afternoon: the centre calls back on
+    # Saturday; the department fixes it on the next working day.
+    first, resolve = due_local("fire_lane", 2, local(2026, 11, 28, 14, 36))
+    assert first == dt.datetime(2026, 11, 28, 16, 36)
+    assert resolve > dt.datetime(2026, 11, 30, 8, 30)
 
 
 @pytest.mark.parametrize(
@@ -371,7 +379,7 @@ def test_low_priority():
 
 
 def test_category_limits_apply_to_their_own_priority():
-    # Rubbish (8 h = 1 working day, first contact 2 working hours) is stricter.
+    # Rubbish (8 h = 1 working day, first contact 2 hours) is stricter.
     assert due_local("garbage", 3, local(2026, 3, 9, 10), None) == (
         dt.datetime(2026, 3, 9, 12),
         dt.datetime(2026, 3, 10, 17, 30),
@@ -380,9 +388,9 @@ def test_category_limits_apply_to_their_own_priority():
     assert due_local("illegal_building", 3, local(2026, 3, 9, 10), None)[1] == dt.datetime(
         2026, 4, 7, 17, 30
     )
-    # Road damage at 16:00: the same evening beats its 4 working hours (10:30 next day).
+    # Road damage at 16:00: its own 4 hours (20:00) beat the same evening (21:00).
     assert due_local("road_damage", 3, local(2026, 3, 9, 16), None)[0] == dt.datetime(
-        2026, 3, 9, 21
+        2026, 3, 9, 20
     )
 
 
@@ -401,7 +409,7 @@ def test_changed_priority_only_moves_resolution_its_own_way():
 def test_default_policy_reads_the_categories():
     policy = SlaPolicy.default()
     assert policy.categories["illegal_building"].resolve == Limit(20, "working_days")
-    assert policy.categories["waterlogging"].first_contact == Limit(1, "working_hours")
+    assert policy.categories["waterlogging"].first_contact == Limit(1, "clock_hours")
     assert policy.priorities[3] == Targets(Limit(0, "same_evening"), Limit(3, "working_days"))
     assert isinstance(deadlines("noise", 3, local(2026, 3, 9, 10)), Deadlines)
 
@@ -442,10 +450,10 @@ def test_policy_dict_overrides_merge_onto_the_defaults():
             "evening": {"cutoff": "16:00", "due": "20:00"},
         }
     )
-    assert policy.priorities[2] == Targets(Limit(2, "working_hours"), Limit(2, "working_days"))
+    assert policy.priorities[2] == Targets(Limit(2, "clock_hours"), Limit(2, "working_days"))
     assert policy.priorities[4].first_contact == Limit(3, "clock_hours")
     assert policy.categories["garbage"] == Targets(
-        Limit(2, "working_hours"), Limit(4, "working_hours")
+        Limit(2, "clock_hours"), Limit(4, "working_hours")
     )
     assert "noise" not in policy.categories
     assert policy.evening_cutoff == dt.time(16) and policy.next_day_due == dt.time(12)
