@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="serve the dashboard (default)")
     serve_cmd.add_argument("--host")
     serve_cmd.add_argument("--port", type=int)
-    serve_cmd.add_argument("--workers", type=int, default=2)
-    serve_cmd.add_argument("--threads", type=int, default=8)
+    serve_cmd.add_argument("--workers", type=int, default=3)
+    serve_cmd.add_argument("--threads", type=int, default=16)
     seed_cmd = commands.add_parser("seed", help="make the demo city")
     seed_cmd.add_argument("--scale", choices=("county", "region"))
     seed_cmd.add_argument("--seed", type=int)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides["port"] = args.port
         settings = Settings.from_env(**overrides)
         if args.command in (None, "serve"):
-            serve(settings, getattr(args, "workers", 2), getattr(args, "threads", 8))
+            serve(settings, getattr(args, "workers", 3), getattr(args, "threads", 16))
         elif args.command == "seed":
             from data.store import Store
 

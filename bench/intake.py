@@ -1,12 +1,17 @@
-"""Open311 intake under load: acknowledged reports per second and latency.
+"""Open311 intake under load: acknowledged reports per second, latency, and where the CPU goes.
 
     .venv/bin/python bench/intake.py                      # SQLite, 50 clients, 30 s
     .venv/bin/python bench/intake.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/intake.py --workers 4 --threads 4 --clients 50 --duration 30 --json
 
-Runs the real server (`python app.py serve`) on a fresh database with the demo
-county, and N clients (keep-alive sessions, spread over client processes so the
-load generator is not the bottleneck) posting reports without pause.
+Runs the real server (`python app.py serve --workers W --threads T`) on a fresh
+database holding the demo county (a temporary SQLite file, or a new PostgreSQL
+schema dropped afterwards), and N clients on keep-alive connections posting
+reports at real grid points without pause, spread over a few load processes
+(``bench/_load.py``). The first seconds warm the server's caches and are not
+counted. Besides throughput and latency it prints the CPU used by the server,
+by PostgreSQL, by the load generator and by the whole machine, to show what
+saturates first.
 """
 
 from __future__ import annotations
@@ -14,113 +19,126 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import sys
-import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-import requests
 
 from bench._common import emit_json, fresh_database, seed, table
+from bench._load import cpu_seconds, load_process, machine_busy, processes
 from data.store import Store
 from scripts.app_process import app_process
 
 
-def _client_process(base, key, points, threads, duration, queue) -> None:
-    """One load process: ``threads`` clients posting until the time is up."""
-    latencies: list[float] = []
+def _server_pids(port: int) -> list[int]:
+    """The gunicorn master and workers of `app.py serve` on ``port``."""
+    wanted = f"PORT={port}".encode()
+    return processes(lambda cmd, env: b"app.py" in cmd and wanted in env.split(b"\0"))
+
+
+def _postgres_pids() -> list[int]:
+    return processes(lambda cmd, _env: cmd.startswith(b"postgres"))
+
+
+def _percentiles(latencies: list[float]) -> dict:
+    if not latencies:
+        return {}
+    values = np.asarray(latencies) * 1000
+    marks = (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))
+    return {name: round(float(np.percentile(values, q)), 1) for name, q in marks}
+
+
+def run(args, url: str) -> dict:
+    """Seed, start the server, load it; returns the figures."""
+    seed(url, "county")
+    store = Store.open(url)
+    key = store.create_api_key("bench", actor="bench")
+    grids = store.grids(geometry=False)
+    points = [(float(x), float(y)) for x, y in grids[["lon", "lat"]].itertuples(index=False)]
+    before = store.count_reports()
+    store.close()
+
+    serve = ("serve", "--workers", str(args.workers), "--threads", str(args.threads))
+    with app_process({"DATABASE_URL": url}, args=serve, timeout=180) as base:
+        server = _server_pids(urlsplit(base).port)
+        postgres = _postgres_pids() if url.startswith("postgresql") else []
+        count = min(args.processes, args.clients)
+        groups = [list(range(args.clients))[i::count] for i in range(count)]
+        warm_at = time.monotonic() + 1.0  # time for the load processes to start
+        start_at = warm_at + args.warmup
+        stop_at = start_at + args.duration
+        queue: mp.Queue = mp.Queue()
+        procs = [mp.Process(target=load_process,
+                            args=(base, key, points, g, warm_at, start_at, stop_at, queue))
+                 for g in groups]  # fmt: skip
+        for proc in procs:
+            proc.start()
+        time.sleep(max(0.0, start_at - time.monotonic()))
+        cpu0 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
+        time.sleep(max(0.0, stop_at - time.monotonic()))
+        cpu1 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
+        parts = [queue.get(timeout=args.duration + 120) for _ in procs]
+        for proc in procs:
+            proc.join()
+    store = Store.open(url)
+    stored = store.count_reports() - before
+    store.close()
+
+    latencies = [x for part in parts for x in part["latencies"]]
     statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    stop_at = time.monotonic() + duration
-
-    def run(number: int) -> None:
-        session = requests.Session()
-        sent = 0
-        while time.monotonic() < stop_at:
-            lon, lat = points[(number * 7919 + sent) % len(points)]
-            form = {"api_key": key, "service_code": "garbage", "lat": lat, "long": lon,
-                    "description": f"压测：垃圾未清运 {number}-{sent}"}  # fmt: skip
-            started = time.perf_counter()
-            try:
-                status = session.post(f"{base}/open311/v2/requests.json", data=form,
-                                      timeout=30).status_code  # fmt: skip
-            except requests.RequestException:
-                status = 0
-            elapsed = time.perf_counter() - started
-            sent += 1
-            with lock:
-                statuses[status] = statuses.get(status, 0) + 1
-                if status == 200:
-                    latencies.append(elapsed)
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    queue.put((latencies, statuses))
+    for part in parts:
+        for status, n in part["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    busy, total = (cpu1[2][0] - cpu0[2][0]), (cpu1[2][1] - cpu0[2][1])
+    return {
+        "benchmark": "intake", "backend": url.split(":")[0].split("+")[0],
+        "clients": args.clients, "client_processes": count, "duration_s": args.duration,
+        "workers": args.workers, "threads": args.threads,
+        "server_processes": len(server),
+        "acknowledged": len(latencies),
+        "acknowledged_per_s": round(len(latencies) / args.duration, 1),
+        "errors": {str(k): v for k, v in sorted(statuses.items()) if k != 200},
+        "latency_ms": _percentiles(latencies),
+        "acknowledged_all": sum(p["acked_all"] for p in parts), "stored": stored,
+        "cpu_cores": {
+            "server": round((cpu1[0] - cpu0[0]) / args.duration, 2),
+            "postgres": round((cpu1[1] - cpu0[1]) / args.duration, 2),
+            "clients": round(sum(p["cpu_s"] for p in parts) / args.duration, 2),
+            "machine": round(busy / args.duration, 2),
+            "machine_busy_pct": round(100 * busy / total, 1) if total else None,
+        },
+    }  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL base URL; default a temp SQLite file")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--duration", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--duration", type=float, default=30, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of load not counted")
+    parser.add_argument("--workers", type=int, default=3, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=16, help="threads per worker")
+    parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args()
 
     with fresh_database(args.database_url) as url:
-        seed(url, "county")
-        store = Store.open(url)
-        key = store.create_api_key("bench", actor="bench")
-        points = store.grids(geometry=False)[["lon", "lat"]].itertuples(index=False, name=None)
-        points = [tuple(map(float, p)) for p in points]
-        before = store.count_reports()
-        store.close()
-        serve = ("serve", "--workers", str(args.workers), "--threads", str(args.threads))
-        with app_process({"DATABASE_URL": url}, args=serve, timeout=120) as base:
-            queue: mp.Queue = mp.Queue()
-            per = [args.clients // args.processes + (i < args.clients % args.processes)
-                   for i in range(args.processes)]  # fmt: skip
-            procs = [mp.Process(target=_client_process,
-                                args=(base, key, points, n, args.duration, queue))
-                     for n in per if n]  # fmt: skip
-            started = time.perf_counter()
-            for proc in procs:
-                proc.start()
-            results = [queue.get() for _ in procs]
-            for proc in procs:
-                proc.join()
-            wall = time.perf_counter() - started
-        store = Store.open(url)
-        stored = store.count_reports() - before
-        store.close()
+        figures = run(args, url)
 
-    latencies = [x for lat, _ in results for x in lat]
-    statuses: dict[int, int] = {}
-    for _, part in results:
-        for status, count in part.items():
-            statuses[status] = statuses.get(status, 0) + count
-    ms = {}
-    if latencies:
-        values = np.asarray(latencies) * 1000
-        ms = {name: round(float(np.percentile(values, q)), 1)
-              for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))}  # fmt: skip
-    figures = {
-        "benchmark": "intake", "backend": url.split(":")[0], "clients": args.clients,
-        "duration_s": round(wall, 1), "workers": args.workers, "threads": args.threads,
-        "acknowledged": len(latencies), "stored": stored,
-        "acknowledged_per_s": round(len(latencies) / wall, 1),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())}, "latency_ms": ms,
-    }  # fmt: skip
-    rows = [[k, v] for k, v in figures.items() if k != "latency_ms"]
-    rows += [[f"latency {k} ms", v] for k, v in ms.items()]
+    rows = [[k, v if not isinstance(v, dict) else ""] for k, v in figures.items()]
+    rows = [r for r in rows if r[1] != ""]
+    rows += [[f"errors, status {k}", v] for k, v in figures["errors"].items()]
+    rows += [[f"latency {k} ms", v] for k, v in figures["latency_ms"].items()]
+    rows += [[f"CPU cores, {k}", v] for k, v in figures["cpu_cores"].items()]
     print(table(rows, ["figure", "value"]))
+    if figures["stored"] < figures["acknowledged_all"]:
+        print(f"LOST REPORTS: {figures['acknowledged_all']} acknowledged, "
+              f"{figures['stored']} stored")  # fmt: skip
+    if figures["cpu_cores"]["clients"] > 0.8 * figures["client_processes"]:
+        print("the load generator saturates its cores: add --processes")
     if args.json:
         emit_json(figures)
     return 0

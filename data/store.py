@@ -21,7 +21,8 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, select, t
 from sqlalchemy.exc import DataError, IntegrityError
 
 from data import rows, schema
-from data.engine import WRITE, backend_name, make_engine
+from data.engine import WRITE, backend_name, make_engine, writer_lock
+from data.group_commit import GroupCommitter
 from data.migrations import ensure_schema
 from data.rows import WGS84, utcnow
 from data.store_intake import IntakeStore
@@ -57,6 +58,8 @@ class Store(IntakeStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.backend = backend_name(engine)
+        self._writer_lock = writer_lock(engine)
+        self._group = GroupCommitter(self._transaction)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -73,6 +76,7 @@ class Store(IntakeStore):
         return cls(engine)
 
     def close(self) -> None:
+        self._group.close()
         self.engine.dispose()
 
     # ------------------------------------------------------------------ reads
@@ -316,7 +320,11 @@ class Store(IntakeStore):
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with (
+            self._writer_lock(),
+            self.engine.connect().execution_options(**{WRITE: True}) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     def _record(

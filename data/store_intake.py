@@ -189,30 +189,36 @@ class IntakeStore:
         a ``claim``, ``respond(public_id)`` gives the (status, body, content
         type) that a retry with the same Idempotency-Key will get; it is stored
         in the same transaction, so an acknowledged report and its answer are
-        never one without the other.
+        never one without the other. Concurrent reports share a transaction
+        and its flush (``data.group_commit``); each is acknowledged only once
+        committed.
 
         Returns the new incident's id and public id.
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
         row["public_id"] = "pending-" + secrets.token_hex(8)
-        with self._transaction() as conn:
-            new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
-            public_id = public_id_for(new_id, row["reported_at"])
-            conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
-            row.update(id=new_id, public_id=public_id)
-            self._record(conn, actor=actor, action="add_report", entity="incident",
-                         entity_id=new_id, after=row, op="insert",
-                         payload=rows.feed_incident(row))  # fmt: skip
-            if claim is not None and respond is not None:
-                status, body, content_type = respond(public_id)
-                t = schema.idempotency_keys
-                conn.execute(
-                    update(t)
-                    .where(t.c.client_id == claim.client_id, t.c.key == claim.key)
-                    .values(state="done", response_status=status, response_body=body,
-                            response_type=content_type, completed_at=rows.utcnow())
-                )  # fmt: skip
+        return self._group.run(
+            lambda conn: self._insert_report(conn, row, actor=actor, claim=claim, respond=respond)
+        )
+
+    def _insert_report(self, conn, row: dict, *, actor: str, claim, respond) -> tuple[int, str]:
+        new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
+        public_id = public_id_for(new_id, row["reported_at"])
+        conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
+        row = {**row, "id": new_id, "public_id": public_id}
+        self._record(conn, actor=actor, action="add_report", entity="incident",
+                     entity_id=new_id, after=row, op="insert",
+                     payload=rows.feed_incident(row))  # fmt: skip
+        if claim is not None and respond is not None:
+            status, body, content_type = respond(public_id)
+            t = schema.idempotency_keys
+            conn.execute(
+                update(t)
+                .where(t.c.client_id == claim.client_id, t.c.key == claim.key)
+                .values(state="done", response_status=status, response_body=body,
+                        response_type=content_type, completed_at=rows.utcnow())
+            )  # fmt: skip
         return new_id, public_id
 
     def incident_by_public_id(self, public_id: str) -> dict | None:
