@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from api.open311_format import FORMATS, render
 from api.open311_requests import (
     MAX_RESULTS,
+    follow_merges,
     parse_filters,
     request_record,
     service_definition,
@@ -135,8 +136,17 @@ def list_requests(fmt: str):
     filters = parse_filters(request.args, now=dt.datetime.now(dt.UTC))
     frame = _store().incidents(limit=MAX_RESULTS, **filters)
     extended = request.args.get("extensions") == "true"
-    records = [request_record(row, extended) for row in frame.to_dict("records")]
-    return _respond(records, fmt, "service_requests")
+    return _respond(_records(frame, extended), fmt, "service_requests")
+
+
+def _records(frame, extended: bool) -> list[dict]:
+    """Request records of ``frame``; duplicates follow what they were merged into."""
+    rows_by_id = {row["id"]: row for row in frame.to_dict("records")}
+    store = _store()
+    originals = follow_merges(
+        rows_by_id, lambda ids: store.incidents(ids=ids, limit=len(ids)).to_dict("records")
+    )
+    return [request_record(row, extended, originals.get(key)) for key, row in rows_by_id.items()]
 
 
 @blueprint.get("/v2/requests/<public_id>.<fmt>")
@@ -147,4 +157,4 @@ def one_request(public_id: str, fmt: str):
     if not len(frame):
         raise NotFound(f"no service request {public_id!r}")
     extended = request.args.get("extensions") == "true"
-    return _respond([request_record(frame.iloc[0].to_dict(), extended)], fmt, "service_requests")
+    return _respond(_records(frame, extended), fmt, "service_requests")

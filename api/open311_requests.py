@@ -50,22 +50,70 @@ def service_definition(s: Service) -> dict:
     }
 
 
-def request_record(row: dict, extended: bool = False) -> dict:
-    """One incident as an Open311 service request."""
+MAX_MERGE_HOPS = 8  # a duplicate of a duplicate of …: followed this far
+
+
+def follow_merges(rows_by_id: dict, fetch) -> dict:
+    """For each duplicate in ``rows_by_id``, the incident it was finally merged into.
+
+    ``fetch(ids)`` returns rows (dicts with ``id``) of incidents by id; it is
+    called once per hop of merges, not once per duplicate. A duplicate's
+    reporter follows the incident it was merged into: its status and deadline
+    become theirs. Returns {duplicate id: original row}.
+    """
+
+    def target_of(row):
+        target = row.get("merged_into")
+        if row.get("status") != "duplicate" or target is None or pd.isna(target):
+            return None
+        return int(target)
+
+    known = dict(rows_by_id)
+    heads = {key: row for key, row in rows_by_id.items() if target_of(row) is not None}
+    for _ in range(MAX_MERGE_HOPS):
+        wanted = {target_of(row) for row in heads.values()} - {None} - set(known)
+        if wanted:
+            known.update({r["id"]: r for r in fetch(sorted(wanted))})
+        moved = False
+        for key, row in heads.items():
+            target = target_of(row)
+            if target is not None and target in known:
+                heads[key], moved = known[target], True
+        if not moved:
+            break
+    return {key: row for key, row in heads.items() if row is not rows_by_id[key]}
+
+
+def request_record(row: dict, extended: bool = False, original: dict | None = None) -> dict:
+    """One incident as an Open311 service request.
+
+    A duplicate given its ``original`` reports the original's status,
+    deadline and last update, and says in status_notes which request it was
+    merged into, so its reporter follows the one incident that gets fixed.
+    """
     category = service(row["category"]).category if row["category"] else None
     status = row["status"]
+    notes = f"{status_name(status, 'zh')} {status_name(status, 'en')}"
+    followed = row
+    if original is not None:
+        followed = original
+        status = original["status"]
+        notes = (
+            f"已合并至 {original['public_id']}（{status_name(status, 'zh')}） "
+            f"merged into {original['public_id']} ({status_name(status, 'en')})"
+        )
     record = {
         "service_request_id": row["public_id"],
         "status": "open" if status in OPEN_STATUSES else "closed",
-        "status_notes": f"{status_name(status, 'zh')} {status_name(status, 'en')}",
+        "status_notes": notes,
         "service_name": category.zh if category else "",
         "service_code": row["category"],
         "description": row["description"],
         "agency_responsible": AGENCY,
         "service_notice": "",
         "requested_datetime": _iso(row.get("reported_at")),
-        "updated_datetime": _iso(row.get("updated_at")),
-        "expected_datetime": _iso(row.get("due_resolve_at")),
+        "updated_datetime": _iso(max_time(row.get("updated_at"), followed.get("updated_at"))),
+        "expected_datetime": _iso(followed.get("due_resolve_at")),
         "address": row.get("address") or "",
         "address_id": "",
         "zipcode": "",
@@ -77,7 +125,7 @@ def request_record(row: dict, extended: bool = False) -> dict:
         record["extended_attributes"] = {
             "channel": row["channel"],
             "priority": int(row["priority"]),
-            "lifecycle_status": status,
+            "lifecycle_status": row["status"],
             "grid_code": row.get("grid_code") or "",
             "town_code": row.get("town_code") or "",
             "due_contact_datetime": _iso(row.get("due_contact_at")),
@@ -86,6 +134,7 @@ def request_record(row: dict, extended: bool = False) -> dict:
             "original_lat": _number(row.get("orig_lat")),
             "original_long": _number(row.get("orig_lon")),
             "attributes": json.loads(row["attributes"]) if row.get("attributes") else {},
+            "merged_into": original["public_id"] if original is not None else "",
         }
     return record
 
@@ -133,6 +182,12 @@ def _iso(value) -> str | None:
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def max_time(a, b):
+    """The later of two timestamps, either of which may be missing."""
+    present = [v for v in (a, b) if v is not None and not pd.isna(v)]
+    return max(present, key=pd.Timestamp) if present else None
 
 
 def _number(value) -> float | None:

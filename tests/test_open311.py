@@ -217,3 +217,32 @@ def test_list_filters_and_their_errors(served):
         answer = requests.get(f"{served['v2']}/requests.json", params=params, timeout=30)
         assert answer.status_code == 400 and phrase in answer.json()[0]["description"]
     assert json.loads(requests.get(f"{served['v2']}/requests.json", timeout=30).text)
+
+
+def test_the_reporter_of_a_duplicate_follows_the_incident_it_was_merged_into(served):
+    store = served["store"]
+    first = post(served, description="路灯不亮", service_code="street_light").json()[0]
+    second = post(served, description="这里路灯坏了好几天", service_code="street_light").json()[0]
+    original = store.incident_by_public_id(first["service_request_id"])
+    duplicate = store.incident_by_public_id(second["service_request_id"])
+    store.apply_action(int(duplicate["id"]), "merge", actor="值班员", into=int(original["id"]))
+    client = GeoReport(served["v2"], output_format="json")
+
+    read = client.get_service_request(second["service_request_id"])
+    assert read["status"] == "open"  # the original is still open, so is the reporter's request
+    assert first["service_request_id"] in read["status_notes"] and "合并" in read["status_notes"]
+
+    for action, details in (("register", {}), ("dispatch", {}), ("start", {}),
+                            ("resolve", {"note": "已更换灯泡", "photo_url": "https://x.cn/1.jpg"}),
+                            ("verify", {}), ("close", {})):  # fmt: skip
+        actor = "核查员" if action == "verify" else "处置员"
+        store.apply_action(int(original["id"]), action, actor=actor, **details)
+    read = client.get_service_request(second["service_request_id"])
+    assert read["status"] == "closed"
+    assert "已办结" in read["status_notes"] or "closed" in read["status_notes"].lower()
+    extended = requests.get(
+        f"{served['v2']}/requests/{second['service_request_id']}.json",
+        params={"extensions": "true"}, timeout=30,
+    ).json()[0]  # fmt: skip
+    assert extended["extended_attributes"]["merged_into"] == first["service_request_id"]
+    assert extended["extended_attributes"]["lifecycle_status"] == "duplicate"
