@@ -6,10 +6,14 @@ documented in the README. Secrets come only from the environment.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from domain.errors import InvalidInput
+from domain.sla import SlaPolicy
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE = PROJECT_DIR / "instance" / "gridcommand.db"
@@ -43,6 +47,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("GC_TILE_ATTRIBUTION", "", "attribution shown for those tiles"),
     Setting("GC_DEMO_SEED", "2022", "random seed of the demo city made on first run"),
+    Setting(
+        "GC_SLA_POLICY",
+        "",
+        "path of a JSON file of SLA limits laid over the defaults, e.g. "
+        '{"priorities": {"3": {"resolve": "2 working_days"}}}',
+    ),
     Setting("GC_DEMO_SCALE", "county", "size of the demo city made on first run: county or region"),
 )
 
@@ -60,6 +70,7 @@ class Settings:
     tile_attribution: str
     demo_seed: int
     demo_scale: str
+    sla_policy: SlaPolicy | None = None  # None: SlaPolicy.default()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -89,9 +100,28 @@ class Settings:
             tile_attribution=raw["GC_TILE_ATTRIBUTION"],
             demo_seed=_integer(raw["GC_DEMO_SEED"], "GC_DEMO_SEED"),
             demo_scale=scale,
+            sla_policy=_sla_policy(raw["GC_SLA_POLICY"]),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _sla_policy(path: str) -> SlaPolicy | None:
+    """The SLA policy of the JSON file at ``path`` laid over the defaults; None when unset."""
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"GC_SLA_POLICY: cannot read {path} ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"GC_SLA_POLICY: {path} is not JSON ({exc.msg}, line {exc.lineno})"
+        ) from None
+    try:
+        return SlaPolicy.from_dict(data)
+    except InvalidInput as exc:
+        raise ValueError(f"GC_SLA_POLICY: {path}: {exc}") from None
 
 
 def _integer(value: str, name: str) -> int:

@@ -110,7 +110,9 @@ def create_request(fmt: str):
         if isinstance(claim, Replay):
             return Response(claim.body, status=claim.status, content_type=claim.content_type)
     try:
-        report = prepare_report(fields, places(store), now=dt.datetime.now(dt.UTC))
+        report = prepare_report(
+            fields, places(store), now=dt.datetime.now(dt.UTC), policy=store.sla_policy
+        )
         values = {**report.values, "client_id": client.id}
 
         def answer(public_id: str) -> tuple[int, str, str]:

@@ -43,6 +43,7 @@ class AppContext:
 
 def create_dash(settings, store) -> Dash:
     """The Dash app serving every screen, with the API on the same Flask server."""
+    store.sla_policy = settings.sla_policy
     app = Dash(
         __name__,
         server=_flask_server(),

@@ -60,6 +60,7 @@ class Store(IntakeStore):
         self.backend = backend_name(engine)
         self._writer_lock = writer_lock(engine)
         self._group = GroupCommitter(self._transaction)
+        self.sla_policy = None  # domain.sla.SlaPolicy in force; None is the default policy
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -453,21 +454,31 @@ class Store(IntakeStore):
                 select(i).where(i.c.id == incident_id).with_for_update()
             ).mappings().first()  # fmt: skip
             if current is None:
-                raise NotFound(f"no incident with id {incident_id}")
-            move = plan(dict(current), action, actor=actor, now=at, **details)
+                raise NotFound(
+                    f"no incident with id {incident_id}", zh=f"没有编号为 {incident_id} 的事件"
+                )
+            move = plan(
+                dict(current), action, actor=actor, now=at, policy=self.sla_policy, **details
+            )
             if action == "merge":
                 target = conn.execute(
                     select(i.c.status).where(i.c.id == move.changes["merged_into"])
                 ).scalar()
                 if target not in OPEN_STATUSES:
-                    raise InvalidInput("merge 'into' must be the id of another open incident")
+                    raise InvalidInput(
+                        "merge 'into' must be the id of another open incident",
+                        zh="只能合并到另一件未办结的事件",
+                    )
             result = conn.execute(
                 update(i)
                 .where(i.c.id == incident_id, i.c.status == current["status"])
                 .values(**move.changes)
             )
             if result.rowcount != 1:
-                raise Conflict(f"incident {incident_id} changed while it was being updated")
+                raise Conflict(
+                    f"incident {incident_id} changed while it was being updated",
+                    zh="该事件刚被他人更新，请刷新后重试",
+                )
             after = {**dict(current), **move.changes}
             self._record(conn, actor=actor, action=action, entity="incident",
                          entity_id=incident_id, before={"status": move.source},

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from domain.errors import InvalidInput
+from domain.sla import resolve_deadline_with_pauses
 
 STATUSES: dict[str, tuple[str, str]] = {
     "reported": ("受理", "Reported"),
@@ -125,7 +126,9 @@ def check_transition(current: str, target: str) -> None:
         )
 
 
-def plan(incident: dict, action: str, *, actor: str, now: dt.datetime, **details) -> Plan:
+def plan(
+    incident: dict, action: str, *, actor: str, now: dt.datetime, policy=None, **details
+) -> Plan:
     """Check ``action`` on ``incident`` (a row as a dict) and say what it changes.
 
     Parameters
@@ -136,6 +139,11 @@ def plan(incident: dict, action: str, *, actor: str, now: dt.datetime, **details
         ``callback`` result of calling the reporter; ``merge`` needs ``into``
         (the id of the open incident it duplicates); ``rate`` needs
         ``rating`` 1–5 (1 or 2 reopens the incident).
+    policy : domain.sla.SlaPolicy, optional
+        The SLA limits in force (default ``SlaPolicy.default()``): parking and
+        unparking recompute the resolution deadline under it. Parked, the
+        deadline is undetermined (None, "paused"); unparked, it is the original
+        one moved later by the working time spent parked.
 
     Raises
     ------
@@ -149,9 +157,11 @@ def plan(incident: dict, action: str, *, actor: str, now: dt.datetime, **details
         raise InvalidInput(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
     if status not in move.sources:
         allowed = ", ".join(legal_actions(status)) or "none"
+        allowed_zh = "、".join(ACTIONS[a].zh for a in legal_actions(status)) or "无"
         raise InvalidInput(
             f"cannot {action} an incident that is {status} ({status_name(status)}); "
-            f"legal now: {allowed}"
+            f"legal now: {allowed}",
+            zh=f"“{status_name(status)}”的事件不能“{move.zh}”；现在可以：{allowed_zh}",
         )
     note = _note(details.get("note"), move)
     changes: dict = {"status": move.target, "updated_at": now}
@@ -165,17 +175,25 @@ def plan(incident: dict, action: str, *, actor: str, now: dt.datetime, **details
         )
         audit.update(proof)
     elif action == "verify" and incident.get("resolved_by") == actor:
-        raise InvalidInput("the person who resolved an incident cannot also verify it")
+        raise InvalidInput(
+            "the person who resolved an incident cannot also verify it",
+            zh="办结人不能核查自己办结的事件，请由他人核查",
+        )
     elif action == "merge":
         into = details.get("into")
         if not isinstance(into, int) or into == incident.get("id"):
-            raise InvalidInput("merge needs 'into': the id of the other, open incident")
+            raise InvalidInput(
+                "merge needs 'into': the id of the other, open incident",
+                zh="合并需要指定另一件未办结事件的编号",
+            )
         changes["merged_into"] = into
         audit["into"] = into
     elif action == "rate":
         rating = details.get("rating")
         if not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise InvalidInput("rating must be a whole number from 1 to 5")
+            raise InvalidInput(
+                "rating must be a whole number from 1 to 5", zh="评价须为 1 到 5 的整数"
+            )
         changes.update(satisfaction=rating, rated_at=now)
         audit["rating"] = rating
         if rating <= 2:  # an unhappy reporter sends it back
@@ -183,18 +201,24 @@ def plan(incident: dict, action: str, *, actor: str, now: dt.datetime, **details
     elif action == "reopen":
         changes.update(closed_at=None, resolved_at=None)
     if action in ("park", "unpark"):
-        changes["pauses"] = json.dumps(_pauses(incident.get("pauses"), action, now))
+        pauses = _pauses(incident.get("pauses"), action, now)
+        changes["pauses"] = json.dumps(pauses)
+        changes["due_resolve_at"] = _resolve_deadline(incident, pauses, policy)
     return Plan(action, status, changes["status"], changes, audit)
 
 
 def _note(value, move: Action) -> str | None:
     note = (value or "").strip() if isinstance(value, str | type(None)) else None
     if value is not None and note is None:
-        raise InvalidInput("note must be text")
+        raise InvalidInput("note must be text", zh="说明须为文字")
     if move.needs_note and not note:
-        raise InvalidInput(f"{move.name} ({move.zh}) needs a note that says why")
+        raise InvalidInput(
+            f"{move.name} ({move.zh}) needs a note that says why", zh=f"“{move.zh}”须填写说明"
+        )
     if note and len(note) > MAX_NOTE:
-        raise InvalidInput(f"note must be at most {MAX_NOTE} characters")
+        raise InvalidInput(
+            f"note must be at most {MAX_NOTE} characters", zh=f"说明最多 {MAX_NOTE} 字"
+        )
     return note or None
 
 
@@ -204,7 +228,10 @@ def _proof(incident: dict, details: dict) -> dict:
     photo = details.get("photo_url")
     if photo:
         if not str(photo).startswith(("http://", "https://")) or len(str(photo)) > 500:
-            raise InvalidInput("photo_url must be an http(s) address of at most 500 characters")
+            raise InvalidInput(
+                "photo_url must be an http(s) address of at most 500 characters",
+                zh="照片地址须为 http(s) 地址，最长 500 字符",
+            )
         proof["photo_url"] = str(photo)
     checkin = details.get("checkin")
     if checkin:
@@ -213,7 +240,8 @@ def _proof(incident: dict, details: dict) -> dict:
         if not away <= PROOF_RADIUS_M:
             raise InvalidInput(
                 f"the check-in is {away:.0f} m from the incident; it must be within "
-                f"{PROOF_RADIUS_M} m"
+                f"{PROOF_RADIUS_M} m",
+                zh=f"签到位置距事发地 {away:.0f} 米，须在 {PROOF_RADIUS_M} 米以内",
             )
         proof["checkin"] = [lon, lat]
     callback = (details.get("callback") or "").strip()
@@ -221,7 +249,8 @@ def _proof(incident: dict, details: dict) -> dict:
         proof["callback"] = callback[:500]
     if not proof:
         raise InvalidInput(
-            "resolve needs proof: a photo_url, a checkin near the place, or a callback result"
+            "resolve needs proof: a photo_url, a checkin near the place, or a callback result",
+            zh="办结须有佐证：现场照片、现场签到或回访结果，至少一项",
         )
     return proof
 
@@ -233,6 +262,24 @@ def _pauses(raw: str | None, action: str, now: dt.datetime) -> list:
     elif pauses and pauses[-1][1] is None:
         pauses[-1][1] = now.isoformat()
     return pauses
+
+
+def _resolve_deadline(incident: dict, pauses: list, policy) -> dt.datetime | None:
+    """The resolution deadline after ``pauses`` (None while a pause is open)."""
+    reported_at = incident["reported_at"]
+    if reported_at.tzinfo is None:
+        reported_at = reported_at.replace(tzinfo=dt.UTC)
+    spans = [
+        (dt.datetime.fromisoformat(start), None if end is None else dt.datetime.fromisoformat(end))
+        for start, end in pauses
+    ]
+    return resolve_deadline_with_pauses(
+        reported_at,
+        spans,
+        category=incident["category"],
+        priority=int(incident["priority"]),
+        policy=policy,
+    )
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

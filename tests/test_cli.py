@@ -95,6 +95,8 @@ def test_database_of_another_application_is_refused(tmp_path):
     [
         ({"PORT": "eighty"}, "PORT must be a whole number"),
         ({"GC_LANG": "fr"}, "GC_LANG must be zh or en"),
+        ({"GC_SLA_POLICY": "/nonexistent/sla.json"}, "GC_SLA_POLICY: cannot read"),
+        ({"GC_SLA_POLICY": str(ROOT / "README.md")}, "is not JSON"),
     ],
 )
 def test_bad_settings_are_one_line(env, phrase):

@@ -27,7 +27,8 @@ NEEDS = {
 
 def incident(status: str, **extra) -> dict:
     return {"id": 1, "status": status, "lon": 120.0, "lat": 36.0, "resolved_by": "甲",
-            "pauses": None, **extra}  # fmt: skip
+            "pauses": None, "category": "garbage", "priority": 3,
+            "reported_at": NOW - dt.timedelta(hours=2), **extra}  # fmt: skip
 
 
 PAIRS = list(itertools.product(STATUSES, ACTIONS))
@@ -109,3 +110,35 @@ def test_unknown_action_and_overlong_note():
         plan(incident("reported"), "teleport", actor="乙", now=NOW)
     with pytest.raises(InvalidInput, match="at most 2000"):
         plan(incident("reported"), "reject", actor="乙", now=NOW, note="长" * 2001)
+
+
+def test_parking_stops_the_resolution_clock_and_unparking_moves_the_deadline_later():
+    # Reported on Monday 2026-06-15 10:00 Beijing, normal priority: 3 working days.
+    reported = dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC)
+    base = incident("registered", reported_at=reported)
+    parked_at = reported + dt.timedelta(hours=1)
+    parked = plan(base, "park", actor="乙", now=parked_at, note="等待产权单位")
+    assert parked.changes["due_resolve_at"] is None  # undetermined while parked
+    unpark_at = parked_at + dt.timedelta(days=1)  # a whole working day parked
+    after = {**base, **parked.changes}
+    unparked = plan(after, "unpark", actor="乙", now=unpark_at)
+    unpaused = plan(base, "park", actor="乙", now=parked_at, note="x")  # same clock, no time
+    due = unparked.changes["due_resolve_at"]
+    quick = plan({**base, **unpaused.changes}, "unpark", actor="乙", now=parked_at)
+    assert due - quick.changes["due_resolve_at"] >= dt.timedelta(hours=20)
+    assert json.loads(unparked.changes["pauses"])[0][1] == unpark_at.isoformat()
+
+
+def test_a_stricter_policy_gives_an_earlier_deadline_on_unpark():
+    from domain.sla import SlaPolicy
+
+    strict = SlaPolicy.from_dict({"categories": {"garbage": {"resolve": "4 clock_hours"}}})
+    reported = dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC)
+    base = incident("registered", reported_at=reported)
+    at = reported + dt.timedelta(hours=1)
+    parked = {**base, **plan(base, "park", actor="乙", now=at, note="x").changes}
+    back = at + dt.timedelta(hours=1)
+    default = plan(parked, "unpark", actor="乙", now=back).changes["due_resolve_at"]
+    tight = plan(parked, "unpark", actor="乙", now=back, policy=strict).changes["due_resolve_at"]
+    assert tight == reported + dt.timedelta(hours=5)  # 4 h, plus the hour parked
+    assert tight < default

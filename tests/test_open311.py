@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 import requests
 import xmltodict
@@ -246,3 +247,24 @@ def test_the_reporter_of_a_duplicate_follows_the_incident_it_was_merged_into(ser
     ).json()[0]  # fmt: skip
     assert extended["extended_attributes"]["merged_into"] == first["service_request_id"]
     assert extended["extended_attributes"]["lifecycle_status"] == "duplicate"
+
+
+def test_the_sla_policy_setting_sets_the_deadlines_of_new_reports(database_url, tmp_path):
+    policy = tmp_path / "sla.json"
+    policy.write_text('{"categories": {"garbage": {"resolve": "4 clock_hours"}}}')
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"categories": {"garbage": {"resolve": "soon"}}}')
+    with pytest.raises(ValueError, match=r"GC_SLA_POLICY: .*garbage.*soon"):
+        Settings.from_env({"DATABASE_URL": database_url, "GC_SLA_POLICY": str(bad)})
+    settings = Settings.from_env({"DATABASE_URL": database_url, "GC_SLA_POLICY": str(policy)})
+    app = create_app(settings)
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    key = store.create_api_key("policy", actor="test")
+    try:
+        with thread_server(app.server) as base:
+            answer = post({"v2": f"{base}/open311/v2", "key": key}, description="垃圾未清运")
+        row = store.incident_by_public_id(answer.json()[0]["service_request_id"])
+        assert row["due_resolve_at"] - row["reported_at"] == pd.Timedelta(hours=4)
+    finally:
+        store.close()
