@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from domain.sla import FRAME_COLUMNS, sla_flags
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
@@ -21,6 +23,8 @@ class Situation:
     overdue: int
     cadres_out: int
     cadres_available: int
+    near_due: int = 0  # open, within the last fifth of the time allowed to resolve
+    contact_late: int = 0  # not yet called back, past the first-contact deadline
 
 
 def start_of_local_day(now: dt.datetime) -> dt.datetime:
@@ -38,7 +42,8 @@ def situation(
     Parameters
     ----------
     open_incidents : DataFrame
-        Incidents still open (columns priority, due_resolve_at in UTC).
+        Incidents still open (columns priority, due_resolve_at in UTC; with
+        ``domain.sla.FRAME_COLUMNS`` also near-breaches and late call-backs).
     cadres : DataFrame
         All cadres (column status).
     reported_today : int
@@ -48,6 +53,11 @@ def situation(
     """
     due = pd.to_datetime(open_incidents.get("due_resolve_at"), utc=True)
     overdue = int((due < pd.Timestamp(now)).sum()) if due is not None else 0
+    near_due = contact_late = 0
+    if len(open_incidents) and all(c in open_incidents.columns for c in FRAME_COLUMNS):
+        flags = sla_flags(open_incidents, now)
+        near_due = int((flags["resolve_state"] == "near").sum())
+        contact_late = int((flags["contact_state"] == "breached").sum())
     status = cadres["status"] if len(cadres) else pd.Series(dtype=str)
     return Situation(
         reported_today=int(reported_today),
@@ -56,6 +66,8 @@ def situation(
         overdue=overdue,
         cadres_out=int(status.isin(["en_route", "on_site"]).sum()),
         cadres_available=int((status == "available").sum()),
+        near_due=near_due,
+        contact_late=contact_late,
     )
 
 

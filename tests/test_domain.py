@@ -51,3 +51,22 @@ def test_town_ranking_orders_by_open_and_keeps_quiet_towns():
     assert list(ranking["open"]) == [2, 1]
     empty = kpis.town_ranking(open_.iloc[0:0], city.towns)
     assert list(empty["open"]) == [0, 0]
+
+
+def test_situation_counts_near_breaches_and_late_call_backs():
+    import pandas as pd
+
+    hour = dt.timedelta(hours=1)
+    rows = [  # reported 10 h ago with 10 h 30 min to resolve: 5 % left, so near
+        {"priority": 3, "reported_at": NOW - 10 * hour, "due_resolve_at": NOW + hour / 2,
+         "resolved_at": None, "due_contact_at": NOW - 9 * hour, "first_contact_at": None},
+        # plenty of time left, called back in time
+        {"priority": 3, "reported_at": NOW - hour, "due_resolve_at": NOW + 48 * hour,
+         "resolved_at": None, "due_contact_at": NOW + hour, "first_contact_at": NOW - hour / 2},
+        # past due: overdue, not "near"
+        {"priority": 1, "reported_at": NOW - 9 * hour, "due_resolve_at": NOW - hour,
+         "resolved_at": None, "due_contact_at": NOW - 8 * hour, "first_contact_at": NOW - 8.5 * hour},
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    s = kpis.situation(frame, tiny_city().cadres, reported_today=0, now=NOW)
+    assert (s.open, s.overdue, s.near_due, s.contact_late) == (3, 1, 1, 1)

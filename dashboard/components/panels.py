@@ -16,6 +16,8 @@ def kpi_tiles(s: Situation, lang: str) -> list:
         ("kpi.open", s.open, "unit.items", "warn" if s.open else ""),
         ("kpi.urgent", s.urgent, "unit.items", "alarm" if s.urgent else ""),
         ("kpi.overdue", s.overdue, "unit.items", "alarm" if s.overdue else ""),
+        ("kpi.near_due", s.near_due, "unit.items", "warn" if s.near_due else ""),
+        ("kpi.contact_late", s.contact_late, "unit.items", "alarm" if s.contact_late else ""),
         ("kpi.cadres_out", s.cadres_out, "unit.people", ""),
         ("kpi.cadres_available", s.cadres_available, "unit.people", "ok"),
     ]
