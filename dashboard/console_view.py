@@ -96,11 +96,11 @@ def move_details(store, action: str, note: str | None, proof: str | None, extra:
         details["photo_url" if proof.startswith(("http://", "https://")) else "callback"] = proof
     if action == "rate":
         if not extra.isdigit():
-            raise InvalidInput("评分须为 1–5 的整数 / the rating must be a whole number 1–5")
+            raise InvalidInput("the rating must be a whole number 1–5", zh="评分须为 1–5 的整数")
         details["rating"] = int(extra)
     if action == "merge":
         original = store.incident_by_public_id(extra) if extra else None
         if original is None:
-            raise InvalidInput(f"没有编号为 {extra!r} 的事件 / no incident numbered {extra!r}")
+            raise InvalidInput(f"no incident numbered {extra!r}", zh=f"没有编号为 {extra!r} 的事件")
         details["into"] = int(original["id"])
     return details

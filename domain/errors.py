@@ -2,7 +2,19 @@
 
 
 class GridCommandError(Exception):
-    """Base of every error the product raises on purpose."""
+    """Base of every error the product raises on purpose.
+
+    The message is English (APIs, logs); ``zh`` is the same message for the
+    Chinese screens, where an operator meets it.
+    """
+
+    def __init__(self, message: str = "", *, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang`` ("zh" or "en"), English when no Chinese was given."""
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 class InvalidInput(GridCommandError):

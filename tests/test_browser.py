@@ -163,6 +163,7 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     page.fill("#operator", "李值班")
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector(".gc-error")  # parking needs a note: refused, nothing changed
+    assert page.locator(".gc-error").inner_text() == "“挂账”须填写说明"  # in the screen's language
     page.fill("#action-note", "等待业主回来后处理")
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector(".gc-ok")
@@ -172,3 +173,4 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     row = store.incident_by_public_id(number)
     store.close()
     assert row["status"] == "parked" and '"' in row["pauses"]
+    assert row["due_resolve_at"] is None  # the resolution clock is stopped while parked

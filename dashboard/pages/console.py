@@ -156,6 +156,6 @@ def register(app, context) -> None:
             details = move_details(store, action, note, proof, extra)
             store.apply_action(int(selected[0]["id"]), action, actor=operator.strip(), **details)
         except GridCommandError as error:
-            return html.Span(str(error), className="gc-error"), no_update
+            return html.Span(error.message(lang), className="gc-error"), no_update
         done = ACTIONS[action].zh if lang == "zh" else action
         return html.Span(f"{t('console.done', lang)}: {done}", className="gc-ok"), (moved or 0) + 1
