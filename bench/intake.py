@@ -64,7 +64,6 @@ def run(args, url: str) -> dict:
     serve = ("serve", "--workers", str(args.workers), "--threads", str(args.threads))
     with app_process({"DATABASE_URL": url}, args=serve, timeout=180) as base:
         server = _server_pids(urlsplit(base).port)
-        postgres = _postgres_pids() if url.startswith("postgresql") else []
         count = min(args.processes, args.clients)
         groups = [list(range(args.clients))[i::count] for i in range(count)]
         warm_at = time.monotonic() + 1.0  # time for the load processes to start
@@ -77,6 +76,8 @@ def run(args, url: str) -> dict:
         for proc in procs:
             proc.start()
         time.sleep(max(0.0, start_at - time.monotonic()))
+        # After the warm-up: PostgreSQL forks a backend per pooled connection on first use.
+        postgres = _postgres_pids() if url.startswith("postgresql") else []
         cpu0 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
         time.sleep(max(0.0, stop_at - time.monotonic()))
         cpu1 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
