@@ -60,7 +60,10 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
         status = status_for(error)
         if request.path.startswith(OPEN311_PREFIX):
             return _open311_error(status, str(error))
-        response = jsonify(error={"code": status, "message": str(error)})
+        body = {"code": status, "message": str(error)}
+        if error.zh:
+            body["message_zh"] = error.zh
+        response = jsonify(error=body)
         if status == 503:
             response.headers["Retry-After"] = "5"
         return response, status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from api.openapi_dispatch import PATHS as DISPATCH_PATHS
 from domain.categories import CHANNELS
 from domain.lifecycle import STATUSES
 from domain.services import SERVICES
@@ -152,16 +153,19 @@ def document(base_url: str = "/") -> dict:
                           "404": _json(_OPEN311_ERRORS)},
         }},
     }  # fmt: skip
+    paths.update(DISPATCH_PATHS)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Grid Command", "version": "1",
-                 "description": "胶州市网格化指挥中心: GeoJSON feeds and Open311 GeoReport v2."},
+                 "description": "胶州市网格化指挥中心: GeoJSON feeds, Open311 GeoReport v2, "
+                                "dispatch and the field app."},
         "servers": [{"url": base_url}],
         "paths": paths,
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "properties": {"code": {"type": "integer"},
-                                                 "message": {"type": "string"}}}}},
+                                                 "message": {"type": "string"},
+                                                 "message_zh": {"type": "string"}}}}},
             "Open311Errors": {"type": "array", "items": {"type": "object", "properties": {
                 "code": {"type": "integer"}, "description": {"type": "string"}}}},
             "FeatureCollection": {"type": "object", "required": ["type", "features"],

@@ -76,3 +76,18 @@ def parse_choices(text: str | None, name: str, allowed) -> list[str] | None:
     if unknown:
         raise InvalidInput(f"unknown {name} {unknown[0]!r}: use any of {', '.join(allowed)}")
     return values
+
+
+MAX_JSON_BYTES = 2_000_000
+
+
+def json_body(request) -> dict:
+    """The request's JSON object, or a clear 400."""
+    if not request.is_json:
+        raise InvalidInput("send a JSON object with Content-Type: application/json")
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise InvalidInput(f"the body must be at most {MAX_JSON_BYTES} bytes")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body

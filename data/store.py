@@ -25,6 +25,7 @@ from data.engine import WRITE, backend_name, make_engine, writer_lock
 from data.group_commit import GroupCommitter
 from data.migrations import ensure_schema
 from data.rows import WGS84, utcnow
+from data.store_dispatch import DispatchStore, closes_incident
 from data.store_intake import IntakeStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, Plan, plan
@@ -46,7 +47,7 @@ _FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
 
-class Store(IntakeStore):
+class Store(IntakeStore, DispatchStore):
     """The project's single gateway to the database.
 
     Parameters
@@ -480,6 +481,8 @@ class Store(IntakeStore):
                     zh="该事件刚被他人更新，请刷新后重试",
                 )
             after = {**dict(current), **move.changes}
+            if closes_incident(move.target):
+                self.release_dispatches(conn, incident_id, at)
             self._record(conn, actor=actor, action=action, entity="incident",
                          entity_id=incident_id, before={"status": move.source},
                          after={"status": move.target, **move.details},

@@ -1,0 +1,76 @@
+"""Dispatch over JSON: recommendations, the plan for all open work, confirmation.
+
+Until sign-in arrives (issue 6) the caller names itself in ``actor``, which
+the audit records; the server must then be served only on a closed network.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from api import dispatch_service as service
+from api.params import json_body
+from domain.errors import InvalidInput
+
+blueprint = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
+
+
+def _store():
+    return current_app.extensions["gridcommand.store"]
+
+
+def _actor(body: dict) -> str:
+    actor = body.get("actor")
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > 60:
+        raise InvalidInput("actor must name who does this (1 to 60 characters)")
+    return actor.strip()
+
+
+@blueprint.get("/recommendations")
+def recommendations():
+    incident = request.args.get("incident", "")
+    store = _store()
+    found = store.incident_by_public_id(incident) if incident else None
+    if found is None and incident.isdigit():
+        found = {"id": int(incident)}
+    if found is None:
+        raise InvalidInput("incident must be a service request id (JZ…) or an incident id")
+    lang = request.args.get("lang", "zh")
+    limit = request.args.get("limit", "5")
+    if not limit.isdigit() or not 1 <= int(limit) <= 50:
+        raise InvalidInput("limit must be a whole number from 1 to 50")
+    rows = service.recommendations(store, int(found["id"]), lang=lang, limit=int(limit))
+    return jsonify(recommendations=rows)
+
+
+@blueprint.post("/plan")
+def plan():
+    body = json_body(request)
+    town = body.get("town")
+    if town is not None and not isinstance(town, str):
+        raise InvalidInput("town must be a town code")
+    incidents = body.get("incidents")
+    if incidents is not None and (
+        not isinstance(incidents, list) or not all(isinstance(v, str) for v in incidents)
+    ):
+        raise InvalidInput("incidents must be a list of service request ids (JZ…)")
+    proposal = service.propose(
+        _store(), town=town, public_ids=incidents,
+        max_travel_s=service.max_travel_seconds(body.get("max_travel_min")),
+    )  # fmt: skip
+    return jsonify(service.proposal_payload(proposal))
+
+
+@blueprint.post("/confirm")
+def confirm():
+    body = json_body(request)
+    actor = _actor(body)
+    store = _store()
+    assignments = service.assignments_from(body.get("assignments"), store)
+    ids = store.dispatch(assignments, actor=actor)
+    return jsonify(
+        dispatched=[
+            {"dispatch_id": d, "incident_id": a.incident_id, "cadre_id": a.cadre_id}
+            for d, a in zip(ids, assignments, strict=True)
+        ]
+    )

@@ -1,0 +1,129 @@
+"""OpenAPI paths of dispatch and the field app (merged into ``api.openapi``)."""
+
+from __future__ import annotations
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_ASSIGNMENT = {
+    "type": "object",
+    "required": ["incident", "cadre_id"],
+    "properties": {
+        "incident": {"type": ["string", "integer"],
+                     "description": "service request id (JZ…) or incident id"},
+        "cadre_id": {"type": "integer"},
+        "eta_s": {"type": ["number", "null"], "description": "estimated travel time, s"},
+        "position_at": {"type": ["string", "null"], "format": "date-time",
+                        "description": "time of the cadre's position the plan used; the "
+                                       "dispatch is refused (409) if the cadre moved since"},
+    },
+}  # fmt: skip
+_PLANNED = {
+    "type": "object",
+    "properties": {
+        **_ASSIGNMENT["properties"],
+        "incident_id": {"type": "integer"}, "category": {"type": "string"},
+        "priority": {"type": "integer"}, "cadre_name": {"type": "string"},
+        "department": {"type": ["string", "null"]}, "distance_m": {"type": "number"},
+        "paired": {"type": "boolean"},
+        "from": {"type": "array", "items": {"type": "number"}, "description": "cadre lon, lat"},
+        "to": {"type": "array", "items": {"type": "number"}, "description": "incident lon, lat"},
+    },
+}  # fmt: skip
+_TOTALS = {
+    "type": "object",
+    "properties": {k: {"type": "number"} for k in
+                   ("filled", "needed", "unmet", "total_weighted_s", "total_eta_s", "max_eta_s")},
+}  # fmt: skip
+_KEY = [{"name": "X-API-Key", "in": "header", "required": True, "schema": {"type": "string"}}]
+_REFUSED = {"400": _json(_ERROR, "malformed"), "404": _json(_ERROR, "unknown incident or cadre"),
+            "409": _json(_ERROR, "a cadre was taken (the message says by whom), moved since "
+                                 "the plan, or the incident is closed; nothing was applied")}  # fmt: skip
+
+PATHS = {
+    "/api/v1/dispatch/recommendations": {"get": {
+        "summary": "The best available cadres for one incident, each with its reason",
+        "tags": ["Dispatch"],
+        "parameters": [
+            {"name": "incident", "in": "query", "required": True, "schema": {"type": "string"},
+             "description": "service request id (JZ…) or incident id"},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                        "maximum": 50}},
+            {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
+        ],
+        "responses": {"200": _json({"type": "object", "properties": {"recommendations": {
+            "type": "array", "items": {"type": "object"}}}}),
+            "400": _json(_ERROR), "404": _json(_ERROR)},
+    }},
+    "/api/v1/dispatch/plan": {"post": {
+        "summary": "Plan all open work: the optimal assignment, with the totals of the "
+                   "optimal and the greedy (nearest-first) plan",
+        "tags": ["Dispatch"],
+        "requestBody": _body({"type": "object", "properties": {
+            "town": {"type": "string"},
+            "incidents": {"type": "array", "items": {"type": "string"}},
+            "max_travel_min": {"type": "number", "exclusiveMinimum": 0, "maximum": 1440},
+        }}),
+        "responses": {"200": _json({"type": "object", "properties": {
+            "assignments": {"type": "array", "items": _PLANNED},
+            "unmet": {"type": "array", "items": {"type": "object"}},
+            "optimal": _TOTALS, "greedy": _TOTALS,
+            "gain_vs_greedy_pct": {"type": "number"},
+            "extra_filled_vs_greedy": {"type": "integer"}}}),
+            "400": _json(_ERROR), "404": _json(_ERROR)},
+    }},
+    "/api/v1/dispatch/confirm": {"post": {
+        "summary": "Send cadres: a whole plan or part of it, all or nothing",
+        "tags": ["Dispatch"],
+        "requestBody": _body({"type": "object", "required": ["actor", "assignments"],
+                              "properties": {"actor": {"type": "string", "maxLength": 60},
+                                             "assignments": {"type": "array",
+                                                             "items": _ASSIGNMENT}}}),
+        "responses": {"200": _json({"type": "object", "properties": {"dispatched": {
+            "type": "array", "items": {"type": "object"}}}}), **_REFUSED},
+    }},
+    "/api/v1/field/positions": {"post": {
+        "summary": "A batch of cadre positions from the field app (kept as history)",
+        "tags": ["Field"], "parameters": _KEY,
+        "requestBody": _body({"type": "object", "required": ["positions"], "properties": {
+            "positions": {"type": "array", "maxItems": 1000, "items": {
+                "type": "object", "required": ["cadre_id", "lon", "lat", "recorded_at"],
+                "properties": {"cadre_id": {"type": "integer"}, "lon": {"type": "number"},
+                               "lat": {"type": "number"},
+                               "recorded_at": {"type": "string", "format": "date-time"},
+                               "coordinate_system": {"type": "string",
+                                                     "enum": ["wgs84", "gcj02", "bd09"]}}}}}}),
+        "responses": {"200": _json({"type": "object", "properties": {
+            "stored": {"type": "integer"}}}), "400": _json(_ERROR), "403": _json(_ERROR)},
+    }},
+    "/api/v1/field/status": {"post": {
+        "summary": "A cadre's status: arrived (stamps the arrival), done (releases the "
+                   "assignment), off_duty, on_duty",
+        "tags": ["Field"], "parameters": _KEY,
+        "requestBody": _body({"type": "object", "required": ["cadre_id", "status"],
+                              "properties": {"cadre_id": {"type": "integer"},
+                                             "status": {"type": "string", "enum": [
+                                                 "arrived", "done", "off_duty", "on_duty"]},
+                                             "at": {"type": "string", "format": "date-time"}}}),
+        "responses": {"200": _json({"type": "object"}), "400": _json(_ERROR),
+                      "403": _json(_ERROR), "404": _json(_ERROR)},
+    }},
+    "/api/v1/cadres/{cadre_id}/trail.geojson": {"get": {
+        "summary": "A cadre's reported positions as a GeoJSON LineString (last 24 h by default)",
+        "tags": ["Field"],
+        "parameters": [{"name": "cadre_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}},
+                       {"name": "since", "in": "query", "schema": {"type": "string",
+                                                                   "format": "date-time"}}],
+        "responses": {"200": {"description": "OK", "content": {
+            "application/geo+json": {"schema": {"type": "object"}}}}, "400": _json(_ERROR)},
+    }},
+}  # fmt: skip
