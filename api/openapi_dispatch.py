@@ -49,6 +49,24 @@ _REFUSED = {"400": _json(_ERROR, "malformed"), "404": _json(_ERROR, "unknown inc
                                  "the plan, or the incident is closed; nothing was applied")}  # fmt: skip
 
 PATHS = {
+    "/api/v1/incidents/{service_request_id}/actions": {"post": {
+        "summary": "A lifecycle move: register, reject, merge, dispatch, start, escalate, "
+                   "park, unpark, resolve, verify, send_back, close, rate, reopen",
+        "tags": ["Lifecycle"],
+        "parameters": [{"name": "service_request_id", "in": "path", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": _body({"type": "object", "required": ["actor", "action"], "properties": {
+            "actor": {"type": "string", "maxLength": 60}, "action": {"type": "string"},
+            "note": {"type": "string"}, "photo_url": {"type": "string"},
+            "callback": {"type": "string"},
+            "checkin": {"type": "array", "items": {"type": "number"}, "minItems": 2,
+                        "maxItems": 2},
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "into": {"type": "string", "description": "merge: the original's id (JZ…)"}}}),
+        "responses": {"200": _json({"type": "object"}),
+                      "400": _json(_ERROR, "an illegal move: the message says which are legal"),
+                      "404": _json(_ERROR), "409": _json(_ERROR)},
+    }},
     "/api/v1/dispatch/recommendations": {"get": {
         "summary": "The best available cadres for one incident, each with its reason",
         "tags": ["Dispatch"],

@@ -103,8 +103,24 @@ def prepare_report(
         "updated_at": now,
         "due_contact_at": due.first_contact_at,
         "due_resolve_at": due.resolve_at,
+        "headcount": headcount(answers),
     }
     return PreparedReport(values, contact_notice(due.first_contact_at))
+
+
+MAX_HEADCOUNT = 500
+
+
+def headcount(answers: dict) -> int:
+    """Hands a report asks for: its ``helpers_needed`` answer (farm work), else 1."""
+    wanted = answers.get("helpers_needed")
+    if wanted is None:
+        return 1
+    if not 1 <= wanted <= MAX_HEADCOUNT or wanted != int(wanted):
+        raise InvalidInput(
+            f"attribute[helpers_needed] must be a whole number from 1 to {MAX_HEADCOUNT}"
+        )
+    return int(wanted)
 
 
 def contact_notice(first_contact_at: dt.datetime) -> str:

@@ -238,3 +238,30 @@ def test_bad_position_batches_are_refused_whole(served, body, headers, status, p
     assert answer.status_code == status, answer.text
     assert phrase in answer.json()["error"]["message"]
     assert served["store"].position_history([104]).empty
+
+
+def test_lifecycle_moves_over_json_release_the_cadres_when_resolved(served):
+    store = served["store"]
+    url = f"{served['api']}/incidents/T1/actions"
+    assert confirm(served, [{"incident": "T1", "cadre_id": 101}]).status_code == 200
+
+    def move(**body):
+        return requests.post(url, json={"actor": "王处置", **body}, timeout=30)
+
+    illegal = move(action="close")
+    assert illegal.status_code == 400 and "legal now: " in illegal.json()["error"]["message"]
+    assert move(action="start").json()["status"] == "in_progress"
+    no_proof = move(action="resolve", note="已清理")
+    assert no_proof.status_code == 400 and "proof" in no_proof.json()["error"]["message"]
+    done = move(action="resolve", note="已清理", photo_url="https://img.example.cn/1.jpg")
+    assert done.status_code == 200 and done.json()["status"] == "resolved"
+    assert active(store).empty  # the cadre is free again
+    assert store.cadres().set_index("id").loc[101, "status"] == "available"
+    assert (
+        requests.post(
+            f"{served['api']}/incidents/JZ000/actions",
+            json={"actor": "x", "action": "start"},
+            timeout=30,
+        ).status_code
+        == 404
+    )

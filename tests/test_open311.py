@@ -268,3 +268,18 @@ def test_the_sla_policy_setting_sets_the_deadlines_of_new_reports(database_url, 
         assert row["due_resolve_at"] - row["reported_at"] == pd.Timedelta(hours=4)
     finally:
         store.close()
+
+
+def test_a_farm_help_report_asks_for_the_hands_it_names(served):
+    answer = post(served, service_code="farm_help", description="土豆地被淹，急需人手抢收",
+                  **{"attribute[crop]": "土豆", "attribute[area_mu]": "120",
+                     "attribute[helpers_needed]": "20"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    row = served["store"].incident_by_public_id(answer.json()[0]["service_request_id"])
+    assert row["headcount"] == 20
+    before = stored(served)
+    for bad in ("0", "2.5", "100000"):
+        refused = post(served, service_code="farm_help", description="抢收",
+                       **{"attribute[helpers_needed]": bad})  # fmt: skip
+        assert refused.status_code == 400 and "helpers_needed" in refused.json()[0]["description"]
+    assert stored(served) == before
