@@ -14,8 +14,10 @@ import argparse
 import errno
 import getpass
 import socket
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from domain.errors import GridCommandError
 from settings import SETTINGS, Settings
@@ -89,8 +91,12 @@ def check_port_free(host: str, port: int) -> None:
             raise GridCommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def serve(settings: Settings, workers: int, threads: int) -> None:
-    """Seed on first run, then serve with gunicorn (one process per worker)."""
+def serve(settings: Settings, workers: int, threads: int, simulate: str | None = None) -> None:
+    """Seed on first run, then serve with gunicorn (one process per worker).
+
+    With ``simulate`` ("flood" or "flood:SPEED"), the scenario starts in a
+    child process once the server listens, so the screens move on their own.
+    """
     from gunicorn.app.base import BaseApplication
 
     from data.store import Store
@@ -99,7 +105,12 @@ def serve(settings: Settings, workers: int, threads: int) -> None:
     store = Store.open(settings.database_url)
     if store.is_empty():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
+    scenario_cmd = _scenario_command(store, settings, simulate) if simulate else None
     store.close()
+
+    def when_ready(_arbiter):
+        if scenario_cmd:
+            subprocess.Popen(scenario_cmd, cwd=Path(__file__).resolve().parent)
 
     class _Server(BaseApplication):
         def load_config(self):
@@ -109,6 +120,7 @@ def serve(settings: Settings, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
+            self.cfg.set("when_ready", when_ready)
 
         def load(self):
             return create_app(settings).server
@@ -119,6 +131,45 @@ def serve(settings: Settings, workers: int, threads: int) -> None:
         flush=True,
     )
     _Server().run()
+
+
+def _scenario_command(store, settings: Settings, simulate: str) -> list[str]:
+    """The command line of the scenario child of ``serve --simulate NAME[:SPEED]``."""
+    name, _, speed = simulate.partition(":")
+    if name != "flood":
+        raise GridCommandError(f"--simulate knows the scenario flood, not {name!r}")
+    try:
+        speed_value = float(speed or 60)
+    except ValueError:
+        raise GridCommandError(f"--simulate flood:SPEED needs a number, not {speed!r}") from None
+    key = store.create_api_key("演练模拟器", actor="serve --simulate")
+    return [sys.executable, str(Path(__file__).resolve()), "simulate", name,
+            "--speed", str(speed_value), "--url", f"http://{settings.host}:{settings.port}",
+            "--api-key", key]  # fmt: skip
+
+
+def simulate(settings: Settings, args) -> None:
+    """Run a scenario against a running server through its public APIs."""
+    from scenario.client import GridCommandClient
+    from scenario.flood import FloodRun
+
+    key = args.api_key
+    if not key:
+        from data.store import Store
+
+        store = Store.open(settings.database_url)
+        key = store.create_api_key("演练模拟器", actor="simulate")
+        store.close()
+    base = args.url or f"http://{settings.host}:{settings.port}"
+    client = GridCommandClient(base, key)
+    try:
+        client.towns()
+    except OSError:
+        raise GridCommandError(f"no Grid Command server answers at {base}: start it first "
+                               "(python app.py serve), or pass --url") from None  # fmt: skip
+    run = FloodRun(client, speed=args.speed, hours=args.hours, fields=args.fields,
+                   water=args.water, seed=args.seed, say=lambda line: print(line, flush=True))  # fmt: skip
+    run.run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +184,24 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--port", type=int)
     serve_cmd.add_argument("--workers", type=int, default=3)
     serve_cmd.add_argument("--threads", type=int, default=16)
+    serve_cmd.add_argument(
+        "--simulate", metavar="flood[:SPEED]",
+        help="also run the flood scenario in the background (SPEED simulated s per s, 60)",
+    )  # fmt: skip
+    sim_cmd = commands.add_parser("simulate", help="replay a scenario through the public APIs")
+    sim_cmd.add_argument("scenario", choices=("flood",))
+    sim_cmd.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (60: an hour a minute)",
+    )
+    sim_cmd.add_argument("--hours", type=float, default=96.0, help="simulated hours at most")
+    sim_cmd.add_argument("--fields", type=int, default=10, help="potato fields asking for hands")
+    sim_cmd.add_argument("--water", type=int, default=40, help="waterlogging reports")
+    sim_cmd.add_argument("--seed", type=int, default=2024)
+    sim_cmd.add_argument("--url", help="the server (default http://HOST:PORT)")
+    sim_cmd.add_argument("--api-key", help="an Open311/field key (default: a new one)")
     seed_cmd = commands.add_parser("seed", help="make the demo city")
     seed_cmd.add_argument("--scale", choices=("county", "region"))
     seed_cmd.add_argument("--seed", type=int)
@@ -157,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
             overrides["port"] = args.port
         settings = Settings.from_env(**overrides)
         if args.command in (None, "serve"):
-            serve(settings, getattr(args, "workers", 3), getattr(args, "threads", 16))
+            serve(settings, getattr(args, "workers", 3), getattr(args, "threads", 16),
+                  getattr(args, "simulate", None))  # fmt: skip
+        elif args.command == "simulate":
+            if args.speed <= 0 or args.hours <= 0 or args.fields < 1 or args.water < 0:
+                raise ValueError("--speed, --hours and --fields must be positive")
+            simulate(settings, args)
         elif args.command == "seed":
             from data.store import Store
 

@@ -15,6 +15,8 @@ FORBIDDEN = {
     "layers": {"dash", "flask", "sqlalchemy", "data", "dashboard", "api"},
     "data": {"dash", "plotly", "flask", "dashboard", "api", "layers"},
     "api": {"dash", "dashboard"},
+    # Scenarios drive the product only through its public HTTP APIs.
+    "scenario": {"dash", "plotly", "flask", "sqlalchemy", "data", "dashboard", "api", "layers"},
 }
 
 

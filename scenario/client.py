@@ -1,0 +1,119 @@
+"""A client of Grid Command's public APIs: Open311, dispatch, lifecycle, field app.
+
+The scenarios use only this: what they do, a real 311 app, dispatch desk or
+field app could do the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import requests
+import shapely
+
+TIMEOUT = 60
+
+
+class ApiError(RuntimeError):
+    """The server refused a request; the message is its own."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """A grid of the city: where a scenario puts a report."""
+
+    code: str
+    name: str
+    town_code: str
+    lon: float
+    lat: float
+
+
+class GridCommandClient:
+    """One keep-alive session against a server at ``base`` with an API key."""
+
+    def __init__(self, base: str, key: str):
+        self.base = base.rstrip("/")
+        self.key = key
+        self.session = requests.Session()
+
+    def _check(self, answer: requests.Response):
+        if answer.status_code >= 400:
+            try:
+                body = answer.json()
+                message = body["error"]["message"] if isinstance(body, dict) else body[0][
+                    "description"]  # fmt: skip
+            except (ValueError, KeyError, IndexError, TypeError):
+                message = answer.text[:200]
+            raise ApiError(f"{answer.request.method} {answer.url}: {answer.status_code} {message}")
+        return answer.json()
+
+    def _post(self, path: str, body: dict, key_header: bool = False):
+        headers = {"X-API-Key": self.key} if key_header else None
+        answer = self.session.post(self.base + path, json=body, headers=headers, timeout=TIMEOUT)
+        return self._check(answer)
+
+    # --------------------------------------------------------------- reading
+
+    def grids(self, town: str | None = None) -> list[Place]:
+        params = {"town": town} if town else None
+        answer = self.session.get(f"{self.base}/api/v1/grids.geojson", params=params,
+                                  timeout=TIMEOUT)  # fmt: skip
+        places = []
+        for feature in self._check(answer)["features"]:
+            point = shapely.geometry.shape(feature["geometry"]).representative_point()
+            p = feature["properties"]
+            places.append(Place(p["code"], p["name"], p["town_code"], point.x, point.y))
+        return places
+
+    def towns(self) -> dict[str, str]:
+        """Town name -> code."""
+        answer = self.session.get(f"{self.base}/api/v1/towns.geojson", timeout=TIMEOUT)
+        return {f["properties"]["name"]: f["properties"]["code"]
+                for f in self._check(answer)["features"]}  # fmt: skip
+
+    # ---------------------------------------------------------------- Open311
+
+    def report(self, service_code: str, lon: float, lat: float, description: str, *,
+               channel: str = "app", attributes: dict | None = None, name: str = "") -> str:  # fmt: skip
+        """Post a report; returns its service_request_id."""
+        form = {"api_key": self.key, "service_code": service_code, "lat": f"{lat:.6f}",
+                "long": f"{lon:.6f}", "description": description, "channel": channel}  # fmt: skip
+        if name:
+            form["last_name"] = name
+        for code, value in (attributes or {}).items():
+            form[f"attribute[{code}]"] = str(value)
+        answer = self.session.post(f"{self.base}/open311/v2/requests.json", data=form,
+                                   timeout=TIMEOUT)  # fmt: skip
+        return self._check(answer)[0]["service_request_id"]
+
+    # --------------------------------------------------------------- dispatch
+
+    def plan(self, *, town: str | None = None, incidents: list[str] | None = None,
+             max_travel_min: float = 60) -> dict:  # fmt: skip
+        body: dict = {"max_travel_min": max_travel_min}
+        if town:
+            body["town"] = town
+        if incidents is not None:
+            body["incidents"] = incidents
+        return self._post("/api/v1/dispatch/plan", body)
+
+    def confirm(self, assignments: list[dict], actor: str) -> dict:
+        return self._post("/api/v1/dispatch/confirm",
+                          {"actor": actor, "assignments": assignments})  # fmt: skip
+
+    def act(self, public_id: str, action: str, actor: str, **details) -> dict:
+        return self._post(f"/api/v1/incidents/{public_id}/actions",
+                          {"actor": actor, "action": action, **details})  # fmt: skip
+
+    # ------------------------------------------------------------ field app
+
+    def positions(self, batch: list[tuple[int, float, float, dt.datetime]]) -> int:
+        body = {"positions": [{"cadre_id": c, "lon": round(x, 6), "lat": round(y, 6),
+                               "recorded_at": at.isoformat()} for c, x, y, at in batch]}  # fmt: skip
+        return self._post("/api/v1/field/positions", body, key_header=True)["stored"]
+
+    def status(self, cadre_id: int, status: str) -> dict:
+        return self._post("/api/v1/field/status", {"cadre_id": cadre_id, "status": status},
+                          key_header=True)  # fmt: skip
