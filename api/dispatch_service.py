@@ -22,7 +22,7 @@ from domain.lifecycle import OPEN_STATUSES
 from domain.recommend import recommend
 
 MAX_TRAVEL_MIN = 60  # default furthest a plan sends anyone, in minutes
-MAX_TRAVEL_LIMIT_MIN = 24 * 60
+MAX_TRAVEL_LIMIT_MIN = 240  # a county is crossed in 2 h; more only costs memory
 
 
 @dataclass(frozen=True)

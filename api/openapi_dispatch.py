@@ -88,7 +88,7 @@ PATHS = {
         "requestBody": _body({"type": "object", "properties": {
             "town": {"type": "string"},
             "incidents": {"type": "array", "items": {"type": "string"}},
-            "max_travel_min": {"type": "number", "exclusiveMinimum": 0, "maximum": 1440},
+            "max_travel_min": {"type": "number", "exclusiveMinimum": 0, "maximum": 240},
         }}),
         "responses": {"200": _json({"type": "object", "properties": {
             "assignments": {"type": "array", "items": _PLANNED},

@@ -13,32 +13,44 @@ The optimal plan solves, exactly and in this order of importance:
 Weights: urgent 8, high 4, normal 2, low 1, so a minute saved on an urgent
 incident is worth four on a normal one.
 
-How it is solved: ``scipy.optimize.linear_sum_assignment`` on a slots × cadres
-matrix with cost ``w × (eta − M)`` for a reachable pair and 0 for a forbidden one
-(a forbidden pair in the solution means the slot stays empty and is dropped).
-The plan's cost is then ``W − M·R``, where ``W`` is the weighted arrival time
-and ``R`` the sum of the weights of the filled slots. ``M`` is larger than any
-possible ``W`` (the number of pairs times the largest weighted arrival), and
-weights are integers, so a plan with a larger ``R`` always costs less: the
-reward term is lexicographically first. The slots that can be filled together
-form a transversal matroid, so the largest ``R`` with positive weights is a basis
-found by taking slots greedily by weight: the most slots, the most urgent first.
+How it is solved (``domain.dispatch_solver``): the plan's cost is
+``W + M·(R_all − R)``, where ``W`` is the weighted arrival time, ``R`` the sum
+of the weights of the filled slots and ``R_all`` that of all slots. ``M`` is
+larger than any possible ``W`` (the most slots that can be filled at once times
+the largest weighted arrival), and weights are integers, so a plan with a
+larger ``R`` always costs less: the reward term is lexicographically first. The
+slots that can be filled together form a transversal matroid, so the largest
+``R`` with positive weights is a basis found by taking slots greedily by weight:
+the most slots, the most urgent first. Small problems go to
+``scipy.optimize.linear_sum_assignment`` on the dense slots × cadres matrix,
+large ones to ``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` on
+the graph of the pairs in reach only, with one private "left empty" node per
+slot; both reach the same optimum (see that module).
 
-Pruning keeps the optimum: cadres who can reach no incident and incidents no
-cadre can reach leave the matrix, and an incident gets no more slots than
+Only pairs within ``max_travel_s`` are ever built: ``domain.travel.reachable``
+finds them with k-d trees (no cadres × incidents matrix), grouped by incident,
+and an incident's slots share its pairs (never copied per slot in the sparse
+solver). Pruning keeps the optimum: cadres who can reach no incident and
+incidents no cadre can reach drop out, and an incident gets no more slots than
 cadres who can reach it (the others could never be filled).
 
 The greedy plan is what an operator does by hand: incidents from the most
 urgent (then the earliest reported, then the smallest id), each slot taking the
 nearest free cadre within ``max_travel_s``. It is there to compare with.
 
-Measured on a 2-core machine, 2,000 cadres spread over the county, one-off
-script (best of 3): 1,000 incidents of one slot each, optimal 0.12 s and greedy
-0.10 s (most of it the 1,000 × 2,000 travel matrix, 0.1 s); a flood of 50 fields
-needing 20 cadres each, optimal 0.48 s (all 1,000 slots filled) and greedy
-0.01 s (925 filled); 3,000 slots for 2,000 cadres, optimal 1.4 s. The dense
-slots × cadres matrix is 16 MB at that size; a region (5,000 × 20,000) would
-need about 800 MB per matrix, so plan a region town by town.
+Measured on a 2-core machine with ``bench/dispatch_plan.py`` (the demo cities,
+a 60-minute limit, median of 3 runs in one process; the first run of a process
+is up to twice as slow on large arrays): county, 1,000 slots (a flood of 10
+fields needing 10–20 each, routine work for the rest) for 1,370 available of
+1,997 cadres, 0.72 M pairs in reach: optimal 0.19 s (dense), greedy 0.08 s.
+Region, 5,000 slots for 13,723 available of 19,767 cadres, 11.2 M pairs in
+reach: optimal 1.5–2.0 s (sparse; about 1.1 s finding the pairs, 0.4 s the
+matching, 0.2 s building its graph), greedy 1.2 s, about 1.2 GB peak for the
+whole benchmark. On the county cadres, a flood of 50 fields (775 of the
+1,000 slots) takes 0.45 s; 3,000 slots for the 1,370 cadres (over half of the
+slots left empty, every cadre contested) 2.4–2.7 s. Pairs grow with the square
+of the travel limit: a region plan with a 4-hour limit (54 M pairs in reach)
+takes 13 s and 2.9 GB.
 """
 
 from __future__ import annotations
@@ -47,11 +59,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
+from domain.dispatch_solver import assign
 from domain.errors import InvalidInput
-from domain.recommend import available_cadres, paired_mask, pairing_set, require_columns
-from domain.travel import DEFAULT_MODEL, TravelModel, modes_for_roles
+from domain.recommend import available_cadres, pairing_set, require_columns
+from domain.travel import DEFAULT_MODEL, TravelModel, modes_for_roles, reachable
 
 PRIORITY_WEIGHTS: dict[int, int] = {1: 8, 2: 4, 3: 2, 4: 1}
 INCIDENT_COLUMNS = ("id", "priority", "headcount", "lon", "lat")
@@ -109,11 +121,14 @@ class _Problem:
     weights: np.ndarray  # (n_incidents,) integer priority weights
     headcounts: np.ndarray  # (n_incidents,)
     order: np.ndarray  # incident indices, most urgent and oldest first
-    cadre_ids: np.ndarray  # (n_cadres,)
-    eta: np.ndarray  # (n_incidents, n_cadres) seconds
-    metres: np.ndarray  # (n_incidents, n_cadres) ground metres
-    allowed: np.ndarray  # (n_incidents, n_cadres) eta within the maximum
-    paired: np.ndarray  # (n_incidents, n_cadres)
+    cadre_ids: np.ndarray  # (n_cadres,) the available cadres
+    ptr: np.ndarray  # (n_incidents + 1,) the pairs in reach of incident i: ptr[i]:ptr[i + 1]
+    cadre: np.ndarray  # (n_pairs,) cadre index of each pair
+    eta: np.ndarray  # (n_pairs,) seconds, at most the maximum
+    metres: np.ndarray  # (n_pairs,) ground metres
+    departments: np.ndarray  # (n_cadres,) department ids, for marking pairings
+    towns: np.ndarray | None  # (n_incidents,) town codes, or None without pairings
+    pairs: frozenset[tuple[int, str]]  # paired (department id, town code)
 
 
 def _int_column(frame: pd.DataFrame, name: str, low: int, high: int | None) -> np.ndarray:
@@ -144,15 +159,13 @@ def _problem(incidents, cadres, pairings, model, max_travel_s) -> _Problem:
     if not np.isfinite(points).all():
         raise InvalidInput("every incident needs a finite lon and lat (WGS84 degrees)")
     pool = available_cadres(cadres)
-    eta, metres = model.matrix(
-        pool[["lon", "lat"]].to_numpy(float), points, modes_for_roles(pool["role"])
+    ptr, cadre, eta, metres = reachable(
+        model,
+        pool[["lon", "lat"]].to_numpy(float),
+        points,
+        modes_for_roles(pool["role"]),
+        max_travel_s,
     )
-    eta, metres = eta.T, metres.T  # (n_incidents, n_cadres)
-    paired = np.zeros(eta.shape, dtype=bool)
-    if pairings is not None and len(pool):
-        pairs = pairing_set(pairings)
-        for i, town in enumerate(incidents["town_code"]):
-            paired[i] = paired_mask(pool["department_id"], town, pairs)
     keys = [incidents["id"].to_numpy()]
     if "reported_at" in incidents.columns:
         reported = pd.to_datetime(incidents["reported_at"], utc=True)
@@ -166,24 +179,46 @@ def _problem(incidents, cadres, pairings, model, max_travel_s) -> _Problem:
         headcounts=headcount,
         order=order,
         cadre_ids=pool["id"].to_numpy(),
+        ptr=ptr,
+        cadre=cadre,
         eta=eta,
         metres=metres,
-        allowed=eta <= max_travel_s,
-        paired=paired,
+        departments=(
+            pool["department_id"].to_numpy(dtype=object)
+            if pairings is not None
+            else np.full(len(pool), None, dtype=object)
+        ),
+        towns=incidents["town_code"].to_numpy(dtype=object) if pairings is not None else None,
+        pairs=frozenset(pairing_set(pairings)),
     )
 
 
-def _plan(method: str, problem: _Problem, rows: np.ndarray, cols: np.ndarray) -> Plan:
-    rows, cols = np.asarray(rows, dtype=int), np.asarray(cols, dtype=int)
-    eta = problem.eta[rows, cols]
+def _paired(problem: _Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    if problem.towns is None or not problem.pairs:
+        return np.zeros(len(rows), dtype=bool)
+    return np.array(
+        [
+            pd.notna(d) and pd.notna(t) and (int(d), str(t)) in problem.pairs
+            for d, t in zip(problem.departments[cols], problem.towns[rows], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _plan(method: str, problem: _Problem, chosen: np.ndarray) -> Plan:
+    """The plan of the chosen pairs (indices into the problem's pairs)."""
+    chosen = np.asarray(chosen, dtype=np.intp)
+    rows = np.searchsorted(problem.ptr, chosen, side="right") - 1
+    cols = problem.cadre[chosen]
+    eta = problem.eta[chosen]
     frame = pd.DataFrame(
         {
             "incident_id": problem.incident_ids[rows],
             "cadre_id": problem.cadre_ids[cols],
             "eta_s": eta,
-            "distance_m": problem.metres[rows, cols],
+            "distance_m": problem.metres[chosen],
             "weighted_s": problem.weights[rows] * eta,
-            "paired": problem.paired[rows, cols],
+            "paired": _paired(problem, rows, cols),
         },
         columns=list(ASSIGNMENT_COLUMNS),
     )
@@ -239,22 +274,9 @@ def optimal_plan(
         Missing columns, a bad priority or headcount, duplicate ids, no position.
     """
     problem = _problem(incidents, cadres, pairings, model, max_travel_s)
-    reach = problem.allowed.sum(axis=1)
-    slots = np.minimum(problem.headcounts, reach)  # more could never be filled
-    useful = problem.allowed[slots > 0].any(axis=0)  # cadres who can reach some slot
-    cols = np.flatnonzero(useful)
-    slot_rows = np.repeat(np.arange(len(slots)), slots)
-    if len(slot_rows) == 0 or len(cols) == 0:
-        return _plan("optimal", problem, np.empty(0), np.empty(0))
-    allowed = problem.allowed[np.ix_(slot_rows, cols)]
-    weights = problem.weights[slot_rows][:, None].astype(float)
-    eta = problem.eta[np.ix_(slot_rows, cols)]
-    pairs = min(len(slot_rows), len(cols))
-    big_m = pairs * float((weights * np.where(allowed, eta, 0.0)).max()) + 1.0
-    cost = np.where(allowed, weights * (eta - big_m), 0.0)
-    r, c = linear_sum_assignment(cost)
-    keep = allowed[r, c]
-    return _plan("optimal", problem, slot_rows[r[keep]], cols[c[keep]])
+    slots = np.minimum(problem.headcounts, np.diff(problem.ptr))  # more could never be filled
+    chosen = assign(problem.ptr, problem.cadre, problem.eta, problem.weights, slots)
+    return _plan("optimal", problem, chosen)
 
 
 def greedy_plan(
@@ -271,15 +293,20 @@ def greedy_plan(
     """
     problem = _problem(incidents, cadres, pairings, model, max_travel_s)
     free = np.ones(len(problem.cadre_ids), dtype=bool)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
+    chosen: list[np.ndarray] = [np.empty(0, dtype=np.intp)]
     for i in problem.order:
-        candidates = np.flatnonzero(problem.allowed[i] & free)
-        chosen = candidates[np.argsort(problem.eta[i, candidates], kind="stable")]
-        chosen = chosen[: problem.headcounts[i]]
-        free[chosen] = False
-        rows.append(np.full(len(chosen), i))
-        cols.append(chosen)
-    if not rows:
-        return _plan("greedy", problem, np.empty(0), np.empty(0))
-    return _plan("greedy", problem, np.concatenate(rows), np.concatenate(cols))
+        lo, hi = problem.ptr[i], problem.ptr[i + 1]
+        candidates = problem.cadre[lo:hi]
+        open_ = np.flatnonzero(free[candidates])
+        need = problem.headcounts[i]
+        if not len(open_):
+            continue
+        eta = problem.eta[lo:hi][open_]
+        if len(open_) > need:  # only the nearest ``need`` (and any tied with the last) matter
+            near = np.flatnonzero(eta <= np.partition(eta, need - 1)[need - 1])
+            open_, eta = open_[near], eta[near]
+        # The nearest free cadres; equal times go to the cadre listed first in ``cadres``.
+        picked = open_[np.lexsort((candidates[open_], eta))[:need]]
+        free[candidates[picked]] = False
+        chosen.append(lo + picked)
+    return _plan("greedy", problem, np.concatenate(chosen))

@@ -100,11 +100,14 @@ def pairing_set(pairings: pd.DataFrame | None) -> set[tuple[int, str]]:
 
 def paired_mask(department_ids: Iterable, town_code, pairs: set[tuple[int, str]]) -> np.ndarray:
     """True where a cadre's department is paired with ``town_code``."""
-    departments = list(department_ids)
-    if town_code is None or pd.isna(town_code):
+    if not isinstance(department_ids, np.ndarray | pd.Series | pd.Index):
+        department_ids = list(department_ids)
+    departments = pd.Series(np.asarray(department_ids, dtype=object), dtype=object)
+    if town_code is None or pd.isna(town_code) or not len(departments):
         return np.zeros(len(departments), dtype=bool)
     town = str(town_code)
-    return np.array([pd.notna(d) and (int(d), town) in pairs for d in departments], dtype=bool)
+    paired = {d for d, t in pairs if t == town}
+    return pd.to_numeric(departments, errors="coerce").isin(paired).to_numpy(dtype=bool)
 
 
 def skill_sets(skills: Iterable) -> list[frozenset[str]]:
@@ -207,9 +210,15 @@ def recommend(
     eta, dist = seconds[:, 0], metres[:, 0]
     paired = paired_mask(pool["department_id"], incident.get("town_code"), pairs)
     needed = category.skills
-    skilled = np.array([not needed or bool(s & set(needed)) for s in skill_sets(pool["skills"])])
-    loads = workload if workload is not None else {}
-    load = np.array([int(loads.get(int(i), 0) or 0) for i in pool["id"]], dtype=int)
+    skilled = np.ones(len(pool), dtype=bool)
+    if needed:  # per distinct skills text, not per cadre
+        codes, texts = pd.factorize(pool["skills"])  # missing skills are -1: none
+        match = [bool(s & set(needed)) for s in skill_sets(texts)]
+        skilled = np.array([*match, False], dtype=bool)[codes]
+    load = np.zeros(len(pool), dtype=int)
+    if workload is not None:
+        counts = pd.to_numeric(pool["id"].map(workload), errors="coerce")
+        load = counts.fillna(0).to_numpy(dtype=float).astype(int)
     score = (
         eta
         - PAIRED_BONUS_S * paired

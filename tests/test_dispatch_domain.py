@@ -10,17 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import domain.dispatch_solver as solver
+import domain.travel as travel
 from data.store import Store
 from domain.dispatch_plan import PRIORITY_WEIGHTS, greedy_plan, optimal_plan
 from domain.errors import InvalidInput
 from domain.lifecycle import OPEN_STATUSES
-from domain.recommend import PAIRED_BONUS_S, recommend
+from domain.recommend import PAIRED_BONUS_S, paired_mask, recommend
 from domain.travel import (
     DEFAULT_MODEL,
     DETOUR,
     TravelModel,
     haversine_m,
     modes_for_roles,
+    reachable,
     travel_seconds,
 )
 from tests.tiny_city import tiny_city
@@ -326,7 +329,7 @@ def test_greedy_is_fooled_where_the_optimum_is_not():
     assert (greedy.filled, greedy.unmet, best.filled, best.unmet) == (1, {2: 1}, 2, {})
 
 
-def test_optimal_is_never_worse_than_greedy_on_random_instances():
+def test_optimal_is_never_worse_than_greedy_on_random_instances(solver_method):
     rng = np.random.default_rng(2024)
     for _ in range(40):
         incidents, cadres = random_instance(rng, int(rng.integers(1, 9)), int(rng.integers(1, 30)))
@@ -365,7 +368,15 @@ def brute_force(incidents, cadres, max_travel_s):
     return best[0], -best[1]
 
 
-def test_optimal_plan_matches_brute_force_on_small_instances():
+@pytest.fixture(params=["dense", "sparse"])
+def solver_method(request, monkeypatch):
+    """Force ``optimal_plan`` onto one exact solver (auto picks by size)."""
+    cells = 10**12 if request.param == "dense" else 0
+    monkeypatch.setattr(solver, "DENSE_MAX_CELLS", cells)
+    return request.param
+
+
+def test_optimal_plan_matches_brute_force_on_small_instances(solver_method):
     rng = np.random.default_rng(11)
     for _ in range(25):
         incidents, cadres = random_instance(rng, int(rng.integers(1, 4)), int(rng.integers(1, 6)))
@@ -463,3 +474,139 @@ def test_frames_straight_from_the_store(sqlite_url):
     urgent = int(flood["id"])
     assert list(plan.assignments["incident_id"]) == [urgent]
     assert plan.filled == 1 and urgent not in plan.unmet and len(plan.unmet) == 2
+
+
+# --- the exact solvers and the pairs in reach ----------------------------------------
+
+
+def objective(plan, incidents) -> tuple[int, float]:
+    return reward(plan, incidents), plan.total_weighted_s
+
+
+def test_sparse_and_dense_solvers_reach_the_same_optimum(monkeypatch):
+    rng = np.random.default_rng(99)
+    for _ in range(30):
+        n_incidents, n_cadres = int(rng.integers(1, 25)), int(rng.integers(1, 60))
+        incidents, cadres = random_instance(rng, n_incidents, n_cadres, span_m=15_000, max_head=6)
+        max_travel_s = float(rng.choice([500, 900, 1800, 3600]))
+        plans = {}
+        for method, cells in (("dense", 10**12), ("sparse", 0)):
+            monkeypatch.setattr(solver, "DENSE_MAX_CELLS", cells)
+            plans[method] = optimal_plan(incidents, cadres, max_travel_s=max_travel_s)
+        dense, sparse = plans["dense"], plans["sparse"]
+        assert reward(sparse, incidents) == reward(dense, incidents)
+        assert sparse.filled == dense.filled and sparse.unmet == dense.unmet
+        assert sparse.total_weighted_s == pytest.approx(dense.total_weighted_s, abs=1e-6)
+        assert not sparse.assignments["cadre_id"].duplicated().any()
+        assert (sparse.assignments["eta_s"] <= max_travel_s).all()
+
+
+def test_the_sparse_graph_built_in_blocks_is_the_same(monkeypatch):
+    rng = np.random.default_rng(5)
+    incidents, cadres = random_instance(rng, 30, 80, span_m=12_000, max_head=5)
+    monkeypatch.setattr(solver, "DENSE_MAX_CELLS", 0)
+    whole = optimal_plan(incidents, cadres, max_travel_s=1500)
+    monkeypatch.setattr(solver, "BLOCK_ENTRIES", 7)  # a few rows per block
+    blocks = optimal_plan(incidents, cadres, max_travel_s=1500)
+    assert objective(blocks, incidents) == pytest.approx(objective(whole, incidents))
+
+
+def test_assign_on_bare_arrays_keeps_the_lexicographic_order():
+    # Incident 0 (weight 1) and incident 1 (weight 8) both reach only cadre 5; incident 2
+    # asks for nothing; incident 3 reaches cadres 5 and 7 with two slots.
+    ptr = np.array([0, 1, 2, 3, 5])
+    cadre = np.array([5, 5, 7, 5, 7])
+    eta = np.array([10.0, 900.0, 0.0, 50.0, 60.0])
+    weights = np.array([1, 8, 2, 4])
+    for method in ("dense", "sparse", "auto"):
+        chosen = solver.assign(ptr, cadre, eta, weights, np.array([1, 1, 0, 2]), method=method)
+        # The urgent incident 1 takes cadre 5 even though it is far; incident 3 gets cadre 7.
+        assert sorted(chosen.tolist()) == [1, 4], method
+    assert solver.assign(ptr, cadre, eta, weights, np.zeros(4, int)).tolist() == []
+    with pytest.raises(ValueError, match="method"):
+        solver.assign(ptr, cadre, eta, weights, np.ones(4, int), method="fast")
+
+
+def test_within_finds_exactly_the_pairs_of_the_matrix_in_reach():
+    rng = np.random.default_rng(3)
+    cadres = np.array([at(*rng.uniform(-30_000, 30_000, 2)) for _ in range(300)])
+    targets = np.array([at(*rng.uniform(-30_000, 30_000, 2)) for _ in range(40)])
+    modes = rng.choice(["walk", "bike", "ebike", "car"], size=len(cadres))
+    seconds, metres = DEFAULT_MODEL.matrix(cadres, targets, modes)
+    for max_s in (100.0, 900.0, 2400.0, 1e9):
+        c, t, s, m = DEFAULT_MODEL.within(cadres, targets, modes, max_s)
+        want = set(zip(*np.nonzero(seconds <= max_s), strict=True))
+        assert set(zip(c.tolist(), t.tolist(), strict=True)) == want
+        assert s == pytest.approx(seconds[c, t], rel=1e-9)
+        assert m == pytest.approx(metres[c, t], rel=1e-9, abs=1e-6)
+    with pytest.raises(InvalidInput, match="unknown travel modes"):
+        DEFAULT_MODEL.within(cadres[:1], targets, ["rocket"], 600)
+
+
+class MatrixOnly:
+    """A stand-in road network that only knows the full matrix (no ``within``)."""
+
+    def matrix(self, cadre_lonlat, target_lonlat, modes):
+        return DEFAULT_MODEL.matrix(cadre_lonlat, target_lonlat, modes)
+
+
+def test_reachable_groups_by_target_with_or_without_within(monkeypatch):
+    rng = np.random.default_rng(8)
+    cadres = np.array([at(*rng.uniform(-20_000, 20_000, 2)) for _ in range(120)])
+    targets = np.array([at(*rng.uniform(-20_000, 20_000, 2)) for _ in range(25)])
+    modes = rng.choice(["walk", "ebike", "car"], size=len(cadres))
+    seconds, _ = DEFAULT_MODEL.matrix(cadres, targets, modes)
+
+    def by_target(result):
+        ptr, cadre, secs, _ = result
+        assert ptr[0] == 0 and ptr[-1] == len(cadre) and (np.diff(ptr) >= 0).all()
+        return [
+            dict(zip(cadre[ptr[t] : ptr[t + 1]].tolist(), secs[ptr[t] : ptr[t + 1]], strict=True))
+            for t in range(len(targets))
+        ]
+
+    want = [
+        {int(c): seconds[c, t] for c in np.flatnonzero(seconds[:, t] <= 1500)}
+        for t in range(len(targets))
+    ]
+    for model in (DEFAULT_MODEL, MatrixOnly()):
+        for block_cells in (travel.BLOCK_CELLS, 500):  # one block, then many
+            monkeypatch.setattr(travel, "BLOCK_CELLS", block_cells)
+            got = by_target(reachable(model, cadres, targets, modes, 1500))
+            assert [sorted(g) for g in got] == [sorted(w) for w in want]
+            for g, w in zip(got, want, strict=True):
+                assert [g[k] for k in sorted(g)] == pytest.approx([w[k] for k in sorted(w)])
+
+
+def test_plans_follow_a_road_network_model():
+    class Ferry(TravelModel):
+        """A subclass whose own matrix gives cadre 1 a direct ferry."""
+
+        def matrix(self, cadre_lonlat, target_lonlat, modes):
+            seconds, metres = super().matrix(cadre_lonlat, target_lonlat, modes)
+            seconds[0] = 60.0
+            return seconds, metres
+
+    incidents = incidents_frame({})
+    cadres = cadres_frame({"north": 9000}, {"north": 500})
+    for make in (optimal_plan, greedy_plan):
+        assert list(make(incidents, cadres, model=Ferry()).assignments["cadre_id"]) == [1]
+        assert list(make(incidents, cadres, model=MatrixOnly()).assignments["cadre_id"]) == [2]
+
+
+def test_vectorised_helpers_keep_their_meaning():
+    roles = pd.Series(["grid_worker", None, "volunteer", "astronaut", "grid_worker"])
+    assert list(modes_for_roles(roles)) == ["ebike", "walk", "bike", "walk", "ebike"]
+    assert list(modes_for_roles(iter(["dept_cadre"]))) == ["car"]
+    assert len(modes_for_roles([])) == 0
+    departments = pd.Series(pd.array([7, None, 3, 7], dtype="Int64"))
+    pairs = {(7, "370281001"), (3, "370281002")}
+    assert paired_mask(departments, "370281001", pairs).tolist() == [True, False, False, True]
+    assert paired_mask(departments, None, pairs).tolist() == [False] * 4
+    cadres = cadres_frame({"north": 1000}, {"north": 1000}, {"north": 1000, "skills": None})
+    ranked = recommend(incident(category="waterlogging"), cadres, None, {1: 3, 2: None})
+    assert [(r.cadre_id, r.workload, r.skill_match) for r in ranked] == [
+        (2, 0, False),
+        (3, 0, False),
+        (1, 3, False),
+    ]
