@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import dispatch, field, geojson, health, incidents, open311, openapi
+from api import changes, dispatch, field, geojson, health, incidents, open311, openapi
 from api.errors import register_error_handlers
 
 
@@ -14,6 +14,7 @@ def register_api(server: Flask, store) -> None:
     server.register_blueprint(geojson.blueprint)
     server.register_blueprint(health.blueprint)
     server.register_blueprint(open311.blueprint)
+    server.register_blueprint(changes.blueprint)
     server.register_blueprint(dispatch.blueprint)
     server.register_blueprint(field.blueprint)
     server.register_blueprint(incidents.blueprint)

@@ -49,6 +49,18 @@ _REFUSED = {"400": _json(_ERROR, "malformed"), "404": _json(_ERROR, "unknown inc
                                  "the plan, or the incident is closed; nothing was applied")}  # fmt: skip
 
 PATHS = {
+    "/api/v1/changes": {"get": {
+        "summary": "The change feed: what changed since sequence number N (oldest first)",
+        "tags": ["Live"],
+        "parameters": [
+            {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                        "maximum": 1000}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "seq": {"type": "integer"}, "more": {"type": "boolean"},
+            "changes": {"type": "array", "items": {"type": "object"}}}}),
+            "400": _json(_ERROR)},
+    }},
     "/api/v1/incidents/{service_request_id}/actions": {"post": {
         "summary": "A lifecycle move: register, reject, merge, dispatch, start, escalate, "
                    "park, unpark, resolve, verify, send_back, close, rate, reopen",

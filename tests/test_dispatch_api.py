@@ -265,3 +265,20 @@ def test_lifecycle_moves_over_json_release_the_cadres_when_resolved(served):
         ).status_code
         == 404
     )
+
+
+def test_the_change_feed_tells_what_changed_since_a_position(served):
+    feed = requests.get(f"{served['api']}/changes", timeout=30).json()
+    start = feed["seq"]
+    assert start >= 1 and feed["changes"][0]["op"] == "reload"  # the city was loaded
+    assert confirm(served, [{"incident": "T1", "cadre_id": 101}]).status_code == 200
+    after = requests.get(f"{served['api']}/changes", params={"since": start}, timeout=30).json()
+    assert [c["entity"] for c in after["changes"]] == ["incident"]
+    change = after["changes"][0]
+    assert change["payload"]["public_id"] == "T1" and change["payload"]["status"] == "dispatched"
+    assert change["payload"]["cadres"] == [{"id": 101, "status": "en_route"}]
+    assert after["seq"] == change["seq"] > start and after["more"] is False
+    paged = requests.get(f"{served['api']}/changes", params={"since": 0, "limit": 1}, timeout=30)
+    assert paged.json()["more"] is True and len(paged.json()["changes"]) == 1
+    bad = requests.get(f"{served['api']}/changes", params={"since": "yesterday"}, timeout=30)
+    assert bad.status_code == 400 and "since" in bad.json()["error"]["message"]

@@ -1,0 +1,32 @@
+"""The change feed over HTTP: "what changed since N", for screens and integrations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from api.params import parse_int
+
+blueprint = Blueprint("changes", __name__)
+MAX_CHANGES = 1000
+
+
+@blueprint.get("/api/v1/changes")
+def changes():
+    """Entries after ``since`` (oldest first, at most ``limit``).
+
+    ``more`` says another page waits; a client that fell too far behind
+    (``more`` with a small ``limit``) does better to reload its whole state.
+    """
+    store = current_app.extensions["gridcommand.store"]
+    since = parse_int(request.args.get("since"), "since", 0, 0, 2**62)
+    limit = parse_int(request.args.get("limit"), "limit", 200, 1, MAX_CHANGES)
+    frame = store.changes_since(since, limit=limit + 1)
+    more = len(frame) > limit
+    frame = frame.iloc[:limit]
+    entries = [
+        {"seq": int(r.seq), "at": r.at.isoformat(), "entity": r.entity,
+         "entity_id": r.entity_id, "op": r.op, "payload": r.payload}
+        for r in frame.itertuples(index=False)
+    ]  # fmt: skip
+    latest = entries[-1]["seq"] if entries else max(since, 0)
+    return jsonify(seq=latest, more=more, changes=entries)
