@@ -88,3 +88,68 @@ def town_ranking(open_incidents: pd.DataFrame, towns: pd.DataFrame) -> pd.DataFr
     ranking[["open", "urgent"]] = ranking[["open", "urgent"]].fillna(0).astype(int)
     ranking["per_10k"] = (ranking["open"] / ranking["population"].clip(lower=1) * 10_000).round(2)
     return ranking.sort_values(["open", "code"], ascending=[False, True]).reset_index(drop=True)
+
+
+SERVICE_WINDOW = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    """How well the city served its residents over the last 30 days."""
+
+    closure_rate: float | None  # share of the window's reports closed (办结率)
+    satisfaction_rate: float | None  # share of ratings 4 or 5 of 5 (满意率)
+    median_contact_h: float | None  # report to first call back, hours
+    median_resolve_h: float | None  # report to resolved, hours
+
+
+def _hours(start: pd.Series, end: pd.Series) -> float | None:
+    spans = (pd.to_datetime(end, utc=True) - pd.to_datetime(start, utc=True)).dropna()
+    spans = spans[spans >= pd.Timedelta(0)]
+    return round(spans.median() / pd.Timedelta(hours=1), 1) if len(spans) else None
+
+
+def service_figures(recent: pd.DataFrame) -> ServiceFigures:
+    """Closure and satisfaction rates and median times of ``recent`` reports.
+
+    ``recent``: incidents reported in the window (as ``Store.incidents``),
+    with status, satisfaction, reported_at, first_contact_at, resolved_at.
+    Rates are None when there is nothing to count.
+    """
+    if not len(recent):
+        return ServiceFigures(None, None, None, None)
+    closed = recent["status"].isin(["closed", "verified"]).sum()
+    counted = (~recent["status"].isin(["rejected", "duplicate"])).sum()
+    rated = pd.to_numeric(recent["satisfaction"], errors="coerce").dropna()
+    return ServiceFigures(
+        closure_rate=round(float(closed / counted), 3) if counted else None,
+        satisfaction_rate=round(float((rated >= 4).mean()), 3) if len(rated) else None,
+        median_contact_h=_hours(recent["reported_at"], recent["first_contact_at"]),
+        median_resolve_h=_hours(recent["reported_at"], recent["resolved_at"]),
+    )
+
+
+def trend(reported_at: pd.Series, now: dt.datetime, *, step: str, periods: int) -> pd.DataFrame:
+    """Reports per local hour (``step="h"``) or day (``"D"``), the last ``periods`` of them.
+
+    Returns columns start (local, tz-aware) and count, oldest first, with
+    empty periods as 0; the last period is the one holding ``now``.
+    """
+    if step not in ("h", "D"):
+        raise ValueError("step is 'h' or 'D'")
+    end = pd.Timestamp(now).tz_convert(LOCAL).floor(step)
+    starts = pd.date_range(end=end, periods=periods, freq=step)
+    local = pd.to_datetime(reported_at, utc=True).dt.tz_convert(LOCAL).dt.floor(step)
+    counts = local[local >= starts[0]].value_counts()
+    return pd.DataFrame({"start": starts, "count": [int(counts.get(s, 0)) for s in starts]})
+
+
+def by_category(open_incidents: pd.DataFrame, limit: int = 8) -> pd.DataFrame:
+    """Open incidents per category, most first: columns category, open, urgent."""
+    if not len(open_incidents):
+        return pd.DataFrame({"category": [], "open": [], "urgent": []})
+    grouped = open_incidents.groupby("category").agg(
+        open=("priority", "size"), urgent=("priority", lambda p: int((p == 1).sum()))
+    )
+    grouped = grouped.reset_index().sort_values(["open", "category"], ascending=[False, True])
+    return grouped.head(limit).reset_index(drop=True)

@@ -70,3 +70,43 @@ def test_situation_counts_near_breaches_and_late_call_backs():
     frame = pd.DataFrame(rows)
     s = kpis.situation(frame, tiny_city().cadres, reported_today=0, now=NOW)
     assert (s.open, s.overdue, s.near_due, s.contact_late) == (3, 1, 1, 1)
+
+
+def test_service_figures_over_the_window():
+    import pandas as pd
+
+    hour = dt.timedelta(hours=1)
+    frame = pd.DataFrame({
+        "status": ["closed", "closed", "in_progress", "rejected"],
+        "satisfaction": pd.array([5, 2, None, None], dtype="Int64"),
+        "reported_at": [NOW - 10 * hour] * 4,
+        "first_contact_at": [NOW - 9 * hour, NOW - 8 * hour, NOW - 7 * hour, None],
+        "resolved_at": [NOW - 4 * hour, NOW - 2 * hour, None, None],
+    })  # fmt: skip
+    f = kpis.service_figures(frame)
+    assert f.closure_rate == round(2 / 3, 3)  # rejected reports do not count
+    assert f.satisfaction_rate == 0.5
+    assert (f.median_contact_h, f.median_resolve_h) == (2.0, 7.0)
+    assert kpis.service_figures(frame.iloc[:0]) == kpis.ServiceFigures(None, None, None, None)
+
+
+def test_trends_count_per_local_hour_and_day_with_empty_periods():
+    import pandas as pd
+
+    # NOW is 12:00 in Beijing on 2026-06-20.
+    times = pd.Series([NOW, NOW - dt.timedelta(minutes=30), NOW - dt.timedelta(hours=3),
+                       NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=30)])  # fmt: skip
+    hourly = kpis.trend(times, NOW, step="h", periods=24)
+    assert len(hourly) == 24 and hourly["count"].sum() == 3
+    assert hourly["count"].iloc[-1] == 1 and hourly["count"].iloc[-2] == 1
+    assert hourly["start"].iloc[-1].hour == 12
+    daily = kpis.trend(times, NOW, step="D", periods=7)
+    assert list(daily["count"]) == [0, 0, 0, 0, 1, 0, 3]
+
+
+def test_open_work_by_category_most_first():
+    city = tiny_city()
+    open_ = city.incidents[city.incidents["status"].isin(lifecycle.OPEN_STATUSES)]
+    table = kpis.by_category(open_)
+    assert set(table["category"]) == {"fire_lane", "waterlogging", "garbage"}
+    assert table["open"].sum() == 3 and table["urgent"].sum() == 1
