@@ -182,24 +182,27 @@ class DispatchStore:
         statement = _TAKE_CADRE
         if a.position_at is not None:
             statement = statement.where(schema.cadres.c.position_at == a.position_at)
-        k = schema.cadres
+        k, d, i = schema.cadres, schema.dispatches, schema.incidents
         for _ in range(_TAKE_ATTEMPTS):
             if conn.execute(statement, {"cadre_id": a.cadre_id}).rowcount == 1:
                 return
+            # One statement, one snapshot: the cadre and their active assignment
+            # are read together, never half before and half after another commit.
             cadre = conn.execute(
-                select(k.c.name, k.c.status, k.c.position_at).where(k.c.id == a.cadre_id)
+                select(k.c.name, k.c.status, k.c.position_at, d.c.sent_by, i.c.public_id)
+                .outerjoin(d, (d.c.cadre_id == k.c.id) & d.c.released_at.is_(None))
+                .outerjoin(i, i.c.id == d.c.incident_id)
+                .where(k.c.id == a.cadre_id)
             ).first()
             if cadre is None:
                 raise NotFound(
                     f"no cadre with id {a.cadre_id}", zh=f"没有编号为 {a.cadre_id} 的干部"
                 )
-            holder = self._holder(conn, a.cadre_id)
-            if holder is not None:
-                sent_by, public_id = holder
+            if cadre.sent_by is not None:
                 raise Conflict(
-                    f"{cadre.name} (cadre {a.cadre_id}) was already sent by {sent_by} to "
-                    f"{public_id}; nothing was dispatched",
-                    zh=f"{cadre.name} 已被 {sent_by} 派往 {public_id}，本次未派遣",
+                    f"{cadre.name} (cadre {a.cadre_id}) was already sent by {cadre.sent_by} to "
+                    f"{cadre.public_id}; nothing was dispatched",
+                    zh=f"{cadre.name} 已被 {cadre.sent_by} 派往 {cadre.public_id}，本次未派遣",
                 )
             if cadre.status != "available":
                 zh_status, en_status = CADRE_STATUSES.get(cadre.status, (cadre.status,) * 2)
@@ -219,14 +222,6 @@ class DispatchStore:
             zh="该干部正在被他人调度，请稍后重试",
         )
 
-    def _holder(self, conn: Connection, cadre_id: int) -> tuple[str, str] | None:
-        d, i = schema.dispatches, schema.incidents
-        return conn.execute(
-            select(d.c.sent_by, i.c.public_id)
-            .join(i, i.c.id == d.c.incident_id)
-            .where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None))
-        ).first()
-
     def report_field_status(
         self, cadre_id: int, status: str, *, actor: str, at: dt.datetime | None = None
     ) -> dict:
@@ -243,7 +238,11 @@ class DispatchStore:
         at = at or rows.utcnow()
         k, d, i = schema.cadres, schema.dispatches, schema.incidents
         with self._transaction() as conn:
-            cadre = conn.execute(select(k).where(k.c.id == cadre_id)).mappings().first()
+            # Lock the cadre first: two reports from one phone (a retried "done")
+            # must not both release, the second freeing a cadre sent again since.
+            cadre = conn.execute(
+                select(k).where(k.c.id == cadre_id).with_for_update()
+            ).mappings().first()  # fmt: skip
             if cadre is None:
                 raise NotFound(f"no cadre with id {cadre_id}", zh=f"没有编号为 {cadre_id} 的干部")
             active = conn.execute(
