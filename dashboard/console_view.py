@@ -1,4 +1,4 @@
-"""Glue between the store and the dispatch console: queue rows, incident detail, moves."""
+"""Glue between the store and the dispatch console: the queue, the plan table, one incident."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import datetime as dt
 import json
 
 import pandas as pd
+from dash import dcc, html
 
+from dashboard import ids
+from dashboard.i18n import t
 from domain.categories import PRIORITIES, category_name
 from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
@@ -21,6 +24,7 @@ SLA_LABELS = {
     "paused": ("挂账", "Paused"),
 }
 RECENT = dt.timedelta(days=7)
+ONE_DECIMAL = {"function": "Number(params.value).toFixed(1)"}
 
 
 def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
@@ -59,18 +63,22 @@ def incident_detail(store, incident_id: int, lang: str) -> dict | None:
     # The row's own time stamps, then every audited move (imported history has
     # stamps but no audit entries).
     stamps = [(name, row.get(column)) for column, name in _STAMPS.items()]
-    timeline = [
-        {"at": _local(at), "actor": "", "action": name, "note": None}
-        for name, at in stamps if at is not None and not pd.isna(at)
-    ]  # fmt: skip
+    audited = []
     for h in store.incident_history(incident_id).itertuples():
         after = json.loads(h.after) if h.after else {}
-        timeline.append({
+        audited.append({
             "at": _local(h.at), "actor": h.actor,
             "action": ACTIONS[h.action].zh if h.action in ACTIONS else h.action,
             "note": after.get("note") if isinstance(after, dict) else None,
         })  # fmt: skip
-    return {"row": row, "timeline": timeline, "actions": legal_actions(row["status"])}
+    # A stamp that an audited move explains (same step, same minute) would say it twice.
+    seen = {(e["at"], e["action"]) for e in audited}
+    timeline = [
+        {"at": _local(at), "actor": "", "action": name, "note": None}
+        for name, at in stamps
+        if at is not None and not pd.isna(at) and (_local(at), name) not in seen
+    ]  # fmt: skip
+    return {"row": row, "timeline": timeline + audited, "actions": legal_actions(row["status"])}
 
 
 _STAMPS = {
@@ -104,3 +112,90 @@ def move_details(store, action: str, note: str | None, proof: str | None, extra:
             raise InvalidInput(f"no incident numbered {extra!r}", zh=f"没有编号为 {extra!r} 的事件")
         details["into"] = int(original["id"])
     return details
+
+
+def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
+    """Columns of the incident queue, widths scaled for the screen."""
+    zh = lang == "zh"
+    col = lambda field, zh_name, en_name, width, **kw: {  # noqa: E731
+        "field": field,
+        "headerName": zh_name if zh else en_name,
+        "width": round(width * scale),
+        **kw,
+    }
+    return [
+        col("public_id", "编号", "No.", 128),
+        col("category", "类别", "Category", 104),
+        col("priority_name", "优先级", "Priority", 82,
+            cellClassRules={"gc-urgent": "params.data.priority == 1"}),
+        col("status", "状态", "Status", 70),
+        col("sla", "时限", "SLA", 76,
+            cellClassRules={"gc-breached": "params.data.sla_state == 'breached'",
+                            "gc-near": "params.data.sla_state == 'near'"}),
+        col("grid", "网格", "Grid", 150),
+        col("reported", "上报", "Reported", 104, sort="desc"),
+        col("due", "办结时限", "Due", 104),
+        col("description", "内容", "Description", 300),
+    ]  # fmt: skip
+
+
+def detail_children(detail: dict | None, lang: str):
+    """The chosen incident: what it is, its history, the moves it allows."""
+    if detail is None:
+        return t("console.pick", lang)
+    row, zh = detail["row"], lang == "zh"
+    fields = [
+        (t("console.number", lang), row["public_id"]),
+        (t("console.priority", lang), PRIORITIES.get(int(row["priority"]), ("", ""))[0 if zh else 1]),
+        (t("console.grid", lang), row.get("grid_name") or "—"),
+        (t("console.address", lang), row.get("address") or "—"),
+        (t("console.reporter", lang), row.get("reporter_name") or "—"),
+    ]  # fmt: skip
+    buttons = [
+        html.Button(ACTIONS[a].zh if zh else a.replace("_", " "),
+                    id={"type": ids.ACTION_BUTTON, "action": a}, className="gc-button")
+        for a in detail["actions"]
+    ]  # fmt: skip
+    return [
+        html.H2(f"{row['public_id']} · {category_name(row['category'], lang)}"),
+        html.P(row["description"], className="gc-description"),
+        html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
+        html.H3(t("console.timeline", lang)),
+        html.Ol([html.Li(f"{e['at']} {e['action']} {e['actor']}"
+                         + (f"：{e['note']}" if e["note"] else "")) for e in detail["timeline"]]
+                or [html.Li(t("console.no_moves", lang))], className="gc-timeline"),
+        html.H3(t("console.moves", lang)),
+        dcc.Textarea(id=ids.ACTION_NOTE, placeholder=t("console.note", lang),
+                     className="gc-input gc-note"),
+        dcc.Input(id=ids.ACTION_PROOF, placeholder=t("console.proof", lang), className="gc-input"),
+        dcc.Input(id=ids.ACTION_EXTRA, placeholder=t("console.extra", lang), className="gc-input"),
+        html.Div(buttons or t("console.final", lang), className="gc-buttons"),
+    ]  # fmt: skip
+
+
+def plan_columns(lang: str, scale: float = 1.0) -> list[dict]:
+    """Columns of the plan table, widths scaled for the screen."""
+    col = lambda field, key, width, **kw: {  # noqa: E731
+        "field": field,
+        "headerName": t(key, lang),
+        "width": round(width * scale),
+        **kw,
+    }
+    return [
+        col("incident", "plan.incident", 130),
+        col("category", "plan.category", 104),
+        col("priority_name", "plan.priority", 70,
+            cellClassRules={"gc-urgent": "params.data.priority == 1"}),
+        col("cadre_name", "plan.cadre", 84),
+        col("department", "plan.department", 150, flex=1),
+        col("km", "plan.km", 80, type="rightAligned", valueFormatter=ONE_DECIMAL),
+        col("eta_min", "plan.eta", 92, type="rightAligned", valueFormatter=ONE_DECIMAL),
+        col("paired", "plan.paired", 64),
+    ]  # fmt: skip
+
+
+def grid_words(lang: str) -> dict:
+    """AG Grid's own words (pagination, empty grid) in the screen's language."""
+    keys = {"noRowsToShow": "grid.empty", "page": "grid.page", "to": "grid.to",
+            "of": "grid.of", "pageSizeSelectorLabel": "grid.page_size"}  # fmt: skip
+    return {key: t(word, lang) for key, word in keys.items()}

@@ -1,4 +1,4 @@
-"""The dispatch console at /dispatch: the incident queue, one incident, its legal moves."""
+"""The dispatch console at /dispatch: the queue, one incident, whom to send, the plan for all."""
 
 from __future__ import annotations
 
@@ -7,43 +7,43 @@ import datetime as dt
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from api.dispatch_service import MAX_TRAVEL_LIMIT_MIN
 from dashboard import ids
-from dashboard.console_view import incident_detail, move_details, queue_rows
+from dashboard.console_view import (
+    detail_children,
+    grid_words,
+    incident_detail,
+    move_details,
+    plan_columns,
+    queue_columns,
+    queue_rows,
+)
+from dashboard.dispatch_view import (
+    confirm,
+    console_figure,
+    map_size,
+    picked,
+    plan,
+    plan_rows,
+    plan_summary,
+    send,
+    town_options,
+)
 from dashboard.i18n import t
-from domain.categories import PRIORITIES, category_name
-from domain.errors import GridCommandError
+from dashboard.pages.command_map import EMPTY_FIGURE
+from domain.errors import Conflict, GridCommandError
 from domain.lifecycle import ACTIONS
+from layers.dispatch_lines import BACKDROP, BEST, INCIDENT, OTHER, PLAN_KINDS, SENT
 
 QUEUE_REFRESH_MS = 15_000
 
 
-def _columns(lang: str) -> list[dict]:
-    zh = lang == "zh"
-    col = lambda field, zh_name, en_name, **kw: {  # noqa: E731
-        "field": field,
-        "headerName": zh_name if zh else en_name,
-        **kw,
-    }
-    return [
-        col("public_id", "编号", "No.", width=150),
-        col("category", "类别", "Category", width=130),
-        col("priority_name", "优先级", "Priority", width=90,
-            cellClassRules={"gc-urgent": "params.data.priority == 1"}),
-        col("status", "状态", "Status", width=90),
-        col("sla", "时限", "SLA", width=90,
-            cellClassRules={"gc-breached": "params.data.sla_state == 'breached'",
-                            "gc-near": "params.data.sla_state == 'near'"}),
-        col("grid", "网格", "Grid", width=170),
-        col("reported", "上报", "Reported", width=110, sort="desc"),
-        col("due", "办结时限", "Due", width=110),
-        col("description", "内容", "Description", flex=1, minWidth=200),
-    ]  # fmt: skip
-
-
 def layout(lang: str) -> html.Div:
-    """The console in ``lang``: queue on the left, the chosen incident on the right."""
+    """The console in ``lang``: queue, map and plan, the chosen incident and whom to send."""
     return html.Div([
         dcc.Store(id=ids.MOVED, data=0),
+        dcc.Store(id=ids.RECOMMENDED),
+        dcc.Store(id=ids.CONSOLE_SCREEN),
         dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),
         html.Div([
             html.Div([
@@ -57,59 +57,172 @@ def layout(lang: str) -> html.Div:
                           persistence=True, persistence_type="local", className="gc-input"),
             ], className="gc-toolbar"),
             html.Div(dag.AgGrid(
-                id=ids.QUEUE, columnDefs=_columns(lang), rowData=[],
+                id=ids.QUEUE, columnDefs=queue_columns(lang), rowData=[],
                 getRowId="params.data.id",
                 defaultColDef={"sortable": True, "filter": True, "resizable": True},
                 dashGridOptions={"pagination": True, "paginationPageSize": 50,
                                  "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                                   "enableClickSelection": True},
-                                 "animateRows": False},
+                                 "animateRows": False, "localeText": grid_words(lang)},
                 style={"height": "100%"},
             ), className="gc-grid", **{"data-ag-theme-mode": "dark-blue"}),
         ], className="gc-panel gc-queue"),
+        dispatch_map(lang),
+        plan_panel(lang),
         html.Div([
-            html.Div(t("console.pick", lang), id=ids.DETAIL),
-            html.Div(id=ids.ACTION_RESULT, className="gc-result"),
-        ], className="gc-panel gc-detail"),
+            html.Div([
+                html.H2(t("console.recommend", lang)),
+                html.Div(t("console.recommend_pick", lang), id=ids.RECOMMENDATIONS),
+                html.Div(id=ids.SEND_RESULT, className="gc-result"),
+            ], className="gc-panel gc-recs"),
+            html.Div([
+                html.Div(t("console.pick", lang), id=ids.DETAIL),
+                html.Div(id=ids.ACTION_RESULT, className="gc-result"),
+            ], className="gc-panel gc-detail"),
+        ], className="gc-right"),
     ], className="gc-console")  # fmt: skip
 
 
-def _detail(detail: dict | None, lang: str):
-    if detail is None:
-        return t("console.pick", lang)
-    row, zh = detail["row"], lang == "zh"
-    fields = [
-        (t("console.number", lang), row["public_id"]),
-        (t("console.priority", lang), PRIORITIES.get(int(row["priority"]), ("", ""))[0 if zh else 1]),
-        (t("console.grid", lang), row.get("grid_name") or "—"),
-        (t("console.address", lang), row.get("address") or "—"),
-        (t("console.reporter", lang), row.get("reporter_name") or "—"),
+def dispatch_map(lang: str) -> html.Div:
+    """The map of the chosen incident or of the plan, with its legend."""
+    marks = [
+        ("dot", INCIDENT, t("map.incident", lang)),
+        ("line", BEST, t("map.best", lang)),
+        ("line", OTHER, t("map.other", lang)),
+        ("line", SENT, t("map.sent", lang)),
+        ("dot", BACKDROP, t("map.open", lang)),
+    ] + [("line", colour, zh if lang == "zh" else en) for _, _, colour, zh, en in PLAN_KINDS]
+    legend = html.Div([
+        html.Span([html.Span(className=f"gc-key-{shape}", style={"background": colour}), label],
+                  className="gc-key")
+        for shape, colour, label in marks
+    ], className="gc-map-legend")  # fmt: skip
+    return html.Div([
+        dcc.Graph(id=ids.DISPATCH_MAP, className="gc-map", figure=EMPTY_FIGURE,
+                  config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
+                  style={"height": "100%", "width": "100%"}),
+        legend,
+    ], className="gc-map-frame gc-console-map")  # fmt: skip
+
+
+def plan_panel(lang: str) -> html.Div:
+    """The plan for all open work: how to plan, what it gives, which rows to send."""
+    return html.Div([
+        html.Div([
+            html.H2(t("plan.title", lang)),
+            html.Button(t("plan.button", lang), id=ids.PLAN_BUTTON, className="gc-button"),
+            dcc.Input(id=ids.PLAN_MINUTES, type="number", min=1, max=MAX_TRAVEL_LIMIT_MIN,
+                      placeholder=t("plan.minutes", lang), className="gc-input gc-minutes"),
+            dcc.Dropdown(id=ids.PLAN_TOWN, options=[], placeholder=t("plan.all_towns", lang),
+                         className="gc-town", searchable=False),
+            html.Button(t("plan.confirm", lang), id=ids.PLAN_CONFIRM,
+                        className="gc-button gc-confirm"),
+        ], className="gc-toolbar"),
+        html.Div(t("plan.hint", lang), id=ids.PLAN_SUMMARY, className="gc-plan-summary"),
+        html.Div(id=ids.PLAN_RESULT, className="gc-result"),
+        html.Div(dag.AgGrid(
+            id=ids.PLAN_GRID, columnDefs=plan_columns(lang), rowData=[],
+            getRowId="params.data.id",
+            defaultColDef={"sortable": True, "resizable": True},
+            dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True,
+                                              "headerCheckbox": True,
+                                              "enableClickSelection": False},
+                             "animateRows": False, "localeText": grid_words(lang)},
+            style={"height": "100%"},
+        ), className="gc-grid", **{"data-ag-theme-mode": "dark-blue"}),
+    ], className="gc-panel gc-plan")  # fmt: skip
+
+
+def _recommendations(chosen: dict | None, lang: str):
+    if chosen is None:
+        return t("console.recommend_pick", lang)
+    incident = chosen["incident"]
+    head = html.Div(f"{incident['public_id']} · {incident['label']}", className="gc-rec-for")
+    sent = chosen["sent"]
+    already = html.Div(
+        f"{t('console.already', lang)}：" + "、".join(c["name"] for c in sent),
+        className="gc-rec-sent",
+    ) if sent else None  # fmt: skip
+    if not incident["dispatchable"]:
+        note = t("console.not_dispatchable", lang).format(status=incident["status_name"])
+    elif not incident["located"]:
+        note = t("console.no_location", lang)
+    elif not chosen["cadres"]:
+        note = t("console.no_cadres", lang)
+    else:
+        note = None
+    if note:
+        return [head, already, html.P(note, className="gc-muted")]
+    items = [
+        html.Li([
+            html.Span(str(n + 1), className="gc-rec-rank"),
+            html.Div([
+                html.Div([html.B(c["name"]), html.Span(c["department"] or "",
+                                                       className="gc-rec-dept")],
+                         className="gc-rec-who"),
+                html.Div(c["reason"], className="gc-rec-reason"),
+            ], className="gc-rec-body"),
+            html.Span(t("console.minutes", lang).format(m=max(1, round(c["eta_s"] / 60))),
+                      className="gc-rec-eta"),
+            html.Button(t("console.send", lang), className="gc-button gc-send",
+                        id={"type": ids.SEND_BUTTON, "cadre": c["cadre_id"]}),
+        ], className="gc-rec gc-rec-best" if n == 0 else "gc-rec")
+        for n, c in enumerate(chosen["cadres"])
     ]  # fmt: skip
-    buttons = [
-        html.Button(ACTIONS[a].zh if zh else a.replace("_", " "),
-                    id={"type": ids.ACTION_BUTTON, "action": a}, className="gc-button")
-        for a in detail["actions"]
-    ]  # fmt: skip
-    return [
-        html.H2(f"{row['public_id']} · {category_name(row['category'], lang)}"),
-        html.P(row["description"], className="gc-description"),
-        html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
-        html.H3(t("console.timeline", lang)),
-        html.Ol([html.Li(f"{e['at']} {e['action']} {e['actor']}"
-                         + (f"：{e['note']}" if e["note"] else "")) for e in detail["timeline"]]
-                or [html.Li(t("console.no_moves", lang))], className="gc-timeline"),
-        html.H3(t("console.moves", lang)),
-        dcc.Textarea(id=ids.ACTION_NOTE, placeholder=t("console.note", lang),
-                     className="gc-input gc-note"),
-        dcc.Input(id=ids.ACTION_PROOF, placeholder=t("console.proof", lang), className="gc-input"),
-        dcc.Input(id=ids.ACTION_EXTRA, placeholder=t("console.extra", lang), className="gc-input"),
-        html.Div(buttons or t("console.final", lang), className="gc-buttons"),
-    ]  # fmt: skip
+    return [head, already, html.Ol(items, className="gc-recs-list")]
+
+
+def _summary(summary: dict):
+    table = html.Table([
+        html.Thead(html.Tr([html.Th(h) for h in summary["head"]])),
+        html.Tbody([html.Tr([html.Td(v) for v in row], className=name)
+                    for name, row in zip(("optimal", "greedy"), summary["rows"], strict=True)]),
+    ], className="gc-compare")  # fmt: skip
+    unmet = "gc-warn" if summary["unmet_count"] else "gc-ok"
+    return [table, html.Div([html.Div(summary["gain"], className="gc-gain"),
+                             html.Div(summary["unmet"], className=unmet)])]  # fmt: skip
+
+
+# The map's size is that of its frame on this screen: the view is fitted to it.
+SCREEN_JS = """
+function (_) {
+    const frame = document.querySelector('.gc-console-map');
+    const box = frame ? frame.getBoundingClientRect() : {width: 0, height: 0};
+    return {width: window.innerWidth, height: window.innerHeight,
+            mapWidth: box.width, mapHeight: box.height};
+}
+"""
+
+
+def _error(error: GridCommandError, lang: str, *, again: bool = False) -> html.Span:
+    text = error.message(lang)
+    if again and isinstance(error, Conflict):
+        text += "。" + t("plan.again", lang) if lang == "zh" else ". " + t("plan.again", lang)
+    return html.Span(text, className="gc-error")
 
 
 def register(app, context) -> None:
-    """The console's callbacks: load the queue, show an incident, make a move."""
+    """The console's callbacks: the queue, an incident, its moves, whom to send, the plan."""
     store = context.store
+    settings = context.settings
+
+    app.clientside_callback(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"),
+                            Input(ids.DISPATCH_MAP, "id"))  # fmt: skip
+
+    @app.callback(
+        Output(ids.QUEUE, "columnDefs"),
+        Output(ids.PLAN_GRID, "columnDefs"),
+        Output(ids.PLAN_TOWN, "options"),
+        Input(ids.CONSOLE_SCREEN, "data"),
+        State(ids.LANG, "data"),
+    )
+    def fit_screen(screen, lang):
+        lang, scale = lang or "zh", map_size(screen)[2]
+        return (
+            queue_columns(lang, scale),
+            plan_columns(lang, scale),
+            town_options(store, lang),
+        )
 
     @app.callback(
         Output(ids.QUEUE, "rowData"),
@@ -130,7 +243,116 @@ def register(app, context) -> None:
     def show_incident(selected, _moved, lang):
         if not selected:
             return no_update
-        return _detail(incident_detail(store, int(selected[0]["id"]), lang or "zh"), lang or "zh")
+        return detail_children(
+            incident_detail(store, int(selected[0]["id"]), lang or "zh"), lang or "zh"
+        )
+
+    @app.callback(
+        Output(ids.RECOMMENDED, "data"),
+        Output(ids.RECOMMENDATIONS, "children"),
+        Output(ids.SEND_RESULT, "children", allow_duplicate=True),
+        Input(ids.QUEUE, "selectedRows"),
+        Input(ids.MOVED, "data"),
+        State(ids.RECOMMENDED, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def recommend_cadres(selected, moved, shown, lang):
+        if not selected:
+            return no_update, no_update, no_update
+        incident_id, lang = int(selected[0]["id"]), lang or "zh"
+        same = shown is not None and shown["incident"]["id"] == incident_id
+        # The queue reloads every few seconds and reports its selection again: keep
+        # what is shown (and the plan on the map) unless the pick or the data moved.
+        if same and shown.get("moved") == moved:
+            return no_update, no_update, no_update
+        chosen = picked(store, incident_id, lang)
+        if chosen is not None:
+            chosen["moved"] = moved
+        return chosen, _recommendations(chosen, lang), no_update if same else None
+
+    @app.callback(
+        Output(ids.SEND_RESULT, "children"),
+        Output(ids.MOVED, "data", allow_duplicate=True),
+        Input({"type": ids.SEND_BUTTON, "cadre": ALL}, "n_clicks"),
+        State(ids.RECOMMENDED, "data"),
+        State(ids.OPERATOR, "value"),
+        State(ids.MOVED, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def send_cadre(clicks, chosen, operator, moved, lang):
+        if not ctx.triggered_id or not any(clicks) or not chosen:
+            return no_update, no_update
+        lang = lang or "zh"
+        try:
+            done = send(store, chosen, int(ctx.triggered_id["cadre"]), operator, lang)
+        except GridCommandError as error:
+            return _error(error, lang), no_update
+        return html.Span(done, className="gc-ok"), (moved or 0) + 1
+
+    @app.callback(
+        Output(ids.DISPATCH_MAP, "figure"),
+        Input(ids.RECOMMENDED, "data"),
+        Input(ids.PLAN_GRID, "selectedRows"),
+        Input(ids.CONSOLE_SCREEN, "data"),
+        State(ids.PLAN_GRID, "rowData"),
+        State(ids.LANG, "data"),
+    )
+    def draw_map(chosen, ticked, screen, planned, lang):
+        # The plan is on the map while it has rows and was touched last.
+        show_plan = bool(planned) and ctx.triggered_id == ids.PLAN_GRID
+        if show_plan and not isinstance(ticked, list):
+            return no_update  # "select all" asked of the grid: it answers with the rows
+        return console_figure(
+            store, lang=lang or "zh", screen=screen, chosen=chosen,
+            planned=(ticked or []) if show_plan else None,
+            plan_token=planned[0]["plan"] if show_plan else "",
+            tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
+        )  # fmt: skip
+
+    @app.callback(
+        Output(ids.PLAN_GRID, "rowData"),
+        Output(ids.PLAN_GRID, "selectedRows"),
+        Output(ids.PLAN_SUMMARY, "children"),
+        Output(ids.PLAN_RESULT, "children"),
+        Input(ids.PLAN_BUTTON, "n_clicks"),
+        State(ids.PLAN_MINUTES, "value"),
+        State(ids.PLAN_TOWN, "value"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def make_plan(n, minutes, town, lang):
+        lang = lang or "zh"
+        try:
+            payload = plan(store, town=town, minutes=minutes)
+        except GridCommandError as error:
+            return no_update, no_update, no_update, _error(error, lang)
+        rows = plan_rows(payload, lang, token=n)
+        note = None if rows else html.Span(t("plan.nothing", lang), className="gc-warn")
+        return rows, {"function": "true"}, _summary(plan_summary(payload, lang)), note
+
+    @app.callback(
+        Output(ids.PLAN_RESULT, "children", allow_duplicate=True),
+        Output(ids.PLAN_GRID, "rowData", allow_duplicate=True),
+        Output(ids.PLAN_SUMMARY, "children", allow_duplicate=True),
+        Output(ids.MOVED, "data", allow_duplicate=True),
+        Input(ids.PLAN_CONFIRM, "n_clicks"),
+        State(ids.PLAN_GRID, "selectedRows"),
+        State(ids.OPERATOR, "value"),
+        State(ids.MOVED, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def confirm_plan(n, ticked, operator, moved, lang):
+        lang = lang or "zh"
+        if not n:
+            return no_update, no_update, no_update, no_update
+        try:
+            done = confirm(store, ticked, operator, lang)
+        except GridCommandError as error:
+            return _error(error, lang, again=True), no_update, no_update, no_update
+        return html.Span(done, className="gc-ok"), [], None, (moved or 0) + 1
 
     @app.callback(
         Output(ids.ACTION_RESULT, "children"),
