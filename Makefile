@@ -31,5 +31,9 @@ bench: $(STAMP)
 	$(PY) bench/map_figure.py
 	$(PY) bench/map_draw.py
 
+.PHONY: plotly-bundle
+plotly-bundle: $(STAMP) ## rebuild dashboard/assets/vendor/plotly-custom.min.js (needs node, npm registry)
+	PLOTLY_PY=$(PY) scripts/plotly_bundle/build.sh
+
 clean:
 	rm -rf $(VENV) instance
