@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GC_TILE_ATTRIBUTION", "", "attribution shown for those tiles"),
     Setting("GC_DEMO_SEED", "2022", "random seed of the demo city made on first run"),
     Setting(
+        "GC_REFRESH_S", "2", "seconds between a screen's checks for changes (kiosk: ?refresh=)"
+    ),
+    Setting(
         "GC_SLA_POLICY",
         "",
         "path of a JSON file of SLA limits laid over the defaults, e.g. "
@@ -71,6 +74,7 @@ class Settings:
     demo_seed: int
     demo_scale: str
     sla_policy: SlaPolicy | None = None  # None: SlaPolicy.default()
+    refresh_s: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -101,6 +105,7 @@ class Settings:
             demo_seed=_integer(raw["GC_DEMO_SEED"], "GC_DEMO_SEED"),
             demo_scale=scale,
             sla_policy=_sla_policy(raw["GC_SLA_POLICY"]),
+            refresh_s=_refresh(raw["GC_REFRESH_S"]),
         )
         values.update(overrides)
         return cls(**values)
@@ -122,6 +127,16 @@ def _sla_policy(path: str) -> SlaPolicy | None:
         return SlaPolicy.from_dict(data)
     except InvalidInput as exc:
         raise ValueError(f"GC_SLA_POLICY: {path}: {exc}") from None
+
+
+def _refresh(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"GC_REFRESH_S must be a number of seconds, not {value!r}") from None
+    if not 0.5 <= seconds <= 600:
+        raise ValueError(f"GC_REFRESH_S must be between 0.5 and 600 seconds, not {value}")
+    return seconds
 
 
 def _integer(value: str, name: str) -> int:

@@ -9,7 +9,7 @@ measures, at a 1920x1080 screen:
 
 - dashboard.map_view.command_view (store reads + figure), and the figure as
   JSON (plotly.io.json.to_json_plotly, as Dash sends it): raw and gzip bytes;
-- the GeoJSON the browser fetches for the map (five grid classes and the
+- the GeoJSON the browser fetches for the map once per page (all grids and the
   towns) through the Flask test client: seconds, raw and gzip bytes, and the
   Content-Encoding the server chose for a browser's Accept-Encoding.
 
@@ -45,10 +45,9 @@ SCREEN = {"width": 1920, "height": 1080}
 # Chromium also offers br and zstd (a little smaller still); gzip keeps the
 # figures decodable with the standard library and comparable between runs.
 BROWSER_ENCODING = "gzip"
-GEOJSON_URLS = [
-    *(f"/api/v1/grids.geojson?load_class={k}" for k in range(5)),
-    "/api/v1/towns.geojson",
-]
+# What a screen fetches besides the figure: all grids once (their colours come
+# with the figure), and the towns.
+GEOJSON_URLS = ["/api/v1/grids.geojson", "/api/v1/towns.geojson"]
 
 
 def timed(fn, repeat: int) -> tuple[float, list[float], object]:
@@ -144,7 +143,7 @@ def report(scale: str, fig: dict, geo: dict) -> None:
         rows.append([path.removeprefix("/api/v1/"), g["cold_s"], *_stats(g["seconds"]), *kb])
     total = geojson_totals(geo)
     kb = [total["bytes"] / 1e3, total["gzip_bytes"] / 1e3]
-    rows.append(["GeoJSON, all six", "", total["median_s"], "", *kb])
+    rows.append(["GeoJSON, grids and towns", "", total["median_s"], "", *kb])
     print(table(rows, ["step", "cold s", "median s", "p90 s", "raw kB", "gzip kB"]))
     encodings = sorted({g["content_encoding"] for g in geo.values()})
     print(

@@ -14,6 +14,7 @@ from api import register_api
 from api.geojson import MEDIA_TYPE
 from dashboard import ids
 from dashboard.i18n import pick_language, t
+from dashboard.kiosk import parse_kiosk
 from dashboard.pages import command_map, console
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -77,14 +78,19 @@ def create_dash(settings, store) -> Dash:
     def route(pathname, search):
         lang = pick_language(_query(search).get("lang"), settings.lang)
         page = PAGES.get(pathname or "/")
-        body = (
-            page.layout(lang)
-            if page
-            else html.Div(
-                [t("not_found", lang), " · ", dcc.Link(t("home", lang), href="/")],
-                className="gc-empty",
+        if page is command_map:
+            query = _query(search)
+            kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
+            body = page.layout(lang, kiosk)
+        else:
+            body = (
+                page.layout(lang)
+                if page
+                else html.Div(
+                    [t("not_found", lang), " · ", dcc.Link(t("home", lang), href="/")],
+                    className="gc-empty",
+                )
             )
-        )
         return screen_frame(body, lang), lang
 
     app.clientside_callback(
@@ -97,6 +103,14 @@ def create_dash(settings, store) -> Dash:
         page.register(app, context)
     _warm_up(app)
     return app
+
+
+def _town_index(store) -> dict[str, str]:
+    """Town code and name (Chinese and English) to code, for kiosk URLs."""
+    index = {}
+    for row in store.towns().itertuples(index=False):
+        index[row.code] = index[row.name] = index[str(row.name_en)] = row.code
+    return index
 
 
 def _warm_up(app: Dash) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,6 +13,7 @@ from domain.kpis import Situation, situation, start_of_local_day, town_ranking
 from domain.lifecycle import OPEN_STATUSES
 from layers.basemap import view_for
 from layers.grids import with_load
+from layers.incidents import flash_until
 from layers.map_figure import MapSources, MapView, build_map_figure
 from layers.registry import LAYER_IDS
 from layers.style import MapStyle, scale_for_width
@@ -28,6 +31,7 @@ class CommandView:
     situation: Situation
     ranking: pd.DataFrame
     change_seq: int
+    flash_until: dt.datetime | None = None  # a new urgent incident's ring is up until then
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -48,6 +52,7 @@ def command_view(
     tile_url: str = "",
     tile_attribution: str = "",
     now: dt.datetime | None = None,
+    focus: str | None = None,
 ) -> CommandView:
     """Read the city and build the map figure, the headline figures and the ranking."""
     now = now or dt.datetime.now(dt.UTC)
@@ -57,11 +62,13 @@ def command_view(
     open_incidents = store.incidents(sorted(OPEN_STATUSES))
     cadres = store.cadres()
     width, height, scale = map_area(screen)
-    bounds = tuple(towns.total_bounds) if len(towns) else (119.63, 36.01, 120.21, 36.50)
+    shown = towns[towns["code"] == focus] if focus else towns
+    shown = shown if len(shown) else towns
+    bounds = tuple(shown.total_bounds) if len(shown) else (119.63, 36.01, 120.21, 36.50)
     centre, zoom = view_for(bounds, width, height)
     sources = MapSources(
         towns_url="/api/v1/towns.geojson",
-        grid_class_url=lambda k: f"/api/v1/grids.geojson?load_class={k}&v={seq}",
+        grids_url=f"/api/v1/grids.geojson?v={store.geometry_version()}",
     )
     figure = build_map_figure(
         town_frame=towns,
@@ -76,10 +83,53 @@ def command_view(
         tile_url=tile_url,
         tile_attribution=tile_attribution,
     )
+    figure["layout"]["uirevision"] = f"view-{focus or 'city'}"  # a new focus resets the view
     today = store.reported_since(start_of_local_day(now))
     return CommandView(
         figure=figure,
         situation=situation(open_incidents, cadres, today, now),
         ranking=town_ranking(open_incidents, towns),
         change_seq=seq,
+        flash_until=flash_until(open_incidents, now),
     )
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 32
+
+
+def town_codes(store) -> list[str]:
+    """The towns' codes in order: the stops of a kiosk tour (cached per process)."""
+    global _TOWN_CODES
+    if _TOWN_CODES is None:
+        _TOWN_CODES = store.towns()["code"].tolist()
+    return _TOWN_CODES
+
+
+_TOWN_CODES: list[str] | None = None
+
+
+def shared_view(store, *, lang: str, screen: dict | None, visible, **options) -> CommandView:
+    """``command_view``, built once per change-feed position for all screens alike.
+
+    Twenty screens ticking every two seconds ask for the same picture: a worker
+    builds it once per (feed position, language, layers, screen size) and
+    hands it out until the feed moves. While a new urgent incident's ring is
+    up the picture is rebuilt each tick, so the ring goes out on time.
+    """
+    width, height, _ = map_area(screen)
+    key = (store.latest_seq(), lang, tuple(sorted(visible or ())), round(width), round(height),
+           tuple(sorted(options.items())))  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    with _CACHE_LOCK:
+        view = _CACHE.get(key)
+        if view is not None and view.flash_until is None:  # a ring must go out on time
+            _CACHE.move_to_end(key)
+            return view
+    view = command_view(store, lang=lang, screen=screen, visible=visible or (), now=now, **options)
+    with _CACHE_LOCK:
+        _CACHE[key] = view
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return view

@@ -105,7 +105,41 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
         "hovertemplate": template,
         "showlegend": False,
     }
-    return [halo, dots]
+    return [halo, dots, build_flash(incidents, style=style, now=now)]
+
+
+FLASH_SECONDS = 20  # how long a new urgent report stands out
+
+
+def build_flash(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> dict:
+    """A large bright ring on urgent incidents reported in the last ``FLASH_SECONDS``.
+
+    The screen rebuilds while a ring is up, so it goes away by itself.
+    """
+    reported = pd.to_datetime(incidents["reported_at"], utc=True)
+    fresh = incidents[
+        (incidents["priority"] == 1)
+        & (reported > pd.Timestamp(now) - pd.Timedelta(seconds=FLASH_SECONDS))
+    ]
+    return {
+        "type": "scattermap",
+        "uid": "incident-flash",
+        "name": style.text("新紧急事件", "New urgent"),
+        "lon": fresh["lon"].round(6).tolist(),
+        "lat": fresh["lat"].round(6).tolist(),
+        "mode": "markers",
+        "marker": {"size": style.px(64), "color": "#ffffff", "opacity": 0.55},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+
+
+def flash_until(incidents: pd.DataFrame, now: dt.datetime) -> dt.datetime | None:
+    """When the last flash ring among ``incidents`` goes out; None if none is up."""
+    urgent = pd.to_datetime(incidents.loc[incidents["priority"] == 1, "reported_at"], utc=True)
+    ends = urgent + pd.Timedelta(seconds=FLASH_SECONDS)
+    ends = ends[ends > pd.Timestamp(now)]
+    return ends.max().to_pydatetime() if len(ends) else None
 
 
 def legend(lang: str) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ dashboard hands the dict straight to ``dcc.Graph``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,7 +24,7 @@ class MapSources:
     """Where the browser fetches geometry that is not inside the figure."""
 
     towns_url: str
-    grid_class_url: Callable[[int], str]
+    grids_url: str  # all grids; fetched once per page, so it changes only with boundaries
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,10 @@ def build_map_figure(
     """
     shown = set(visible)
     traces: list[tuple[str, dict]] = []
-    traces += [("grids", t) for t in grids.build_layer(grid_frame, style=style)]
+    traces += [
+        ("grids", t)
+        for t in grids.build_layer(grid_frame, style=style, geojson_url=sources.grids_url)
+    ]
     traces += [("cadres", t) for t in cadres.build_layer(cadre_frame, style=style, now=now)]
     traces += [
         ("incidents", t) for t in incidents.build_layer(incident_frame, style=style, now=now)
@@ -76,10 +79,7 @@ def build_map_figure(
         trace["meta"] = layer_id
         trace["visible"] = layer_id in shown
         data.append(trace)
-    map_layers = [
-        *grids.build_map_layers(sources.grid_class_url, style=style, visible="grids" in shown),
-        *towns.build_map_layers(sources.towns_url, style=style, visible="towns" in shown),
-    ]
+    map_layers = towns.build_map_layers(sources.towns_url, style=style, visible="towns" in shown)
     return {
         "data": data,
         "layout": {

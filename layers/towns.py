@@ -24,9 +24,10 @@ def build_map_layers(source: str, *, style: MapStyle, visible: bool = True) -> l
         {"name": "towns-glow", "sourcetype": "geojson", "source": source, "type": "line",
          "color": BOUNDARY, "opacity": 0.25, "line": {"width": style.px(6)},
          "below": "traces", "visible": visible},
+        # Above the traces: the grid fill is a trace and would hide the line.
         {"name": "towns-line", "sourcetype": "geojson", "source": source, "type": "line",
          "color": BOUNDARY, "opacity": 0.95, "line": {"width": style.px(1.6)},
-         "below": "traces", "visible": visible},
+         "visible": visible},
     ]  # fmt: skip
 
 

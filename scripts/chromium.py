@@ -34,14 +34,10 @@ MAP_STATE_JS = """
     const map = gd._fullLayout.map._subplot.map;
     const style = map.getStyle();
     if (!style || !style.sources || !style.layers) return null;  // between two styles
-    const layoutSources = Object.keys(style.sources).filter(s => s.includes('-map-'));
-    const codes = new Set();
-    for (const source of layoutSources) {
-        for (const f of map.querySourceFeatures(source)) {
-            const p = f.properties || {};
-            if (p.load_class !== undefined) codes.add(p.code);  // grids, not towns
-        }
-    }
+    // The grid choropleth: plotly hands MapLibre one feature per grid it matched.
+    const gridSource = map.getSource('source-grids');
+    const gridData = gridSource ? gridSource.serialize().data : null;
+    const grids = gridData && gridData.features ? gridData.features.length : 0;
     // Features MapLibre really drew for a trace (uid prefix) in layers of one kind.
     const rendered = (uid, kind) => {
         const ids = style.layers.map(l => l.id)
@@ -54,7 +50,7 @@ MAP_STATE_JS = """
     };
     return {
         loaded: map.loaded() && map.areTilesLoaded(),
-        grids: codes.size,
+        grids: grids,
         incidentPoints: points('incidents'),
         cadrePoints: points('cadres'),
         incidentsDrawn: rendered('incidents-', 'circle'),

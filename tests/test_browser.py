@@ -156,17 +156,17 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     page.wait_for_selector(".ag-row", timeout=30_000)
     # An incident that may be parked: registered, dispatched or in progress.
     parkable = page.locator("[col-id=status]", has_text=re.compile("^(立案|派遣|处置)$"))
-    first = page.locator(".ag-row", has=parkable).first
+    first = page.locator("#queue .ag-row", has=parkable).first
     number = first.locator("[col-id=public_id]").inner_text()
     first.locator(".ag-cell").first.click()
     page.wait_for_selector(".gc-button")
     page.fill("#operator", "李值班")
     page.locator(".gc-button", has_text="挂账").click()
-    page.wait_for_selector(".gc-error")  # parking needs a note: refused, nothing changed
-    assert page.locator(".gc-error").inner_text() == "“挂账”须填写说明"  # in the screen's language
+    page.wait_for_selector("#action-result .gc-error")  # parking needs a note: refused
+    assert page.locator("#action-result .gc-error").inner_text() == "“挂账”须填写说明"  # in Chinese
     page.fill("#action-note", "等待业主回来后处理")
     page.locator(".gc-button", has_text="挂账").click()
-    page.wait_for_selector(".gc-ok")
+    page.wait_for_selector("#action-result .gc-ok")
     page.wait_for_function("() => document.querySelector('.gc-timeline').innerText"
                            ".includes('等待业主回来后处理')")  # fmt: skip
     store = Store.open(served["env"]["DATABASE_URL"])
@@ -174,3 +174,111 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     store.close()
     assert row["status"] == "parked" and '"' in row["pauses"]
     assert row["due_resolve_at"] is None  # the resolution clock is stopped while parked
+
+
+# The console's map: plotly's graph div, and what MapLibre really drew for a trace.
+CONSOLE_MAP_JS = """
+(uid) => {
+    const gd = document.querySelector('#dispatch-map .js-plotly-plot');
+    if (!gd || !gd.data || !gd._fullLayout.map) return null;
+    const trace = gd.data.find(t => t.uid === uid);
+    const map = gd._fullLayout.map._subplot.map;
+    const layers = map.getStyle().layers.map(l => l.id)
+        .filter(id => id.includes('trace-layer-' + uid) && id.endsWith('-line'));
+    return {
+        lon: trace ? trace.lon : null,
+        drawn: layers.length ? map.queryRenderedFeatures({layers}).length : 0,
+        revision: gd.layout.uirevision,
+    };
+}
+"""
+
+
+# True when the plan's lines on the console map number n (None separates two lines).
+PLAN_LINES_JS = """
+(n) => {
+    const lines = document.querySelector('#dispatch-map .js-plotly-plot').data
+        .filter(t => t.uid && t.uid.startsWith('plan-') && t.mode === 'lines' && t.lon.length);
+    return lines.reduce((k, t) => k + t.lon.filter(v => v === null).length + 1, 0) === n;
+}
+"""
+
+
+def console_map(page, uid: str) -> dict | None:
+    return page.evaluate(CONSOLE_MAP_JS, uid)
+
+
+def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(served, open_map):
+    from data.store import Store
+
+    page, outside = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.wait_for_selector("#queue .ag-row", timeout=30_000)
+    waiting = page.locator("[col-id=status]", has_text=re.compile("^(受理|立案)$"))
+    row = page.locator("#queue .ag-row", has=waiting).first
+    number = row.locator("[col-id=public_id]").inner_text()
+    row.locator(".ag-cell").first.click()
+    page.wait_for_selector(".gc-rec")
+    assert page.inner_text(".gc-rec-for").startswith(number)
+    reasons = page.locator(".gc-rec-reason").all_inner_texts()
+    assert len(reasons) == 5 and all("分钟" in r and "km" in r for r in reasons)
+    names = [n.inner_text() for n in page.locator(".gc-rec-who b").all()]
+    page.wait_for_function(
+        f"() => {{ const m = ({CONSOLE_MAP_JS})('best-line'); return m && m.drawn > 0; }}"
+    )
+    best, others = console_map(page, "best-line"), console_map(page, "other-lines")
+    assert len(best["lon"]) == 2 and others["lon"].count(None) == 3  # 1 best + 4 others
+    assert best["revision"].startswith("incident-")
+    page.locator(".gc-send").first.click()  # nobody named on duty: refused, in red
+    page.wait_for_selector("#send-result .gc-error")
+    assert page.inner_text("#send-result") == "请先填写值班员姓名"
+    page.fill("#operator", "王调度")
+    page.locator(".gc-send").first.click()
+    page.wait_for_selector("#send-result .gc-ok")
+    assert page.inner_text("#send-result") == f"已派遣 {names[0]} 前往 {number}"
+    page.wait_for_selector(".gc-rec-sent")  # the list now says who is on the way
+    assert names[0] in page.inner_text(".gc-rec-sent")
+    store = Store.open(served["env"]["DATABASE_URL"])
+    sent = store.active_dispatches()
+    store.close()
+    mine = sent[sent["public_id"] == number]
+    assert list(mine["cadre_name"]) == [names[0]] and list(mine["sent_by"]) == ["王调度"]
+    assert outside == []
+
+
+def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open_map):
+    from data.store import Store
+
+    store = Store.open(served["env"]["DATABASE_URL"])
+    before = set(store.active_dispatches()["id"])
+    store.close()
+    page, _ = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.wait_for_selector("#queue .ag-row", timeout=30_000)
+    page.fill("#operator", "赵值班")
+    page.locator("#plan-button").click()
+    page.wait_for_selector("#plan-grid .ag-row", timeout=60_000)
+    api = "dash_ag_grid.getApi('plan-grid')"
+    page.wait_for_function(f"() => {api}.getSelectedRows().length === {api}.getDisplayedRowCount()")
+    total = page.evaluate(f"() => {api}.getDisplayedRowCount()")
+    assert total >= 2
+    summary = page.inner_text("#plan-summary")
+    assert "最优方案" in summary and "逐件就近（贪心）" in summary and "较贪心" in summary
+    page.wait_for_function(PLAN_LINES_JS, arg=total)  # every planned line is on the map
+    untick = page.evaluate(f"() => {api}.getDisplayedRowAtIndex(0).data")
+    page.locator("#plan-grid .ag-row[row-index='0'] input[type=checkbox]").first.click()
+    page.wait_for_function(f"(n) => {api}.getSelectedRows().length === n", arg=total - 1)
+    page.wait_for_function(PLAN_LINES_JS, arg=total - 1)  # the unticked line leaves the map
+    ticked = page.evaluate(f"() => {api}.getSelectedRows().map(r => [r.incident, r.cadre_id])")
+    page.locator("#plan-confirm").click()
+    page.wait_for_selector("#plan-result .gc-ok", timeout=30_000)
+    assert page.inner_text("#plan-result").startswith(f"已派遣 {total - 1} 名干部")
+    store = Store.open(served["env"]["DATABASE_URL"])
+    sent = store.active_dispatches()
+    store.close()
+    new = sent[~sent["id"].isin(before)]
+    assert sorted(zip(new["public_id"], new["cadre_id"], strict=True)) == sorted(
+        (incident, cadre) for incident, cadre in ticked
+    )
+    assert (untick["incident"], untick["cadre_id"]) not in set(
+        zip(new["public_id"], new["cadre_id"], strict=True)
+    )
+    assert set(new["sent_by"]) == {"赵值班"}

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers import basemap, cadres, grids, incidents, towns
+from layers import basemap, cadres, dispatch_lines, grids, incidents, towns
 from layers.map_figure import MapSources, MapView, build_map_figure
 from layers.registry import LAYER_IDS
 from layers.style import MapStyle, discrete_colorscale, scale_for_width
@@ -51,24 +51,27 @@ def test_with_load_fills_missing_grids_with_zero(city):
     assert frame.loc["A-2", "open"] == 0 and frame.loc["A-2", "load_class"] == 0
 
 
-def test_grid_map_layers_take_geometry_by_url_one_per_class():
-    layers = grids.build_map_layers(lambda k: f"/g?c={k}", style=MapStyle())
-    assert [layer["source"] for layer in layers] == [f"/g?c={k}" for k in range(5)]
-    assert {layer["type"] for layer in layers} == {"fill"}
-    assert [layer["color"] for layer in layers] == [c.colour for c in grids.LOAD_CLASSES]
+def test_grid_geometry_comes_by_url_and_only_classes_travel_in_the_trace(city):
+    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle(), geojson_url="/g")
+    assert trace["type"] == "choroplethmap" and trace["geojson"] == "/g"
+    assert trace["featureidkey"] == "properties.code"
+    assert trace["locations"] == ["A-1", "A-2", "B-1", "B-2"]
+    assert trace["z"] == [2, 0, 4, 0]  # load classes, coloured by the stepped scale
+    assert len(trace["colorscale"]) == 2 * len(grids.LOAD_CLASSES)
 
 
 def test_grid_hover_cards_are_chinese_by_default(city):
-    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle())
+    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle(), geojson_url="/g")
     assert "网格员" in trace["hovertemplate"] and "未办结" in trace["hovertemplate"]
     assert trace["customdata"][0][0] == "甲社区第1网格"
     assert trace["customdata"][3][4] == "—"  # no worker known
-    (english,) = grids.build_layer(_grid_frame(city), style=MapStyle(lang="en"))
+    (english,) = grids.build_layer(_grid_frame(city), style=MapStyle(lang="en"), geojson_url="/g")
     assert "Grid worker" in english["hovertemplate"]
 
 
 def test_incident_layer_colours_by_status_and_rings_urgent(city):
-    halo, dots = incidents.build_layer(_incident_frame(city), style=MapStyle(), now=NOW)
+    halo, dots, flash = incidents.build_layer(_incident_frame(city), style=MapStyle(), now=NOW)
+    assert flash["lon"] == []  # T2 was reported an hour ago: no longer new
     assert halo["lon"] == [120.006]  # only T2 is urgent
     codes = dots["marker"]["color"]
     assert codes[0] == list(incidents.STATUS_COLOURS).index("registered")
@@ -159,7 +162,7 @@ def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
         grid_frame=_grid_frame(city),
         incident_frame=_incident_frame(city),
         cadre_frame=_cadre_frame(city),
-        sources=MapSources("/towns", lambda k: f"/grids/{k}"),
+        sources=MapSources("/towns", "/grids"),
         view=MapView(120, 36, 10),
         style=MapStyle(),
         now=NOW,
@@ -168,9 +171,103 @@ def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
     # The browser's layer toggle relies on these tags (dashboard/pages/command_map.py).
     assert {trace["meta"] for trace in figure["data"]} == set(LAYER_IDS)
     layer_ids = {layer["name"].split("-")[0] for layer in figure["layout"]["map"]["layers"]}
-    assert layer_ids == {"grids", "towns"}
+    assert layer_ids == {"towns"}  # grids are a trace with geometry by URL
     for trace in figure["data"]:
         assert trace["visible"] == (trace["meta"] in {"towns", "incidents"})
     for layer in figure["layout"]["map"]["layers"]:
         assert layer["visible"] == layer["name"].startswith("towns")
     json.dumps(figure)  # plain JSON, ready for dcc.Graph
+
+
+# The dispatch console's map (layers/dispatch_lines.py)
+
+INCIDENT = {"lon": 120.005, "lat": 36.005, "public_id": "T1", "label": "消防通道占用"}
+
+
+def _recommended(n=3):
+    return [
+        {"name": f"干部{i}", "department": "应急管理局" if i == 0 else None,
+         "eta_s": 120.0 * (i + 1), "distance_m": 500.0 * (i + 1),
+         "from": [120.006 + 0.001 * i, 36.006], "to": [120.005, 36.005]}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_segments_put_none_between_lines():
+    lon, lat = dispatch_lines.segments([((1, 2), (3, 4)), ((5, 6), (7, 8))])
+    assert lon == [1.0, 3.0, None, 5.0, 7.0] and lat == [2.0, 4.0, None, 6.0, 8.0]
+    assert dispatch_lines.segments([]) == ([], [])
+
+
+def test_recommendations_draw_one_line_per_cadre_the_best_one_bold():
+    sent = [{"name": "张伟", "from": [120.0, 36.0]}]
+    traces = dispatch_lines.recommendation_layer(
+        {**INCIDENT, "urgent": True}, _recommended(), style=MapStyle(), sent=sent
+    )
+    by_uid = {t["uid"]: t for t in traces}
+    best, others = by_uid["best-line"], by_uid["other-lines"]
+    assert best["lon"] == [120.006, 120.005] and best["mode"] == "lines"
+    assert others["lon"] == [120.007, 120.005, None, 120.008, 120.005]
+    assert best["line"]["width"] > others["line"]["width"]
+    assert best["line"]["color"] == dispatch_lines.BEST != others["line"]["color"]
+    assert by_uid["sent-lines"]["lon"] == [120.0, 120.005]
+    assert by_uid["candidates"]["text"] == ["1", "2", "3"]  # the list's numbers
+    assert by_uid["candidates"]["customdata"][0] == ["干部0", "应急管理局", 2, "0.5"]
+    assert by_uid["candidates"]["customdata"][1][1] == "—"
+    assert by_uid["incident"]["marker"]["color"] == [dispatch_lines.URGENT]
+    assert [t["uid"] for t in traces][-1] == "incident"  # drawn on top
+    json.dumps(traces)
+
+
+def test_plan_lines_one_trace_per_priority_kind():
+    rows = [
+        {"incident": f"JZ{p}", "priority": p, "cadre_name": f"干部{p}", "eta_s": 300.0,
+         "from": [120.0 + p / 100, 36.0], "to": [120.0 + p / 100, 36.01], "category": "garbage"}
+        for p in (1, 2, 3, 4)
+    ] + [{"incident": "JZ1", "priority": 1, "cadre_name": "干部9", "eta_s": 60.0,
+          "from": [120.02, 36.02], "to": [120.01, 36.01]}]  # fmt: skip
+    traces = dispatch_lines.plan_layer(rows, style=MapStyle(lang="en"))
+    lines = {t["uid"]: t for t in traces if t["mode"] == "lines"}
+    assert list(lines) == ["plan-urgent", "plan-high", "plan-routine"]
+    assert lines["plan-urgent"]["lon"].count(None) == 1  # two urgent lines, one trace
+    assert lines["plan-routine"]["lon"].count(None) == 1  # normal and low together
+    assert lines["plan-urgent"]["line"]["color"] == dispatch_lines.URGENT
+    (dots,) = [t for t in traces if t["uid"] == "incident"]
+    assert len(dots["lon"]) == 4  # each incident once
+    assert "min" in next(t for t in traces if t["uid"] == "plan-cadres")["hovertemplate"]
+
+
+def test_backdrop_skips_incidents_without_a_place(city):
+    frame = city.incidents.copy()
+    frame.loc[0, "lon"] = None
+    (trace,) = dispatch_lines.backdrop_layer(frame, style=MapStyle())
+    assert len(trace["lon"]) == 4 and trace["text"][0] == "T2"
+
+
+def test_fit_view_frames_the_points_but_not_closer_than_a_street():
+    near = dispatch_lines.fit_view([(120.005, 36.005), (120.0051, 36.0051)], 800, 500)
+    far = dispatch_lines.fit_view([(120.0, 36.0), (120.1, 36.05)], 800, 500)
+    assert near.zoom <= dispatch_lines.MAX_ZOOM and far.zoom < near.zoom
+    assert far.lon == pytest.approx(120.05) and far.lat == pytest.approx(36.025, abs=1e-3)
+    wall = dispatch_lines.fit_view([(120.0, 36.0), (120.1, 36.05)], 1600, 1000)
+    assert wall.zoom == pytest.approx(far.zoom + 1, abs=0.01)
+    county = dispatch_lines.fit_view([], 800, 500)
+    assert 8 < county.zoom < 11 and county.lon == pytest.approx(119.92, abs=0.01)
+
+
+def test_dispatch_figure_is_offline_json_with_towns_and_grid_outlines(city):
+    traces = dispatch_lines.recommendation_layer(INCIDENT, _recommended(), style=MapStyle())
+    figure = dispatch_lines.dispatch_figure(
+        town_frame=pd.DataFrame(city.towns.drop(columns="geometry")),
+        towns_url="/towns", grids_url="/grids", traces=traces,
+        view=MapView(120.0, 36.0, 13), style=MapStyle(), revision="incident-1-0",
+    )  # fmt: skip
+    assert figure["layout"]["uirevision"] == "incident-1-0"
+    assert figure["data"][0]["uid"].startswith("town-labels") and figure["data"][-1]["uid"] == (
+        "incident"
+    )
+    layers = {layer["name"]: layer for layer in figure["layout"]["map"]["layers"]}
+    assert layers["grids-line"]["source"] == "/grids" and layers["grids-line"]["minzoom"] == 11
+    assert "towns-line" in layers
+    text = json.dumps(figure)
+    assert "http" not in text and "glyphs" not in text

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components.panels import kpi_tiles, legend, town_ranking
 from dashboard.i18n import t
-from dashboard.map_view import command_view
+from dashboard.kiosk import Kiosk
+from dashboard.live import figure_patch
+from dashboard.map_view import shared_view, town_codes
 from layers import cadres, grids, incidents
-from layers.registry import LAYER_IDS, LAYERS
+from layers.registry import LAYERS
 from layers.style import BACKGROUND
 
-REFRESH_MS = 60_000
+# Ids of the live machinery of this page.
+LIVE_STATE = "live-state"  # {seq, digests, ok_at}: what this screen shows
+STALE = "stale-note"
+KIOSK = "kiosk-options"
 EMPTY_FIGURE = {
     "data": [],
     "layout": {
@@ -27,12 +33,22 @@ EMPTY_FIGURE = {
 }
 
 
-def layout(lang: str) -> html.Div:
-    """The page in ``lang``; the map and figures arrive by callback."""
+def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
+    """The page in ``lang``; the map and figures arrive by callback.
+
+    Every ``kiosk.refresh_s`` the screen asks whether the change feed moved
+    and gets only the traces that changed (``dashboard.live``). The kiosk
+    options of the URL (town focus, layers, tour) come in ``kiosk``.
+    """
+    kiosk = kiosk or Kiosk(refresh_s=2.0)
     return html.Div(
         [
             dcc.Store(id=ids.SCREEN),
-            dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
+            dcc.Store(id=LIVE_STATE),
+            dcc.Store(id=KIOSK, data={"town": kiosk.town, "tour_s": kiosk.tour_s}),
+            dcc.Interval(id=ids.REFRESH, interval=int(kiosk.refresh_s * 1000)),
+            html.Div(id=STALE, className="gc-stale", style={"display": "none"}),
+            html.Div(" · ".join(kiosk.notes), className="gc-kiosk-note") if kiosk.notes else None,
             html.Div(
                 [
                     html.Div(
@@ -76,7 +92,7 @@ def layout(lang: str) -> html.Div:
                                             {"label": spec.title(lang), "value": spec.id}
                                             for spec in LAYERS
                                         ],
-                                        value=list(LAYER_IDS),
+                                        value=list(kiosk.layers),
                                         className="gc-toggles",
                                     ),
                                 ],
@@ -133,6 +149,31 @@ function (visible, figure) {
 """
 
 
+STALE_JS = """
+function (_tick, state, lang) {
+    const hidden = [window.dash_clientside.no_update, {display: "none"}];
+    if (!state || !state.ok_at) return hidden;
+    const quiet = Date.now() - state.ok_at;
+    if (quiet < 10000) return hidden;
+    const since = new Date(state.ok_at).toLocaleTimeString("zh-CN", {hour12: false});
+    const text = lang === "en" ? "No connection to the server since " + since + ": showing that picture"
+                               : "与服务器连接中断，画面停留在 " + since;
+    return [text, {display: "block"}];
+}
+"""
+
+
+def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
+    """The town a screen focuses on now: its ``town``, or the tour's current stop."""
+    if kiosk.get("tour_s") and codes:
+        return codes[int(now_s // kiosk["tour_s"]) % len(codes)]
+    return kiosk.get("town")
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+
 def register(app, context) -> None:
     """Attach the page's callbacks to ``app``; ``context`` holds store and settings."""
     settings = context.settings
@@ -148,28 +189,51 @@ def register(app, context) -> None:
         Output(ids.KPIS, "children"),
         Output(ids.TOWN_RANKING, "children"),
         Output(ids.UPDATED, "children"),
+        Output(LIVE_STATE, "data"),
         Input(ids.SCREEN, "data"),
         Input(ids.REFRESH, "n_intervals"),
+        State(LIVE_STATE, "data"),
+        State(KIOSK, "data"),
         State(ids.LANG, "data"),
         State(ids.LAYER_TOGGLES, "value"),
     )
-    def refresh_map(screen, _tick, lang, visible):
+    def refresh_map(screen, _tick, state, kiosk, lang, visible):
         lang = lang or settings.lang
-        view = command_view(
+        focus = focus_town(kiosk or {}, town_codes(context.store), time.time())
+        first = ctx.triggered_id == ids.SCREEN or not state or state.get("focus") != focus
+        if not first and state.get("seq") == context.store.latest_seq() and not state.get("flash"):
+            return no_update, no_update, no_update, no_update, {**state, "ok_at": _now_ms()}
+        view = shared_view(
             context.store,
             lang=lang,
             screen=screen,
             visible=visible or [],
             tile_url=settings.tile_url,
             tile_attribution=settings.tile_attribution,
+            focus=focus,
         )
+        figure, digests = figure_patch(view.figure, None if first else state.get("digests"))
         stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
+        new_state = {"seq": view.change_seq, "digests": digests, "ok_at": _now_ms(),
+                     "flash": view.flash_until is not None, "focus": focus}  # fmt: skip
         return (
-            view.figure,
+            no_update if figure is None else figure,
             kpi_tiles(view.situation, lang),
             town_ranking(view.ranking, lang),
             f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}",
+            new_state,
         )
+
+    # A screen that loses the server keeps its picture and says since when;
+    # the interval keeps asking, so it recovers by itself.
+    app.clientside_callback(
+        STALE_JS,
+        Output(STALE, "children"),
+        Output(STALE, "style"),
+        Input(ids.CLOCK_TICK, "n_intervals"),
+        State(LIVE_STATE, "data"),
+        State(ids.LANG, "data"),
+    )
 
     app.clientside_callback(
         TOGGLE_LAYERS_JS,
