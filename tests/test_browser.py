@@ -282,3 +282,34 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
         zip(new["public_id"], new["cadre_id"], strict=True)
     )
     assert set(new["sent_by"]) == {"赵值班"}
+
+
+def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_map):
+    """The wall is live: a report posted over Open311 shows up, urgent ones with a ring."""
+    import requests
+
+    from data.store import Store
+
+    store = Store.open(served["env"]["DATABASE_URL"])
+    key = store.create_api_key("live-test", actor="test")
+    store.close()
+    page, outside = open_map(served["base"], 1920, 1080, "/?refresh=1")
+    wait_for_map(page, min_grids=1400)
+    requests_seen: list[str] = []
+    page.on("request", lambda r: requests_seen.append(r.url))
+    answer = requests.post(
+        f"{served['base']}/open311/v2/requests.json", timeout=30,
+        data={"api_key": key, "service_code": "safety_hazard", "lat": 36.2839, "long": 120.0033,
+              "description": "楼道起火冒烟，有老人被困"},
+    )  # fmt: skip
+    number = answer.json()[0]["service_request_id"]
+    shown = """(number) => {
+        const gd = document.querySelector('#command-map .js-plotly-plot');
+        const dots = gd.data.find(t => t.uid === 'incidents');
+        const ring = gd.data.find(t => t.uid === 'incident-flash');
+        return dots.ids.includes(number) && ring.lon.length > 0;
+    }"""
+    page.wait_for_function(shown, arg=number, timeout=20_000)
+    assert page.evaluate("() => location.href").endswith("/?refresh=1")  # no reload happened
+    assert not any("grids.geojson" in url for url in requests_seen)  # geometry is not sent again
+    assert outside == []
