@@ -9,7 +9,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from domain.kpis import Situation, situation, start_of_local_day, town_ranking
+from domain.kpis import (
+    SERVICE_WINDOW,
+    ServiceFigures,
+    Situation,
+    by_category,
+    service_figures,
+    situation,
+    start_of_local_day,
+    town_ranking,
+    trend,
+)
 from domain.lifecycle import OPEN_STATUSES
 from layers.basemap import view_for
 from layers.grids import with_load
@@ -18,6 +28,7 @@ from layers.map_figure import MapSources, MapView, build_map_figure
 from layers.registry import LAYER_IDS
 from layers.style import MapStyle, scale_for_width
 
+TICKER_ROWS = 8
 DEFAULT_SCREEN = {"width": 1920, "height": 1080}
 _SIDE_PANELS_EM = 19 * 2 + 0.8 * 4  # two side panels and the gaps (see style.css)
 _HEADER_EM = 5.2 + 0.8 * 2
@@ -31,6 +42,11 @@ class CommandView:
     situation: Situation
     ranking: pd.DataFrame
     change_seq: int
+    service: ServiceFigures | None = None
+    trend_24h: pd.DataFrame | None = None
+    trend_7d: pd.DataFrame | None = None
+    categories: pd.DataFrame | None = None
+    newest: pd.DataFrame | None = None  # the ticker's reports, newest first
     flash_until: dt.datetime | None = None  # a new urgent incident's ring is up until then
 
 
@@ -85,11 +101,17 @@ def command_view(
     )
     figure["layout"]["uirevision"] = f"view-{focus or 'city'}"  # a new focus resets the view
     today = store.reported_since(start_of_local_day(now))
+    recent = store.incidents(reported=(now - SERVICE_WINDOW, None))
     return CommandView(
         figure=figure,
         situation=situation(open_incidents, cadres, today, now),
         ranking=town_ranking(open_incidents, towns),
         change_seq=seq,
+        service=service_figures(recent),
+        trend_24h=trend(recent["reported_at"], now, step="h", periods=24),
+        trend_7d=trend(recent["reported_at"], now, step="D", periods=7),
+        categories=by_category(open_incidents),
+        newest=recent.head(TICKER_ROWS),
         flash_until=flash_until(open_incidents, now),
     )
 

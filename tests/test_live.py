@@ -71,3 +71,25 @@ def test_a_tour_moves_the_focus_from_town_to_town():
     assert stops == ["001", "001", "002", "003", "001"]
     assert focus_town({"town": "002"}, codes, 50) == "002"
     assert focus_town({}, codes, 50) is None
+
+
+def test_wall_panels_show_rates_trends_and_the_newest_reports_with_priority_colours():
+    import datetime as dt
+
+    import pandas as pd
+
+    from dashboard.components.panels import service_tiles, ticker, trend_bars
+    from domain.kpis import ServiceFigures, trend
+
+    tiles = service_tiles(ServiceFigures(0.931, None, 0.9, None), "zh")
+    values = [str(tile.children[1].children[0]) for tile in tiles]
+    assert values == ["93.1", "—", "0.9", "—"]  # nothing to count shows a dash, not 0
+    now = dt.datetime(2026, 6, 20, 4, 0, tzinfo=dt.UTC)
+    bars = trend_bars(trend(pd.Series([now, now]), now, step="h", periods=24), "zh", step="h")
+    columns = bars.children[0].children
+    assert len(columns) == 24 and columns[-1].className == "col now"
+    rows = pd.DataFrame({"reported_at": [now, now], "priority": [1, 3],
+                         "category": ["waterlogging", "garbage"], "grid_name": ["甲网格", None]})  # fmt: skip
+    items = ticker(rows, "zh").children
+    assert items[0].className == "gc-tick p1" and items[0].children[1].children == "积水内涝"
+    assert items[0].children[0].children == "12:00" and items[1].children[2].children == "—"

@@ -6,7 +6,9 @@ import pandas as pd
 from dash import html
 
 from dashboard.i18n import t
-from domain.kpis import Situation
+from domain.categories import category_name
+from domain.kpis import ServiceFigures, Situation
+from layers.timefmt import local_text
 
 
 def kpi_tiles(s: Situation, lang: str) -> list:
@@ -87,3 +89,103 @@ def legend(groups: list[tuple[str, list[tuple[str, str]], str]]) -> html.Div:
             for title, entries, shape in groups
         ]
     )
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}"
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def service_tiles(f: ServiceFigures, lang: str) -> list:
+    """Closure and satisfaction rates and median times of the last 30 days."""
+    items = [
+        ("kpi.closure_rate", _rate(f.closure_rate), "%"),
+        ("kpi.satisfaction_rate", _rate(f.satisfaction_rate), "%"),
+        ("kpi.median_contact", _hours(f.median_contact_h), t("unit.hours", lang)),
+        ("kpi.median_resolve", _hours(f.median_resolve_h), t("unit.hours", lang)),
+    ]
+    return [
+        html.Div(
+            [
+                html.Div(t(label, lang), className="gc-kpi-label"),
+                html.Div([value, html.Small(unit)], className="gc-kpi-value"),
+            ],
+            className="gc-kpi",
+            **{"data-kpi": label.split(".", 1)[1]},
+        )
+        for label, value, unit in items
+    ]
+
+
+def trend_bars(trend: pd.DataFrame, lang: str, *, step: str) -> html.Div:
+    """Reports per period as bars, the current period lit, a few labels below."""
+    peak = max(int(trend["count"].max()) if len(trend) else 0, 1)
+    last = len(trend) - 1
+    every = 6 if step == "h" else 1
+    label = (lambda s: f"{s:%H}") if step == "h" else (lambda s: f"{s:%m-%d}")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        html.Span(className="fill", style={"height": f"{n / peak:.0%}"}),
+                        className="col now" if i == last else "col",
+                        title=f"{label(start)} · {n}",
+                    )
+                    for i, (start, n) in enumerate(zip(trend["start"], trend["count"], strict=True))
+                ],
+                className="gc-bars",
+            ),
+            html.Div(
+                [
+                    html.Span(label(start) if i % every == 0 else "")
+                    for i, start in enumerate(trend["start"])
+                ],
+                className="gc-bars-axis",
+            ),
+            html.Div(f"{t('trend.peak', lang)} {peak}", className="gc-bars-peak"),
+        ],
+        className="gc-trend",
+    )
+
+
+def category_bars(table: pd.DataFrame, lang: str) -> html.Ol:
+    """Open work per category, most first."""
+    peak = max(int(table["open"].max()) if len(table) else 0, 1)
+    return html.Ol(
+        [
+            html.Li(
+                [
+                    html.Span(category_name(code, lang), className="name"),
+                    html.Span(className="bar", style={"width": f"{max(n / peak, 0.02):.0%}"}),
+                    html.Span(f"{n}", className="v"),
+                ]
+            )
+            for code, n in zip(table["category"], table["open"], strict=True)
+        ]
+        or [html.Li(t("none", lang), className="gc-none")],
+        className="gc-rank gc-categories",
+    )
+
+
+def ticker(rows: pd.DataFrame, lang: str) -> html.Ol:
+    """The newest reports, the urgent ones in red: time, category, place."""
+    items = []
+    for row in rows.itertuples(index=False):
+        tone = {1: "p1", 2: "p2"}.get(int(row.priority), "")
+        items.append(
+            html.Li(
+                [
+                    html.Span(
+                        local_text(pd.Series([row.reported_at]), "%H:%M").iloc[0], className="t"
+                    ),
+                    html.Span(category_name(row.category, lang), className="c"),
+                    html.Span("—" if pd.isna(row.grid_name) else row.grid_name, className="g"),
+                ],
+                className=f"gc-tick {tone}".strip(),
+            )
+        )
+    return html.Ol(items or [html.Li(t("none", lang), className="gc-none")], className="gc-ticker")

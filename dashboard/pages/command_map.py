@@ -8,7 +8,15 @@ import time
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from dashboard import ids
-from dashboard.components.panels import kpi_tiles, legend, town_ranking
+from dashboard.components.panels import (
+    category_bars,
+    kpi_tiles,
+    legend,
+    service_tiles,
+    ticker,
+    town_ranking,
+    trend_bars,
+)
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.live import figure_patch
@@ -21,6 +29,15 @@ from layers.style import BACKGROUND
 LIVE_STATE = "live-state"  # {seq, digests, ok_at}: what this screen shows
 STALE = "stale-note"
 KIOSK = "kiosk-options"
+SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
+CATEGORIES, TICKER = "open-categories", "ticker"
+
+
+def _panel(title: str, body_id: str, class_name: str | None = None) -> html.Div:
+    return html.Div([html.H2(title), html.Div(id=body_id, className=class_name)],
+                    className="gc-panel")  # fmt: skip
+
+
 EMPTY_FIGURE = {
     "data": [],
     "layout": {
@@ -53,36 +70,48 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
                 [
                     html.Div(
                         [
-                            html.Div(
-                                [
-                                    html.H2(t("panel.situation", lang)),
-                                    html.Div(id=ids.KPIS, className="gc-kpis"),
-                                ],
-                                className="gc-panel",
-                            ),
-                            html.Div(
-                                [html.H2(t("panel.towns", lang)), html.Div(id=ids.TOWN_RANKING)],
-                                className="gc-panel",
-                            ),
+                            _panel(t("panel.situation", lang), ids.KPIS, "gc-kpis"),
+                            _panel(t("panel.service", lang), SERVICE, "gc-kpis gc-kpis-small"),
+                            _panel(t("panel.trend_24h", lang), TREND_24H),
+                            _panel(t("panel.trend_7d", lang), TREND_7D),
                         ],
                         className="gc-side",
                     ),
                     html.Div(
-                        dcc.Graph(
-                            id=ids.MAP,
-                            className="gc-map",
-                            figure=EMPTY_FIGURE,
-                            config={
-                                "displayModeBar": False,
-                                "scrollZoom": True,
-                                "responsive": True,
-                            },
-                            style={"height": "100%", "width": "100%"},
-                        ),
+                        [
+                            dcc.Graph(
+                                id=ids.MAP,
+                                className="gc-map",
+                                figure=EMPTY_FIGURE,
+                                config={
+                                    "displayModeBar": False,
+                                    "scrollZoom": True,
+                                    "responsive": True,
+                                },
+                                style={"height": "100%", "width": "100%"},
+                            ),
+                            html.Div(
+                                legend(
+                                    [
+                                        (t("legend.grids", lang), grids.legend(lang), "swatch"),
+                                        (
+                                            t("legend.incidents", lang),
+                                            incidents.legend(lang),
+                                            "dot",
+                                        ),
+                                        (t("legend.cadres", lang), cadres.legend(lang), "dot"),
+                                    ]
+                                ),
+                                className="gc-wall-legend",
+                            ),
+                        ],
                         className="gc-map-frame",
                     ),
                     html.Div(
                         [
+                            _panel(t("panel.towns", lang), ids.TOWN_RANKING),
+                            _panel(t("panel.categories", lang), CATEGORIES),
+                            _panel(t("panel.ticker", lang), TICKER),
                             html.Div(
                                 [
                                     html.H2(t("panel.layers", lang)),
@@ -94,23 +123,6 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
                                         ],
                                         value=list(kiosk.layers),
                                         className="gc-toggles",
-                                    ),
-                                ],
-                                className="gc-panel",
-                            ),
-                            html.Div(
-                                [
-                                    html.H2(t("panel.legend", lang)),
-                                    legend(
-                                        [
-                                            (t("legend.grids", lang), grids.legend(lang), "swatch"),
-                                            (
-                                                t("legend.incidents", lang),
-                                                incidents.legend(lang),
-                                                "dot",
-                                            ),
-                                            (t("legend.cadres", lang), cadres.legend(lang), "dot"),
-                                        ]
                                     ),
                                 ],
                                 className="gc-panel",
@@ -188,6 +200,11 @@ def register(app, context) -> None:
         Output(ids.MAP, "figure"),
         Output(ids.KPIS, "children"),
         Output(ids.TOWN_RANKING, "children"),
+        Output(SERVICE, "children"),
+        Output(TREND_24H, "children"),
+        Output(TREND_7D, "children"),
+        Output(CATEGORIES, "children"),
+        Output(TICKER, "children"),
         Output(ids.UPDATED, "children"),
         Output(LIVE_STATE, "data"),
         Input(ids.SCREEN, "data"),
@@ -202,7 +219,7 @@ def register(app, context) -> None:
         focus = focus_town(kiosk or {}, town_codes(context.store), time.time())
         first = ctx.triggered_id == ids.SCREEN or not state or state.get("focus") != focus
         if not first and state.get("seq") == context.store.latest_seq() and not state.get("flash"):
-            return no_update, no_update, no_update, no_update, {**state, "ok_at": _now_ms()}
+            return (*[no_update] * 9, {**state, "ok_at": _now_ms()})
         view = shared_view(
             context.store,
             lang=lang,
@@ -220,6 +237,11 @@ def register(app, context) -> None:
             no_update if figure is None else figure,
             kpi_tiles(view.situation, lang),
             town_ranking(view.ranking, lang),
+            service_tiles(view.service, lang),
+            trend_bars(view.trend_24h, lang, step="h"),
+            trend_bars(view.trend_7d, lang, step="D"),
+            category_bars(view.categories.head(6), lang),
+            ticker(view.newest.head(6), lang),
             f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}",
             new_state,
         )
