@@ -313,3 +313,23 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
     assert page.evaluate("() => location.href").endswith("/?refresh=1")  # no reload happened
     assert not any("grids.geojson" in url for url in requests_seen)  # geometry is not sent again
     assert outside == []
+
+
+def test_a_screen_that_loses_the_server_keeps_its_picture_and_says_since_when(
+    served, open_map, tmp_path
+):
+    import shutil
+
+    database = tmp_path / "copy.db"
+    shutil.copy(served["workdir"] / "grid.db", database)
+    env = {"DATABASE_URL": f"sqlite:///{database}", "GC_TEST_LOG": str(tmp_path / "s.log")}
+    with app_process(env, timeout=120) as base:
+        page, _ = open_map(base, 1920, 1080, "/?refresh=1")
+        wait_for_map(page, min_grids=1400)
+        assert not page.locator(".gc-stale").is_visible()
+    # The server is gone: the picture stays, and the screen says since when.
+    page.wait_for_selector(".gc-stale", state="visible", timeout=30_000)
+    assert page.inner_text(".gc-stale").startswith("与服务器连接中断，画面停留在 ")
+    assert page.evaluate(MAP_STATE_JS)["grids"] == 1400
+    page.close()
+    page.errors.clear()  # failed callbacks while the server is away are expected
