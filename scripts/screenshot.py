@@ -42,15 +42,18 @@ def main() -> int:
         browser = launch(playwright)
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(f"{base}{args.path}?lang={args.lang}")
-        state, seconds = wait_for_map(page)
+        if args.path == "/":  # the big screen: wait until its map is drawn
+            state, seconds = wait_for_map(page)
+            drawn = (f"map drawn in {seconds:.1f} s, {state['grids']} grids, "
+                     f"{state['incidentPoints']} incidents, {state['cadrePoints']} cadres")  # fmt: skip
+        else:  # another screen: wait until it stops loading
+            page.wait_for_load_state("networkidle")
+            drawn = "loaded"
         page.wait_for_timeout(1500)  # let the clock tick and fonts settle
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=args.out)
         browser.close()
-    print(
-        f"{args.out}: {width}x{height}, map drawn in {seconds:.1f} s, {state['grids']} grids, "
-        f"{state['incidentPoints']} incidents, {state['cadrePoints']} cadres"
-    )
+    print(f"{args.out}: {width}x{height}, {drawn}")
     return 0
 
 
