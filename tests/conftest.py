@@ -97,3 +97,18 @@ def pytest_sessionfinish(session, exitstatus):
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless system Chromium for the browser tests; skips (CI: fails) without it."""
+    from scripts.chromium import chromium_path, launch
+
+    if chromium_path() is None:
+        pytest.skip("Chromium not found: apt-get install chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

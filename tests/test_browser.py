@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from scripts.chromium import MAP_STATE_JS, chromium_path, launch, wait_for_map
+from scripts.chromium import MAP_STATE_JS, wait_for_map
 from tests.servers import app_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,18 +30,6 @@ def served(tmp_path_factory):
     }
     with app_process(env, timeout=300) as base:
         yield {"base": base, "env": env, "workdir": workdir}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if chromium_path() is None:
-        pytest.skip("Chromium not found: apt-get install chromium fonts-noto-cjk")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def health(base: str) -> dict:

@@ -19,7 +19,7 @@ import pytest
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-from scripts.chromium import chromium_path, launch, wait_for_map
+from scripts.chromium import wait_for_map
 from tests.servers import ROOT, app_process
 
 BUNDLE = ROOT / "dashboard" / "assets" / "vendor" / "plotly-custom.min.js"
@@ -93,18 +93,6 @@ def served(tmp_path_factory):
     }
     with app_process(env, timeout=300) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if chromium_path() is None:
-        pytest.skip("Chromium not found: apt-get install chromium fonts-noto-cjk")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.browser
