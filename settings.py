@@ -48,7 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GC_TILE_ATTRIBUTION", "", "attribution shown for those tiles"),
     Setting("GC_DEMO_SEED", "2022", "random seed of the demo city made on first run"),
     Setting(
-        "GC_REFRESH_S", "2", "seconds between a screen's checks for changes (kiosk: ?refresh=)"
+        "GC_REFRESH_S", "1", "seconds between a screen's checks for changes (kiosk: ?refresh=)"
     ),
     Setting(
         "GC_SLA_POLICY",
@@ -74,7 +74,7 @@ class Settings:
     demo_seed: int
     demo_scale: str
     sla_policy: SlaPolicy | None = None  # None: SlaPolicy.default()
-    refresh_s: float = 2.0
+    refresh_s: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

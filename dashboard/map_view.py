@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.live import trace_digests
 from domain.kpis import (
     SERVICE_WINDOW,
     ServiceFigures,
@@ -48,6 +51,7 @@ class CommandView:
     categories: pd.DataFrame | None = None
     newest: pd.DataFrame | None = None  # the ticker's reports, newest first
     flash_until: dt.datetime | None = None  # a new urgent incident's ring is up until then
+    digests: tuple[str, ...] = ()  # of the figure's traces (dashboard.live)
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -118,7 +122,9 @@ def command_view(
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 32
+_CACHE_SIZE = 16
+_BUILDING: dict = {}  # key -> the lock held by the thread building that view
+FLASH_REBUILD_S = 1.0
 
 
 def town_codes(store) -> list[str]:
@@ -135,23 +141,59 @@ _TOWN_CODES: list[str] | None = None
 def shared_view(store, *, lang: str, screen: dict | None, visible, **options) -> CommandView:
     """``command_view``, built once per change-feed position for all screens alike.
 
-    Twenty screens ticking every two seconds ask for the same picture: a worker
-    builds it once per (feed position, language, layers, screen size) and
-    hands it out until the feed moves. While a new urgent incident's ring is
-    up the picture is rebuilt each tick, so the ring goes out on time.
+    Twenty screens ticking every second or two ask for the same picture: a
+    worker builds it once per (feed position, language, layers, screen size)
+    and hands it out until the feed moves. Screens that ask while it is being
+    built wait for that build instead of starting their own. While a new
+    urgent incident's ring is up the picture is rebuilt at most once every
+    ``FLASH_REBUILD_S``, so the ring goes out on time.
     """
     width, height, _ = map_area(screen)
     key = (store.latest_seq(), lang, tuple(sorted(visible or ())), round(width), round(height),
            tuple(sorted(options.items())))  # fmt: skip
-    now = dt.datetime.now(dt.UTC)
     with _CACHE_LOCK:
-        view = _CACHE.get(key)
-        if view is not None and view.flash_until is None:  # a ring must go out on time
-            _CACHE.move_to_end(key)
+        view = _fresh(key)
+        if view is not None:
             return view
-    view = command_view(store, lang=lang, screen=screen, visible=visible or (), now=now, **options)
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        with _CACHE_LOCK:
+            view = _fresh(key)  # built while this screen waited
+        if view is None:
+            now = dt.datetime.now(dt.UTC)
+            view = command_view(store, lang=lang, screen=screen, visible=visible or (), now=now,
+                                **options)  # fmt: skip
+            view = dataclasses.replace(view, digests=tuple(trace_digests(view.figure)))
+            with _CACHE_LOCK:
+                _CACHE[key] = (view, time.monotonic())
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
     with _CACHE_LOCK:
-        _CACHE[key] = view
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        _BUILDING.pop(key, None)
     return view
+
+
+def _fresh(key) -> CommandView | None:
+    """The cached view for ``key`` unless a flash ring means it is due a rebuild."""
+    entry = _CACHE.get(key)
+    if entry is None:
+        return None
+    view, built = entry
+    if view.flash_until is not None and time.monotonic() - built >= FLASH_REBUILD_S:
+        return None
+    _CACHE.move_to_end(key)
+    return view
+
+
+def shown_figure(digests) -> dict | None:
+    """The figure with these trace digests, if this worker still holds it.
+
+    A screen sends the digests of what it shows; with its figure at hand the
+    next update can be sent as point edits (``dashboard.live``).
+    """
+    wanted = tuple(digests or ())
+    with _CACHE_LOCK:
+        for view, _ in reversed(_CACHE.values()):
+            if view.digests == wanted:
+                return view.figure
+    return None

@@ -9,7 +9,7 @@ import pandas as pd
 
 from domain.cadres import CADRE_STATUSES, ROLES
 from layers.style import MapStyle, coded_marker
-from layers.timefmt import age_text
+from layers.timefmt import local_text
 
 COLOURS: dict[str, str] = {
     "available": "#2ee6a6",
@@ -38,7 +38,7 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
                 role,
                 unit,
                 status,
-                age_text(placed["position_at"], now, style.lang),
+                local_text(placed["position_at"]),
             ]
         ).tolist()
         if len(placed)
@@ -47,9 +47,9 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
     template = (
         "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{customdata[2]}<br>"
         + (
-            "状态 %{customdata[3]}<br>位置更新 %{customdata[4]}"
+            "状态 %{customdata[3]}<br>位置更新于 %{customdata[4]}"
             if zh
-            else "Status %{customdata[3]}<br>Position %{customdata[4]}"
+            else "Status %{customdata[3]}<br>Position at %{customdata[4]}"
         )
         + "<extra></extra>"
     )

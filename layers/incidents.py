@@ -10,7 +10,7 @@ import pandas as pd
 from domain.categories import BY_CODE, PRIORITIES
 from domain.lifecycle import STATUSES
 from layers.style import MapStyle, coded_marker
-from layers.timefmt import age_text, local_text
+from layers.timefmt import local_text
 
 # Open statuses in the order of the colour codes; anything else is "done".
 STATUS_COLOURS: dict[str, str] = {
@@ -40,7 +40,6 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
     description, reported_at (UTC), grid_name, lon, lat (WGS84).
     """
     zh = style.lang == "zh"
-    lang = style.lang
     urgent = incidents[incidents["priority"] == 1]
     halo = {
         "type": "scattermap",
@@ -67,7 +66,6 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
                 status,
                 priority,
                 local_text(incidents["reported_at"]),
-                age_text(incidents["reported_at"], now, lang),
                 incidents["grid_name"].fillna("—").astype(str),
                 text,
             ]
@@ -75,14 +73,17 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
         if len(incidents)
         else []
     )
+    # Clock times, not ages: a live screen only redraws what changed, so an
+    # age ("35 分钟前") would go stale in the hover, and would change every
+    # point every minute.
     template = (
-        "<b>%{customdata[1]}</b> · %{customdata[3]}<br>%{customdata[7]}<br>"
+        "<b>%{customdata[1]}</b> · %{customdata[3]}<br>%{customdata[6]}<br>"
         + (
             "编号 %{customdata[0]}<br>状态 %{customdata[2]}<br>上报 %{customdata[4]}"
-            "（%{customdata[5]}）<br>网格 %{customdata[6]}"
+            "<br>网格 %{customdata[5]}"
             if zh
             else "No. %{customdata[0]}<br>Status %{customdata[2]}<br>Reported %{customdata[4]}"
-            " (%{customdata[5]})<br>Grid %{customdata[6]}"
+            "<br>Grid %{customdata[5]}"
         )
         + "<extra></extra>"
     )

@@ -272,6 +272,15 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
     assert set(new["sent_by"]) == {"赵值班"}
 
 
+SHOWN_IDS_JS = """(n) => document.querySelector('#command-map .js-plotly-plot').data
+    .find(t => t.uid === 'incidents').ids"""
+SHOWN_POINTS_JS = """() => {
+    const t = document.querySelector('#command-map .js-plotly-plot').data
+        .find(t => t.uid === 'incidents');
+    return Object.fromEntries(t.ids.map((id, i) => [id, [t.lon[i], t.lat[i]]]));
+}"""
+
+
 def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_map):
     """The wall is live: a report posted over Open311 shows up, urgent ones with a ring."""
     import requests
@@ -298,6 +307,24 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
         return dots.ids.includes(number) && ring.lon.length > 0;
     }"""
     page.wait_for_function(shown, arg=number, timeout=20_000)
+    # More reports, one at a time: the screen is patched point by point, and
+    # what it then shows is exactly the open incidents the server holds.
+    for n, (lat, lon) in enumerate([(36.25, 119.95), (36.31, 120.05)]):
+        answer = requests.post(
+            f"{served['base']}/open311/v2/requests.json", timeout=30,
+            data={"api_key": key, "service_code": "garbage", "lat": lat, "long": lon,
+                  "description": f"垃圾满溢 {n}"},
+        )  # fmt: skip
+        page.wait_for_function(SHOWN_IDS_JS + ".includes(n)", arg=answer.json()[0]["service_request_id"],
+                               timeout=20_000)  # fmt: skip
+    feed = requests.get(f"{served['base']}/api/v1/incidents.geojson?status=open", timeout=30).json()
+    expected = {
+        f["properties"]["public_id"]: f["geometry"]["coordinates"] for f in feed["features"]
+    }
+    on_screen = page.evaluate(SHOWN_POINTS_JS)
+    assert {k: [round(x, 5) for x in v] for k, v in on_screen.items()} == {
+        k: [round(x, 5) for x in v] for k, v in expected.items()
+    }
     assert page.evaluate("() => location.href").endswith("/?refresh=1")  # no reload happened
     assert not any("grids.geojson" in url for url in requests_seen)  # geometry is not sent again
     assert outside == []

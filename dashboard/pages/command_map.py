@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from plotly.io.json import to_json_plotly
 
 from dashboard import ids
 from dashboard.components.panels import (
@@ -20,7 +22,7 @@ from dashboard.components.panels import (
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.live import figure_patch
-from dashboard.map_view import shared_view, town_codes
+from dashboard.map_view import shared_view, shown_figure, town_codes
 from layers import cadres, grids, incidents
 from layers.registry import LAYERS
 from layers.style import BACKGROUND
@@ -182,6 +184,20 @@ def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
     return kiosk.get("town")
 
 
+def unchanged_panels(panels: list, old: list[str] | None) -> tuple[list, list[str]]:
+    """The panels to send (``no_update`` where the screen already shows the
+    same one) and their digests."""
+    digests = [
+        hashlib.blake2b(to_json_plotly(panel).encode(), digest_size=8).hexdigest()
+        for panel in panels
+    ]
+    if old is None or len(old) != len(digests):
+        return panels, digests
+    return [
+        no_update if a == b else panel for panel, a, b in zip(panels, digests, old, strict=True)
+    ], digests
+
+
 def _now_ms() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
 
@@ -229,12 +245,9 @@ def register(app, context) -> None:
             tile_attribution=settings.tile_attribution,
             focus=focus,
         )
-        figure, digests = figure_patch(view.figure, None if first else state.get("digests"))
-        stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
-        new_state = {"seq": view.change_seq, "digests": digests, "ok_at": _now_ms(),
-                     "flash": view.flash_until is not None, "focus": focus}  # fmt: skip
-        return (
-            no_update if figure is None else figure,
+        old = None if first else state.get("digests")
+        figure, digests = figure_patch(view.figure, old, shown_figure(old), view.digests)
+        panels = [
             kpi_tiles(view.situation, lang),
             town_ranking(view.ranking, lang),
             service_tiles(view.service, lang),
@@ -242,6 +255,15 @@ def register(app, context) -> None:
             trend_bars(view.trend_7d, lang, step="D"),
             category_bars(view.categories.head(6), lang),
             ticker(view.newest.head(6), lang),
+        ]
+        sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"))
+        stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
+        new_state = {"seq": view.change_seq, "digests": digests, "ok_at": _now_ms(),
+                     "flash": view.flash_until is not None, "focus": focus,
+                     "panels": panel_digests}  # fmt: skip
+        return (
+            no_update if figure is None else figure,
+            *sent,
             f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}",
             new_state,
         )
