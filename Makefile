@@ -25,6 +25,7 @@ seed: $(STAMP)
 
 screenshot: $(STAMP)   ## the README's screenshot, made by the project itself
 	$(PY) scripts/screenshot.py --out docs/big-screen-1920.png
+	$(PY) scripts/screenshot.py --size 3840x2160 --out docs/big-screen-3840.jpg
 
 bench: $(STAMP)
 	$(PY) bench/seed_time.py

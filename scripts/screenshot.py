@@ -1,6 +1,7 @@
 """Screenshots of the dashboard in headless Chromium, as the README shows it.
 
     python scripts/screenshot.py --out docs/big-screen-1920.png
+    python scripts/screenshot.py --size 3840x2160 --out docs/big-screen-3840.jpg
     python scripts/screenshot.py --size 3840x2160 --out /tmp/wall.png --lang en
 
 Without --url it starts `python app.py serve` on DATABASE_URL (the default
@@ -51,7 +52,8 @@ def main() -> int:
             drawn = "loaded"
         page.wait_for_timeout(1500)  # let the clock tick and fonts settle
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=args.out)
+        jpeg = args.out.lower().endswith((".jpg", ".jpeg"))  # a 4K PNG is over 2 MB
+        page.screenshot(path=args.out, **({"type": "jpeg", "quality": 85} if jpeg else {}))
         browser.close()
     print(f"{args.out}: {width}x{height}, {drawn}")
     return 0
