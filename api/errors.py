@@ -14,6 +14,8 @@ from domain.errors import (
     GridCommandError,
     InvalidInput,
     NotFound,
+    TooManyAttempts,
+    Unauthenticated,
     Unavailable,
     Unprocessable,
 )
@@ -24,7 +26,9 @@ OPEN311_PREFIX = "/open311/"
 STATUS_OF: tuple[tuple[type[GridCommandError], int], ...] = (
     (Unprocessable, 422),
     (InvalidInput, 400),
+    (Unauthenticated, 401),
     (Forbidden, 403),
+    (TooManyAttempts, 429),
     (NotFound, 404),
     (Conflict, 409),
     (Unavailable, 503),

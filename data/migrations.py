@@ -9,14 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from data import schema
 from data.engine import WRITE, use_wal
 from domain.errors import SchemaMismatch
 
+
+def _add_column(conn: Connection, table, name: str) -> None:
+    """ALTER TABLE … ADD COLUMN for ``table.c[name]`` as ``data.schema`` defines it."""
+    column = table.c[name]
+    kind = column.type.compile(dialect=conn.dialect)
+    default = f" DEFAULT '{column.server_default.arg}'" if column.server_default is not None else ""
+    null = "" if column.nullable else " NOT NULL"
+    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{null}{default}"))
+
+
+def _add_sign_in(conn: Connection) -> None:
+    """Version 2: sessions and lock-out for users; API keys get scopes and a town."""
+    schema.sessions.create(conn)
+    for name in ("failed_logins", "locked_until"):
+        _add_column(conn, schema.users, name)
+    for name in ("scopes", "town_code"):
+        _add_column(conn, schema.api_keys, name)
+
+
 # version reached -> the step that reaches it from the version before
-STEPS: dict[int, Callable[[Connection], None]] = {}
+STEPS: dict[int, Callable[[Connection], None]] = {2: _add_sign_in}
 
 
 def database_version(engine: Engine) -> int | None:

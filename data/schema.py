@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -287,6 +287,9 @@ users = Table(
     Column("town_code", String(16), ForeignKey("towns.code")),  # scope of a town leader
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UTC, nullable=False),
+    # Version 2: wrong passwords in a row, and the end of a lock-out.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTC),
     CheckConstraint(
         "role IN ('operator', 'commander', 'town_leader', 'city_leader', 'admin')",
         name="users_role",
@@ -316,6 +319,23 @@ api_keys = Table(
     Column("prefix", String(12), nullable=False),  # shown to people, never the key
     Column("created_at", UTC, nullable=False),
     Column("revoked_at", UTC),
+    # Comma list of domain.access.KEY_SCOPES; keys made before scopes existed
+    # got the three that every key could do then.
+    Column("scopes", String(80), nullable=False, server_default="open311,field,dispatch"),
+    Column("town_code", String(12)),  # a display key of one town; NULL for the city
+)
+
+# Signed-in sessions: the cookie carries the token, the table only its hash,
+# so signing out (or disabling a user) ends a session on every worker at once.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTC, nullable=False),
+    Column("expires_at", UTC, nullable=False),
+    Column("client", String(80)),  # address and browser, for the audit log
 )
 
 # Idempotency-Key records: a retried POST gets the first answer, stored once.

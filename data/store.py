@@ -25,6 +25,7 @@ from data.engine import WRITE, backend_name, make_engine, writer_lock
 from data.group_commit import GroupCommitter
 from data.migrations import ensure_schema
 from data.rows import WGS84, utcnow
+from data.store_auth import AuthStore
 from data.store_dispatch import DispatchStore, closes_incident
 from data.store_intake import IntakeStore
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -47,7 +48,7 @@ _FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
 
-class Store(IntakeStore, DispatchStore):
+class Store(IntakeStore, DispatchStore, AuthStore):
     """The project's single gateway to the database.
 
     Parameters
@@ -341,10 +342,14 @@ class Store(IntakeStore, DispatchStore):
         after: dict | None = None,
         op: str = "update",
         payload: dict | None = None,
-    ) -> int:
+        feed: bool = True,
+    ) -> int | None:
         """Append the audit entry and the change-feed entry of a write.
 
-        Returns the change-feed sequence number.
+        Returns the change-feed sequence number. With ``feed=False`` only the
+        audit entry is written: sign-ins, users and keys are not city state,
+        and the change feed, which screens and integrations read, must not
+        broadcast them.
         """
         now = utcnow()
         key = None if entity_id is None else str(entity_id)
@@ -353,6 +358,8 @@ class Store(IntakeStore, DispatchStore):
             {"at": now, "actor": actor, "action": action, "entity": entity, "entity_id": key,
              "before": rows.json_text(before), "after": rows.json_text(after)},
         )  # fmt: skip
+        if not feed:
+            return None
         if self.backend == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK})
         payload_text = rows.json_text(payload if payload is not None else after)

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
+from domain.access import parse_scopes
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 # An in-flight claim older than this is taken to be from a request that died
@@ -25,10 +26,12 @@ STALE_CLAIM = dt.timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class Client:
-    """An Open311 client or field app, known by its API key."""
+    """An Open311 client, field app, wall or integration, known by its API key."""
 
     id: int
     name: str
+    scopes: tuple[str, ...] = ()  # domain.access.KEY_SCOPES
+    town: str | None = None  # a display key of one town
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,12 @@ _SET_PUBLIC_ID = (
     .where(schema.incidents.c.id == bindparam("row_id"))
     .values(public_id=bindparam("new_public_id"))
 )
-_CLIENT_BY_HASH = select(schema.api_keys.c.id, schema.api_keys.c.name).where(
-    schema.api_keys.c.key_hash == bindparam("hash"), schema.api_keys.c.revoked_at.is_(None)
-)
+_CLIENT_BY_HASH = select(
+    schema.api_keys.c.id,
+    schema.api_keys.c.name,
+    schema.api_keys.c.scopes,
+    schema.api_keys.c.town_code,
+).where(schema.api_keys.c.key_hash == bindparam("hash"), schema.api_keys.c.revoked_at.is_(None))
 
 
 def key_hash(key: str) -> str:
@@ -70,21 +76,43 @@ class IntakeStore:
 
     # -------------------------------------------------------------- API keys
 
-    def create_api_key(self, name: str, *, actor: str) -> str:
-        """Issue a new key for client ``name``; returns the key, shown only once."""
+    def create_api_key(
+        self,
+        name: str,
+        *,
+        actor: str,
+        scopes: tuple[str, ...] | str = ("open311", "field", "dispatch"),
+        town: str | None = None,
+    ) -> str:
+        """Issue a new key for client ``name``; returns the key, shown only once.
+
+        ``scopes`` (domain.access.KEY_SCOPES) say what the key may do; a
+        ``town`` binds it to that town's data (a town's display wall).
+        """
         name = name.strip()
         if not 1 <= len(name) <= 80:
             raise InvalidInput("the client name must be 1 to 80 characters")
+        scopes = parse_scopes(scopes if isinstance(scopes, str) else ",".join(scopes))
+        if town is not None and town not in set(self.towns()["code"]):
+            raise InvalidInput(f"no town with code {town!r}")
         key = "gc_" + secrets.token_urlsafe(24)
         now = rows.utcnow()
         with self._transaction() as conn:
             new_id = conn.execute(
                 insert(schema.api_keys)
-                .values(name=name, key_hash=key_hash(key), prefix=key[:10], created_at=now)
+                .values(
+                    name=name,
+                    key_hash=key_hash(key),
+                    prefix=key[:10],
+                    created_at=now,
+                    scopes=",".join(scopes),
+                    town_code=town,
+                )
                 .returning(schema.api_keys.c.id)
             ).scalar_one()
             self._record(conn, actor=actor, action="create_api_key", entity="api_key",
-                         entity_id=new_id, after={"name": name, "prefix": key[:10]})  # fmt: skip
+                         entity_id=new_id, feed=False,
+                         after={"name": name, "prefix": key[:10], "scopes": scopes, "town": town})  # fmt: skip
         return key
 
     def revoke_api_keys(self, name_or_prefix: str, *, actor: str) -> int:
@@ -104,14 +132,23 @@ class IntakeStore:
                 raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
             conn.execute(update(k).where(k.c.id.in_(ids)).values(revoked_at=now))
             self._record(conn, actor=actor, action="revoke_api_key", entity="api_key",
-                         entity_id=",".join(map(str, ids)), after={"revoked": len(ids)})  # fmt: skip
+                         entity_id=",".join(map(str, ids)), after={"revoked": len(ids)},
+                         feed=False)  # fmt: skip
         return len(ids)
 
     def api_keys(self) -> pd.DataFrame:
         """Every key ever issued: name, prefix, created_at, revoked_at (never the key)."""
         k = schema.api_keys
         return self._frame(
-            select(k.c.id, k.c.name, k.c.prefix, k.c.created_at, k.c.revoked_at).order_by(k.c.id)
+            select(
+                k.c.id,
+                k.c.name,
+                k.c.prefix,
+                k.c.scopes,
+                k.c.town_code,
+                k.c.created_at,
+                k.c.revoked_at,
+            ).order_by(k.c.id)
         )
 
     def client_for_key(self, key: str | None) -> Client | None:
@@ -120,7 +157,9 @@ class IntakeStore:
             return None
         with self.engine.connect() as conn:
             row = conn.execute(_CLIENT_BY_HASH, {"hash": key_hash(key)}).first()
-        return Client(row.id, row.name) if row else None
+        if row is None:
+            return None
+        return Client(row.id, row.name, tuple(row.scopes.split(",")), row.town_code)
 
     # ---------------------------------------------------------- idempotency
 

@@ -29,6 +29,14 @@ class NotFound(GridCommandError):
     """The thing asked for does not exist (HTTP 404)."""
 
 
+class Unauthenticated(GridCommandError):
+    """Nobody is signed in and no key was given (HTTP 401)."""
+
+
+class TooManyAttempts(GridCommandError):
+    """Locked out for a while after repeated failures (HTTP 429)."""
+
+
 class Forbidden(GridCommandError):
     """The caller may not do this: no or a wrong key, or not their data (HTTP 403)."""
 

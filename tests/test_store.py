@@ -317,14 +317,15 @@ def test_migrate_runs_each_missing_step_in_one_transaction(database_url, monkeyp
     def add_note_column(conn):
         conn.execute(text("ALTER TABLE towns ADD COLUMN note VARCHAR(40)"))
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.STEPS, 2, add_note_column)
+    later = schema.SCHEMA_VERSION + 1
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", later)
+    monkeypatch.setitem(migrations.STEPS, later, add_note_column)
     with pytest.raises(SchemaMismatch, match=r"python app\.py migrate"):
         Store.open(database_url)
     engine = make_engine(database_url)
-    assert migrations.migrate(engine) == [2]
+    assert migrations.migrate(engine) == [later]
     assert "note" in {c["name"] for c in inspect(engine).get_columns("towns")}
-    assert migrations.database_version(engine) == 2
+    assert migrations.database_version(engine) == later
     engine.dispose()
     again = Store.open(database_url)
     assert again.table_counts()["incidents"] == 5
@@ -343,13 +344,42 @@ def test_a_failing_migration_step_changes_nothing(database_url, monkeypatch):
         conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
         raise RuntimeError("the step failed half-way")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.STEPS, 2, broken)
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(migrations.STEPS, current + 1, broken)
     engine = make_engine(database_url)
     with pytest.raises(RuntimeError):
         migrations.migrate(engine)
-    assert migrations.database_version(engine) == 1
+    assert migrations.database_version(engine) == current
     from sqlalchemy import inspect
 
     assert "half_done" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(database_url):
+    """Version 2 added users, sessions and key scopes; old keys keep what they could do."""
+    from sqlalchemy import inspect, text
+
+    from data import migrations
+    from data.engine import make_engine
+
+    first = Store.open(database_url)
+    key = first.create_api_key("hotline", actor="test")
+    first.close()
+    engine = make_engine(database_url)
+    with engine.begin() as conn:  # make it what release 1 made
+        conn.execute(text("DROP TABLE sessions"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN failed_logins"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN locked_until"))
+        conn.execute(text("ALTER TABLE api_keys DROP COLUMN scopes"))
+        conn.execute(text("ALTER TABLE api_keys DROP COLUMN town_code"))
+        conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
+    assert migrations.migrate(engine) == [2]
+    assert "sessions" in set(inspect(engine).get_table_names())
+    assert "locked_until" in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
+    again = Store.open(database_url)
+    client = again.client_for_key(key)
+    assert client.name == "hotline" and set(client.scopes) == {"open311", "field", "dispatch"}
+    again.close()
