@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
+import os
 import socket
 import subprocess
 import sys
@@ -64,16 +65,61 @@ def api_key_command(settings: Settings, args) -> None:
     store = Store.open(settings.database_url)
     actor = f"cli:{getpass.getuser()}"
     if args.action == "create":
-        key = store.create_api_key(args.name, actor=actor)
+        key = store.create_api_key(args.name, actor=actor, scopes=args.scopes, town=args.town)
         print(key)
         print(f"the key for {args.name!r} is shown only now: hand it over safely", file=sys.stderr)
+        if "display" in args.scopes.split(","):
+            print(
+                f"a wall opens http://{settings.host}:{settings.port}/?key={key}", file=sys.stderr
+            )
     elif args.action == "revoke":
         print(f"revoked {store.revoke_api_keys(args.name, actor=actor)} key(s)")
     else:
         for row in store.api_keys().itertuples():
             state = "revoked" if row.revoked_at is not None else "live"
-            print(f"{row.prefix}…  {row.name}  {row.created_at:%Y-%m-%d}  {state}")
+            town = f" town {row.town_code}" if row.town_code else ""
+            print(f"{row.prefix}…  {row.name}  {row.scopes}{town}  {row.created_at:%Y-%m-%d}  "
+                  f"{state}")  # fmt: skip
     store.close()
+
+
+def user_command(settings: Settings, args) -> None:
+    """`python app.py user add|password|disable|enable|list`.
+
+    Passwords are read from GC_NEW_PASSWORD or asked for without echo;
+    ``--random`` makes one and prints it once.
+    """
+    from data.store import Store
+    from domain.passwords import random_password
+
+    store = Store.open(settings.database_url)
+    actor = f"cli:{getpass.getuser()}"
+
+    def new_password() -> str:
+        if getattr(args, "random", False):
+            chosen = random_password()
+            print(f"password of {args.username}: {chosen}  (shown only now)")
+            return chosen
+        return os.environ.get("GC_NEW_PASSWORD") or getpass.getpass(f"{args.username}'s password: ")
+
+    try:
+        if args.action == "add":
+            store.create_user(args.username, new_password(), args.role, actor=actor,
+                              display_name=args.name, town=args.town)  # fmt: skip
+            print(f"user {args.username} ({args.role}) added")
+        elif args.action == "password":
+            store.set_password(args.username, new_password(), actor=actor)
+            print(f"password of {args.username} changed; their sessions are ended")
+        elif args.action in ("disable", "enable"):
+            store.set_disabled(args.username, args.action == "disable", actor=actor)
+            print(f"user {args.username} {args.action}d")
+        else:
+            for row in store.users().itertuples():
+                town = f" town {row.town_code}" if row.town_code else ""
+                state = "" if row.active else "  disabled"
+                print(f"{row.username}  {row.display_name}  {row.role}{town}{state}")
+    finally:
+        store.close()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -105,6 +151,10 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     store = Store.open(settings.database_url)
     if store.is_empty():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
+    first_password = store.ensure_first_admin(settings.admin_password or None)
+    if first_password:
+        print(f"first run: sign in as admin with password {first_password}  (shown only now; "
+              "change it with `python app.py user password admin`)", flush=True)  # fmt: skip
     scenario_cmd = _scenario_command(store, settings, simulate) if simulate else None
     store.close()
 
@@ -211,11 +261,32 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="upgrade the database schema")
     key_cmd = commands.add_parser("apikey", help="issue or revoke Open311 / field-app API keys")
     key_actions = key_cmd.add_subparsers(dest="action", required=True)
-    key_actions.add_parser("create", help="print a new key for a client").add_argument("name")
+    key_create = key_actions.add_parser("create", help="print a new key for a client")
+    key_create.add_argument("name")
+    key_create.add_argument(
+        "--scopes", default="open311,field,dispatch",
+        help="what the key may do: a comma list of open311, field, display, dispatch, events",
+    )  # fmt: skip
+    key_create.add_argument("--town", help="bind a display key to one town (its code)")
     key_actions.add_parser("revoke", help="revoke a client's keys").add_argument(
         "name", help="client name or key prefix"
     )
     key_actions.add_parser("list", help="list the keys issued (never the keys themselves)")
+    user_cmd = commands.add_parser("user", help="add people who sign in, and their roles")
+    user_actions = user_cmd.add_subparsers(dest="action", required=True)
+    user_add = user_actions.add_parser("add", help="add a user")
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True,
+                          help="operator, commander, town_leader, city_leader or admin")  # fmt: skip
+    user_add.add_argument("--town", help="the town code of a town leader")
+    user_add.add_argument("--name", help="the name shown (default: the user name)")
+    user_add.add_argument("--random", action="store_true", help="make a password and print it")
+    user_pw = user_actions.add_parser("password", help="set a new password (ends sessions)")
+    user_pw.add_argument("username")
+    user_pw.add_argument("--random", action="store_true", help="make a password and print it")
+    for name in ("disable", "enable"):
+        user_actions.add_parser(name, help=f"{name} a user").add_argument("username")
+    user_actions.add_parser("list", help="list the users (never their passwords)")
     args = parser.parse_args(argv)
 
     try:
@@ -244,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.command == "apikey":
             api_key_command(settings, args)
+        elif args.command == "user":
+            user_command(settings, args)
         elif args.command == "migrate":
             from data.engine import make_engine
             from data.migrations import migrate

@@ -57,6 +57,25 @@ SETTINGS: tuple[Setting, ...] = (
         '{"priorities": {"3": {"resolve": "2 working_days"}}}',
     ),
     Setting("GC_DEMO_SCALE", "county", "size of the demo city made on first run: county or region"),
+    Setting(
+        "GC_ADMIN_PASSWORD",
+        "",
+        "password of the first administrator (user admin), made when the database has no "
+        "users; when unset a random one is printed once",
+    ),
+    Setting(
+        "GC_SECURE_COOKIES",
+        "0",
+        "1 behind HTTPS: cookies are sent over HTTPS only",
+    ),
+    Setting(
+        "GC_RATE_LIMIT_STORAGE",
+        "memory://",
+        "where rate-limit counters live: memory:// (per worker) or redis://host:6379 (shared)",
+    ),
+    Setting("GC_SIGNIN_RATE", "10/minute", "sign-in attempts allowed per address"),
+    Setting("GC_INTAKE_RATE", "300/minute", "Open311 reports allowed per API key and address"),
+    Setting("GC_MAX_REQUEST_BYTES", "2000000", "largest request body accepted (HTTP 413 above)"),
 )
 
 
@@ -75,6 +94,12 @@ class Settings:
     demo_scale: str
     sla_policy: SlaPolicy | None = None  # None: SlaPolicy.default()
     refresh_s: float = 1.0
+    admin_password: str = field(default="", repr=False)
+    secure_cookies: bool = False
+    rate_limit_storage: str = "memory://"
+    signin_rate: str = "10/minute"
+    intake_rate: str = "300/minute"
+    max_request_bytes: int = 2_000_000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -106,6 +131,12 @@ class Settings:
             demo_scale=scale,
             sla_policy=_sla_policy(raw["GC_SLA_POLICY"]),
             refresh_s=_refresh(raw["GC_REFRESH_S"]),
+            admin_password=raw["GC_ADMIN_PASSWORD"],
+            secure_cookies=_flag(raw["GC_SECURE_COOKIES"], "GC_SECURE_COOKIES"),
+            rate_limit_storage=raw["GC_RATE_LIMIT_STORAGE"],
+            signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
+            intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
+            max_request_bytes=_integer(raw["GC_MAX_REQUEST_BYTES"], "GC_MAX_REQUEST_BYTES"),
         )
         values.update(overrides)
         return cls(**values)
@@ -127,6 +158,23 @@ def _sla_policy(path: str) -> SlaPolicy | None:
         return SlaPolicy.from_dict(data)
     except InvalidInput as exc:
         raise ValueError(f"GC_SLA_POLICY: {path}: {exc}") from None
+
+
+def _flag(value: str, name: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+    return value == "1"
+
+
+def _rate(value: str, name: str) -> str:
+    """A rate such as 10/minute (checked with the rate limiter's own parser)."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rate such as 10/minute, not {value!r}") from None
+    return value
 
 
 def _refresh(value: str) -> float:

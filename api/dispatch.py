@@ -1,7 +1,7 @@
 """Dispatch over JSON: recommendations, the plan for all open work, confirmation.
 
-Until sign-in arrives (issue 6) the caller names itself in ``actor``, which
-the audit records; the server must then be served only on a closed network.
+Callers need the ``dispatch`` permission (an operator's session or a key
+with the dispatch scope; see api.guard); the audit names the caller.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from api import dispatch_service as service
+from api.guard import audit_actor
 from api.params import json_body
 from domain.errors import InvalidInput
 
@@ -20,10 +21,7 @@ def _store():
 
 
 def _actor(body: dict) -> str:
-    actor = body.get("actor")
-    if not isinstance(actor, str) or not actor.strip() or len(actor) > 60:
-        raise InvalidInput("actor must name who does this (1 to 60 characters)")
-    return actor.strip()
+    return audit_actor(body)
 
 
 @blueprint.get("/recommendations")

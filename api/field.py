@@ -1,7 +1,8 @@
 """The field app's API: cadres' positions in batches, their status, their trails.
 
-Each field app holds an API key (``python app.py apikey create``), sent in the
-``X-API-Key`` header.
+Each field app holds an API key with the ``field`` scope (``python app.py
+api-key create NAME --scopes field``), sent in the ``X-API-Key`` header; the
+trails are for dispatchers (api.guard has the rules).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
+from api.guard import current_principal
 from api.params import json_body, parse_since
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import InvalidInput
 from domain.field_report import positions_from
 
 blueprint = Blueprint("field", __name__, url_prefix="/api/v1")
@@ -24,10 +26,7 @@ def _store():
 
 
 def _client():
-    client = _store().client_for_key(request.headers.get("X-API-Key"))
-    if client is None:
-        raise Forbidden("X-API-Key is missing, wrong or revoked")
-    return client
+    return current_principal()
 
 
 @blueprint.post("/field/positions")

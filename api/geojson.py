@@ -14,7 +14,9 @@ import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, request
 
+from api.guard import current_principal
 from api.params import parse_bbox, parse_choices, parse_int, parse_since, parse_statuses
+from domain.access import town_scope
 from domain.cadres import CADRE_STATUSES
 from domain.categories import BY_CODE
 from layers.grids import LOAD_CLASSES, with_load
@@ -93,7 +95,7 @@ def towns_geojson():
 
 @blueprint.get("/api/v1/grids.geojson")
 def grids_geojson():
-    town = request.args.get("town") or None
+    town = town_scope(current_principal(), request.args.get("town") or None)
     bbox = parse_bbox(request.args.get("bbox"))
     load_class = request.args.get("load_class")
     store = _store()
@@ -125,7 +127,7 @@ def incidents_geojson():
     limit = parse_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     frame = _store().incidents(
         parse_statuses(args.get("status")),
-        town=args.get("town") or None,
+        town=town_scope(current_principal(), args.get("town") or None),
         bbox=parse_bbox(args.get("bbox")),
         since=parse_since(args.get("since")),
         limit=limit + 1,
@@ -156,7 +158,8 @@ def incidents_geojson():
 def cadres_geojson():
     args = request.args
     statuses = parse_choices(args.get("status"), "status", CADRE_STATUSES)
-    frame = _store().cadres(town=args.get("town") or None, statuses=statuses)
+    town = town_scope(current_principal(), args.get("town") or None)
+    frame = _store().cadres(town=town, statuses=statuses)
     frame = frame.dropna(subset=["lon", "lat"])
     props = frame[["id", "name", "role", "department", "town_code", "status"]].copy()
     props["position_at"] = _iso(frame["position_at"])

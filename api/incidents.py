@@ -1,12 +1,13 @@
 """Moves of the incident lifecycle over JSON, as the console makes them.
 
-Until sign-in arrives (issue 6) the caller names itself in ``actor``.
+Callers need the ``dispatch`` permission (api.guard); the audit names the caller.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from api.guard import audit_actor
 from api.params import json_body
 from domain.errors import InvalidInput, NotFound
 
@@ -18,9 +19,7 @@ _DETAILS = ("note", "photo_url", "callback")
 def act(public_id: str):
     store = current_app.extensions["gridcommand.store"]
     body = json_body(request)
-    actor, action = body.get("actor"), body.get("action")
-    if not isinstance(actor, str) or not actor.strip() or len(actor) > 60:
-        raise InvalidInput("actor must name who does this (1 to 60 characters)")
+    actor, action = audit_actor(body), body.get("action")
     if not isinstance(action, str):
         raise InvalidInput("action must be the name of a move, e.g. register or resolve")
     incident = store.incident_by_public_id(public_id)
@@ -46,5 +45,5 @@ def act(public_id: str):
         if original is None:
             raise NotFound(f"into: no incident {body['into']!r}")
         details["into"] = int(original["id"])
-    move = store.apply_action(int(incident["id"]), action, actor=actor.strip(), **details)
+    move = store.apply_action(int(incident["id"]), action, actor=actor, **details)
     return jsonify(incident=public_id, action=action, status=move.target)

@@ -13,6 +13,7 @@ import hashlib
 
 from flask import Blueprint, Response, current_app, request
 
+from api.guard import current_principal
 from api.open311_format import FORMATS, render
 from api.open311_requests import (
     MAX_RESULTS,
@@ -24,7 +25,7 @@ from api.open311_requests import (
 )
 from api.places import places
 from data.store_intake import Replay
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.intake import prepare_report
 from domain.services import SERVICES, service
 
@@ -97,9 +98,7 @@ def create_request(fmt: str):
         raise InvalidInput("send the request form-encoded (application/x-www-form-urlencoded)")
     form = request.form
     store = _store()
-    client = store.client_for_key(form.get("api_key") or request.args.get("api_key"))
-    if client is None:
-        raise Forbidden("api_key is missing, wrong or revoked")
+    client = current_principal()  # an API key with the open311 scope (api.guard)
     _check_jurisdiction(form)
     fields = {k: v for k, v in form.items() if k not in ("api_key", "jurisdiction_id")}
     claim = None
@@ -136,7 +135,7 @@ def list_requests(fmt: str):
     fmt = _format(fmt)
     _check_jurisdiction(request.args)
     filters = parse_filters(request.args, now=dt.datetime.now(dt.UTC))
-    frame = _store().incidents(limit=MAX_RESULTS, **filters)
+    frame = _store().incidents(limit=MAX_RESULTS, town=current_principal().town, **filters)
     extended = request.args.get("extensions") == "true"
     return _respond(_records(frame, extended), fmt, "service_requests")
 
@@ -155,7 +154,7 @@ def _records(frame, extended: bool) -> list[dict]:
 def one_request(public_id: str, fmt: str):
     fmt = _format(fmt)
     _check_jurisdiction(request.args)
-    frame = _store().incidents(public_ids=[public_id], limit=1)
+    frame = _store().incidents(public_ids=[public_id], limit=1, town=current_principal().town)
     if not len(frame):
         raise NotFound(f"no service request {public_id!r}")
     extended = request.args.get("extensions") == "true"

@@ -9,17 +9,24 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, State, dcc, html
 from flask import Flask
 from flask_compress import Compress
+from flask_wtf.csrf import generate_csrf
 
-from api import register_api
+from api import guard, register_api
 from api.geojson import MEDIA_TYPE
-from dashboard import ids
+from api.headers import content_security_policy, install_headers
+from api.limits import install_limits
+from dashboard import ids, signin
+from dashboard.access_rules import rules_for
 from dashboard.i18n import pick_language, t
 from dashboard.kiosk import parse_kiosk
 from dashboard.pages import command_map, console
+from domain.access import DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 PAGES = {"/": command_map, "/dispatch": console}
+# What a caller must be allowed to do to be shown a page (its callbacks check again).
+PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH}
 
 CLOCK_JS = """
 function (_, lang) {
@@ -56,8 +63,13 @@ def create_dash(settings, store) -> Dash:
         compress=True,
         suppress_callback_exceptions=True,  # pages are rendered by the router
     )
-    app.server.config["SECRET_KEY"] = settings.secret_key
+    app.server.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        GC_LANG=settings.lang,
+    )
     register_api(app.server, store)
+    app.server.register_blueprint(signin.blueprint)
     app.layout = html.Div(
         [
             dcc.Location(id=ids.URL),
@@ -78,6 +90,10 @@ def create_dash(settings, store) -> Dash:
     def route(pathname, search):
         lang = pick_language(_query(search).get("lang"), settings.lang)
         page = PAGES.get(pathname or "/")
+        principal = guard.current_principal()
+        if page is not None and not principal.can(PAGE_PERMISSION[pathname or "/"]):
+            body = html.Div(t("no_permission", lang), className="gc-empty")
+            return screen_frame(body, lang, principal), lang
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
@@ -91,7 +107,7 @@ def create_dash(settings, store) -> Dash:
                     className="gc-empty",
                 )
             )
-        return screen_frame(body, lang), lang
+        return screen_frame(body, lang, principal), lang
 
     app.clientside_callback(
         CLOCK_JS,
@@ -101,6 +117,13 @@ def create_dash(settings, store) -> Dash:
     )
     for page in PAGES.values():
         page.register(app, context)
+    # Every request is authorised before its view; every answer gets the
+    # security headers, with the hashes of Dash's inline scripts, which are
+    # only known once every clientside callback is in place.
+    guard.install(app.server, store, rules_for(app), secure_cookies=settings.secure_cookies)
+    install_limits(app.server, storage_uri=settings.rate_limit_storage,
+                   sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
+    install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
     _warm_up(app)
     return app
 
@@ -121,7 +144,7 @@ def _warm_up(app: Dash) -> None:
     meanwhile finds no registered scripts and fails ("dash is not a registered
     library"). One request at start-up closes that window.
     """
-    response = app.server.test_client().get("/")
+    response = app.server.test_client().get("/login")
     if response.status_code != 200:
         raise RuntimeError(f"the dashboard failed to start: HTTP {response.status_code}")
 
@@ -139,8 +162,26 @@ def _flask_server() -> Flask:
     return server
 
 
-def screen_frame(body, lang: str) -> html.Div:
-    """Title bar (city, title, clock, language switch) above a page's body."""
+def account(principal, lang: str) -> list:
+    """Who is signed in, and the sign-out button (a form: a POST with the CSRF token)."""
+    if principal.kind != "user":
+        return []  # a wall shown with a display key: nobody to sign out
+    return [
+        html.Span(principal.name, className="gc-user", title=t(f"role.{principal.role}", lang)),
+        html.Form(
+            [
+                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                html.Button(t("signout", lang), type="submit", className="gc-signout"),
+            ],
+            action="/logout",
+            method="post",
+            className="gc-signout-form",
+        ),
+    ]
+
+
+def screen_frame(body, lang: str, principal=None) -> html.Div:
+    """Title bar (city, title, clock, who is signed in, language switch) above a page's body."""
     other = "en" if lang == "zh" else "zh"
     return html.Div(
         [
@@ -150,10 +191,16 @@ def screen_frame(body, lang: str) -> html.Div:
                         [
                             html.Span(t("city", lang)),
                             dcc.Link(t("nav.map", lang), href=f"/?lang={lang}", className="gc-nav"),
-                            dcc.Link(
-                                t("nav.console", lang),
-                                href=f"/dispatch?lang={lang}",
-                                className="gc-nav",
+                            *(
+                                [
+                                    dcc.Link(
+                                        t("nav.console", lang),
+                                        href=f"/dispatch?lang={lang}",
+                                        className="gc-nav",
+                                    )
+                                ]
+                                if principal is None or principal.can(DISPATCH)
+                                else []
                             ),
                         ],
                         className="gc-header-left",
@@ -162,6 +209,7 @@ def screen_frame(body, lang: str) -> html.Div:
                     html.Div(
                         [
                             html.Span(id=ids.CLOCK, className="gc-clock"),
+                            *(account(principal, lang) if principal is not None else []),
                             html.A(t("switch", lang), href=f"?lang={other}", className="gc-lang"),
                         ],
                         className="gc-header-right",

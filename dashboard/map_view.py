@@ -73,14 +73,21 @@ def command_view(
     tile_attribution: str = "",
     now: dt.datetime | None = None,
     focus: str | None = None,
+    scope: str | None = None,
 ) -> CommandView:
-    """Read the city and build the map figure, the headline figures and the ranking."""
+    """Read the city and build the map figure, the headline figures and the ranking.
+
+    With ``scope`` (a town code: a town leader's screen) every grid, incident,
+    cadre and figure is of that town only; the town ranking, counts alone,
+    still compares it with the others.
+    """
     now = now or dt.datetime.now(dt.UTC)
     seq = store.latest_seq()
     towns = store.towns()
-    grids = with_load(store.grids(geometry=False), store.open_load())
-    open_incidents = store.incidents(sorted(OPEN_STATUSES))
-    cadres = store.cadres()
+    grids = with_load(store.grids(town=scope, geometry=False), store.open_load())
+    all_open = store.incidents(sorted(OPEN_STATUSES))
+    open_incidents = all_open[all_open["town_code"] == scope] if scope else all_open
+    cadres = store.cadres(town=scope)
     width, height, scale = map_area(screen)
     shown = towns[towns["code"] == focus] if focus else towns
     shown = shown if len(shown) else towns
@@ -104,12 +111,16 @@ def command_view(
         tile_attribution=tile_attribution,
     )
     figure["layout"]["uirevision"] = f"view-{focus or 'city'}"  # a new focus resets the view
-    today = store.reported_since(start_of_local_day(now))
-    recent = store.incidents(reported=(now - SERVICE_WINDOW, None))
+    recent = store.incidents(town=scope, reported=(now - SERVICE_WINDOW, None))
+    today = (
+        int((recent["reported_at"] >= start_of_local_day(now)).sum())
+        if scope
+        else store.reported_since(start_of_local_day(now))
+    )
     return CommandView(
         figure=figure,
         situation=situation(open_incidents, cadres, today, now),
-        ranking=town_ranking(open_incidents, towns),
+        ranking=town_ranking(all_open, towns),
         change_seq=seq,
         service=service_figures(recent),
         trend_24h=trend(recent["reported_at"], now, step="h", periods=24),

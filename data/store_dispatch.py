@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data import rows, schema
+from domain.access import display_actor
 from domain.cadres import CADRE_STATUSES
 from domain.dispatch_work import DISPATCHABLE
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -200,9 +201,9 @@ class DispatchStore:
                 )
             if cadre.sent_by is not None:
                 raise Conflict(
-                    f"{cadre.name} (cadre {a.cadre_id}) was already sent by {cadre.sent_by} to "
+                    f"{cadre.name} (cadre {a.cadre_id}) was already sent by {display_actor(cadre.sent_by)} to "
                     f"{cadre.public_id}; nothing was dispatched",
-                    zh=f"{cadre.name} 已被 {cadre.sent_by} 派往 {cadre.public_id}，本次未派遣",
+                    zh=f"{cadre.name} 已被 {display_actor(cadre.sent_by)} 派往 {cadre.public_id}，本次未派遣",
                 )
             if cadre.status != "available":
                 zh_status, en_status = CADRE_STATUSES.get(cadre.status, (cadre.status,) * 2)

@@ -161,6 +161,19 @@ class IntakeStore:
             return None
         return Client(row.id, row.name, tuple(row.scopes.split(",")), row.town_code)
 
+    def client_by_id(self, key_id: int) -> Client | None:
+        """The client of live key ``key_id``; None once it is revoked."""
+        k = schema.api_keys
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(k.c.id, k.c.name, k.c.scopes, k.c.town_code).where(
+                    k.c.id == key_id, k.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        return Client(row.id, row.name, tuple(row.scopes.split(",")), row.town_code)
+
     # ---------------------------------------------------------- idempotency
 
     def claim_idempotency_key(self, client_id: int, key: str, request_hash: str) -> Claim | Replay:

@@ -143,3 +143,15 @@ def mask_phone(phone: str | None, principal: Principal) -> str | None:
     if len(digits) < 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def display_actor(actor: str | None) -> str:
+    """An audit actor as people read it: ``user:zhao`` → ``zhao``,
+    ``key:外勤App/李值班`` → ``李值班（外勤App）``; anything else as it is."""
+    if not actor:
+        return ""
+    kind, _, name = actor.partition(":")
+    if kind not in ("user", "key") or not name:
+        return actor
+    client, _, person = name.partition("/")
+    return f"{person}（{client}）" if person else client

@@ -37,6 +37,9 @@ class GridCommandClient:
         self.base = base.rstrip("/")
         self.key = key
         self.session = requests.Session()
+        # The key goes with every call: it carries the open311, field and
+        # dispatch scopes the scenario's parts need (see api.guard).
+        self.session.headers["X-API-Key"] = key
 
     def _check(self, answer: requests.Response):
         if answer.status_code >= 400:
@@ -49,9 +52,8 @@ class GridCommandClient:
             raise ApiError(f"{answer.request.method} {answer.url}: {answer.status_code} {message}")
         return answer.json()
 
-    def _post(self, path: str, body: dict, key_header: bool = False):
-        headers = {"X-API-Key": self.key} if key_header else None
-        answer = self.session.post(self.base + path, json=body, headers=headers, timeout=TIMEOUT)
+    def _post(self, path: str, body: dict):
+        answer = self.session.post(self.base + path, json=body, timeout=TIMEOUT)
         return self._check(answer)
 
     # --------------------------------------------------------------- reading
@@ -112,8 +114,7 @@ class GridCommandClient:
     def positions(self, batch: list[tuple[int, float, float, dt.datetime]]) -> int:
         body = {"positions": [{"cadre_id": c, "lon": round(x, 6), "lat": round(y, 6),
                                "recorded_at": at.isoformat()} for c, x, y, at in batch]}  # fmt: skip
-        return self._post("/api/v1/field/positions", body, key_header=True)["stored"]
+        return self._post("/api/v1/field/positions", body)["stored"]
 
     def status(self, cadre_id: int, status: str) -> dict:
-        return self._post("/api/v1/field/status", {"cadre_id": cadre_id, "status": status},
-                          key_header=True)  # fmt: skip
+        return self._post("/api/v1/field/status", {"cadre_id": cadre_id, "status": status})

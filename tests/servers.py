@@ -22,3 +22,89 @@ def thread_server(wsgi_app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def send_key_by_default(monkeypatch, base: str, key: str) -> None:
+    """Make ``requests`` calls to ``base`` carry ``key`` in X-API-Key unless
+    the test sets that header itself (to test a missing or wrong key, set it
+    to "" or to the wrong key). For tests about what an API does, not who
+    may call it (tests/test_access.py has those)."""
+    import requests.api
+
+    plain = requests.api.request
+
+    def request(method, url, **kwargs):
+        if str(url).startswith(base):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-API-Key", key)
+            kwargs["headers"] = headers
+        return plain(method, url, **kwargs)
+
+    monkeypatch.setattr(requests.api, "request", request)
+
+
+PASSWORD = "test password 2026"
+_CSRF_FIELD = 'name="csrf_token" value="'
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a page's sign-in or sign-out form."""
+    start = html.index(_CSRF_FIELD) + len(_CSRF_FIELD)
+    return html[start : html.index('"', start)]
+
+
+def add_user(store, role: str, town: str | None = None, username: str | None = None) -> str:
+    """A user of ``role`` (password ``PASSWORD``); returns the user name."""
+    username = username or f"{role}-{town or 'city'}"
+    store.create_user(username, PASSWORD, role, town=town, actor="test")
+    return username
+
+
+def signed_in_client(server, username: str, password: str = PASSWORD):
+    """A Flask test client of ``server`` signed in as ``username`` through /login."""
+    client = server.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"username": username, "password": password,
+                                         "csrf_token": token, "next": "/"})  # fmt: skip
+    if answer.status_code != 302:
+        raise AssertionError(f"sign-in failed: HTTP {answer.status_code}")
+    return client
+
+
+def signed_in_session(base: str, username: str, password: str = PASSWORD):
+    """A requests.Session signed in as ``username`` at ``base``, sending the
+    CSRF token as dash-renderer does (X-CSRFToken from the _csrf_token cookie)."""
+    import requests
+
+    session = requests.Session()
+    token = csrf_from(session.get(f"{base}/login", timeout=30).text)
+    answer = session.post(f"{base}/login", timeout=30, allow_redirects=False,
+                          data={"username": username, "password": password,
+                                "csrf_token": token})  # fmt: skip
+    if answer.status_code != 302:
+        raise AssertionError(f"sign-in failed: HTTP {answer.status_code}")
+    session.get(f"{base}/", timeout=30)  # the page sets the _csrf_token cookie
+    session.headers["X-CSRFToken"] = session.cookies.get("_csrf_token", "")
+    return session
+
+
+def display_key(database_url: str, town: str | None = None) -> str:
+    """A new display key (read-only wall) in the database at ``database_url``."""
+    from data.store import Store
+
+    store = Store.open(database_url)
+    try:
+        return store.create_api_key("测试大屏", actor="test", scopes="display", town=town)
+    finally:
+        store.close()
+
+
+def browser_sign_in(page, base: str, username: str, password: str = PASSWORD, then: str = "/"):
+    """Sign ``page`` in through the sign-in form, then open ``then``."""
+    from urllib.parse import quote
+
+    page.goto(f"{base}/login?next={quote(then)}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)

@@ -16,14 +16,19 @@ from settings import Settings
 from tests.servers import thread_server
 from tests.tiny_city import tiny_city
 
+# The key these tests read the feeds with (access rules have their own tests).
+KEY: dict[str, str] = {}
+
 
 @pytest.fixture
 def served_store(database_url):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(tiny_city())
+    KEY["X-API-Key"] = store.create_api_key("feeds", actor="test", scopes="dispatch")
     with thread_server(app.server) as url:
         yield url, store
+    KEY.clear()
     store.close()
 
 
@@ -33,7 +38,7 @@ def base_url(served_store):
 
 
 def get(url: str, headers: dict | None = None):
-    request = urllib.request.Request(url, headers=headers or {})
+    request = urllib.request.Request(url, headers={**KEY, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()

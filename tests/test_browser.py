@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from scripts.chromium import MAP_STATE_JS, wait_for_map
-from tests.servers import app_process
+from tests.servers import add_user, app_process, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,6 +29,12 @@ def served(tmp_path_factory):
         "GC_TEST_LOG": str(workdir / "first.log"),
     }
     with app_process(env, timeout=300) as base:
+        from data.store import Store
+
+        store = Store.open(env["DATABASE_URL"])
+        add_user(store, "operator", username=OPERATOR)
+        WALL["key"] = store.create_api_key("测试大屏", actor="test", scopes="display")
+        store.close()
         yield {"base": base, "env": env, "workdir": workdir}
 
 
@@ -37,9 +43,15 @@ def health(base: str) -> dict:
         return json.loads(response.read())
 
 
+OPERATOR = "zhao"  # signs in to the console
+WALL: dict[str, str] = {}  # the display key walls open the big screen with
+
+
 @pytest.fixture
 def open_map(browser):
-    """Opens pages; after the test, asserts that none raised a JavaScript error."""
+    """Opens pages, as people do: a wall with its display key, the dispatch
+    console signed in as an operator. After the test, asserts that none
+    raised a JavaScript error or broke the Content-Security-Policy."""
     pages = []
 
     def opener(base: str, width: int, height: int, path: str = "/"):
@@ -51,7 +63,12 @@ def open_map(browser):
             "request",
             lambda r: None if r.url.startswith(LOCAL_PREFIXES) else outside.append(r.url),
         )
-        page.goto(base + path)
+        page.on("console", lambda m: page.errors.append(m.text)
+                if m.type == "error" and "Content-Security-Policy" in m.text else None)  # fmt: skip
+        if path.startswith("/dispatch"):
+            browser_sign_in(page, base, OPERATOR, then=path)
+        else:
+            page.goto(base + path + ("&" if "?" in path else "?") + f"key={WALL['key']}")
         pages.append(page)
         return page, outside
 
@@ -148,7 +165,6 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     number = first.locator("[col-id=public_id]").inner_text()
     first.locator(".ag-cell").first.click()
     page.wait_for_selector(".gc-button")
-    page.fill("#operator", "李值班")
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector("#action-result .gc-error")  # parking needs a note: refused
     assert page.locator("#action-result .gc-error").inner_text() == "“挂账”须填写说明"  # in Chinese
@@ -216,10 +232,7 @@ def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(se
     best, others = console_map(page, "best-line"), console_map(page, "other-lines")
     assert len(best["lon"]) == 2 and others["lon"].count(None) == 3  # 1 best + 4 others
     assert best["revision"].startswith("incident-")
-    page.locator(".gc-send").first.click()  # nobody named on duty: refused, in red
-    page.wait_for_selector("#send-result .gc-error")
-    assert page.inner_text("#send-result") == "请先填写值班员姓名"
-    page.fill("#operator", "王调度")
+    assert page.inner_text("#operator") == f"值班员：{OPERATOR}"  # who is signed in
     page.locator(".gc-send").first.click()
     page.wait_for_selector("#send-result .gc-ok")
     assert page.inner_text("#send-result") == f"已派遣 {names[0]} 前往 {number}"
@@ -229,7 +242,7 @@ def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(se
     sent = store.active_dispatches()
     store.close()
     mine = sent[sent["public_id"] == number]
-    assert list(mine["cadre_name"]) == [names[0]] and list(mine["sent_by"]) == ["王调度"]
+    assert list(mine["cadre_name"]) == [names[0]] and list(mine["sent_by"]) == [f"user:{OPERATOR}"]
     assert outside == []
 
 
@@ -241,7 +254,6 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
     store.close()
     page, _ = open_map(served["base"], 1920, 1080, "/dispatch")
     page.wait_for_selector("#queue .ag-row", timeout=30_000)
-    page.fill("#operator", "赵值班")
     page.locator("#plan-button").click()
     page.wait_for_selector("#plan-grid .ag-row", timeout=60_000)
     api = "dash_ag_grid.getApi('plan-grid')"
@@ -269,7 +281,7 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
     assert (untick["incident"], untick["cadre_id"]) not in set(
         zip(new["public_id"], new["cadre_id"], strict=True)
     )
-    assert set(new["sent_by"]) == {"赵值班"}
+    assert set(new["sent_by"]) == {f"user:{OPERATOR}"}  # the signed-in operator, not a typed name
 
 
 SHOWN_IDS_JS = """(n) => document.querySelector('#command-map .js-plotly-plot').data
@@ -317,7 +329,8 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
         )  # fmt: skip
         page.wait_for_function(SHOWN_IDS_JS + ".includes(n)", arg=answer.json()[0]["service_request_id"],
                                timeout=20_000)  # fmt: skip
-    feed = requests.get(f"{served['base']}/api/v1/incidents.geojson?status=open", timeout=30).json()
+    feed = requests.get(f"{served['base']}/api/v1/incidents.geojson?status=open", timeout=30,
+                        headers={"X-API-Key": WALL["key"]}).json()  # fmt: skip
     expected = {
         f["properties"]["public_id"]: f["geometry"]["coordinates"] for f in feed["features"]
     }
@@ -333,10 +346,14 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
 def test_a_screen_that_loses_the_server_keeps_its_picture_and_says_since_when(
     served, open_map, tmp_path
 ):
-    import shutil
+    import sqlite3
 
     database = tmp_path / "copy.db"
-    shutil.copy(served["workdir"] / "grid.db", database)
+    with (
+        sqlite3.connect(served["workdir"] / "grid.db") as source,
+        sqlite3.connect(database) as copy,
+    ):
+        source.backup(copy)  # with what is still in the WAL: the wall's key
     env = {"DATABASE_URL": f"sqlite:///{database}", "GC_TEST_LOG": str(tmp_path / "s.log")}
     with app_process(env, timeout=120) as base:
         page, _ = open_map(base, 1920, 1080, "/?refresh=1")

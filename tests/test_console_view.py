@@ -66,7 +66,7 @@ def test_send_needs_an_operator_and_a_free_cadre(staffed):
     cadre = chosen["cadres"][0]["cadre_id"]
     with pytest.raises(InvalidInput) as nobody:
         view.send(staffed, chosen, cadre, "  ", "zh")
-    assert nobody.value.message("zh") == "请先填写值班员姓名"
+    assert nobody.value.message("zh") == "请先登录"
     assert len(staffed.active_dispatches()) == 0
     staffed.dispatch([Assignment(t1, cadre)], actor="甲")
     with pytest.raises(Conflict) as taken:  # the list on screen is older than that dispatch

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from app import create_app
 from settings import Settings
-from tests.servers import thread_server
+from tests.servers import add_user, signed_in_client, thread_server
 from tests.tiny_city import tiny_city
 
 
@@ -34,7 +34,9 @@ def test_parallel_first_requests_never_miss_dash_scripts(sqlite_url):
     """
     first = create_app(Settings.from_env({"DATABASE_URL": sqlite_url}))
     first.server.extensions["gridcommand.store"].load_city(tiny_city())
-    paths = script_paths(first.server.test_client().get("/").get_data(as_text=True))
+    user = add_user(first.server.extensions["gridcommand.store"], "city_leader")
+    page = signed_in_client(first.server, user).get("/").get_data(as_text=True)
+    paths = script_paths(page)
     assert len(paths) > 5
     first.server.extensions["gridcommand.store"].close()
 

@@ -11,7 +11,7 @@ import requests
 from app import create_app
 from domain.coords import to_wgs84
 from settings import Settings
-from tests.servers import thread_server
+from tests.servers import send_key_by_default, thread_server
 from tests.tiny_city import tiny_city
 
 EXTRA = 20  # available cadres added to the tiny city, ids 101…120
@@ -39,12 +39,13 @@ def staffed_city():
 
 
 @pytest.fixture
-def served(database_url):
+def served(database_url, monkeypatch):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(staffed_city())
     key = store.create_api_key("外勤App", actor="test")
     with thread_server(app.server) as base:
+        send_key_by_default(monkeypatch, base, key)
         yield {"base": base, "api": f"{base}/api/v1", "key": key, "store": store}
     store.close()
 
@@ -94,7 +95,9 @@ def test_confirm_sends_the_cadres_audits_it_and_moves_the_incidents(served):
     statuses = store.incidents(public_ids=["T1", "T2", "T3"]).set_index("public_id")["status"]
     assert statuses.to_dict() == {"T1": "dispatched", "T2": "dispatched", "T3": "dispatched"}
     audit = store.audit(limit=20)
-    assert (audit["action"] == "dispatch").sum() == 3 and set(audit["actor"]) >= {"李值班"}
+    assert (audit["action"] == "dispatch").sum() == 3 and set(audit["actor"]) >= {
+        "key:外勤App/李值班"
+    }
     assert plan(served)["assignments"] == []  # nothing left to staff
 
 
@@ -107,7 +110,7 @@ def test_a_taken_cadre_is_refused_naming_who_took_them_and_nothing_is_half_appli
     assert answer.status_code == 409
     error = answer.json()["error"]
     assert "甲" in error["message"] and "T1" in error["message"]
-    assert error["message_zh"] == "干部00 已被 甲 派往 T1，本次未派遣"
+    assert error["message_zh"] == "干部00 已被 甲（外勤App） 派往 T1，本次未派遣"
     sent = active(store)
     assert list(sent["cadre_id"]) == [101]  # 102 was not sent either
     assert store.incidents(ids=[t2]).iloc[0]["status"] == "reported"
@@ -149,11 +152,17 @@ def test_bad_confirmations_say_why_and_change_nothing(served, assignments, statu
     assert served["store"].audit(limit=1)["id"].iloc[0] == before
 
 
-def test_confirm_needs_an_actor_and_a_json_body(served):
+def test_the_audit_names_the_key_and_a_bad_actor_or_body_is_refused(served):
+    for bad in ("", " ", "名" * 61, 42):
+        answer = requests.post(f"{served['api']}/dispatch/confirm", timeout=30,
+                               json={"actor": bad, "assignments": [{"incident": "T1", "cadre_id": 101}]})  # fmt: skip
+        assert answer.status_code == 400 and "actor" in answer.json()["error"]["message"]
+    assert served["store"].active_dispatches().empty
     answer = requests.post(f"{served['api']}/dispatch/confirm",
                            json={"assignments": [{"incident": "T1", "cadre_id": 101}]},
                            timeout=30)  # fmt: skip
-    assert answer.status_code == 400 and "actor" in answer.json()["error"]["message"]
+    assert answer.status_code == 200, answer.text
+    assert set(served["store"].active_dispatches()["sent_by"]) == {"key:外勤App"}
     form = requests.post(f"{served['api']}/dispatch/confirm", data={"a": 1}, timeout=30)
     assert form.status_code == 400 and "JSON" in form.json()["error"]["message"]
 
@@ -215,7 +224,9 @@ def test_positions_are_converted_kept_as_history_and_served_as_a_trail(served):
     "body, headers, status, phrase",
     [
         ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}]},
-         {}, 403, "X-API-Key"),
+         {"X-API-Key": ""}, 403, "X-API-Key"),
+        ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}]},
+         {"X-API-Key": "display"}, 403, "may not field"),
         ({"positions": [{"cadre_id": 103, "lon": "nan", "lat": 36,
                          "recorded_at": "2026-01-01T00:00:00Z"}]}, None, 400, "lon must be"),
         ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "yesterday"}]},
@@ -229,6 +240,9 @@ def test_positions_are_converted_kept_as_history_and_served_as_a_trail(served):
 )  # fmt: skip
 def test_bad_position_batches_are_refused_whole(served, body, headers, status, phrase):
     headers = {"X-API-Key": served["key"]} if headers is None else headers
+    if headers.get("X-API-Key") == "display":  # a key without the field scope
+        headers = {"X-API-Key": served["store"].create_api_key("大屏", actor="test",
+                                                               scopes="display")}  # fmt: skip
     good = {"cadre_id": 104, "lon": 120.01, "lat": 36.01,
             "recorded_at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
     if isinstance(body["positions"], list):

@@ -72,13 +72,14 @@ def confirm(session, base, assignments, actor):
 
 
 def test_one_cadre_pressed_by_many_operators_at_once_goes_once(server, database_url):
-    server, _ = server
+    server, key = server
     barrier = threading.Barrier(THREADS)
     answers: list[tuple[str, requests.Response]] = []
     lock = threading.Lock()
 
     def operator(n: int) -> None:
         session = requests.Session()
+        session.headers["X-API-Key"] = key  # a dispatch integration's key, shared
         session.get(f"{server}/api/v1/health", timeout=30)  # connect before the barrier
         actor = f"值班员{n:02d}"
         barrier.wait()
@@ -102,7 +103,7 @@ def test_one_cadre_pressed_by_many_operators_at_once_goes_once(server, database_
         sent = store.active_dispatches()
     finally:
         store.close()
-    assert list(sent["cadre_id"]) == [105] and list(sent["sent_by"]) == [winner]
+    assert list(sent["cadre_id"]) == [105] and list(sent["sent_by"]) == [f"key:外勤App/{winner}"]
 
 
 def test_overlapping_plans_hammered_from_many_threads_never_double_book(server, database_url):
@@ -118,6 +119,7 @@ def test_overlapping_plans_hammered_from_many_threads_never_double_book(server, 
     def operator(n: int) -> None:
         rng = random.Random(n)
         session = requests.Session()
+        session.headers["X-API-Key"] = key
         session.get(f"{server}/api/v1/health", timeout=30)
         barrier.wait()
         for _ in range(ROUNDS):

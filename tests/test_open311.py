@@ -20,13 +20,28 @@ INSIDE = {"lat": "36.011", "long": "120.005"}  # grid A-1 of the tiny city
 
 
 @pytest.fixture
-def served(database_url):
+def served(database_url, monkeypatch):
+    """The server, and a client that sends its key with every read, as ours must.
+
+    Reading requests back needs a key here (they hold residents' words and
+    places); the standard client (georeport) sends its key only on POST, so
+    its GETs get the key added, as a client configured for this city would.
+    """
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(tiny_city())
     key = store.create_api_key("测试客户端", actor="test")
+    plain_get = requests.get
+
+    def get_with_key(url, params=None, **kwargs):
+        if "/open311/v2/requests" in url:
+            params = {"api_key": key, **(params or {})}
+        return plain_get(url, params=params, **kwargs)
+
+    monkeypatch.setattr(requests, "get", get_with_key)
     with thread_server(app.server) as base:
-        yield {"base": base, "v2": f"{base}/open311/v2", "key": key, "store": store}
+        yield {"base": base, "v2": f"{base}/open311/v2", "key": key, "store": store,
+               "plain_get": plain_get}  # fmt: skip
     store.close()
 
 
@@ -114,7 +129,7 @@ def test_markup_is_stored_as_given_and_escaped_in_xml(served):
     "fields, status, phrase",
     [
         ({"api_key": "gc_wrong"}, 403, "api_key"),
-        ({"api_key": None}, 403, "api_key"),
+        ({"api_key": None}, 401, "api_key"),
         ({"service_code": "unicorns"}, 400, "service_code"),
         ({"description": ""}, 400, "description"),
         ({"lat": "nan"}, 400, "lat"),
@@ -149,7 +164,8 @@ def test_bad_reports_get_the_spec_error_shape_and_store_nothing(served, fields, 
 def test_json_bodies_are_refused_with_a_clear_message(served):
     answer = requests.post(f"{served['v2']}/requests.json", timeout=30,
                            json={"api_key": served["key"], "service_code": "garbage"})  # fmt: skip
-    assert answer.status_code == 400 and "form-encoded" in answer.json()[0]["description"]
+    # The key inside a JSON body is not where Open311 puts it: refused before anything else.
+    assert answer.status_code == 401 and "form-encoded" in answer.json()[0]["description"]
 
 
 def test_unknown_ids_and_paths_are_spec_404s(served):
@@ -196,6 +212,22 @@ def test_a_failed_post_frees_its_key_for_a_corrected_retry(served):
 def test_revoked_key_is_refused(served):
     served["store"].revoke_api_keys("测试客户端", actor="test")
     assert post(served).status_code == 403
+
+
+def test_reading_requests_needs_a_key_and_a_town_key_reads_only_its_town(served):
+    request_id = post(served).json()[0]["service_request_id"]  # in the tiny city's first town
+    plain_get = served["plain_get"]
+    answer = plain_get(f"{served['v2']}/requests/{request_id}.json", timeout=30)
+    assert answer.status_code == 401 and answer.json()[0]["code"] == 401
+    store = served["store"]
+    first, second = store.towns()["code"].iloc[:2]
+    own = store.create_api_key("甲街道大屏", actor="test", scopes="display", town=first)
+    other = store.create_api_key("乙镇大屏", actor="test", scopes="display", town=second)
+    url = f"{served['v2']}/requests/{request_id}.json"
+    assert plain_get(url, params={"api_key": own}, timeout=30).status_code == 200
+    assert plain_get(url, params={"api_key": other}, timeout=30).status_code == 404
+    listed = plain_get(f"{served['v2']}/requests.json", params={"api_key": other}, timeout=30)
+    assert listed.status_code == 200 and request_id not in listed.text
 
 
 def test_discovery_points_at_v2(served):

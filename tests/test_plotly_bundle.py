@@ -20,7 +20,7 @@ from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
 from scripts.chromium import wait_for_map
-from tests.servers import ROOT, app_process
+from tests.servers import ROOT, app_process, display_key
 
 BUNDLE = ROOT / "dashboard" / "assets" / "vendor" / "plotly-custom.min.js"
 BUNDLE_URL_PATH = "/assets/vendor/plotly-custom.min.js"
@@ -92,13 +92,13 @@ def served(tmp_path_factory):
         "GC_TEST_LOG": str(workdir / "server.log"),
     }
     with app_process(env, timeout=300) as base:
-        yield base
+        yield {"base": base, "key": display_key(env["DATABASE_URL"])}
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_map_draws_with_the_small_bundle_and_never_fetches_full_plotly(served, browser):
-    with urllib.request.urlopen(f"{served}/api/v1/health", timeout=30) as response:
+    with urllib.request.urlopen(f"{served['base']}/api/v1/health", timeout=30) as response:
         grids = json.loads(response.read())["counts"]["grids"]
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     requests: list[str] = []
@@ -107,7 +107,7 @@ def test_map_draws_with_the_small_bundle_and_never_fetches_full_plotly(served, b
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
-        page.goto(served + "/")
+        page.goto(f"{served['base']}/?key={served['key']}")  # a wall's display key
         state, _ = wait_for_map(page, min_grids=grids)
         plotly = page.evaluate(
             """() => ({

@@ -46,6 +46,7 @@ def test_the_flood_is_reported_dispatched_harvested_and_closed(tmp_path):
     # Everything came through the public APIs: Open311, the dispatch desk, the field app.
     actors = set(actions["actor"])
     assert "open311:演练模拟器" in actors and "field:演练模拟器" in actors
-    assert "指挥中心值班员（演练）" in actors and "指挥中心核查员（演练）" in actors
+    assert "key:演练模拟器/指挥中心值班员（演练）" in actors  # the key, and whom it acts for
+    assert "key:演练模拟器/指挥中心核查员（演练）" in actors
     moved = actions[actions["action"] == "record_positions"]
     assert len(moved) >= 3, "cadres did not report their way to the fields"

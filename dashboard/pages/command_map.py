@@ -9,6 +9,7 @@ import time
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
+from api.guard import current_principal
 from dashboard import ids
 from dashboard.components.panels import (
     category_bars,
@@ -232,7 +233,8 @@ def register(app, context) -> None:
     )
     def refresh_map(screen, _tick, state, kiosk, lang, visible):
         lang = lang or settings.lang
-        focus = focus_town(kiosk or {}, town_codes(context.store), time.time())
+        scope = current_principal().town  # a town leader sees their town only
+        focus = scope or focus_town(kiosk or {}, town_codes(context.store), time.time())
         first = ctx.triggered_id == ids.SCREEN or not state or state.get("focus") != focus
         if not first and state.get("seq") == context.store.latest_seq() and not state.get("flash"):
             return (*[no_update] * 9, {**state, "ok_at": _now_ms()})
@@ -244,6 +246,7 @@ def register(app, context) -> None:
             tile_url=settings.tile_url,
             tile_attribution=settings.tile_attribution,
             focus=focus,
+            scope=scope,
         )
         old = None if first else state.get("digests")
         figure, digests = figure_patch(view.figure, old, shown_figure(old), view.digests)

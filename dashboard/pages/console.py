@@ -8,6 +8,7 @@ import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from api.dispatch_service import MAX_TRAVEL_LIMIT_MIN
+from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import (
     detail_children,
@@ -53,8 +54,7 @@ def layout(lang: str) -> html.Div:
                     options=[{"label": t("console.open", lang), "value": "open"},
                              {"label": t("console.week", lang), "value": "week"}],
                 ),
-                dcc.Input(id=ids.OPERATOR, placeholder=t("console.operator", lang),
-                          persistence=True, persistence_type="local", className="gc-input"),
+                html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
             ], className="gc-toolbar"),
             html.Div(dag.AgGrid(
                 id=ids.QUEUE, columnDefs=queue_columns(lang), rowData=[],
@@ -194,6 +194,16 @@ function (_) {
 """
 
 
+def _actor() -> str:
+    """Who the audit log says did it: the signed-in person, never a typed name."""
+    return current_principal().actor
+
+
+def signed_in_as(lang: str) -> str:
+    principal = current_principal()
+    return f"{t('console.operator', lang)}：{principal.name}" if principal.signed_in else ""
+
+
 def _error(error: GridCommandError, lang: str, *, again: bool = False) -> html.Span:
     text = error.message(lang)
     if again and isinstance(error, Conflict):
@@ -276,17 +286,16 @@ def register(app, context) -> None:
         Output(ids.MOVED, "data", allow_duplicate=True),
         Input({"type": ids.SEND_BUTTON, "cadre": ALL}, "n_clicks"),
         State(ids.RECOMMENDED, "data"),
-        State(ids.OPERATOR, "value"),
         State(ids.MOVED, "data"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def send_cadre(clicks, chosen, operator, moved, lang):
+    def send_cadre(clicks, chosen, moved, lang):
         if not ctx.triggered_id or not any(clicks) or not chosen:
             return no_update, no_update
         lang = lang or "zh"
         try:
-            done = send(store, chosen, int(ctx.triggered_id["cadre"]), operator, lang)
+            done = send(store, chosen, int(ctx.triggered_id["cadre"]), _actor(), lang)
         except GridCommandError as error:
             return _error(error, lang), no_update
         return html.Span(done, className="gc-ok"), (moved or 0) + 1
@@ -339,17 +348,16 @@ def register(app, context) -> None:
         Output(ids.MOVED, "data", allow_duplicate=True),
         Input(ids.PLAN_CONFIRM, "n_clicks"),
         State(ids.PLAN_GRID, "selectedRows"),
-        State(ids.OPERATOR, "value"),
         State(ids.MOVED, "data"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def confirm_plan(n, ticked, operator, moved, lang):
+    def confirm_plan(n, ticked, moved, lang):
         lang = lang or "zh"
         if not n:
             return no_update, no_update, no_update, no_update
         try:
-            done = confirm(store, ticked, operator, lang)
+            done = confirm(store, ticked, _actor(), lang)
         except GridCommandError as error:
             return _error(error, lang, again=True), no_update, no_update, no_update
         return html.Span(done, className="gc-ok"), [], None, (moved or 0) + 1
@@ -359,7 +367,6 @@ def register(app, context) -> None:
         Output(ids.MOVED, "data"),
         Input({"type": ids.ACTION_BUTTON, "action": ALL}, "n_clicks"),
         State(ids.QUEUE, "selectedRows"),
-        State(ids.OPERATOR, "value"),
         State(ids.ACTION_NOTE, "value"),
         State(ids.ACTION_PROOF, "value"),
         State(ids.ACTION_EXTRA, "value"),
@@ -367,16 +374,14 @@ def register(app, context) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def make_move(clicks, selected, operator, note, proof, extra, moved, lang):
+    def make_move(clicks, selected, note, proof, extra, moved, lang):
         if not ctx.triggered_id or not any(clicks) or not selected:
             return no_update, no_update
         lang = lang or "zh"
-        if not (operator or "").strip():
-            return html.Span(t("console.who", lang), className="gc-error"), no_update
         action = ctx.triggered_id["action"]
         try:
             details = move_details(store, action, note, proof, extra)
-            store.apply_action(int(selected[0]["id"]), action, actor=operator.strip(), **details)
+            store.apply_action(int(selected[0]["id"]), action, actor=_actor(), **details)
         except GridCommandError as error:
             return html.Span(error.message(lang), className="gc-error"), no_update
         done = ACTIONS[action].zh if lang == "zh" else action

@@ -1,0 +1,54 @@
+"""Who may run each Dash callback, by the component its first output updates.
+
+Dash runs the callback named by the ``output`` key of a request and maps the
+inputs by position, so the output key is what must be authorised: a request
+cannot relabel its way into another callback's rule. A callback whose output
+is not listed here is refused (a test walks ``app.callback_map``).
+"""
+
+from __future__ import annotations
+
+from api.guard import CLIENTSIDE, Rule, needs
+from dashboard import ids
+from domain.access import DISPATCH, VIEW
+
+_DISPATCH = needs(DISPATCH, city_wide=True)
+
+CALLBACK_RULES: dict[str, Rule] = {
+    ids.PAGE: needs(VIEW),  # the router: page shells, no data
+    ids.MAP: needs(VIEW),  # the wall; a town leader's is cut to their town
+    # The dispatch console: residents' reports with contacts, and every move.
+    ids.QUEUE: _DISPATCH,
+    ids.DETAIL: _DISPATCH,
+    ids.RECOMMENDED: _DISPATCH,
+    ids.SEND_RESULT: _DISPATCH,
+    ids.DISPATCH_MAP: _DISPATCH,
+    ids.PLAN_GRID: _DISPATCH,
+    ids.PLAN_RESULT: _DISPATCH,
+    ids.ACTION_RESULT: _DISPATCH,
+}
+
+
+def first_output_id(output_key: str) -> str:
+    """The component id of the first output in a callback_map key.
+
+    ``..command-map.figure...kpis.children..`` → ``command-map``;
+    ``command-map.figure@3f2a…`` → ``command-map``.
+    """
+    first = output_key.strip(".").split("...")[0].split("@")[0]
+    return first.rsplit(".", 1)[0]
+
+
+def rules_for(app):
+    """``output_key -> Rule`` for the guard: CLIENTSIDE for browser-only
+    callbacks, None for keys the app does not have or has no rule for."""
+
+    def rule(output_key: str) -> Rule | None:
+        entry = app.callback_map.get(output_key)
+        if entry is None:
+            return None
+        if "callback" not in entry:
+            return CLIENTSIDE
+        return CALLBACK_RULES.get(first_output_id(output_key))
+
+    return rule
