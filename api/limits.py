@@ -21,6 +21,10 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
     """
     limiter = Limiter(get_remote_address, app=server, storage_uri=storage_uri,
                       headers_enabled=True, retry_after="delta-seconds")  # fmt: skip
-    limiter.limit(sign_in, methods=["POST"])(server.view_functions["signin.sign_in"])
-    limiter.limit(intake, key_func=_intake_key)(server.view_functions["open311.create_request"])
+    # Decorate the registered views in place, as @limiter.limit would have.
+    views = server.view_functions
+    views["signin.sign_in"] = limiter.limit(sign_in, methods=["POST"])(views["signin.sign_in"])
+    views["open311.create_request"] = limiter.limit(intake, key_func=_intake_key)(
+        views["open311.create_request"]
+    )
     return limiter

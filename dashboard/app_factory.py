@@ -7,7 +7,8 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
-from flask import Flask
+from dash.exceptions import DependencyException
+from flask import Flask, abort
 from flask_compress import Compress
 from flask_wtf.csrf import generate_csrf
 
@@ -124,6 +125,7 @@ def create_dash(settings, store) -> Dash:
     install_limits(app.server, storage_uri=settings.rate_limit_storage,
                    sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
     install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
+    _unknown_scripts_not_found(app.server)
     _warm_up(app)
     return app
 
@@ -134,6 +136,24 @@ def _town_index(store) -> dict[str, str]:
     for row in store.towns().itertuples(index=False):
         index[row.code] = index[row.name] = index[str(row.name_en)] = row.code
     return index
+
+
+def _unknown_scripts_not_found(server: Flask) -> None:
+    """Answer 404, not 500, for a script path Dash does not serve.
+
+    Dash raises DependencyException for it, which reaches the client as an
+    internal error: a free 500 for anyone who asks.
+    """
+    endpoint = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+    serve = server.view_functions[endpoint]
+
+    def serve_known(**kwargs):
+        try:
+            return serve(**kwargs)
+        except DependencyException:
+            abort(404)
+
+    server.view_functions[endpoint] = serve_known
 
 
 def _warm_up(app: Dash) -> None:

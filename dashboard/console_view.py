@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from domain.access import ANONYMOUS, Principal, display_actor, mask_phone
 from domain.categories import PRIORITIES, category_name
 from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
@@ -139,8 +140,12 @@ def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
     ]  # fmt: skip
 
 
-def detail_children(detail: dict | None, lang: str):
-    """The chosen incident: what it is, its history, the moves it allows."""
+def detail_children(detail: dict | None, lang: str, principal: Principal = ANONYMOUS):
+    """The chosen incident: what it is, its history, the moves it allows.
+
+    The reporter's phone number is whole only for callers who may call
+    residents back (``domain.access.CONTACTS``), masked for anyone else.
+    """
     if detail is None:
         return t("console.pick", lang)
     row, zh = detail["row"], lang == "zh"
@@ -150,6 +155,7 @@ def detail_children(detail: dict | None, lang: str):
         (t("console.grid", lang), row.get("grid_name") or "—"),
         (t("console.address", lang), row.get("address") or "—"),
         (t("console.reporter", lang), row.get("reporter_name") or "—"),
+        (t("console.phone", lang), mask_phone(row.get("reporter_phone"), principal) or "—"),
     ]  # fmt: skip
     buttons = [
         html.Button(ACTIONS[a].zh if zh else a.replace("_", " "),
@@ -161,7 +167,7 @@ def detail_children(detail: dict | None, lang: str):
         html.P(row["description"], className="gc-description"),
         html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
         html.H3(t("console.timeline", lang)),
-        html.Ol([html.Li(f"{e['at']} {e['action']} {e['actor']}"
+        html.Ol([html.Li(f"{e['at']} {e['action']} {display_actor(e['actor'])}"
                          + (f"：{e['note']}" if e["note"] else "")) for e in detail["timeline"]]
                 or [html.Li(t("console.no_moves", lang))], className="gc-timeline"),
         html.H3(t("console.moves", lang)),

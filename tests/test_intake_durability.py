@@ -48,7 +48,13 @@ def server(url: str, log_path) -> Iterator[tuple[str, subprocess.Popen]]:
     test can kill its whole group; whatever is left is SIGKILLed on the way out.
     """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "GC_INTAKE_RATE": "1000000/minute",
+    }  # a load test, not a rate-limit test
     with open(log_path, "a") as log:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "serve"], cwd=ROOT, env=env,

@@ -253,9 +253,8 @@ def register(app, context) -> None:
     def show_incident(selected, _moved, lang):
         if not selected:
             return no_update
-        return detail_children(
-            incident_detail(store, int(selected[0]["id"]), lang or "zh"), lang or "zh"
-        )
+        detail = incident_detail(store, int(selected[0]["id"]), lang or "zh")
+        return detail_children(detail, lang or "zh", current_principal())
 
     @app.callback(
         Output(ids.RECOMMENDED, "data"),

@@ -1,0 +1,380 @@
+"""Access control: every route and every Dash callback, allowed and denied, per caller.
+
+The cases are generated from the app's own url_map and callback_map, so a new
+route or callback without a rule fails here. Callers are real: people signed
+in through /login, API keys with scopes, a wall shown with a display key.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash._utils import split_callback_id
+
+from api.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
+from app import create_app
+from dashboard import ids
+from dashboard.access_rules import CALLBACK_RULES, first_output_id, rules_for
+from domain.access import CONTACTS, DISPATCH, FIELD, REPORT, VIEW, for_key, for_user, mask_phone
+from settings import Settings
+from tests.servers import PASSWORD, add_user, csrf_from
+from tests.tiny_city import tiny_city
+
+USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
+KEYS = {"key-open311": "open311", "key-field": "field", "key-display": "display",
+        "key-dispatch": "dispatch", "wall-town": "display"}  # fmt: skip
+SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "path": "dispatch",
+          "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
+          "_rest": "nothing"}  # fmt: skip
+
+
+class Caller:
+    """A test client with who it is, as the server should see it."""
+
+    def __init__(self, name, client, principal, headers=None):
+        self.name, self.client, self.principal = name, client, principal
+        self.headers = headers or {}
+
+    def request(self, method: str, url: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        answer = self.client.open(url, method=method, headers=headers, **kwargs)
+        answer.get_data()  # read and close: a streamed file would stay open
+        answer.close()
+        return answer
+
+
+def _csrf_header(client) -> dict:
+    cookie = client.get_cookie("_csrf_token")
+    return {"X-CSRFToken": cookie.value} if cookie else {}
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_SIGNIN_RATE": "100000/minute"}))
+    server, store = app.server, app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    town_a, town_b = store.towns()["code"].iloc[:2]
+    callers = {"anonymous": Caller("anonymous", server.test_client(), None)}
+    for role in USERS:
+        town = town_a if role == "town_leader" else None
+        name = add_user(store, role, town=town)
+        client = server.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        assert client.post("/login", data={"username": name, "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 302  # fmt: skip
+        client.get("/")  # sets the _csrf_token cookie, as for a browser
+        principal = store.sign_in(name, PASSWORD)[1]
+        callers[role] = Caller(role, client, principal, _csrf_header(client))
+    for name, scope in KEYS.items():
+        town = town_a if name == "wall-town" else None
+        key = store.create_api_key(name, actor="test", scopes=scope, town=town)
+        client = server.test_client()
+        principal = for_key(0, name, (scope,), town)
+        if name.startswith("wall"):  # a wall: the key once in the URL, then its session
+            assert client.get(f"/?key={key}").status_code == 302
+            client.get("/")
+            callers[name] = Caller(name, client, principal, _csrf_header(client))
+        else:
+            callers[name] = Caller(name, client, principal, {"X-API-Key": key})
+    yield {"app": app, "store": store, "callers": callers, "towns": (town_a, town_b)}
+    store.close()
+
+
+def allowed(rule: Rule, caller: Caller) -> bool:
+    """What the rule says about this caller."""
+    if rule.public:
+        return True
+    p = caller.principal
+    if p is None or not any(p.can(permission) for permission in rule.any_of):
+        return False
+    return not (rule.city_wide and p.town is not None)
+
+
+def denied(answer) -> bool:
+    if answer.status_code in (401, 403):
+        return True
+    return answer.status_code == 302 and "/login" in answer.headers.get("Location", "")
+
+
+def route_cases(app):
+    adapter = app.server.url_map.bind("localhost")
+    for rule in app.server.url_map.iter_rules():
+        if rule.endpoint == "/_dash-update-component":
+            continue  # per callback, below
+        if rule.endpoint.startswith("signin."):
+            continue  # public forms whose own answers are 401/429: tested on their own below
+        values = {name: SAMPLE[name] for name in rule.arguments}
+        url = adapter.build(rule.endpoint, values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+def test_every_route_and_every_callback_has_a_rule(guarded):
+    app = guarded["app"]
+    endpoints = {rule.endpoint for rule in app.server.url_map.iter_rules()}
+    assert endpoints - set(ROUTE_RULES) == set(), "add the new routes to api.guard.ROUTE_RULES"
+    rule_of = rules_for(app)
+    missing = [key for key in app.callback_map if rule_of(key) is None]
+    assert missing == [], "add these callbacks to dashboard.access_rules.CALLBACK_RULES"
+    unused = set(CALLBACK_RULES) - {first_output_id(k) for k in app.callback_map}
+    assert unused == set()
+
+
+def test_every_route_allows_and_denies_as_its_rule_says_for_every_caller(guarded):
+    mistakes, counted = [], {"allowed": 0, "denied": 0}
+    for endpoint, method, url in route_cases(guarded["app"]):
+        rule = ROUTE_RULES[endpoint]
+        for caller in guarded["callers"].values():
+            body = {"data": {}} if method == "POST" and "open311" in endpoint else {"json": {}}
+            answer = caller.request(method, url, **(body if method == "POST" else {}))
+            expect = allowed(rule, caller)
+            counted["allowed" if expect else "denied"] += 1
+            if denied(answer) == expect:
+                mistakes.append(f"{caller.name} {method} {url}: HTTP {answer.status_code}, "
+                                f"expected {'allowed' if expect else 'denied'}")  # fmt: skip
+            assert answer.status_code < 500, f"{caller.name} {method} {url}"
+    assert mistakes == []
+    assert counted["allowed"] > 100 and counted["denied"] > 100
+
+
+def test_the_rules_themselves_say_what_the_roles_mean():
+    """The table, read as a person would: the cases that matter most, by hand."""
+    users = {role: for_user(1, role, role, "370281001") for role in USERS}
+
+    def may(principal, endpoint):
+        rule = ROUTE_RULES[endpoint]
+        return any(principal.can(p) for p in rule.any_of) and not (
+            rule.city_wide and principal.town
+        )
+
+    assert may(users["operator"], "dispatch.confirm") and may(users["commander"], "incidents.act")
+    for role in ("town_leader", "city_leader", "admin"):
+        assert not may(users[role], "dispatch.confirm") and not may(users[role], "incidents.act")
+    assert not may(users["town_leader"], "changes.changes")  # crosses towns
+    assert may(users["town_leader"], "geojson.incidents_geojson")  # cut to their town
+    display = for_key(1, "wall", ("display",))
+    assert not may(display, "field.positions") and not may(display, "open311.create_request")
+    assert may(for_key(1, "app", ("field",)), "field.positions")
+    assert not may(for_key(1, "app", ("field",)), "geojson.incidents_geojson")
+    assert CALLBACK_RULES[ids.QUEUE].any_of == (DISPATCH,)
+    assert users["operator"].can(CONTACTS) and not users["admin"].can(CONTACTS)
+    assert REPORT in for_key(1, "hotline", ("open311",)).permissions
+    assert FIELD not in users["operator"].permissions and VIEW in users["city_leader"].permissions
+
+
+def dash_body(key: str, entry: dict, *, relabel: bool = False) -> dict:
+    """The body dash-renderer posts to run callback ``key``, with empty values.
+
+    ``relabel`` names every input as the router's public-looking
+    ``url.pathname``: Dash maps inputs by position, so that must not matter.
+    """
+
+    def items(specs):
+        out = []
+        for spec in specs:
+            if spec["id"].startswith("{"):  # a pattern-matching input: no components match
+                out.append([])
+            elif relabel:
+                out.append({"id": ids.URL, "property": "pathname", "value": "/"})
+            else:
+                out.append({"id": spec["id"], "property": spec["property"], "value": None})
+        return out
+
+    outputs = split_callback_id(key)
+    return {"output": key, "outputs": outputs, "inputs": items(entry["inputs"]),
+            "state": items(entry["state"]), "changedPropIds": []}  # fmt: skip
+
+
+def test_every_callback_allows_and_denies_as_its_rule_says_for_every_caller(guarded):
+    app, mistakes = guarded["app"], []
+    rule_of = rules_for(app)
+    for key, entry in app.callback_map.items():
+        rule = rule_of(key)
+        for caller in guarded["callers"].values():
+            answer = caller.request("POST", "/_dash-update-component", json=dash_body(key, entry))
+            expect = rule is not CLIENTSIDE and allowed(rule, caller)
+            if denied(answer) == expect:
+                mistakes.append(f"{caller.name} → {key[:60]}: HTTP {answer.status_code}")
+    assert mistakes == []
+
+
+def test_forged_callbacks_are_refused_relabelled_unknown_or_unauthenticated(guarded):
+    app, callers = guarded["app"], guarded["callers"]
+    anonymous, town_leader = callers["anonymous"], callers["town_leader"]
+    for key, entry in app.callback_map.items():
+        forged = dash_body(key, entry, relabel=True)
+        assert anonymous.request("POST", "/_dash-update-component", json=forged).status_code in (
+            401,
+            403,
+        ), key
+        rule = rules_for(app)(key)
+        if rule is CLIENTSIDE or rule.city_wide:
+            answer = town_leader.request("POST", "/_dash-update-component", json=forged)
+            assert answer.status_code == 403, key
+    for body in ({"output": "no-such.children", "inputs": []}, {"inputs": []}, "not json"):
+        answer = callers["operator"].request("POST", "/_dash-update-component",
+                                             data=json.dumps(body),
+                                             content_type="application/json")  # fmt: skip
+        assert answer.status_code == 403
+
+
+def _map_body(app, town: str | None) -> dict:
+    """The wall's refresh, as its page posts it, with a kiosk town of the caller's choosing."""
+    key = next(k for k, e in app.callback_map.items()
+               if "callback" in e and first_output_id(k) == ids.MAP)  # fmt: skip
+    return {
+        "output": key,
+        "outputs": split_callback_id(key),
+        "inputs": [{"id": ids.SCREEN, "property": "data", "value": {"width": 1920, "height": 1080}},
+                   {"id": ids.REFRESH, "property": "n_intervals", "value": 1}],
+        "state": [{"id": "live-state", "property": "data", "value": None},
+                  {"id": "kiosk-options", "property": "data", "value": {"town": town}},
+                  {"id": ids.LANG, "property": "data", "value": "zh"},
+                  {"id": ids.LAYER_TOGGLES, "property": "value",
+                   "value": ["grids", "towns", "cadres", "incidents"]}],
+        "changedPropIds": [f"{ids.SCREEN}.data"],
+    }  # fmt: skip
+
+
+def test_a_town_leader_gets_only_their_town_even_when_asking_for_another(guarded):
+    store, (town_a, town_b) = guarded["store"], guarded["towns"]
+    towns_of = store.incidents().set_index("public_id")["town_code"].to_dict()
+
+    def shown(caller, town):
+        answer = caller.request(
+            "POST", "/_dash-update-component", json=_map_body(guarded["app"], town)
+        )
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+        traces = answer.get_json()["response"][ids.MAP]["figure"]["data"]
+        dots = next(t for t in traces if t.get("uid") == "incidents")
+        return {towns_of[i] for i in dots["ids"]}
+
+    leader = guarded["callers"]["town_leader"]
+    assert shown(leader, town_b) == {town_a}  # the forged kiosk town is ignored
+    assert shown(guarded["callers"]["city_leader"], None) == {town_a, town_b}
+    # Every feed, by every route, stays in the town; asking for another is refused.
+    for path in ("/api/v1/incidents.geojson", "/api/v1/grids.geojson", "/api/v1/cadres.geojson"):
+        mine = leader.request("GET", path).get_json()
+        assert {f["properties"]["town_code"] for f in mine["features"]} <= {town_a}, path
+        assert leader.request("GET", f"{path}?town={town_b}").status_code == 403
+    wall = guarded["callers"]["wall-town"]
+    feed = wall.request("GET", "/api/v1/incidents.geojson").get_json()
+    assert {f["properties"]["town_code"] for f in feed["features"]} == {town_a}
+
+
+def test_cookie_carried_changes_need_the_csrf_token_and_this_site(guarded):
+    operator = guarded["callers"]["operator"]
+    key = next(k for k in guarded["app"].callback_map if first_output_id(k) == ids.PAGE)
+    body = dash_body(key, guarded["app"].callback_map[key])
+    plain = operator.client.post("/_dash-update-component", json=body)  # no X-CSRFToken
+    assert plain.status_code == 400 and "CSRF" in plain.get_json()["error"]["message"]
+    foreign = operator.request("POST", "/_dash-update-component", json=body,
+                               headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert foreign.status_code == 403
+    cross = operator.request("POST", "/_dash-update-component", json=body,
+                             headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
+    assert cross.status_code == 403
+    assert operator.request("POST", "/_dash-update-component", json=body).status_code == 200
+
+
+def test_security_headers_on_pages_and_api(guarded):
+    for path in ("/login", "/api/v1/health", "/api/openapi.json"):
+        headers = guarded["callers"]["anonymous"].request("GET", path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_signing_out_ends_the_session_and_a_revoked_wall_key_ends_the_wall(guarded):
+    store, server = guarded["store"], guarded["app"].server
+    name = add_user(store, "city_leader", username="leaving")
+    client = server.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+    page = client.get("/")
+    assert page.status_code == 200
+    out = csrf_from_page(client)
+    assert client.post("/logout", data={"csrf_token": out}).status_code == 302
+    assert denied(client.get("/"))
+    assert client.get("/_dash-layout").status_code == 401
+    key = store.create_api_key("将吊销的大屏", actor="test", scopes="display")
+    wall = server.test_client()
+    wall.get(f"/?key={key}")
+    assert wall.get("/").status_code == 200
+    store.revoke_api_keys("将吊销的大屏", actor="test")
+    assert denied(wall.get("/"))
+    assert wall.get(f"/?key={key}").status_code == 403  # the key itself is refused too
+
+
+def csrf_from_page(client) -> str:
+    cookie = client.get_cookie("_csrf_token")
+    return cookie.value
+
+
+def test_wrong_passwords_lock_out_over_http_and_sign_in_is_rate_limited(tmp_path):
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_SIGNIN_RATE": "7/minute"}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    add_user(store, "operator", username="zhao")
+    client = app.server.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    codes = [
+        client.post("/login", data={"username": "zhao", "password": "wrong wrong 1",
+                                    "csrf_token": token}).status_code
+        for _ in range(8)
+    ]  # fmt: skip
+    assert codes[:4] == [401] * 4 and codes[4:7] == [429] * 3  # locked after 5 wrong
+    assert codes[7] == 429 and "锁定" not in client.post("/login").get_data(as_text=True)
+    assert (store.audit(limit=100)["action"] == "sign_in_failed").sum() == 7
+    store.close()
+
+
+def test_bodies_too_large_are_refused(guarded):
+    huge = "长" * 1_200_000  # 3.6 MB of UTF-8
+    answer = guarded["callers"]["key-open311"].request(
+        "POST", "/open311/v2/requests.json", data={"description": huge}
+    )
+    assert answer.status_code == 413
+
+
+def test_phone_numbers_are_masked_for_callers_who_need_not_call():
+    operator = for_user(1, "zhao", "operator", None)
+    leader = for_user(2, "li", "city_leader", None)
+    assert mask_phone("13812345678", operator) == "13812345678"
+    assert mask_phone("13812345678", leader) == "138****5678"
+    assert mask_phone("0532-87654321", leader) == "053*****4321"
+    assert mask_phone(None, leader) is None
+
+
+def test_rule_objects_are_what_the_guard_uses():
+    assert ROUTE_RULES["/_dash-update-component"] is CALLBACK
+    assert all(isinstance(rule, Rule) for rule in ROUTE_RULES.values())
+
+
+def test_the_public_intake_is_rate_limited_per_key(tmp_path):
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "3/minute"}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    noisy = store.create_api_key("noisy", actor="test", scopes="open311")
+    calm = store.create_api_key("calm", actor="test", scopes="open311")
+    client = app.server.test_client()
+    before = store.count_reports()
+
+    def report(key):
+        return client.post("/open311/v2/requests.json", data={
+            "api_key": key, "service_code": "garbage", "description": "垃圾未清运",
+            "lat": "36.011", "long": "120.005"})  # fmt: skip
+
+    codes = [report(noisy).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = report(noisy)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert report(calm).status_code == 200  # another client is not starved
+    assert store.count_reports() == before + 4  # the refused ones changed nothing
+    store.close()
