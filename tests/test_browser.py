@@ -88,6 +88,25 @@ def test_first_run_seeds_the_county(served):
     assert "seeded in" in log
 
 
+def test_first_run_prints_a_random_admin_password_once_that_signs_in(served, browser):
+    """No default password ships: the first start makes one and shows it once."""
+    import re
+
+    log = (served["workdir"] / "first.log").read_text()
+    found = re.findall(r"sign in as admin with password (\S+)", log)
+    assert len(found) == 1 and len(found[0]) >= 16
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        browser_sign_in(page, served["base"], "admin", found[0])
+        assert page.inner_text(".gc-user") == "admin"
+        page.locator(".gc-signout").click()  # sign out: back to the sign-in page
+        page.wait_for_url("**/login")
+        page.goto(served["base"] + "/")
+        assert "/login" in page.url
+    finally:
+        page.close()
+
+
 def test_map_draws_every_grid_incidents_and_cadres_offline(served, open_map):
     grids = health(served["base"])["counts"]["grids"]
     page, outside = open_map(served["base"], 1920, 1080)
