@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from api.guard import CLIENTSIDE, Rule, needs
 from dashboard import ids
-from domain.access import DISPATCH, VIEW
+from domain.access import ADMIN, DISPATCH, VIEW
 
 _DISPATCH = needs(DISPATCH, city_wide=True)
 
@@ -26,6 +26,10 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.PLAN_GRID: _DISPATCH,
     ids.PLAN_RESULT: _DISPATCH,
     ids.ACTION_RESULT: _DISPATCH,
+    # Administration: users and keys.
+    ids.ADMIN_USERS: needs(ADMIN, city_wide=True),
+    ids.ADMIN_USER_RESULT: needs(ADMIN, city_wide=True),
+    ids.ADMIN_KEY_RESULT: needs(ADMIN, city_wide=True),
 }
 
 

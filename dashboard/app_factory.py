@@ -20,14 +20,14 @@ from dashboard import ids, signin
 from dashboard.access_rules import rules_for
 from dashboard.i18n import pick_language, t
 from dashboard.kiosk import parse_kiosk
-from dashboard.pages import command_map, console
-from domain.access import DISPATCH, VIEW
+from dashboard.pages import admin, command_map, console
+from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
-PAGES = {"/": command_map, "/dispatch": console}
+PAGES = {"/": command_map, "/dispatch": console, "/admin": admin}
 # What a caller must be allowed to do to be shown a page (its callbacks check again).
-PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH}
+PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH, "/admin": ADMIN}
 
 CLOCK_JS = """
 function (_, lang) {
@@ -220,6 +220,17 @@ def screen_frame(body, lang: str, principal=None) -> html.Div:
                                     )
                                 ]
                                 if principal is None or principal.can(DISPATCH)
+                                else []
+                            ),
+                            *(
+                                [
+                                    dcc.Link(
+                                        t("nav.admin", lang),
+                                        href=f"/admin?lang={lang}",
+                                        className="gc-nav",
+                                    )
+                                ]
+                                if principal is not None and principal.can(ADMIN)
                                 else []
                             ),
                         ],

@@ -384,3 +384,33 @@ def test_a_screen_that_loses_the_server_keeps_its_picture_and_says_since_when(
     assert page.evaluate(MAP_STATE_JS)["grids"] == 1400
     page.close()
     page.errors.clear()  # failed callbacks while the server is away are expected
+
+
+def test_an_administrator_issues_a_wall_key_that_shows_the_wall_and_revokes_it(served, browser):
+    import re
+
+    log = (served["workdir"] / "first.log").read_text()
+    password = re.findall(r"sign in as admin with password (\S+)", log)[0]
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    wall = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        browser_sign_in(page, served["base"], "admin", password, then="/admin")
+        page.wait_for_selector("#admin-users .ag-row")
+        page.fill("#admin-key-name", "三里河街道大屏")
+        page.locator("#admin-add-key").click()
+        page.wait_for_selector("#admin-key-result .gc-key")
+        key = page.inner_text("#admin-key-result .gc-key")
+        assert key.startswith("gc_") and "/?key=" in page.inner_text("#admin-key-result")
+        shown = wall.new_page()
+        shown.goto(f"{served['base']}/?key={key}")
+        wait_for_map(shown, min_grids=1400)  # the wall needs nobody to sign in
+        row = page.locator("#admin-keys .ag-row", has_text="三里河街道大屏")
+        row.locator(".ag-cell").first.click()
+        page.locator("#admin-revoke-key").click()
+        page.wait_for_function("() => document.querySelector('#admin-key-result')"
+                               ".innerText.includes('已吊销 1')")  # fmt: skip
+        shown.reload()
+        assert "/login" in shown.url  # revoked: the wall is signed out
+    finally:
+        page.close()
+        wall.close()
