@@ -5,9 +5,13 @@
 
 Starts `python app.py serve` (scripts.app_process) on a seeded database: a
 temporary SQLite file seeded first (not timed; the region takes minutes) unless
---database-url names a seeded one. Each run opens / in a fresh browser context
-(empty cache) and waits with scripts.chromium.wait_for_map until MapLibre has
-drawn every grid, the incidents and the cadres. Per run it records:
+--database-url names a seeded one. The screen at / is for signed-in people and
+video walls only, so the benchmark issues a display key (scopes "display"; in a
+--database-url database it is revoked at the end). Each run opens a fresh
+browser context (empty cache) as a wall: the context exchanges the key for its
+session cookie (GET /?key=..., not timed, as a wall does once when it is set
+up), then opens / and waits with scripts.chromium.wait_for_map until MapLibre
+has drawn every grid, the incidents and the cadres. Per run it records:
 
 - navigation_s: page.goto until the page's load event;
 - load_to_drawn_s: from then until the map first reported itself drawn;
@@ -48,6 +52,47 @@ def leaves_host(url: str) -> bool:
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS
 
 
+def display_key(url: str, name: str = "bench wall") -> str:
+    """A new display key (a read-only wall, the whole city) in the database at ``url``."""
+    from data.store import Store
+
+    store = Store.open(url)
+    try:
+        return store.create_api_key(name, actor="bench", scopes="display")
+    finally:
+        store.close()
+
+
+def revoke_key(url: str, key: str) -> None:
+    """Revoke ``key`` (by its prefix) in the database at ``url``."""
+    from data.store import Store
+
+    store = Store.open(url)
+    try:
+        store.revoke_api_keys(key[:10], actor="bench")
+    finally:
+        store.close()
+
+
+def wall_context(browser, base: str, key: str, viewport: tuple[int, int], **options):
+    """A fresh browser context (empty cache) signed in as a video wall.
+
+    The display key is exchanged for the wall's session cookie the way a wall
+    does it once (GET /?key=..., answered by a redirect that sets the cookie),
+    through the context's own request client, so the browser cache stays empty
+    and no page is loaded. Raises RuntimeError when the server refuses the key.
+    """
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  **options)  # fmt: skip
+    answer = context.request.get(f"{base}/?key={key}", max_redirects=0)
+    if answer.status != 302 or not context.cookies():
+        context.close()
+        raise RuntimeError(
+            f"the display key was refused: HTTP {answer.status} {answer.text()[:200]}"
+        )
+    return context
+
+
 def health(base: str) -> dict:
     import json
     import urllib.request
@@ -76,10 +121,11 @@ def wait_drawn(page, grids: int, timeout: float) -> tuple[dict, float]:
             page.wait_for_timeout(100)
 
 
-def one_run(browser, base: str, viewport: tuple[int, int], grids: int, timeout: float) -> dict:
-    """Open / in a fresh context and time it until the map is drawn."""
-    width, height = viewport
-    context = browser.new_context(viewport={"width": width, "height": height})
+def one_run(
+    browser, base: str, key: str, viewport: tuple[int, int], grids: int, timeout: float
+) -> dict:
+    """Open / as a wall in a fresh context and time it until the map is drawn."""
+    context = wall_context(browser, base, key, viewport)
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -127,27 +173,30 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
     with contextlib.ExitStack() as stack:
         url = args.database_url or stack.enter_context(fresh_database(None))
         seed(url, scale)  # only when the database is empty
+        key = display_key(url)
+        if args.database_url:  # a database that outlives the benchmark keeps no live key
+            stack.callback(revoke_key, url, key)
         log = workdir / f"server-{scale}.log"
         env = {"DATABASE_URL": url, "GC_TEST_LOG": str(log)}
         base = stack.enter_context(app_process(env, timeout=600))
         grids = health(base)["counts"]["grids"]
         print(f"serving {scale} at {base} ({grids:,} grids; log {log})", flush=True)
         try:
-            return time_viewports(browser, args, scale, base, grids)
+            return time_viewports(browser, args, scale, base, key, grids)
         except Exception:
             tail = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
             print("\n".join(["server log, last lines:", *tail]), file=sys.stderr, flush=True)
             raise
 
 
-def time_viewports(browser, args, scale: str, base: str, grids: int) -> dict:
+def time_viewports(browser, args, scale: str, base: str, key: str, grids: int) -> dict:
     """Every viewport, --repeat fresh pages each."""
     results = {}
     for viewport in args.viewport:
         name = f"{viewport[0]}x{viewport[1]}"
         runs = []
         for i in range(args.repeat):
-            run = one_run(browser, base, viewport, grids, args.timeout)
+            run = one_run(browser, base, key, viewport, grids, args.timeout)
             runs.append(run)
             state = run["state"] or {}
             print(

@@ -11,7 +11,9 @@ measures, at a 1920x1080 screen:
   JSON (plotly.io.json.to_json_plotly, as Dash sends it): raw and gzip bytes;
 - the GeoJSON the browser fetches for the map once per page (all grids and the
   towns) through the Flask test client: seconds, raw and gzip bytes, and the
-  Content-Encoding the server chose for a browser's Accept-Encoding.
+  Content-Encoding the server chose for a browser's Accept-Encoding. The feeds
+  need a key: the benchmark issues a display key (read-only) and sends it in
+  X-API-Key; in a --database-url database it is revoked at the end.
 
 One cold run comes first and is reported on its own; the median and p90 are of
 the --repeat warm runs after it.
@@ -40,6 +42,7 @@ from bench._common import (  # noqa: E402
     summary,
     table,
 )
+from bench.map_draw import display_key, revoke_key  # noqa: E402
 
 SCREEN = {"width": 1920, "height": 1080}
 # Chromium also offers br and zstd (a little smaller still); gzip keeps the
@@ -96,17 +99,18 @@ def measure_figure(url: str, repeat: int) -> dict:
     }
 
 
-def measure_geojson(url: str, repeat: int) -> dict:
+def measure_geojson(url: str, repeat: int, key: str) -> dict:
     from app import create_app
     from settings import Settings
 
     server = create_app(Settings.from_env({"DATABASE_URL": url})).server
     client = server.test_client()
+    headers = {"Accept-Encoding": BROWSER_ENCODING, "X-API-Key": key}
     figures = {}
     for path in GEOJSON_URLS:
 
         def fetch(path=path):
-            response = client.get(path, headers={"Accept-Encoding": BROWSER_ENCODING})
+            response = client.get(path, headers=headers)
             assert response.status_code == 200, (path, response.status_code)
             return response
 
@@ -185,8 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as stack:
             url = args.database_url or stack.enter_context(fresh_database(None))
             seed(url, scale)  # only when the database is empty
+            key = display_key(url)
+            if args.database_url:  # a database that outlives the benchmark keeps no live key
+                stack.callback(revoke_key, url, key)
             fig = measure_figure(url, args.repeat)
-            geo = measure_geojson(url, args.repeat)
+            geo = measure_geojson(url, args.repeat, key)
         report(scale, fig, geo)
         results[scale] = {**fig, "geojson": geo, "geojson_total": geojson_totals(geo)}
 
