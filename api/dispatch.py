@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from api import dispatch_service as service
 from api.guard import audit_actor
 from api.params import json_body
+from domain.bounds import digits_id
 from domain.errors import InvalidInput
 
 blueprint = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
@@ -29,13 +30,13 @@ def recommendations():
     incident = request.args.get("incident", "")
     store = _store()
     found = store.incident_by_public_id(incident) if incident else None
-    if found is None and incident.isdigit():
-        found = {"id": int(incident)}
+    if found is None and digits_id(incident) is not None:
+        found = {"id": digits_id(incident)}
     if found is None:
         raise InvalidInput("incident must be a service request id (JZ…) or an incident id")
     lang = request.args.get("lang", "zh")
     limit = request.args.get("limit", "5")
-    if not limit.isdigit() or not 1 <= int(limit) <= 50:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= 50:
         raise InvalidInput("limit must be a whole number from 1 to 50")
     rows = service.recommendations(store, int(found["id"]), lang=lang, limit=int(limit))
     return jsonify(recommendations=rows)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from data.store_dispatch import Assignment
+from domain.bounds import checked_id, checked_time, is_id
 from domain.dispatch_plan import Plan, greedy_plan, optimal_plan
 from domain.dispatch_work import remaining_need
 from domain.errors import InvalidInput, NotFound
@@ -175,13 +176,12 @@ def assignments_from(items: object, store) -> list[Assignment]:
         incident = item.get("incident", item.get("incident_id"))
         if isinstance(incident, str) and incident in by_public:
             incident_id = int(by_public[incident])
-        elif isinstance(incident, int) and not isinstance(incident, bool):
+        elif is_id(incident):
             incident_id = incident
         else:
             raise NotFound(f"assignments[{n}]: no incident {incident!r}")
         cadre = item.get("cadre_id")
-        if not isinstance(cadre, int) or isinstance(cadre, bool):
-            raise InvalidInput(f"assignments[{n}].cadre_id must be a whole number")
+        cadre = checked_id(cadre, f"assignments[{n}].cadre_id")
         eta = item.get("eta_s")
         if eta is not None and (not isinstance(eta, int | float) or not math.isfinite(eta)):
             raise InvalidInput(f"assignments[{n}].eta_s must be a number of seconds")
@@ -198,4 +198,4 @@ def _parse_time(value, n: int) -> dt.datetime | None:
         raise InvalidInput(f"assignments[{n}].position_at must be an ISO 8601 time") from None
     if stamp.tzinfo is None:
         raise InvalidInput(f"assignments[{n}].position_at needs a time zone")
-    return stamp.astimezone(dt.UTC)
+    return checked_time(stamp, f"assignments[{n}].position_at")

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from api.guard import current_principal
 from api.params import json_body, parse_since
-from domain.errors import InvalidInput
+from domain.bounds import checked_id
 from domain.field_report import positions_from
 
 blueprint = Blueprint("field", __name__, url_prefix="/api/v1")
@@ -42,8 +42,7 @@ def status():
     client = _client()
     body = json_body(request)
     cadre = body.get("cadre_id")
-    if not isinstance(cadre, int) or isinstance(cadre, bool):
-        raise InvalidInput("cadre_id must be a whole number")
+    cadre = checked_id(cadre, "cadre_id")
     at = parse_since(body["at"]) if isinstance(body.get("at"), str) else None
     result = _store().report_field_status(
         cadre, str(body.get("status")), actor=f"field:{client.name}", at=at
@@ -53,6 +52,7 @@ def status():
 
 @blueprint.get("/cadres/<int:cadre_id>/trail.geojson")
 def trail(cadre_id: int):
+    checked_id(cadre_id, "cadre_id")
     since = parse_since(request.args.get("since"))
     if since is None:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)

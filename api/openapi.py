@@ -154,6 +154,7 @@ def document(base_url: str = "/") -> dict:
         }},
     }  # fmt: skip
     paths.update(DISPATCH_PATHS)
+    _add_access(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Grid Command", "version": "1",
@@ -161,7 +162,7 @@ def document(base_url: str = "/") -> dict:
                                 "dispatch and the field app."},
         "servers": [{"url": base_url}],
         "paths": paths,
-        "components": {"schemas": {
+        "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "properties": {"code": {"type": "integer"},
                                                  "message": {"type": "string"},
@@ -182,6 +183,42 @@ def document(base_url: str = "/") -> dict:
             }},
         }},
     }  # fmt: skip
+
+
+# Who may call what is api.guard's ROUTE_RULES; the document says how to
+# authenticate and what a refusal looks like.
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "a key with scopes (open311, field, display, dispatch, events)"},
+    "open311Key": {"type": "apiKey", "in": "query", "name": "api_key",
+                   "description": "Open311's own api_key (POST: in the form)"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                "description": "a signed-in person's session (POSTs also need X-CSRFToken)"},
+}  # fmt: skip
+_PUBLIC_PATHS = {"/api/v1/health", "/api/openapi.json", "/open311/discovery.json",
+                 "/open311/v2/services.json", "/open311/v2/services/{service_code}.json"}  # fmt: skip
+
+
+def _add_access(paths: dict) -> None:
+    """Mark every non-public operation as needing a key or a session, and document
+    its 401 (nobody), 403 (not allowed, or not this town) and, for the intake, 429."""
+    for path, operations in paths.items():
+        open311 = path.startswith("/open311/")
+        error = _json(_OPEN311_ERRORS) if open311 else _json({"$ref": "#/components/schemas/Error"})
+        if path in _PUBLIC_PATHS:  # open to all; a key that is sent must still be good
+            for operation in operations.values():
+                operation.setdefault("responses", {}).setdefault(
+                    "403", {**error, "description": "the key sent is wrong or revoked"}
+                )
+            continue
+        for method, operation in operations.items():
+            schemes = ["open311Key", "apiKey", "session"] if open311 else ["apiKey", "session"]
+            operation["security"] = [{scheme: []} for scheme in schemes]
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {**error, "description": "no key and nobody signed in"})
+            responses.setdefault("403", {**error, "description": "not allowed (role, scope, town)"})
+            if open311 and method == "post":
+                responses.setdefault("429", {**error, "description": "over the intake rate"})
 
 
 @blueprint.get("/api/openapi.json")

@@ -154,6 +154,7 @@ PATHS = {
                        {"name": "since", "in": "query", "schema": {"type": "string",
                                                                    "format": "date-time"}}],
         "responses": {"200": {"description": "OK", "content": {
-            "application/geo+json": {"schema": {"type": "object"}}}}, "400": _json(_ERROR)},
+            "application/geo+json": {"schema": {"type": "object"}}}}, "400": _json(_ERROR),
+            "404": _json(_ERROR, "no such path (cadre_id is not a positive whole number)")},
     }},
 }  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from domain.bounds import checked_time
 from domain.errors import InvalidInput
 from domain.lifecycle import OPEN_STATUSES, STATUSES
 
@@ -37,7 +38,7 @@ def parse_since(text: str | None) -> dt.datetime | None:
         raise InvalidInput(
             f"since must be an ISO 8601 time such as 2026-06-20T08:00:00Z: {text!r}"
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return checked_time(value if value.tzinfo else value.replace(tzinfo=dt.UTC), "since")
 
 
 def parse_statuses(text: str | None) -> list[str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from domain.bounds import checked_time, is_id
 from domain.coords import check_lonlat, normalize_crs, to_wgs84
 from domain.errors import InvalidInput
 
@@ -30,8 +31,8 @@ def positions_from(items: object, now: dt.datetime) -> list[dict]:
         if not isinstance(item, Mapping):
             raise InvalidInput(f"{where} must be an object")
         cadre = item.get("cadre_id")
-        if not isinstance(cadre, int) or isinstance(cadre, bool) or cadre < 1:
-            raise InvalidInput(f"{where}.cadre_id must be a positive whole number")
+        if not is_id(cadre):
+            raise InvalidInput(f"{where}.cadre_id must be a positive whole number (a cadre's id)")
         try:
             lon, lat = check_lonlat(item.get("lon"), item.get("lat"))
             crs = normalize_crs(str(item.get("coordinate_system") or "wgs84"))
@@ -56,4 +57,4 @@ def _time(value: object, where: str, now: dt.datetime) -> dt.datetime:
         raise InvalidInput(f"{where}.recorded_at needs a time zone (e.g. +08:00 or Z)")
     if stamp > now + FUTURE_SLACK:
         raise InvalidInput(f"{where}.recorded_at is in the future: {value}")
-    return stamp.astimezone(dt.UTC)
+    return checked_time(stamp, f"{where}.recorded_at")
