@@ -26,6 +26,9 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.PLAN_GRID: _DISPATCH,
     ids.PLAN_RESULT: _DISPATCH,
     ids.ACTION_RESULT: _DISPATCH,
+    # The town review: figures of the caller's town, or of every town.
+    ids.REVIEW_MAP: needs(VIEW),
+    ids.REVIEW_AREA: needs(VIEW),
     # Administration: users and keys.
     ids.ADMIN_USERS: needs(ADMIN, city_wide=True),
     ids.ADMIN_USER_RESULT: needs(ADMIN, city_wide=True),

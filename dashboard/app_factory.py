@@ -20,14 +20,14 @@ from dashboard import ids, signin
 from dashboard.access_rules import rules_for
 from dashboard.i18n import pick_language, t
 from dashboard.kiosk import parse_kiosk
-from dashboard.pages import admin, command_map, console
+from dashboard.pages import admin, command_map, console, review
 from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
-PAGES = {"/": command_map, "/dispatch": console, "/admin": admin}
+PAGES = {"/": command_map, "/dispatch": console, "/review": review, "/admin": admin}
 # What a caller must be allowed to do to be shown a page (its callbacks check again).
-PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH, "/admin": ADMIN}
+PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH, "/review": VIEW, "/admin": ADMIN}
 
 CLOCK_JS = """
 function (_, lang) {
@@ -99,6 +99,8 @@ def create_dash(settings, store) -> Dash:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
             body = page.layout(lang, kiosk)
+        elif page is review:
+            body = page.layout(lang, _query(search), principal, store)
         else:
             body = (
                 page.layout(lang)
@@ -220,6 +222,17 @@ def screen_frame(body, lang: str, principal=None) -> html.Div:
                                     )
                                 ]
                                 if principal is None or principal.can(DISPATCH)
+                                else []
+                            ),
+                            *(
+                                [
+                                    dcc.Link(
+                                        t("nav.review", lang),
+                                        href=f"/review?lang={lang}",
+                                        className="gc-nav",
+                                    )
+                                ]
+                                if principal is None or principal.kind == "user"
                                 else []
                             ),
                             *(

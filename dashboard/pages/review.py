@@ -1,0 +1,484 @@
+"""The town review at /review: filters, the per-grid map, trends, rankings,
+hot spots, the paired departments' league, exports; drill-down city → town →
+community → grid by clicking the map, a table row or the breadcrumb.
+
+A town leader sees only their own town (the server scopes every read by the
+session, whatever the page sends); a city leader sees every town.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_ag_grid as dag
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from api.guard import current_principal
+from api.review_service import build_review, units
+from api.review_tables import header, review_tables
+from dashboard import ids
+from dashboard.console_view import grid_words
+from dashboard.i18n import t
+from dashboard.review_view import (
+    area_from_click,
+    breadcrumb,
+    charts,
+    export_links,
+    grid_card,
+    map_figure,
+    notice_text,
+    period_text,
+    tables_by_key,
+    tiles,
+)
+from domain.access import mask_phone
+from domain.categories import CATEGORIES, CHANNELS
+from domain.errors import GridCommandError
+from domain.review_metrics import MAP_METRICS, METRICS
+from domain.review_query import (
+    QUICK_PICKS,
+    Period,
+    ReviewQuery,
+    local_today,
+    parse_query,
+    quick_period,
+)
+
+GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": True, "responsive": True}
+# Table key -> the grid that shows it.
+GRIDS = {
+    "units": ids.REVIEW_UNITS,
+    "towns": ids.REVIEW_TOWNS,
+    "hot_spots": ids.REVIEW_HOT,
+    "league": ids.REVIEW_LEAGUE,
+}
+CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_TOWNS, ids.REVIEW_HOT)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _grid(grid_id: str, lang: str, height: str) -> html.Div:
+    return html.Div(dag.AgGrid(
+        id=grid_id, rowData=[], columnDefs=[],
+        defaultColDef={"sortable": True, "resizable": True, "minWidth": 72, "flex": 1},
+        dashGridOptions={"localeText": grid_words(lang), "suppressCellFocus": True,
+                         "tooltipShowDelay": 300},
+        style={"height": height}, className="ag-theme-quartz",
+        **({"getRowId": "params.data['编码'] || params.data['Code']"} if grid_id in CLICKABLE
+           else {}),
+    ), className="gc-review-table" + (" gc-clickable" if grid_id in CLICKABLE else ""))  # fmt: skip
+
+
+def _section(title_id: str, title: str, body, note: str | None = None, extra: str = "") -> html.Div:
+    return html.Div([html.H2(title, id=title_id), body,
+                     *( [html.P(note, className="gc-review-note")] if note else [])],
+                    className=f"gc-review-card {extra}")  # fmt: skip
+
+
+def initial_query(args: dict, principal, today: dt.date) -> tuple[ReviewQuery, str | None]:
+    """The query of the page's URL (a bookmark), or this month; and a problem with it."""
+    try:
+        return parse_query(args, today=today, metrics=METRICS), None
+    except GridCommandError as error:
+        return parse_query({}, today=today, metrics=METRICS), str(error)
+
+
+def layout(lang: str, args: dict, principal, store) -> html.Div:
+    """Filters on top; map with tiles on the left; rankings and charts on the right."""
+    zh = lang == "zh"
+    today = local_today(_now())
+    query, problem = initial_query(args, principal, today)
+    city = units(store)
+    towns = city.towns
+    town_label = "name" if zh else "name_en"
+    if principal.town is not None:
+        town_options = [{"label": n, "value": c}
+                        for c, n in zip(towns["code"], towns[town_label], strict=True)
+                        if c == principal.town]  # fmt: skip
+        town_value, area = principal.town, {"level": "town", "code": principal.town}
+    else:
+        town_options = [{"label": t("review.all_towns", lang), "value": ""}] + [
+            {"label": n, "value": c} for c, n in zip(towns["code"], towns[town_label], strict=True)
+        ]
+        town_value = query.town or ""
+        area = {"level": query.level, "code": query.code}
+    picks = [{"label": names[0 if zh else 1], "value": key} for key, names in QUICK_PICKS.items()]
+    categories = [{"label": c.zh if zh else c.en, "value": c.code} for c in CATEGORIES]
+    channels = [{"label": n[0 if zh else 1], "value": c} for c, n in CHANNELS.items()]
+    metrics = [{"label": METRICS[m].label(lang), "value": m} for m in MAP_METRICS]
+    return html.Div(
+        [
+            dcc.Store(id=ids.REVIEW_AREA, data=area),
+            dcc.Store(id=ids.REVIEW_VIEWPORT),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            t("review.town", lang),
+                            dcc.Dropdown(
+                                id=ids.REVIEW_TOWN,
+                                options=town_options,
+                                value=town_value,
+                                clearable=False,
+                                disabled=principal.town is not None,
+                                className="gc-review-town",
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            t("review.period", lang),
+                            dcc.RadioItems(
+                                id=ids.REVIEW_PICK,
+                                options=picks,
+                                value=query.pick,
+                                inline=True,
+                                className="gc-review-picks",
+                            ),
+                        ]
+                    ),
+                    dcc.DatePickerRange(
+                        id=ids.REVIEW_DATES,
+                        start_date=query.period.start.isoformat(),
+                        end_date=query.period.end.isoformat(),
+                        display_format="YYYY-MM-DD",
+                        minimum_nights=0,
+                        first_day_of_week=1,
+                        className="gc-review-dates",
+                    ),
+                    html.Label(
+                        [
+                            t("review.category", lang),
+                            dcc.Dropdown(
+                                id=ids.REVIEW_CATEGORIES,
+                                options=categories,
+                                value=list(query.categories),
+                                multi=True,
+                                placeholder=t("review.all", lang),
+                                className="gc-review-multi",
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            t("review.channel", lang),
+                            dcc.Dropdown(
+                                id=ids.REVIEW_CHANNELS,
+                                options=channels,
+                                value=list(query.channels),
+                                multi=True,
+                                placeholder=t("review.all", lang),
+                                className="gc-review-multi",
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            t("review.metric", lang),
+                            dcc.Dropdown(
+                                id=ids.REVIEW_METRIC,
+                                options=metrics,
+                                value=query.metric,
+                                clearable=False,
+                                className="gc-review-metric",
+                            ),
+                        ]
+                    ),
+                ],
+                className="gc-review-filters",
+            ),
+            html.Div(
+                [
+                    html.Div(id=ids.REVIEW_CRUMBS, className="gc-review-crumbs"),
+                    html.Div(id=ids.REVIEW_EXPORTS, className="gc-review-exports"),
+                ],
+                className="gc-review-bar",
+            ),
+            html.Div(
+                problem, id=ids.REVIEW_NOTICE, className="gc-review-notice", hidden=problem is None
+            ),
+            html.Div(id=ids.REVIEW_TILES, className="gc-review-tiles"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=ids.REVIEW_MAP,
+                                config=GRAPH_CONFIG,
+                                className="gc-review-map",
+                                figure={"data": [], "layout": {}},
+                            ),
+                            html.P(t("review.click_hint", lang), className="gc-review-note"),
+                            html.Div(id=ids.REVIEW_GRID, className="gc-review-grid-card"),
+                        ],
+                        className="gc-review-card gc-review-map-card",
+                    ),
+                    html.Div(
+                        [
+                            _section(
+                                ids.REVIEW_UNITS_TITLE,
+                                t("review.units", lang),
+                                _grid(ids.REVIEW_UNITS, lang, "22em"),
+                            ),
+                            _section(
+                                "review-hot-title",
+                                t("review.hot", lang),
+                                _grid(ids.REVIEW_HOT, lang, "10em"),
+                                t("review.hot_note", lang),
+                            ),
+                        ],
+                        className="gc-review-side",
+                    ),
+                ],
+                className="gc-review-main",
+            ),
+            html.Div(
+                [
+                    _section(
+                        "review-trend-title",
+                        t("review.trend", lang),
+                        dcc.Graph(
+                            id=ids.REVIEW_TREND,
+                            config={"displayModeBar": False},
+                            className="gc-review-chart",
+                        ),
+                    ),
+                    _section(
+                        "review-categories-title",
+                        t("review.categories", lang),
+                        dcc.Graph(
+                            id=ids.REVIEW_CATEGORY_MIX,
+                            config={"displayModeBar": False},
+                            className="gc-review-chart",
+                        ),
+                    ),
+                ],
+                className="gc-review-row",
+            ),
+            html.Div(
+                [
+                    _section(
+                        "review-towns-title",
+                        t("review.towns", lang),
+                        _grid(ids.REVIEW_TOWNS, lang, "20em"),
+                        extra="gc-review-towns-card",
+                    ),
+                    _section(
+                        "review-league-title",
+                        t("review.league", lang),
+                        _grid(ids.REVIEW_LEAGUE, lang, "20em"),
+                        t("review.league_note", lang),
+                    ),
+                ],
+                className="gc-review-row",
+            ),
+        ],
+        className="gc-review",
+        id=ids.REVIEW_SCREEN,
+    )
+
+
+def grid_data(table, metric_header: str | None = None) -> tuple[list, list]:
+    """rowData and columnDefs of one table (empty when the review has none).
+
+    The code stays in the rows (a click drills by it) but not on screen; the
+    name is pinned and the map's metric comes right after it.
+    """
+    if table is None:
+        return [], []
+    frame = table.frame
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    codes = {header("code", lang) for lang in ("zh", "en")}
+    names = {
+        header(c, lang) for c in ("name", "department", "description") for lang in ("zh", "en")
+    }
+    ranks = {header("rank", lang) for lang in ("zh", "en")}
+    ordered = list(frame.columns)
+    if metric_header in ordered:
+        ordered.remove(metric_header)
+        at = next((i + 1 for i, c in enumerate(ordered) if c in names), 0)
+        ordered.insert(at, metric_header)
+    columns = []
+    for c in ordered:
+        column = {"field": c, "headerName": c, "minWidth": 88, "flex": 1, "tooltipField": c}
+        if c in codes and any(n in ordered for n in names):
+            column["hide"] = True
+        if c in names:
+            column.update(pinned="left", minWidth=150, flex=2)
+        if c in ranks:
+            column.update(pinned="left", minWidth=60, maxWidth=70)
+        if c == metric_header:
+            column["cellClass"] = "gc-review-metric-cell"
+        columns.append(column)
+    return rows, columns
+
+
+def _period(pick: str, start: str | None, end: str | None, today: dt.date) -> Period:
+    if pick != "custom":
+        return quick_period(pick, today)
+    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+    last = dt.date.fromisoformat(end) if end else today
+    return Period(first, last)
+
+
+def register(app, context) -> None:
+    store = context.store
+    outputs = [
+        Output(ids.REVIEW_MAP, "figure"),
+        Output(ids.REVIEW_TILES, "children"),
+        Output(ids.REVIEW_CRUMBS, "children"),
+        Output(ids.REVIEW_EXPORTS, "children"),
+        Output(ids.REVIEW_NOTICE, "children"),
+        Output(ids.REVIEW_NOTICE, "hidden"),
+        Output(ids.REVIEW_TREND, "figure"),
+        Output(ids.REVIEW_CATEGORY_MIX, "figure"),
+        Output(ids.REVIEW_GRID, "children"),
+        Output(ids.REVIEW_UNITS_TITLE, "children"),
+        *[Output(grid, prop) for grid in GRIDS.values() for prop in ("rowData", "columnDefs")],
+        Output(ids.REVIEW_PICK, "value"),
+        Output(ids.REVIEW_DATES, "start_date"),
+        Output(ids.REVIEW_DATES, "end_date"),
+    ]
+
+    app.clientside_callback(
+        "function(_) { return {width: window.innerWidth, height: window.innerHeight}; }",
+        Output(ids.REVIEW_VIEWPORT, "data"),
+        Input(ids.REVIEW_SCREEN, "id"),
+    )
+
+    @app.callback(
+        *outputs,
+        Input(ids.REVIEW_AREA, "data"),
+        Input(ids.REVIEW_PICK, "value"),
+        Input(ids.REVIEW_DATES, "start_date"),
+        Input(ids.REVIEW_DATES, "end_date"),
+        Input(ids.REVIEW_CATEGORIES, "value"),
+        Input(ids.REVIEW_CHANNELS, "value"),
+        Input(ids.REVIEW_METRIC, "value"),
+        Input(ids.REVIEW_VIEWPORT, "data"),
+        State(ids.LANG, "data"),
+    )
+    def show_review(area, pick, start, end, categories, channels, metric, viewport, lang):
+        lang = lang or "zh"
+        principal = current_principal()
+        today = local_today(_now())
+        if ctx.triggered_id == ids.REVIEW_DATES:
+            pick = "custom"  # typing dates makes the period a custom one
+        try:
+            period = _period(pick or "month", start, end, today)
+            area = area or {"level": "city", "code": None}
+            town = area.get("code") if area.get("level") == "town" else None
+            query = ReviewQuery(period, metric or "incidents",
+                                (area.get("level", "city"), area.get("code")),
+                                tuple(categories or ()), tuple(channels or ()), pick or "month",
+                                town)  # fmt: skip
+            if query.metric not in METRICS:
+                raise GridCommandError(f"unknown metric {query.metric}", zh="未知的指标")
+            review = build_review(store, query, principal, now=_now(), lang=lang)
+        except (GridCommandError, ValueError) as error:
+            message = error.message(lang) if isinstance(error, GridCommandError) else str(error)
+            return [no_update] * 4 + [message, False] + [no_update] * (len(outputs) - 6)
+        if review.grid is not None:
+            review.grid = {
+                **review.grid,
+                "worker_phone": mask_phone(review.grid.get("worker_phone"), principal),
+            }
+        tables = tables_by_key(review_tables(review, units(store).towns, lang))
+        grids = []
+        metric_header = header(query.metric, lang)
+        if review.query.level == "grid":  # a grid has no units below it: its incidents instead
+            tables["units"] = tables.get("incidents")
+        for key in GRIDS:
+            grids.extend(grid_data(tables.get(key), metric_header))
+        trend, mix = charts(review, lang, viewport)
+        notice = notice_text(review, lang)
+        units_title = tables["units"].title if tables.get("units") else t("review.units", lang)
+        return [
+            map_figure(review, lang, store.geometry_version(), viewport),
+            tiles(review, lang),
+            [*breadcrumb(review, lang), html.Span(period_text(review, lang),
+                                                  className="gc-review-period")],
+            export_links(review, lang),
+            notice,
+            notice is None,
+            trend,
+            mix,
+            grid_card(review, lang),
+            units_title,
+            *grids,
+            review.query.pick,
+            review.query.period.start.isoformat(),
+            review.query.period.end.isoformat(),
+        ]  # fmt: skip
+
+    @app.callback(
+        Output(ids.REVIEW_AREA, "data"),
+        Output(ids.REVIEW_TOWN, "value"),
+        Input(ids.REVIEW_TOWN, "value"),
+        Input(ids.REVIEW_MAP, "clickData"),
+        Input(ids.REVIEW_UNITS, "cellClicked"),
+        Input(ids.REVIEW_TOWNS, "cellClicked"),
+        Input(ids.REVIEW_HOT, "cellClicked"),
+        Input({"type": ids.REVIEW_CRUMB, "level": ALL, "code": ALL}, "n_clicks"),
+        State(ids.REVIEW_UNITS, "rowData"),
+        State(ids.REVIEW_TOWNS, "rowData"),
+        State(ids.REVIEW_HOT, "rowData"),
+        State(ids.REVIEW_AREA, "data"),
+        prevent_initial_call=True,
+    )
+    def drill(town, click, unit_cell, town_cell, hot_cell, _crumbs, unit_rows, town_rows,
+              hot_rows, area):  # fmt: skip
+        trigger = ctx.triggered_id
+        code = None
+        if trigger == ids.REVIEW_TOWN:
+            return ({"level": "town", "code": town} if town else {"level": "city", "code": None},
+                    no_update)  # fmt: skip
+        if trigger == ids.REVIEW_MAP:
+            code = area_from_click(click)
+        elif trigger in (ids.REVIEW_UNITS, ids.REVIEW_TOWNS, ids.REVIEW_HOT):
+            cell = {ids.REVIEW_UNITS: unit_cell, ids.REVIEW_TOWNS: town_cell,
+                    ids.REVIEW_HOT: hot_cell}[trigger]  # fmt: skip
+            rows = {ids.REVIEW_UNITS: unit_rows, ids.REVIEW_TOWNS: town_rows,
+                    ids.REVIEW_HOT: hot_rows}[trigger]  # fmt: skip
+            code = row_code(cell, rows)
+        elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_CRUMB:
+            if not ctx.triggered[0].get("value"):
+                return no_update, no_update  # the breadcrumb was just drawn
+            level, code = trigger["level"], trigger["code"] or None
+            new_town = code if level == "town" else ("" if level == "city" else no_update)
+            return {"level": level, "code": code}, new_town
+        if not code:
+            return no_update, no_update
+        found = locate(units(store), code)
+        if found is None:
+            return no_update, no_update
+        level, town_code = found
+        return {"level": level, "code": code}, town_code
+
+
+def row_code(cell: dict | None, rows: list | None) -> str | None:
+    """The unit code of the row a cell click hit."""
+    if not cell or not rows:
+        return None
+    index = cell.get("rowIndex")
+    row_id = cell.get("rowId")
+    for key in (header("code", "zh"), header("code", "en")):
+        if row_id is not None and isinstance(rows, list):
+            for row in rows:
+                if str(row.get(key)) == str(row_id):
+                    return str(row[key])
+        if isinstance(index, int) and 0 <= index < len(rows) and key in rows[index]:
+            return str(rows[index][key])
+    return None
+
+
+def locate(city, code: str) -> tuple[str, str] | None:
+    """(level, town code) of a unit code: a town, community or grid."""
+    for level, frame in (("town", city.towns), ("community", city.communities),
+                         ("grid", city.grids)):  # fmt: skip
+        found = frame[frame["code"] == code]
+        if len(found):
+            return level, (code if level == "town" else str(found["town_code"].iloc[0]))
+    return None

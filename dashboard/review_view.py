@@ -1,0 +1,202 @@
+"""The review screen's parts, built from one ``Review``: tiles, breadcrumb,
+tables, charts and the map. No callbacks here; ``pages.review`` wires them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import dash_ag_grid as dag
+import pandas as pd
+from dash import html
+
+from api.review_tables import TILE_METRICS, Table, category_name, header
+from dashboard import ids
+from dashboard.console_view import grid_words
+from dashboard.i18n import t
+from domain.review_metrics import METRICS
+from domain.review_query import query_args
+from layers.review_charts import category_figure, trend_figure
+from layers.review_map import review_map_figure
+
+EXPORTS = ("xlsx", "csv", "geojson", "png")
+LEVEL_WORDS = {"city": ("全市", "City"), "town": ("镇街", "Town"),
+               "community": ("社区", "Community"), "grid": ("网格", "Grid")}  # fmt: skip
+
+
+def notice_text(review, lang: str) -> str | None:
+    if review.notice == "reversed":
+        return t("review.reversed", lang)
+    if review.notice == "empty":
+        return t("review.empty", lang)
+    return None
+
+
+def tiles(review, lang: str) -> list:
+    """The headline figures, one tile each (hours with their unit)."""
+    out = []
+    for code in TILE_METRICS:
+        metric = METRICS[code]
+        value = metric.format(review.totals.get(code), lang)
+        unit = metric.unit(lang) if metric.kind == "hours" and value != "—" else ""
+        out.append(html.Div([
+            html.Div(metric.label(lang), className="gc-review-tile-label"),
+            html.Div([value, html.Small(f" {unit}") if unit else None],
+                     className="gc-review-tile-value"),
+        ], className="gc-review-tile", **{"data-metric": code}))  # fmt: skip
+    return out
+
+
+def breadcrumb(review, lang: str) -> list:
+    """City › town › community › grid; every level above the current one is a button."""
+    parts = []
+    levels = [level for level in ("city", "town", "community", "grid") if level in review.names]
+    codes = {"city": None, "town": review.query.town}
+    if review.query.level in ("community", "grid"):
+        if review.query.level == "community":
+            codes["community"] = review.query.code
+        else:
+            codes["community"] = str(review.grids.loc[
+                review.grids["code"] == review.query.code, "community_code"].iloc[0])  # fmt: skip
+            codes["grid"] = review.query.code
+    for position, level in enumerate(levels):
+        name = review.names[level]
+        last = position == len(levels) - 1
+        if position:
+            parts.append(html.Span("›", className="gc-crumb-sep"))
+        if last:
+            parts.append(html.Span(name, className="gc-crumb gc-crumb-here"))
+        else:
+            parts.append(html.Button(name, className="gc-crumb", n_clicks=0,
+                                     id={"type": ids.REVIEW_CRUMB, "level": level,
+                                         "code": codes.get(level) or ""}))  # fmt: skip
+    return parts
+
+
+def export_links(review, lang: str) -> list:
+    """Download links with the screen's query, and the print views."""
+    args = {**query_args(review.query), "lang": lang}
+    links = [html.Span(t("review.export", lang), className="gc-review-label")]
+    for fmt in EXPORTS:
+        links.append(html.A(fmt.upper() if fmt != "xlsx" else "Excel",
+                            href=f"/api/v1/review/export.{fmt}?{urlencode(args)}",
+                            className="gc-review-export", id=f"review-export-{fmt}",
+                            download=""))  # fmt: skip
+    for paper in ("a4", "a3"):
+        links.append(html.A(t(f"review.print_{paper}", lang),
+                            href=f"/review/print?{urlencode({**args, 'paper': paper})}",
+                            target="_blank", className="gc-review-export"))  # fmt: skip
+    return links
+
+
+def table_grid(table: Table | None, grid_id: str, *, height: str = "18em",
+               clickable: bool = False) -> html.Div:  # fmt: skip
+    """An AG Grid of one review table (sortable; rows that drill on click)."""
+    if table is None:
+        return html.Div(className="gc-review-table")
+    frame = table.frame
+    code = header("code", "zh") if header("code", "zh") in frame else None
+    code = code or (header("code", "en") if header("code", "en") in frame else None)
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return html.Div(
+        dag.AgGrid(
+            id=grid_id,
+            rowData=records,
+            columnDefs=[
+                {
+                    "field": c,
+                    "headerName": c,
+                    "minWidth": 70,
+                    "flex": 2
+                    if c in ("名称", "Name", "结对单位", "Paired department", "内容", "Description")
+                    else 1,
+                }
+                for c in frame.columns
+            ],
+            dashGridOptions={
+                "localeText": grid_words("zh"),
+                "suppressCellFocus": True,
+                "rowSelection": {
+                    "mode": "singleRow",
+                    "checkboxes": False,
+                    "enableClickSelection": clickable,
+                },
+            },
+            defaultColDef={"sortable": True, "resizable": True},
+            getRowId=f"params.data['{code}']" if code else None,
+            style={"height": height},
+            className="ag-theme-quartz" + (" gc-clickable" if clickable else ""),
+        ),
+        className="gc-review-table",
+        **{"data-rows": str(len(frame))},
+    )
+
+
+def map_size(viewport: dict | None) -> tuple[float, float]:
+    """The map's size in CSS pixels for a browser window (see the review's CSS:
+    the map takes 1.45 of 2.45 columns and is 38em high, 26 px type from 3000 px)."""
+    width = float((viewport or {}).get("width") or 1920)
+    font = 26 if width >= 3000 else 14
+    return max(width * 0.58 - 40, 300.0), 38 * font
+
+
+def map_figure(review, lang: str, geometry_version: int, viewport: dict | None = None) -> dict:
+    town = review.query.town
+    suffix = f"&town={town}" if town else ""
+    hot = review.hot_spots if len(review.hot_spots) else None
+    width, height = map_size(viewport)
+    return review_map_figure(
+        review.grids, metric=review.metric, period_label=review.query.period.label(lang),
+        grids_geojson=f"/api/v1/grids.geojson?v={geometry_version}{suffix}",
+        towns_geojson=f"/api/v1/towns.geojson?v={geometry_version}",
+        bounds=review.bounds, lang=lang, width_px=width, height_px=height,
+        selected=review.query.code if review.query.level == "grid" else None, hot=hot,
+        scale=2.0 if width > 1800 else 1.0,
+    )  # fmt: skip
+
+
+def charts(review, lang: str, viewport: dict | None = None) -> tuple[dict, dict]:
+    message = notice_text(review, lang) or t("review.empty", lang)
+    names = {code: category_name(code, lang) for code in review.categories.get("category", [])}
+    scale = 2.0 if float((viewport or {}).get("width") or 0) >= 3000 else 1.0
+    return (trend_figure(review.trend, lang, message, scale),
+            category_figure(review.categories, names, lang, message, scale))  # fmt: skip
+
+
+def grid_card(review, lang: str) -> list:
+    """The grid drilled into: its worker, secretary, households and residents."""
+    if review.grid is None:
+        return []
+    card = review.grid
+    zh = lang == "zh"
+    rows = [
+        (t("review.worker", lang), f"{card.get('worker_name') or '—'}  {card.get('worker_phone') or ''}"),
+        (t("review.secretary", lang), card.get("secretary") or "—"),
+        ("户数 · 人口" if zh else "Households · residents",
+         f"{int(card['households']):,} · {int(card['population']):,}"),
+    ]  # fmt: skip
+    return [html.H3(f"{card['name']}（{card['code']}）" if zh else f"{card['name']} ({card['code']})"),
+            html.Dl([item for label, value in rows
+                     for item in (html.Dt(label), html.Dd(value))])]  # fmt: skip
+
+
+def tables_by_key(tables: list[Table]) -> dict[str, Table]:
+    return {table.key: table for table in tables}
+
+
+def period_text(review, lang: str) -> str:
+    level = LEVEL_WORDS[review.query.level][0 if lang == "zh" else 1]
+    return f"{level} · {review.query.period.label(lang)}"
+
+
+def area_from_click(click: dict | None) -> str | None:
+    """The grid code of a map click, if a grid was clicked."""
+    for point in (click or {}).get("points", []):
+        code = point.get("location")
+        if code:
+            return str(code)
+    return None
+
+
+def is_frame_empty(frame: pd.DataFrame | None) -> bool:
+    return frame is None or not len(frame)

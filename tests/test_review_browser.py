@@ -1,0 +1,247 @@
+"""The town review at /review in headless Chromium, against the real server.
+
+A city leader drives the filters and drills down; every change must change the
+map and the tables, and the page's figures must equal the review the server
+computes for the same query. A town leader sees only their town. Empty and
+reversed periods give clear empty states, never a blank chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.servers import add_user, app_process, browser_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TOWN = "370281009"  # 胶西街道
+CITY_LEADER = "qian"
+TOWN_LEADER = "sun"
+
+# What the page shows: the map's traces, the tiles, the tables' rows.
+PAGE_STATE_JS = """
+() => {
+    const gd = document.querySelector('#review-map .js-plotly-plot');
+    const rows = (id) => Array.from(document.querySelectorAll(
+        `#${id} .ag-center-cols-container .ag-row`)).length;
+    const pinned = (id) => Array.from(document.querySelectorAll(
+        `#${id} .ag-pinned-left-cols-container .ag-row`))
+        .sort((a, b) => (+a.getAttribute('row-index')) - (+b.getAttribute('row-index')))
+        .map(r => r.innerText.replace(/\\s+/g, ' ').trim());
+    const tiles = {};
+    document.querySelectorAll('.gc-review-tile').forEach(t => {
+        tiles[t.dataset.metric] = t.querySelector('.gc-review-tile-value').innerText.trim();
+    });
+    const traces = gd && gd.data ? gd.data.map(t => ({
+        uid: t.uid, locations: t.locations || [], z: t.z || [],
+        title: t.colorbar && t.colorbar.title ? t.colorbar.title.text : null})) : [];
+    const notice = document.getElementById('review-notice');
+    const trend = document.querySelector('#review-trend .js-plotly-plot');
+    return {
+        traces, tiles,
+        crumbs: document.getElementById('review-crumbs').innerText.replace(/\\s+/g, ' '),
+        units: rows('review-units'), unitNames: pinned('review-units'),
+        notice: notice && !notice.hidden ? notice.innerText : null,
+        trendText: trend ? trend.innerText : '',
+        trendTraces: trend && trend.data ? trend.data.length : -1,
+    };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server seeding the demo county on first start, with a city and a town leader."""
+    workdir = tmp_path_factory.mktemp("review")
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}"}
+    with app_process(env, timeout=300) as base:
+        from data.store import Store
+
+        store = Store.open(env["DATABASE_URL"])
+        add_user(store, "city_leader", username=CITY_LEADER)
+        add_user(store, "town_leader", town=TOWN, username=TOWN_LEADER)
+        store.close()
+        yield {"base": base, "url": env["DATABASE_URL"]}
+
+
+@pytest.fixture
+def review_page(browser, served):
+    """Opens /review signed in; after the test, no JavaScript or CSP error."""
+    pages = []
+
+    def opener(username: str, query: str = "", width: int = 1920, height: int = 1080):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+        browser_sign_in(page, served["base"], username, then=f"/review{query}")
+        page.wait_for_selector(".gc-review-tile", timeout=60_000)
+        wait_settled(page)
+        pages.append(page)
+        return page
+
+    yield opener
+    errors = [error for page in pages for error in page.errors]
+    for page in pages:
+        page.close()
+    assert errors == []
+
+
+def state(page) -> dict:
+    return page.evaluate(PAGE_STATE_JS)
+
+
+def wait_settled(page) -> None:
+    """Until Dash has no callback in flight and the map has its traces."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+        " && document.querySelector('#review-map .js-plotly-plot')"
+        " && document.querySelector('#review-map .js-plotly-plot').data"
+        " && document.querySelector('#review-map .js-plotly-plot').data.length >= 2",
+        timeout=60_000,
+    )
+    page.wait_for_timeout(300)
+
+
+def wait_changed(page, before: dict, key: str) -> dict:
+    page.wait_for_function(
+        f"(old) => JSON.stringify(({PAGE_STATE_JS})()[{key!r}]) !== old",
+        arg=__import__("json").dumps(before[key]),
+        timeout=60_000,
+    )
+    wait_settled(page)
+    return state(page)
+
+
+def metric_trace(snapshot: dict) -> dict:
+    return next(t for t in snapshot["traces"] if t["uid"] == "review-metric")
+
+
+def shown_grids(snapshot: dict) -> set[str]:
+    return {c for t in snapshot["traces"] if t["uid"] in ("review-metric", "review-nodata")
+            for c in t["locations"]}  # fmt: skip
+
+
+def server_review(url: str, args: dict, role: str = "city_leader", town: str | None = None):
+    """The review the server computes for ``args``, as the page's caller."""
+    from api.review_service import build_review
+    from data.store import Store
+    from domain.access import for_user
+    from domain.review_metrics import METRICS
+    from domain.review_query import local_today, parse_query
+
+    now = dt.datetime.now(dt.UTC)
+    store = Store.open(url)
+    try:
+        query = parse_query(args, today=local_today(now), metrics=METRICS)
+        return build_review(store, query, for_user(1, "t", role, town), now=now)
+    finally:
+        store.close()
+
+
+def pick_dropdown(page, component_id: str, text: str) -> None:
+    """Choose ``text`` in a Dash 4 dropdown (its menu is a Radix popover elsewhere in the page)."""
+    page.click(f"#{component_id}")
+    menu = page.get_attribute(f"#{component_id}", "aria-controls")
+    page.locator(f"[id='{menu}'] [role=option]", has_text=text).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_filters_change_the_map_and_tables_and_match_the_server(served, review_page):
+    page = review_page(CITY_LEADER)
+    first = state(page)
+    assert first["crumbs"].startswith("全市")
+    assert len(shown_grids(first)) == 1400  # every grid of the county, coloured or grey
+    assert first["units"] == 12  # the towns ranked
+    expected = server_review(served["url"], {"period": "month"})
+    assert first["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
+    assert "诉求件数" in metric_trace(first)["title"]
+
+    # The year: more reports, other colours.
+    page.locator("#review-pick label", has_text="本年").click()
+    year = wait_changed(page, first, "tiles")
+    expected = server_review(served["url"], {"period": "year"})
+    assert year["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
+    assert year["tiles"]["incidents"] != first["tiles"]["incidents"]
+    assert metric_trace(year)["z"] != metric_trace(first)["z"]
+
+    # Another metric: the legend says so and the ranking follows it.
+    pick_dropdown(page, "review-metric", "满意率")
+    by_rate = wait_changed(page, year, "traces")
+    assert "满意率" in metric_trace(by_rate)["title"]
+    expected = server_review(served["url"], {"period": "year", "metric": "satisfaction_rate"})
+    assert by_rate["unitNames"][0].endswith(expected.units.iloc[0]["name"])
+    assert max(metric_trace(by_rate)["z"]) <= 100  # a rate, in percent
+
+    # One category: fewer reports.
+    pick_dropdown(page, "review-categories", "垃圾清运")
+    garbage = wait_changed(page, by_rate, "tiles")
+    expected = server_review(served["url"], {"period": "year", "metric": "satisfaction_rate",
+                                             "category": "garbage"})  # fmt: skip
+    assert garbage["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
+    assert int(garbage["tiles"]["incidents"].replace(",", "")) < int(
+        year["tiles"]["incidents"].replace(",", ""))  # fmt: skip
+
+
+def test_drill_down_city_town_community_grid_and_back(served, review_page):
+    page = review_page(CITY_LEADER, "?period=year")
+    city = state(page)
+    top_town = city["unitNames"][0]
+    page.locator("#review-units .ag-pinned-left-cols-container .ag-row[row-index='0']").click()
+    town = wait_changed(page, city, "crumbs")
+    assert top_town.split(" ")[-1] in town["crumbs"]
+    assert len(shown_grids(town)) < 400  # the town's grids only
+    page.locator("#review-units .ag-pinned-left-cols-container .ag-row[row-index='0']").click()
+    community = wait_changed(page, town, "crumbs")
+    assert community["crumbs"].count("›") == 2
+    page.locator("#review-units .ag-pinned-left-cols-container .ag-row[row-index='0']").click()
+    grid = wait_changed(page, community, "crumbs")
+    assert grid["crumbs"].count("›") == 3
+    assert any(t["uid"] == "review-selected" for t in grid["traces"])  # outlined on the map
+    card = page.inner_text("#review-grid")
+    assert "网格员" in card and "****" in card  # a leader sees the worker, phone masked
+    # The breadcrumb goes back up to the city.
+    page.locator(".gc-crumb", has_text="全市").click()
+    back = wait_changed(page, grid, "crumbs")
+    assert back["crumbs"].startswith("全市 全市") or back["crumbs"].count("›") == 0
+    assert len(shown_grids(back)) == 1400
+
+
+def test_a_town_leader_sees_only_their_town(served, review_page):
+    page = review_page(TOWN_LEADER, "?period=year")
+    snapshot = state(page)
+    from data.store import Store
+
+    store = Store.open(served["url"])
+    own = set(store.grids(town=TOWN, geometry=False)["code"])
+    store.close()
+    assert shown_grids(snapshot) == own
+    assert page.is_disabled("#review-town")  # no other town to choose
+    expected = server_review(served["url"], {"period": "year"}, "town_leader", TOWN)
+    assert snapshot["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
+
+
+def test_an_empty_period_and_a_reversed_range_say_so_and_draw_no_blank_chart(served,
+                                                                            review_page):  # fmt: skip
+    page = review_page(CITY_LEADER, "?from=2020-01-01&to=2020-01-31")  # before the channel
+    empty = state(page)
+    assert empty["notice"] == "所选时段和范围内没有诉求。"
+    assert len(shown_grids(empty)) == 1400  # the map still shows the grids, grey
+    assert "所选时段和范围内没有诉求" in empty["trendText"]  # the chart says it, not blank
+    assert empty["tiles"]["incidents"] == "0"
+
+    page = review_page(CITY_LEADER, "?from=2026-06-30&to=2026-06-01")
+    reversed_ = state(page)
+    assert reversed_["notice"] == "开始日期晚于结束日期，请调整时间范围。"
+    assert len(shown_grids(reversed_)) == 1400
+    assert "开始日期晚于结束日期" in reversed_["trendText"]
+
+
+def test_english_switch_and_4k(served, review_page):
+    page = review_page(CITY_LEADER, "?period=year&lang=en", width=3840, height=2160)
+    snapshot = state(page)
+    assert snapshot["crumbs"].startswith("City")
+    assert "Incidents" in metric_trace(snapshot)["title"]
+    assert page.inner_text("#review-units-title").startswith("Towns")
