@@ -54,10 +54,9 @@ class Review:
     names: dict[str, str]  # breadcrumb: level -> name, widest first
     notice: str | None  # why there is nothing to show ("reversed", "empty"), or None
     totals: pd.Series
-    grids: pd.DataFrame  # every grid of the area with its figures (the map)
+    grids: pd.DataFrame  # every grid of the area with its figures (the map), ranked
     units: pd.DataFrame  # the next level down (towns, communities or grids), ranked
     unit_level: str | None
-    towns: pd.DataFrame  # every town ranked (city-wide callers only), else empty
     trend: pd.DataFrame
     categories: pd.DataFrame
     hot_spots: pd.DataFrame  # hot grids of the area, hottest first
@@ -210,7 +209,7 @@ def build_review(store, query: ReviewQuery, principal: Principal, *, now: dt.dat
     flags = incident_flags(area, now)
     grids_in_area = _area_grids(city, query)
     grid_figures = unit_metrics(area, flags, "grid_code")
-    grids = with_units(grids_in_area, grid_figures, "code")
+    grids = ranking(with_units(grids_in_area, grid_figures, "code"), METRICS[query.metric])
     child = CHILD_LEVEL[query.level]
     child_table = pd.DataFrame()
     if child in ("town", "community"):
@@ -218,12 +217,6 @@ def build_review(store, query: ReviewQuery, principal: Principal, *, now: dt.dat
         child_table = _unit_table(child, city, unit_metrics(area, flags, column), query)
     elif child == "grid":
         child_table = _unit_table("grid", city, grid_figures, query)
-    towns = pd.DataFrame()
-    if principal.town is None:
-        all_flags = incident_flags(period, now) if query.level != "city" else flags
-        town_source = period if query.level != "city" else area
-        towns = _unit_table("town", city, unit_metrics(town_source, all_flags, "town_code"),
-                            query)  # fmt: skip
     base_start = start - dt.timedelta(days=BASELINE_DAYS)
     baseline = _filtered(_in_period(everything, base_start, start), query)
     tested = hot_spots(period["grid_code"].value_counts(), baseline["grid_code"].value_counts(),
@@ -241,10 +234,9 @@ def build_review(store, query: ReviewQuery, principal: Principal, *, now: dt.dat
         names=_names(city, query, lang),
         notice=None if len(area) else "empty",
         totals=total_metrics(area, flags),
-        grids=grids.reset_index(drop=True),
+        grids=grids,
         units=child_table,
         unit_level=child,
-        towns=towns,
         trend=trend(area, flags, query.period.start, query.period.end),
         categories=category_mix(area, flags),
         hot_spots=hot.reset_index(),
@@ -290,10 +282,9 @@ def _empty(query: ReviewQuery, city: Units, lang: str, notice: str) -> Review:
         names=_names(city, query, lang),
         notice=notice,
         totals=pd.Series({f: np.nan for f in FIGURES}),
-        grids=with_units(grids_in_area, none, "code").reset_index(drop=True),
+        grids=ranking(with_units(grids_in_area, none, "code"), METRICS[query.metric]),
         units=pd.DataFrame(),
         unit_level=CHILD_LEVEL[query.level],
-        towns=pd.DataFrame(),
         trend=pd.DataFrame(columns=["start", "incidents", "resolved", "closure_rate"]),
         categories=pd.DataFrame(),
         hot_spots=pd.DataFrame(),

@@ -126,17 +126,14 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
                    "grid": ("网格", "Grids")}  # fmt: skip
     tables: list[Table] = []
     grids = _with_town_names(review.grids, towns, lang)
-    tables.append(Table("grids", "网格指标" if zh else "Grid figures",
-                        _shown(grids, ["code", "name", "town", "population", "households",
+    title = f"网格排名（{metric.zh}）" if zh else f"Grids ranked by {metric.en.lower()}"
+    tables.append(Table("grids", title,
+                        _shown(grids, ["rank", "code", "name", "town", "population", "households",
                                        "worker_name", *FIGURE_COLUMNS], lang)))  # fmt: skip
     if review.unit_level and len(review.units):
         title = level_names[review.unit_level][0 if zh else 1]
         title = f"{title}排名（{metric.zh}）" if zh else f"{title} ranked by {metric.en.lower()}"
         tables.append(Table("units", title, _shown(review.units, ["rank", "code", "name",
-                                                   *FIGURE_COLUMNS], lang)))  # fmt: skip
-    if len(review.towns):
-        title = f"镇街排名（{metric.zh}）" if zh else f"Towns ranked by {metric.en.lower()}"
-        tables.append(Table("towns", title, _shown(review.towns, ["rank", "code", "name",
                                                    *FIGURE_COLUMNS], lang)))  # fmt: skip
     trend = review.trend.assign(start=review.trend["start"].astype(str)) if len(review.trend) \
         else review.trend  # fmt: skip
@@ -160,7 +157,8 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
                                      "q"], lang)))  # fmt: skip
     league = review.league
     tables.append(Table("league", "结对单位三率排名" if zh else "Paired departments league",
-                        _shown(league, ["rank", "department", "town", "incidents",
+                        _shown(league.rename(columns={"town_code": "code"}) if len(league)
+                               else league, ["rank", "department", "code", "town", "incidents",
                                         "response_rate", "closure_rate", "satisfaction_rate",
                                         "on_time_rate", "score"], lang)))  # fmt: skip
     if review.query.level == "grid":

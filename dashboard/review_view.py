@@ -4,6 +4,7 @@ tables, charts and the map. No callbacks here; ``pages.review`` wires them.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 import dash_ag_grid as dag
@@ -14,8 +15,8 @@ from api.review_tables import TILE_METRICS, Table, category_name, header
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
-from domain.review_metrics import METRICS
-from domain.review_query import query_args
+from domain.review_metrics import METRICS, trend_step
+from domain.review_query import Period, query_args
 from layers.review_charts import category_figure, trend_figure
 from layers.review_map import review_map_figure
 
@@ -200,3 +201,30 @@ def area_from_click(click: dict | None) -> str | None:
 
 def is_frame_empty(frame: pd.DataFrame | None) -> bool:
     return frame is None or not len(frame)
+
+
+def clicked_step(click: dict | None, period: Period) -> Period | None:
+    """The day, week or month of a click on the trend chart, inside ``period``."""
+    points = (click or {}).get("points") or []
+    if not points:
+        return None
+    try:
+        first = dt.date.fromisoformat(str(points[0].get("x")))
+    except ValueError:
+        return None
+    step = trend_step(period.days)
+    if step == "D":
+        last = first
+    elif step == "W":
+        last = first + dt.timedelta(days=6)
+    else:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        last = following - dt.timedelta(days=1)
+    return Period(max(first, period.start), min(last, period.end))
+
+
+def clicked_category(click: dict | None) -> str | None:
+    """The category code of a click on the category chart (not "other categories")."""
+    points = (click or {}).get("points") or []
+    code = points[0].get("customdata") if points else None
+    return str(code) if code and code != "_rest" else None

@@ -245,3 +245,20 @@ def test_english_switch_and_4k(served, review_page):
     assert snapshot["crumbs"].startswith("City")
     assert "Incidents" in metric_trace(snapshot)["title"]
     assert page.inner_text("#review-units-title").startswith("Towns")
+
+
+def test_clicking_a_bar_drills_into_its_category_and_its_month(served, review_page):
+    page = review_page(CITY_LEADER, "?period=year")
+    year = state(page)
+    # The category chart's top bar: the review filters to that category.
+    page.locator("#review-category-mix .bars .point path").last.click(force=True)
+    category = wait_changed(page, year, "tiles")
+    chosen = page.inner_text("#review-categories")
+    assert chosen.strip() and "全部" not in chosen
+    assert int(category["tiles"]["incidents"].replace(",", "")) < int(
+        year["tiles"]["incidents"].replace(",", ""))  # fmt: skip
+    # A month of the trend: the period becomes that month.
+    page.locator("#review-trend .bars .point path").first.click(force=True)
+    month = wait_changed(page, category, "crumbs")
+    assert "2026-01-01 至 2026-01-31" in month["crumbs"] or "-01 至 " in month["crumbs"]
+    assert page.locator("#review-pick input[value=custom]").is_checked()

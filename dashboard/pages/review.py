@@ -23,6 +23,8 @@ from dashboard.review_view import (
     area_from_click,
     breadcrumb,
     charts,
+    clicked_category,
+    clicked_step,
     export_links,
     grid_card,
     map_figure,
@@ -48,11 +50,11 @@ GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": True, "responsive": True}
 # Table key -> the grid that shows it.
 GRIDS = {
     "units": ids.REVIEW_UNITS,
-    "towns": ids.REVIEW_TOWNS,
+    "grids": ids.REVIEW_GRIDS,
     "hot_spots": ids.REVIEW_HOT,
     "league": ids.REVIEW_LEAGUE,
 }
-CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_TOWNS, ids.REVIEW_HOT)
+CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_GRIDS, ids.REVIEW_HOT, ids.REVIEW_LEAGUE)
 
 
 def _now() -> dt.datetime:
@@ -66,8 +68,6 @@ def _grid(grid_id: str, lang: str, height: str) -> html.Div:
         dashGridOptions={"localeText": grid_words(lang), "suppressCellFocus": True,
                          "tooltipShowDelay": 300},
         style={"height": height}, className="ag-theme-quartz",
-        **({"getRowId": "params.data['编码'] || params.data['Code']"} if grid_id in CLICKABLE
-           else {}),
     ), className="gc-review-table" + (" gc-clickable" if grid_id in CLICKABLE else ""))  # fmt: skip
 
 
@@ -260,10 +260,9 @@ def layout(lang: str, args: dict, principal, store) -> html.Div:
             html.Div(
                 [
                     _section(
-                        "review-towns-title",
-                        t("review.towns", lang),
-                        _grid(ids.REVIEW_TOWNS, lang, "20em"),
-                        extra="gc-review-towns-card",
+                        ids.REVIEW_GRIDS_TITLE,
+                        t("review.grids", lang),
+                        _grid(ids.REVIEW_GRIDS, lang, "20em"),
                     ),
                     _section(
                         "review-league-title",
@@ -340,6 +339,7 @@ def register(app, context) -> None:
         Output(ids.REVIEW_PICK, "value"),
         Output(ids.REVIEW_DATES, "start_date"),
         Output(ids.REVIEW_DATES, "end_date"),
+        Output(ids.REVIEW_CATEGORIES, "value"),
     ]
 
     app.clientside_callback(
@@ -358,16 +358,25 @@ def register(app, context) -> None:
         Input(ids.REVIEW_CHANNELS, "value"),
         Input(ids.REVIEW_METRIC, "value"),
         Input(ids.REVIEW_VIEWPORT, "data"),
+        Input(ids.REVIEW_TREND, "clickData"),
+        Input(ids.REVIEW_CATEGORY_MIX, "clickData"),
         State(ids.LANG, "data"),
     )
-    def show_review(area, pick, start, end, categories, channels, metric, viewport, lang):
+    def show_review(area, pick, start, end, categories, channels, metric, viewport, trend_click,
+                    mix_click, lang):  # fmt: skip
         lang = lang or "zh"
         principal = current_principal()
         today = local_today(_now())
-        if ctx.triggered_id == ids.REVIEW_DATES:
+        trigger = ctx.triggered_id
+        if trigger == ids.REVIEW_DATES:
             pick = "custom"  # typing dates makes the period a custom one
         try:
             period = _period(pick or "month", start, end, today)
+            if trigger == ids.REVIEW_TREND and not period.reversed:  # a bar: that day/week/month
+                period = clicked_step(trend_click, period) or period
+                pick = "custom"
+            if trigger == ids.REVIEW_CATEGORY_MIX and clicked_category(mix_click):
+                categories = [clicked_category(mix_click)]
             area = area or {"level": "city", "code": None}
             town = area.get("code") if area.get("level") == "town" else None
             query = ReviewQuery(period, metric or "incidents",
@@ -411,6 +420,7 @@ def register(app, context) -> None:
             review.query.pick,
             review.query.period.start.isoformat(),
             review.query.period.end.isoformat(),
+            list(review.query.categories),
         ]  # fmt: skip
 
     @app.callback(
@@ -418,40 +428,30 @@ def register(app, context) -> None:
         Output(ids.REVIEW_TOWN, "value"),
         Input(ids.REVIEW_TOWN, "value"),
         Input(ids.REVIEW_MAP, "clickData"),
-        Input(ids.REVIEW_UNITS, "cellClicked"),
-        Input(ids.REVIEW_TOWNS, "cellClicked"),
-        Input(ids.REVIEW_HOT, "cellClicked"),
+        *[Input(grid, "cellClicked") for grid in CLICKABLE],
         Input({"type": ids.REVIEW_CRUMB, "level": ALL, "code": ALL}, "n_clicks"),
-        State(ids.REVIEW_UNITS, "rowData"),
-        State(ids.REVIEW_TOWNS, "rowData"),
-        State(ids.REVIEW_HOT, "rowData"),
-        State(ids.REVIEW_AREA, "data"),
+        *[State(grid, "rowData") for grid in CLICKABLE],
         prevent_initial_call=True,
     )
-    def drill(town, click, unit_cell, town_cell, hot_cell, _crumbs, unit_rows, town_rows,
-              hot_rows, area):  # fmt: skip
+    def drill(town, click, *cells_and_rows):
         trigger = ctx.triggered_id
+        cells = dict(zip(CLICKABLE, cells_and_rows[: len(CLICKABLE)], strict=True))
+        rows = dict(zip(CLICKABLE, cells_and_rows[len(CLICKABLE) + 1 :], strict=True))
         code = None
         if trigger == ids.REVIEW_TOWN:
             return ({"level": "town", "code": town} if town else {"level": "city", "code": None},
                     no_update)  # fmt: skip
         if trigger == ids.REVIEW_MAP:
             code = area_from_click(click)
-        elif trigger in (ids.REVIEW_UNITS, ids.REVIEW_TOWNS, ids.REVIEW_HOT):
-            cell = {ids.REVIEW_UNITS: unit_cell, ids.REVIEW_TOWNS: town_cell,
-                    ids.REVIEW_HOT: hot_cell}[trigger]  # fmt: skip
-            rows = {ids.REVIEW_UNITS: unit_rows, ids.REVIEW_TOWNS: town_rows,
-                    ids.REVIEW_HOT: hot_rows}[trigger]  # fmt: skip
-            code = row_code(cell, rows)
+        elif trigger in CLICKABLE:
+            code = row_code(cells[trigger], rows[trigger])
         elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_CRUMB:
             if not ctx.triggered[0].get("value"):
                 return no_update, no_update  # the breadcrumb was just drawn
             level, code = trigger["level"], trigger["code"] or None
             new_town = code if level == "town" else ("" if level == "city" else no_update)
             return {"level": level, "code": code}, new_town
-        if not code:
-            return no_update, no_update
-        found = locate(units(store), code)
+        found = locate(units(store), code) if code else None
         if found is None:
             return no_update, no_update
         level, town_code = found
@@ -459,18 +459,20 @@ def register(app, context) -> None:
 
 
 def row_code(cell: dict | None, rows: list | None) -> str | None:
-    """The unit code of the row a cell click hit."""
+    """The unit code of the row a cell click hit.
+
+    Without ``getRowId`` AG Grid names each row by its index in ``rowData``,
+    so the row is found the same whichever way the table is sorted.
+    """
     if not cell or not rows:
         return None
-    index = cell.get("rowIndex")
-    row_id = cell.get("rowId")
+    try:
+        row = rows[int(cell.get("rowId"))]
+    except (TypeError, ValueError, IndexError):
+        return None
     for key in (header("code", "zh"), header("code", "en")):
-        if row_id is not None and isinstance(rows, list):
-            for row in rows:
-                if str(row.get(key)) == str(row_id):
-                    return str(row[key])
-        if isinstance(index, int) and 0 <= index < len(rows) and key in rows[index]:
-            return str(rows[index][key])
+        if row.get(key):
+            return str(row[key])
     return None
 
 
