@@ -173,7 +173,9 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             self.cfg.set("when_ready", when_ready)
 
         def load(self):
-            return create_app(settings).server
+            app = create_app(settings)
+            _warm_review(app.server.extensions["gridcommand.store"])
+            return app.server
 
     print(
         f"Grid Command on http://{settings.host}:{settings.port}/ "
@@ -181,6 +183,24 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         flush=True,
     )
     _Server().run()
+
+
+def _warm_review(store) -> None:
+    """Read every incident for the review in the background, so that the first
+    /review of this worker does not wait for it (seconds at region scale)."""
+    import threading
+
+    from api.review_service import units
+    from data.review_cache import incident_cache
+
+    def warm():
+        try:
+            units(store)
+            incident_cache(store).frame()
+        except Exception as error:  # a warm-up must never stop a worker
+            print(f"review warm-up failed: {error}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=warm, name="review-warm-up", daemon=True).start()
 
 
 def _scenario_command(store, settings: Settings, simulate: str) -> list[str]:
