@@ -107,8 +107,10 @@ def scoped_query(query: ReviewQuery, principal: Principal, city: Units) -> Revie
         if not len(row):
             raise NotFound(f"no grid {code}", zh=f"没有编码为 {code} 的网格")
         town = _same_town(town, row["town_code"].iloc[0], code)
-    elif level == "town" and not (city.towns["code"] == code).any():
-        raise NotFound(f"no town {code}", zh=f"没有编码为 {code} 的镇街")
+    elif level == "town":
+        if not (city.towns["code"] == code).any():
+            raise NotFound(f"no town {code}", zh=f"没有编码为 {code} 的镇街")
+        town = code  # the area decides, whatever ``town`` says
     allowed = town_scope(principal, town)
     if allowed and level == "city":
         return replace(query, area=("town", allowed), town=allowed)

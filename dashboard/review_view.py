@@ -135,10 +135,10 @@ def table_grid(table: Table | None, grid_id: str, *, height: str = "18em",
 
 def map_size(viewport: dict | None) -> tuple[float, float]:
     """The map's size in CSS pixels for a browser window (see the review's CSS:
-    the map takes 1.45 of 2.45 columns and is 38em high, 26 px type from 3000 px)."""
+    the map takes 1.45 of 2.45 columns and is 44em high, 26 px type from 3000 px)."""
     width = float((viewport or {}).get("width") or 1920)
     font = 26 if width >= 3000 else 14
-    return max(width * 0.58 - 40, 300.0), 38 * font
+    return max(width * 0.58 - 40, 300.0), 44 * font
 
 
 def map_figure(review, lang: str, geometry_version: int, viewport: dict | None = None) -> dict:

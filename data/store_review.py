@@ -30,8 +30,12 @@ class epoch_seconds(FunctionElement):
 
 @compiles(epoch_seconds, "sqlite")
 def _epoch_sqlite(element, compiler, **kw):
-    # Stored as naive UTC text; julianday reads it whatever the fraction digits.
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+    # Stored as naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff": whole seconds from
+    # strftime, the fraction from the text, so the sum is exact to the
+    # microsecond (julianday's float is not, and could cross a midnight).
+    column = compiler.process(element.clauses, **kw)
+    return (f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+            f" + COALESCE(CAST(substr({column}, 20) AS REAL), 0.0))")  # fmt: skip
 
 
 @compiles(epoch_seconds)
@@ -40,9 +44,9 @@ def _epoch_default(element, compiler, **kw):
 
 
 def _utc(seconds: pd.Series) -> pd.Series:
-    # Rounded to the millisecond: julianday's float loses the microseconds.
-    values = pd.to_numeric(seconds, errors="coerce").astype(float).round(3)
-    return pd.to_datetime(values, unit="s", utc=True)
+    # Whole microseconds: a float of epoch seconds holds them, not exactly.
+    values = (pd.to_numeric(seconds, errors="coerce").astype(float) * 1e6).round()
+    return pd.to_datetime(values, unit="us", utc=True).astype("datetime64[us, UTC]")
 
 
 class ReviewStore:

@@ -54,7 +54,8 @@ def league_table(incidents: pd.DataFrame, flags: pd.DataFrame, pairings: pd.Data
     """Every pair of ``pairings`` with its figures, best first.
 
     Ranked on the mean of the four rates (response, closure, satisfaction,
-    on-time); pairs with nothing in the period are listed last with empty rates.
+    on-time) that it has; pairs with nothing in the period are listed last
+    with empty rates.
     Returns pairing columns plus FIGURES, ``score`` and ``rank``.
     """
     attributed = incidents[["town_code", "category"]].merge(
@@ -67,7 +68,10 @@ def league_table(incidents: pd.DataFrame, flags: pd.DataFrame, pairings: pd.Data
     for column in ("incidents", "counted", "resolved", "rated", "satisfied", "responded",
                    "on_time", "breaches"):  # fmt: skip
         table[column] = table[column].fillna(0).astype(int)
-    table["score"] = table[list(LEAGUE_METRICS)].mean(axis=1, skipna=False)
+    # The mean of the rates there are: a pair whose reports are not yet rated
+    # is still ranked on the others; a pair with nothing has no score.
+    table["score"] = table[list(LEAGUE_METRICS)].mean(axis=1, skipna=True)
+    table.loc[table["incidents"] == 0, "score"] = float("nan")
     table = table.sort_values(["score", "incidents"], ascending=[False, False],
                               na_position="last", kind="stable").reset_index(drop=True)  # fmt: skip
     table.insert(0, "rank", pd.array(range(1, len(table) + 1), dtype="Int64"))

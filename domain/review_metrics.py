@@ -102,7 +102,7 @@ def incident_flags(incidents: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
     due_contact = incidents["due_contact_at"]
     due_resolve = incidents["due_resolve_at"]
     resolved = status.isin(RESOLVED) & resolved_at.notna()
-    satisfaction = pd.to_numeric(incidents["satisfaction"], errors="coerce")
+    satisfaction = pd.to_numeric(incidents["satisfaction"], errors="coerce").astype("float64")
     contact_late = (contact.notna() & due_contact.notna() & (contact > due_contact)) | (
         contact.isna() & due_contact.notna() & (due_contact < now_ts)
     )

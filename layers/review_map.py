@@ -43,12 +43,16 @@ def shown_values(values: pd.Series, metric: Metric) -> pd.Series:
 
 def value_range(values: pd.Series, metric: Metric) -> tuple[float, float]:
     """Colour range: counts and times from 0; rates over the values present,
-    so that 96 % against 99 % still shows; always a non-empty range."""
+    so that 96 % against 99 % still shows (from the 2nd percentile); always a non-empty range."""
     present = values.dropna()
     if not len(present):
         return (0.0, 1.0)
     high = float(present.quantile(0.98)) if len(present) > 20 else float(present.max())
-    low = float(present.min()) if metric.kind == "rate" else 0.0
+    # Rates from the 2nd percentile: a grid with one bad rating must not wash
+    # out the differences between all the others (it still shows darkest).
+    low = float(present.quantile(0.02)) if metric.kind == "rate" and len(present) > 20 else 0.0
+    if metric.kind == "rate" and len(present) <= 20:
+        low = float(present.min())
     if metric.kind == "rate":
         low = min(low, high - 1.0)
     if high <= low:
