@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
 from api.params import parse_int
@@ -25,7 +26,8 @@ def changes():
     frame = frame.iloc[:limit]
     entries = [
         {"seq": int(r.seq), "at": r.at.isoformat(), "entity": r.entity,
-         "entity_id": r.entity_id, "op": r.op, "payload": r.payload}
+         "entity_id": None if pd.isna(r.entity_id) else str(r.entity_id), "op": r.op,
+         "payload": r.payload}
         for r in frame.itertuples(index=False)
     ]  # fmt: skip
     latest = entries[-1]["seq"] if entries else max(since, 0)
