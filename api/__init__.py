@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import changes, dispatch, field, geojson, health, incidents, open311, openapi
+from api import (
+    changes,
+    dispatch,
+    field,
+    geojson,
+    health,
+    incidents,
+    open311,
+    openapi,
+    review_export,
+)
 from api.errors import register_error_handlers
 
 
@@ -19,4 +29,5 @@ def register_api(server: Flask, store) -> None:
     server.register_blueprint(field.blueprint)
     server.register_blueprint(incidents.blueprint)
     server.register_blueprint(openapi.blueprint)
+    server.register_blueprint(review_export.blueprint)
     register_error_handlers(server)

@@ -106,6 +106,13 @@ ROUTE_RULES: dict[str, Rule] = {
     "field.positions": needs(FIELD),
     "field.status": needs(FIELD),
     "field.trail": needs(DISPATCH, city_wide=True),
+    # Exports of the town review: a town leader's are scoped to their town by
+    # build_review; the print view is a page people open in a browser.
+    "review_export.export_xlsx": needs(VIEW),
+    "review_export.export_csv": needs(VIEW),
+    "review_export.export_geojson": needs(VIEW),
+    "review_export.export_png": needs(VIEW),
+    "review_export.print_view": PAGE,
     # Unknown paths under the API prefixes: a plain 404 for anyone.
     "no_such_endpoint_api_": PUBLIC,
     "no_such_endpoint_open311_": PUBLIC,

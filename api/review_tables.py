@@ -91,8 +91,10 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _shown(frame: pd.DataFrame, columns: list[str], lang: str) -> pd.DataFrame:
+    if not len(frame):  # an empty table still has its headers
+        return pd.DataFrame(columns=[header(c, lang) for c in columns])
     present = [c for c in columns if c in frame.columns]
-    out = rounded(frame[present]) if len(frame) else pd.DataFrame(columns=present)
+    out = rounded(frame[present])
     return out.rename(columns={c: header(c, lang) for c in present}).reset_index(drop=True)
 
 
@@ -130,7 +132,7 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
     tables.append(Table("grids", title,
                         _shown(grids, ["rank", "code", "name", "town", "population", "households",
                                        "worker_name", *FIGURE_COLUMNS], lang)))  # fmt: skip
-    if review.unit_level and len(review.units):
+    if review.unit_level:
         title = level_names[review.unit_level][0 if zh else 1]
         title = f"{title}排名（{metric.zh}）" if zh else f"{title} ranked by {metric.en.lower()}"
         tables.append(Table("units", title, _shown(review.units, ["rank", "code", "name",

@@ -164,9 +164,16 @@ def fuzz_config(max_examples: int, *, coverage: bool) -> schemathesis.Config:
 
 
 # Collected from the code's document: no server runs at import time.
+# Each valid case of these builds a whole review (the PNG also draws a map in
+# Chromium): fewer examples, so the run stays within minutes.
+HEAVY = r"^/api/v1/review/export"
+HEAVY_EXAMPLES = int(os.environ.get("GC_FUZZ_HEAVY_EXAMPLES", "30"))
 KEYED = schemathesis.openapi.from_dict(
     document(PLACEHOLDER), config=fuzz_config(KEYED_EXAMPLES, coverage=True)
-)
+).exclude(path_regex=HEAVY)
+KEYED_HEAVY = schemathesis.openapi.from_dict(
+    document(PLACEHOLDER), config=fuzz_config(HEAVY_EXAMPLES, coverage=True)
+).include(path_regex=HEAVY)
 ANONYMOUS = schemathesis.openapi.from_dict(
     document(PLACEHOLDER), config=fuzz_config(ANONYMOUS_EXAMPLES, coverage=False)
 )
@@ -286,6 +293,15 @@ def note_conformance(case, response, served, headers: dict[str, str]) -> None:
 
 @KEYED.parametrize()
 def test_no_server_error_with_a_key(case, served):
+    keyed(case, served)
+
+
+@KEYED_HEAVY.parametrize()
+def test_no_server_error_with_a_key_heavy_operations(case, served):
+    keyed(case, served)
+
+
+def keyed(case, served) -> None:
     aim_at_real_things(case)
     headers = {"X-API-Key": served["key"]}
     if (case.method, case.path) == OPEN311_POST and isinstance(case.body, dict):
