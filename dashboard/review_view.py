@@ -83,6 +83,9 @@ def export_links(review, lang: str) -> list:
                             href=f"/api/v1/review/export.{fmt}?{urlencode(args)}",
                             className="gc-review-export", id=f"review-export-{fmt}",
                             download=""))  # fmt: skip
+    links.append(html.A(t("review.link", lang), href=f"/review?{urlencode(args)}",
+                        className="gc-review-export", id="review-link",
+                        title=t("review.link_hint", lang)))  # fmt: skip
     for paper in ("a4", "a3"):
         links.append(html.A(t(f"review.print_{paper}", lang),
                             href=f"/review/print?{urlencode({**args, 'paper': paper})}",

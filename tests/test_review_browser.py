@@ -183,6 +183,13 @@ def test_filters_change_the_map_and_tables_and_match_the_server(served, review_p
     assert garbage["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
     assert int(garbage["tiles"]["incidents"].replace(",", "")) < int(
         year["tiles"]["incidents"].replace(",", ""))  # fmt: skip
+    # The view's link opens the same view (a bookmark).
+    link = page.get_attribute("#review-link", "href")
+    assert "category=garbage" in link and "metric=satisfaction_rate" in link
+    page.goto(served["base"] + link)
+    page.wait_for_selector(".gc-review-tile", timeout=60_000)
+    wait_settled(page)
+    assert state(page)["tiles"]["incidents"] == garbage["tiles"]["incidents"]
 
 
 def test_drill_down_city_town_community_grid_and_back(served, review_page):
