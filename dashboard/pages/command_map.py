@@ -203,12 +203,16 @@ def _now_ms() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
 
 
+# The browser window's size, written into a dcc.Store once the page is up.
+WINDOW_SIZE_JS = "function(_) { return {width: window.innerWidth, height: window.innerHeight}; }"
+
+
 def register(app, context) -> None:
     """Attach the page's callbacks to ``app``; ``context`` holds store and settings."""
     settings = context.settings
 
     app.clientside_callback(
-        "function(_) { return {width: window.innerWidth, height: window.innerHeight}; }",
+        WINDOW_SIZE_JS,
         Output(ids.SCREEN, "data"),
         Input(ids.MAP, "id"),
     )

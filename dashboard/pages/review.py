@@ -19,6 +19,7 @@ from api.review_tables import header, review_tables
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
+from dashboard.pages.command_map import WINDOW_SIZE_JS
 from dashboard.review_view import (
     area_from_click,
     breadcrumb,
@@ -343,7 +344,7 @@ def register(app, context) -> None:
     ]
 
     app.clientside_callback(
-        "function(_) { return {width: window.innerWidth, height: window.innerHeight}; }",
+        WINDOW_SIZE_JS,
         Output(ids.REVIEW_VIEWPORT, "data"),
         Input(ids.REVIEW_SCREEN, "id"),
     )
