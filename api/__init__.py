@@ -7,6 +7,7 @@ from flask import Flask
 from api import (
     changes,
     dispatch,
+    events,
     field,
     geojson,
     health,
@@ -30,4 +31,5 @@ def register_api(server: Flask, store) -> None:
     server.register_blueprint(incidents.blueprint)
     server.register_blueprint(openapi.blueprint)
     server.register_blueprint(review_export.blueprint)
+    server.register_blueprint(events.blueprint)
     register_error_handlers(server)

@@ -27,6 +27,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from domain.access import (
     ANONYMOUS,
     DISPATCH,
+    EVENTS,
     FIELD,
     REPORT,
     VIEW,
@@ -106,6 +107,13 @@ ROUTE_RULES: dict[str, Rule] = {
     "field.positions": needs(FIELD),
     "field.status": needs(FIELD),
     "field.trail": needs(DISPATCH, city_wide=True),
+    # Wartime events: anyone who may view reads them; declaring and ending
+    # needs the events permission (a commander, or a provincial system's key).
+    "events.list_events": needs(VIEW),
+    "events.show": needs(VIEW),
+    "events.cap": needs(VIEW),
+    "events.declare": needs(EVENTS, city_wide=True),
+    "events.end": needs(EVENTS, city_wide=True),
     # Exports of the town review: a town leader's are scoped to their town by
     # build_review; the print view is a page people open in a browser.
     "review_export.export_xlsx": needs(VIEW),

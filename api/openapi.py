@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from api.openapi_dispatch import PATHS as DISPATCH_PATHS
+from api.openapi_events import PATHS as EVENT_PATHS
 from api.openapi_review import PATHS as REVIEW_PATHS
 from domain.categories import CHANNELS
 from domain.lifecycle import STATUSES
@@ -156,6 +157,7 @@ def document(base_url: str = "/") -> dict:
     }  # fmt: skip
     paths.update(DISPATCH_PATHS)
     paths.update(REVIEW_PATHS)
+    paths.update(EVENT_PATHS)
     _add_access(paths)
     return {
         "openapi": "3.1.0",

@@ -1,0 +1,146 @@
+"""Wartime events over JSON, and each event as a CAP 1.2 alert.
+
+GET  /api/v1/events               the events (``active=true|false`` to filter)
+POST /api/v1/events               declare one (the ``events`` permission)
+GET  /api/v1/events/<id>          one event, its area as GeoJSON
+POST /api/v1/events/<id>/end      end it (once: a second end is 409)
+GET  /api/v1/events/<id>/cap.xml  the OASIS CAP 1.2 alert of its current state
+
+A provincial system declares or reads events with a key of scope ``events``;
+the commander's desk uses the same routes signed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import shapely
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from api.guard import audit_actor
+from api.params import json_body
+from domain.bounds import digits_id
+from domain.cap import CapEvent, cap_alert
+from domain.errors import InvalidInput, NotFound
+from domain.events import KINDS, SEVERITIES, declaration, parse_time
+
+blueprint = Blueprint("events", __name__, url_prefix="/api/v1/events")
+CAP_MEDIA_TYPE = "application/cap+xml"
+CAP_SENDER = "gridcommand@370281.local"
+CENTRE = "网格化服务管理指挥中心"
+
+_CITY: dict[tuple[int, int], tuple] = {}
+_CITY_LOCK = threading.Lock()
+
+
+def _store():
+    return current_app.extensions["gridcommand.store"]
+
+
+def _city(store):
+    """(outline, grids, towns) of the city, read again only when a boundary changed."""
+    key = (id(store), store.geometry_version())
+    with _CITY_LOCK:
+        if key not in _CITY:
+            towns = store.towns()
+            grids = store.grids()
+            _CITY.clear()
+            _CITY[key] = (shapely.union_all(towns.geometry.to_numpy()), grids, towns)
+        return _CITY[key]
+
+
+def _time(value) -> str | None:
+    if value is None or value != value:  # None or NaT
+        return None
+    return value.isoformat()
+
+
+def _shown(row: dict, towns) -> dict:
+    """An event as the API shows it."""
+    area = row["geometry"]
+    overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area)) if area else 0
+    covered = towns[overlap > 0] if area is not None else towns.iloc[0:0]
+    return {
+        "id": int(row["id"]),
+        "name": row["name"],
+        "kind": row["kind"],
+        "kind_name": KINDS[row["kind"]][0],
+        "severity": int(row["severity"]),
+        "severity_name": SEVERITIES[int(row["severity"])][0],
+        "started_at": _time(row["started_at"]),
+        "ended_at": _time(row["ended_at"]),
+        "active": row["ended_at"] is None or row["ended_at"] != row["ended_at"],
+        "declared_by": row["created_by"],
+        "towns": [
+            {"code": c, "name": n} for c, n in zip(covered["code"], covered["name"], strict=True)
+        ],
+        "area": json.loads(shapely.to_geojson(area)) if area is not None else None,
+    }
+
+
+def _event_id(value: str) -> int:
+    number = digits_id(value)
+    if number is None:
+        raise NotFound(f"no event {value[:20]!r}", zh="没有这个战时事件")
+    return number
+
+
+@blueprint.get("")
+def list_events():
+    store = _store()
+    active = request.args.get("active")
+    if active not in (None, "", "true", "false"):
+        raise InvalidInput("active must be true or false", zh="active 应为 true 或 false")
+    wanted = None if active in (None, "") else active == "true"
+    _, _, towns = _city(store)
+    frame = store.events(active=wanted)
+    return jsonify(events=[_shown(row, towns) for row in frame.to_dict("records")])
+
+
+@blueprint.post("")
+def declare():
+    store = _store()
+    body = json_body(request)
+    outline, grids, towns = _city(store)
+    event = declaration(body, city_outline=outline, grids=grids, now=dt.datetime.now(dt.UTC))
+    new_id = store.declare_event(event, actor=audit_actor(body))
+    return jsonify(_shown(store.event(new_id), towns)), 201
+
+
+@blueprint.get("/<event_id>")
+def show(event_id: str):
+    store = _store()
+    _, _, towns = _city(store)
+    return jsonify(_shown(store.event(_event_id(event_id)), towns))
+
+
+@blueprint.post("/<event_id>/end")
+def end(event_id: str):
+    store = _store()
+    body = json_body(request) if request.get_data() else {}
+    at = parse_time(body["ended_at"], "ended_at") if body.get("ended_at") else None
+    if at is not None and at > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+        raise InvalidInput("an event cannot end in the future", zh="结束时间不能晚于现在")
+    number = _event_id(event_id)
+    store.end_event(number, actor=audit_actor(body), at=at)
+    _, _, towns = _city(store)
+    return jsonify(_shown(store.event(number), towns))
+
+
+@blueprint.get("/<event_id>/cap.xml")
+def cap(event_id: str):
+    store = _store()
+    _, _, towns = _city(store)
+    row = store.event(_event_id(event_id))
+    shown = _shown(row, towns)
+    lang = request.args.get("lang") or "zh"
+    if lang not in ("zh", "en"):
+        raise InvalidInput("lang must be zh or en", zh="lang 应为 zh 或 en")
+    area_name = "、".join(t["name"] for t in shown["towns"]) or "本市"
+    event = CapEvent(shown["id"], row["name"], row["kind"], shown["severity"],
+                     row["started_at"], None if shown["active"] else row["ended_at"],
+                     row["geometry"], area_name, CENTRE)  # fmt: skip
+    text = cap_alert(event, sender=CAP_SENDER, lang=lang)
+    return Response(text, mimetype=CAP_MEDIA_TYPE)
