@@ -7,16 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-import dash_ag_grid as dag
-import pandas as pd
 from dash import html
 
 from api.review_tables import TILE_METRICS, Table, category_name, header
 from dashboard import ids
-from dashboard.console_view import grid_words
 from dashboard.i18n import t
 from domain.review_metrics import METRICS, trend_step
-from domain.review_query import Period, query_args
+from domain.review_query import Period, query_args, quick_period
 from layers.review_charts import category_figure, trend_figure
 from layers.review_map import review_map_figure
 
@@ -93,49 +90,6 @@ def export_links(review, lang: str) -> list:
     return links
 
 
-def table_grid(table: Table | None, grid_id: str, *, height: str = "18em",
-               clickable: bool = False) -> html.Div:  # fmt: skip
-    """An AG Grid of one review table (sortable; rows that drill on click)."""
-    if table is None:
-        return html.Div(className="gc-review-table")
-    frame = table.frame
-    code = header("code", "zh") if header("code", "zh") in frame else None
-    code = code or (header("code", "en") if header("code", "en") in frame else None)
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    return html.Div(
-        dag.AgGrid(
-            id=grid_id,
-            rowData=records,
-            columnDefs=[
-                {
-                    "field": c,
-                    "headerName": c,
-                    "minWidth": 70,
-                    "flex": 2
-                    if c in ("名称", "Name", "结对单位", "Paired department", "内容", "Description")
-                    else 1,
-                }
-                for c in frame.columns
-            ],
-            dashGridOptions={
-                "localeText": grid_words("zh"),
-                "suppressCellFocus": True,
-                "rowSelection": {
-                    "mode": "singleRow",
-                    "checkboxes": False,
-                    "enableClickSelection": clickable,
-                },
-            },
-            defaultColDef={"sortable": True, "resizable": True},
-            getRowId=f"params.data['{code}']" if code else None,
-            style={"height": height},
-            className="ag-theme-quartz" + (" gc-clickable" if clickable else ""),
-        ),
-        className="gc-review-table",
-        **{"data-rows": str(len(frame))},
-    )
-
-
 def map_size(viewport: dict | None) -> tuple[float, float]:
     """The map's size in CSS pixels for a browser window (see the review's CSS:
     the map takes 1.45 of 2.45 columns and is 44em high, 26 px type from 3000 px)."""
@@ -202,10 +156,6 @@ def area_from_click(click: dict | None) -> str | None:
     return None
 
 
-def is_frame_empty(frame: pd.DataFrame | None) -> bool:
-    return frame is None or not len(frame)
-
-
 def clicked_step(click: dict | None, period: Period) -> Period | None:
     """The day, week or month of a click on the trend chart, inside ``period``."""
     points = (click or {}).get("points") or []
@@ -231,3 +181,75 @@ def clicked_category(click: dict | None) -> str | None:
     points = (click or {}).get("points") or []
     code = points[0].get("customdata") if points else None
     return str(code) if code and code != "_rest" else None
+
+
+def grid_data(table, metric_header: str | None = None) -> tuple[list, list]:
+    """rowData and columnDefs of one table (empty when the review has none).
+
+    The code stays in the rows (a click drills by it) but not on screen; the
+    name is pinned and the map's metric comes right after it.
+    """
+    if table is None:
+        return [], []
+    frame = table.frame
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    codes = {header("code", lang) for lang in ("zh", "en")}
+    names = {
+        header(c, lang) for c in ("name", "department", "description") for lang in ("zh", "en")
+    }
+    ranks = {header("rank", lang) for lang in ("zh", "en")}
+    ordered = list(frame.columns)
+    if metric_header in ordered:
+        ordered.remove(metric_header)
+        at = next((i + 1 for i, c in enumerate(ordered) if c in names), 0)
+        ordered.insert(at, metric_header)
+    columns = []
+    for c in ordered:
+        column = {"field": c, "headerName": c, "minWidth": 88, "flex": 1, "tooltipField": c}
+        if c in codes and any(n in ordered for n in names):
+            column["hide"] = True
+        if c in names:
+            column.update(pinned="left", minWidth=150, flex=2)
+        if c in ranks:
+            column.update(pinned="left", minWidth=60, maxWidth=70)
+        if c == metric_header:
+            column["cellClass"] = "gc-review-metric-cell"
+        columns.append(column)
+    return rows, columns
+
+
+def picked_period(pick: str, start: str | None, end: str | None, today: dt.date) -> Period:
+    """The period of a quick pick, or of the date pickers for "custom"."""
+    if pick != "custom":
+        return quick_period(pick, today)
+    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
+    last = dt.date.fromisoformat(end) if end else today
+    return Period(first, last)
+
+
+def row_code(cell: dict | None, rows: list | None) -> str | None:
+    """The unit code of the row a cell click hit.
+
+    Without ``getRowId`` AG Grid names each row by its index in ``rowData``,
+    so the row is found the same whichever way the table is sorted.
+    """
+    if not cell or not rows:
+        return None
+    try:
+        row = rows[int(cell.get("rowId"))]
+    except (TypeError, ValueError, IndexError):
+        return None
+    for key in (header("code", "zh"), header("code", "en")):
+        if row.get(key):
+            return str(row[key])
+    return None
+
+
+def locate(city, code: str) -> tuple[str, str] | None:
+    """(level, town code) of a unit code: a town, community or grid."""
+    for level, frame in (("town", city.towns), ("community", city.communities),
+                         ("grid", city.grids)):  # fmt: skip
+        found = frame[frame["code"] == code]
+        if len(found):
+            return level, (code if level == "town" else str(found["town_code"].iloc[0]))
+    return None

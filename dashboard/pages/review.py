@@ -28,9 +28,13 @@ from dashboard.review_view import (
     clicked_step,
     export_links,
     grid_card,
+    grid_data,
+    locate,
     map_figure,
     notice_text,
     period_text,
+    picked_period,
+    row_code,
     tables_by_key,
     tiles,
 )
@@ -40,11 +44,9 @@ from domain.errors import GridCommandError
 from domain.review_metrics import MAP_METRICS, METRICS
 from domain.review_query import (
     QUICK_PICKS,
-    Period,
     ReviewQuery,
     local_today,
     parse_query,
-    quick_period,
 )
 
 GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": True, "responsive": True}
@@ -280,49 +282,6 @@ def layout(lang: str, args: dict, principal, store) -> html.Div:
     )
 
 
-def grid_data(table, metric_header: str | None = None) -> tuple[list, list]:
-    """rowData and columnDefs of one table (empty when the review has none).
-
-    The code stays in the rows (a click drills by it) but not on screen; the
-    name is pinned and the map's metric comes right after it.
-    """
-    if table is None:
-        return [], []
-    frame = table.frame
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    codes = {header("code", lang) for lang in ("zh", "en")}
-    names = {
-        header(c, lang) for c in ("name", "department", "description") for lang in ("zh", "en")
-    }
-    ranks = {header("rank", lang) for lang in ("zh", "en")}
-    ordered = list(frame.columns)
-    if metric_header in ordered:
-        ordered.remove(metric_header)
-        at = next((i + 1 for i, c in enumerate(ordered) if c in names), 0)
-        ordered.insert(at, metric_header)
-    columns = []
-    for c in ordered:
-        column = {"field": c, "headerName": c, "minWidth": 88, "flex": 1, "tooltipField": c}
-        if c in codes and any(n in ordered for n in names):
-            column["hide"] = True
-        if c in names:
-            column.update(pinned="left", minWidth=150, flex=2)
-        if c in ranks:
-            column.update(pinned="left", minWidth=60, maxWidth=70)
-        if c == metric_header:
-            column["cellClass"] = "gc-review-metric-cell"
-        columns.append(column)
-    return rows, columns
-
-
-def _period(pick: str, start: str | None, end: str | None, today: dt.date) -> Period:
-    if pick != "custom":
-        return quick_period(pick, today)
-    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
-    last = dt.date.fromisoformat(end) if end else today
-    return Period(first, last)
-
-
 def register(app, context) -> None:
     store = context.store
     outputs = [
@@ -372,7 +331,7 @@ def register(app, context) -> None:
         if trigger == ids.REVIEW_DATES:
             pick = "custom"  # typing dates makes the period a custom one
         try:
-            period = _period(pick or "month", start, end, today)
+            period = picked_period(pick or "month", start, end, today)
             if trigger == ids.REVIEW_TREND and not period.reversed:  # a bar: that day/week/month
                 period = clicked_step(trend_click, period) or period
                 pick = "custom"
@@ -457,31 +416,3 @@ def register(app, context) -> None:
             return no_update, no_update
         level, town_code = found
         return {"level": level, "code": code}, town_code
-
-
-def row_code(cell: dict | None, rows: list | None) -> str | None:
-    """The unit code of the row a cell click hit.
-
-    Without ``getRowId`` AG Grid names each row by its index in ``rowData``,
-    so the row is found the same whichever way the table is sorted.
-    """
-    if not cell or not rows:
-        return None
-    try:
-        row = rows[int(cell.get("rowId"))]
-    except (TypeError, ValueError, IndexError):
-        return None
-    for key in (header("code", "zh"), header("code", "en")):
-        if row.get(key):
-            return str(row[key])
-    return None
-
-
-def locate(city, code: str) -> tuple[str, str] | None:
-    """(level, town code) of a unit code: a town, community or grid."""
-    for level, frame in (("town", city.towns), ("community", city.communities),
-                         ("grid", city.grids)):  # fmt: skip
-        found = frame[frame["code"] == code]
-        if len(found):
-            return level, (code if level == "town" else str(found["town_code"].iloc[0]))
-    return None
