@@ -54,7 +54,7 @@ from tests.tiny_city import tiny_city
 pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("GC_FUZZ_SEED", "2026"))
-KEYED_EXAMPLES = int(os.environ.get("GC_FUZZ_EXAMPLES", "300"))  # fuzzing phase, per operation
+KEYED_EXAMPLES = int(os.environ.get("GC_FUZZ_EXAMPLES", "150"))  # fuzzing phase, per operation
 ANONYMOUS_EXAMPLES = 10  # the keyed pass also runs the coverage phase; this one does not
 PLACEHOLDER = "http://127.0.0.1:9/"  # the document's server; every call names the real one
 OPEN311_POST = ("POST", "/open311/v2/requests.json")
@@ -167,7 +167,7 @@ def fuzz_config(max_examples: int, *, coverage: bool) -> schemathesis.Config:
 # Each valid case of these builds a whole review (the PNG also draws a map in
 # Chromium): fewer examples, so the run stays within minutes.
 HEAVY = r"^/api/v1/review/export"
-HEAVY_EXAMPLES = int(os.environ.get("GC_FUZZ_HEAVY_EXAMPLES", "30"))
+HEAVY_EXAMPLES = int(os.environ.get("GC_FUZZ_HEAVY_EXAMPLES", "20"))
 KEYED = schemathesis.openapi.from_dict(
     document(PLACEHOLDER), config=fuzz_config(KEYED_EXAMPLES, coverage=True)
 ).exclude(path_regex=HEAVY)
