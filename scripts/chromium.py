@@ -105,3 +105,17 @@ def wait_for_map(page, *, min_grids: int = 1, timeout_s: float = 120) -> tuple[d
             return page.evaluate(MAP_STATE_JS), drawn_at
         page.wait_for_timeout(100)
     raise TimeoutError(f"the map did not finish drawing in {timeout_s} s: {state}")
+
+
+def wait_for_labels(page, expected: int, *, timeout_s: float = 30) -> dict:
+    """The map state once MapLibre has placed ``expected`` town labels.
+
+    Labels are placed a few frames after the map reports itself loaded, later
+    still on a busy machine; returns the last state read if they never are.
+    """
+    deadline = time.perf_counter() + timeout_s
+    state = page.evaluate(MAP_STATE_JS)
+    while time.perf_counter() < deadline and (state or {}).get("townLabelsDrawn") != expected:
+        page.wait_for_timeout(200)
+        state = page.evaluate(MAP_STATE_JS)
+    return state

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from scripts.chromium import MAP_STATE_JS, wait_for_map
+from scripts.chromium import MAP_STATE_JS, wait_for_labels, wait_for_map
 from tests.servers import add_user, app_process, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -114,7 +114,7 @@ def test_map_draws_every_grid_incidents_and_cadres_offline(served, open_map):
     assert state["grids"] == grids  # every grid polygon reached the map
     assert state["incidentPoints"] >= 20 and state["incidentsDrawn"] >= 20
     assert state["cadrePoints"] > 1000 and state["cadresDrawn"] > 1000
-    assert state["townLabelsDrawn"] == 12
+    assert wait_for_labels(page, 12)["townLabelsDrawn"] == 12
     assert page.inner_text(".gc-title").startswith("网格化服务管理指挥中心")
     kpi = page.inner_text("[data-kpi=open] .gc-kpi-value")
     assert int(kpi.rstrip("件").replace(",", "")) == state["incidentPoints"]

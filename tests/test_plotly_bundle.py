@@ -19,7 +19,7 @@ import pytest
 from plotly.basedatatypes import BaseTraceType
 from plotly.offline import get_plotlyjs_version
 
-from scripts.chromium import wait_for_map
+from scripts.chromium import wait_for_labels, wait_for_map
 from tests.servers import ROOT, app_process, display_key
 
 BUNDLE = ROOT / "dashboard" / "assets" / "vendor" / "plotly-custom.min.js"
@@ -109,6 +109,7 @@ def test_map_draws_with_the_small_bundle_and_never_fetches_full_plotly(served, b
     try:
         page.goto(f"{served['base']}/?key={served['key']}")  # a wall's display key
         state, _ = wait_for_map(page, min_grids=grids)
+        state = wait_for_labels(page, 12)
         plotly = page.evaluate(
             """() => ({
                 version: window.Plotly.version,
