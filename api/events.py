@@ -5,6 +5,12 @@ POST /api/v1/events               declare one (the ``events`` permission)
 GET  /api/v1/events/<id>          one event, its area as GeoJSON
 POST /api/v1/events/<id>/end      end it (once: a second end is 409)
 GET  /api/v1/events/<id>/cap.xml  the OASIS CAP 1.2 alert of its current state
+GET  /api/v1/events/<id>/board    tasks, figures, mobilised cadres, missed check-ins
+POST /api/v1/events/<id>/tasks    add a task (an incident with headcount and figures)
+POST /api/v1/events/<id>/tasks/<task>/progress   the field's figures since its last report
+GET  /api/v1/events/<id>/mobilisation            who to send (a proposal, nothing written)
+POST /api/v1/events/<id>/mobilisation            send them, all or none
+POST /api/v1/events/<id>/checkins                a mobilised cadre checks in
 
 A provincial system declares or reads events with a key of scope ``events``;
 the commander's desk uses the same routes signed in.
@@ -14,11 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from api import event_service
+from api.dispatch_service import max_travel_seconds
 from api.guard import audit_actor
 from api.params import json_body
 from domain.bounds import digits_id
@@ -31,9 +38,6 @@ CAP_MEDIA_TYPE = "application/cap+xml"
 CAP_SENDER = "gridcommand@370281.local"
 CENTRE = "网格化服务管理指挥中心"
 
-_CITY: dict[tuple[int, int], tuple] = {}
-_CITY_LOCK = threading.Lock()
-
 
 def _store():
     return current_app.extensions["gridcommand.store"]
@@ -41,14 +45,8 @@ def _store():
 
 def _city(store):
     """(outline, grids, towns) of the city, read again only when a boundary changed."""
-    key = (id(store), store.geometry_version())
-    with _CITY_LOCK:
-        if key not in _CITY:
-            towns = store.towns()
-            grids = store.grids()
-            _CITY.clear()
-            _CITY[key] = (shapely.union_all(towns.geometry.to_numpy()), grids, towns)
-        return _CITY[key]
+    here = event_service.city(store)
+    return here.outline, here.grids, here.towns
 
 
 def _time(value) -> str | None:
@@ -73,6 +71,7 @@ def _shown(row: dict, towns) -> dict:
         "ended_at": _time(row["ended_at"]),
         "active": row["ended_at"] is None or row["ended_at"] != row["ended_at"],
         "declared_by": row["created_by"],
+        "checkin_minutes": int(row["checkin_minutes"]),
         "towns": [
             {"code": c, "name": n} for c, n in zip(covered["code"], covered["name"], strict=True)
         ],
@@ -85,6 +84,13 @@ def _event_id(value: str) -> int:
     if number is None:
         raise NotFound(f"no event {value[:20]!r}", zh="没有这个战时事件")
     return number
+
+
+def _lang() -> str:
+    lang = request.args.get("lang") or "zh"
+    if lang not in ("zh", "en"):
+        raise InvalidInput("lang must be zh or en", zh="lang 应为 zh 或 en")
+    return lang
 
 
 @blueprint.get("")
@@ -135,12 +141,68 @@ def cap(event_id: str):
     _, _, towns = _city(store)
     row = store.event(_event_id(event_id))
     shown = _shown(row, towns)
-    lang = request.args.get("lang") or "zh"
-    if lang not in ("zh", "en"):
-        raise InvalidInput("lang must be zh or en", zh="lang 应为 zh 或 en")
+    lang = _lang()
     area_name = "、".join(t["name"] for t in shown["towns"]) or "本市"
     event = CapEvent(shown["id"], row["name"], row["kind"], shown["severity"],
                      row["started_at"], None if shown["active"] else row["ended_at"],
                      row["geometry"], area_name, CENTRE)  # fmt: skip
     text = cap_alert(event, sender=CAP_SENDER, lang=lang)
     return Response(text, mimetype=CAP_MEDIA_TYPE)
+
+
+@blueprint.get("/<event_id>/board")
+def board(event_id: str):
+    store = _store()
+    return jsonify(event_service.board(store, _event_id(event_id), now=dt.datetime.now(dt.UTC),
+                                      lang=_lang()))  # fmt: skip
+
+
+@blueprint.post("/<event_id>/tasks")
+def add_task(event_id: str):
+    store = _store()
+    body = json_body(request)
+    task = event_service.add_task(store, _event_id(event_id), body, actor=audit_actor(body))
+    return jsonify(task), 201
+
+
+@blueprint.post("/<event_id>/tasks/<task_id>/progress")
+def progress(event_id: str, task_id: str):
+    store = _store()
+    body = json_body(request)
+    number = digits_id(task_id)
+    if number is None:
+        raise NotFound(f"no task {task_id[:20]!r}", zh="没有这个任务")
+    task = event_service.report_progress(store, _event_id(event_id), number, body.get("done"),
+                                         actor=audit_actor(body))  # fmt: skip
+    return jsonify(task)
+
+
+@blueprint.get("/<event_id>/mobilisation")
+def proposal(event_id: str):
+    store = _store()
+    rest = request.args.get("include_rest") or "false"
+    if rest not in ("true", "false"):
+        raise InvalidInput(
+            "include_rest must be true or false", zh="include_rest 应为 true 或 false"
+        )
+    limit = max_travel_seconds(request.args.get("max_travel_min") or 120)
+    found = event_service.propose(store, _event_id(event_id), include_rest=rest == "true",
+                                  max_travel_s=limit)  # fmt: skip
+    return jsonify(event_service.proposal_payload(found, store, _lang()))
+
+
+@blueprint.post("/<event_id>/mobilisation")
+def mobilise(event_id: str):
+    store = _store()
+    body = json_body(request)
+    ids = event_service.mobilise(store, _event_id(event_id), body.get("assignments"),
+                                 actor=audit_actor(body))  # fmt: skip
+    return jsonify(dispatch_ids=ids, sent=len(ids)), 201
+
+
+@blueprint.post("/<event_id>/checkins")
+def check_in(event_id: str):
+    store = _store()
+    body = json_body(request)
+    new_id = event_service.check_in(store, _event_id(event_id), body, actor=audit_actor(body))
+    return jsonify(id=new_id), 201

@@ -114,6 +114,14 @@ ROUTE_RULES: dict[str, Rule] = {
     "events.cap": needs(VIEW),
     "events.declare": needs(EVENTS, city_wide=True),
     "events.end": needs(EVENTS, city_wide=True),
+    "events.board": needs(VIEW),
+    "events.proposal": needs(EVENTS, city_wide=True),
+    "events.mobilise": needs(EVENTS, city_wide=True),
+    "events.add_task": needs(EVENTS, city_wide=True),
+    # The field reports progress and checks in with the field app's key; the
+    # desk may enter what a cadre phoned in.
+    "events.progress": needs(FIELD, EVENTS, city_wide=True),
+    "events.check_in": needs(FIELD, EVENTS, city_wide=True),
     # Exports of the town review: a town leader's are scoped to their town by
     # build_review; the print view is a page people open in a browser.
     "review_export.export_xlsx": needs(VIEW),

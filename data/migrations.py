@@ -34,8 +34,15 @@ def _add_sign_in(conn: Connection) -> None:
         _add_column(conn, schema.api_keys, name)
 
 
+def _add_event_work(conn: Connection) -> None:
+    """Version 3: check-in interval of events, task figures, check-ins."""
+    _add_column(conn, schema.events, "checkin_minutes")
+    schema.task_measures.create(conn)
+    schema.checkins.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
-STEPS: dict[int, Callable[[Connection], None]] = {2: _add_sign_in}
+STEPS: dict[int, Callable[[Connection], None]] = {2: _add_sign_in, 3: _add_event_work}
 
 
 def database_version(engine: Engine) -> int | None:

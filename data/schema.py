@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -190,6 +190,8 @@ events = Table(
     Column("ended_at", UTC),
     Column("area", LargeBinary),  # WKB polygon, WGS84
     Column("created_by", String(60), nullable=False),
+    # Version 3: mobilised cadres check in at least this often (minutes).
+    Column("checkin_minutes", Integer, nullable=False, server_default="30"),
     CheckConstraint(
         "kind IN ('flood', 'fire', 'epidemic', 'harvest_help', 'other')", name="events_kind"
     ),
@@ -253,6 +255,32 @@ incidents = Table(
     ),
     Index("incidents_status_grid", "status", "grid_code"),
     Index("incidents_lonlat", "lon", "lat"),
+)
+
+# Version 3: the figures of an event's task (an incident), e.g. mu harvested,
+# tonnes, yuan sold; ``done`` only grows, by the field's reports.
+task_measures = Table(
+    "task_measures",
+    metadata,
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), primary_key=True),
+    Column("measure", String(24), primary_key=True),
+    Column("target", Float),
+    Column("done", Float, nullable=False, server_default="0"),
+    Column("updated_at", UTC, nullable=False),
+    CheckConstraint("done >= 0", name="task_measures_done"),
+)
+
+# Version 3: a mobilised cadre's "I am here and well" during an event.
+checkins = Table(
+    "checkins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("cadre_id", Integer, ForeignKey("cadres.id"), nullable=False),
+    Column("at", UTC, nullable=False),
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("checkins_event_cadre_at", "event_id", "cadre_id", "at"),
 )
 
 dispatches = Table(

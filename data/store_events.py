@@ -1,24 +1,32 @@
-"""The store's part for wartime events: declare, end, read.
+"""The store's part for wartime events: declare, end, tasks, progress, check-ins.
 
 Mixed into ``data.store.Store``. Each write is one transaction with its audit
 entry and change-feed entry; ending is a conditional update (``ended_at IS
 NULL``), so two commanders ending the same event at once cannot both succeed.
+Work on an event (a task, a progress report, a check-in) is refused once the
+event has ended, and the check is made inside the writing transaction.
+Mobilising cadres is ``Store.dispatch`` to the event's tasks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import geopandas as gpd
+import pandas as pd
 import shapely
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from data import schema
+from data import rows, schema
 from data.rows import WGS84, utcnow
-from domain.errors import Conflict, NotFound
+from data.store_intake import public_id_for
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.event_tasks import TaskSpec
 from domain.events import Declaration, check_can_end
 
-_COLUMNS = ("id", "name", "kind", "severity", "started_at", "ended_at", "created_by")
+_COLUMNS = ("id", "name", "kind", "severity", "started_at", "ended_at", "created_by",
+            "checkin_minutes")  # fmt: skip
 
 
 class EventStore:
@@ -28,12 +36,13 @@ class EventStore:
         """Store a checked declaration; returns the new event's id."""
         row = {"name": event.name, "kind": event.kind, "severity": event.severity,
                "started_at": event.started_at, "area": shapely.to_wkb(event.area),
-               "created_by": actor}  # fmt: skip
+               "created_by": actor, "checkin_minutes": event.checkin_minutes}  # fmt: skip
         with self._transaction() as conn:
             new_id = conn.execute(
                 insert(schema.events).values(**row).returning(schema.events.c.id)
             ).scalar_one()
-            summary = {key: row[key] for key in ("name", "kind", "severity", "started_at")}
+            summary = {key: row[key] for key in ("name", "kind", "severity", "started_at",
+                                                 "checkin_minutes")}  # fmt: skip
             self._record(conn, actor=actor, action="declare_event", entity="event",
                          entity_id=new_id, after={**summary, "grids": list(event.grid_codes)},
                          op="insert",
@@ -61,6 +70,158 @@ class EventStore:
                          after={"ended_at": at},
                          payload={"id": event_id, "ended_at": at})  # fmt: skip
         return {"id": event_id, "ended_at": at}
+
+    # ----------------------------------------------------------------- tasks
+
+    def _active_event(self, conn: Connection, event_id: int) -> dict:
+        """The event's row, locked for this transaction; refused when it has ended."""
+        e = schema.events
+        statement = select(e.c.id, e.c.kind, e.c.ended_at).where(e.c.id == event_id)
+        if self.backend == "postgresql":
+            statement = statement.with_for_update(read=True)  # FOR SHARE: ending waits
+        found = conn.execute(statement).mappings().first()
+        if found is None:
+            raise NotFound(f"no event {event_id}", zh=f"没有编号为 {event_id} 的战时事件")
+        if found["ended_at"] is not None:
+            raise Conflict("the event has ended: it takes no more work",
+                           zh="该事件已经结束，不能再增加任务或报告")  # fmt: skip
+        return dict(found)
+
+    def add_task(self, event_id: int, task: TaskSpec, *, grid_code: str, town_code: str,
+                 actor: str) -> tuple[int, str]:  # fmt: skip
+        """A task of an active event: an incident (registered at once) and its
+        figures, in one transaction. Returns its id and public id."""
+        now = utcnow()
+        row = {"public_id": "pending-" + secrets.token_hex(8), "channel": "patrol",
+               "category": task.category, "description": task.title, "lon": task.lon,
+               "lat": task.lat, "grid_code": grid_code, "town_code": town_code,
+               "priority": task.priority, "headcount": task.headcount, "event_id": event_id,
+               "status": "registered", "reported_at": now, "registered_at": now,
+               "updated_at": now}  # fmt: skip
+        i = schema.incidents
+        with self._transaction() as conn:
+            self._active_event(conn, event_id)
+            new_id = conn.execute(insert(i).values(**row).returning(i.c.id)).scalar_one()
+            row["public_id"] = public_id_for(new_id, now)
+            conn.execute(update(i).where(i.c.id == new_id).values(public_id=row["public_id"]))
+            conn.execute(insert(schema.task_measures), [
+                {"incident_id": new_id, "measure": code, "target": target, "done": 0.0,
+                 "updated_at": now} for code, target in task.targets.items()
+            ])  # fmt: skip
+            self._record(conn, actor=actor, action="add_task", entity="incident",
+                         entity_id=new_id, after={**row, "targets": task.targets}, op="insert",
+                         payload=rows.feed_incident({**row, "id": new_id}))  # fmt: skip
+        return new_id, row["public_id"]
+
+    def report_progress(self, event_id: int, incident_id: int, amounts: dict[str, float], *,
+                        actor: str) -> dict[str, float]:  # fmt: skip
+        """Add what the field did to a task's figures, all in one transaction.
+
+        ``amounts`` is checked by ``domain.event_tasks.checked_progress``
+        against the task's own figures; returns the figures done after it.
+        """
+        m, i = schema.task_measures, schema.incidents
+        now = utcnow()
+        with self._transaction() as conn:
+            self._active_event(conn, event_id)
+            task = conn.execute(
+                select(i.c.id, i.c.status).where(i.c.id == incident_id, i.c.event_id == event_id)
+            ).first()
+            if task is None:
+                raise NotFound(f"event {event_id} has no task {incident_id}",
+                               zh="该事件没有这个任务")  # fmt: skip
+            before = dict(conn.execute(
+                select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)
+            ).all())  # fmt: skip
+            unknown = sorted(set(amounts) - set(before))
+            if unknown:
+                raise InvalidInput(f"task {incident_id} has no figure {unknown[0]!r}",
+                                   zh=f"该任务没有“{unknown[0]}”这一指标")  # fmt: skip
+            for code, amount in amounts.items():
+                conn.execute(
+                    update(m).where(m.c.incident_id == incident_id, m.c.measure == code)
+                    .values(done=m.c.done + amount, updated_at=now)
+                )  # fmt: skip
+            after = dict(conn.execute(
+                select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)
+            ).all())  # fmt: skip
+            self._record(conn, actor=actor, action="report_progress", entity="task",
+                         entity_id=incident_id, before=before,
+                         after={"added": amounts, "done": after},
+                         payload={"id": incident_id, "event_id": event_id, "done": after,
+                                  "added": amounts})  # fmt: skip
+        return after
+
+    def check_in(self, event_id: int, cadre_id: int, *, actor: str, lon: float | None = None,
+                 lat: float | None = None, at: dt.datetime | None = None) -> int:  # fmt: skip
+        """A mobilised cadre's check-in; refused for a cadre not on the event's work."""
+        at = at or utcnow()
+        d, i = schema.dispatches, schema.incidents
+        with self._transaction() as conn:
+            self._active_event(conn, event_id)
+            on_event = conn.execute(
+                select(d.c.id).join(i, i.c.id == d.c.incident_id)
+                .where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None),
+                       i.c.event_id == event_id)
+            ).first()  # fmt: skip
+            if on_event is None:
+                raise Conflict(f"cadre {cadre_id} is not mobilised for event {event_id}",
+                               zh="该干部未被调派到这个事件")  # fmt: skip
+            new_id = conn.execute(
+                insert(schema.checkins).values(event_id=event_id, cadre_id=cadre_id, at=at,
+                                               lon=lon, lat=lat)
+                .returning(schema.checkins.c.id)
+            ).scalar_one()  # fmt: skip
+            self._record(conn, actor=actor, action="check_in", entity="checkin",
+                         entity_id=new_id, op="insert",
+                         after={"event_id": event_id, "cadre_id": cadre_id, "at": at,
+                                "lon": lon, "lat": lat})  # fmt: skip
+        return new_id
+
+    # ----------------------------------------------------------------- reads
+
+    def event_tasks(self, event_id: int) -> pd.DataFrame:
+        """The event's tasks (incidents), newest first."""
+        i, g = schema.incidents, schema.grids
+        return self._frame(
+            select(i, g.c.name.label("grid_name")).outerjoin(g, g.c.code == i.c.grid_code)
+            .where(i.c.event_id == event_id).order_by(i.c.id.desc())
+        )  # fmt: skip
+
+    def task_measures(self, event_id: int) -> pd.DataFrame:
+        """incident_id, measure, target, done of every task of the event."""
+        m, i = schema.task_measures, schema.incidents
+        return self._frame(
+            select(m.c.incident_id, m.c.measure, m.c.target, m.c.done, m.c.updated_at)
+            .join(i, i.c.id == m.c.incident_id).where(i.c.event_id == event_id)
+            .order_by(m.c.incident_id, m.c.measure)
+        )  # fmt: skip
+
+    def event_dispatches(self, event_id: int, *, active: bool | None = None) -> pd.DataFrame:
+        """Dispatches to the event's tasks, with the cadres' names, departments and towns."""
+        d, i, k, dep = schema.dispatches, schema.incidents, schema.cadres, schema.departments
+        statement = (
+            select(d.c.id, d.c.incident_id, d.c.cadre_id, d.c.sent_by, d.c.sent_at, d.c.eta_s,
+                   d.c.arrived_at, d.c.released_at, k.c.name.label("cadre_name"), k.c.role,
+                   k.c.department_id, dep.c.name.label("department"), k.c.town_code,
+                   k.c.status.label("cadre_status"), k.c.lon, k.c.lat)
+            .join(i, i.c.id == d.c.incident_id).join(k, k.c.id == d.c.cadre_id)
+            .outerjoin(dep, dep.c.id == k.c.department_id)
+            .where(i.c.event_id == event_id).order_by(d.c.sent_at, d.c.id)
+        )  # fmt: skip
+        if active is not None:
+            statement = statement.where(
+                d.c.released_at.is_(None) if active else d.c.released_at.is_not(None)
+            )
+        return self._frame(statement)
+
+    def event_checkins(self, event_id: int) -> pd.DataFrame:
+        """Every check-in of the event: id, cadre_id, at, lon, lat."""
+        c = schema.checkins
+        return self._frame(
+            select(c.c.id, c.c.cadre_id, c.c.at, c.c.lon, c.c.lat)
+            .where(c.c.event_id == event_id).order_by(c.c.at, c.c.id)
+        )  # fmt: skip
 
     def events(self, *, active: bool | None = None) -> gpd.GeoDataFrame:
         """Events, newest first, with their areas (WGS84); ``active`` True for

@@ -19,6 +19,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import make_valid
 
 from domain.bounds import checked_time
+from domain.checkins import DEFAULT_MINUTES, checked_interval
 from domain.errors import Conflict, InvalidInput
 
 # Kind -> (Chinese, English).
@@ -51,6 +52,7 @@ class Declaration:
     started_at: dt.datetime
     area: Polygon | MultiPolygon  # WGS84, inside the city
     grid_codes: tuple[str, ...]  # grids the area touches
+    checkin_minutes: int = DEFAULT_MINUTES  # mobilised cadres check in this often
 
 
 def parse_time(value: object, name: str) -> dt.datetime:
@@ -171,8 +173,10 @@ def clipped_to_city(area, city_outline, grids) -> tuple[Polygon | MultiPolygon, 
 
 def declaration(fields: Mapping, *, city_outline, grids, now: dt.datetime) -> Declaration:
     """Check a declaration: name, kind, severity (1–4), start (default now,
-    not in the future) and area (``grids``: codes, or ``area``: GeoJSON)."""
+    not in the future), area (``grids``: codes, or ``area``: GeoJSON) and
+    ``checkin_minutes`` (5–240, default 30)."""
     name = checked_name(fields.get("name"))
+    checkin_minutes = checked_interval(fields.get("checkin_minutes"))
     kind = checked_kind(fields.get("kind"))
     severity = checked_severity(fields.get("severity", 3))
     started = fields.get("started_at")
@@ -192,7 +196,7 @@ def declaration(fields: Mapping, *, city_outline, grids, now: dt.datetime) -> De
         raise InvalidInput("an event needs an area: grids or a polygon",
                            zh="请在地图上框选受影响区域或上传多边形")  # fmt: skip
     inside, codes = clipped_to_city(area, city_outline, grids)
-    return Declaration(name, kind, severity, started_at, inside, codes)
+    return Declaration(name, kind, severity, started_at, inside, codes, checkin_minutes)
 
 
 def check_can_end(ended_at: dt.datetime | None, started_at: dt.datetime, when: dt.datetime) -> None:

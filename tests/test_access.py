@@ -26,7 +26,7 @@ KEYS = {"key-open311": "open311", "key-field": "field", "key-display": "display"
         "key-dispatch": "dispatch", "wall-town": "display"}  # fmt: skip
 SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "path": "dispatch",
           "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
-          "_rest": "nothing", "event_id": "1"}  # fmt: skip
+          "_rest": "nothing", "event_id": "1", "task_id": "1"}  # fmt: skip
 
 
 class Caller:

@@ -358,7 +358,8 @@ def test_a_failing_migration_step_changes_nothing(database_url, monkeypatch):
 
 
 def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(database_url):
-    """Version 2 added users, sessions and key scopes; old keys keep what they could do."""
+    """Version 2 added users, sessions and key scopes; old keys keep what they could do.
+    Version 3 added event check-ins and task figures."""
     from sqlalchemy import inspect, text
 
     from data import migrations
@@ -374,9 +375,13 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
         conn.execute(text("ALTER TABLE users DROP COLUMN locked_until"))
         conn.execute(text("ALTER TABLE api_keys DROP COLUMN scopes"))
         conn.execute(text("ALTER TABLE api_keys DROP COLUMN town_code"))
+        conn.execute(text("DROP TABLE checkins"))  # and what release 3 added
+        conn.execute(text("DROP TABLE task_measures"))
+        conn.execute(text("ALTER TABLE events DROP COLUMN checkin_minutes"))
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
-    assert migrations.migrate(engine) == [2]
-    assert "sessions" in set(inspect(engine).get_table_names())
+    assert migrations.migrate(engine) == [2, 3]
+    assert {"sessions", "checkins", "task_measures"} <= set(inspect(engine).get_table_names())
+    assert "checkin_minutes" in {c["name"] for c in inspect(engine).get_columns("events")}
     assert "locked_until" in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()
     again = Store.open(database_url)

@@ -1,0 +1,311 @@
+"""Use cases of a running event, shared by the JSON API and the /events screen.
+
+Each function reads what it needs from the store, calls the pure functions of
+``domain`` and returns plain values; writes go through the store, one
+transaction each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import shapely
+
+from api.dispatch_service import _iso, _text, assignments_from
+from domain.bounds import checked_id
+from domain.checkins import overdue
+from domain.dispatch_work import remaining_need
+from domain.errors import Conflict, InvalidInput
+from domain.event_tasks import (
+    MEASURES,
+    checked_progress,
+    checked_task,
+    measures_of,
+    totals_by_measure,
+)
+from domain.lifecycle import OPEN_STATUSES
+from domain.locator import GridLocator
+from domain.mobilisation import TIERS, Mobilisation, neighbour_towns, propose_mobilisation
+
+_CITY: dict[tuple[int, int], City] = {}
+_CITY_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class City:
+    """What event work needs of the city's geometry, per geometry version."""
+
+    outline: object
+    grids: object  # GeoDataFrame
+    towns: object  # GeoDataFrame
+    locator: GridLocator
+
+
+def city(store) -> City:
+    """The city's outline, grids, towns and grid locator, read again only when a
+    boundary changed."""
+    key = (id(store), store.geometry_version())
+    with _CITY_LOCK:
+        if key not in _CITY:
+            towns, grids = store.towns(), store.grids()
+            _CITY.clear()
+            _CITY[key] = City(
+                shapely.union_all(towns.geometry.to_numpy()), grids, towns,
+                GridLocator(grids["code"], grids["town_code"], grids.geometry.to_numpy()),
+            )  # fmt: skip
+        return _CITY[key]
+
+
+def affected_towns(event: Mapping, towns) -> list[str]:
+    """Codes of the towns the event's area covers."""
+    area = event.get("geometry")
+    if area is None or area.is_empty:
+        return []
+    overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area))
+    return sorted(towns.loc[overlap > 0, "code"].astype(str))
+
+
+def _active(event: Mapping) -> bool:
+    ended = event.get("ended_at")
+    return ended is None or ended != ended
+
+
+def add_task(store, event_id: int, fields: Mapping, *, actor: str) -> dict:
+    """Check and store a task of an active event; returns it as the API shows it."""
+    event = store.event(event_id)
+    if not _active(event):
+        raise Conflict("the event has ended: it takes no more work",
+                       zh="该事件已经结束，不能再增加任务")  # fmt: skip
+    here = city(store)
+    task = checked_task(fields, kind=event["kind"], area=event["geometry"],
+                        locate=here.locator.locate)  # fmt: skip
+    place = here.locator.locate(task.lon, task.lat)
+    new_id, _ = store.add_task(event_id, task, grid_code=place.grid_code, town_code=place.town_code,
+                               actor=actor)  # fmt: skip
+    return next(t for t in tasks_shown(store, event_id) if t["id"] == new_id)
+
+
+def report_progress(store, event_id: int, task_id: int, amounts: object, *,
+                    actor: str) -> dict:  # fmt: skip
+    """Add a field report to a task's figures; returns the task as shown."""
+    event = store.event(event_id)
+    checked = checked_progress(amounts, measures_of(event["kind"]))
+    store.report_progress(event_id, task_id, checked, actor=actor)
+    return next(t for t in tasks_shown(store, event_id) if t["id"] == task_id)
+
+
+def tasks_shown(store, event_id: int, lang: str = "zh") -> list[dict]:
+    """The event's tasks with their figures, hands and status."""
+    tasks = store.event_tasks(event_id)
+    figures = store.task_measures(event_id)
+    if len(tasks):  # the kind's own order: area, then tonnes, then yuan
+        order = {code: n for n, code in enumerate(measures_of(store.event(event_id)["kind"]))}
+        figures = figures.iloc[figures["measure"].map(order).fillna(99).argsort(kind="stable")]
+    active = store.event_dispatches(event_id, active=True)
+    on_task = active.groupby("incident_id").size() if len(active) else pd.Series(dtype=int)
+    out = []
+    for task in tasks.to_dict("records"):
+        mine = figures[figures["incident_id"] == task["id"]]
+        out.append({
+            "id": int(task["id"]), "public_id": task["public_id"], "title": task["description"],
+            "category": task["category"], "priority": int(task["priority"]),
+            "status": task["status"], "headcount": int(task["headcount"]),
+            "on_task": int(on_task.get(task["id"], 0)),
+            "lon": float(task["lon"]), "lat": float(task["lat"]),
+            "grid": _text(task.get("grid_name")), "town_code": _text(task.get("town_code")),
+            "reported_at": _iso(task["reported_at"]), "resolved_at": _iso(task["resolved_at"]),
+            "figures": [
+                {"measure": m["measure"], "label": MEASURES[m["measure"]].label(lang),
+                 "unit": MEASURES[m["measure"]].unit(lang),
+                 "target": None if pd.isna(m["target"]) else float(m["target"]),
+                 "done": float(m["done"])}
+                for m in mine.to_dict("records")
+            ],
+        })  # fmt: skip
+    return out
+
+
+def mobilised(store, event_id: int) -> pd.DataFrame:
+    """Cadres now on the event's tasks (active dispatches), with who they are."""
+    return store.event_dispatches(event_id, active=True)
+
+
+def overdue_checkins(store, event: Mapping, now: dt.datetime) -> pd.DataFrame:
+    """Mobilised cadres who missed their check-in (none once the event has ended)."""
+    if not _active(event):
+        return overdue(pd.DataFrame(), pd.DataFrame(), 30, now)
+    on = mobilised(store, int(event["id"]))
+    frame = overdue(on[["cadre_id", "incident_id", "sent_at"]] if len(on) else on,
+                    store.event_checkins(int(event["id"])), int(event["checkin_minutes"]),
+                    now)  # fmt: skip
+    if len(frame):
+        names = on.drop_duplicates("cadre_id").set_index("cadre_id")
+        frame = frame.assign(cadre_name=frame["cadre_id"].map(names["cadre_name"]),
+                             department=frame["cadre_id"].map(names["department"]))  # fmt: skip
+    return frame
+
+
+def board(store, event_id: int, *, now: dt.datetime, lang: str = "zh") -> dict:
+    """The running picture of one event: tasks, figures, hands, missed check-ins."""
+    event = store.event(event_id)
+    tasks = tasks_shown(store, event_id, lang)
+    on = mobilised(store, event_id)
+    late = overdue_checkins(store, event, now)
+    figures = totals_by_measure(store.task_measures(event_id))
+    return {
+        "event_id": event_id,
+        "active": _active(event),
+        "checkin_minutes": int(event["checkin_minutes"]),
+        "tasks": tasks,
+        "tasks_open": sum(t["status"] in OPEN_STATUSES for t in tasks),
+        "hands_needed": sum(t["headcount"] for t in tasks if t["status"] in OPEN_STATUSES),
+        "hands_on_task": len(on),
+        "figures": [_figure(code, figures, lang) for code in measures_of(event["kind"])],
+        "mobilised": [_mobilised_row(r) for r in on.to_dict("records")],
+        "overdue": [_overdue_row(r) for r in late.to_dict("records")],
+    }
+
+
+def _figure(code: str, figures: dict, lang: str) -> dict:
+    done = figures.get(code, {"target": None, "done": 0.0})
+    measure = MEASURES[code]
+    return {"measure": code, "label": measure.label(lang), "unit": measure.unit(lang), **done}
+
+
+def _number_or_none(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _mobilised_row(r: dict) -> dict:
+    return {
+        "cadre_id": int(r["cadre_id"]), "name": r["cadre_name"],
+        "department": _text(r["department"]), "town_code": _text(r["town_code"]),
+        "task_id": int(r["incident_id"]), "sent_at": _iso(r["sent_at"]),
+        "arrived_at": _iso(r["arrived_at"]), "status": r["cadre_status"],
+        "lon": _number_or_none(r["lon"]), "lat": _number_or_none(r["lat"]),
+    }  # fmt: skip
+
+
+def _overdue_row(r: dict) -> dict:
+    return {
+        "cadre_id": int(r["cadre_id"]), "name": r.get("cadre_name"),
+        "department": _text(r.get("department")), "task_id": int(r["incident_id"]),
+        "last_seen_at": _iso(r["last_seen_at"]), "late_min": int(r["late_min"]),
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A mobilisation proposal with what it was computed on."""
+
+    mobilisation: Mobilisation
+    work: pd.DataFrame  # the tasks still short of hands
+    cadres: pd.DataFrame
+    affected: list[str]
+    neighbours: list[str]
+
+
+def propose(store, event_id: int, *, include_rest: bool = False,
+            max_travel_s: float = 2 * 3600) -> Proposal:  # fmt: skip
+    """Who to send to the event's tasks: paired departments, then neighbours."""
+    event = store.event(event_id)
+    if not _active(event):
+        raise Conflict("the event has ended: nobody is mobilised for it any more",
+                       zh="该事件已经结束，不能再调派")  # fmt: skip
+    here = city(store)
+    tasks = store.event_tasks(event_id)
+    tasks = tasks[tasks["status"].isin(sorted(OPEN_STATUSES))]
+    work = remaining_need(tasks, store.active_dispatches(tasks["id"].tolist()))
+    cadres = store.cadres()
+    affected = affected_towns(event, here.towns)
+    neighbours = neighbour_towns(here.towns, affected)
+    plan = propose_mobilisation(work, cadres, store.pairings(), affected=affected,
+                                neighbours=neighbours, include_rest=include_rest,
+                                max_travel_s=max_travel_s)  # fmt: skip
+    return Proposal(plan, work, cadres, affected, neighbours)
+
+
+def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
+    """The proposal as JSON: rows to confirm, counts, arrivals, unmet, left thin."""
+    plan, work = proposal.mobilisation, proposal.work.set_index("id")
+    people = proposal.cadres.set_index("id")
+    names = dict(zip(store.departments()["id"], store.departments()["name"], strict=True))
+    town_names = dict(zip(city(store).towns["code"], city(store).towns["name"], strict=True))
+    rows = []
+    for a in plan.assignments.itertuples(index=False):
+        task, cadre = work.loc[a.incident_id], people.loc[a.cadre_id]
+        rows.append({
+            "incident": task["public_id"], "incident_id": int(a.incident_id),
+            "task": task["description"], "cadre_id": int(a.cadre_id),
+            "cadre_name": cadre["name"], "role": cadre["role"],
+            "department": _text(cadre.get("department")),
+            "town": town_names.get(_text(cadre.get("town_code"))),
+            "tier": a.tier, "tier_name": TIERS[a.tier][0 if lang == "zh" else 1],
+            "eta_s": round(float(a.eta_s), 1), "distance_m": round(float(a.distance_m)),
+            "position_at": _iso(cadre["position_at"]),
+            "from": [float(cadre["lon"]), float(cadre["lat"])],
+            "to": [float(task["lon"]), float(task["lat"])],
+        })  # fmt: skip
+    eta = plan.assignments["eta_s"].astype(float) if len(plan.assignments) else pd.Series([0.0])
+    thin = []
+    for r in plan.thin.to_dict("records"):
+        name = names.get(r["code"]) if r["unit"] == "department" else town_names.get(r["code"])
+        thin.append({**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()},
+                     "name": name})  # fmt: skip
+    sent_from = [_text(people.loc[c].get("department")) or "—"
+                 for c in plan.assignments["cadre_id"]]  # fmt: skip
+    by_department = pd.Series(sent_from, dtype=object).value_counts()
+    unmet = [
+        {"incident": work.loc[k, "public_id"], "task": work.loc[k, "description"], "missing": v}
+        for k, v in sorted(plan.unmet.items())
+    ]
+    return {
+        "assignments": rows,
+        "needed": plan.needed,
+        "filled": plan.filled,
+        "unmet": unmet,
+        "tiers": plan.tiers,
+        "by_department": [{"department": k, "cadres": int(v)} for k, v in by_department.items()],
+        "eta_p50_s": round(float(eta.median()), 1),
+        "eta_max_s": round(float(eta.max()), 1),
+        "affected_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.affected],
+        "neighbour_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.neighbours],
+        "left_thin": thin,
+    }
+
+
+def mobilise(store, event_id: int, items: object, *, actor: str) -> list[int]:
+    """Send the confirmed cadres to the event's tasks, all or none.
+
+    Every assignment must be to a task of this active event; a cadre already
+    on an assignment makes the whole confirmation fail (409), nothing sent.
+    """
+    event = store.event(event_id)
+    if not _active(event):
+        raise Conflict("the event has ended: nobody is mobilised for it any more",
+                       zh="该事件已经结束，不能再调派")  # fmt: skip
+    assignments = assignments_from(items, store)
+    own = set(store.event_tasks(event_id)["id"].astype(int))
+    stray = [a.incident_id for a in assignments if int(a.incident_id) not in own]
+    if stray:
+        raise InvalidInput(f"incident {stray[0]} is not a task of event {event_id}",
+                           zh="所选事项不属于该事件的任务")  # fmt: skip
+    return store.dispatch(assignments, actor=actor)
+
+
+def check_in(store, event_id: int, body: Mapping, *, actor: str) -> int:
+    """A mobilised cadre checks in, with where they are if the phone knows."""
+    cadre = checked_id(body.get("cadre_id"), "cadre_id")
+    lon, lat = body.get("lon"), body.get("lat")
+    if (lon is None) != (lat is None):
+        raise InvalidInput("give both lon and lat, or neither", zh="经纬度需同时填写")
+    if lon is not None:
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+            raise InvalidInput("lon and lat must be numbers", zh="经纬度应为数字")
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidInput("lon and lat must be WGS84 degrees", zh="经纬度超出范围")
+    return store.check_in(event_id, cadre, actor=actor, lon=lon, lat=lat)
