@@ -12,7 +12,7 @@ run: $(STAMP)          ## set up, seed the demo city on first run, serve on :805
 test: $(STAMP)         ## the whole test suite, lint included
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --no-cache --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }

@@ -27,6 +27,7 @@ from domain.event_tasks import (
     measures_of,
     totals_by_measure,
 )
+from domain.events import SLIVER_DEG2
 from domain.lifecycle import OPEN_STATUSES
 from domain.locator import GridLocator
 from domain.mobilisation import TIERS, Mobilisation, neighbour_towns, propose_mobilisation
@@ -60,13 +61,19 @@ def city(store) -> City:
         return _CITY[key]
 
 
+def grids_in(area, grids) -> list[str]:
+    """Codes of the grids that share surface with ``area`` (not just an edge)."""
+    overlap = shapely.area(shapely.intersection(grids.geometry.to_numpy(), area))
+    return grids.loc[overlap > SLIVER_DEG2, "code"].astype(str).tolist()
+
+
 def affected_towns(event: Mapping, towns) -> list[str]:
     """Codes of the towns the event's area covers."""
     area = event.get("geometry")
     if area is None or area.is_empty:
         return []
     overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area))
-    return sorted(towns.loc[overlap > 0, "code"].astype(str))
+    return sorted(towns.loc[overlap > SLIVER_DEG2, "code"].astype(str))
 
 
 def _active(event: Mapping) -> bool:
@@ -256,7 +263,9 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
         name = names.get(r["code"]) if r["unit"] == "department" else town_names.get(r["code"])
         thin.append({**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()},
                      "name": name})  # fmt: skip
-    sent_from = [_text(people.loc[c].get("department")) or "—"
+    town_cadres = "（镇街干部）" if lang == "zh" else " (town)"
+    sent_from = [_text(people.loc[c].get("department"))
+                 or f"{town_names.get(_text(people.loc[c].get('town_code')), '—')}{town_cadres}"
                  for c in plan.assignments["cadre_id"]]  # fmt: skip
     by_department = pd.Series(sent_from, dtype=object).value_counts()
     unmet = [

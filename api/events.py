@@ -31,7 +31,7 @@ from api.params import json_body
 from domain.bounds import digits_id
 from domain.cap import CapEvent, cap_alert
 from domain.errors import InvalidInput, NotFound
-from domain.events import KINDS, SEVERITIES, declaration, parse_time
+from domain.events import KINDS, SEVERITIES, SLIVER_DEG2, declaration, parse_time
 
 blueprint = Blueprint("events", __name__, url_prefix="/api/v1/events")
 CAP_MEDIA_TYPE = "application/cap+xml"
@@ -55,11 +55,11 @@ def _time(value) -> str | None:
     return value.isoformat()
 
 
-def _shown(row: dict, towns) -> dict:
+def shown_event(row: dict, towns) -> dict:
     """An event as the API shows it."""
     area = row["geometry"]
     overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area)) if area else 0
-    covered = towns[overlap > 0] if area is not None else towns.iloc[0:0]
+    covered = towns[overlap > SLIVER_DEG2] if area is not None else towns.iloc[0:0]
     return {
         "id": int(row["id"]),
         "name": row["name"],
@@ -102,7 +102,7 @@ def list_events():
     wanted = None if active in (None, "") else active == "true"
     _, _, towns = _city(store)
     frame = store.events(active=wanted)
-    return jsonify(events=[_shown(row, towns) for row in frame.to_dict("records")])
+    return jsonify(events=[shown_event(row, towns) for row in frame.to_dict("records")])
 
 
 @blueprint.post("")
@@ -112,14 +112,14 @@ def declare():
     outline, grids, towns = _city(store)
     event = declaration(body, city_outline=outline, grids=grids, now=dt.datetime.now(dt.UTC))
     new_id = store.declare_event(event, actor=audit_actor(body))
-    return jsonify(_shown(store.event(new_id), towns)), 201
+    return jsonify(shown_event(store.event(new_id), towns)), 201
 
 
 @blueprint.get("/<event_id>")
 def show(event_id: str):
     store = _store()
     _, _, towns = _city(store)
-    return jsonify(_shown(store.event(_event_id(event_id)), towns))
+    return jsonify(shown_event(store.event(_event_id(event_id)), towns))
 
 
 @blueprint.post("/<event_id>/end")
@@ -132,7 +132,7 @@ def end(event_id: str):
     number = _event_id(event_id)
     store.end_event(number, actor=audit_actor(body), at=at)
     _, _, towns = _city(store)
-    return jsonify(_shown(store.event(number), towns))
+    return jsonify(shown_event(store.event(number), towns))
 
 
 @blueprint.get("/<event_id>/cap.xml")
@@ -140,7 +140,7 @@ def cap(event_id: str):
     store = _store()
     _, _, towns = _city(store)
     row = store.event(_event_id(event_id))
-    shown = _shown(row, towns)
+    shown = shown_event(row, towns)
     lang = _lang()
     area_name = "、".join(t["name"] for t in shown["towns"]) or "本市"
     event = CapEvent(shown["id"], row["name"], row["kind"], shown["severity"],

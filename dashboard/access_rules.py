@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from api.guard import CLIENTSIDE, Rule, needs
 from dashboard import ids
-from domain.access import ADMIN, DISPATCH, VIEW
+from domain.access import ADMIN, DISPATCH, EVENTS, VIEW
 
 _DISPATCH = needs(DISPATCH, city_wide=True)
+_EVENTS = needs(EVENTS, city_wide=True)
 
 CALLBACK_RULES: dict[str, Rule] = {
     ids.PAGE: needs(VIEW),  # the router: page shells, no data
@@ -29,6 +30,16 @@ CALLBACK_RULES: dict[str, Rule] = {
     # The town review: figures of the caller's town, or of every town.
     ids.REVIEW_MAP: needs(VIEW),
     ids.REVIEW_AREA: needs(VIEW),
+    # The wartime desk: anyone who may view watches; commanders act.
+    ids.EVENT_BANNER: needs(VIEW),
+    ids.EVENT_MAP: needs(VIEW),
+    ids.EVENT_PICKED: needs(VIEW),
+    ids.TASK_PLACE: needs(VIEW),
+    ids.EVENT_RESULT: _EVENTS,
+    ids.EVENT_END_RESULT: _EVENTS,
+    ids.TASK_RESULT: _EVENTS,
+    ids.EVENT_PROPOSAL: _EVENTS,
+    ids.EVENT_MOBILISE_RESULT: _EVENTS,
     # Administration: users and keys.
     ids.ADMIN_USERS: needs(ADMIN, city_wide=True),
     ids.ADMIN_USER_RESULT: needs(ADMIN, city_wide=True),

@@ -20,14 +20,26 @@ from dashboard import ids, signin
 from dashboard.access_rules import rules_for
 from dashboard.i18n import pick_language, t
 from dashboard.kiosk import parse_kiosk
-from dashboard.pages import admin, command_map, console, review
+from dashboard.pages import admin, command_map, console, events, review
 from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
-PAGES = {"/": command_map, "/dispatch": console, "/review": review, "/admin": admin}
+PAGES = {
+    "/": command_map,
+    "/dispatch": console,
+    "/review": review,
+    "/events": events,
+    "/admin": admin,
+}
 # What a caller must be allowed to do to be shown a page (its callbacks check again).
-PAGE_PERMISSION = {"/": VIEW, "/dispatch": DISPATCH, "/review": VIEW, "/admin": ADMIN}
+PAGE_PERMISSION = {
+    "/": VIEW,
+    "/dispatch": DISPATCH,
+    "/review": VIEW,
+    "/events": VIEW,
+    "/admin": ADMIN,
+}
 
 CLOCK_JS = """
 function (_, lang) {
@@ -101,6 +113,8 @@ def create_dash(settings, store) -> Dash:
             body = page.layout(lang, kiosk)
         elif page is review:
             body = page.layout(lang, _query(search), principal, store)
+        elif page is events:
+            body = page.layout(lang, store)
         else:
             body = (
                 page.layout(lang)
@@ -229,6 +243,17 @@ def screen_frame(body, lang: str, principal=None) -> html.Div:
                                     dcc.Link(
                                         t("nav.review", lang),
                                         href=f"/review?lang={lang}",
+                                        className="gc-nav",
+                                    )
+                                ]
+                                if principal is None or principal.kind == "user"
+                                else []
+                            ),
+                            *(
+                                [
+                                    dcc.Link(
+                                        t("nav.events", lang),
+                                        href=f"/events?lang={lang}",
                                         className="gc-nav",
                                     )
                                 ]

@@ -40,6 +40,8 @@ SEVERITIES: dict[int, tuple[str, str]] = {
 MAX_NAME = 120
 MIN_AREA_M2 = 100.0  # less than a 10 m square is a slip of the mouse, not an area
 _M2_PER_DEG2 = 111_320.0 * 92_000.0  # near 36° N: a rough square metre per square degree
+# Shared surface below this (about 1 m²) is rounding along a common border, not overlap.
+SLIVER_DEG2 = 1e-10
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def clipped_to_city(area, city_outline, grids) -> tuple[Polygon | MultiPolygon, 
     # the overlap in degrees only decides "more than nothing".
     shapes = grids.geometry.to_numpy()
     overlap = shapely.area(shapely.intersection(shapes, inside))
-    touched = grids[overlap > 0]
+    touched = grids[overlap > SLIVER_DEG2]
     return inside, tuple(sorted(touched["code"].astype(str)))
 
 

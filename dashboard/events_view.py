@@ -1,0 +1,216 @@
+"""The /events desk's parts, built from the API's own payloads: the event's
+banner, its figures, the tasks table, the mobilisation proposal and the
+missed check-ins. Plain functions; the page's callbacks call them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dash import html
+
+from api import event_service
+from api.events import shown_event
+from dashboard.i18n import t
+from domain.event_tasks import MEASURES, measures_of
+from domain.events import KINDS, SEVERITIES
+from layers.event_map import TASK_COLOURS, event_map_figure, task_state
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def local(iso: str | None) -> str:
+    """An ISO time as Beijing wall-clock time, "—" for none."""
+    if not iso:
+        return "—"
+    return dt.datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%m-%d %H:%M")
+
+
+def event_options(store, lang: str) -> list[dict]:
+    """Events for the picker: running ones first (newest first), then ended ones."""
+    frame = store.events()
+    options = []
+    for active in (True, False):
+        for row in frame.to_dict("records"):
+            running = row["ended_at"] is None or row["ended_at"] != row["ended_at"]
+            if running != active:
+                continue
+            kind = KINDS[row["kind"]][0 if lang == "zh" else 1]
+            state = "" if running else ("（已结束）" if lang == "zh" else " (ended)")
+            options.append({"label": f"{row['name']} · {kind}{state}", "value": int(row["id"])})
+    return options
+
+
+def kind_options(lang: str) -> list[dict]:
+    return [{"label": names[0 if lang == "zh" else 1], "value": k} for k, names in KINDS.items()]
+
+
+def severity_options(lang: str) -> list[dict]:
+    return [{"label": names[0 if lang == "zh" else 1], "value": k}
+            for k, names in SEVERITIES.items()]  # fmt: skip
+
+
+def banner(event: dict, lang: str) -> list:
+    """Name, kind, level, start (and end), the towns it covers, the CAP link."""
+    zh = lang == "zh"
+    towns = "、".join(town["name"] for town in event["towns"]) or "—"
+    state = (t("events.running", lang) if event["active"]
+             else f"{t('events.ended', lang)} {local(event['ended_at'])}")  # fmt: skip
+    return [
+        html.Div([html.Span(event["kind_name"] if zh else KINDS[event["kind"]][1],
+                            className="gc-event-kind"),
+                  html.B(event["name"], className="gc-event-name"),
+                  html.Span(SEVERITIES[event["severity"]][0 if zh else 1],
+                            className=f"gc-event-level gc-level-{event['severity']}")],
+                 className="gc-event-title"),
+        html.Div(f"{t('events.started', lang)} {local(event['started_at'])} · {state} · "
+                 f"{t('events.towns', lang)}：{towns} · "
+                 f"{t('events.checkin_every', lang).format(m=event['checkin_minutes'])}",
+                 className="gc-event-meta"),
+        html.A("CAP 1.2 XML", href=f"/api/v1/events/{event['id']}/cap.xml?lang={lang}",
+               target="_blank", className="gc-link"),
+    ]  # fmt: skip
+
+
+def figures(board: dict, lang: str) -> list:
+    """One bar per figure: done of target (or done alone without a target)."""
+    out = []
+    for f in board["figures"]:
+        done, target = f["done"], f["target"]
+        share = min(done / target, 1.0) if target else None
+        value = (f"{done:,.0f} / {target:,.0f} {f['unit']}" if target
+                 else f"{done:,.0f} {f['unit']}")  # fmt: skip
+        out.append(html.Div([
+            html.Div([html.Span(f["label"]), html.Span(value, className="gc-figure-value")],
+                     className="gc-figure-head"),
+            html.Div(html.Div(className="gc-figure-fill",
+                              style={"width": f"{(share or 0) * 100:.0f}%"}),
+                     className="gc-figure-bar") if target else None,
+        ], className="gc-figure", **{"data-measure": f["measure"]}))  # fmt: skip
+    hands = t("events.hands", lang).format(on=board["hands_on_task"], need=board["hands_needed"],
+                                          open=board["tasks_open"], all=len(board["tasks"]))  # fmt: skip
+    return [html.Div(hands, className="gc-event-hands"), *out]
+
+
+def task_columns(kind: str, lang: str) -> list[dict]:
+    zh = lang == "zh"
+    columns = [
+        {"field": "state_name", "headerName": "状态" if zh else "Status", "width": 90,
+         "cellStyle": {"function": "{'color': params.data.colour, 'fontWeight': 600}"}},
+        {"field": "title", "headerName": "任务" if zh else "Task", "flex": 2, "minWidth": 140},
+        {"field": "hands", "headerName": "人员" if zh else "Hands", "width": 80},
+        {"field": "grid", "headerName": "网格" if zh else "Grid", "flex": 1, "minWidth": 100},
+    ]  # fmt: skip
+    for code in measures_of(kind):
+        m = MEASURES[code]
+        columns.append({"field": code, "headerName": f"{m.label(lang)}（{m.unit(lang)}）",
+                        "width": 120, "type": "rightAligned"})  # fmt: skip
+    return columns
+
+
+def task_rows(board: dict, lang: str) -> list[dict]:
+    names = {"waiting": ("待人员", "Waiting"), "working": ("进行中", "Working"),
+             "done": ("已完成", "Done")}  # fmt: skip
+    rows = []
+    for task in board["tasks"]:
+        state = task_state(task["status"], task["on_task"])
+        row = {"id": task["id"], "public_id": task["public_id"], "title": task["title"],
+               "state": state, "state_name": names[state][0 if lang == "zh" else 1],
+               "colour": TASK_COLOURS[state], "hands": f"{task['on_task']}/{task['headcount']}",
+               "grid": task["grid"] or "—"}  # fmt: skip
+        for f in task["figures"]:
+            target = f" / {f['target']:,.0f}" if f["target"] else ""
+            row[f["measure"]] = f"{f['done']:,.0f}{target}"
+        rows.append(row)
+    return rows
+
+
+def overdue_list(board: dict, lang: str):
+    """The missed check-ins, the longest first: an alert, or a quiet all-clear."""
+    late = board["overdue"]
+    if not board["active"]:
+        return html.Div(t("events.no_checkins_ended", lang), className="gc-muted")
+    if not late:
+        return html.Div(t("events.all_checked_in", lang).format(n=len(board["mobilised"])),
+                        className="gc-ok")  # fmt: skip
+    return html.Div([
+        html.Div(t("events.missed", lang).format(n=len(late)), className="gc-alert-title"),
+        html.Ul([html.Li(f"{o['name']}（{o['department'] or '—'}）"
+                         + t("events.late_by", lang).format(m=o["late_min"]))
+                 for o in late[:12]]),
+    ], className="gc-alert")  # fmt: skip
+
+
+def proposal_columns(lang: str) -> list[dict]:
+    zh = lang == "zh"
+    return [
+        {"field": "tier_name", "headerName": "梯队" if zh else "Tier", "width": 110},
+        {"field": "cadre_name", "headerName": "干部" if zh else "Cadre", "width": 100},
+        {"field": "unit", "headerName": "单位" if zh else "Unit", "flex": 1, "minWidth": 120},
+        {"field": "task", "headerName": "任务" if zh else "Task", "flex": 1, "minWidth": 120},
+        {"field": "eta_min", "headerName": "到达（分钟）" if zh else "ETA (min)", "width": 110,
+         "type": "rightAligned"},
+    ]  # fmt: skip
+
+
+def proposal_rows(payload: dict, token: int) -> list[dict]:
+    """Rows to tick, with the ids that make the confirmation; ``token`` tells
+    one proposal's rows from the next."""
+    return [{**{k: r[k] for k in ("incident", "cadre_id", "eta_s", "position_at", "tier_name",
+                                  "cadre_name", "task", "from", "to")},
+             "id": f"{token}-{r['cadre_id']}", "unit": r["department"] or r["town"] or "—",
+             "eta_min": max(1, round(r["eta_s"] / 60))}
+            for r in payload["assignments"]]  # fmt: skip
+
+
+def proposal_summary(payload: dict, lang: str) -> list:
+    """Counts by tier and department, arrival times, what is unmet, who is left thin."""
+    zh = lang == "zh"
+    tiers = payload["tiers"]
+    head = t("events.proposal_counts", lang).format(
+        filled=payload["filled"], needed=payload["needed"], paired=tiers.get("paired", 0),
+        neighbour=tiers.get("neighbour", 0), rest=tiers.get("rest", 0),
+        p50=round(payload["eta_p50_s"] / 60), max=round(payload["eta_max_s"] / 60))  # fmt: skip
+    parts = [html.Div(head, className="gc-proposal-head")]
+    if payload["by_department"]:
+        parts.append(html.Div("、".join(f"{d['department']} {d['cadres']}"
+                                       for d in payload["by_department"][:8]),
+                              className="gc-muted"))  # fmt: skip
+    if payload["unmet"]:
+        missing = sum(u["missing"] for u in payload["unmet"])
+        parts.append(html.Div(t("events.unmet", lang).format(n=missing), className="gc-warn"))
+    if payload["left_thin"]:
+        thin = "、".join(f"{x['name']}（{'剩' if zh else 'left '}{x['left']}/{x['before']}）"
+                        for x in payload["left_thin"][:6])  # fmt: skip
+        parts.append(html.Div(t("events.thin", lang).format(units=thin), className="gc-warn"))
+    return parts
+
+
+def widened(bounds, share: float = 0.35) -> tuple[float, float, float, float]:
+    """``bounds`` grown by ``share`` of its size on each side: the area with its surroundings."""
+    minx, miny, maxx, maxy = bounds
+    dx, dy = max(maxx - minx, 0.01) * share, max(maxy - miny, 0.01) * share
+    return (minx - dx, miny - dy, maxx + dx, maxy + dy)
+
+
+def desk_figure(store, grids, *, event_id: int | None, picked: set[str], proposal: list[dict],
+                lang: str, version: int, now: dt.datetime) -> dict:  # fmt: skip
+    """The desk's map: grids to pick, and the chosen event with its work."""
+    here = event_service.city(store)
+    bounds = tuple(here.towns.total_bounds)
+    area = area_codes = tasks = cadres = late = None
+    if event_id is not None:
+        event = store.event(event_id)
+        area = event["geometry"]
+        shown = shown_event(event, here.towns)
+        board = event_service.board(store, event_id, now=now, lang=lang)
+        tasks, cadres = board["tasks"], board["mobilised"]
+        late = {o["cadre_id"] for o in board["overdue"]}
+        area_codes = set(event_service.grids_in(area, grids)) if area is not None else set()
+        if shown["towns"] and area is not None:
+            bounds = widened(area.bounds)
+    return event_map_figure(
+        grids, grids_geojson=f"/api/v1/grids.geojson?v={version}",
+        towns_geojson=f"/api/v1/towns.geojson?v={version}", bounds=bounds, picked=picked,
+        area=area, area_codes=area_codes, tasks=tasks, cadres=cadres, late=late,
+        proposal=proposal, lang=lang, revision=f"{event_id}",
+    )  # fmt: skip

@@ -1,0 +1,191 @@
+"""The wartime desk at /events in headless Chromium, against the real server:
+a commander lassoes grids, declares an event, adds a task at a clicked place,
+mobilises the proposed cadres, sees a missed check-in raised and ends the event.
+A town leader watches, with nothing to press."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.servers import add_user, app_process, browser_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+COMMANDER = "zhao"
+TOWN_LEADER = "sun"
+TOWN = "370281009"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server seeding the demo county on first start, with a commander and a town leader."""
+    workdir = tmp_path_factory.mktemp("events")
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}"}
+    with app_process(env, timeout=300) as base:
+        from data.store import Store
+
+        store = Store.open(env["DATABASE_URL"])
+        add_user(store, "commander", username=COMMANDER)
+        add_user(store, "town_leader", town=TOWN, username=TOWN_LEADER)
+        store.close()
+        yield {"base": base, "url": env["DATABASE_URL"]}
+
+
+@pytest.fixture
+def desk(browser, served):
+    pages = []
+
+    def opener(username: str):
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+        browser_sign_in(page, served["base"], username, then="/events")
+        page.wait_for_selector("#event-map .js-plotly-plot", timeout=60_000)
+        wait_quiet(page)
+        pages.append(page)
+        return page
+
+    yield opener
+    errors = [error for page in pages for error in page.errors]
+    for page in pages:
+        page.close()
+    assert errors == []
+
+
+def wait_quiet(page) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+        " && document.querySelector('#event-map .js-plotly-plot').data", timeout=60_000)  # fmt: skip
+    page.wait_for_timeout(400)
+
+
+def wait_text(page, selector: str, text: str) -> str:
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s) && document.querySelector(s).innerText.includes(t)",
+        arg=[selector, text], timeout=60_000,
+    )  # fmt: skip
+    return page.inner_text(selector)
+
+
+def lasso(page, fx: float, fy: float, size: float = 90) -> None:
+    """Draw a lasso square at (fx, fy) of the map's width and height."""
+    box = page.locator("#event-map .js-plotly-plot").bounding_box()
+    x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for dx, dy in ((size / 2, 0), (size, 0), (size, size / 2), (size, size), (size / 2, size),
+                   (0, size), (0, size / 2), (0, 4)):  # fmt: skip
+        page.mouse.move(x + dx, y + dy, steps=6)
+    page.mouse.up()
+
+
+def area_grids(store, event) -> list[str]:
+    from api.event_service import grids_in
+
+    return grids_in(event["geometry"], store.grids())
+
+
+def click_at(page, lon: float, lat: float) -> None:
+    """Click the map at a WGS84 point (projected by the page's own MapLibre map)."""
+    x, y = page.evaluate(
+        """([lon, lat]) => {
+            const gd = document.querySelector('#event-map .js-plotly-plot');
+            const map = gd._fullLayout.map._subplot.map;
+            const p = map.project([lon, lat]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""", [lon, lat])  # fmt: skip
+    page.mouse.click(x, y)
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    page.click(dropdown)
+    page.locator("[role=option]", has_text=option).click()
+
+
+def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
+    from data.store import Store
+
+    page = desk(COMMANDER)
+    lasso(page, 0.32, 0.55)
+    note = wait_text(page, "#event-area-note", "已圈选")
+    picked = int("".join(ch for ch in note if ch.isdigit()))
+    assert picked >= 1
+    page.fill("#event-name", "胶西土豆抢收（演练）")
+    choose(page, "#event-kind", "助农抢收")
+    page.click("#event-declare")
+    wait_text(page, "#event-result", "已宣布")
+    banner = wait_text(page, "#event-banner", "胶西土豆抢收（演练）")
+    assert "助农抢收" in banner and "进行中" in banner
+
+    store = Store.open(served["url"])
+    try:
+        event = store.events(active=True).iloc[0]
+        assert event["name"] == "胶西土豆抢收（演练）" and event["kind"] == "harvest_help"
+        # A task at a clicked place: the centre of a grid of the event's area.
+        wait_quiet(page)
+        grid = store.grids(geometry=False).set_index("code").loc[area_grids(store, event)[0]]
+        click_at(page, float(grid["lon"]), float(grid["lat"]))
+        wait_text(page, "#task-place-note", "任务地点：1")
+        page.fill("#task-title", "王家庄土豆地抢收")
+        page.fill("#task-headcount", "12")
+        targets = page.locator(".gc-event-targets input")
+        assert targets.count() == 3  # area, tonnes, sales: the harvest's figures
+        targets.nth(0).fill("3000")
+        page.click("#task-add")
+        wait_text(page, "#task-result", "已新增任务")
+        tasks = store.event_tasks(int(event["id"]))
+        assert tasks["headcount"].tolist() == [12] and tasks["event_id"].tolist() == [event["id"]]
+        wait_text(page, "#event-tasks", "王家庄土豆地抢收")
+
+        page.click("#event-propose")
+        summary = wait_text(page, "#event-proposal-summary", "方案派出")
+        assert "需要 12 人" in summary and "对口部门" in summary
+        rows = page.locator("#event-proposal .ag-center-cols-container .ag-row")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#event-proposal .ag-center-cols-container .ag-row')"
+            ".length > 0", timeout=30_000)  # fmt: skip
+        offered = rows.count()
+        page.click("#event-confirm")
+        sent = wait_text(page, "#event-mobilise-result", "已调派")
+        assert f"{offered} 名" in sent
+        on = store.event_dispatches(int(event["id"]), active=True)
+        cadres = store.cadres().set_index("id").loc[on["cadre_id"]]
+        assert len(on) == offered and set(cadres["status"]) == {"en_route"}
+        wait_text(page, "#event-figures", f"在岗 {offered} 人")
+
+        # Forty minutes pass without a check-in: the desk raises the alert.
+        from sqlalchemy import update
+
+        from data import schema
+
+        with store.engine.begin() as conn:
+            conn.execute(update(schema.dispatches).where(schema.dispatches.c.id.in_(
+                on["id"].tolist())).values(sent_at=dt.datetime.now(dt.UTC)
+                                           - dt.timedelta(minutes=40)))  # fmt: skip
+        page.reload()
+        alert = wait_text(page, "#event-overdue", "未按时报到")
+        assert f"{offered} 名干部未按时报到" in alert and "超时 10 分钟" in alert
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click(".gc-end")
+        wait_text(page, "#event-end-result", "事件已结束")
+        wait_text(page, "#event-banner", "已结束")
+        assert store.events(active=True).empty
+        assert (
+            store.event_dispatches(int(event["id"]), active=True)["cadre_id"].tolist()
+            == on["cadre_id"].tolist()
+        )  # ending releases nobody: they finish their work
+    finally:
+        store.close()
+
+
+def test_a_town_leader_watches_with_nothing_to_press(served, desk):
+    page = desk(TOWN_LEADER)
+    assert not page.locator("#event-declare").is_visible()
+    assert not page.locator("#event-propose").is_visible()
+    assert page.locator(".gc-end").count() == 0
+    assert page.locator("#event-map .js-plotly-plot").count() == 1
