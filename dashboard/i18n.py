@@ -4,6 +4,8 @@ from __future__ import annotations
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
+        "wall.event": "{towns} · 任务 {done}/{tasks} 完成 · 在岗 {on}/{need} 人",
+        "wall.overdue": "{n} 人未按时报到",
         "nav.events": "战时指挥",
         "events.declare": "宣布战时事件",
         "events.name": "事件名称",
@@ -227,6 +229,8 @@ TEXT: dict[str, dict[str, str]] = {
         "nav.console": "调度台",
     },
     "en": {
+        "wall.event": "{towns} · {done}/{tasks} tasks done · {on}/{need} on task",
+        "wall.overdue": "{n} missed check-in",
         "nav.events": "Wartime",
         "events.declare": "Declare an event",
         "events.name": "Name",

@@ -52,6 +52,7 @@ class CommandView:
     newest: pd.DataFrame | None = None  # the ticker's reports, newest first
     flash_until: dt.datetime | None = None  # a new urgent incident's ring is up until then
     digests: tuple[str, ...] = ()  # of the figure's traces (dashboard.live)
+    events: tuple[dict, ...] = ()  # active wartime events, as ``active_events`` gives them
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -61,6 +62,32 @@ def map_area(screen: dict | None) -> tuple[float, float, float]:
     height = float(screen.get("height") or DEFAULT_SCREEN["height"])
     em = min(max(13.0, 0.0078 * width), 44.0)  # --base in style.css
     return width - _SIDE_PANELS_EM * em, height - _HEADER_EM * em, scale_for_width(width)
+
+
+def active_events(store, now: dt.datetime, scope: str | None = None) -> list[dict]:
+    """The running events for the wall: name, kind, level, area, tasks, hands,
+    figures and missed check-ins (a town leader's: those over their town)."""
+    from api import event_service
+    from api.events import shown_event
+
+    frame = store.events(active=True)
+    if not len(frame):
+        return []
+    towns = event_service.city(store).towns
+    out = []
+    for row in frame.to_dict("records"):
+        shown = shown_event(row, towns)
+        if scope and scope not in {town["code"] for town in shown["towns"]}:
+            continue
+        board = event_service.board(store, int(row["id"]), now=now, lang="zh")
+        done = sum(task["status"] in ("resolved", "verified", "closed") for task in board["tasks"])
+        out.append({"id": shown["id"], "name": shown["name"], "kind": shown["kind"],
+                    "severity": shown["severity"], "started_at": shown["started_at"],
+                    "towns": [town["name"] for town in shown["towns"]], "area": row["geometry"],
+                    "tasks": board["tasks"], "tasks_done": done,
+                    "hands_on_task": board["hands_on_task"], "hands_needed": board["hands_needed"],
+                    "overdue": len(board["overdue"]), "figures": board["figures"]})  # fmt: skip
+    return out
 
 
 def command_view(
@@ -97,7 +124,9 @@ def command_view(
         towns_url="/api/v1/towns.geojson",
         grids_url=f"/api/v1/grids.geojson?v={store.geometry_version()}",
     )
+    events = active_events(store, now, scope)
     figure = build_map_figure(
+        events=events,
         town_frame=towns,
         grid_frame=grids,
         incident_frame=open_incidents,
@@ -128,6 +157,7 @@ def command_view(
         categories=by_category(open_incidents),
         newest=recent.head(TICKER_ROWS),
         flash_until=flash_until(open_incidents, now),
+        events=tuple(events),
     )
 
 
@@ -149,6 +179,12 @@ def town_codes(store) -> list[str]:
 _TOWN_CODES: list[str] | None = None
 
 
+def current_minute() -> int:
+    """Minutes since the epoch: the wall is rebuilt at least once a minute, so
+    that a missed check-in shows although nothing was written."""
+    return int(time.time() // 60)
+
+
 def shared_view(store, *, lang: str, screen: dict | None, visible, **options) -> CommandView:
     """``command_view``, built once per change-feed position for all screens alike.
 
@@ -160,8 +196,8 @@ def shared_view(store, *, lang: str, screen: dict | None, visible, **options) ->
     ``FLASH_REBUILD_S``, so the ring goes out on time.
     """
     width, height, _ = map_area(screen)
-    key = (store.latest_seq(), lang, tuple(sorted(visible or ())), round(width), round(height),
-           tuple(sorted(options.items())))  # fmt: skip
+    key = (store.latest_seq(), current_minute(), lang, tuple(sorted(visible or ())), round(width),
+           round(height), tuple(sorted(options.items())))  # fmt: skip
     with _CACHE_LOCK:
         view = _fresh(key)
         if view is not None:

@@ -186,3 +186,33 @@ def event_map_figure(
             "uirevision": revision or "events",  # keep the view while the data changes
         },
     }
+
+
+def wall_layer(events: list[dict], *, scale: float = 1.0, lang: str = "zh") -> list[dict]:
+    """The active events on the dark wall: their areas outlined, their tasks as
+    squares coloured by state. ``events``: dicts with ``area`` (a shapely
+    polygon, WGS84) and ``tasks`` (as ``api.event_service.tasks_shown``)."""
+    features = [
+        {"type": "Feature", "id": str(n), "properties": {"code": str(n)},
+         "geometry": json.loads(shapely.to_geojson(e["area"].simplify(0.0005)))}
+        for n, e in enumerate(events) if e.get("area") is not None and not e["area"].is_empty
+    ]  # fmt: skip
+    if not features:
+        return []
+    names = [e["name"] for e in events if e.get("area") is not None and not e["area"].is_empty]
+    layers = [{
+        "type": "choroplethmap", "uid": "events-area", "name": "events",
+        "geojson": {"type": "FeatureCollection", "features": features},
+        "featureidkey": "properties.code", "locations": [f["id"] for f in features],
+        "z": [1] * len(features), "showscale": False,
+        "colorscale": [[0, "rgba(255,59,79,0.10)"], [1, "rgba(255,59,79,0.10)"]],
+        "marker": {"line": {"color": "#ff3b4f", "width": round(3 * scale)}},
+        "text": names, "hovertemplate": "%{text}<extra></extra>",
+    }]  # fmt: skip
+    tasks = [task for e in events for task in e.get("tasks", [])]
+    if tasks:
+        layers.extend(_task_layer(tasks, lang, scale))
+        layers[-1]["uid"] = "events-tasks"
+        layers[-1]["textfont"] = {"size": round(13 * scale), "color": "#ffe08a"}
+        layers[-1]["marker"]["symbol"] = "circle"
+    return layers

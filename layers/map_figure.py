@@ -8,12 +8,12 @@ dashboard hands the dict straight to ``dcc.Graph``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from layers import cadres, grids, incidents, towns
+from layers import cadres, event_map, grids, incidents, towns
 from layers.basemap import map_style
 from layers.registry import LAYER_IDS
 from layers.style import BACKGROUND, TEXT, MapStyle
@@ -49,6 +49,7 @@ def build_map_figure(
     visible: Iterable[str] = LAYER_IDS,
     tile_url: str = "",
     tile_attribution: str = "",
+    events: Sequence[dict] = (),
 ) -> dict:
     """Compose the map figure.
 
@@ -62,6 +63,9 @@ def build_map_figure(
         Incidents and cadres to draw.
     visible : iterable of str
         Ids of the layers shown (see ``layers.registry``).
+    events : sequence of dict
+        Active wartime events: name, area (WGS84 polygon), tasks (see
+        ``layers.event_map.wall_layer``).
     """
     shown = set(visible)
     traces: list[tuple[str, dict]] = []
@@ -73,6 +77,8 @@ def build_map_figure(
     traces += [
         ("incidents", t) for t in incidents.build_layer(incident_frame, style=style, now=now)
     ]
+    traces += [("events", t) for t in event_map.wall_layer(list(events), scale=style.scale,
+                                                            lang=style.lang)]  # fmt: skip
     traces += [("towns", t) for t in towns.build_layer(town_frame, style=style, zoom=view.zoom)]
     data = []
     for layer_id, trace in traces:

@@ -26,5 +26,6 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("towns", "镇街边界", "Town boundaries"),
     LayerSpec("cadres", "干部", "Cadres", cadres.legend),
     LayerSpec("incidents", "事件", "Incidents", incidents.legend),
+    LayerSpec("events", "战时事件", "Wartime events"),
 )
 LAYER_IDS: tuple[str, ...] = tuple(spec.id for spec in LAYERS)

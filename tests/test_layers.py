@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import box
 
 from layers import basemap, cadres, dispatch_lines, grids, incidents, towns
 from layers.map_figure import MapSources, MapView, build_map_figure
@@ -164,6 +165,25 @@ def test_view_fits_the_county_into_the_map():
     assert wall_zoom == pytest.approx(zoom + 1, abs=0.01)  # twice the pixels, one zoom level
 
 
+WALL_EVENT = {
+    "name": "甲街道内涝", "area": box(120.00, 36.00, 120.02, 36.02),
+    "tasks": [{"id": 9, "title": "排水", "status": "dispatched", "on_task": 2, "headcount": 5,
+               "lon": 120.01, "lat": 36.01}],
+}  # fmt: skip
+
+
+def test_the_wall_outlines_running_events_and_marks_their_tasks():
+    from layers.event_map import wall_layer
+
+    area, tasks = wall_layer([WALL_EVENT], scale=2.0)
+    assert area["uid"] == "events-area" and area["locations"] == ["0"]
+    assert area["geojson"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert area["marker"]["line"]["width"] == 6  # thicker on a 4K wall
+    assert tasks["uid"] == "events-tasks" and tasks["lon"] == [120.01]
+    assert tasks["marker"]["color"] == ["#f59e0b"]  # hands on it: working
+    assert wall_layer([]) == [] and wall_layer([{**WALL_EVENT, "area": None}]) == []
+
+
 def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
     figure = build_map_figure(
         town_frame=city.towns,
@@ -175,6 +195,7 @@ def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
         style=MapStyle(),
         now=NOW,
         visible=["towns", "incidents"],
+        events=[WALL_EVENT],
     )
     # The browser's layer toggle relies on these tags (dashboard/pages/command_map.py).
     assert {trace["meta"] for trace in figure["data"]} == set(LAYER_IDS)

@@ -13,6 +13,7 @@ from api.guard import current_principal
 from dashboard import ids
 from dashboard.components.panels import (
     category_bars,
+    event_banner,
     kpi_tiles,
     legend,
     service_tiles,
@@ -23,7 +24,7 @@ from dashboard.components.panels import (
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.live import figure_patch
-from dashboard.map_view import shared_view, shown_figure, town_codes
+from dashboard.map_view import current_minute, shared_view, shown_figure, town_codes
 from layers import cadres, grids, incidents
 from layers.registry import LAYERS
 from layers.style import BACKGROUND
@@ -34,6 +35,7 @@ STALE = "stale-note"
 KIOSK = "kiosk-options"
 SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
 CATEGORIES, TICKER = "open-categories", "ticker"
+EVENTS_BANNER = "wall-events"
 
 
 def _panel(title: str, body_id: str, class_name: str | None = None) -> html.Div:
@@ -82,6 +84,7 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
                     ),
                     html.Div(
                         [
+                            html.Div(id=EVENTS_BANNER, className="gc-wall-events"),
                             dcc.Graph(
                                 id=ids.MAP,
                                 className="gc-map",
@@ -226,6 +229,7 @@ def register(app, context) -> None:
         Output(TREND_7D, "children"),
         Output(CATEGORIES, "children"),
         Output(TICKER, "children"),
+        Output(EVENTS_BANNER, "children"),
         Output(ids.UPDATED, "children"),
         Output(LIVE_STATE, "data"),
         Input(ids.SCREEN, "data"),
@@ -240,8 +244,10 @@ def register(app, context) -> None:
         scope = current_principal().town  # a town leader sees their town only
         focus = scope or focus_town(kiosk or {}, town_codes(context.store), time.time())
         first = ctx.triggered_id == ids.SCREEN or not state or state.get("focus") != focus
-        if not first and state.get("seq") == context.store.latest_seq() and not state.get("flash"):
-            return (*[no_update] * 9, {**state, "ok_at": _now_ms()})
+        quiet = state and state.get("seq") == context.store.latest_seq() and not state.get(
+            "flash") and state.get("minute") == current_minute()  # fmt: skip
+        if not first and quiet:
+            return (*[no_update] * 10, {**state, "ok_at": _now_ms()})
         view = shared_view(
             context.store,
             lang=lang,
@@ -262,12 +268,13 @@ def register(app, context) -> None:
             trend_bars(view.trend_7d, lang, step="D"),
             category_bars(view.categories.head(6), lang),
             ticker(view.newest.head(6), lang),
+            event_banner(view.events, lang),
         ]
         sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"))
         stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
         new_state = {"seq": view.change_seq, "digests": digests, "ok_at": _now_ms(),
                      "flash": view.flash_until is not None, "focus": focus,
-                     "panels": panel_digests}  # fmt: skip
+                     "panels": panel_digests, "minute": current_minute()}  # fmt: skip
         return (
             no_update if figure is None else figure,
             *sent,
