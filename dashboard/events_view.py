@@ -94,16 +94,16 @@ def figures(board: dict, lang: str) -> list:
 def task_columns(kind: str, lang: str) -> list[dict]:
     zh = lang == "zh"
     columns = [
-        {"field": "state_name", "headerName": "状态" if zh else "Status", "width": 90,
+        {"field": "state_name", "headerName": "状态" if zh else "Status", "flex": 0.8,
          "cellStyle": {"function": "{'color': params.data.colour, 'fontWeight': 600}"}},
         {"field": "title", "headerName": "任务" if zh else "Task", "flex": 2, "minWidth": 140},
-        {"field": "hands", "headerName": "人员" if zh else "Hands", "width": 80},
+        {"field": "hands", "headerName": "人员" if zh else "Hands", "flex": 0.7},
         {"field": "grid", "headerName": "网格" if zh else "Grid", "flex": 1, "minWidth": 100},
     ]  # fmt: skip
     for code in measures_of(kind):
         m = MEASURES[code]
         columns.append({"field": code, "headerName": f"{m.label(lang)}（{m.unit(lang)}）",
-                        "width": 120, "type": "rightAligned"})  # fmt: skip
+                        "flex": 1, "type": "rightAligned"})  # fmt: skip
     return columns
 
 
@@ -143,11 +143,11 @@ def overdue_list(board: dict, lang: str):
 def proposal_columns(lang: str) -> list[dict]:
     zh = lang == "zh"
     return [
-        {"field": "tier_name", "headerName": "梯队" if zh else "Tier", "width": 110},
-        {"field": "cadre_name", "headerName": "干部" if zh else "Cadre", "width": 100},
+        {"field": "tier_name", "headerName": "梯队" if zh else "Tier", "flex": 0.8},
+        {"field": "cadre_name", "headerName": "干部" if zh else "Cadre", "flex": 0.7},
         {"field": "unit", "headerName": "单位" if zh else "Unit", "flex": 1, "minWidth": 120},
         {"field": "task", "headerName": "任务" if zh else "Task", "flex": 1, "minWidth": 120},
-        {"field": "eta_min", "headerName": "到达（分钟）" if zh else "ETA (min)", "width": 110,
+        {"field": "eta_min", "headerName": "到达（分钟）" if zh else "ETA (min)", "flex": 0.7,
          "type": "rightAligned"},
     ]  # fmt: skip
 
