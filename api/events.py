@@ -11,6 +11,8 @@ POST /api/v1/events/<id>/tasks/<task>/progress   the field's figures since its l
 GET  /api/v1/events/<id>/mobilisation            who to send (a proposal, nothing written)
 POST /api/v1/events/<id>/mobilisation            send them, all or none
 POST /api/v1/events/<id>/checkins                a mobilised cadre checks in
+GET  /api/v1/events/<id>/report[.xlsx]           the after-action report (复盘)
+GET  /api/v1/events/<id>/replay?at=              the event as it was at a time
 
 A provincial system declares or reads events with a key of scope ``events``;
 the commander's desk uses the same routes signed in.
@@ -24,7 +26,7 @@ import json
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from api import event_service
+from api import event_report, event_service
 from api.dispatch_service import max_travel_seconds
 from api.guard import audit_actor
 from api.params import json_body
@@ -35,6 +37,7 @@ from domain.events import KINDS, SEVERITIES, SLIVER_DEG2, declaration, parse_tim
 
 blueprint = Blueprint("events", __name__, url_prefix="/api/v1/events")
 CAP_MEDIA_TYPE = "application/cap+xml"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CAP_SENDER = "gridcommand@370281.local"
 CENTRE = "网格化服务管理指挥中心"
 
@@ -206,3 +209,29 @@ def check_in(event_id: str):
     body = json_body(request)
     new_id = event_service.check_in(store, _event_id(event_id), body, actor=audit_actor(body))
     return jsonify(id=new_id), 201
+
+
+@blueprint.get("/<event_id>/report")
+def report(event_id: str):
+    store = _store()
+    return jsonify(event_report.after_action(store, _event_id(event_id),
+                                             dt.datetime.now(dt.UTC), _lang()))  # fmt: skip
+
+
+@blueprint.get("/<event_id>/report.xlsx")
+def report_xlsx(event_id: str):
+    store = _store()
+    number, lang = _event_id(event_id), _lang()
+    found = event_report.after_action(store, number, dt.datetime.now(dt.UTC), lang)
+    body = event_report.report_workbook(store.event(number), found,
+                                        event_service.tasks_shown(store, number, lang), lang)  # fmt: skip
+    name = f"event-{number}-report.xlsx"
+    return Response(body, mimetype=XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@blueprint.get("/<event_id>/replay")
+def replay(event_id: str):
+    store = _store()
+    at = request.args.get("at") or None
+    return jsonify(event_report.replay_frame(store, _event_id(event_id), at, _lang()))

@@ -51,6 +51,12 @@ DECLARATION = {
         "actor": {"type": "string", "description": "who declares, for the audit log"},
     },
 }  # fmt: skip
+_LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["zh", "en"]},
+}
 _TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"},
             "description": "the task's incident id"}  # fmt: skip
 _FIGURES = {"type": "object", "description": "measure -> number; the event kind's measures: "
@@ -171,6 +177,48 @@ PATHS = {
                 "responses": {"200": {"description": "CAP 1.2 XML", "content": {
                     "application/cap+xml": {"schema": {"type": "string"}}}},
                     "400": _json(_ERROR, "lang is not zh or en"),
+                    "404": _json(_ERROR, "no such event"), **_REFUSED}},
+    },
+    "/api/v1/events/{event_id}/report": {
+        "get": {"summary": "The after-action report (复盘): cadres mobilised and when, first "
+                           "contact and completion times, tasks done, figures, unmet needs, "
+                           "check-ins", "tags": ["Events"], "parameters": [_ID, _LANG],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "event": {"type": "object"}, "mobilisation": {"type": "object"},
+                    "response": {"type": "object"}, "tasks": {"type": "object"},
+                    "figures": {"type": "array", "items": {"type": "object"}},
+                    "unmet": {"type": "object"}, "checkins": {"type": "object"},
+                    "task_rows": {"type": "array", "items": {"type": "object"}},
+                    "cadre_rows": {"type": "array", "items": {"type": "object"}}}},
+                    "the report; times are ISO 8601 UTC, durations seconds"),
+                    "400": _json(_ERROR, "lang is not zh or en"),
+                    "404": _json(_ERROR, "no such event"), **_REFUSED}},
+    },
+    "/api/v1/events/{event_id}/report.xlsx": {
+        "get": {"summary": "The after-action report as an Excel workbook", "tags": ["Events"],
+                "parameters": [_ID, _LANG],
+                "responses": {"200": {"description": "the workbook", "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+                    "400": _json(_ERROR, "lang is not zh or en"),
+                    "404": _json(_ERROR, "no such event"), **_REFUSED}},
+    },
+    "/api/v1/events/{event_id}/replay": {
+        "get": {"summary": "The event as it was at a time, for the replay's slider: tasks "
+                           "with their stage, cadres where they were, figures done",
+                "tags": ["Events"],
+                "parameters": [_ID, _LANG, {"name": "at", "in": "query", "required": False,
+                                            "schema": _TIME,
+                                            "description": "default the end; held within "
+                                            "the event's timeline"}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "at": _TIME, "start": _TIME, "end": _TIME,
+                    "tasks": {"type": "array", "items": {"type": "object"}},
+                    "cadres": {"type": "array", "items": {"type": "object"}},
+                    "figures": {"type": "array", "items": {"type": "object"}},
+                    "overdue": {"type": "array", "items": {"type": "object"}}}},
+                    "the frame"),
+                    "400": _json(_ERROR, "at or lang cannot be read"),
                     "404": _json(_ERROR, "no such event"), **_REFUSED}},
     },
     "/api/v1/events/{event_id}/board": {

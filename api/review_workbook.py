@@ -59,7 +59,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return name
 
 
-def _write_cell(sheet, row: int, column: int, value):
+def write_cell(sheet, row: int, column: int, value):
     cell = sheet.cell(row=row, column=column)
     cell.value = cell_value(value)
     if isinstance(cell.value, str) and cell.value.startswith("="):
@@ -94,7 +94,7 @@ def _summary_sheet(sheet, review, filters: list[tuple[str, str]], lang: str) -> 
     row = 3
     for label, value in filters:
         sheet.cell(row=row, column=1, value=label).font = BOLD
-        _write_cell(sheet, row, 2, value)
+        write_cell(sheet, row, 2, value)
         row += 1
     row += 1
     for column, label in enumerate(
@@ -114,7 +114,7 @@ def _summary_sheet(sheet, review, filters: list[tuple[str, str]], lang: str) -> 
     sheet.column_dimensions["C"].width = 10
 
 
-def _table_sheet(sheet, table: Table) -> None:
+def table_sheet(sheet, table: Table) -> None:
     frame = table.frame
     for column, header in enumerate(frame.columns, 1):
         cell = sheet.cell(row=1, column=column, value=str(header))
@@ -123,7 +123,7 @@ def _table_sheet(sheet, table: Table) -> None:
     formats = [FORMATS.get(_KEY_OF.get(h, h)) for h in frame.columns]
     for row, values in enumerate(frame.itertuples(index=False, name=None), 2):
         for column, value in enumerate(values, 1):
-            cell = _write_cell(sheet, row, column, value)
+            cell = write_cell(sheet, row, column, value)
             if formats[column - 1] and isinstance(cell.value, int | float):
                 cell.number_format = formats[column - 1]
     sheet.freeze_panes = "A2"
@@ -146,7 +146,7 @@ def workbook_bytes(tables: list[Table], filters: list[tuple[str, str]], review, 
     summary.title = sheet_title("概况" if lang == "zh" else "Summary", taken)
     _summary_sheet(summary, review, filters, lang)
     for table in tables:
-        _table_sheet(book.create_sheet(sheet_title(table.title, taken)), table)
+        table_sheet(book.create_sheet(sheet_title(table.title, taken)), table)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

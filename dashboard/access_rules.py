@@ -35,6 +35,8 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.EVENT_MAP: needs(VIEW),
     ids.EVENT_PICKED: needs(VIEW),
     ids.TASK_PLACE: needs(VIEW),
+    ids.EVENT_REPORT: needs(VIEW),
+    ids.EVENT_REPLAY_TIME: needs(VIEW),
     ids.EVENT_RESULT: _EVENTS,
     ids.EVENT_END_RESULT: _EVENTS,
     ids.TASK_RESULT: _EVENTS,

@@ -192,9 +192,57 @@ def widened(bounds, share: float = 0.35) -> tuple[float, float, float, float]:
     return (minx - dx, miny - dy, maxx + dx, maxy + dy)
 
 
+def report_summary(report: dict, event_id: int, lang: str) -> list:
+    """The after-action report's key figures, and the link to the workbook."""
+    zh = lang == "zh"
+
+    def minutes(seconds) -> str:
+        return "—" if seconds is None else f"{seconds / 60:,.0f} {'分钟' if zh else 'min'}"
+
+    m, r, k = report["mobilisation"], report["response"], report["checkins"]
+    unmet = report["unmet"]
+    rows = [
+        (t("report.cadres", lang), f"{m['cadres']:,}"),
+        (t("report.within", lang), f"{m['within_1h']} / {m['within_6h']} / {m['within_24h']}"),
+        (t("report.first_sent", lang), minutes(r["first_sent_median_s"])),
+        (t("report.first_contact", lang), minutes(r["first_contact_median_s"])),
+        (t("report.completion", lang), minutes(r["completion_median_s"])),
+        (t("report.tasks", lang), f"{report['tasks']['done']} / {report['tasks']['total']}"),
+        (t("report.unmet", lang), f"{len(unmet['understaffed'])} / {len(unmet['open_tasks'])} / "
+                                  f"{len(unmet['below_target'])}"),
+        (t("report.checkins", lang), f"{k['received']:,} / {k['missed']:,}"),
+    ]  # fmt: skip
+    return [
+        html.Dl([part for label, value in rows for part in (html.Dt(label), html.Dd(value))],
+                className="gc-report"),
+        html.A(t("report.export", lang), className="gc-review-export",
+               href=f"/api/v1/events/{event_id}/report.xlsx?lang={lang}"),
+    ]  # fmt: skip
+
+
+def replay_marks(start: str, end: str) -> tuple[int, dict]:
+    """The slider's length in minutes and its two end labels (Beijing time)."""
+    span = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
+    length = max(1, int(span.total_seconds() // 60))
+    return length, {0: local(start), length: local(end)}
+
+
+def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:
+    """Tasks, cadres and the overdue of a replay frame, as the map draws them."""
+    done = {"resolved": "resolved", "closed": "closed"}
+    tasks = [{"id": x["id"], "title": x["title"], "headcount": x["headcount"],
+              "on_task": x["hands"], "status": done.get(x["stage"], "dispatched"),
+              "lon": x["lon"], "lat": x["lat"]} for x in frame["tasks"]]  # fmt: skip
+    cadres = [{"cadre_id": c["cadre_id"], "name": c["name"], "department": c["department"],
+               "lon": c["lon"], "lat": c["lat"]} for c in frame["cadres"]]  # fmt: skip
+    return tasks, cadres, {c["cadre_id"] for c in frame["cadres"] if c["overdue"]}
+
+
 def desk_figure(store, grids, *, event_id: int | None, picked: set[str], proposal: list[dict],
-                lang: str, version: int, now: dt.datetime) -> dict:  # fmt: skip
-    """The desk's map: grids to pick, and the chosen event with its work."""
+                lang: str, version: int, now: dt.datetime,
+                replay: dict | None = None) -> dict:  # fmt: skip
+    """The desk's map: grids to pick, and the chosen event with its work (as it
+    is, or as it was in a ``replay`` frame)."""
     here = event_service.city(store)
     bounds = tuple(here.towns.total_bounds)
     area = area_codes = tasks = cadres = late = None
@@ -205,6 +253,8 @@ def desk_figure(store, grids, *, event_id: int | None, picked: set[str], proposa
         board = event_service.board(store, event_id, now=now, lang=lang)
         tasks, cadres = board["tasks"], board["mobilised"]
         late = {o["cadre_id"] for o in board["overdue"]}
+        if replay is not None:
+            tasks, cadres, late = replay_layers(replay)
         area_codes = set(event_service.grids_in(area, grids)) if area is not None else set()
         if shown["towns"] and area is not None:
             bounds = widened(area.bounds)

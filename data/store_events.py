@@ -11,12 +11,13 @@ Mobilising cadres is ``Store.dispatch`` to the event's tasks.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, String, cast, func, insert, literal, select, update
 
 from data import rows, schema
 from data.rows import WGS84, utcnow
@@ -247,3 +248,66 @@ class EventStore:
         )
         geometry = shapely.from_wkb(frame.pop("area").to_numpy()) if len(frame) else []
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
+
+    # ------------------------------------------------------- after-action review
+
+    def event_progress_log(self, event_id: int) -> pd.DataFrame:
+        """Every progress report on the event's tasks, oldest first, one row per figure.
+
+        Read from the audit log (action ``report_progress``): at (UTC), actor,
+        incident_id, measure, added (the amount that report added) and
+        done_after (the task's total of that figure just after it). An event
+        without reports gives an empty frame with these columns.
+        """
+        a, i = schema.audit_log, schema.incidents
+        tasks = select(cast(i.c.id, String(40))).where(i.c.event_id == event_id)
+        entries = self._frame(
+            select(a.c.at, a.c.actor, a.c.entity_id, a.c.after)
+            .where(a.c.action == "report_progress", a.c.entity == "task",
+                   a.c.entity_id.in_(tasks))
+            .order_by(a.c.at, a.c.id)
+        )  # fmt: skip
+        out = []
+        for entry in entries.to_dict("records"):
+            after = json.loads(entry["after"] or "{}")
+            done = after.get("done") or {}
+            for measure, amount in (after.get("added") or {}).items():
+                out.append({"at": entry["at"], "actor": entry["actor"],
+                            "incident_id": int(entry["entity_id"]), "measure": measure,
+                            "added": float(amount),
+                            "done_after": None if done.get(measure) is None
+                            else float(done[measure])})  # fmt: skip
+        columns = ["at", "actor", "incident_id", "measure", "added", "done_after"]
+        if not out:
+            return pd.DataFrame({
+                "at": pd.Series(dtype="datetime64[us, UTC]"), "actor": pd.Series(dtype=object),
+                "incident_id": pd.Series(dtype="int64"), "measure": pd.Series(dtype=object),
+                "added": pd.Series(dtype=float), "done_after": pd.Series(dtype=float),
+            })  # fmt: skip
+        return pd.DataFrame(out, columns=columns)
+
+    def event_positions(self, event_id: int, *, until: dt.datetime | None = None) -> pd.DataFrame:
+        """Where the event's cadres were: cadre_id, lon, lat (WGS84), recorded_at (UTC).
+
+        The position history of every cadre ever dispatched to one of the
+        event's tasks, from the event's start to its end (a running event: to
+        now), oldest first; ``until`` stops it earlier (a replay needs nothing
+        after the moment it shows). Empty for an unknown event.
+        """
+        p, d, i, e = schema.cadre_positions, schema.dispatches, schema.incidents, schema.events
+        cadres = (
+            select(d.c.cadre_id).join(i, i.c.id == d.c.incident_id)
+            .where(i.c.event_id == event_id).distinct()
+        )  # fmt: skip
+        started = select(e.c.started_at).where(e.c.id == event_id).scalar_subquery()
+        ended = select(e.c.ended_at).where(e.c.id == event_id).scalar_subquery()
+        stop = func.coalesce(ended, literal(utcnow(), schema.UTC))
+        statement = (
+            select(p.c.cadre_id, p.c.lon, p.c.lat, p.c.recorded_at)
+            .where(p.c.cadre_id.in_(cadres), p.c.recorded_at >= started,
+                   p.c.recorded_at <= stop)
+            .order_by(p.c.recorded_at, p.c.id)
+        )  # fmt: skip
+        if until is not None:
+            statement = statement.where(p.c.recorded_at <= until)
+        return self._frame(statement)

@@ -252,3 +252,41 @@ def test_who_may_do_what_on_an_event(served):
     assert call(served, "POST", f"/events/{event}/tasks/{task['id']}/progress", "display",
                 json={"done": {"area_mu": 1}}).status_code == 403  # fmt: skip
     assert call(served, "GET", f"/events/{event}/board", "display").status_code == 200
+
+
+def test_the_after_action_report_and_replay_tell_what_happened(served):
+    import io
+
+    from openpyxl import load_workbook
+
+    event = harvest_event(served)
+    task = add_task(served, event, headcount=2).json()
+    call(served, "POST", f"/events/{event}/mobilisation", json={"assignments": [
+        {"incident": task["public_id"], "cadre_id": 4},
+        {"incident": task["public_id"], "cadre_id": 5}]})  # fmt: skip
+    call(served, "POST", f"/events/{event}/tasks/{task['id']}/progress", "field",
+         json={"done": {"area_mu": 120, "tonnes": 250}})  # fmt: skip
+    call(served, "POST", f"/events/{event}/checkins", "field", json={"cadre_id": 4})
+    found = call(served, "GET", f"/events/{event}/report", "display")
+    assert found.status_code == 200, found.text
+    report = found.json()
+    assert report["mobilisation"]["cadres"] == 2 and report["tasks"]["total"] == 1
+    assert report["tasks"]["done"] == 0 and report["checkins"]["received"] == 1
+    done = {f["measure"]: f["done"] for f in report["figures"]}
+    assert done["area_mu"] == 120 and done["tonnes"] == 250
+    assert [u["title"] for u in report["unmet"]["open_tasks"]] == ["1号地抢收"]
+
+    book = call(served, "GET", f"/events/{event}/report.xlsx", "display")
+    assert book.status_code == 200 and book.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats")  # fmt: skip
+    sheets = load_workbook(io.BytesIO(book.content)).sheetnames
+    assert len(sheets) >= 4
+
+    start = call(served, "GET", f"/events/{event}/replay", "display",
+                 params={"at": "2000-01-01T00:00:00+08:00"}).json()  # fmt: skip
+    assert start["at"] == start["start"] and start["cadres"] == []  # held inside the timeline
+    end = call(served, "GET", f"/events/{event}/replay", "display").json()
+    assert sorted(c["cadre_id"] for c in end["cadres"]) == [4, 5]
+    assert {f["measure"]: f["done"] for f in end["figures"]}["area_mu"] == 120
+    bad = call(served, "GET", f"/events/{event}/replay", "display", params={"at": "soon"})
+    assert bad.status_code == 400

@@ -16,7 +16,7 @@ import datetime as dt
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from api import event_service
+from api import event_report, event_service
 from api.events import shown_event
 from api.guard import current_principal
 from dashboard import ids
@@ -27,10 +27,13 @@ from dashboard.events_view import (
     event_options,
     figures,
     kind_options,
+    local,
     overdue_list,
     proposal_columns,
     proposal_rows,
     proposal_summary,
+    replay_marks,
+    report_summary,
     severity_options,
     task_columns,
     task_rows,
@@ -146,6 +149,22 @@ def mobilise_panel(lang: str, can: bool) -> html.Div:
     ], className="gc-review-card")  # fmt: skip
 
 
+def report_panel(lang: str) -> html.Div:
+    """The after-action review: the replay's slider and the report's key figures."""
+    return html.Div([
+        html.H2(t("report.title", lang)),
+        html.Div([
+            dcc.Checklist(id=ids.EVENT_REPLAY_ON, value=[], className="gc-event-rest",
+                          options=[{"label": t("report.replay", lang), "value": "on"}]),
+            html.Span(t("report.replay_hint", lang), id=ids.EVENT_REPLAY_TIME,
+                      className="gc-muted"),
+        ], className="gc-toolbar"),
+        dcc.Slider(id=ids.EVENT_REPLAY, min=0, max=1, step=1, value=1, marks=None,
+                   updatemode="mouseup", className="gc-event-slider"),
+        html.Div(id=ids.EVENT_REPORT),
+    ], className="gc-review-card")  # fmt: skip
+
+
 def layout(lang: str, store) -> html.Div:
     """The map with the event picker on the left; declaring, tasks and mobilising on the right."""
     principal = current_principal()
@@ -157,6 +176,7 @@ def layout(lang: str, store) -> html.Div:
         dcc.Store(id=ids.EVENT_UPLOADED),
         dcc.Store(id=ids.TASK_PLACE),
         dcc.Store(id=ids.EVENT_CHANGED, data=0),
+        dcc.Store(id=ids.EVENT_REPLAY_START),
         dcc.Interval(id=ids.EVENT_REFRESH, interval=REFRESH_MS),
         html.Div([
             html.Div([
@@ -180,6 +200,7 @@ def layout(lang: str, store) -> html.Div:
                 declare_panel(lang, can),
                 task_panel(lang, can),
                 mobilise_panel(lang, can),
+                report_panel(lang),
             ], className="gc-event-side"),
         ], className="gc-event-main"),
     ], className="gc-review gc-events", id=ids.EVENTS_SCREEN)  # fmt: skip
@@ -244,13 +265,54 @@ def register(app, context) -> None:
         Input(ids.EVENT_PROPOSAL, "selectedRows"),
         Input(ids.EVENT_CHANGED, "data"),
         Input(ids.EVENT_REFRESH, "n_intervals"),
+        Input(ids.EVENT_REPLAY_ON, "value"),
+        Input(ids.EVENT_REPLAY, "value"),
+        State(ids.EVENT_REPLAY_START, "data"),
         State(ids.LANG, "data"),
     )
-    def draw_map(event_id, picked, proposal, _changed, _tick, lang):
-        here = event_service.city(store)
+    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, minute, start, lang):
+        here, lang = event_service.city(store), lang or "zh"
+        replay = None
+        if event_id and "on" in (replay_on or []) and start:
+            at = dt.datetime.fromisoformat(start) + dt.timedelta(minutes=minute or 0)
+            replay = event_report.replay_frame(store, int(event_id), at, lang)
         return desk_figure(store, here.grids, event_id=int(event_id) if event_id else None,
-                           picked=set(picked or []), proposal=proposal or [], lang=lang or "zh",
-                           version=store.geometry_version(), now=_now())  # fmt: skip
+                           picked=set(picked or []), proposal=proposal or [], lang=lang,
+                           version=store.geometry_version(), now=_now(), replay=replay)  # fmt: skip
+
+    @app.callback(
+        Output(ids.EVENT_REPORT, "children"),
+        Output(ids.EVENT_REPLAY, "max"),
+        Output(ids.EVENT_REPLAY, "marks"),
+        Output(ids.EVENT_REPLAY, "value"),
+        Output(ids.EVENT_REPLAY_START, "data"),
+        Input(ids.EVENT_PICK, "value"),
+        Input(ids.EVENT_CHANGED, "data"),
+        State(ids.LANG, "data"),
+    )
+    def show_report(event_id, _changed, lang):
+        lang = lang or "zh"
+        if not event_id:
+            return None, 1, None, 1, None
+        report = event_report.after_action(store, int(event_id), _now(), lang)
+        frame = event_report.replay_frame(store, int(event_id), None, lang)
+        length, marks = replay_marks(frame["start"], frame["end"])
+        return report_summary(report, int(event_id), lang), length, marks, length, frame["start"]
+
+    @app.callback(
+        Output(ids.EVENT_REPLAY_TIME, "children"),
+        Input(ids.EVENT_REPLAY, "value"),
+        Input(ids.EVENT_REPLAY_ON, "value"),
+        State(ids.EVENT_REPLAY_START, "data"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def replay_time(minute, replay_on, start, lang):
+        lang = lang or "zh"
+        if "on" not in (replay_on or []) or not start:
+            return t("report.replay_hint", lang)
+        at = dt.datetime.fromisoformat(start) + dt.timedelta(minutes=minute or 0)
+        return t("report.at", lang).format(at=local(at.isoformat()))
 
     @app.callback(
         Output(ids.EVENT_PICKED, "data"),
