@@ -203,6 +203,10 @@ def _warm_review(store) -> None:
     threading.Thread(target=warm, name="review-warm-up", daemon=True).start()
 
 
+# The simulator files reports, dispatches, plays the field app and runs the event.
+SIMULATOR_SCOPES = ("open311", "field", "dispatch", "events")
+
+
 def _scenario_command(store, settings: Settings, simulate: str) -> list[str]:
     """The command line of the scenario child of ``serve --simulate NAME[:SPEED]``."""
     name, _, speed = simulate.partition(":")
@@ -212,7 +216,7 @@ def _scenario_command(store, settings: Settings, simulate: str) -> list[str]:
         speed_value = float(speed or 60)
     except ValueError:
         raise GridCommandError(f"--simulate flood:SPEED needs a number, not {speed!r}") from None
-    key = store.create_api_key("演练模拟器", actor="serve --simulate")
+    key = store.create_api_key("演练模拟器", actor="serve --simulate", scopes=SIMULATOR_SCOPES)
     return [sys.executable, str(Path(__file__).resolve()), "simulate", name,
             "--speed", str(speed_value), "--url", f"http://{settings.host}:{settings.port}",
             "--api-key", key]  # fmt: skip
@@ -228,7 +232,7 @@ def simulate(settings: Settings, args) -> None:
         from data.store import Store
 
         store = Store.open(settings.database_url)
-        key = store.create_api_key("演练模拟器", actor="simulate")
+        key = store.create_api_key("演练模拟器", actor="simulate", scopes=SIMULATOR_SCOPES)
         store.close()
     base = args.url or f"http://{settings.host}:{settings.port}"
     client = GridCommandClient(base, key)

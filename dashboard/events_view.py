@@ -220,11 +220,14 @@ def report_summary(report: dict, event_id: int, lang: str) -> list:
     ]  # fmt: skip
 
 
-def replay_marks(start: str, end: str) -> tuple[int, dict]:
-    """The slider's length in minutes and its two end labels (Beijing time)."""
+def replay_marks(start: str, end: str) -> tuple[int, int, dict]:
+    """The slider in seconds from the start: its length, a step of about 1/500
+    of it (whole minutes once that is over a minute), and its end labels."""
     span = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
-    length = max(1, int(span.total_seconds() // 60))
-    return length, {0: local(start), length: local(end)}
+    length = max(1, int(span.total_seconds()))
+    step = max(1, length // 500)
+    step = step if step < 60 else step // 60 * 60
+    return length, step, {0: local(start), length: local(end)}
 
 
 def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:

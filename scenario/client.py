@@ -118,3 +118,40 @@ class GridCommandClient:
 
     def status(self, cadre_id: int, status: str) -> dict:
         return self._post("/api/v1/field/status", {"cadre_id": cadre_id, "status": status})
+
+    # --------------------------------------------------------------- events
+
+    def declare_event(self, name: str, kind: str, grids: list[str], *, severity: int = 3,
+                      checkin_minutes: int = 30) -> dict:  # fmt: skip
+        return self._post("/api/v1/events", {"name": name, "kind": kind, "severity": severity,
+                                             "grids": grids,
+                                             "checkin_minutes": checkin_minutes})  # fmt: skip
+
+    def add_task(self, event_id: int, title: str, lon: float, lat: float, headcount: int,
+                 targets: dict, actor: str) -> dict:  # fmt: skip
+        return self._post(f"/api/v1/events/{event_id}/tasks",
+                          {"title": title, "lon": lon, "lat": lat, "headcount": headcount,
+                           "targets": targets, "actor": actor})  # fmt: skip
+
+    def mobilisation(self, event_id: int, max_travel_min: float = 90) -> dict:
+        answer = self.session.get(f"{self.base}/api/v1/events/{event_id}/mobilisation",
+                                  params={"max_travel_min": max_travel_min}, timeout=TIMEOUT)  # fmt: skip
+        return self._check(answer)
+
+    def mobilise(self, event_id: int, assignments: list[dict], actor: str) -> dict:
+        return self._post(f"/api/v1/events/{event_id}/mobilisation",
+                          {"actor": actor, "assignments": assignments})  # fmt: skip
+
+    def progress(self, event_id: int, task_id: int, done: dict) -> dict:
+        return self._post(f"/api/v1/events/{event_id}/tasks/{task_id}/progress", {"done": done})
+
+    def check_in(self, event_id: int, cadre_id: int, lon: float, lat: float) -> dict:
+        return self._post(f"/api/v1/events/{event_id}/checkins",
+                          {"cadre_id": cadre_id, "lon": round(lon, 6), "lat": round(lat, 6)})  # fmt: skip
+
+    def end_event(self, event_id: int, actor: str) -> dict:
+        return self._post(f"/api/v1/events/{event_id}/end", {"actor": actor})
+
+    def event_report(self, event_id: int) -> dict:
+        answer = self.session.get(f"{self.base}/api/v1/events/{event_id}/report", timeout=TIMEOUT)
+        return self._check(answer)

@@ -1,12 +1,17 @@
 """The June flood in 胶西 and the potato harvest, replayed through the public APIs.
 
-Storms waterlog streets and some 30,000 mu of potato fields in 胶西. Residents,
-sensors and grid patrols report waterlogging over Open311; villages ask for
-hands to harvest before the crop rots (farm_help reports with the helpers
-they need: about 150 in all). The command centre plans and confirms dispatch
-every half hour; cadres drive to the fields, report their positions from the
-field app, arrive, harvest; each field's task is resolved with the harvest and
-the potatoes sold, verified by someone else and closed.
+Storms waterlog streets and some 30,000 mu of potato fields in 胶西. The
+command centre declares a wartime event over 胶西 (harvest help, level III).
+Residents, sensors and grid patrols report waterlogging over Open311; villages
+ask for hands to harvest before the crop rots, and each field becomes a task
+of the event with the helpers it needs (about 150 in all) and its mu and
+tonnes as targets. Every half hour the centre plans and confirms dispatch for
+the streets, and confirms the event's mobilisation proposal for the fields
+(paired departments first, then neighbours). Cadres drive to the fields,
+report their positions from the field app, arrive, check in, harvest and
+report the mu, tonnes and sales; each field's task is resolved with the
+harvest and the potatoes sold, verified by someone else and closed. At the
+end the centre ends the event and reads its after-action report.
 
 Everything goes through the HTTP APIs a real client would use
 (``scenario.client``): nothing is written to the database directly.
@@ -38,7 +43,11 @@ DISPATCHER, WORKER, VERIFIER = (
 )
 PLAN_EVERY = 0.5 * HOUR
 POSITIONS_EVERY = 300.0
+PROGRESS_EVERY = 2 * HOUR  # a field reports what it harvested this often
+CHECKIN_EVERY_REAL_S = 600.0  # cadres check in every 10 real minutes (the event asks 30)
 MAX_TRAVEL_MIN = 90
+YUAN_PER_TONNE = 1_200.0  # what the potatoes fetched through the channels cadres opened
+EVENT_NAME = "胶西六月洪涝·土豆抢收（演练）"
 
 _STREET_WATER = ("{name}路口积水，车辆无法通行", "{name}小区地下车库进水", "{name}低洼处积水没过膝盖",
                  "{name}排水口堵塞，积水严重")  # fmt: skip
@@ -116,6 +125,9 @@ class Task:
     done_mu: float = 0.0
     on_site_s: float = 0.0
     closed: bool = False
+    task_id: int | None = None  # the event's task (fields only)
+    reported_mu: float = 0.0  # harvest already reported to the event
+    reported_at_s: float = 0.0
 
 
 @dataclass
@@ -126,6 +138,8 @@ class Tally:
     harvested_mu: float = 0.0
     sold_t: float = 0.0
     refused: int = 0
+    checkins: int = 0
+    report: dict | None = None  # the event's after-action report
 
 
 class FloodRun:
@@ -144,6 +158,9 @@ class FloodRun:
         jiaoxi = client.grids(towns[JIAOXI])
         city = [p for p in client.grids() if p.town_code != towns[JIAOXI]]
         self.pending = timeline(jiaoxi, city, self.rng, fields=fields, water=water)
+        self.jiaoxi = [p.code for p in jiaoxi]
+        self.event_id: int | None = None
+        self.checked_in: dict[int, float] = {}  # cadre -> real time of the last check-in
         self.tasks: dict[str, Task] = {}
         self.tally = Tally()
         self.sim_s = 0.0
@@ -152,6 +169,9 @@ class FloodRun:
     # ------------------------------------------------------------- the clock
 
     def run(self) -> Tally:
+        event = self.client.declare_event(EVENT_NAME, "harvest_help", self.jiaoxi)
+        self.event_id = event["id"]
+        self.say(f"[{self._clock()}] 宣布进入战时状态: {event['name']}（{event['severity_name']}）")
         started = time.monotonic()
         next_plan = next_positions = 0.0
         while self.sim_s < self.hours * HOUR:
@@ -168,8 +188,20 @@ class FloodRun:
             if not self.pending and self.tasks and all(t.closed for t in self.tasks.values()):
                 break
             time.sleep(0.05)
+        self.client.end_event(self.event_id, DISPATCHER)
+        self.tally.report = self.client.event_report(self.event_id)
         self.say(f"[{self._clock()}] 演练结束: {self._summary()}")
+        self.say(f"[{self._clock()}] 复盘: {self._review()}")
         return self.tally
+
+    def _review(self) -> str:
+        r = self.tally.report or {}
+        m, tasks = r.get("mobilisation", {}), r.get("tasks", {})
+        done = {f["measure"]: f["done"] for f in r.get("figures", [])}
+        return (f"出动干部 {m.get('cadres', 0)} 人, 完成任务 {tasks.get('done', 0)}/"
+                f"{tasks.get('total', 0)} 项, 抢收 {done.get('area_mu', 0):,.0f} 亩, "
+                f"{done.get('tonnes', 0):,.0f} 吨, 销售 {done.get('sales_yuan', 0):,.0f} 元, "
+                f"报到 {r.get('checkins', {}).get('received', 0)} 次")  # fmt: skip
 
     def _clock(self) -> str:
         return f"第{int(self.sim_s // 86400) + 1}天 {int(self.sim_s % 86400 // 3600):02d}:" \
@@ -184,6 +216,18 @@ class FloodRun:
 
     def _post(self, report: Report) -> None:
         p = report.place
+        if report.kind == "field":  # the village's call becomes a task of the event
+            task = self.client.add_task(
+                self.event_id, report.description, p.lon, p.lat,
+                int(report.attributes["helpers_needed"]),
+                {"area_mu": round(report.area_mu), "tonnes": round(report.area_mu * YIELD_T_PER_MU)},
+                DISPATCHER,
+            )  # fmt: skip
+            public_id = task["public_id"]
+            self.tasks[public_id] = Task(public_id, report, task_id=task["id"])
+            self.tally.reports += 1
+            self.say(f"[{self._clock()}] 新增战时任务 {public_id}: {report.description}")
+            return
         public_id = self.client.report(report.service_code, p.lon, p.lat, report.description,
                                        channel=report.channel, attributes=report.attributes)  # fmt: skip
         self.tasks[public_id] = Task(public_id, report)
@@ -191,14 +235,24 @@ class FloodRun:
         self.say(f"[{self._clock()}] 上报 {public_id}: {report.description}")
 
     def _dispatch(self) -> None:
-        open_ids = [t.public_id for t in self.tasks.values() if not t.closed and self._short(t)]
-        if not open_ids:
-            return
+        """The streets through the dispatch plan; the fields through the event's
+        mobilisation (paired departments first, then neighbours)."""
+        short = [t for t in self.tasks.values() if not t.closed and self._short(t)]
+        streets = [t.public_id for t in short if t.task_id is None]
+        if streets:
+            self._send(lambda: self.client.plan(incidents=streets, max_travel_min=MAX_TRAVEL_MIN),
+                       lambda rows: self.client.confirm(rows, DISPATCHER))  # fmt: skip
+        if any(t.task_id is not None for t in short):
+            self._send(lambda: self.client.mobilisation(self.event_id, MAX_TRAVEL_MIN),
+                       lambda rows: self.client.mobilise(self.event_id, rows, DISPATCHER))  # fmt: skip
+
+    def _send(self, propose, confirm) -> None:
         try:
-            plan = self.client.plan(incidents=open_ids, max_travel_min=MAX_TRAVEL_MIN)
+            plan = propose()
             if not plan["assignments"]:
                 return
-            self.client.confirm(plan["assignments"], DISPATCHER)
+            confirm([{k: a[k] for k in ("incident", "cadre_id", "eta_s", "position_at")}
+                     for a in plan["assignments"]])  # fmt: skip
         except ApiError as error:  # taken or moved meanwhile: plan again next round
             self.tally.refused += 1
             self.say(f"[{self._clock()}] 方案未执行，下一轮重排: {error}")
@@ -208,8 +262,12 @@ class FloodRun:
                 a["cadre_id"], tuple(a["from"]), tuple(a["to"]), max(60.0, a["eta_s"]), self.sim_s
             )
         self.tally.dispatched += len(plan["assignments"])
-        self.say(f"[{self._clock()}] 派遣 {len(plan['assignments'])} 人; "
-                 f"比手工就近派遣少用时 {plan['gain_vs_greedy_pct']}%")  # fmt: skip
+        if "gain_vs_greedy_pct" in plan:
+            self.say(f"[{self._clock()}] 派遣 {len(plan['assignments'])} 人; "
+                     f"比手工就近派遣少用时 {plan['gain_vs_greedy_pct']}%")  # fmt: skip
+        else:
+            self.say(f"[{self._clock()}] 战时调派 {len(plan['assignments'])} 人: 对口部门 "
+                     f"{plan['tiers']['paired']}, 邻近镇街 {plan['tiers']['neighbour']}")  # fmt: skip
 
     def _short(self, task: Task) -> bool:
         wanted = int(task.report.attributes.get("helpers_needed", 1))
@@ -234,6 +292,20 @@ class FloodRun:
         for trip in arrivals:
             self.client.status(trip.cadre_id, "arrived")
             trip.arrived = True
+        self._check_in()
+
+    def _check_in(self) -> None:
+        """Cadres on the event's fields check in on arrival and then every so often."""
+        real = time.monotonic()
+        for task in self.tasks.values():
+            if task.task_id is None or task.closed:
+                continue
+            for trip in task.trips.values():
+                last = self.checked_in.get(trip.cadre_id)
+                if trip.arrived and (last is None or real - last >= CHECKIN_EVERY_REAL_S):
+                    self.client.check_in(self.event_id, trip.cadre_id, *trip.end)
+                    self.checked_in[trip.cadre_id] = real
+                    self.tally.checkins += 1
 
     def _work(self) -> None:
         for task in self.tasks.values():
@@ -245,9 +317,19 @@ class FloodRun:
             task.done_mu += on_site * MU_PER_CADRE_HOUR * elapsed / HOUR
             finished = (task.done_mu >= task.report.area_mu if task.report.kind == "field"
                         else task.on_site_s >= 1.2 * HOUR)  # fmt: skip
+            if task.task_id is not None and self.sim_s - task.reported_at_s >= PROGRESS_EVERY:
+                self._report_harvest(task, min(task.done_mu, task.report.area_mu))
             if finished and not self._short(task) and all(t.arrived for t in task.trips.values()):
                 self._close(task)
         self._last_work_s = self.sim_s
+
+    def _report_harvest(self, task: Task, mu: float, sold_t: float = 0.0) -> None:
+        done = _harvest_report(task, mu, sold_t)
+        task.reported_at_s = self.sim_s
+        if not done:
+            return
+        self.client.progress(self.event_id, task.task_id, done)
+        task.reported_mu = mu
 
     def _close(self, task: Task) -> None:
         for cadre_id in task.trips:
@@ -261,6 +343,7 @@ class FloodRun:
             )
             self.tally.harvested_mu += mu
             self.tally.sold_t += sold
+            self._report_harvest(task, mu, sold_t=sold)
             proof = {"callback": f"已回访村委：{note}"}
         else:
             note = "积水已排除，道路恢复通行"
@@ -271,6 +354,15 @@ class FloodRun:
         task.closed = True
         self.tally.closed += 1
         self.say(f"[{self._clock()}] 办结 {task.public_id}: {note}")
+
+
+def _harvest_report(task: Task, mu: float, sold_t: float) -> dict:
+    """What a field reports: the mu and tonnes since its last report, and sales."""
+    added = max(0.0, mu - task.reported_mu)
+    done = {"area_mu": round(added, 1), "tonnes": round(added * YIELD_T_PER_MU, 1)}
+    if sold_t:
+        done["sales_yuan"] = round(sold_t * YUAN_PER_TONNE)
+    return {k: v for k, v in done.items() if v > 0}
 
 
 def _utcnow() -> dt.datetime:

@@ -22,12 +22,12 @@ from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.events_view import (
+    BEIJING,
     banner,
     desk_figure,
     event_options,
     figures,
     kind_options,
-    local,
     overdue_list,
     proposal_columns,
     proposal_rows,
@@ -270,11 +270,11 @@ def register(app, context) -> None:
         State(ids.EVENT_REPLAY_START, "data"),
         State(ids.LANG, "data"),
     )
-    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, minute, start, lang):
+    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, second, start, lang):
         here, lang = event_service.city(store), lang or "zh"
         replay = None
         if event_id and "on" in (replay_on or []) and start:
-            at = dt.datetime.fromisoformat(start) + dt.timedelta(minutes=minute or 0)
+            at = dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second or 0)
             replay = event_report.replay_frame(store, int(event_id), at, lang)
         return desk_figure(store, here.grids, event_id=int(event_id) if event_id else None,
                            picked=set(picked or []), proposal=proposal or [], lang=lang,
@@ -283,6 +283,7 @@ def register(app, context) -> None:
     @app.callback(
         Output(ids.EVENT_REPORT, "children"),
         Output(ids.EVENT_REPLAY, "max"),
+        Output(ids.EVENT_REPLAY, "step"),
         Output(ids.EVENT_REPLAY, "marks"),
         Output(ids.EVENT_REPLAY, "value"),
         Output(ids.EVENT_REPLAY_START, "data"),
@@ -293,11 +294,12 @@ def register(app, context) -> None:
     def show_report(event_id, _changed, lang):
         lang = lang or "zh"
         if not event_id:
-            return None, 1, None, 1, None
+            return None, 1, 1, None, 1, None
         report = event_report.after_action(store, int(event_id), _now(), lang)
         frame = event_report.replay_frame(store, int(event_id), None, lang)
-        length, marks = replay_marks(frame["start"], frame["end"])
-        return report_summary(report, int(event_id), lang), length, marks, length, frame["start"]
+        length, step, marks = replay_marks(frame["start"], frame["end"])
+        return (report_summary(report, int(event_id), lang), length, step, marks, length,
+                frame["start"])  # fmt: skip
 
     @app.callback(
         Output(ids.EVENT_REPLAY_TIME, "children"),
@@ -307,12 +309,12 @@ def register(app, context) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def replay_time(minute, replay_on, start, lang):
+    def replay_time(second, replay_on, start, lang):
         lang = lang or "zh"
         if "on" not in (replay_on or []) or not start:
             return t("report.replay_hint", lang)
-        at = dt.datetime.fromisoformat(start) + dt.timedelta(minutes=minute or 0)
-        return t("report.at", lang).format(at=local(at.isoformat()))
+        at = dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second or 0)
+        return t("report.at", lang).format(at=at.astimezone(BEIJING).strftime("%m-%d %H:%M:%S"))
 
     @app.callback(
         Output(ids.EVENT_PICKED, "data"),
