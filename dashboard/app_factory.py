@@ -146,6 +146,21 @@ def create_dash(settings, store) -> Dash:
     return app
 
 
+def nav_links(principal, lang: str) -> list:
+    """The pages this caller may open, as header links (all of them before sign-in)."""
+    anyone = principal is None
+    person = anyone or principal.kind == "user"
+    pages = [
+        ("nav.map", "/", True),
+        ("nav.console", "/dispatch", anyone or principal.can(DISPATCH)),
+        ("nav.review", "/review", person),
+        ("nav.events", "/events", person),
+        ("nav.admin", "/admin", not anyone and principal.can(ADMIN)),
+    ]
+    return [dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav")
+            for key, path, shown in pages if shown]  # fmt: skip
+
+
 def _town_index(store) -> dict[str, str]:
     """Town code and name (Chinese and English) to code, for kiosk URLs."""
     index = {}
@@ -226,51 +241,7 @@ def screen_frame(body, lang: str, principal=None) -> html.Div:
                     html.Div(
                         [
                             html.Span(t("city", lang)),
-                            dcc.Link(t("nav.map", lang), href=f"/?lang={lang}", className="gc-nav"),
-                            *(
-                                [
-                                    dcc.Link(
-                                        t("nav.console", lang),
-                                        href=f"/dispatch?lang={lang}",
-                                        className="gc-nav",
-                                    )
-                                ]
-                                if principal is None or principal.can(DISPATCH)
-                                else []
-                            ),
-                            *(
-                                [
-                                    dcc.Link(
-                                        t("nav.review", lang),
-                                        href=f"/review?lang={lang}",
-                                        className="gc-nav",
-                                    )
-                                ]
-                                if principal is None or principal.kind == "user"
-                                else []
-                            ),
-                            *(
-                                [
-                                    dcc.Link(
-                                        t("nav.events", lang),
-                                        href=f"/events?lang={lang}",
-                                        className="gc-nav",
-                                    )
-                                ]
-                                if principal is None or principal.kind == "user"
-                                else []
-                            ),
-                            *(
-                                [
-                                    dcc.Link(
-                                        t("nav.admin", lang),
-                                        href=f"/admin?lang={lang}",
-                                        className="gc-nav",
-                                    )
-                                ]
-                                if principal is not None and principal.can(ADMIN)
-                                else []
-                            ),
+                            *nav_links(principal, lang),
                         ],
                         className="gc-header-left",
                     ),

@@ -79,6 +79,13 @@ def _first_by_task(dispatches: pd.DataFrame, column: str) -> pd.Series:
     return _times(dispatches, column).groupby(dispatches["incident_id"].to_numpy()).min()
 
 
+def _first_of_tasks(tasks: pd.DataFrame, dispatches: pd.DataFrame, column: str) -> pd.Series:
+    """Aligned with ``tasks``: the earliest ``column`` of each task's dispatches
+    (NaT for a task nobody was sent to, also when nobody was sent at all)."""
+    first = _first_by_task(dispatches, column).astype("datetime64[ns, UTC]")
+    return first.reindex(tasks["id"].to_numpy()).set_axis(tasks.index)
+
+
 def timeline_bounds(event: Mapping, tasks: pd.DataFrame, dispatches: pd.DataFrame, *,
                     also: Iterable = ()) -> tuple[pd.Timestamp, pd.Timestamp]:  # fmt: skip
     """The span a replay's slider runs over: (start, end), aware UTC.
@@ -130,10 +137,9 @@ def task_stages(t, tasks: pd.DataFrame, dispatches: pd.DataFrame) -> pd.Series:
     t = _stamp(t)
     if not len(tasks):
         return pd.Series(index=tasks.index, dtype=object)
-    ids = tasks["id"]
-    sent = pd.to_datetime(ids.map(_first_by_task(dispatches, "sent_at")), utc=True)
+    sent = _first_of_tasks(tasks, dispatches, "sent_at")
     sent = sent.where(sent.notna(), _times(tasks, "dispatched_at"))
-    arrived = pd.to_datetime(ids.map(_first_by_task(dispatches, "arrived_at")), utc=True)
+    arrived = _first_of_tasks(tasks, dispatches, "arrived_at")
     conditions = [_times(tasks, "closed_at") <= t, _times(tasks, "resolved_at") <= t,
                   arrived <= t, sent <= t]  # fmt: skip
     choices = ["closed", "resolved", "on_site", "dispatched"]

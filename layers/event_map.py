@@ -17,7 +17,7 @@ import shapely
 
 from layers.basemap import view_for
 from layers.review_charts import FONT
-from layers.review_map import OUTLINE, PAPER, TOWN_LINE, light_style
+from layers.review_map import OUTLINE, PAPER, light_map
 
 PICKED = "#2563eb"
 IN_AREA = "#f59e0b"
@@ -161,21 +161,7 @@ def event_map_figure(
     return {
         "data": data,
         "layout": {
-            "map": {
-                "style": light_style(towns_geojson),
-                "center": centre,
-                "zoom": zoom,
-                "layers": [
-                    {
-                        "sourcetype": "geojson",
-                        "source": towns_geojson,
-                        "type": "line",
-                        "color": TOWN_LINE,
-                        "line": {"width": 1.4},
-                        "below": "",
-                    }
-                ],
-            },
+            "map": light_map(towns_geojson, centre, zoom, town_line=1.4),
             "dragmode": "lasso",
             "clickmode": "event+select",
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

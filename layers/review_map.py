@@ -72,6 +72,17 @@ def light_style(towns_geojson) -> dict:
     }
 
 
+def light_map(towns_geojson, centre: dict, zoom: float, *, town_line: float) -> dict:
+    """``layout.map`` on paper colours: the towns as land, their borders drawn."""
+    return {
+        "style": light_style(towns_geojson),
+        "center": centre,
+        "zoom": zoom,
+        "layers": [{"sourcetype": "geojson", "source": towns_geojson, "type": "line",
+                    "color": TOWN_LINE, "line": {"width": town_line}, "below": ""}],
+    }  # fmt: skip
+
+
 def _hover(metric: Metric, lang: str) -> str:
     zh = lang == "zh"
     unit = metric.unit(lang)
@@ -183,21 +194,7 @@ def review_map_figure(
     return {
         "data": data,
         "layout": {
-            "map": {
-                "style": light_style(towns_geojson),
-                "center": centre,
-                "zoom": zoom,
-                "layers": [
-                    {
-                        "sourcetype": "geojson",
-                        "source": towns_geojson,
-                        "type": "line",
-                        "color": TOWN_LINE,
-                        "line": {"width": 1.6},
-                        "below": "",
-                    }
-                ],
-            },
+            "map": light_map(towns_geojson, centre, zoom, town_line=1.6),
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": PAPER,
             "showlegend": False,

@@ -108,3 +108,19 @@ def browser_sign_in(page, base: str, username: str, password: str = PASSWORD, th
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)
+
+
+@contextlib.contextmanager
+def demo_county_server(workdir, users: list[tuple[str, str, str | None]]) -> Iterator[dict]:
+    """A server seeding the demo county on first start, with ``users`` given
+    as (role, username, town); yields its base URL and database URL."""
+    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}",
+           "GC_TEST_LOG": str(workdir / "server.log")}  # fmt: skip
+    with app_process(env, timeout=300) as base:
+        from data.store import Store
+
+        store = Store.open(env["DATABASE_URL"])
+        for role, username, town in users:
+            add_user(store, role, town=town, username=username)
+        store.close()
+        yield {"base": base, "url": env["DATABASE_URL"], "log": workdir / "server.log"}

@@ -306,3 +306,14 @@ def test_times_may_come_as_plain_aware_datetimes():
         plain, tasks(), dispatches(), also=[dt.datetime(2026, 6, 12, 9, tzinfo=dt.UTC)]
     )
     assert (start, end) == (T0, at(9))
+
+
+def test_a_task_nobody_was_sent_to_is_reported_not_an_error():
+    """The desk redraws between a task being added and anyone being sent."""
+    from domain.after_action import task_stages
+
+    tasks = pd.DataFrame({"id": [7], "reported_at": [pd.Timestamp("2026-06-20T01:00Z")],
+                          "dispatched_at": [pd.NaT], "resolved_at": [pd.NaT],
+                          "closed_at": [pd.NaT]})  # fmt: skip
+    nobody = pd.DataFrame(columns=["incident_id", "cadre_id", "sent_at", "arrived_at"])
+    assert task_stages(pd.Timestamp("2026-06-20T02:00Z"), tasks, nobody).tolist() == ["reported"]

@@ -261,6 +261,10 @@ def test_the_after_action_report_and_replay_tell_what_happened(served):
 
     event = harvest_event(served)
     task = add_task(served, event, headcount=2).json()
+    # Before anyone is sent, the report and the replay already answer.
+    waiting = call(served, "GET", f"/events/{event}/replay", "display").json()
+    assert [t["stage"] for t in waiting["tasks"]] == ["reported"] and waiting["cadres"] == []
+    assert call(served, "GET", f"/events/{event}/report", "display").json()["tasks"]["total"] == 1
     call(served, "POST", f"/events/{event}/mobilisation", json={"assignments": [
         {"incident": task["public_id"], "cadre_id": 4},
         {"incident": task["public_id"], "cadre_id": 5}]})  # fmt: skip

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tests.servers import add_user, app_process, browser_sign_in
+from tests.servers import browser_sign_in, demo_county_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,16 +21,9 @@ TOWN = "370281009"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A server seeding the demo county on first start, with a commander and a town leader."""
-    workdir = tmp_path_factory.mktemp("events")
-    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}"}
-    with app_process(env, timeout=300) as base:
-        from data.store import Store
-
-        store = Store.open(env["DATABASE_URL"])
-        add_user(store, "commander", username=COMMANDER)
-        add_user(store, "town_leader", town=TOWN, username=TOWN_LEADER)
-        store.close()
-        yield {"base": base, "url": env["DATABASE_URL"]}
+    users = [("commander", COMMANDER, None), ("town_leader", TOWN_LEADER, TOWN)]
+    with demo_county_server(tmp_path_factory.mktemp("events"), users) as served:
+        yield served
 
 
 @pytest.fixture
@@ -52,7 +45,8 @@ def desk(browser, served):
     errors = [error for page in pages for error in page.errors]
     for page in pages:
         page.close()
-    assert errors == []
+    log = served["log"].read_text(errors="replace") if errors else ""
+    assert errors == [], log[-4000:]
 
 
 def wait_quiet(page) -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from tests.servers import add_user, app_process, browser_sign_in
+from tests.servers import browser_sign_in, demo_county_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,16 +54,9 @@ PAGE_STATE_JS = """
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A server seeding the demo county on first start, with a city and a town leader."""
-    workdir = tmp_path_factory.mktemp("review")
-    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}"}
-    with app_process(env, timeout=300) as base:
-        from data.store import Store
-
-        store = Store.open(env["DATABASE_URL"])
-        add_user(store, "city_leader", username=CITY_LEADER)
-        add_user(store, "town_leader", town=TOWN, username=TOWN_LEADER)
-        store.close()
-        yield {"base": base, "url": env["DATABASE_URL"]}
+    users = [("city_leader", CITY_LEADER, None), ("town_leader", TOWN_LEADER, TOWN)]
+    with demo_county_server(tmp_path_factory.mktemp("review"), users) as served:
+        yield served
 
 
 @pytest.fixture

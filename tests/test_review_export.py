@@ -17,7 +17,6 @@ import io
 import json
 import math
 import re
-import uuid
 
 import geopandas as gpd
 import jsonschema
@@ -28,7 +27,6 @@ import pytest
 import requests
 import shapely
 from PIL import Image
-from sqlalchemy import create_engine, text
 
 from api import review_print
 from api.map_image import MapImages, browser_path
@@ -43,7 +41,6 @@ from domain.review_metrics import METRICS
 from domain.review_query import parse_query
 from layers.review_map import CONCERN, NO_DATA
 from settings import Settings
-from tests.conftest import PG_URL, postgres_schema_url
 from tests.servers import add_user, signed_in_session, thread_server
 from tests.tiny_city import NOW, tiny_city
 
@@ -65,23 +62,10 @@ def exported_city():
     return city
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def served(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def served(module_database_url):
     """A real server on the tiny city, with a city leader and a leader of town A."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('export') / 'grid.db'}"
-    else:
-        if not PG_URL:
-            pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL store tests need it")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = postgres_schema_url(PG_URL, schema)
+    url = module_database_url
     app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_SIGNIN_RATE": "100000/minute"}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(exported_city())
@@ -98,11 +82,6 @@ def served(request, tmp_path_factory):
                            "town": for_user(2, town, "town_leader", TOWN_A)},
         }  # fmt: skip
     store.close()
-    if schema:
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def get(served, who: str, path: str, **args) -> requests.Response:

@@ -8,11 +8,9 @@ Every test runs on SQLite and on PostgreSQL (the ``store`` fixture).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from api.review_service import build_review
 from api.review_tables import review_tables
@@ -22,7 +20,6 @@ from domain.access import for_user
 from domain.errors import Forbidden, NotFound
 from domain.review_metrics import METRICS
 from domain.review_query import ReviewQuery, parse_query
-from tests.conftest import PG_URL, postgres_schema_url
 from tests.tiny_city import NOW, tiny_city
 
 TOWN_A, TOWN_B = "370281001", "370281002"
@@ -80,35 +77,17 @@ def incident(public_id: str, grid: str, town: str, reported: dt.datetime, **more
     }
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def review_store(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def review_store(module_database_url):
     """The review city, one per backend for the whole module: the tests that use
     it only read (a fresh schema per test cost a third of a second on PostgreSQL)."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('review') / 'grid.db'}"
-    else:
-        if not PG_URL:
-            pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL store tests need it")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        url = postgres_schema_url(PG_URL, schema)
+    url = module_database_url
     store = Store.open(url)
     store.load_city(review_city())
     seq = store.latest_seq()
     yield store
     assert store.latest_seq() == seq, "a test wrote to the shared review store"
     store.close()
-    if schema:
-        admin = create_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def ids_by_public_id(store) -> dict[str, int]:
