@@ -242,7 +242,8 @@ def simulate(settings: Settings, args) -> None:
         raise GridCommandError(f"no Grid Command server answers at {base}: start it first "
                                "(python app.py serve), or pass --url") from None  # fmt: skip
     run = FloodRun(client, speed=args.speed, hours=args.hours, fields=args.fields,
-                   water=args.water, seed=args.seed, say=lambda line: print(line, flush=True))  # fmt: skip
+                   water=args.water, seed=args.seed, event_id=args.event,
+                   say=lambda line: print(line, flush=True))  # fmt: skip
     run.run()
 
 
@@ -274,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     sim_cmd.add_argument("--fields", type=int, default=10, help="potato fields asking for hands")
     sim_cmd.add_argument("--water", type=int, default=40, help="waterlogging reports")
     sim_cmd.add_argument("--seed", type=int, default=2024)
+    sim_cmd.add_argument("--event", type=int, metavar="ID",
+                         help="run inside this declared event, which the commander ends "
+                              "(default: declare one and end it at the end)")  # fmt: skip
     sim_cmd.add_argument("--url", help="the server (default http://HOST:PORT)")
     sim_cmd.add_argument("--api-key", help="an Open311/field key (default: a new one)")
     seed_cmd = commands.add_parser("seed", help="make the demo city")

@@ -147,7 +147,7 @@ class FloodRun:
 
     def __init__(self, client: GridCommandClient, *, speed: float = 60.0, hours: float = 96.0,
                  fields: int = 10, water: int = 40, seed: int = 2024,
-                 say: Callable[[str], None] = print):  # fmt: skip
+                 event_id: int | None = None, say: Callable[[str], None] = print):  # fmt: skip
         if speed <= 0 or hours <= 0:
             raise ValueError("speed and hours must be positive")
         self.client, self.speed, self.hours, self.say = client, speed, hours, say
@@ -159,7 +159,8 @@ class FloodRun:
         city = [p for p in client.grids() if p.town_code != towns[JIAOXI]]
         self.pending = timeline(jiaoxi, city, self.rng, fields=fields, water=water)
         self.jiaoxi = [p.code for p in jiaoxi]
-        self.event_id: int | None = None
+        self.event_id = event_id  # given: the commander declared it and will end it
+        self.own_event = event_id is None
         self.checked_in: dict[int, float] = {}  # cadre -> real time of the last check-in
         self.tasks: dict[str, Task] = {}
         self.tally = Tally()
@@ -169,9 +170,11 @@ class FloodRun:
     # ------------------------------------------------------------- the clock
 
     def run(self) -> Tally:
-        event = self.client.declare_event(EVENT_NAME, "harvest_help", self.jiaoxi)
-        self.event_id = event["id"]
-        self.say(f"[{self._clock()}] 宣布进入战时状态: {event['name']}（{event['severity_name']}）")
+        if self.own_event:
+            event = self.client.declare_event(EVENT_NAME, "harvest_help", self.jiaoxi)
+            self.event_id = event["id"]
+            self.say(f"[{self._clock()}] 宣布进入战时状态: {event['name']}"
+                     f"（{event['severity_name']}）")  # fmt: skip
         started = time.monotonic()
         next_plan = next_positions = 0.0
         while self.sim_s < self.hours * HOUR:
@@ -188,7 +191,8 @@ class FloodRun:
             if not self.pending and self.tasks and all(t.closed for t in self.tasks.values()):
                 break
             time.sleep(0.05)
-        self.client.end_event(self.event_id, DISPATCHER)
+        if self.own_event:
+            self.client.end_event(self.event_id, DISPATCHER)
         self.tally.report = self.client.event_report(self.event_id)
         self.say(f"[{self._clock()}] 演练结束: {self._summary()}")
         self.say(f"[{self._clock()}] 复盘: {self._review()}")
