@@ -245,6 +245,14 @@ def row_code(cell: dict | None, rows: list | None) -> str | None:
     return None
 
 
+def area_town(city, area: dict) -> str | None:
+    """The town an area ({"level", "code"}) lies in; None for the city."""
+    if not area or area.get("level") == "city" or not area.get("code"):
+        return None
+    found = locate(city, area["code"])
+    return found[1] if found else None
+
+
 def locate(city, code: str) -> tuple[str, str] | None:
     """(level, town code) of a unit code: a town, community or grid."""
     for level, frame in (("town", city.towns), ("community", city.communities),

@@ -22,6 +22,7 @@ from dashboard.i18n import t
 from dashboard.pages.command_map import WINDOW_SIZE_JS
 from dashboard.review_view import (
     area_from_click,
+    area_town,
     breadcrumb,
     charts,
     clicked_category,
@@ -391,14 +392,24 @@ def register(app, context) -> None:
         *[Input(grid, "cellClicked") for grid in CLICKABLE],
         Input({"type": ids.REVIEW_CRUMB, "level": ALL, "code": ALL}, "n_clicks"),
         *[State(grid, "rowData") for grid in CLICKABLE],
+        State(ids.REVIEW_AREA, "data"),
         prevent_initial_call=True,
     )
-    def drill(town, click, *cells_and_rows):
+    def drill(town, click, *cells_rows_area):
+        """The area to show, and the town picker kept in step with it.
+
+        The picker is both an input and an output here; when it reports the
+        town the area is already in (its own echo of a drill, which can arrive
+        after the drill), nothing changes, so an echo never undoes a drill."""
         trigger = ctx.triggered_id
-        cells = dict(zip(CLICKABLE, cells_and_rows[: len(CLICKABLE)], strict=True))
-        rows = dict(zip(CLICKABLE, cells_and_rows[len(CLICKABLE) + 1 :], strict=True))
+        cells = dict(zip(CLICKABLE, cells_rows_area[: len(CLICKABLE)], strict=True))
+        rows = dict(zip(CLICKABLE, cells_rows_area[len(CLICKABLE) + 1 : -1], strict=True))
+        current = cells_rows_area[-1] or {"level": "city", "code": None}
+        shown_town = area_town(units(store), current)
         code = None
         if trigger == ids.REVIEW_TOWN:
+            if (town or None) == shown_town:
+                return no_update, no_update
             return ({"level": "town", "code": town} if town else {"level": "city", "code": None},
                     no_update)  # fmt: skip
         if trigger == ids.REVIEW_MAP:
@@ -409,10 +420,12 @@ def register(app, context) -> None:
             if not ctx.triggered[0].get("value"):
                 return no_update, no_update  # the breadcrumb was just drawn
             level, code = trigger["level"], trigger["code"] or None
-            new_town = code if level == "town" else ("" if level == "city" else no_update)
-            return {"level": level, "code": code}, new_town
+            new_town = code if level == "town" else (None if level == "city" else shown_town)
+            return ({"level": level, "code": code},
+                    no_update if new_town == shown_town else new_town or "")  # fmt: skip
         found = locate(units(store), code) if code else None
         if found is None:
             return no_update, no_update
         level, town_code = found
-        return {"level": level, "code": code}, town_code
+        return {"level": level, "code": code}, (no_update if town_code == shown_town
+                                                else town_code)  # fmt: skip
