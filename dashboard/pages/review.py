@@ -325,6 +325,10 @@ def register(app, context) -> None:
     )
     def show_review(area, pick, start, end, categories, channels, metric, viewport, trend_click,
                     mix_click, lang):  # fmt: skip
+        if viewport is None:
+            # The window's size arrives a moment after the page: one review,
+            # sized for the screen, instead of two racing each other.
+            return [no_update] * len(outputs)
         lang = lang or "zh"
         principal = current_principal()
         today = local_today(_now())
