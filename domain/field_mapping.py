@@ -1,0 +1,72 @@
+"""Which column of an imported file holds what: the guess shown in the mapping step.
+
+A bureau's table may call the code 编码, 网格编码, DM or CODE, the name 名称
+or MC, the population 人口 or RKS (pinyin initials are common in Chinese GIS
+data). Each field we need is matched against each column by name: an exact
+synonym first, then a column that contains one. A column is used at most
+once, the most certain pairings first. The user confirms or corrects.
+
+Pure: column names in, a mapping out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Field -> names a column holding it goes by (compared lower-case, without
+# spaces, underscores or hyphens). Most specific first.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "gridcode", "wgbm", "wgdm", "bm", "dm", "id", "编码", "代码", "网格编码",
+             "网格代码", "网格编号", "编号", "行政区划代码", "区划代码", "社区编码", "镇街编码"),
+    "name": ("name", "gridname", "wgmc", "mc", "名称", "网格名称", "名字", "社区名称", "镇街名称",
+             "乡镇名称"),
+    "parent_code": ("parentcode", "parent", "towncode", "communitycode", "sjbm", "ssbm",
+                    "上级编码", "上级代码", "所属编码", "所属社区编码", "所属镇街编码", "所属社区",
+                    "所属镇街", "社区代码", "镇街代码", "乡镇代码"),
+    "population": ("population", "pop", "rk", "rks", "czrk", "人口", "人口数", "常住人口",
+                   "户籍人口", "总人口"),
+    "households": ("households", "hh", "hs", "hushu", "户数", "住户", "住户数", "总户数"),
+}  # fmt: skip
+REQUIRED = ("code", "name")
+
+
+def normal(name: object) -> str:
+    """A column name compared without case, spaces, underscores or hyphens."""
+    return re.sub(r"[\s_\-（）()]+", "", str(name)).lower()
+
+
+def score(field: str, column: object) -> int:
+    """How surely ``column`` holds ``field``: 3 exact, 2 contains a synonym, 0 not."""
+    name = normal(column)
+    if not name:
+        return 0
+    synonyms = SYNONYMS[field]
+    if name in synonyms:
+        return 3
+    # Only names long enough not to match by accident: Chinese words, or
+    # Latin ones of 4 letters or more ("bm" must not match "submitted").
+    telling = [s for s in synonyms if len(s) >= 2 and (not s.isascii() or len(s) >= 4)]
+    return 2 if any(s in name for s in telling) else 0
+
+
+def guess_mapping(columns: Iterable[object]) -> dict[str, str | None]:
+    """Field -> the column that most likely holds it (None when no column fits)."""
+    columns = [str(c) for c in columns if str(c).lower() != "geometry"]
+    pairs = sorted(
+        ((score(field, column), -n, field, column)
+         for field in SYNONYMS for n, column in enumerate(columns)),
+        reverse=True,
+    )  # fmt: skip
+    found: dict[str, str | None] = dict.fromkeys(SYNONYMS)
+    used: set[str] = set()
+    for certainty, _, field, column in pairs:
+        if certainty and found[field] is None and column not in used:
+            found[field] = column
+            used.add(column)
+    return found
+
+
+def missing_fields(mapping: dict[str, str | None], required: Iterable[str] = REQUIRED) -> list:
+    """The required fields no column is mapped to."""
+    return [field for field in required if not mapping.get(field)]
