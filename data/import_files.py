@@ -1,0 +1,130 @@
+"""Reading a city's boundary files for import (issue 9): GeoJSON, zipped
+Shapefile, GeoPackage, through pyogrio.
+
+A file is read whole into a GeoDataFrame with its CRS (None when the file
+has none: a Shapefile without its .prj). Whatever is wrong with the file
+itself is refused here with a clear message, before any mapping or check:
+a name that does not match the content, a zip without a .shp, a file over
+the size limit, a file with no features.
+
+``to_wgs84`` takes a frame to WGS84 from its own CRS or the one the user
+confirmed, optionally undoing the GCJ-02 offset of Chinese web maps.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from domain.errors import InvalidInput
+from domain.gcj02 import gcj02_to_wgs84
+
+MAX_BYTES = 500 * 1024 * 1024  # a county's grids are a few MB; a region's tens
+SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".zip": "ESRI Shapefile",
+            ".gpkg": "GPKG"}  # fmt: skip
+_MAGIC = {"GPKG": b"SQLite format 3\x00", "ESRI Shapefile": b"PK\x03\x04"}
+
+
+def read_layer(path: Path | str, layer: str | None = None) -> gpd.GeoDataFrame:
+    """The features of a boundary file; ``layer`` picks one of a GeoPackage's."""
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(f"{path.name}: import reads .geojson, .zip (Shapefile) or .gpkg files",
+                           zh=f"{path.name}：只能导入 .geojson、.zip（Shapefile）或 .gpkg 文件")  # fmt: skip
+    if not path.exists():
+        raise InvalidInput(f"{path.name}: no such file", zh=f"{path.name}：文件不存在")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InvalidInput(f"{path.name}: {size / 2**20:,.0f} MB is over the "
+                           f"{MAX_BYTES / 2**20:,.0f} MB import limit",
+                           zh=f"{path.name}：文件超过 {MAX_BYTES / 2**20:,.0f} MB 上限")  # fmt: skip
+    _check_content(path, kind)
+    if kind == "ESRI Shapefile":
+        with tempfile.TemporaryDirectory() as folder:
+            return _read(_unzipped_shapefile(path, Path(folder)), layer, path.name)
+    return _read(path, layer, path.name)
+
+
+def _check_content(path: Path, kind: str) -> None:
+    with path.open("rb") as file:
+        head = file.read(64)
+    magic = _MAGIC.get(kind)
+    if magic is not None and not head.startswith(magic):
+        raise InvalidInput(f"{path.name} is not a {'zip' if kind != 'GPKG' else 'GeoPackage'} "
+                           "file, whatever its name says",
+                           zh=f"{path.name} 的内容与文件名不符")  # fmt: skip
+    if kind == "GeoJSON" and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        raise InvalidInput(f"{path.name} is not GeoJSON, whatever its name says",
+                           zh=f"{path.name} 不是 GeoJSON 文件")  # fmt: skip
+
+
+def _unzipped_shapefile(path: Path, folder: Path) -> Path:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.startswith("__MACOSX")]
+            shps = [n for n in names if n.lower().endswith(".shp")]
+            if not shps:
+                raise InvalidInput(f"{path.name} holds no .shp file",
+                                   zh=f"{path.name} 中没有 .shp 文件")  # fmt: skip
+            stem = shps[0][: -len(".shp")]
+            for needed in (".dbf", ".shx"):
+                if not any(n.lower() == (stem + needed).lower() for n in names):
+                    raise InvalidInput(f"{path.name}: {Path(stem).name}{needed} is missing "
+                                       "next to the .shp",
+                                       zh=f"{path.name}：缺少 {Path(stem).name}{needed}")  # fmt: skip
+            for name in names:
+                target = (folder / name).resolve()
+                if not str(target).startswith(str(folder.resolve())):
+                    raise InvalidInput(f"{path.name} has a path outside the archive: {name}",
+                                       zh=f"{path.name} 含有非法路径")  # fmt: skip
+            archive.extractall(folder, members=names)
+    except zipfile.BadZipFile:
+        raise InvalidInput(f"{path.name} is not a readable zip file",
+                           zh=f"{path.name} 不是有效的 zip 文件") from None  # fmt: skip
+    return folder / shps[0]
+
+
+def _read(path: Path, layer: str | None, shown: str) -> gpd.GeoDataFrame:
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+        raise InvalidInput(f"{shown} cannot be read: {str(error)[:200]}",
+                           zh=f"{shown} 无法读取") from None  # fmt: skip
+    if not len(frame):
+        raise InvalidInput(f"{shown} has no features", zh=f"{shown} 中没有任何图形")
+    if frame.geometry.isna().all():
+        raise InvalidInput(f"{shown} has no geometry", zh=f"{shown} 中没有几何图形")
+    return frame
+
+
+def to_wgs84(frame: gpd.GeoDataFrame, crs: int | str | None = None, *,
+             gcj02: bool = False) -> gpd.GeoDataFrame:  # fmt: skip
+    """``frame`` in WGS84: from ``crs`` when given (the user's confirmation
+    of a guess), else from the file's own; GCJ-02 offsets undone on request."""
+    source = crs if crs is not None else frame.crs
+    if source is None:
+        raise InvalidInput("the file has no coordinate reference system: confirm one",
+                           zh="文件没有坐标系，请确认坐标系")  # fmt: skip
+    try:
+        source = CRS.from_user_input(source)
+    except CRSError:
+        raise InvalidInput(f"{str(crs)[:40]} is not a coordinate reference system",
+                           zh="无法识别的坐标系") from None  # fmt: skip
+    out = frame.set_crs(source, allow_override=True).to_crs(4326)
+    if gcj02:
+        fixed = shapely.transform(out.geometry.to_numpy(), _from_gcj02)
+        out = out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=4326))
+    return out
+
+
+def _from_gcj02(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
