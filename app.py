@@ -247,6 +247,25 @@ def simulate(settings: Settings, args) -> None:
     run.run()
 
 
+def import_command(settings: Settings, args) -> int:
+    """Check a boundary file; 0 when it could be imported, 1 when it has
+    blocking problems (or needs its CRS confirmed). Writing comes later."""
+    from api.import_service import check_file, parse_mapping, report_lines
+    from data.store import Store
+
+    if not args.dry_run:
+        raise GridCommandError("importing is not finished yet: run with --dry-run to check a "
+                               "file (nothing is written)")  # fmt: skip
+    store = Store.open(settings.database_url)
+    try:
+        found = check_file(store, args.kind, args.file, crs=args.crs, gcj02=args.gcj02,
+                           mapping=parse_mapping(args.map), layer=args.layer)  # fmt: skip
+    finally:
+        store.close()
+    print("\n".join(report_lines(found)))
+    return 0 if found.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python app.py",
@@ -287,6 +306,20 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="delete the city in the database first"
     )
     commands.add_parser("migrate", help="upgrade the database schema")
+    imp = commands.add_parser("import", help="check a city's boundary file (GeoJSON, zipped "
+                              "Shapefile, GeoPackage) before import")  # fmt: skip
+    imp.add_argument("kind", choices=("towns", "communities", "grids"))
+    imp.add_argument("file")
+    imp.add_argument("--crs", help="the file's CRS when it has none, e.g. EPSG:4549")
+    imp.add_argument("--gcj02", action="store_true", help="traced from a Chinese web map")
+    imp.add_argument(
+        "--map",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="which column holds code, name, parent_code, population, households",
+    )
+    imp.add_argument("--layer", help="the GeoPackage layer")
+    imp.add_argument("--dry-run", action="store_true", help="only check; write nothing")
     key_cmd = commands.add_parser("apikey", help="issue or revoke Open311 / field-app API keys")
     key_actions = key_cmd.add_subparsers(dest="action", required=True)
     key_create = key_actions.add_parser("create", help="print a new key for a client")
@@ -345,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             api_key_command(settings, args)
         elif args.command == "user":
             user_command(settings, args)
+        elif args.command == "import":
+            return import_command(settings, args)
         elif args.command == "migrate":
             from data.engine import make_engine
             from data.migrations import migrate
