@@ -7,6 +7,7 @@ With GC_FAIL_ON_SKIP=1 (set by .ci/run) any skipped test fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -39,8 +40,8 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'grid.db'}"
 
 
-@pytest.fixture
-def postgres_url():
+@contextlib.contextmanager
+def fresh_postgres_schema():
     """A URL to a brand-new schema in the test PostgreSQL database, dropped after."""
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL store tests need it")
@@ -48,10 +49,19 @@ def postgres_url():
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    yield postgres_schema_url(PG_URL, name)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    try:
+        yield postgres_schema_url(PG_URL, name)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    """A brand-new PostgreSQL schema for one test."""
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(
@@ -63,16 +73,8 @@ def module_database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('module') / 'grid.db'}"
         return
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL store tests need it")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    yield postgres_schema_url(PG_URL, name)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

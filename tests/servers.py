@@ -124,3 +124,12 @@ def demo_county_server(workdir, users: list[tuple[str, str, str | None]]) -> Ite
             add_user(store, role, town=town, username=username)
         store.close()
         yield {"base": base, "url": env["DATABASE_URL"], "log": workdir / "server.log"}
+
+
+def wait_text(page, selector: str, text: str, timeout_ms: int = 60_000) -> str:
+    """The element's text once it contains ``text``."""
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s) && document.querySelector(s).innerText.includes(t)",
+        arg=[selector, text], timeout=timeout_ms,
+    )  # fmt: skip
+    return page.inner_text(selector)

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from tests.servers import browser_sign_in, demo_county_server
+from tests.servers import browser_sign_in, demo_county_server, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,14 +54,6 @@ def wait_quiet(page) -> None:
         "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
         " && document.querySelector('#event-map .js-plotly-plot').data", timeout=60_000)  # fmt: skip
     page.wait_for_timeout(400)
-
-
-def wait_text(page, selector: str, text: str) -> str:
-    page.wait_for_function(
-        "([s, t]) => document.querySelector(s) && document.querySelector(s).innerText.includes(t)",
-        arg=[selector, text], timeout=60_000,
-    )  # fmt: skip
-    return page.inner_text(selector)
 
 
 def lasso(page, fx: float, fy: float, size: float = 90) -> None:

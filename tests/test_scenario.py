@@ -15,7 +15,7 @@ import requests
 from app import seed_city
 from data.store import Store
 from scripts.app_process import ROOT, app_process
-from tests.servers import add_user, browser_sign_in
+from tests.servers import add_user, browser_sign_in, wait_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -72,14 +72,6 @@ def test_the_flood_runs_as_an_event_declared_ended_and_reviewed_in_a_browser(tmp
             page.close()
         log = (tmp_path / "server.log").read_text(errors="replace") if errors else ""
         assert errors == [], log[-4000:]
-
-
-def wait_text(page, selector: str, text: str) -> str:
-    page.wait_for_function(
-        "([s, t]) => document.querySelector(s) && document.querySelector(s).innerText.includes(t)",
-        arg=[selector, text], timeout=60_000,
-    )  # fmt: skip
-    return page.inner_text(selector)
 
 
 def declare_in_browser(page, base: str, url: str, area) -> int:
