@@ -13,6 +13,7 @@ import geopandas as gpd
 
 from data.import_files import read_layer, to_wgs84
 from domain.boundary_checks import CheckResult, check_boundaries
+from domain.boundary_rows import COUNT_FIELDS, parse_counts, table_rows
 from domain.crs_guess import CrsGuess, guess_crs
 from domain.errors import InvalidInput
 from domain.field_mapping import SYNONYMS, guess_mapping, missing_fields
@@ -31,6 +32,7 @@ class ImportCheck:
     crs: str | None  # the file's own, or None
     guesses: list[CrsGuess] = field(default_factory=list)
     result: CheckResult | None = None
+    parents: gpd.GeoDataFrame | None = None  # communities, for a grid's town
 
     @property
     def ok(self) -> bool:
@@ -79,8 +81,36 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool = 
     if kind in PARENT_OF:
         features["parent_code"] = wgs[used["parent_code"]].astype("string")
         parents = store.towns() if PARENT_OF[kind] == "towns" else store.communities()
+    number_problems = []
+    for name in COUNT_FIELDS:
+        if used.get(name):
+            features[name], problems = parse_counts(wgs[used[name]], features["code"], name)
+            number_problems += problems
     found.result = check_boundaries(features, parents)
+    found.result.problems[:0] = number_problems
+    if kind == "grids":
+        found.parents = parents
     return found
+
+
+def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=None) -> dict:
+    """Write a checked file's layer, all or nothing; returns the counts.
+
+    Refuses a check with blocking problems (or an unconfirmed CRS): the
+    caller shows those instead.
+    """
+    if check.result is None:
+        raise InvalidInput("confirm the file's CRS first", zh="请先确认文件的坐标系")
+    if check.result.blocking:
+        raise InvalidInput(f"{len(check.result.blocking)} blocking problem(s): nothing was "
+                           "imported", zh="存在阻止导入的问题，未写入任何数据")  # fmt: skip
+    towns_of = None
+    if check.kind == "grids":
+        parents = check.parents if check.parents is not None else store.communities()
+        towns_of = dict(zip(parents["code"].astype(str), parents["town_code"], strict=True))
+    layer = table_rows(check.kind, check.result.features, towns_of)
+    return store.import_boundaries(check.kind, layer, actor=actor, source=source,
+                                   progress=progress)  # fmt: skip
 
 
 def report_lines(check: ImportCheck, lang: str = "en") -> list[str]:

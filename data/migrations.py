@@ -41,8 +41,17 @@ def _add_event_work(conn: Connection) -> None:
     schema.checkins.create(conn)
 
 
+def _add_imports(conn: Connection) -> None:
+    """Version 4: applied imports, with what they replaced, for undo."""
+    schema.imports.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
-STEPS: dict[int, Callable[[Connection], None]] = {2: _add_sign_in, 3: _add_event_work}
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _add_sign_in,
+    3: _add_event_work,
+    4: _add_imports,
+}
 
 
 def database_version(engine: Engine) -> int | None:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -281,6 +281,23 @@ checkins = Table(
     Column("lon", Float),
     Column("lat", Float),
     Index("checkins_event_cadre_at", "event_id", "cadre_id", "at"),
+)
+
+# Version 4: each applied import of a layer (issue 9), with what it replaced,
+# so that it can be undone: ``snapshot`` is the layer's rows before the
+# import and the incidents it moved (zlib-compressed JSON, geometry as WKB hex).
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # towns | communities | grids | cadres | pairings
+    Column("source", String(200), nullable=False),  # the file's name
+    Column("actor", String(60), nullable=False),
+    Column("at", UTC, nullable=False),
+    Column("counts", Text, nullable=False),  # JSON: added, updated, removed, moved, ...
+    Column("snapshot", LargeBinary, nullable=False),
+    Column("undone_at", UTC),
+    Column("undone_by", String(60)),
 )
 
 dispatches = Table(

@@ -28,6 +28,7 @@ from data.rows import WGS84, utcnow
 from data.store_auth import AuthStore
 from data.store_dispatch import DispatchStore, closes_incident
 from data.store_events import EventStore
+from data.store_import import ImportStore
 from data.store_intake import IntakeStore
 from data.store_review import ReviewStore
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -50,7 +51,7 @@ _FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
 
-class Store(IntakeStore, DispatchStore, AuthStore, ReviewStore, EventStore):
+class Store(IntakeStore, DispatchStore, AuthStore, ReviewStore, EventStore, ImportStore):
     """The project's single gateway to the database.
 
     Parameters

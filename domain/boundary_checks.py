@@ -12,6 +12,8 @@ on the map:
 - ``duplicate_code`` and ``missing_code``.
 - ``overlap``: two grids sharing surface.
 - ``gap``: surface of a town that no grid of it covers.
+- ``bad_number``: text in a population or households column
+  (``domain.boundary_rows.parse_counts``).
 - ``outside_parent``: a grid's surface outside the town (or community) it
   names as its parent, and ``unknown_parent`` for a parent code that does
   not exist.
@@ -57,7 +59,7 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
     BLOCKING = frozenset({"unrepairable", "not_polygon", "duplicate_code", "missing_code",
-                          "unknown_parent"})  # fmt: skip
+                          "unknown_parent", "bad_number"})  # fmt: skip
 
     @property
     def blocking(self) -> list[Problem]:

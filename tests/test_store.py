@@ -359,7 +359,7 @@ def test_a_failing_migration_step_changes_nothing(database_url, monkeypatch):
 
 def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(database_url):
     """Version 2 added users, sessions and key scopes; old keys keep what they could do.
-    Version 3 added event check-ins and task figures."""
+    Version 3 added event check-ins and task figures, version 4 the imports."""
     from sqlalchemy import inspect, text
 
     from data import migrations
@@ -378,9 +378,10 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
         conn.execute(text("DROP TABLE checkins"))  # and what release 3 added
         conn.execute(text("DROP TABLE task_measures"))
         conn.execute(text("ALTER TABLE events DROP COLUMN checkin_minutes"))
+        conn.execute(text("DROP TABLE imports"))  # and release 4
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
-    assert migrations.migrate(engine) == [2, 3]
-    assert {"sessions", "checkins", "task_measures"} <= set(inspect(engine).get_table_names())
+    assert migrations.migrate(engine) == [2, 3, 4]
+    assert {"sessions", "checkins", "task_measures", "imports"} <= set(inspect(engine).get_table_names())
     assert "checkin_minutes" in {c["name"] for c in inspect(engine).get_columns("events")}
     assert "locked_until" in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()

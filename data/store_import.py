@@ -1,0 +1,376 @@
+"""The store's part for importing a city's own data (issue 9): apply a checked
+layer all or nothing, undo it, clear the demo city.
+
+Mixed into ``data.store.Store``. A layer (towns, communities or grids) is
+applied as a whole in one transaction, by code:
+
+- features of the file that the store has are updated, keeping what the file
+  does not carry (a grid's worker, counts the file has no column for) and the
+  stored shape when the file's is the same within ``SAME_SHAPE_DEG``;
+- new codes are added;
+- codes the file no longer has are removed, refused while anything still
+  belongs to them (a town's communities, a community's grids);
+- after grids change, every incident goes to the grid that now contains it
+  (``domain.reassign``), and the report counts the moves.
+
+The rows the import replaced and the moves it made are kept, compressed, in
+the ``imports`` table; ``undo_import`` puts them back in the same way. Each
+import and undo writes its audit entry and one change-feed entry of the layer,
+which moves ``geometry_version`` so that maps and locators rebuild.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from collections.abc import Callable
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from data import rows, schema
+from data.rows import utcnow
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.reassign import incident_moves
+
+Progress = Callable[[int, int, str], None]  # done, total, stage
+SAME_SHAPE_DEG = 1e-9  # ~0.1 mm: a round trip through a file is not a change
+_CHUNK = 2_000
+_LAYERS = {"towns": schema.towns, "communities": schema.communities, "grids": schema.grids}
+_ENTITY = {"towns": "town", "communities": "community", "grids": "grid"}
+# What a new feature gets when the file has no column for it.
+_DEFAULTS = {"population": 0, "households": 0, "worker_id": None, "secretary": None}
+# Tables whose rows belong to a town or community, to refuse removing it.
+_CHILDREN = {
+    "towns": [(schema.communities, "town_code"), (schema.grids, "town_code"),
+              (schema.cadres, "town_code"), (schema.pairings, "town_code"),
+              (schema.users, "town_code")],
+    "communities": [(schema.grids, "community_code")],
+    "grids": [],
+}  # fmt: skip
+# Everything of a city, children first: what ``clear_city`` deletes.
+_CITY_CLEAR_ORDER = ("checkins", "task_measures", "dispatches", "cadre_positions", "incidents",
+                     "events", "grids", "cadres", "pairings", "departments", "communities",
+                     "towns")  # fmt: skip
+
+
+def _none(done: int, total: int, stage: str) -> None:
+    return None
+
+
+class ImportStore:
+    """Apply, undo and list imports of a city's layers."""
+
+    # ------------------------------------------------------------------ reads
+
+    def imports(self, limit: int = 50) -> pd.DataFrame:
+        """Applied imports, newest first, without their snapshots."""
+        i = schema.imports
+        frame = self._frame(select(*(c for c in i.c if c.name != "snapshot"))
+                            .order_by(i.c.id.desc()).limit(limit))  # fmt: skip
+        frame["counts"] = frame["counts"].map(json.loads)
+        return frame
+
+    # ----------------------------------------------------------------- writes
+
+    def import_boundaries(self, kind: str, layer: gpd.GeoDataFrame, *, actor: str, source: str,
+                          progress: Progress | None = None) -> dict:  # fmt: skip
+        """Make the ``kind`` layer exactly ``layer`` (table columns, WGS84).
+
+        Returns the counts: added, updated, unchanged, removed, and for grids
+        the incidents moved and those left without a grid; ``import_id`` is
+        what ``undo_import`` takes.
+
+        Raises ``Conflict`` when a removed feature still has children, and
+        ``InvalidInput`` when the database refuses a row; nothing is written.
+        """
+        table = _LAYERS.get(kind)
+        if table is None:
+            raise InvalidInput(f"no boundary layer {kind!r}")
+        progress = progress or _none
+        incoming = rows.with_geometry(layer)
+        with self._transaction() as conn:
+            self._lock_incidents(conn)
+            before = _table_rows(conn, table)
+            counts, snapshot = self._apply_layer(conn, kind, before, incoming, progress)
+            import_id = self._save_import(conn, kind, source, actor, counts, snapshot)
+            counts["import_id"] = import_id
+            self._record(conn, actor=actor, action=f"import_{kind}", entity=_ENTITY[kind],
+                         entity_id=import_id, after={"source": source, **counts}, op="reload")  # fmt: skip
+        return counts
+
+    def undo_import(self, import_id: int, *, actor: str,
+                    progress: Progress | None = None) -> dict:  # fmt: skip
+        """Put back what import ``import_id`` replaced; returns the counts.
+
+        Refused for an import already undone, and for one that a later,
+        still standing import of the same layer builds on: undo that first.
+        """
+        i = schema.imports
+        progress = progress or _none
+        with self._transaction() as conn:
+            found = conn.execute(select(i).where(i.c.id == import_id)).mappings().first()
+            if found is None:
+                raise NotFound(f"no import {import_id}")
+            if found["undone_at"] is not None:
+                raise Conflict(f"import {import_id} was already undone "
+                               f"({found['undone_at']:%Y-%m-%d %H:%M} by {found['undone_by']})")  # fmt: skip
+            later = conn.execute(select(i.c.id).where(i.c.kind == found["kind"], i.c.id > import_id,
+                                                      i.c.undone_at.is_(None))).scalars().all()  # fmt: skip
+            if later:
+                raise Conflict(f"import {later[-1]} of {found['kind']} came later: undo it first")
+            kind = found["kind"]
+            snapshot = _decode(found["snapshot"])
+            if kind not in _LAYERS:
+                raise Conflict(f"imports of {kind} are undone by importing the earlier file")
+            self._lock_incidents(conn)
+            table = _LAYERS[kind]
+            restored = [_from_json(table, row) for row in snapshot["rows"]]
+            counts, _ = self._apply_layer(conn, kind, _table_rows(conn, table), restored, progress,
+                                          moves_back=snapshot.get("moves", []))  # fmt: skip
+            conn.execute(update(i).where(i.c.id == import_id)
+                         .values(undone_at=utcnow(), undone_by=actor))  # fmt: skip
+            counts["undid"] = import_id
+            self._record(conn, actor=actor, action="undo_import", entity=_ENTITY[kind],
+                         entity_id=import_id, after=counts, op="reload")  # fmt: skip
+        return counts
+
+    def clear_city(self, *, actor: str) -> dict[str, int]:
+        """Delete the whole city (the demo one, before a real one is imported).
+
+        Refused while a town leader is bound to a town: their account would
+        point at nothing. Users, keys and the audit log stay.
+        """
+        with self._transaction() as conn:
+            u = schema.users
+            leaders = (
+                conn.execute(select(u.c.username).where(u.c.town_code.is_not(None))).scalars().all()
+            )
+            if leaders:
+                raise Conflict(f"town leaders {', '.join(leaders[:5])} are bound to towns: disable "
+                               "or remove them before clearing the city")  # fmt: skip
+            counts = {}
+            for name in _CITY_CLEAR_ORDER:
+                counts[name] = conn.execute(delete(schema.metadata.tables[name])).rowcount
+            self._record(conn, actor=actor, action="clear_city", entity="city", after=counts,
+                         op="reload")  # fmt: skip
+        return counts
+
+    # -------------------------------------------------------------- internals
+
+    def _lock_incidents(self, conn: Connection) -> None:
+        """Hold new incidents back while the grids they point at change.
+
+        On PostgreSQL an intake meanwhile could name a grid this import
+        removes; SQLite's single writer already waits.
+        """
+        if self.backend == "postgresql":
+            conn.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
+
+    def _apply_layer(self, conn: Connection, kind: str, before: list[dict], incoming: list[dict],
+                     progress: Progress, moves_back: list | None = None) -> tuple[dict, dict]:  # fmt: skip
+        table = _LAYERS[kind]
+        old = {row["code"]: row for row in before}
+        new_codes = {row["code"] for row in incoming}
+        removed = [code for code in old if code not in new_codes]
+        self._refuse_orphans(conn, kind, removed, new_codes)
+        added, changed, unchanged = _merge(table, old, incoming)
+        total = len(added) + len(changed) + len(removed)
+        progress(0, total, "write")
+        done = 0
+        for start in range(0, len(added), _CHUNK):
+            conn.execute(insert(table), added[start : start + _CHUNK])
+            done += len(added[start : start + _CHUNK])
+            progress(done, total, "write")
+        if changed:
+            columns = [c.name for c in table.c if c.name != "code"]
+            statement = (update(table).where(table.c.code == bindparam("b_code"))
+                         .values({c: bindparam(c) for c in columns}))  # fmt: skip
+            for start in range(0, len(changed), _CHUNK):
+                chunk = changed[start : start + _CHUNK]
+                conn.execute(statement, [{"b_code": r["code"], **{c: r[c] for c in columns}}
+                                         for r in chunk])  # fmt: skip
+                done += len(chunk)
+                progress(done, total, "write")
+        counts = {"added": len(added), "updated": len(changed), "unchanged": unchanged,
+                  "removed": len(removed)}  # fmt: skip
+        snapshot: dict = {"kind": kind, "rows": [_to_json(table, row) for row in before]}
+        if kind == "grids":
+            moves = self._move_incidents(conn, set(removed), moves_back or [])
+            counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
+            counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
+            snapshot["moves"] = moves[["id", "old_grid", "new_grid", "old_town", "new_town"]
+                                      ].astype(object).where(moves.notna(), None).values.tolist()  # fmt: skip
+            workers = [old[c]["worker_id"] for c in removed if old[c].get("worker_id")]
+            counts["workers_unassigned"] = len(workers)
+        elif kind == "communities":
+            counts["grids_moved_town"] = self._follow_community_towns(conn)
+        for start in range(0, len(removed), _CHUNK):
+            conn.execute(delete(table).where(table.c.code.in_(removed[start : start + _CHUNK])))
+            done += len(removed[start : start + _CHUNK])
+            progress(done, total, "write")
+        return counts, snapshot
+
+    def _refuse_orphans(self, conn: Connection, kind: str, removed: list[str],
+                        new_codes: set[str]) -> None:  # fmt: skip
+        """Refuse to remove a town or community that still has children."""
+        if not removed:
+            return
+        held = []
+        for child, column in _CHILDREN[kind]:
+            n = 0
+            for start in range(0, len(removed), _CHUNK):
+                n += conn.execute(select(func.count()).select_from(child).where(
+                    child.c[column].in_(removed[start : start + _CHUNK]))).scalar()  # fmt: skip
+            if n:
+                held.append(f"{n:,} {child.name}")
+        if held:
+            shown = ", ".join(removed[:5]) + (" …" if len(removed) > 5 else "")
+            raise Conflict(
+                f"{len(removed):,} {kind} of the store are not in the file ({shown}) but still have "
+                f"{', '.join(held)}: import those under their new parents first, keep them in the "
+                "file, or clear the city to start anew",
+            )
+
+    def _move_incidents(
+        self, conn: Connection, removed: set[str], moves_back: list
+    ) -> pd.DataFrame:
+        """Every incident to the grid that now contains it; then, on undo, the
+        moves of the undone import back where their grid still exists."""
+        i, g = schema.incidents, schema.grids
+        incidents = pd.DataFrame(conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code,
+                                                     i.c.town_code)).all(),
+                                 columns=["id", "lon", "lat", "grid_code", "town_code"])  # fmt: skip
+        grid_rows = [
+            r
+            for r in conn.execute(select(g.c.code, g.c.town_code, g.c.geometry))
+            if r[0] not in removed
+        ]
+        grids = gpd.GeoDataFrame({"code": [r[0] for r in grid_rows],
+                                  "town_code": [r[1] for r in grid_rows]},
+                                 geometry=shapely.from_wkb([r[2] for r in grid_rows]),
+                                 crs="EPSG:4326")  # fmt: skip
+        moves = incident_moves(incidents, grids)
+        if moves_back:
+            back = pd.DataFrame(moves_back, columns=["id", "old_grid", "new_grid", "old_town",
+                                                     "new_town"])  # fmt: skip
+            back = back[back["old_grid"].isin(set(grids["code"])) | back["old_grid"].isna()]
+            undo = pd.DataFrame({"id": back["id"], "new_grid": back["old_grid"],
+                                 "new_town": back["old_town"]})  # fmt: skip
+            moves = pd.concat([moves[~moves["id"].isin(undo["id"])][undo.columns], undo])
+            current = incidents.set_index("id")
+            moves["old_grid"] = moves["id"].map(current["grid_code"])
+            moves["old_town"] = moves["id"].map(current["town_code"])
+        statement = (update(i).where(i.c.id == bindparam("b_id"))
+                     .values(grid_code=bindparam("g"), town_code=bindparam("t")))  # fmt: skip
+        params = [{"b_id": int(r.id), "g": r.new_grid, "t": r.new_town}
+                  for r in moves.astype(object).where(moves.notna(), None).itertuples()]  # fmt: skip
+        for start in range(0, len(params), _CHUNK):
+            conn.execute(statement, params[start : start + _CHUNK])
+        return moves
+
+    def _follow_community_towns(self, conn: Connection) -> int:
+        """Grids (and their incidents) follow their community to its town."""
+        g, c, i = schema.grids, schema.communities, schema.incidents
+        town_of_community = (
+            select(c.c.town_code).where(c.c.code == g.c.community_code).scalar_subquery()
+        )
+        stale = (
+            conn.execute(select(g.c.code).where(g.c.town_code != town_of_community)).scalars().all()
+        )
+        if not stale:
+            return 0
+        for start in range(0, len(stale), _CHUNK):
+            codes = stale[start : start + _CHUNK]
+            conn.execute(update(g).where(g.c.code.in_(codes)).values(town_code=town_of_community))
+            town_of_grid = select(g.c.town_code).where(g.c.code == i.c.grid_code).scalar_subquery()
+            conn.execute(update(i).where(i.c.grid_code.in_(codes)).values(town_code=town_of_grid))
+        return len(stale)
+
+    def _save_import(self, conn: Connection, kind: str, source: str, actor: str, counts: dict,
+                     snapshot: dict) -> int:  # fmt: skip
+        i = schema.imports
+        return conn.execute(
+            insert(i).returning(i.c.id),
+            {"kind": kind, "source": source[:200], "actor": actor, "at": utcnow(),
+             "counts": json.dumps(counts), "snapshot": _encode(snapshot)},
+        ).scalar_one()  # fmt: skip
+
+
+def _table_rows(conn: Connection, table) -> list[dict]:
+    return [dict(row) for row in conn.execute(select(table).order_by(table.c.code)).mappings()]
+
+
+def _merge(table, old: dict[str, dict], incoming: list[dict]) -> tuple[list[dict], list[dict], int]:
+    """Split the file's rows into added, changed (merged with what is kept) and a
+    count of unchanged ones. A shape within ``SAME_SHAPE_DEG`` of the stored
+    one keeps the stored shape and everything measured from it."""
+    added, changed, unchanged = [], [], 0
+    for row in incoming:
+        present = {k: v for k, v in row.items() if v is not None or k not in _DEFAULTS}
+        stored = old.get(row["code"])
+        if stored is None:
+            new = {**_DEFAULTS, "name_en": row.get("name"), **present}
+            added.append({c.name: new.get(c.name) for c in table.c})
+            continue
+        merged = {**stored, **present}
+        if _same_shape(stored["geometry"], merged["geometry"]):
+            for key in ("geometry", "minx", "miny", "maxx", "maxy", "lon", "lat", "area_km2"):
+                if key in stored:
+                    merged[key] = stored[key]
+        if any(merged[k] != stored[k] for k in stored):
+            changed.append(merged)
+        else:
+            unchanged += 1
+    return added, changed, unchanged
+
+
+def _same_shape(a: bytes, b: bytes) -> bool:
+    if a == b:
+        return True
+    return bool(shapely.equals_exact(shapely.from_wkb(a), shapely.from_wkb(b), SAME_SHAPE_DEG))
+
+
+def _to_json(table, row: dict) -> dict:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, bytes):
+            value = value.hex()
+        elif isinstance(value, dt.datetime):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def _from_json(table, row: dict) -> dict:
+    out = dict(row)
+    for column in table.c:
+        value = out.get(column.name)
+        if value is None:
+            continue
+        if isinstance(column.type, LargeBinary):
+            out[column.name] = bytes.fromhex(value)
+        elif isinstance(column.type, schema.UTCDateTime):
+            out[column.name] = dt.datetime.fromisoformat(value)
+    return out
+
+
+def _encode(snapshot: dict) -> bytes:
+    return zlib.compress(json.dumps(snapshot, ensure_ascii=False, default=str).encode(), 6)
+
+
+def _decode(blob: bytes) -> dict:
+    return json.loads(zlib.decompress(blob))
