@@ -4,6 +4,8 @@
     python app.py seed         make the demo city (--scale region for benchmarks)
     python app.py migrate      bring an older database up to this code's schema
     python app.py apikey create NAME | revoke NAME | list   Open311 client keys
+    python app.py import KIND FILE [--dry-run]   bring a city's own boundaries and rosters
+    python app.py export KIND FILE               and write them back out
 
 For a production server: gunicorn -w 4 -k gthread --threads 8 'app:create_server()'.
 """
@@ -149,7 +151,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
 
     check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
     store = Store.open(settings.database_url)
-    if store.is_empty():
+    if store.is_empty() and not store.city_is_own():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
     first_password = store.ensure_first_admin(settings.admin_password or None)
     if first_password:
@@ -247,23 +249,24 @@ def simulate(settings: Settings, args) -> None:
     run.run()
 
 
-def import_command(settings: Settings, args) -> int:
-    """Check a boundary file; 0 when it could be imported, 1 when it has
-    blocking problems (or needs its CRS confirmed). Writing comes later."""
-    from api.import_service import check_file, parse_mapping, report_lines
+def data_command(settings: Settings, args) -> int:
+    """`python app.py import|export|imports|clear-city`: a city's own data (issue 9)."""
+    from api import import_commands
     from data.store import Store
 
-    if not args.dry_run:
-        raise GridCommandError("importing is not finished yet: run with --dry-run to check a "
-                               "file (nothing is written)")  # fmt: skip
+    actor = f"cli:{getpass.getuser()}"
     store = Store.open(settings.database_url)
     try:
-        found = check_file(store, args.kind, args.file, crs=args.crs, gcj02=args.gcj02,
-                           mapping=parse_mapping(args.map), layer=args.layer)  # fmt: skip
+        if args.command == "import":
+            args.map = args.map or []
+            return import_commands.run_import(store, args, actor)
+        if args.command == "export":
+            return import_commands.run_export(store, args)
+        if args.command == "imports":
+            return import_commands.run_imports(store, args, actor)
+        return import_commands.run_clear_city(store, args, actor)
     finally:
         store.close()
-    print("\n".join(report_lines(found)))
-    return 0 if found.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,9 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="delete the city in the database first"
     )
     commands.add_parser("migrate", help="upgrade the database schema")
-    imp = commands.add_parser("import", help="check a city's boundary file (GeoJSON, zipped "
-                              "Shapefile, GeoPackage) before import")  # fmt: skip
-    imp.add_argument("kind", choices=("towns", "communities", "grids"))
+    data_kinds = ("towns", "communities", "grids", "cadres", "pairings")
+    imp = commands.add_parser(
+        "import", help="bring a city's own boundaries (GeoJSON, zipped Shapefile, GeoPackage), "
+        "cadre rosters and pairings (CSV, Excel): check, then write all or nothing",
+    )  # fmt: skip
+    imp.add_argument("kind", choices=data_kinds)
     imp.add_argument("file")
     imp.add_argument("--crs", help="the file's CRS when it has none, e.g. EPSG:4549")
     imp.add_argument("--gcj02", action="store_true", help="traced from a Chinese web map")
@@ -316,10 +322,28 @@ def main(argv: list[str] | None = None) -> int:
         "--map",
         action="append",
         metavar="FIELD=COLUMN",
-        help="which column holds code, name, parent_code, population, households",
+        help="which column holds a field: code, name, parent_code, population, households "
+        "(boundaries); name, phone, role, department, town, grid, skills (cadres)",
     )
-    imp.add_argument("--layer", help="the GeoPackage layer")
+    imp.add_argument("--layer", help="the GeoPackage layer, or the Excel sheet")
     imp.add_argument("--dry-run", action="store_true", help="only check; write nothing")
+    imp.add_argument("--accept-repairs", action="store_true",
+                     help="write shapes that the check repaired (listed by --dry-run)")  # fmt: skip
+    exp = commands.add_parser("export", help="write a layer or table back to a file "
+                              "(.geojson, .gpkg, .zip Shapefile; .csv, .xlsx)")  # fmt: skip
+    exp.add_argument("kind", choices=data_kinds)
+    exp.add_argument("file")
+    exp.add_argument("--crs", help="reproject, e.g. EPSG:4549 (GeoPackage and Shapefile)")
+    log = commands.add_parser("imports", help="list the imports applied, or undo one")
+    log_actions = log.add_subparsers(dest="action")
+    log_actions.add_parser("list", help="the imports, newest first (the default)")
+    log_actions.add_parser("undo", help="put back what an import replaced").add_argument(
+        "id", type=int
+    )
+    clear = commands.add_parser("clear-city", help="delete the demo city before importing a "
+                                "real one (the demo is not made again)")  # fmt: skip
+    clear.add_argument("--yes", action="store_true", help="yes, delete every town, grid, "
+                       "cadre and incident")  # fmt: skip
     key_cmd = commands.add_parser("apikey", help="issue or revoke Open311 / field-app API keys")
     key_actions = key_cmd.add_subparsers(dest="action", required=True)
     key_create = key_actions.add_parser("create", help="print a new key for a client")
@@ -378,8 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             api_key_command(settings, args)
         elif args.command == "user":
             user_command(settings, args)
-        elif args.command == "import":
-            return import_command(settings, args)
+        elif args.command in ("import", "export", "imports", "clear-city"):
+            return data_command(settings, args)
         elif args.command == "migrate":
             from data.engine import make_engine
             from data.migrations import migrate

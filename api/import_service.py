@@ -17,8 +17,19 @@ from domain.boundary_rows import COUNT_FIELDS, parse_counts, table_rows
 from domain.crs_guess import CrsGuess, guess_crs
 from domain.errors import InvalidInput
 from domain.field_mapping import SYNONYMS, guess_mapping, missing_fields
+from domain.roster import (
+    CADRE_SYNONYMS,
+    PAIRING_SYNONYMS,
+    PairingCheck,
+    RosterCheck,
+    check_cadres,
+    check_pairings,
+    guess_cadre_mapping,
+    guess_pairing_mapping,
+)
 
 KINDS = ("towns", "communities", "grids")
+TABLE_KINDS = ("cadres", "pairings")
 PARENT_OF = {"communities": "towns", "grids": "communities"}
 
 
@@ -39,13 +50,18 @@ class ImportCheck:
         return self.result is not None and not self.result.blocking
 
 
-def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
+def fields_of(kind: str) -> tuple[str, ...]:
+    """The fields a file of ``kind`` can map columns to."""
+    return tuple({"cadres": CADRE_SYNONYMS, "pairings": PAIRING_SYNONYMS}.get(kind, SYNONYMS))
+
+
+def parse_mapping(pairs: list[str] | None, kind: str = "grids") -> dict[str, str]:
     """``field=column`` pairs from the command line."""
-    out = {}
+    out, fields = {}, fields_of(kind)
     for pair in pairs or []:
         name, sep, column = pair.partition("=")
-        if not sep or name not in SYNONYMS or not column:
-            raise InvalidInput(f"--map takes field=column with a field of {', '.join(SYNONYMS)}, "
+        if not sep or name not in fields or not column:
+            raise InvalidInput(f"--map takes field=column with a field of {', '.join(fields)}, "
                                f"not {pair!r}", zh="--map 格式应为 字段=列名")  # fmt: skip
         out[name] = column
     return out
@@ -129,4 +145,71 @@ def report_lines(check: ImportCheck, lang: str = "en") -> list[str]:
     lines += [f"  {p.kind}: {p.message}" for p in check.result.problems[:20]]
     lines.append("ready to import" if check.ok
                  else f"{len(check.result.blocking)} blocking problem(s): nothing can be imported")  # fmt: skip
+    return lines
+
+
+@dataclass
+class TableCheck:
+    """A checked roster or pairing table, and the mapping used."""
+
+    kind: str
+    rows: int
+    mapping: dict[str, str | None]
+    check: RosterCheck | PairingCheck
+
+    @property
+    def blocking(self) -> bool:
+        return self.check.blocking
+
+
+def check_table(store, kind: str, path, *, mapping: Mapping[str, str] | None = None,
+                sheet: str | None = None) -> TableCheck:  # fmt: skip
+    """Read and check a cadre roster or a pairing table (CSV or Excel); writes nothing."""
+    from data.import_tables import read_table
+
+    frame = read_table(path, sheet)
+    guess = guess_cadre_mapping if kind == "cadres" else guess_pairing_mapping
+    used = {**guess(frame.columns), **(mapping or {})}
+    towns = store.towns()[["code", "name"]]
+    departments = store.departments()[["id", "name"]]
+    if kind == "cadres":
+        grids = store.grids(geometry=False)
+        checked = check_cadres(frame, used, towns=towns, departments=departments,
+                               grid_codes=dict(zip(grids["code"], grids["town_code"], strict=True)))  # fmt: skip
+    elif kind == "pairings":
+        checked = check_pairings(frame, used, towns=towns, departments=departments)
+    else:
+        raise InvalidInput(f"tables hold {', '.join(TABLE_KINDS)}, not {kind!r}")
+    return TableCheck(kind, len(frame), used, checked)
+
+
+def apply_table(store, found: TableCheck, *, actor: str, source: str) -> dict:
+    """Write a checked roster or pairing table, all or nothing."""
+    if found.blocking:
+        raise InvalidInput("the table has blocking problems: nothing was imported",
+                           zh="存在阻止导入的问题，未写入任何数据")  # fmt: skip
+    if found.kind == "cadres":
+        return store.import_cadres(found.check.rows, found.check.new_departments, actor=actor,
+                                   source=source)  # fmt: skip
+    return store.import_pairings(found.check.pairs, found.check.new_departments, actor=actor,
+                                 source=source)  # fmt: skip
+
+
+def table_report_lines(found: TableCheck, lang: str = "en") -> list[str]:
+    """A checked table's findings, a line each, for the terminal."""
+    lines = [f"{found.rows:,} rows of {found.kind} read; columns: "
+             + ", ".join(f"{k}={v}" for k, v in found.mapping.items() if v)]  # fmt: skip
+    if found.check.new_departments:
+        lines.append(
+            "new departments (created on import): " + "、".join(found.check.new_departments)
+        )
+    counts = Counter(p.kind for p in found.check.problems)
+    lines.append(
+        "problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none")
+    )
+    lines += [f"  row {p.row}: {p.text(lang)}" if p.row else f"  {p.text(lang)}"
+              for p in found.check.problems[:30]]  # fmt: skip
+    blocking = sum(p.blocking for p in found.check.problems)
+    lines.append(f"{blocking} blocking problem(s): nothing can be imported" if blocking
+                 else "ready to import")  # fmt: skip
     return lines

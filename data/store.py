@@ -31,6 +31,7 @@ from data.store_events import EventStore
 from data.store_import import ImportStore
 from data.store_intake import IntakeStore
 from data.store_review import ReviewStore
+from data.store_rosters import RosterStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, Plan, plan
 
@@ -51,7 +52,9 @@ _FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
 
 
-class Store(IntakeStore, DispatchStore, AuthStore, ReviewStore, EventStore, ImportStore):
+class Store(
+    IntakeStore, DispatchStore, AuthStore, ReviewStore, EventStore, ImportStore, RosterStore
+):
     """The project's single gateway to the database.
 
     Parameters

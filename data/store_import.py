@@ -9,7 +9,9 @@ applied as a whole in one transaction, by code:
   stored shape when the file's is the same within ``SAME_SHAPE_DEG``;
 - new codes are added;
 - codes the file no longer has are removed, refused while anything still
-  belongs to them (a town's communities, a community's grids);
+  belongs to them (a town's communities, a community's grids); a file of
+  communities or grids stands for the towns it covers, so one town's grids
+  replace that town's and leave the others';
 - after grids change, every incident goes to the grid that now contains it
   (``domain.reassign``), and the report counts the moves.
 
@@ -48,9 +50,10 @@ from domain.reassign import incident_moves
 
 Progress = Callable[[int, int, str], None]  # done, total, stage
 SAME_SHAPE_DEG = 1e-9  # ~0.1 mm: a round trip through a file is not a change
-_CHUNK = 2_000
+CHUNK = 2_000
 _LAYERS = {"towns": schema.towns, "communities": schema.communities, "grids": schema.grids}
-_ENTITY = {"towns": "town", "communities": "community", "grids": "grid"}
+_ENTITY = {"towns": "town", "communities": "community", "grids": "grid", "cadres": "cadre",
+           "pairings": "pairing"}  # fmt: skip
 # What a new feature gets when the file has no column for it.
 _DEFAULTS = {"population": 0, "households": 0, "worker_id": None, "secretary": None}
 # Tables whose rows belong to a town or community, to refuse removing it.
@@ -83,6 +86,13 @@ class ImportStore:
                             .order_by(i.c.id.desc()).limit(limit))  # fmt: skip
         frame["counts"] = frame["counts"].map(json.loads)
         return frame
+
+    def city_is_own(self) -> bool:
+        """True once the demo city was cleared for a city's own data: an
+        empty store then stays empty, and is not seeded with the demo again."""
+        info = schema.schema_info
+        with self.engine.connect() as conn:
+            return conn.execute(select(info.c.value).where(info.c.key == "city")).scalar() == "own"
 
     # ----------------------------------------------------------------- writes
 
@@ -135,11 +145,17 @@ class ImportStore:
             kind = found["kind"]
             snapshot = _decode(found["snapshot"])
             if kind not in _LAYERS:
-                raise Conflict(f"imports of {kind} are undone by importing the earlier file")
+                counts = self._undo_table(conn, kind, snapshot)
+                conn.execute(update(i).where(i.c.id == import_id)
+                             .values(undone_at=utcnow(), undone_by=actor))  # fmt: skip
+                self._record(conn, actor=actor, action="undo_import", entity=_ENTITY[kind],
+                             entity_id=import_id, after={**counts, "undid": import_id}, op="reload")  # fmt: skip
+                return {**counts, "undid": import_id}
             self._lock_incidents(conn)
             table = _LAYERS[kind]
-            restored = [_from_json(table, row) for row in snapshot["rows"]]
+            restored = [row_from_json(table, row) for row in snapshot["rows"]]
             counts, _ = self._apply_layer(conn, kind, _table_rows(conn, table), restored, progress,
+                                          whole=True,
                                           moves_back=snapshot.get("moves", []))  # fmt: skip
             conn.execute(update(i).where(i.c.id == import_id)
                          .values(undone_at=utcnow(), undone_by=actor))  # fmt: skip
@@ -165,6 +181,9 @@ class ImportStore:
             counts = {}
             for name in _CITY_CLEAR_ORDER:
                 counts[name] = conn.execute(delete(schema.metadata.tables[name])).rowcount
+            info = schema.schema_info
+            conn.execute(delete(info).where(info.c.key == "city"))
+            conn.execute(insert(info).values(key="city", value="own"))
             self._record(conn, actor=actor, action="clear_city", entity="city", after=counts,
                          op="reload")  # fmt: skip
         return counts
@@ -181,33 +200,40 @@ class ImportStore:
             conn.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
 
     def _apply_layer(self, conn: Connection, kind: str, before: list[dict], incoming: list[dict],
-                     progress: Progress, moves_back: list | None = None) -> tuple[dict, dict]:  # fmt: skip
+                     progress: Progress, moves_back: list | None = None,
+                     whole: bool = False) -> tuple[dict, dict]:  # fmt: skip
         table = _LAYERS[kind]
         old = {row["code"]: row for row in before}
         new_codes = {row["code"] for row in incoming}
-        removed = [code for code in old if code not in new_codes]
+        # A file of grids or communities stands for the towns it covers: a
+        # bureau may send one town's grids, and the others' must stay.
+        towns = None if kind == "towns" or whole else {row["town_code"] for row in incoming}
+        removed = [code for code in old
+                   if code not in new_codes and (towns is None or old[code]["town_code"] in towns)]  # fmt: skip
         self._refuse_orphans(conn, kind, removed, new_codes)
         added, changed, unchanged = _merge(table, old, incoming)
         total = len(added) + len(changed) + len(removed)
         progress(0, total, "write")
         done = 0
-        for start in range(0, len(added), _CHUNK):
-            conn.execute(insert(table), added[start : start + _CHUNK])
-            done += len(added[start : start + _CHUNK])
+        for start in range(0, len(added), CHUNK):
+            conn.execute(insert(table), added[start : start + CHUNK])
+            done += len(added[start : start + CHUNK])
             progress(done, total, "write")
         if changed:
             columns = [c.name for c in table.c if c.name != "code"]
             statement = (update(table).where(table.c.code == bindparam("b_code"))
                          .values({c: bindparam(c) for c in columns}))  # fmt: skip
-            for start in range(0, len(changed), _CHUNK):
-                chunk = changed[start : start + _CHUNK]
+            for start in range(0, len(changed), CHUNK):
+                chunk = changed[start : start + CHUNK]
                 conn.execute(statement, [{"b_code": r["code"], **{c: r[c] for c in columns}}
                                          for r in chunk])  # fmt: skip
                 done += len(chunk)
                 progress(done, total, "write")
         counts = {"added": len(added), "updated": len(changed), "unchanged": unchanged,
                   "removed": len(removed)}  # fmt: skip
-        snapshot: dict = {"kind": kind, "rows": [_to_json(table, row) for row in before]}
+        if towns is not None:
+            counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
+        snapshot: dict = {"kind": kind, "rows": [row_to_json(table, row) for row in before]}
         if kind == "grids":
             moves = self._move_incidents(conn, set(removed), moves_back or [])
             counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
@@ -218,9 +244,9 @@ class ImportStore:
             counts["workers_unassigned"] = len(workers)
         elif kind == "communities":
             counts["grids_moved_town"] = self._follow_community_towns(conn)
-        for start in range(0, len(removed), _CHUNK):
-            conn.execute(delete(table).where(table.c.code.in_(removed[start : start + _CHUNK])))
-            done += len(removed[start : start + _CHUNK])
+        for start in range(0, len(removed), CHUNK):
+            conn.execute(delete(table).where(table.c.code.in_(removed[start : start + CHUNK])))
+            done += len(removed[start : start + CHUNK])
             progress(done, total, "write")
         return counts, snapshot
 
@@ -232,9 +258,9 @@ class ImportStore:
         held = []
         for child, column in _CHILDREN[kind]:
             n = 0
-            for start in range(0, len(removed), _CHUNK):
+            for start in range(0, len(removed), CHUNK):
                 n += conn.execute(select(func.count()).select_from(child).where(
-                    child.c[column].in_(removed[start : start + _CHUNK]))).scalar()  # fmt: skip
+                    child.c[column].in_(removed[start : start + CHUNK]))).scalar()  # fmt: skip
             if n:
                 held.append(f"{n:,} {child.name}")
         if held:
@@ -278,8 +304,8 @@ class ImportStore:
                      .values(grid_code=bindparam("g"), town_code=bindparam("t")))  # fmt: skip
         params = [{"b_id": int(r.id), "g": r.new_grid, "t": r.new_town}
                   for r in moves.astype(object).where(moves.notna(), None).itertuples()]  # fmt: skip
-        for start in range(0, len(params), _CHUNK):
-            conn.execute(statement, params[start : start + _CHUNK])
+        for start in range(0, len(params), CHUNK):
+            conn.execute(statement, params[start : start + CHUNK])
         return moves
 
     def _follow_community_towns(self, conn: Connection) -> int:
@@ -293,8 +319,8 @@ class ImportStore:
         )
         if not stale:
             return 0
-        for start in range(0, len(stale), _CHUNK):
-            codes = stale[start : start + _CHUNK]
+        for start in range(0, len(stale), CHUNK):
+            codes = stale[start : start + CHUNK]
             conn.execute(update(g).where(g.c.code.in_(codes)).values(town_code=town_of_community))
             town_of_grid = select(g.c.town_code).where(g.c.code == i.c.grid_code).scalar_subquery()
             conn.execute(update(i).where(i.c.grid_code.in_(codes)).values(town_code=town_of_grid))
@@ -344,7 +370,7 @@ def _same_shape(a: bytes, b: bytes) -> bool:
     return bool(shapely.equals_exact(shapely.from_wkb(a), shapely.from_wkb(b), SAME_SHAPE_DEG))
 
 
-def _to_json(table, row: dict) -> dict:
+def row_to_json(table, row: dict) -> dict:
     out = {}
     for key, value in row.items():
         if isinstance(value, bytes):
@@ -355,7 +381,7 @@ def _to_json(table, row: dict) -> dict:
     return out
 
 
-def _from_json(table, row: dict) -> dict:
+def row_from_json(table, row: dict) -> dict:
     out = dict(row)
     for column in table.c:
         value = out.get(column.name)

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.validation import make_valid
@@ -73,7 +74,7 @@ def area_m2(geometry) -> float:
     """Square metres of a WGS84 shape."""
     if geometry is None or geometry.is_empty:
         return 0.0
-    return float(gpd.GeoSeries([geometry], crs="EPSG:4326").to_crs(METRIC).area.iloc[0])
+    return float(areas_m2([geometry])[0])
 
 
 def _polygonal(geometry):
@@ -123,20 +124,34 @@ def code_problems(features: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+def areas_m2(shapes) -> np.ndarray:
+    """Square metres of many WGS84 shapes at once (None counts 0)."""
+    series = gpd.GeoSeries(list(shapes), crs="EPSG:4326")
+    if series.empty:
+        return np.zeros(0)
+    return series.to_crs(METRIC).area.fillna(0.0).to_numpy()
+
+
+def _measured(pieces: list) -> tuple[list, np.ndarray]:
+    """Polygon parts of each piece, and their areas in m²."""
+    polygons = [None if p is None else _polygonal(p) for p in pieces]
+    return polygons, areas_m2(polygons)
+
+
 def overlaps(features: gpd.GeoDataFrame) -> list[Problem]:
     """Pairs of features sharing more than ``MIN_AREA_M2`` of surface."""
-    shapes = features.geometry
-    left, right = shapes.sindex.query(shapes, predicate="intersects")
+    shapes = features.geometry.to_numpy()
+    left, right = features.geometry.sindex.query(features.geometry, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    pieces, areas = _measured(list(shapely.intersection(shapes[left], shapes[right])))
+    codes = features["code"].astype(str).to_numpy()
     problems = []
-    for i, j in zip(left, right, strict=True):
-        if i >= j:
-            continue
-        shared = _polygonal(shapes.iloc[i].intersection(shapes.iloc[j]))
-        area = area_m2(shared)
+    for i, j, shared, area in zip(left, right, pieces, areas, strict=True):
         if area > MIN_AREA_M2:
-            codes = (str(features["code"].iloc[i]), str(features["code"].iloc[j]))
-            problems.append(Problem("overlap", codes, area, shared,
-                                    f"{codes[0]} and {codes[1]} overlap by {area:,.0f} m²"))  # fmt: skip
+            pair = (codes[i], codes[j])
+            problems.append(Problem("overlap", pair, float(area), shared,
+                                    f"{pair[0]} and {pair[1]} overlap by {area:,.0f} m²"))  # fmt: skip
     return problems
 
 
@@ -147,26 +162,28 @@ def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> li
     """
     problems = []
     parent_shapes = dict(zip(parents["code"].astype(str), parents.geometry, strict=True))
-    for code, parent, shape in zip(features["code"].astype(str),
-                                   features["parent_code"].astype(str), features.geometry,
-                                   strict=True):  # fmt: skip
-        if parent not in parent_shapes:
-            problems.append(Problem("unknown_parent", (code,), None, None,
-                                    f"{code}: no parent {parent}"))  # fmt: skip
-            continue
-        outside = _polygonal(shape.difference(parent_shapes[parent]))
-        area = area_m2(outside)
+    codes = features["code"].astype(str).to_numpy()
+    parent_codes = features["parent_code"].astype(str).to_numpy()
+    known = np.array([p in parent_shapes for p in parent_codes], dtype=bool)
+    for code, parent in zip(codes[~known], parent_codes[~known], strict=True):
+        problems.append(Problem("unknown_parent", (code,), None, None,
+                                f"{code}: no parent {parent}"))  # fmt: skip
+    own = features.geometry.to_numpy()[known]
+    their_parent = np.array([parent_shapes[p] for p in parent_codes[known]], dtype=object)
+    pieces, areas = _measured(list(shapely.difference(own, their_parent)))
+    for code, parent, outside, area in zip(codes[known], parent_codes[known], pieces, areas,
+                                           strict=True):  # fmt: skip
         if area > MIN_AREA_M2:
-            problems.append(Problem("outside_parent", (code, parent), area, outside,
+            problems.append(Problem("outside_parent", (code, parent), float(area), outside,
                                     f"{code}: {area:,.0f} m² outside {parent}"))  # fmt: skip
-    for parent, group in features.groupby(features["parent_code"].astype(str)):
-        if parent not in parent_shapes:
-            continue
-        covered = shapely.union_all(group.geometry.to_numpy())
-        gap = _polygonal(parent_shapes[parent].difference(covered))
-        area = area_m2(gap)
+    groups = [(parent, group) for parent, group in features.groupby(features["parent_code"].astype(str))
+              if parent in parent_shapes]  # fmt: skip
+    gaps = [parent_shapes[parent].difference(shapely.union_all(group.geometry.to_numpy()))
+            for parent, group in groups]  # fmt: skip
+    pieces, areas = _measured(gaps)
+    for (parent, _), gap, area in zip(groups, pieces, areas, strict=True):
         if area > MIN_AREA_M2:
-            problems.append(Problem("gap", (parent,), area, gap,
+            problems.append(Problem("gap", (parent,), float(area), gap,
                                     f"{parent}: {area:,.0f} m² covered by no grid"))  # fmt: skip
     return problems
 

@@ -36,12 +36,15 @@ def normal(name: object) -> str:
     return re.sub(r"[\s_\-（）()]+", "", str(name)).lower()
 
 
-def score(field: str, column: object) -> int:
-    """How surely ``column`` holds ``field``: 3 exact, 2 contains a synonym, 0 not."""
+def score(field: str, column: object, synonyms: dict[str, tuple[str, ...]] | None = None) -> int:
+    """How surely ``column`` holds ``field``: 3 exact, 2 contains a synonym, 0 not.
+
+    ``synonyms`` is a table like ``SYNONYMS`` (the default), e.g. a roster's.
+    """
     name = normal(column)
     if not name:
         return 0
-    synonyms = SYNONYMS[field]
+    synonyms = (SYNONYMS if synonyms is None else synonyms)[field]
     if name in synonyms:
         return 3
     # Only names long enough not to match by accident: Chinese words, or
@@ -50,15 +53,22 @@ def score(field: str, column: object) -> int:
     return 2 if any(s in name for s in telling) else 0
 
 
-def guess_mapping(columns: Iterable[object]) -> dict[str, str | None]:
-    """Field -> the column that most likely holds it (None when no column fits)."""
+def guess_mapping(
+    columns: Iterable[object], synonyms: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, str | None]:
+    """Field -> the column that most likely holds it (None when no column fits).
+
+    The fields are those of ``synonyms`` (default ``SYNONYMS``, the boundary
+    files' fields; ``domain.roster`` has the tables for cadre rosters).
+    """
+    table = SYNONYMS if synonyms is None else synonyms
     columns = [str(c) for c in columns if str(c).lower() != "geometry"]
     pairs = sorted(
-        ((score(field, column), -n, field, column)
-         for field in SYNONYMS for n, column in enumerate(columns)),
+        ((score(field, column, table), -n, field, column)
+         for field in table for n, column in enumerate(columns)),
         reverse=True,
     )  # fmt: skip
-    found: dict[str, str | None] = dict.fromkeys(SYNONYMS)
+    found: dict[str, str | None] = dict.fromkeys(table)
     used: set[str] = set()
     for certainty, _, field, column in pairs:
         if certainty and found[field] is None and column not in used:

@@ -230,3 +230,63 @@ def test_clearing_is_refused_while_a_town_leader_is_bound_to_a_town(city_store):
     with pytest.raises(Conflict, match="town leaders leader are bound"):
         city_store.clear_city(actor="admin")
     assert not city_store.is_empty()
+
+
+def roster(*people) -> list[dict]:
+    keys = ("name", "phone", "role", "department", "town_code", "grid_code", "skills")
+    return [dict(zip(keys, person, strict=True)) for person in people]
+
+
+def test_a_roster_updates_people_by_phone_gives_workers_their_grids_and_undoes(city_store):
+    before = state(city_store)
+    cadres_before = city_store.cadres()
+    counts = city_store.import_cadres(roster(
+        ("张伟", "13800000001", "grid_worker", None, TOWN_A, "A-1", "mediation"),  # gives up A-2
+        ("赵敏", "13900000009", "grid_worker", None, TOWN_A, "A-2", ""),
+        ("钱八", "13900000010", "dept_cadre", "市水务局", None, None, "flood_control"),
+    ), ["市水务局"], actor="admin", source="roster.xlsx")  # fmt: skip
+    assert (
+        counts["added"],
+        counts["updated"],
+        counts["not_in_file"],
+        counts["departments_created"],
+    ) == (2, 1, 2, 1)
+    workers = city_store.grids().set_index("code")["worker_name"]
+    assert (workers["A-1"], workers["A-2"], workers["B-1"]) == ("张伟", "赵敏", "王芳")
+    cadres = city_store.cadres().set_index("phone")
+    assert cadres.loc["13900000010", "department"] == "市水务局"
+    assert cadres.loc["13800000001", "skills"] == "mediation"
+    assert cadres.loc["13800000001", "status"] == "available", "status and position are kept"
+    city_store.undo_import(counts["import_id"], actor="admin")
+    assert state(city_store)[0] == before[0] and state(city_store)[2] == before[2]
+    after = city_store.cadres()
+    assert after.drop(columns="position_at").equals(cadres_before.drop(columns="position_at"))
+
+
+def test_a_roster_import_cannot_be_undone_once_its_people_are_sent(city_store):
+    from data.store_dispatch import Assignment
+
+    counts = city_store.import_cadres(roster(("赵敏", "13900000009", "volunteer", None, TOWN_A, None, "")),
+                                      [], actor="admin", source="r.csv")  # fmt: skip
+    new_id = int(city_store.cadres().set_index("phone").loc["13900000009", "id"])
+    incident = int(city_store.incidents(public_ids=["T1"])["id"].iloc[0])
+    city_store.dispatch([Assignment(incident_id=incident, cadre_id=new_id)], actor="op")
+    with pytest.raises(Conflict, match="in use since"):
+        city_store.undo_import(counts["import_id"], actor="admin")
+    assert "13900000009" in set(city_store.cadres()["phone"])
+
+
+def test_pairings_are_replaced_whole_and_undone(city_store):
+    counts = city_store.import_pairings([("应急管理局", TOWN_B), ("市水务局", TOWN_A)], ["市水务局"],
+                                        actor="admin", source="pairs.csv")  # fmt: skip
+    assert (counts["pairs"], counts["added"], counts["removed"]) == (2, 2, 2)
+    pairs = set(
+        zip(city_store.pairings()["department"], city_store.pairings()["town_code"], strict=True)
+    )
+    assert pairs == {("应急管理局", TOWN_B), ("市水务局", TOWN_A)}
+    city_store.undo_import(counts["import_id"], actor="admin")
+    pairs = set(
+        zip(city_store.pairings()["department"], city_store.pairings()["town_code"], strict=True)
+    )
+    assert pairs == {("应急管理局", TOWN_A), ("农业农村局", TOWN_B)}
+    assert "市水务局" not in set(city_store.departments()["name"])

@@ -92,8 +92,6 @@ def test_bad_input_gets_one_clear_line(tmp_path):
     url = city_db(tmp_path)
     before = state(url)
     good = grids_file(tmp_path, [box(120.00, 36.00, 120.01, 36.02)], ["370281001001"])
-    assert_one_clear_line(run_app("import", "grids", str(good), env={"DATABASE_URL": url}),
-                          "--dry-run")  # fmt: skip
     fake = tmp_path / "fake.gpkg"
     fake.write_text("just text")
     assert_one_clear_line(run_app("import", "grids", str(fake), "--dry-run",
@@ -102,4 +100,66 @@ def test_bad_input_gets_one_clear_line(tmp_path):
                                   env={"DATABASE_URL": url}), "--map takes field=column")  # fmt: skip
     assert_one_clear_line(run_app("import", "grids", str(good), "--dry-run", "--map",
                                   "code=NOPE", env={"DATABASE_URL": url}), "no column 'NOPE'")  # fmt: skip
+    assert_one_clear_line(run_app("import", "cadres", str(good), env={"DATABASE_URL": url}),
+                          "reads .csv or .xlsx")  # fmt: skip
+    assert_one_clear_line(run_app("imports", "undo", "99", env={"DATABASE_URL": url}),
+                          "no import 99")  # fmt: skip
+    assert_one_clear_line(run_app("clear-city", env={"DATABASE_URL": url}), "--yes")
+    assert_one_clear_line(run_app("export", "grids", str(tmp_path / "g.csv"),
+                                  env={"DATABASE_URL": url}), ".geojson")  # fmt: skip
+    assert state(url) == before
+
+
+def test_import_writes_with_a_progress_bar_and_undo_puts_it_back(tmp_path):
+    url = city_db(tmp_path)
+    before = state(url)
+    # Town A (community 370281001001) re-drawn as three grids; town B's stay.
+    path = grids_file(tmp_path, [box(120.00, 36.00, 120.007, 36.02), box(120.007, 36.00, 120.014, 36.02),
+                                 box(120.014, 36.00, 120.02, 36.02)],
+                      ["370281001001"] * 3, name="town-a.gpkg", crs=4549)  # fmt: skip
+    run = run_app("import", "grids", str(path), env={"DATABASE_URL": url})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "importing grids: write: 100%" in run.stderr and "5/5" in run.stderr
+    assert (
+        "imported grids: added 3, updated 0, unchanged 0, removed 2, kept other towns 2"
+        in run.stdout
+    )
+    assert "incidents moved 3" in run.stdout
+    listed = run_app("imports", env={"DATABASE_URL": url})
+    assert "grids" in listed.stdout and "town-a.gpkg" in listed.stdout
+    undo = run_app("imports", "undo", "1", env={"DATABASE_URL": url})
+    assert undo.returncode == 0 and "undid import 1: added 2" in undo.stdout, undo.stderr
+    assert state(url)[1] == before[1]
+
+
+def test_cadres_and_pairings_from_excel_and_csv_and_back_out(tmp_path):
+    import openpyxl
+
+    url = city_db(tmp_path)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "手机号码", "人员类别", "所属部门", "镇街", "网格"])
+    sheet.append(["张伟", "13800000001", "网格员", None, "甲街道", "A-1、A-2"])
+    sheet.append(["赵敏", "13900000009", "部门干部", "市水务局", None, None])
+    book.save(tmp_path / "roster.xlsx")
+    run = run_app("import", "cadres", str(tmp_path / "roster.xlsx"), env={"DATABASE_URL": url})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "new departments (created on import): 市水务局" in run.stdout
+    assert "added 1, updated 0, unchanged 1, not in file 2, departments created 1" in run.stdout
+    (tmp_path / "pairs.csv").write_text(
+        "部门,镇街\n市水务局,乙镇\n应急管理局,甲街道\n", encoding="gbk"
+    )
+    run = run_app("import", "pairings", str(tmp_path / "pairs.csv"), env={"DATABASE_URL": url})
+    assert run.returncode == 0 and "pairs 2, added 1, removed 1" in run.stdout, (
+        run.stdout + run.stderr
+    )
+    out = run_app("export", "pairings", str(tmp_path / "out.xlsx"), env={"DATABASE_URL": url})
+    assert out.returncode == 0 and "exported 2 pairings" in out.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,手机,角色\n钱七,12345,网格员\n", encoding="utf-8")
+    before = state(url)
+    run = run_app("import", "cadres", str(bad), env={"DATABASE_URL": url})
+    assert (
+        run.returncode == 1 and "row 2:" in run.stdout and "nothing can be imported" in run.stdout
+    )
     assert state(url) == before

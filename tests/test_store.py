@@ -381,7 +381,9 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
         conn.execute(text("DROP TABLE imports"))  # and release 4
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
     assert migrations.migrate(engine) == [2, 3, 4]
-    assert {"sessions", "checkins", "task_measures", "imports"} <= set(inspect(engine).get_table_names())
+    assert {"sessions", "checkins", "task_measures", "imports"} <= set(
+        inspect(engine).get_table_names()
+    )
     assert "checkin_minutes" in {c["name"] for c in inspect(engine).get_columns("events")}
     assert "locked_until" in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()
