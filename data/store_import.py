@@ -365,9 +365,12 @@ def _merge(table, old: dict[str, dict], incoming: list[dict]) -> tuple[list[dict
 
 
 def _same_shape(a: bytes, b: bytes) -> bool:
+    """Whether two WKB shapes are the same within ``SAME_SHAPE_DEG``, whatever
+    their ring order, start vertex or single/multi type (formats differ)."""
     if a == b:
         return True
-    return bool(shapely.equals_exact(shapely.from_wkb(a), shapely.from_wkb(b), SAME_SHAPE_DEG))
+    first, second = shapely.from_wkb(a), shapely.from_wkb(b)
+    return bool(shapely.hausdorff_distance(first, second) <= SAME_SHAPE_DEG)
 
 
 def row_to_json(table, row: dict) -> dict:

@@ -290,3 +290,21 @@ def test_pairings_are_replaced_whole_and_undone(city_store):
     )
     assert pairs == {("应急管理局", TOWN_A), ("农业农村局", TOWN_B)}
     assert "市水务局" not in set(city_store.departments()["name"])
+
+
+@pytest.mark.parametrize(("kind", "suffix", "crs"), [
+    ("towns", ".geojson", None), ("communities", ".gpkg", "EPSG:4490"),
+    ("grids", ".zip", "EPSG:4549"), ("grids", ".gpkg", "EPSG:32650"), ("grids", ".geojson", None),
+])  # fmt: skip
+def test_export_then_import_is_a_round_trip_that_changes_nothing(
+    city_store, tmp_path, kind, suffix, crs
+):
+    from api.export_service import export_kind
+
+    path = tmp_path / f"{kind}{suffix}"
+    export_kind(city_store, kind, path, crs=crs)
+    before = state(city_store)
+    counts = apply_file(city_store, kind, path)
+    assert (counts["added"], counts["updated"], counts["removed"]) == (0, 0, 0), counts
+    assert counts["unchanged"] == {"towns": 2, "communities": 2, "grids": 4}[kind]
+    assert state(city_store)[2:] == before[2:]
