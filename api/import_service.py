@@ -115,6 +115,17 @@ def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=
     Refuses a check with blocking problems (or an unconfirmed CRS): the
     caller shows those instead.
     """
+    return store.import_boundaries(check.kind, _layer(store, check), actor=actor, source=source,
+                                   progress=progress)  # fmt: skip
+
+
+def preview_check(store, check: ImportCheck) -> dict:
+    """What applying the checked file would do (added, updated, removed,
+    incidents moved, or ``blocked``), without writing."""
+    return store.preview_boundaries(check.kind, _layer(store, check))
+
+
+def _layer(store, check: ImportCheck):
     if check.result is None:
         raise InvalidInput("confirm the file's CRS first", zh="请先确认文件的坐标系")
     if check.result.blocking:
@@ -124,9 +135,7 @@ def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=
     if check.kind == "grids":
         parents = check.parents if check.parents is not None else store.communities()
         towns_of = dict(zip(parents["code"].astype(str), parents["town_code"], strict=True))
-    layer = table_rows(check.kind, check.result.features, towns_of)
-    return store.import_boundaries(check.kind, layer, actor=actor, source=source,
-                                   progress=progress)  # fmt: skip
+    return table_rows(check.kind, check.result.features, towns_of)
 
 
 def report_lines(check: ImportCheck, lang: str = "en") -> list[str]:

@@ -122,6 +122,36 @@ class ImportStore:
                          entity_id=import_id, after={"source": source, **counts}, op="reload")  # fmt: skip
         return counts
 
+    def preview_boundaries(self, kind: str, layer: gpd.GeoDataFrame) -> dict:
+        """What ``import_boundaries`` would do, reading only: the same counts,
+        and ``blocked`` with the reason when it would be refused."""
+        table = _LAYERS.get(kind)
+        if table is None:
+            raise InvalidInput(f"no boundary layer {kind!r}")
+        incoming = rows.with_geometry(layer)
+        with self.engine.connect() as conn:
+            before = _table_rows(conn, table)
+            old, towns, removed, (added, changed, unchanged) = _plan(kind, before, incoming)
+            counts = {"added": len(added), "updated": len(changed), "unchanged": unchanged,
+                      "removed": len(removed)}  # fmt: skip
+            if towns is not None:
+                counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
+            try:
+                self._refuse_orphans(conn, kind, removed)
+            except Conflict as refused:
+                counts["blocked"] = refused.message("en")
+            if kind == "grids":
+                after = {code: row for code, row in old.items() if code not in set(removed)}
+                after.update({row["code"]: row for row in incoming})
+                grids = gpd.GeoDataFrame(
+                    {"code": list(after), "town_code": [r["town_code"] for r in after.values()]},
+                    geometry=shapely.from_wkb([r["geometry"] for r in after.values()]), crs="EPSG:4326",
+                )  # fmt: skip
+                moves = incident_moves(_incident_points(conn), grids)
+                counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
+                counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
+        return counts
+
     def undo_import(self, import_id: int, *, actor: str,
                     progress: Progress | None = None) -> dict:  # fmt: skip
         """Put back what import ``import_id`` replaced; returns the counts.
@@ -203,15 +233,8 @@ class ImportStore:
                      progress: Progress, moves_back: list | None = None,
                      whole: bool = False) -> tuple[dict, dict]:  # fmt: skip
         table = _LAYERS[kind]
-        old = {row["code"]: row for row in before}
-        new_codes = {row["code"] for row in incoming}
-        # A file of grids or communities stands for the towns it covers: a
-        # bureau may send one town's grids, and the others' must stay.
-        towns = None if kind == "towns" or whole else {row["town_code"] for row in incoming}
-        removed = [code for code in old
-                   if code not in new_codes and (towns is None or old[code]["town_code"] in towns)]  # fmt: skip
-        self._refuse_orphans(conn, kind, removed, new_codes)
-        added, changed, unchanged = _merge(table, old, incoming)
+        old, towns, removed, (added, changed, unchanged) = _plan(kind, before, incoming, whole)
+        self._refuse_orphans(conn, kind, removed)
         total = len(added) + len(changed) + len(removed)
         progress(0, total, "write")
         done = 0
@@ -250,8 +273,7 @@ class ImportStore:
             progress(done, total, "write")
         return counts, snapshot
 
-    def _refuse_orphans(self, conn: Connection, kind: str, removed: list[str],
-                        new_codes: set[str]) -> None:  # fmt: skip
+    def _refuse_orphans(self, conn: Connection, kind: str, removed: list[str]) -> None:
         """Refuse to remove a town or community that still has children."""
         if not removed:
             return
@@ -277,9 +299,7 @@ class ImportStore:
         """Every incident to the grid that now contains it; then, on undo, the
         moves of the undone import back where their grid still exists."""
         i, g = schema.incidents, schema.grids
-        incidents = pd.DataFrame(conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code,
-                                                     i.c.town_code)).all(),
-                                 columns=["id", "lon", "lat", "grid_code", "town_code"])  # fmt: skip
+        incidents = _incident_points(conn)
         grid_rows = [
             r
             for r in conn.execute(select(g.c.code, g.c.town_code, g.c.geometry))
@@ -334,6 +354,27 @@ class ImportStore:
             {"kind": kind, "source": source[:200], "actor": actor, "at": utcnow(),
              "counts": json.dumps(counts), "snapshot": _encode(snapshot)},
         ).scalar_one()  # fmt: skip
+
+
+def _plan(kind: str, before: list[dict], incoming: list[dict], whole: bool = False):
+    """Stored rows by code, the towns the file stands for (None: the whole
+    layer), the codes to remove, and the merge (added, changed, unchanged)."""
+    table = _LAYERS[kind]
+    old = {row["code"]: row for row in before}
+    new_codes = {row["code"] for row in incoming}
+    # A file of grids or communities stands for the towns it covers: a
+    # bureau may send one town's grids, and the others' must stay.
+    towns = None if kind == "towns" or whole else {row["town_code"] for row in incoming}
+    removed = [code for code in old
+               if code not in new_codes and (towns is None or old[code]["town_code"] in towns)]  # fmt: skip
+    return old, towns, removed, _merge(table, old, incoming)
+
+
+def _incident_points(conn: Connection) -> pd.DataFrame:
+    i = schema.incidents
+    return pd.DataFrame(conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code,
+                                            i.c.town_code)).all(),
+                        columns=["id", "lon", "lat", "grid_code", "town_code"])  # fmt: skip
 
 
 def _table_rows(conn: Connection, table) -> list[dict]:

@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from api.import_service import apply_check, check_file
+from api.import_service import apply_check, check_file, preview_check
 from domain.errors import Conflict, InvalidInput
 
 TOWN_A, TOWN_B = "370281001", "370281002"
@@ -50,8 +50,14 @@ def state(store) -> tuple:
 
 
 def apply_file(store, kind, path, **options):
+    """Preview, then apply: the preview must say what the apply then does."""
     check = check_file(store, kind, path, **options)
-    return apply_check(store, check, actor="admin", source=Path(path).name)
+    seq = store.latest_seq()
+    preview = preview_check(store, check)
+    assert store.latest_seq() == seq, "a preview writes nothing"
+    counts = apply_check(store, check, actor="admin", source=Path(path).name)
+    assert {k: v for k, v in counts.items() if k in preview} == preview
+    return counts
 
 
 def grid_of(store, public_id: str) -> str | None:
@@ -173,6 +179,8 @@ def test_a_town_that_still_has_communities_cannot_be_removed(city_store, tmp_pat
     path = write(tmp_path, "towns.geojson", {"code": [TOWN_A], "name": ["甲街道"]},
                  [box(120.00, 36.00, 120.02, 36.02)])  # fmt: skip
     before = state(city_store)
+    preview = preview_check(city_store, check_file(city_store, "towns", path))
+    assert preview["removed"] == 1 and "still have 1 communities" in preview["blocked"]
     with pytest.raises(Conflict, match=r"1 towns of the store are not in the file \(370281002\) "
                                        r"but still have 1 communities, 2 grids, 1 cadres, 1 pairings"):  # fmt: skip
         apply_file(city_store, "towns", path)
