@@ -76,6 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GC_SIGNIN_RATE", "10/minute", "sign-in attempts allowed per address"),
     Setting("GC_INTAKE_RATE", "300/minute", "Open311 reports allowed per API key and address"),
     Setting("GC_MAX_REQUEST_BYTES", "2000000", "largest request body accepted (HTTP 413 above)"),
+    Setting(
+        "GC_MAX_UPLOAD_BYTES",
+        "200000000",
+        "largest request body of a signed-in administrator (uploads at /data)",
+    ),
 )
 
 
@@ -100,6 +105,7 @@ class Settings:
     signin_rate: str = "10/minute"
     intake_rate: str = "300/minute"
     max_request_bytes: int = 2_000_000
+    max_upload_bytes: int = 200_000_000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -137,6 +143,7 @@ class Settings:
             signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
             max_request_bytes=_integer(raw["GC_MAX_REQUEST_BYTES"], "GC_MAX_REQUEST_BYTES"),
+            max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
         )
         values.update(overrides)
         return cls(**values)

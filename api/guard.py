@@ -25,6 +25,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from domain.access import (
+    ADMIN,
     ANONYMOUS,
     DISPATCH,
     EVENTS,
@@ -154,11 +155,14 @@ def current_principal() -> Principal:
     return g.get("principal", ANONYMOUS)
 
 
-def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = False) -> None:
+def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = False,
+            upload_bytes: int | None = None) -> None:  # fmt: skip
     """Guard every request to ``server``.
 
     ``callback_rules_for(output_key)`` gives the Rule of a Dash callback
-    (CLIENTSIDE or None for none).
+    (CLIENTSIDE or None for none). A signed-in administrator's requests may
+    be up to ``upload_bytes`` (a city's boundary file at /data); everyone
+    else's keep the server's limit.
     """
     server.config.update(
         WTF_CSRF_CHECK_DEFAULT=False,  # checked here, only where a cookie carries the caller
@@ -182,6 +186,8 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
         rule = ROUTE_RULES.get(request.endpoint or "")
         principal, via_cookie = _caller(store)
         g.principal = principal
+        if upload_bytes and via_cookie and principal.can(ADMIN) and principal.kind == "user":
+            request.max_content_length = upload_bytes  # before the body is read
         if rule is None:
             raise Forbidden(f"no access rule for {request.endpoint or request.path}")
         if rule is CALLBACK:

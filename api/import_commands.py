@@ -29,16 +29,21 @@ from api.import_service import (
 )
 from domain.errors import InvalidInput
 
+STAGES = {"write": "writing features", "incidents": "moving incidents"}
+
 
 class ProgressBar:
     """A terminal progress bar with counts, fed by the store's progress calls."""
 
     def __init__(self, what: str, out=sys.stderr):
-        self.what, self.out, self.bar = what, out, None
+        self.what, self.out, self.bar, self.stage = what, out, None, None
 
     def __call__(self, done: int, total: int, stage: str) -> None:
+        if stage != self.stage:
+            self.close()
+            self.bar, self.stage = None, stage
         if self.bar is None:
-            self.bar = tqdm(total=total, desc=f"{self.what}: {stage}", unit=" rows", file=self.out,
+            self.bar = tqdm(total=total, desc=f"{self.what}: {STAGES.get(stage, stage)}", unit=" rows", file=self.out,
                             mininterval=0.2, ascii=not getattr(self.out, "isatty", lambda: False)())  # fmt: skip
         self.bar.total = total
         self.bar.update(done - self.bar.n)

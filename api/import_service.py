@@ -222,3 +222,36 @@ def table_report_lines(found: TableCheck, lang: str = "en") -> list[str]:
     lines.append(f"{blocking} blocking problem(s): nothing can be imported" if blocking
                  else "ready to import")  # fmt: skip
     return lines
+
+
+@dataclass
+class Peek:
+    """The first look at an uploaded file: its columns, first rows, the guess."""
+
+    columns: list[str]
+    rows: list[dict]
+    mapping: dict[str, str | None]
+    count: int
+    crs: str | None
+    guesses: list[CrsGuess] = field(default_factory=list)
+
+
+def peek(kind: str, path, *, layer: str | None = None, rows: int = 10) -> Peek:
+    """Columns, the first ``rows`` rows (as text) and the mapping guess of a file."""
+    if kind in TABLE_KINDS:
+        from data.import_tables import read_table
+
+        frame = read_table(path, layer)
+        guess = guess_cadre_mapping if kind == "cadres" else guess_pairing_mapping
+        mapping, crs, guesses = guess(frame.columns), None, []
+    elif kind in KINDS:
+        frame = read_layer(path, layer)
+        mapping = guess_mapping(frame.columns)
+        crs = frame.crs.to_string() if frame.crs else None
+        guesses = [] if frame.crs else guess_crs(tuple(frame.total_bounds))
+        frame = frame.drop(columns=frame.geometry.name)
+    else:
+        raise InvalidInput(f"nothing imports {kind!r}", zh="未知的导入类型")
+    head = frame.head(rows).astype(object)
+    shown = head.where(head.notna(), "").astype(str).to_dict("records")
+    return Peek([str(c) for c in frame.columns], shown, mapping, len(frame), crs, guesses)

@@ -20,7 +20,7 @@ from dashboard import ids, signin
 from dashboard.access_rules import rules_for
 from dashboard.i18n import pick_language, t
 from dashboard.kiosk import parse_kiosk
-from dashboard.pages import admin, command_map, console, events, review
+from dashboard.pages import admin, command_map, console, data_import, events, review
 from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -31,6 +31,7 @@ PAGES = {
     "/review": review,
     "/events": events,
     "/admin": admin,
+    "/data": data_import,
 }
 # What a caller must be allowed to do to be shown a page (its callbacks check again).
 PAGE_PERMISSION = {
@@ -39,6 +40,7 @@ PAGE_PERMISSION = {
     "/review": VIEW,
     "/events": VIEW,
     "/admin": ADMIN,
+    "/data": ADMIN,
 }
 
 CLOCK_JS = """
@@ -137,7 +139,8 @@ def create_dash(settings, store) -> Dash:
     # Every request is authorised before its view; every answer gets the
     # security headers, with the hashes of Dash's inline scripts, which are
     # only known once every clientside callback is in place.
-    guard.install(app.server, store, rules_for(app), secure_cookies=settings.secure_cookies)
+    guard.install(app.server, store, rules_for(app), secure_cookies=settings.secure_cookies,
+                  upload_bytes=settings.max_upload_bytes)  # fmt: skip
     install_limits(app.server, storage_uri=settings.rate_limit_storage,
                    sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
     install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
@@ -156,6 +159,7 @@ def nav_links(principal, lang: str) -> list:
         ("nav.review", "/review", person),
         ("nav.events", "/events", person),
         ("nav.admin", "/admin", not anyone and principal.can(ADMIN)),
+        ("nav.data", "/data", not anyone and principal.can(ADMIN)),
     ]
     return [dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav")
             for key, path, shown in pages if shown]  # fmt: skip

@@ -150,6 +150,7 @@ class ImportStore:
                 moves = incident_moves(_incident_points(conn), grids)
                 counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
                 counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
+                counts["workers_unassigned"] = sum(1 for c in removed if old[c].get("worker_id"))
         return counts
 
     def undo_import(self, import_id: int, *, actor: str,
@@ -258,7 +259,7 @@ class ImportStore:
             counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
         snapshot: dict = {"kind": kind, "rows": [row_to_json(table, row) for row in before]}
         if kind == "grids":
-            moves = self._move_incidents(conn, set(removed), moves_back or [])
+            moves = self._move_incidents(conn, set(removed), moves_back or [], progress)
             counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
             counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
             snapshot["moves"] = moves[["id", "old_grid", "new_grid", "old_town", "new_town"]
@@ -293,9 +294,8 @@ class ImportStore:
                 "file, or clear the city to start anew",
             )
 
-    def _move_incidents(
-        self, conn: Connection, removed: set[str], moves_back: list
-    ) -> pd.DataFrame:
+    def _move_incidents(self, conn: Connection, removed: set[str], moves_back: list,
+                        progress: Progress) -> pd.DataFrame:  # fmt: skip
         """Every incident to the grid that now contains it; then, on undo, the
         moves of the undone import back where their grid still exists."""
         i, g = schema.incidents, schema.grids
@@ -324,8 +324,10 @@ class ImportStore:
                      .values(grid_code=bindparam("g"), town_code=bindparam("t")))  # fmt: skip
         params = [{"b_id": int(r.id), "g": r.new_grid, "t": r.new_town}
                   for r in moves.astype(object).where(moves.notna(), None).itertuples()]  # fmt: skip
-        for start in range(0, len(params), CHUNK):
-            conn.execute(statement, params[start : start + CHUNK])
+        progress(0, len(params), "incidents")
+        for start in range(0, len(params), CHUNK * 5):
+            conn.execute(statement, params[start : start + CHUNK * 5])
+            progress(min(start + CHUNK * 5, len(params)), len(params), "incidents")
         return moves
 
     def _follow_community_towns(self, conn: Connection) -> int:

@@ -378,3 +378,16 @@ def test_the_public_intake_is_rate_limited_per_key(tmp_path):
     assert report(calm).status_code == 200  # another client is not starved
     assert store.count_reports() == before + 4  # the refused ones changed nothing
     store.close()
+
+
+def test_only_a_signed_in_administrator_may_send_a_large_upload(guarded):
+    """A boundary file at /data is megabytes; every other body keeps the 2 MB limit."""
+    app, callers = guarded["app"], guarded["callers"]
+    key = next(k for k in app.callback_map if first_output_id(k) == ids.IMPORT_JOB)
+    body = dash_body(key, app.callback_map[key])
+    body["inputs"][0]["value"] = "data:application/octet-stream;base64," + "A" * 3_000_000
+    sizes = {}
+    for name in ("admin", "operator", "commander"):
+        sizes[name] = callers[name].request("POST", "/_dash-update-component", json=body).status_code
+    assert sizes["operator"] == 413 and sizes["commander"] == 413
+    assert sizes["admin"] == 200, "the admin's upload is read, kept and answered"

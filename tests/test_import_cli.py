@@ -119,7 +119,8 @@ def test_import_writes_with_a_progress_bar_and_undo_puts_it_back(tmp_path):
                       ["370281001001"] * 3, name="town-a.gpkg", crs=4549)  # fmt: skip
     run = run_app("import", "grids", str(path), env={"DATABASE_URL": url})
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "importing grids: write: 100%" in run.stderr and "5/5" in run.stderr
+    assert "importing grids: writing features: 100%" in run.stderr and "5/5" in run.stderr
+    assert "importing grids: moving incidents: 100%" in run.stderr
     assert (
         "imported grids: added 3, updated 0, unchanged 0, removed 2, kept other towns 2"
         in run.stdout
