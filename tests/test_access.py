@@ -388,6 +388,8 @@ def test_only_a_signed_in_administrator_may_send_a_large_upload(guarded):
     body["inputs"][0]["value"] = "data:application/octet-stream;base64," + "A" * 3_000_000
     sizes = {}
     for name in ("admin", "operator", "commander"):
-        sizes[name] = callers[name].request("POST", "/_dash-update-component", json=body).status_code
+        sizes[name] = (
+            callers[name].request("POST", "/_dash-update-component", json=body).status_code
+        )
     assert sizes["operator"] == 413 and sizes["commander"] == 413
     assert sizes["admin"] == 200, "the admin's upload is read, kept and answered"
