@@ -52,7 +52,8 @@ class ImportCheck:
 
 def fields_of(kind: str) -> tuple[str, ...]:
     """The fields a file of ``kind`` can map columns to."""
-    return tuple({"cadres": CADRE_SYNONYMS, "pairings": PAIRING_SYNONYMS}.get(kind, SYNONYMS))
+    fields = tuple({"cadres": CADRE_SYNONYMS, "pairings": PAIRING_SYNONYMS}.get(kind, SYNONYMS))
+    return fields if kind == "towns" else tuple(f for f in fields if f != "name_en")
 
 
 def parse_mapping(pairs: list[str] | None, kind: str = "grids") -> dict[str, str]:
@@ -97,6 +98,8 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool = 
     if kind in PARENT_OF:
         features["parent_code"] = wgs[used["parent_code"]].astype("string")
         parents = store.towns() if PARENT_OF[kind] == "towns" else store.communities()
+    if kind == "towns" and used.get("name_en"):
+        features["name_en"] = wgs[used["name_en"]].astype("string")
     number_problems = []
     for name in COUNT_FIELDS:
         if used.get(name):

@@ -17,7 +17,8 @@ KIND_NAMES = {"towns": ("镇街边界", "Towns"), "communities": ("社区（村�
               "pairings": ("部门包联关系", "Department pairings")}  # fmt: skip
 FIELD_NAMES = {"code": ("编码", "code"), "name": ("名称", "name"),
                "parent_code": ("上级编码", "parent code"), "population": ("人口", "population"),
-               "households": ("户数", "households"), "phone": ("手机", "phone"),
+               "households": ("户数", "households"), "name_en": ("英文名", "English name"),
+               "phone": ("手机", "phone"),
                "role": ("人员类别", "role"), "department": ("部门", "department"),
                "town": ("镇街", "town"), "grid": ("网格", "grid"), "skills": ("专长", "skills")}  # fmt: skip
 PROBLEM_NAMES = {"repaired": ("已修复的图形", "repaired shape"),

@@ -79,6 +79,8 @@ def table_rows(kind: str, features: gpd.GeoDataFrame,
     parent = features["parent_code"].astype(str).to_numpy() if "parent_code" in features else None
     if kind == "towns":
         out["kind"] = out["name"].map(town_kind)
+        if "name_en" in features:
+            out["name_en"] = features["name_en"].astype(object).to_numpy()
         out["area_km2"] = area_km2.to_numpy()
     elif kind == "communities":
         out["town_code"] = parent

@@ -27,6 +27,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "population": ("population", "pop", "rk", "rks", "czrk", "人口", "人口数", "常住人口",
                    "户籍人口", "总人口"),
     "households": ("households", "hh", "hs", "hushu", "户数", "住户", "住户数", "总户数"),
+    "name_en": ("nameen", "englishname", "ename", "ywmc", "英文名", "英文名称"),  # towns only
 }  # fmt: skip
 REQUIRED = ("code", "name")
 
