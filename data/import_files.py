@@ -40,18 +40,24 @@ def read_layer(path: Path | str, layer: str | None = None) -> gpd.GeoDataFrame:
     if kind is None:
         raise InvalidInput(f"{path.name}: import reads .geojson, .zip (Shapefile) or .gpkg files",
                            zh=f"{path.name}：只能导入 .geojson、.zip（Shapefile）或 .gpkg 文件")  # fmt: skip
-    if not path.exists():
-        raise InvalidInput(f"{path.name}: no such file", zh=f"{path.name}：文件不存在")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InvalidInput(f"{path.name}: {size / 2**20:,.0f} MB is over the "
-                           f"{MAX_BYTES / 2**20:,.0f} MB import limit",
-                           zh=f"{path.name}：文件超过 {MAX_BYTES / 2**20:,.0f} MB 上限")  # fmt: skip
+    existing_size(path, MAX_BYTES)
     _check_content(path, kind)
     if kind == "ESRI Shapefile":
         with tempfile.TemporaryDirectory() as folder:
             return _read(_unzipped_shapefile(path, Path(folder)), layer, path.name)
     return _read(path, layer, path.name)
+
+
+def existing_size(path: Path, limit: int) -> int:
+    """The bytes of an import file that exists and is within ``limit``."""
+    if not path.is_file():
+        raise InvalidInput(f"{path.name}: no such file", zh=f"{path.name}：文件不存在")
+    size = path.stat().st_size
+    if size > limit:
+        raise InvalidInput(f"{path.name}: {size / 2**20:,.0f} MB is over the "
+                           f"{limit / 2**20:,.0f} MB import limit",
+                           zh=f"{path.name}：文件超过 {limit / 2**20:,.0f} MB 上限")  # fmt: skip
+    return size
 
 
 def _check_content(path: Path, kind: str) -> None:

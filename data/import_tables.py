@@ -27,6 +27,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
+from data.import_files import existing_size
 from domain.errors import InvalidInput
 
 MAX_BYTES = 50 * 1024 * 1024  # a county's roster is well under 1 MB
@@ -71,14 +72,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     if suffix not in SUFFIXES:
         raise InvalidInput(f"{path.name}: import reads .csv or .xlsx tables",
                            zh=f"{path.name}：只能导入 .csv 或 .xlsx 表格")  # fmt: skip
-    if not path.is_file():
-        raise InvalidInput(f"{path.name}: no such file", zh=f"{path.name}：文件不存在")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InvalidInput(f"{path.name}: {size / 2**20:,.0f} MB is over the "
-                           f"{MAX_BYTES / 2**20:,.0f} MB import limit",
-                           zh=f"{path.name}：文件超过 {MAX_BYTES / 2**20:,.0f} MB 上限")  # fmt: skip
-    if size == 0:
+    if existing_size(path, MAX_BYTES) == 0:
         raise _no_rows(path.name)
     rows = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path, sheet)
     return _frame(rows, path.name)
