@@ -17,16 +17,13 @@ from domain.boundary_rows import COUNT_FIELDS, parse_counts, table_rows
 from domain.crs_guess import CrsGuess, guess_crs
 from domain.errors import InvalidInput
 from domain.field_mapping import SYNONYMS, guess_mapping, missing_fields
-from domain.roster import (
-    CADRE_SYNONYMS,
+from domain.pairing_table import (
     PAIRING_SYNONYMS,
     PairingCheck,
-    RosterCheck,
-    check_cadres,
     check_pairings,
-    guess_cadre_mapping,
     guess_pairing_mapping,
 )
+from domain.roster import CADRE_SYNONYMS, RosterCheck, check_cadres, guess_cadre_mapping
 
 KINDS = ("towns", "communities", "grids")
 TABLE_KINDS = ("cadres", "pairings")

@@ -6,7 +6,7 @@ applied as a whole in one transaction, by code:
 
 - features of the file that the store has are updated, keeping what the file
   does not carry (a grid's worker, counts the file has no column for) and the
-  stored shape when the file's is the same within ``SAME_SHAPE_DEG``;
+  stored shape when the file's is the same within ``layer_rows.SAME_SHAPE_DEG``;
 - new codes are added;
 - codes the file no longer has are removed, refused while anything still
   belongs to them (a town's communities, a community's grids); a file of
@@ -23,9 +23,7 @@ which moves ``geometry_version`` so that maps and locators rebuild.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import zlib
 from collections.abc import Callable
 
 import geopandas as gpd
@@ -33,7 +31,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import (
     Connection,
-    LargeBinary,
     bindparam,
     delete,
     func,
@@ -44,18 +41,16 @@ from sqlalchemy import (
 )
 
 from data import rows, schema
+from data.layer_rows import decode_snapshot, encode_snapshot, plan_layer, row_from_json, row_to_json
 from data.rows import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.reassign import incident_moves
 
 Progress = Callable[[int, int, str], None]  # done, total, stage
-SAME_SHAPE_DEG = 1e-9  # ~0.1 mm: a round trip through a file is not a change
 CHUNK = 2_000
 _LAYERS = {"towns": schema.towns, "communities": schema.communities, "grids": schema.grids}
 _ENTITY = {"towns": "town", "communities": "community", "grids": "grid", "cadres": "cadre",
            "pairings": "pairing"}  # fmt: skip
-# What a new feature gets when the file has no column for it.
-_DEFAULTS = {"population": 0, "households": 0, "worker_id": None, "secretary": None}
 # Tables whose rows belong to a town or community, to refuse removing it.
 _CHILDREN = {
     "towns": [(schema.communities, "town_code"), (schema.grids, "town_code"),
@@ -131,7 +126,9 @@ class ImportStore:
         incoming = rows.with_geometry(layer)
         with self.engine.connect() as conn:
             before = _table_rows(conn, table)
-            old, towns, removed, (added, changed, unchanged) = _plan(kind, before, incoming)
+            old, towns, removed, (added, changed, unchanged) = plan_layer(
+                kind, table, before, incoming
+            )
             counts = {"added": len(added), "updated": len(changed), "unchanged": unchanged,
                       "removed": len(removed)}  # fmt: skip
             if towns is not None:
@@ -174,7 +171,7 @@ class ImportStore:
             if later:
                 raise Conflict(f"import {later[-1]} of {found['kind']} came later: undo it first")
             kind = found["kind"]
-            snapshot = _decode(found["snapshot"])
+            snapshot = decode_snapshot(found["snapshot"])
             if kind not in _LAYERS:
                 counts = self._undo_table(conn, kind, snapshot)
                 conn.execute(update(i).where(i.c.id == import_id)
@@ -234,7 +231,9 @@ class ImportStore:
                      progress: Progress, moves_back: list | None = None,
                      whole: bool = False) -> tuple[dict, dict]:  # fmt: skip
         table = _LAYERS[kind]
-        old, towns, removed, (added, changed, unchanged) = _plan(kind, before, incoming, whole)
+        old, towns, removed, (added, changed, unchanged) = plan_layer(
+            kind, table, before, incoming, whole
+        )
         self._refuse_orphans(conn, kind, removed)
         total = len(added) + len(changed) + len(removed)
         progress(0, total, "write")
@@ -354,22 +353,8 @@ class ImportStore:
         return conn.execute(
             insert(i).returning(i.c.id),
             {"kind": kind, "source": source[:200], "actor": actor, "at": utcnow(),
-             "counts": json.dumps(counts), "snapshot": _encode(snapshot)},
+             "counts": json.dumps(counts), "snapshot": encode_snapshot(snapshot)},
         ).scalar_one()  # fmt: skip
-
-
-def _plan(kind: str, before: list[dict], incoming: list[dict], whole: bool = False):
-    """Stored rows by code, the towns the file stands for (None: the whole
-    layer), the codes to remove, and the merge (added, changed, unchanged)."""
-    table = _LAYERS[kind]
-    old = {row["code"]: row for row in before}
-    new_codes = {row["code"] for row in incoming}
-    # A file of grids or communities stands for the towns it covers: a
-    # bureau may send one town's grids, and the others' must stay.
-    towns = None if kind == "towns" or whole else {row["town_code"] for row in incoming}
-    removed = [code for code in old
-               if code not in new_codes and (towns is None or old[code]["town_code"] in towns)]  # fmt: skip
-    return old, towns, removed, _merge(table, old, incoming)
 
 
 def _incident_points(conn: Connection) -> pd.DataFrame:
@@ -381,68 +366,3 @@ def _incident_points(conn: Connection) -> pd.DataFrame:
 
 def _table_rows(conn: Connection, table) -> list[dict]:
     return [dict(row) for row in conn.execute(select(table).order_by(table.c.code)).mappings()]
-
-
-def _merge(table, old: dict[str, dict], incoming: list[dict]) -> tuple[list[dict], list[dict], int]:
-    """Split the file's rows into added, changed (merged with what is kept) and a
-    count of unchanged ones. A shape within ``SAME_SHAPE_DEG`` of the stored
-    one keeps the stored shape and everything measured from it."""
-    added, changed, unchanged = [], [], 0
-    for row in incoming:
-        present = {k: v for k, v in row.items() if v is not None or k not in _DEFAULTS}
-        stored = old.get(row["code"])
-        if stored is None:
-            new = {**_DEFAULTS, "name_en": row.get("name"), **present}
-            added.append({c.name: new.get(c.name) for c in table.c})
-            continue
-        merged = {**stored, **present}
-        if _same_shape(stored["geometry"], merged["geometry"]):
-            for key in ("geometry", "minx", "miny", "maxx", "maxy", "lon", "lat", "area_km2"):
-                if key in stored:
-                    merged[key] = stored[key]
-        if any(merged[k] != stored[k] for k in stored):
-            changed.append(merged)
-        else:
-            unchanged += 1
-    return added, changed, unchanged
-
-
-def _same_shape(a: bytes, b: bytes) -> bool:
-    """Whether two WKB shapes are the same within ``SAME_SHAPE_DEG``, whatever
-    their ring order, start vertex or single/multi type (formats differ)."""
-    if a == b:
-        return True
-    first, second = shapely.from_wkb(a), shapely.from_wkb(b)
-    return bool(shapely.hausdorff_distance(first, second) <= SAME_SHAPE_DEG)
-
-
-def row_to_json(table, row: dict) -> dict:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, bytes):
-            value = value.hex()
-        elif isinstance(value, dt.datetime):
-            value = value.isoformat()
-        out[key] = value
-    return out
-
-
-def row_from_json(table, row: dict) -> dict:
-    out = dict(row)
-    for column in table.c:
-        value = out.get(column.name)
-        if value is None:
-            continue
-        if isinstance(column.type, LargeBinary):
-            out[column.name] = bytes.fromhex(value)
-        elif isinstance(column.type, schema.UTCDateTime):
-            out[column.name] = dt.datetime.fromisoformat(value)
-    return out
-
-
-def _encode(snapshot: dict) -> bytes:
-    return zlib.compress(json.dumps(snapshot, ensure_ascii=False, default=str).encode(), 6)
-
-
-def _decode(blob: bytes) -> dict:
-    return json.loads(zlib.decompress(blob))

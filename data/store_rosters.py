@@ -12,7 +12,8 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from data import schema
-from data.store_import import CHUNK, row_from_json, row_to_json
+from data.layer_rows import row_from_json, row_to_json
+from data.store_import import CHUNK
 from domain.errors import Conflict
 
 

@@ -1,9 +1,10 @@
-"""Cadre rosters and department pairings from a table (issue 9): which column
-holds what, and what is wrong with each row before anything is written.
+"""Cadre rosters from a table (issue 9): which column holds what, and what is
+wrong with each row before anything is written. The pieces shared with the
+pairing tables (``domain.pairing_table``) are here too: problems, the town
+and department look-ups, the column mapping.
 
 A roster lists people: name, phone, role, and by role a department, a town or
-a grid; the phone is the key a re-import updates by. A pairing table lists
-which department is paired with (包联) which town. Both arrive as text frames
+a grid; the phone is the key a re-import updates by. Tables arrive as text frames
 (``data.import_tables.read_table``); the checks here turn them into plain rows
 for the apply and a list of problems, each with the row number the user sees
 in the spreadsheet (``index + 2``: the header is row 1). Departments not yet
@@ -42,13 +43,6 @@ CADRE_SYNONYMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 CADRE_REQUIRED = ("name", "phone", "role")
 
-PAIRING_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "department": ("department", "dept", "部门", "单位", "包联部门", "包联单位", "帮包单位",
-                   "联系部门", "派出单位", "部门名称", "单位名称"),
-    "town": ("town", "towncode", "township", "镇街", "乡镇", "镇", "街道", "包联镇街",
-             "联系镇街", "所属镇街", "镇街名称", "镇街编码"),
-}  # fmt: skip
-PAIRING_REQUIRED = ("department", "town")
 
 # A role as written (compared like column names) -> the schema's code.
 ROLE_NAMES: dict[str, str] = {
@@ -101,28 +95,9 @@ class RosterCheck:
         return any(p.blocking for p in self.problems)
 
 
-@dataclass
-class PairingCheck:
-    """A checked pairing table: distinct (department name, town code) pairs."""
-
-    pairs: list[tuple[str, str]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    new_departments: list[str] = field(default_factory=list)
-
-    @property
-    def blocking(self) -> bool:
-        """Whether any problem stops the import."""
-        return any(p.blocking for p in self.problems)
-
-
 def guess_cadre_mapping(columns) -> dict[str, str | None]:
     """Roster field -> the column that most likely holds it (None when none fits)."""
     return guess_mapping(columns, CADRE_SYNONYMS)
-
-
-def guess_pairing_mapping(columns) -> dict[str, str | None]:
-    """Pairing field -> the column that most likely holds it (None when none fits)."""
-    return guess_mapping(columns, PAIRING_SYNONYMS)
 
 
 def role_code(value: object) -> str | None:
@@ -251,7 +226,7 @@ def check_cadres(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
     InvalidInput
         A required field has no column, or a mapped column is not in the file.
     """
-    columns = _columns(frame, mapping, CADRE_REQUIRED)
+    columns = mapped_columns(frame, mapping, CADRE_REQUIRED)
     town_index, dep_index = TownIndex(towns), DepartmentIndex(departments)
     grid_town = None
     if isinstance(grid_codes, Mapping):
@@ -260,7 +235,7 @@ def check_cadres(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
     out = RosterCheck()
     phone_rows: dict[str, int] = {}
     grid_rows: dict[str, int] = {}
-    for index, values in _records(frame, columns):
+    for index, values in row_values(frame, columns):
         row = int(index) + 2
         found: list[Problem] = []
         cadre = _cadre(values, row, town_index, dep_index, grids, grid_town, found)
@@ -391,80 +366,10 @@ def _first_row(value: str | None, first_rows: dict[str, int], row: int) -> int |
     return first if first != row else None
 
 
-def check_pairings(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
-                   towns: pd.DataFrame, departments: pd.DataFrame) -> PairingCheck:  # fmt: skip
-    """Check a pairing table: which department is paired with which town.
-
-    A cell may list several departments or towns (市水务局、市财政局); each
-    department of the row is paired with each town.
-
-    Parameters
-    ----------
-    frame
-        The table as text; ``index + 2`` is the spreadsheet row.
-    mapping
-        Field (department, town) -> column; both required.
-    towns, departments
-        Known towns (code, name) and departments (id, name).
-
-    Returns
-    -------
-    PairingCheck
-        ``pairs``: distinct (department name, town code) in file order;
-        ``problems`` (empty cells and unknown towns block, a repeated pair
-        is a note); ``new_departments``.
-
-    Raises
-    ------
-    InvalidInput
-        A required field has no column, or a mapped column is not in the file.
-    """
-    columns = _columns(frame, mapping, PAIRING_REQUIRED)
-    town_index, dep_index = TownIndex(towns), DepartmentIndex(departments)
-    out = PairingCheck()
-    first_rows: dict[tuple[str, str], int] = {}
-    for index, values in _records(frame, columns):
-        row = int(index) + 2
-        dep_cell, town_cell = values.get("department"), values.get("town")
-        if dep_cell is None or town_cell is None:
-            out.problems.append(Problem(row, "missing_cell",
-                                        "both the department and the town are needed",
-                                        "部门和镇街均不能为空"))  # fmt: skip
-            continue
-        codes = []
-        for town in _items(town_cell):
-            code = town_index.code(town)
-            if code is None:
-                out.problems.append(Problem(row, "unknown_town",
-                                            f"no town has the code or name {town}",
-                                            f"镇街“{town}”不存在（按编码或名称查找）"))  # fmt: skip
-            codes.append(code)
-        for department in _items(dep_cell):
-            name = dep_index.name(department)
-            for code in filter(None, codes):
-                _add_pair(out, first_rows, (name, code), row)
-    out.new_departments = list(dep_index.new.values())
-    return out
-
-
-def _add_pair(out: PairingCheck, first_rows: dict, pair: tuple[str, str], row: int) -> None:
-    """Add a pair once; a repeat is a note naming the row it first appeared on."""
-    if pair in first_rows:
-        out.problems.append(Problem(row, "duplicate_pair",
-                                    f"{pair[0]} and {pair[1]} are already paired on row "
-                                    f"{first_rows[pair]}; counted once",
-                                    f"{pair[0]} 与 {pair[1]} 的包联已在第 {first_rows[pair]} "
-                                    "行出现，仅计一次",
-                                    blocking=False))  # fmt: skip
-        return
-    first_rows[pair] = row
-    out.pairs.append(pair)
-
-
 # --- Shared helpers ----------------------------------------------------------
 
 
-def _columns(frame: pd.DataFrame, mapping, required) -> dict[str, str]:
+def mapped_columns(frame: pd.DataFrame, mapping, required) -> dict[str, str]:
     """Field -> column of the mapped fields, refusing a missing required one."""
     missing = missing_fields(dict(mapping), required)
     has = ", ".join(map(str, frame.columns))
@@ -483,7 +388,7 @@ _ZH_FIELDS = {"name": "姓名", "phone": "电话", "role": "角色", "department
               "town": "镇街", "grid": "网格", "skills": "专长"}  # fmt: skip
 
 
-def _records(frame: pd.DataFrame, columns: dict[str, str]):
+def row_values(frame: pd.DataFrame, columns: dict[str, str]):
     """(index, {field: text or None}) for each row with any mapped cell filled."""
     for index, cells in zip(frame.index, frame[list(columns.values())].itertuples(index=False),
                             strict=True):  # fmt: skip
@@ -500,7 +405,7 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _items(cell: str) -> list[str]:
+def cell_items(cell: str) -> list[str]:
     """The names in a cell listing several (、，,; or line breaks)."""
     return [part.strip() for part in _LIST_SEPARATORS.split(cell) if part.strip()]
 

@@ -12,11 +12,10 @@ import pytest
 from data import import_tables
 from data.import_tables import cell_text, read_table, sniff_delimiter
 from domain.errors import InvalidInput
+from domain.pairing_table import check_pairings, guess_pairing_mapping
 from domain.roster import (
     check_cadres,
-    check_pairings,
     guess_cadre_mapping,
-    guess_pairing_mapping,
     normalise_phone,
     phone_is_valid,
     role_code,
