@@ -1,7 +1,8 @@
-"""Checking a city's boundary file before import (issue 9), for the command
-line now and the /admin page later: read it, map its columns, take it to
-WGS84, check it against the parents already in the store. Nothing is written.
-"""
+"""Bringing a city's own data (issue 9), for the command line and /data:
+read a file, map its columns, take it to WGS84, check it against the store,
+preview what importing it would change, and apply it. Boundary files
+(towns, communities, grids) and tables (cadre rosters, pairings) alike;
+nothing is written until ``apply_check`` or ``apply_table``."""
 
 from __future__ import annotations
 
