@@ -6,6 +6,7 @@
     python app.py apikey create NAME | revoke NAME | list   Open311 client keys
     python app.py import KIND FILE [--dry-run]   bring a city's own boundaries and rosters
     python app.py export KIND FILE               and write them back out
+    python app.py calendar YEAR                  days off and make-up working days, and why
 
 For a production server: gunicorn -w 4 -k gthread --threads 8 'app:create_server()'.
 """
@@ -38,7 +39,17 @@ def create_app(settings: Settings | None = None):
 
 def create_server():
     """The Flask server for WSGI servers such as gunicorn."""
-    return create_app().server
+    settings = Settings.from_env()
+    warn_calendar(settings)
+    return create_app(settings).server
+
+
+def warn_calendar(settings: Settings) -> None:
+    """Say on stderr when this year or the next has no State Council holiday notice yet."""
+    from domain.calendar_days import notice_line
+
+    for year in settings.calendar.missing_notices():
+        print(f"grid-command: {notice_line(year)}", file=sys.stderr, flush=True)
 
 
 def seed_city(store, *, scale: str, seed: int, replace: bool = False, out=sys.stdout) -> dict:
@@ -151,6 +162,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     from data.store import Store
 
     check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
+    warn_calendar(settings)
     store = Store.open(settings.database_url)
     if store.is_empty() and not store.city_is_own():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
@@ -310,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="delete the city in the database first"
     )
     commands.add_parser("migrate", help="upgrade the database schema")
+    commands.add_parser("calendar", help="list a year's days off and make-up working days, "
+                        "and where each comes from").add_argument("year", type=int)  # fmt: skip
     add_data_commands(commands)
     key_cmd = commands.add_parser("apikey", help="issue or revoke Open311 / field-app API keys")
     key_actions = key_cmd.add_subparsers(dest="action", required=True)
@@ -371,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
             user_command(settings, args)
         elif args.command in ("import", "export", "imports", "clear-city"):
             return data_command(settings, args)
+        elif args.command == "calendar":
+            from domain.calendar_days import describe_year
+
+            print("\n".join(describe_year(settings.calendar, args.year)))
         elif args.command == "migrate":
             from data.engine import make_engine
             from data.migrations import migrate

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from domain.calendar_cn import WorkCalendar
+from domain.calendar_days import read_calendar_file
 from domain.errors import InvalidInput
 from domain.sla import SlaPolicy
 
@@ -55,6 +57,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "path of a JSON file of SLA limits laid over the defaults, e.g. "
         '{"priorities": {"3": {"resolve": "2 working_days"}}}',
+    ),
+    Setting(
+        "GC_CALENDAR_FILE",
+        "",
+        "path of a CSV file of days off and make-up working days (columns date,kind,source, "
+        "name optional; kind off or work) laid over the statutory days and the notices "
+        "shipped (2022–2026): add each new State Council notice here",
     ),
     Setting("GC_DEMO_SCALE", "county", "size of the demo city made on first run: county or region"),
     Setting(
@@ -106,6 +115,7 @@ class Settings:
     intake_rate: str = "300/minute"
     max_request_bytes: int = 2_000_000
     max_upload_bytes: int = 200_000_000
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # also in sla_policy
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -145,6 +155,10 @@ class Settings:
             max_request_bytes=_integer(raw["GC_MAX_REQUEST_BYTES"], "GC_MAX_REQUEST_BYTES"),
             max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
         )
+        calendar = _calendar(raw["GC_CALENDAR_FILE"])
+        if calendar is not None:
+            policy = values["sla_policy"] or SlaPolicy.default()
+            values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
 
@@ -165,6 +179,16 @@ def _sla_policy(path: str) -> SlaPolicy | None:
         return SlaPolicy.from_dict(data)
     except InvalidInput as exc:
         raise ValueError(f"GC_SLA_POLICY: {path}: {exc}") from None
+
+
+def _calendar(path: str) -> WorkCalendar | None:
+    """The working calendar with the local file at ``path``; None when unset."""
+    if not path:
+        return None
+    try:
+        return WorkCalendar(local=read_calendar_file(path))
+    except InvalidInput as exc:
+        raise ValueError(f"GC_CALENDAR_FILE: {exc}") from None
 
 
 def _flag(value: str, name: str) -> bool:

@@ -165,6 +165,9 @@ TEXT: dict[str, dict[str, str]] = {
         "admin.wall_url": "大屏地址：",
         "admin.key_revoked": "已吊销 {n} 个密钥",
         "admin.pick_key": "请先在列表中选择密钥",
+        "admin.calendar_missing": "工作日历：{year} 年尚无国务院办公厅节假日安排通知，该年期限只按法定节假日"
+        "计算（补假日期为估算）。通知发布后，请把其放假和调休上班日期写入 GC_CALENDAR_FILE 文件"
+        "（可用 python app.py calendar {year} 核对）。",
         "signout": "退出",
         "no_permission": "您没有使用此页面的权限。",
         "role.operator": "值班调度员",
@@ -552,6 +555,10 @@ TEXT: dict[str, dict[str, str]] = {
         "admin.wall_url": "Wall URL: ",
         "admin.key_revoked": "Revoked {n} key(s)",
         "admin.pick_key": "Pick a key in the list first",
+        "admin.calendar_missing": "Working calendar: no State Council holiday notice for {year} "
+        "yet, so deadlines in {year} count the statutory days only (补假 dates estimated). Once "
+        "the notice is out, add its days off and make-up working days to the GC_CALENDAR_FILE "
+        "file (check with python app.py calendar {year}).",
         "signout": "Sign out",
         "no_permission": "You are not allowed to use this page.",
         "role.operator": "Operator",

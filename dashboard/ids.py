@@ -59,6 +59,7 @@ ADMIN_KEY_TOWN = "admin-key-town"
 ADMIN_ADD_KEY = "admin-add-key"
 ADMIN_REVOKE_KEY = "admin-revoke-key"
 ADMIN_KEY_RESULT = "admin-key-result"
+ADMIN_CALENDAR = "admin-calendar"  # warns when a holiday notice is missing
 # A city's own data (/data): import, check, log, export.
 IMPORT_JOB = "import-job"
 IMPORT_KIND = "import-kind"

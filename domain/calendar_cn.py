@@ -1,11 +1,10 @@
 """The Chinese working calendar: public holidays, make-up working days, office hours.
 
-Holidays (放假) and make-up working days (调休上班, weekend days worked in exchange)
-are those of the State Council General Office notices for 2022–2026, embedded as data.
-For any other year (2027 and later, or before 2022) the calendar falls back to
-weekends plus the fixed-date holidays only (Jan 1, May 1, Oct 1–3): the lunar
-holidays (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and the make-up days are
-published each November and must be added here when they are.
+Which days are off and which weekend days are worked comes from
+``domain.calendar_days``: the statutory days by law for any year, the State Council's
+yearly notices (调休) shipped with the code, and a local file a city extends when a new
+notice comes out. Each year is worked out once per calendar and kept: deadlines are
+computed on the intake path.
 
 Times are counted in Asia/Shanghai local time, which has been UTC+8 without daylight
 saving since 1991; results are aware UTC datetimes, as stored.
@@ -17,82 +16,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from domain.calendar_days import Day, YearDays, year_days
 from domain.errors import InvalidInput
 
 # A fixed offset is exact for every date handled here and needs no tz database
 # (Windows and slim container images have none).
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
-# year -> (first day off, last day off, make-up working days) per holiday, in notice order.
-# No date below is in doubt. Tests also check that weekday days off minus make-up days
-# equal the statutory days (11 until 2024, 13 from 2025), which catches a missing day.
-_NOTICES: dict[int, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
-    2022: (  # 国办发明电〔2021〕11号
-        ("2022-01-01", "2022-01-03", ()),  # 元旦
-        ("2022-01-31", "2022-02-06", ("2022-01-29", "2022-01-30")),  # 春节
-        ("2022-04-03", "2022-04-05", ("2022-04-02",)),  # 清明
-        ("2022-04-30", "2022-05-04", ("2022-04-24", "2022-05-07")),  # 劳动节
-        ("2022-06-03", "2022-06-05", ()),  # 端午
-        ("2022-09-10", "2022-09-12", ()),  # 中秋
-        ("2022-10-01", "2022-10-07", ("2022-10-08", "2022-10-09")),  # 国庆
-    ),
-    2023: (  # 国办发明电〔2022〕16号
-        ("2022-12-31", "2023-01-02", ()),  # 元旦
-        ("2023-01-21", "2023-01-27", ("2023-01-28", "2023-01-29")),  # 春节
-        ("2023-04-05", "2023-04-05", ()),  # 清明
-        ("2023-04-29", "2023-05-03", ("2023-04-23", "2023-05-06")),  # 劳动节
-        ("2023-06-22", "2023-06-24", ("2023-06-25",)),  # 端午
-        ("2023-09-29", "2023-10-06", ("2023-10-07", "2023-10-08")),  # 中秋、国庆
-    ),
-    2024: (  # 国办发明电〔2023〕7号; 除夕 (Feb 9) was not an official day off
-        ("2023-12-30", "2024-01-01", ()),  # 元旦
-        ("2024-02-10", "2024-02-17", ("2024-02-04", "2024-02-18")),  # 春节
-        ("2024-04-04", "2024-04-06", ("2024-04-07",)),  # 清明
-        ("2024-05-01", "2024-05-05", ("2024-04-28", "2024-05-11")),  # 劳动节
-        ("2024-06-08", "2024-06-10", ()),  # 端午
-        ("2024-09-15", "2024-09-17", ("2024-09-14",)),  # 中秋
-        ("2024-10-01", "2024-10-07", ("2024-09-29", "2024-10-12")),  # 国庆
-    ),
-    # From 2025 除夕 and May 2 are statutory too: 13 statutory days instead of 11.
-    2025: (  # 国办发明电〔2024〕12号
-        ("2025-01-01", "2025-01-01", ()),  # 元旦
-        ("2025-01-28", "2025-02-04", ("2025-01-26", "2025-02-08")),  # 春节
-        ("2025-04-04", "2025-04-06", ()),  # 清明
-        ("2025-05-01", "2025-05-05", ("2025-04-27",)),  # 劳动节
-        ("2025-05-31", "2025-06-02", ()),  # 端午
-        ("2025-10-01", "2025-10-08", ("2025-09-28", "2025-10-11")),  # 国庆、中秋
-    ),
-    # 2026: the notice published in November 2025; these dates match the brief this module
-    # was written from and the statutory-day balance checked in tests/test_sla.py.
-    2026: (
-        ("2026-01-01", "2026-01-03", ("2026-01-04",)),  # 元旦
-        ("2026-02-15", "2026-02-23", ("2026-02-14", "2026-02-28")),  # 春节
-        ("2026-04-04", "2026-04-06", ()),  # 清明
-        ("2026-05-01", "2026-05-05", ("2026-05-09",)),  # 劳动节
-        ("2026-06-19", "2026-06-21", ()),  # 端午
-        ("2026-09-25", "2026-09-27", ()),  # 中秋
-        ("2026-10-01", "2026-10-07", ("2026-09-20", "2026-10-10")),  # 国庆
-    ),
-}
-
-
-def _expand() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
-    holidays: set[dt.date] = set()
-    makeup: set[dt.date] = set()
-    for notices in _NOTICES.values():
-        for first, last, workdays in notices:
-            day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-            while day <= end:
-                holidays.add(day)
-                day += dt.timedelta(days=1)
-            makeup.update(dt.date.fromisoformat(d) for d in workdays)
-    return frozenset(holidays), frozenset(makeup)
-
-
-HOLIDAYS, MAKEUP_DAYS = _expand()
-OFFICIAL_YEARS: frozenset[int] = frozenset(_NOTICES)
-# (month, day) that are days off in every year, used only outside OFFICIAL_YEARS.
-FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
 DEFAULT_PERIODS: tuple[tuple[dt.time, dt.time], ...] = (
     (dt.time(8, 30), dt.time(12, 0)),
     (dt.time(13, 30), dt.time(17, 30)),
@@ -170,16 +100,18 @@ class WorkCalendar:
         Working periods of a working day in Asia/Shanghai local time, ascending and
         non-overlapping; ``"HH:MM"`` strings are accepted. Default 08:30–12:00 and
         13:30–17:30, i.e. 7.5 working hours a day.
-    holidays, makeup_days : frozenset of date
-        Days off and weekend days worked; default the embedded 2022–2026 notices.
-    official_years : frozenset of int
-        Years whose holidays are fully listed; in other years ``FIXED_HOLIDAYS`` apply.
+    holidays, makeup_days : frozenset of date, optional
+        Exactly these days off and weekend days worked, in place of the law and the
+        notices (for an office of its own, and tests); default None: law and notices.
+    local : tuple of calendar_days.Day
+        Rows of the local calendar file (``read_calendar_file``), laid over the law and
+        the notices.
     """
 
     periods: tuple[tuple[dt.time, dt.time], ...] = DEFAULT_PERIODS
-    holidays: frozenset[dt.date] = HOLIDAYS
-    makeup_days: frozenset[dt.date] = MAKEUP_DAYS
-    official_years: frozenset[int] = OFFICIAL_YEARS
+    holidays: frozenset[dt.date] | None = None
+    makeup_days: frozenset[dt.date] | None = None
+    local: tuple[Day, ...] = ()
 
     def __post_init__(self) -> None:
         try:
@@ -193,15 +125,20 @@ class WorkCalendar:
                 raise InvalidInput(f"working period {start}–{end} ends before it starts")
             if following is not None and following[0] < end:
                 raise InvalidInput(f"working periods must be ascending, not overlapping ({end})")
-        holidays, makeup = frozenset(self.holidays), frozenset(self.makeup_days)
-        if clash := sorted(holidays & makeup):
-            raise InvalidInput(f"days both off and worked: {', '.join(map(str, clash))}")
         object.__setattr__(self, "periods", periods)
-        object.__setattr__(self, "holidays", holidays)
-        object.__setattr__(self, "makeup_days", makeup)
-        object.__setattr__(self, "official_years", frozenset(self.official_years))
+        if self.holidays is not None or self.makeup_days is not None:
+            holidays = frozenset(self.holidays or ())
+            makeup = frozenset(self.makeup_days or ())
+            if clash := sorted(holidays & makeup):
+                raise InvalidInput(f"days both off and worked: {', '.join(map(str, clash))}")
+            object.__setattr__(self, "holidays", holidays)
+            object.__setattr__(self, "makeup_days", makeup)
+        object.__setattr__(self, "local", tuple(self.local))
         spans = tuple((_since_midnight(s), _since_midnight(e)) for s, e in periods)
         object.__setattr__(self, "_spans", spans)
+        # year -> (days off, days worked), filled as years are first asked for: a year
+        # costs a few milliseconds to work out, a look-up here a dictionary read.
+        object.__setattr__(self, "_days", {})
 
     @property
     def hours_per_day(self) -> float:
@@ -214,13 +151,35 @@ class WorkCalendar:
             day = check_aware(day, "day").astimezone(SHANGHAI).date()
         elif not isinstance(day, dt.date):
             raise InvalidInput(f"day must be a date, got {day!r}")
-        if day in self.makeup_days:
+        off, work = self._days.get(day.year) or self._year_sets(day.year)
+        if day in work:
             return True
-        if day in self.holidays:
-            return False
-        if day.year not in self.official_years and (day.month, day.day) in FIXED_HOLIDAYS:
-            return False
-        return day.weekday() < 5
+        return day not in off and day.weekday() < 5
+
+    def _year_sets(self, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+        if self.holidays is not None:
+            found = (self.holidays, self.makeup_days)
+        else:
+            days = self.year(year)
+            found = (days.off, days.work)
+        self._days[year] = found  # a race computes the same value twice, harmlessly
+        return found
+
+    def year(self, year: int) -> YearDays:
+        """The days off and make-up working days of ``year``, each with its source."""
+        if self.holidays is None:
+            return year_days(year, self.local)
+        days = [Day(d, "off", "", "given") for d in self.holidays if d.year == year]
+        days += [Day(d, "work", "", "given") for d in self.makeup_days if d.year == year]
+        return YearDays(year, tuple(sorted(days, key=lambda d: d.date)), noticed=True)
+
+    def missing_notices(self, today: dt.date | None = None) -> list[int]:
+        """This year and the next, those that no notice covers yet (for loud warnings).
+
+        ``today`` defaults to the date in Asia/Shanghai now.
+        """
+        today = today or dt.datetime.now(SHANGHAI).date()
+        return [y for y in (today.year, today.year + 1) if not self.year(y).noticed]
 
     def add_clock_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
         """``start`` plus ``hours`` (h) of round-the-clock time, as aware UTC."""

@@ -131,7 +131,9 @@ class SlaPolicy:
     """Limits per priority (all of 1–4, both limits) and per-category overrides.
 
     ``evening_cutoff``, ``evening_due`` and ``next_day_due`` are the local times of the
-    same_evening rule (17:00, 21:00, 12:00).
+    same_evening rule (17:00, 21:00, 12:00). ``calendar`` counts working time (None: the
+    law and the shipped notices, ``WorkCalendar()``); it rides with the policy so that
+    every caller that applies the city's policy also counts on the city's calendar.
     """
 
     priorities: Mapping[int, Targets]
@@ -139,6 +141,7 @@ class SlaPolicy:
     evening_cutoff: dt.time = dt.time(17)
     evening_due: dt.time = dt.time(21)
     next_day_due: dt.time = dt.time(12)
+    calendar: WorkCalendar | None = None
 
     def __post_init__(self) -> None:
         priorities = {_priority(p): t for p, t in self.priorities.items()}
@@ -239,7 +242,8 @@ def _due(limit: Limit, start: dt.datetime, policy: SlaPolicy, cal: WorkCalendar)
 
 
 def _deadlines(category, priority, reported_at, policy, calendar) -> tuple[Deadlines, Limit]:
-    policy, calendar = policy or _DEFAULT_POLICY, calendar or _DEFAULT_CALENDAR
+    policy = policy or _DEFAULT_POLICY
+    calendar = calendar or policy.calendar or _DEFAULT_CALENDAR
     category, priority = _category(category), _priority(priority)
     reported_at = check_aware(reported_at, "reported_at")
     base, own = policy.priorities[priority], policy.categories.get(category, Targets())
@@ -276,7 +280,7 @@ def deadlines(
     reported_at : datetime
         Aware; when the report was received.
     policy, calendar
-        Default ``SlaPolicy.default()`` and ``WorkCalendar()``.
+        Default ``SlaPolicy.default()`` and the policy's calendar (``WorkCalendar()``).
     """
     return _deadlines(category, priority, reported_at, policy, calendar)[0]
 
@@ -313,7 +317,7 @@ def resolve_deadline_with_pauses(
     nothing (the breach has already happened). An open pause (end None) beginning
     before the deadline makes it undetermined: returns None (``sla_state`` "paused").
     """
-    calendar = calendar or _DEFAULT_CALENDAR
+    calendar = calendar or (policy or _DEFAULT_POLICY).calendar or _DEFAULT_CALENDAR
     found, limit = _deadlines(category, priority, reported_at, policy, calendar)
     reported_at, due = check_aware(reported_at, "reported_at"), found.resolve_at
     merged: list[list] = []

@@ -10,13 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from domain.calendar_cn import (
-    HOLIDAYS,
-    MAKEUP_DAYS,
-    OFFICIAL_YEARS,
-    SHANGHAI,
-    WorkCalendar,
-)
+from domain.calendar_cn import SHANGHAI, WorkCalendar
+from domain.calendar_days import NOTICE_YEARS, law_days
 from domain.errors import InvalidInput
 from domain.sla import (
     STATES,
@@ -98,28 +93,36 @@ def test_official_days(day, working):
     assert CAL.is_working_day(day) is working
 
 
-def test_each_year_gives_its_statutory_days_on_weekdays():
+@pytest.mark.parametrize("year", range(2022, 2031))
+def test_each_year_gives_its_statutory_days_on_weekdays(year):
     # Weekday days off minus weekend days worked equals the statutory days: 11 until 2024,
-    # 13 from 2025 (除夕 and May 2 added). A wrong or missing date breaks the balance.
-    for year in sorted(OFFICIAL_YEARS):
-        off = sum(1 for d in HOLIDAYS if d.year == year and d.weekday() < 5)
-        worked = sum(1 for d in MAKEUP_DAYS if d.year == year)
-        assert off - worked == (11 if year <= 2024 else 13), year
+    # 13 from 2025 (除夕 and May 2 added). A wrong or missing date breaks the balance; in
+    # the years after the notices the law's estimated 补假 keeps it, but for a festival
+    # that falls on another (中秋 on 3 October 2028), which only a notice can settle.
+    days, statutory, count = CAL.year(year), law_days(year)[0], 11 if year <= 2024 else 13
+    off = sum(1 for d in days.off if d.weekday() < 5)
+    assert off - len(days.work) == (count if days.noticed else len(statutory))
+    assert sum(len(name.split("、")) for name in statutory.values()) == count
 
 
-def test_make_up_days_are_weekends_and_never_holidays():
-    assert all(d.weekday() >= 5 for d in MAKEUP_DAYS)
-    assert not HOLIDAYS & MAKEUP_DAYS
-    assert sorted(OFFICIAL_YEARS) == [2022, 2023, 2024, 2025, 2026]
+@pytest.mark.parametrize("year", sorted(NOTICE_YEARS))
+def test_make_up_days_are_weekends_and_the_notices_keep_the_law(year):
+    days = CAL.year(year)
+    assert all(d.weekday() >= 5 for d in days.work)
+    assert not days.off & days.work
+    # The shipped notices and the holidays package agree on every statutory day.
+    assert set(law_days(year)[0]) <= days.off
+    assert days.noticed
 
 
-def test_unlisted_years_fall_back_to_fixed_holidays_and_weekends():
-    assert not CAL.is_working_day(D(2027, 1, 1))  # Friday
-    assert all(not CAL.is_working_day(D(2027, 10, d)) for d in (1, 2, 3))
-    assert CAL.is_working_day(D(2027, 10, 4))  # Monday: no seven-day week assumed
-    assert CAL.is_working_day(D(2027, 5, 3))
+def test_years_after_the_notices_keep_their_lunar_holidays_regression_issue_16():
+    # The embedded data ended on 2026-12-31: 2027 fell back to Jan 1, May 1 and Oct 1-3.
+    for day in (D(2027, 2, 5), D(2027, 2, 8), D(2027, 4, 5), D(2027, 6, 9), D(2027, 9, 15)):
+        assert not CAL.is_working_day(day), day  # 除夕, 春节, 清明, 端午, 中秋
+    assert not CAL.is_working_day(D(2027, 10, 4))  # 补假 for 3 October, a Sunday
+    assert CAL.is_working_day(D(2027, 2, 11))
     assert not CAL.is_working_day(D(2027, 1, 2))  # Saturday
-    assert CAL.is_working_day(D(2021, 10, 8))  # before the data: no make-up days known
+    assert not CAL.year(2027).noticed and CAL.year(2026).noticed
 
 
 def test_a_datetime_counts_by_its_beijing_date():
@@ -253,6 +256,7 @@ def test_add_working_days_ends_at_close_of_business(start, days, expected):
 
 def test_calendar_is_configurable():
     office = WorkCalendar(periods=(("09:00", "17:00"),), holidays=frozenset(), makeup_days=())
+    assert not office.missing_notices(D(2026, 12, 6))  # its own days: nothing to warn of
     assert office.hours_per_day == 8
     assert not office.is_working_day(D(2026, 2, 14))  # no make-up days any more
     assert office.is_working_day(D(2026, 2, 16))  # nor holidays (2026 is still "listed")
@@ -271,7 +275,7 @@ def test_calendar_is_configurable():
         {"periods": (("08:30", "12:00"), ("11:00", "17:00"))},
         {"periods": (("8h30", "12:00"),)},
         {"periods": ((dt.time(9), dt.time(12), dt.time(13)),)},
-        {"holidays": frozenset({D(2026, 2, 14)})},  # also a make-up day
+        {"holidays": {D(2026, 2, 14)}, "makeup_days": {D(2026, 2, 14)}},  # off and worked
     ],
 )
 def test_bad_calendars_are_rejected(kwargs):

@@ -41,6 +41,7 @@ def layout(lang: str) -> html.Div:
     scopes = [{"label": f"{SCOPE_NAMES[s][0 if zh else 1]} ({s})", "value": s} for s in KEY_SCOPES]
     return html.Div([
         dcc.Store(id=ids.ADMIN_CHANGED, data=0),
+        html.Div(id=ids.ADMIN_CALENDAR, className="gc-admin-calendar gc-error", role="alert"),
         html.Div([
             html.H2(t("admin.users", lang)),
             _grid(ids.ADMIN_USERS, [("username", t("admin.username", lang)),
@@ -111,6 +112,12 @@ def key_rows(store, lang: str) -> list[dict]:
     ]  # fmt: skip
 
 
+def calendar_warnings(calendar, lang: str, today=None) -> list[html.P]:
+    """One line for this year and the next if no holiday notice covers them yet."""
+    return [html.P(t("admin.calendar_missing", lang).format(year=year))
+            for year in calendar.missing_notices(today)]  # fmt: skip
+
+
 def _ok(text: str) -> html.Span:
     return html.Span(text, className="gc-ok")
 
@@ -120,17 +127,18 @@ def _failed(error: GridCommandError, lang: str) -> html.Span:
 
 
 def register(app, context) -> None:
-    store = context.store
+    store, calendar = context.store, context.settings.calendar
 
     @app.callback(
         Output(ids.ADMIN_USERS, "rowData"),
         Output(ids.ADMIN_KEYS, "rowData"),
+        Output(ids.ADMIN_CALENDAR, "children"),
         Input(ids.ADMIN_CHANGED, "data"),
         State(ids.LANG, "data"),
     )
     def show_lists(_changed, lang):
         lang = lang or "zh"
-        return user_rows(store, lang), key_rows(store, lang)
+        return user_rows(store, lang), key_rows(store, lang), calendar_warnings(calendar, lang)
 
     @app.callback(
         Output(ids.ADMIN_USER_RESULT, "children"),
