@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None):
 def create_server():
     """The Flask server for WSGI servers such as gunicorn."""
     settings = Settings.from_env()
+    server = create_app(settings).server
     warn_calendar(settings)
-    return create_app(settings).server
+    return server
 
 
 def warn_calendar(settings: Settings) -> None:
@@ -162,7 +163,6 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     from data.store import Store
 
     check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
-    warn_calendar(settings)
     store = Store.open(settings.database_url)
     if store.is_empty() and not store.city_is_own():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
@@ -192,6 +192,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             _warm_review(app.server.extensions["gridcommand.store"])
             return app.server
 
+    warn_calendar(settings)  # once the start can no longer be refused
     print(
         f"Grid Command on http://{settings.host}:{settings.port}/ "
         f"({workers} workers, {store.backend}); Ctrl+C stops it",
