@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from contextlib import redirect_stderr
 
 import pytest
@@ -187,3 +188,14 @@ def _covering(tmp_path, next_year: int) -> str:
     """A local file that gives this year and the next a (made-up) notice."""
     rows = [f"{year}-01-01,off,test notice" for year in (next_year - 1, next_year)]
     return str(write(tmp_path / "cover.csv", "date,kind,source\n" + "\n".join(rows) + "\n"))
+
+
+def test_deadlines_keep_their_speed_in_years_worked_out_on_the_fly():
+    # Intake computes deadlines for every report: each year is worked out once per
+    # calendar (a few milliseconds with the holidays package), then read from a dict.
+    calendar = WorkCalendar()
+    reports = [local(2027, 1, 1) + dt.timedelta(hours=h) for h in range(0, 24 * 730, 8)]
+    started = time.perf_counter()
+    for reported in reports:
+        deadlines("garbage", 3, reported, BARE, calendar)
+    assert time.perf_counter() - started < 1.0  # 2,190 deadlines over 2027 and 2028
