@@ -288,6 +288,7 @@ def test_reading_requests_needs_a_key_and_a_town_key_reads_only_its_town(served)
 def test_discovery_points_at_v2(served):
     found = requests.get(f"{served['base']}/open311/discovery.json", timeout=30).json()
     assert found["endpoints"][0]["url"].endswith("/open311/v2")
+    assert "--scopes open311" in found["key_service"]  # names the scope a client needs
     xml = requests.get(f"{served['base']}/open311/discovery.xml", timeout=30)
     parsed = xmltodict.parse(xml.content)["discovery"]["endpoints"]["endpoint"]
     assert parsed["specification"] == "http://wiki.open311.org/GeoReport_v2"
