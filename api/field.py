@@ -13,7 +13,7 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 
 from api.guard import current_principal
-from api.params import json_body, parse_since
+from api.params import json_body, parse_time
 from domain.bounds import checked_id
 from domain.field_report import positions_from
 
@@ -43,7 +43,7 @@ def status():
     body = json_body(request)
     cadre = body.get("cadre_id")
     cadre = checked_id(cadre, "cadre_id")
-    at = parse_since(body["at"]) if isinstance(body.get("at"), str) else None
+    at = parse_time(body["at"], "at") if isinstance(body.get("at"), str) else None
     result = _store().report_field_status(
         cadre, str(body.get("status")), actor=f"field:{client.name}", at=at
     )
@@ -53,7 +53,7 @@ def status():
 @blueprint.get("/cadres/<int:cadre_id>/trail.geojson")
 def trail(cadre_id: int):
     checked_id(cadre_id, "cadre_id")
-    since = parse_since(request.args.get("since"))
+    since = parse_time(request.args.get("since"), "since")
     if since is None:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
     history = _store().position_history([cadre_id], since=since, limit=TRAIL_LIMIT)

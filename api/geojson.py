@@ -15,7 +15,7 @@ import shapely
 from flask import Blueprint, Response, current_app, request
 
 from api.guard import current_principal
-from api.params import parse_bbox, parse_choices, parse_int, parse_since, parse_statuses
+from api.params import parse_bbox, parse_choices, parse_int, parse_statuses, parse_time
 from domain.access import town_scope
 from domain.cadres import CADRE_STATUSES
 from domain.categories import BY_CODE
@@ -96,7 +96,7 @@ def towns_geojson():
 @blueprint.get("/api/v1/grids.geojson")
 def grids_geojson():
     town = town_scope(current_principal(), request.args.get("town") or None)
-    bbox = parse_bbox(request.args.get("bbox"))
+    bbox = parse_bbox(request.args.get("bbox"), "bbox")
     load_class = request.args.get("load_class")
     store = _store()
     grids = with_load(store.grids(town=town, bbox=bbox, geometry=False), store.open_load())
@@ -126,10 +126,10 @@ def incidents_geojson():
     args = request.args
     limit = parse_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     frame = _store().incidents(
-        parse_statuses(args.get("status")),
+        parse_statuses(args.get("status"), "status"),
         town=town_scope(current_principal(), args.get("town") or None),
-        bbox=parse_bbox(args.get("bbox")),
-        since=parse_since(args.get("since")),
+        bbox=parse_bbox(args.get("bbox"), "bbox"),
+        since=parse_time(args.get("since"), "since"),
         limit=limit + 1,
     )
     truncated = len(frame) > limit

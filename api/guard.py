@@ -205,12 +205,10 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
         if rule.page and request.args.get("key"):
             return None
         if not any(principal.can(p) for p in rule.any_of):
-            if not principal.signed_in and request.path.startswith("/open311/"):
-                raise Unauthenticated(
-                    "send your api_key in the form, form-encoded (application/x-www-form-urlencoded)",
-                    zh="请以表单格式提交 api_key",
-                )
-            require(principal, rule.any_of[0])  # raises 401 or 403 with a clear message
+            if not principal.signed_in:
+                message, zh = where_the_key_goes(request.method, request.path)
+                raise Unauthenticated(message, zh=zh)
+            require(principal, rule.any_of[0])  # raises 403 with a clear message
         if rule.city_wide and principal.town is not None:
             raise Forbidden(f"{principal.actor} may only read town {principal.town}",
                             zh="您只能查看本镇街的数据")  # fmt: skip
@@ -247,15 +245,30 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
                                           mimetype="application/json")  # fmt: skip
 
 
+def where_the_key_goes(method: str, path: str) -> tuple[str, str]:
+    """What a caller without a key is told, in English and Chinese: where
+    this request's key goes (as ``_caller`` reads it), or to sign in."""
+    if not path.startswith("/open311/"):
+        return ("sign in, or send an API key in the X-API-Key header",
+                "请先登录，或在 X-API-Key 请求头中提供 API 密钥")  # fmt: skip
+    if method in SAFE_METHODS:
+        return ("send your key as the api_key query parameter (?api_key=…) "
+                "or in the X-API-Key header",
+                "请在查询参数 api_key 或 X-API-Key 请求头中提供 API 密钥")  # fmt: skip
+    return ("send your api_key as a field of the form-encoded body "
+            "(application/x-www-form-urlencoded), or in the X-API-Key header",
+            "请以表单格式（application/x-www-form-urlencoded）提交 api_key，"
+            "或在 X-API-Key 请求头中提供")  # fmt: skip
+
+
 def _caller(store) -> tuple[Principal, bool]:
     """(who is calling, whether a cookie says so)."""
-    key = request.headers.get("X-API-Key")
+    key, name = request.headers.get("X-API-Key"), "X-API-Key"
     if key is None and request.path.startswith("/open311/"):
-        key = request.form.get("api_key") or request.args.get("api_key")
+        key, name = request.form.get("api_key") or request.args.get("api_key"), "api_key"
     if key is not None:
         client = store.client_for_key(key)
         if client is None:
-            name = "api_key" if request.path.startswith("/open311/") else "X-API-Key"
             raise Forbidden(f"{name} is wrong or revoked", zh="API 密钥无效或已吊销")
         return for_key(client.id, client.name, client.scopes, client.town), False
     if current_user.is_authenticated:

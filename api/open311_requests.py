@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from api.params import parse_since
+from api.params import parse_time
 from domain.errors import InvalidInput
 from domain.lifecycle import OPEN_STATUSES, STATUSES, status_name
 from domain.services import Service, service
@@ -155,8 +155,8 @@ def parse_filters(args, now: dt.datetime) -> dict:
         service(code)  # unknown codes get a clear 400
     if codes:
         filters["categories"] = codes
-    start = parse_since(args.get("start_date"))
-    end = parse_since(args.get("end_date"))
+    start = parse_time(args.get("start_date"), "start_date")
+    end = parse_time(args.get("end_date"), "end_date")
     if start and end and start > end:
         raise InvalidInput("start_date must not be after end_date")
     if start and end and end - start > DEFAULT_WINDOW:

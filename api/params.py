@@ -1,4 +1,10 @@
-"""Query parameters of the HTTP API, parsed and checked with messages for people."""
+"""Query parameters of the HTTP API, parsed and checked with messages for people.
+
+Every parser takes ``name``, the parameter as the caller sent it
+(``start_date``, ``since``, ``at`` …), and its messages say that name: a
+caller who sent ``start_date`` must not read about ``since``. There is no
+default name, so a new caller cannot leak another route's.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from domain.errors import InvalidInput
 from domain.lifecycle import OPEN_STATUSES, STATUSES
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+def parse_bbox(text: str | None, name: str) -> tuple[float, float, float, float] | None:
     """'minlon,minlat,maxlon,maxlat' in WGS84 degrees, checked."""
     if not text:
         return None
@@ -18,17 +24,17 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         raise InvalidInput(
-            f"bbox must be four numbers minlon,minlat,maxlon,maxlat: {text!r}"
+            f"{name} must be four numbers minlon,minlat,maxlon,maxlat: {text!r}"
         ) from None
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise InvalidInput(f"bbox must be four numbers minlon,minlat,maxlon,maxlat: {text!r}")
+        raise InvalidInput(f"{name} must be four numbers minlon,minlat,maxlon,maxlat: {text!r}")
     minx, miny, maxx, maxy = values
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InvalidInput(f"bbox must run west,south,east,north within WGS84 bounds: {text!r}")
+        raise InvalidInput(f"{name} must run west,south,east,north within WGS84 bounds: {text!r}")
     return values
 
 
-def parse_since(text: str | None) -> dt.datetime | None:
+def parse_time(text: str | None, name: str) -> dt.datetime | None:
     """An ISO 8601 time; without an offset it is taken as UTC."""
     if not text:
         return None
@@ -36,12 +42,12 @@ def parse_since(text: str | None) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"since must be an ISO 8601 time such as 2026-06-20T08:00:00Z: {text!r}"
+            f"{name} must be an ISO 8601 time such as 2026-06-20T08:00:00Z: {text!r}"
         ) from None
-    return checked_time(value if value.tzinfo else value.replace(tzinfo=dt.UTC), "since")
+    return checked_time(value if value.tzinfo else value.replace(tzinfo=dt.UTC), name)
 
 
-def parse_statuses(text: str | None) -> list[str] | None:
+def parse_statuses(text: str | None, name: str) -> list[str] | None:
     """A comma list of statuses; 'open' stands for every open status."""
     if not text:
         return None
@@ -52,7 +58,7 @@ def parse_statuses(text: str | None) -> list[str] | None:
         elif part in STATUSES:
             wanted.add(part)
         else:
-            raise InvalidInput(f"unknown status {part!r}: use open or any of {', '.join(STATUSES)}")
+            raise InvalidInput(f"unknown {name} {part!r}: use open or any of {', '.join(STATUSES)}")
     return sorted(wanted)
 
 

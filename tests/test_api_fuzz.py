@@ -132,7 +132,7 @@ FIXED_5XX = {
     "incidents-geojson-early-since": Known5xx(
         "GET /api/v1/incidents.geojson", DATE_RANGE, "GET",
         "/api/v1/incidents.geojson?since=0001-01-01T00:00:00%2B14:00",
-        where="api/params.py parse_since -> data/schema.py process_bind_param astimezone"),
+        where="api/params.py parse_time -> data/schema.py process_bind_param astimezone"),
     "open311-requests-early-start": Known5xx(
         "GET /open311/v2/requests.json", DATE_RANGE, "GET",
         "/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B14:00",

@@ -168,6 +168,61 @@ def test_json_bodies_are_refused_with_a_clear_message(served):
     assert answer.status_code == 401 and "form-encoded" in answer.json()[0]["description"]
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("param, value", [("start_date", "yesterday"),
+                                          ("end_date", "yesterday"),
+                                          ("start_date", "1900-01-01"),
+                                          ("end_date", "2300-01-01T00:00:00Z")])  # fmt: skip
+def test_regression_a_bad_date_is_named_as_the_caller_sent_it_not_since(served, param, value,
+                                                                         fmt):  # fmt: skip
+    answer = requests.get(f"{served['v2']}/requests.{fmt}", params={param: value}, timeout=30)
+    assert answer.status_code == 400, answer.text
+    if fmt == "json":
+        (error,) = answer.json()
+    else:
+        error = xmltodict.parse(answer.content)["errors"]["error"]
+    assert error["description"].startswith(f"{param} must "), error
+    assert "since" not in error["description"]
+
+
+def test_regression_a_get_without_a_key_is_told_where_a_gets_key_goes(served):
+    """A GET has no form: its 401 names the api_key query parameter and the
+    X-API-Key header, never a form-encoded body; a POST's names the form."""
+    public_id = post(served).json()[0]["service_request_id"]
+    before = stored(served)
+    for url in (f"{served['v2']}/requests/{public_id}.json", f"{served['v2']}/requests.json"):
+        answer = served["plain_get"](url, timeout=30)
+        assert answer.status_code == 401, answer.text
+        message = answer.json()[0]["description"]
+        assert "api_key query parameter" in message and "X-API-Key" in message
+        assert "form" not in message
+    xml = served["plain_get"](f"{served['v2']}/requests/{public_id}.xml", timeout=30)
+    assert xml.status_code == 401
+    assert (
+        "api_key query parameter" in xmltodict.parse(xml.content)["errors"]["error"]["description"]
+    )
+    post_answer = requests.post(f"{served['v2']}/requests.json", timeout=30,
+                                data={"service_code": "garbage", "description": "x", **INSIDE})  # fmt: skip
+    assert post_answer.status_code == 401
+    message = post_answer.json()[0]["description"]
+    assert "form-encoded" in message and "X-API-Key" in message
+    assert "query parameter" not in message
+    assert stored(served) == before  # refused, nothing stored
+    # The key as the README shows it, in the query, is enough to read one back.
+    answer = served["plain_get"](f"{served['v2']}/requests/{public_id}.json", timeout=30,
+                                 params={"api_key": served["key"], "extensions": "true"})  # fmt: skip
+    assert answer.status_code == 200 and answer.json()[0]["service_request_id"] == public_id
+
+
+def test_regression_a_wrong_key_is_named_where_it_was_sent(served):
+    url = f"{served['v2']}/requests.json"
+    in_header = served["plain_get"](url, headers={"X-API-Key": "gc_wrong"}, timeout=30)
+    in_query = served["plain_get"](url, params={"api_key": "gc_wrong"}, timeout=30)
+    assert in_header.status_code == in_query.status_code == 403
+    assert in_header.json()[0]["description"].startswith("X-API-Key is wrong")
+    assert in_query.json()[0]["description"].startswith("api_key is wrong")
+
+
 def test_unknown_ids_and_paths_are_spec_404s(served):
     answer = requests.get(f"{served['v2']}/requests/JZ000000.json", timeout=30)
     assert answer.status_code == 404 and answer.json()[0]["code"] == 404
@@ -233,6 +288,7 @@ def test_reading_requests_needs_a_key_and_a_town_key_reads_only_its_town(served)
 def test_discovery_points_at_v2(served):
     found = requests.get(f"{served['base']}/open311/discovery.json", timeout=30).json()
     assert found["endpoints"][0]["url"].endswith("/open311/v2")
+    assert "--scopes open311" in found["key_service"]  # names the scope a client needs
     xml = requests.get(f"{served['base']}/open311/discovery.xml", timeout=30)
     parsed = xmltodict.parse(xml.content)["discovery"]["endpoints"]["endpoint"]
     assert parsed["specification"] == "http://wiki.open311.org/GeoReport_v2"
@@ -245,6 +301,7 @@ def test_list_filters_and_their_errors(served):
     assert sorted(r["service_request_id"] for r in got) == sorted(ids[:2])
     for params, phrase in [({"status": "lost"}, "open or closed"),
                            ({"start_date": "yesterday"}, "ISO 8601"),
+                           ({"end_date": "1900-01-01"}, "between 1970 and 2200"),
                            ({"start_date": "2026-01-01T00:00:00Z",
                              "end_date": "2026-06-01T00:00:00Z"}, "90 days")]:  # fmt: skip
         answer = requests.get(f"{served['v2']}/requests.json", params=params, timeout=30)
