@@ -48,6 +48,7 @@ def _geojson(summary: str, params: list[dict]) -> dict:
 _BBOX = _query("bbox", "minlon,minlat,maxlon,maxlat (WGS84)")
 _TOWN = _query("town", "town code, e.g. 370281009")
 _STATUS = {"type": "string", "enum": ["open", "closed"]}
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 _FORMAT_NOTE = "The same route with .xml answers in the spec's XML."
 _REQUEST = {"$ref": "#/components/schemas/ServiceRequest"}
 
@@ -185,22 +186,35 @@ def document(base_url: str = "/") -> dict:
         "paths": paths,
         "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "properties": {"code": {"type": "integer"},
-                                                 "message": {"type": "string"},
-                                                 "message_zh": {"type": "string"}}}}},
-            "Open311Errors": {"type": "array", "items": {"type": "object", "properties": {
-                "code": {"type": "integer"}, "description": {"type": "string"}}}},
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "integer"}, "message": {"type": "string"},
+                               "message_zh": {"type": "string"}}}}},
+            "Open311Errors": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["code", "description"],
+                "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}},
             "FeatureCollection": {"type": "object", "required": ["type", "features"],
                                   "properties": {"type": {"const": "FeatureCollection"},
-                                                 "features": {"type": "array"}}},
-            "ServiceRequest": {"type": "object", "properties": {
+                                                 "features": {"type": "array", "items": {
+                                                     "$ref": "#/components/schemas/Feature"}},
+                                                 "truncated": {"type": "boolean"}}},
+            "Feature": {"type": "object", "required": ["type", "geometry", "properties"],
+                        "properties": {"type": {"const": "Feature"},
+                                       "geometry": {"type": ["object", "null"],
+                                                    "required": ["type", "coordinates"]},
+                                       "properties": {"type": ["object", "null"]}}},
+            "ServiceRequest": {"type": "object", "required": [
+                "service_request_id", "status", "service_code", "requested_datetime", "lat",
+                "long"], "properties": {
                 "service_request_id": {"type": "string"}, "status": _STATUS,
                 "status_notes": {"type": "string"}, "service_name": {"type": "string"},
                 "service_code": {"type": "string"}, "description": {"type": "string"},
-                "requested_datetime": {"type": ["string", "null"]},
-                "updated_datetime": {"type": ["string", "null"]},
-                "expected_datetime": {"type": ["string", "null"]},
+                "agency_responsible": {"type": "string"}, "service_notice": {"type": "string"},
+                "requested_datetime": _TIME_OR_NULL, "updated_datetime": _TIME_OR_NULL,
+                "expected_datetime": {**_TIME_OR_NULL, "description": "null: no deadline"},
+                "address": {"type": "string"}, "media_url": {"type": "string"},
                 "lat": {"type": "number"}, "long": {"type": "number"},
+                "extended_attributes": {"type": "object",
+                                        "description": "with extensions=true"},
             }},
         }},
     }  # fmt: skip
