@@ -5,7 +5,7 @@ from __future__ import annotations
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -58,8 +58,9 @@ PATHS = {
                                                         "maximum": 1000}}],
         "responses": {"200": _json({"type": "object", "properties": {
             "seq": {"type": "integer"}, "more": {"type": "boolean"},
-            "changes": {"type": "array", "items": {"type": "object"}}}}),
-            "400": _json(_ERROR)},
+            "changes": {"type": "array", "items": {"type": "object"}}}},
+            "the changes, oldest first"),
+            "400": _json(_ERROR, "since or limit is not a whole number in range")},
     }},
     "/api/v1/incidents/{service_request_id}/actions": {"post": {
         "summary": "A lifecycle move: register, reject, merge, dispatch, start, escalate, "
@@ -75,9 +76,15 @@ PATHS = {
                         "maxItems": 2},
             "rating": {"type": "integer", "minimum": 1, "maximum": 5},
             "into": {"type": "string", "description": "merge: the original's id (JZ…)"}}}),
-        "responses": {"200": _json({"type": "object"}),
+        "responses": {"200": _json({"type": "object", "required": ["incident", "action", "status"],
+                                    "properties": {"incident": {"type": "string"},
+                                                   "action": {"type": "string"},
+                                                   "status": {"type": "string"}}},
+                                   "the move is made; status is the incident's new status"),
                       "400": _json(_ERROR, "an illegal move: the message says which are legal"),
-                      "404": _json(_ERROR), "409": _json(_ERROR)},
+                      "404": _json(_ERROR, "no such incident (or, to merge into, original)"),
+                      "409": _json(_ERROR, "someone moved the incident meanwhile; nothing "
+                                   "was applied")},
     }},
     "/api/v1/dispatch/recommendations": {"get": {
         "summary": "The best available cadres for one incident, each with its reason",
@@ -90,8 +97,9 @@ PATHS = {
             {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
         ],
         "responses": {"200": _json({"type": "object", "properties": {"recommendations": {
-            "type": "array", "items": {"type": "object"}}}}),
-            "400": _json(_ERROR), "404": _json(_ERROR)},
+            "type": "array", "items": {"type": "object"}}}}, "the cadres, best first"),
+            "400": _json(_ERROR, "incident, limit or lang is malformed"),
+            "404": _json(_ERROR, "no such incident")},
     }},
     "/api/v1/dispatch/plan": {"post": {
         "summary": "Plan all open work: the optimal assignment, with the totals of the "
@@ -107,8 +115,9 @@ PATHS = {
             "unmet": {"type": "array", "items": {"type": "object"}},
             "optimal": _TOTALS, "greedy": _TOTALS,
             "gain_vs_greedy_pct": {"type": "number"},
-            "extra_filled_vs_greedy": {"type": "integer"}}}),
-            "400": _json(_ERROR), "404": _json(_ERROR)},
+            "extra_filled_vs_greedy": {"type": "integer"}}}, "the plan; nothing is sent"),
+            "400": _json(_ERROR, "a field is malformed"),
+            "404": _json(_ERROR, "no such town or incident")},
     }},
     "/api/v1/dispatch/confirm": {"post": {
         "summary": "Send cadres: a whole plan or part of it, all or nothing",
@@ -118,7 +127,7 @@ PATHS = {
                                              "assignments": {"type": "array",
                                                              "items": _ASSIGNMENT}}}),
         "responses": {"200": _json({"type": "object", "properties": {"dispatched": {
-            "type": "array", "items": {"type": "object"}}}}), **_REFUSED},
+            "type": "array", "items": {"type": "object"}}}}, "all are sent"), **_REFUSED},
     }},
     "/api/v1/field/positions": {"post": {
         "summary": "A batch of cadre positions from the field app (kept as history)",
@@ -132,7 +141,8 @@ PATHS = {
                                "coordinate_system": {"type": "string",
                                                      "enum": ["wgs84", "gcj02", "bd09"]}}}}}}),
         "responses": {"200": _json({"type": "object", "properties": {
-            "stored": {"type": "integer"}}}), "400": _json(_ERROR), "403": _json(_ERROR)},
+            "stored": {"type": "integer"}}}, "the positions are stored"),
+            "400": _json(_ERROR, "a position is malformed; nothing stored")},
     }},
     "/api/v1/field/status": {"post": {
         "summary": "A cadre's status: arrived (stamps the arrival), done (releases the "
@@ -143,8 +153,9 @@ PATHS = {
                                              "status": {"type": "string", "enum": [
                                                  "arrived", "done", "off_duty", "on_duty"]},
                                              "at": {"type": "string", "format": "date-time"}}}),
-        "responses": {"200": _json({"type": "object"}), "400": _json(_ERROR),
-                      "403": _json(_ERROR), "404": _json(_ERROR)},
+        "responses": {"200": _json({"type": "object"}, "the status is recorded"),
+                      "400": _json(_ERROR, "a field is malformed; nothing stored"),
+                      "404": _json(_ERROR, "no such cadre")},
     }},
     "/api/v1/cadres/{cadre_id}/trail.geojson": {"get": {
         "summary": "A cadre's reported positions as a GeoJSON LineString (last 24 h by default)",
@@ -153,8 +164,9 @@ PATHS = {
                         "schema": {"type": "integer"}},
                        {"name": "since", "in": "query", "schema": {"type": "string",
                                                                    "format": "date-time"}}],
-        "responses": {"200": {"description": "OK", "content": {
-            "application/geo+json": {"schema": {"type": "object"}}}}, "400": _json(_ERROR),
+        "responses": {"200": {"description": "the trail (a Feature)", "content": {
+            "application/geo+json": {"schema": {"type": "object"}}}},
+            "400": _json(_ERROR, "since cannot be read"),
             "404": _json(_ERROR, "no such path (cadre_id is not a positive whole number)")},
     }},
 }  # fmt: skip

@@ -11,6 +11,7 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"},
        "description": "the event's id"}  # fmt: skip
 _TIME = {"type": "string", "format": "date-time"}
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}  # OpenAPI 3.1: no nullable
 _POLYGON = {"type": "object", "required": ["type"], "description":
             "a GeoJSON Polygon or MultiPolygon (or a Feature or FeatureCollection of them), WGS84",
             "properties": {"type": {"type": "string"}}}  # fmt: skip
@@ -25,13 +26,13 @@ EVENT = {
         "severity": {"type": "integer", "enum": list(SEVERITIES)},
         "severity_name": {"type": "string"},
         "started_at": _TIME,
-        "ended_at": {**_TIME, "nullable": True},
+        "ended_at": {**_TIME_OR_NULL, "description": "null while the event runs"},
         "active": {"type": "boolean"},
         "declared_by": {"type": "string"},
         "checkin_minutes": {"type": "integer"},
         "towns": {"type": "array", "items": {"type": "object", "properties": {
             "code": {"type": "string"}, "name": {"type": "string"}}}},
-        "area": {**_POLYGON, "nullable": True},
+        "area": {"anyOf": [_POLYGON, {"type": "null"}]},
     },
 }  # fmt: skip
 DECLARATION = {
@@ -64,7 +65,7 @@ _FIGURES = {"type": "object", "description": "measure -> number; the event kind'
             "additionalProperties": {"type": "number", "minimum": 0}}  # fmt: skip
 FIGURE = {"type": "object", "properties": {
     "measure": {"type": "string", "enum": list(MEASURES)}, "label": {"type": "string"},
-    "unit": {"type": "string"}, "target": {"type": "number", "nullable": True},
+    "unit": {"type": "string"}, "target": {"type": ["number", "null"]},
     "done": {"type": "number"}}}  # fmt: skip
 TASK = {
     "type": "object",
@@ -75,9 +76,9 @@ TASK = {
         "status": {"type": "string"}, "headcount": {"type": "integer"},
         "on_task": {"type": "integer", "description": "cadres on it now"},
         "lon": {"type": "number"}, "lat": {"type": "number"},
-        "grid": {"type": "string", "nullable": True},
-        "town_code": {"type": "string", "nullable": True},
-        "reported_at": _TIME, "resolved_at": {**_TIME, "nullable": True},
+        "grid": {"type": ["string", "null"]},
+        "town_code": {"type": ["string", "null"]},
+        "reported_at": _TIME, "resolved_at": _TIME_OR_NULL,
         "figures": {"type": "array", "items": FIGURE},
     },
 }  # fmt: skip
@@ -114,7 +115,7 @@ PROPOSAL = {"type": "object", "properties": {
         "incident": {"type": "string"}, "incident_id": {"type": "integer"},
         "cadre_id": {"type": "integer"}, "cadre_name": {"type": "string"},
         "tier": {"type": "string", "enum": list(TIERS)}, "eta_s": {"type": "number"},
-        "distance_m": {"type": "number"}, "position_at": {**_TIME, "nullable": True}}}},
+        "distance_m": {"type": "number"}, "position_at": _TIME_OR_NULL}}},
     "needed": {"type": "integer"}, "filled": {"type": "integer"},
     "unmet": {"type": "array", "items": {"type": "object"}},
     "tiers": {"type": "object", "additionalProperties": {"type": "integer"}},
