@@ -15,7 +15,8 @@ potatoes were sold through them within a week.
   canteens, colleagues, the live streams they set up), not the whole crop,
   which goes to the usual buyers and is not counted (``helped_sales_t``).
 
-No I/O: numbers in, numbers out; ``scenario.flood`` plays them over HTTP.
+``timeline`` puts these together into the replay's reports. No I/O: numbers
+and places in, numbers out; ``scenario.flood`` plays them over HTTP.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ import math
 import random
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from scenario.client import Place
 
 HOUR = 3600.0
 DAY = 24 * HOUR
 
+JIAOXI = "胶西街道"
+MU_PER_FIELD = 3_000  # ten fields: the 30,000 mu of the June flood
 # The harvest: potatoes in 胶西 yield about 4,000 jin a mu.
 YIELD_T_PER_MU = 2.0
 MU_PER_CADRE_HOUR = 6.0  # with the machines the co-operatives bring
@@ -91,6 +96,61 @@ def field_schedule(fields: int, rng: random.Random, *, waves_h: Sequence[float] 
         )
         times.append(at_h * HOUR + rng.uniform(0, spread_min * 60))
     return sorted(times)
+
+
+_STREET_WATER = ("{name}路口积水，车辆无法通行", "{name}小区地下车库进水", "{name}低洼处积水没过膝盖",
+                 "{name}排水口堵塞，积水严重")  # fmt: skip
+_TRAPPED = "{name}积水严重，有老人被困家中，请尽快救援"
+_FIELD = "{name}土豆地被淹约{mu:.0f}亩，土豆再泡就要烂在地里，急需人手抢收"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report the scenario will post at ``at_s`` simulated seconds."""
+
+    at_s: float
+    kind: str  # "water" or "field"
+    service_code: str
+    place: Place
+    description: str
+    channel: str
+    attributes: dict = field(default_factory=dict)
+    area_mu: float = 0.0
+
+
+def timeline(jiaoxi: list[Place], city: list[Place], rng: random.Random, *,
+             fields: int = 10, water: int = 40) -> list[Report]:  # fmt: skip
+    """The reports of the flood, in time order.
+
+    ``water`` waterlogging reports over the first 8 hours, most of them in
+    bursts of minutes at the two peaks of the rain (``burst_schedule``), most
+    in 胶西, a few of them urgent (someone trapped); ``fields`` potato fields in
+    胶西 asking for hands, up to four at once (``field_schedule``), 3,000 mu
+    each on average (ten fields: the 30,000 mu of the June flood, and about
+    150 helpers).
+    """
+    if not jiaoxi:
+        raise ValueError(f"no grids in {JIAOXI}: the flood scenario needs the demo county")
+    reports = []
+    for n, at in enumerate(burst_schedule(water, rng)):
+        place = rng.choice(jiaoxi if rng.random() < 0.7 else city)
+        trapped = n % 9 == 4
+        text = (_TRAPPED if trapped else rng.choice(_STREET_WATER)).format(name=place.name)
+        attributes = {"depth": "waist" if trapped else rng.choice(["ankle", "knee", "knee"]),
+                      "people_trapped": "yes" if trapped else "no"}  # fmt: skip
+        reports.append(Report(at, "water", "waterlogging", place, text,
+                              rng.choice(["app", "sensor", "hotline", "patrol"]), attributes))  # fmt: skip
+    villages = [p for p in jiaoxi if "村" in p.name] or jiaoxi
+    shares = [rng.uniform(0.6, 1.4) for _ in range(fields)]
+    places = rng.sample(villages, min(fields, len(villages)))
+    for n, (place, at) in enumerate(zip(places, field_schedule(len(places), rng), strict=True)):
+        mu = MU_PER_FIELD * fields * shares[n] / sum(shares)
+        helpers = max(8, min(20, round(mu / 200)))
+        reports.append(Report(at, "field", "farm_help", place,
+                              _FIELD.format(name=place.name, mu=mu), "patrol",
+                              {"crop": "土豆", "area_mu": round(mu), "helpers_needed": helpers},
+                              area_mu=mu))  # fmt: skip
+    return sorted(reports, key=lambda r: r.at_s)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import random
 import pytest
 
 from scenario.client import Place
-from scenario.flood import timeline
 from scenario.flood_model import (
     HOUR,
     MU_PER_CADRE_HOUR,
@@ -24,6 +23,7 @@ from scenario.flood_model import (
     helped_sales_t,
     outcome,
     outcome_lines,
+    timeline,
 )
 
 VILLAGES = [Place(f"G{n}", f"村{n}第1网格", "370281009", 120.0 + n * 0.01, 36.3) for n in range(30)]
