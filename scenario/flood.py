@@ -24,7 +24,9 @@ Everything goes through the HTTP APIs a real client would use
 (``scenario.client``): nothing is written to the database directly.
 
 The clock runs ``speed`` times faster than real time (60: one simulated hour a
-minute).
+minute), and never skips a planning round: when the server or the machine is
+slower than ``speed`` asks, the replay slows down, so its outcome measures the
+response, not the machine.
 """
 
 from __future__ import annotations
@@ -151,6 +153,9 @@ class FloodRun:
         next_plan = next_positions = 0.0
         while self.sim_s < self.hours * HOUR:
             self.sim_s = (time.monotonic() - started) * self.speed
+            if self.sim_s > next_plan:  # behind: slow the clock rather than skip a round
+                started += (self.sim_s - next_plan) / self.speed
+                self.sim_s = next_plan
             while self.pending and self.pending[0].at_s <= self.sim_s:
                 self._post(self.pending.pop(0))
             if self.sim_s >= next_positions:
