@@ -57,7 +57,7 @@ RAIN_PEAKS = (Burst(1.5, 0.4, 10.0), Burst(5.0, 0.4, 12.0))
 RAIN_HOURS = 8.0  # the rest of the reports come over the first 8 hours
 FIELD_WAVES_H = (3.0, 11.0, 26.0)  # 05:00, 13:00 and 04:00 the next day
 FIELDS_PER_WAVE = 4
-FIELD_WAVE_SPREAD_MIN = 20.0
+FIELD_WAVE_SPREAD_MIN = 10.0  # villages call within minutes of each other
 
 
 def burst_schedule(n: int, rng: random.Random, *, peaks: Sequence[Burst] = RAIN_PEAKS,
