@@ -284,6 +284,17 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
         "affected_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.affected],
         "neighbour_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.neighbours],
         "left_thin": thin,
+        **_versus_greedy(plan),
+    }
+
+
+def _versus_greedy(plan: Mobilisation) -> dict:
+    """The proposal beside the same tiers filled nearest-first by hand."""
+    best, hand = plan.total_weighted_s, plan.greedy_weighted_s
+    return {
+        "optimal": {"filled": plan.filled, "total_weighted_s": round(best, 1)},
+        "greedy": {"filled": plan.greedy_filled, "total_weighted_s": round(hand, 1)},
+        "gain_vs_greedy_pct": round((hand - best) / hand * 100, 1) if hand else 0.0,
     }
 
 

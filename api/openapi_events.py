@@ -110,6 +110,8 @@ BOARD = {"type": "object", "properties": {
                     "task_id": {"type": "integer"}, "last_seen_at": _TIME,
                     "late_min": {"type": "integer"}}}},
 }}  # fmt: skip
+_PLAN_TOTALS = {"type": "object", "properties": {
+    "filled": {"type": "integer"}, "total_weighted_s": {"type": "number"}}}  # fmt: skip
 PROPOSAL = {"type": "object", "properties": {
     "assignments": {"type": "array", "items": {"type": "object", "properties": {
         "incident": {"type": "string"}, "incident_id": {"type": "integer"},
@@ -125,6 +127,9 @@ PROPOSAL = {"type": "object", "properties": {
     "neighbour_towns": {"type": "array", "items": {"type": "object"}},
     "left_thin": {"type": "array", "description": "departments and towns that would keep "
                   "less than half of their available cadres", "items": {"type": "object"}},
+    "optimal": _PLAN_TOTALS, "greedy": _PLAN_TOTALS,
+    "gain_vs_greedy_pct": {"type": "number", "description": "weighted arrival time the "
+                           "proposal saves over the same tiers filled nearest-first, %"},
 }}  # fmt: skip
 
 

@@ -5,7 +5,9 @@ down first (对口帮扶); only what they cannot fill goes to the neighbours, an
 the rest of the city only when the commander asks. The proposal fills the
 event's tasks tier by tier, each tier with the exact optimal plan of
 ``domain.dispatch_plan`` (most slots, most urgent first, then least weighted
-arrival time) over that tier's available cadres:
+arrival time) over that tier's available cadres; the same tiers filled
+nearest-first by hand (``greedy_plan``) are computed beside it, so the desk
+sees what the optimal plan gains when several tasks want the same cadres:
 
 1. ``paired``: cadres of departments paired with an affected town, and the
    affected towns' own town cadres and volunteers;
@@ -30,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from domain.dispatch_plan import ASSIGNMENT_COLUMNS, optimal_plan
+from domain.dispatch_plan import ASSIGNMENT_COLUMNS, greedy_plan, optimal_plan
 from domain.recommend import available_cadres, pairing_set
 from domain.travel import DEFAULT_MODEL, TravelModel
 
@@ -60,6 +62,10 @@ class Mobilisation:
         Cadres sent per tier (every tier named, 0 when it sends nobody).
     thin : DataFrame
         unit ("department" or "town"), code, before (available now), sent, left.
+    greedy_filled : int
+        Hands the same tiers filled nearest-first by hand would send.
+    greedy_weighted_s : float
+        Their total priority-weighted arrival time, s (``total_weighted_s``: the proposal's).
     """
 
     assignments: pd.DataFrame
@@ -68,6 +74,13 @@ class Mobilisation:
     unmet: dict[int, int] = field(default_factory=dict)
     tiers: dict[str, int] = field(default_factory=dict)
     thin: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(THIN_COLUMNS)))
+    greedy_filled: int = 0
+    greedy_weighted_s: float = 0.0
+
+    @property
+    def total_weighted_s(self) -> float:
+        """The proposal's total priority-weighted arrival time, s."""
+        return float(self.assignments["weighted_s"].sum()) if len(self.assignments) else 0.0
 
 
 def neighbour_towns(towns, affected: Iterable[str]) -> list[str]:
@@ -143,22 +156,26 @@ def propose_mobilisation(
     """
     tiers = tier_of_cadres(cadres, pairings, affected, neighbours)
     order = ["paired", "neighbour"] + (["rest"] if include_rest else [])
-    need = tasks.copy()
     parts, sent = [], {name: 0 for name in TIERS}
+    need, by_hand = tasks.copy(), tasks.copy()  # what the optimal and the greedy tiers leave
+    greedy_filled, greedy_weighted = 0, 0.0
     for name in order:
-        if not len(need):
-            break
         pool = cadres[(tiers == name).to_numpy()]
         if not len(available_cadres(pool)):
+            continue
+        if len(by_hand):
+            hand = greedy_plan(by_hand, pool, pairings, model=model, max_travel_s=max_travel_s)
+            greedy_filled += len(hand.assignments)
+            greedy_weighted += hand.total_weighted_s
+            by_hand = _less(by_hand, hand.assignments)
+        if not len(need):
             continue
         plan = optimal_plan(need, pool, pairings, model=model, max_travel_s=max_travel_s)
         if not len(plan.assignments):
             continue
         parts.append(plan.assignments.assign(tier=name))
         sent[name] = len(plan.assignments)
-        got = plan.assignments.groupby("incident_id").size()
-        need = need.assign(headcount=need["headcount"] - need["id"].map(got).fillna(0).astype(int))
-        need = need[need["headcount"] > 0]
+        need = _less(need, plan.assignments)
     columns = [*ASSIGNMENT_COLUMNS, "tier"]
     assignments = (pd.concat(parts, ignore_index=True) if parts
                    else pd.DataFrame(columns=columns))  # fmt: skip
@@ -171,7 +188,16 @@ def propose_mobilisation(
         unmet=unmet,
         tiers=sent,
         thin=left_thin(cadres, assignments["cadre_id"] if len(assignments) else []),
+        greedy_filled=greedy_filled,
+        greedy_weighted_s=greedy_weighted,
     )
+
+
+def _less(need: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """The tasks still short after these assignments, headcount the hands missing."""
+    got = assignments.groupby("incident_id").size()
+    need = need.assign(headcount=need["headcount"] - need["id"].map(got).fillna(0).astype(int))
+    return need[need["headcount"] > 0]
 
 
 def left_thin(cadres: pd.DataFrame, sent_ids: Iterable[int]) -> pd.DataFrame:

@@ -10,14 +10,23 @@ the streets, and confirms the event's mobilisation proposal for the fields
 (paired departments first, then neighbours). Cadres drive to the fields,
 report their positions from the field app, arrive, check in, harvest and
 report the mu, tonnes and sales; each field's task is resolved with the
-harvest and the potatoes sold, verified by someone else and closed. At the
-end the centre ends the event and reads its after-action report.
+harvest and the potatoes the cadres helped sell, verified by someone else and
+closed. At the end the centre ends the event and reads its after-action report,
+and the replay prints its outcome: reports first contacted within an hour,
+hands met within a day, the median time to resolve and what the optimal plan
+gained over nearest-first dispatch (``scenario.flood_model``).
+
+Reports come in bursts at the peaks of the rain and fields ask for hands
+several at once, so each planning round chooses between needs competing for
+the same cadres. Fieldwork pauses at night (06:00–19:00 China time).
 
 Everything goes through the HTTP APIs a real client would use
 (``scenario.client``): nothing is written to the database directly.
 
 The clock runs ``speed`` times faster than real time (60: one simulated hour a
-minute).
+minute), and never skips a planning round: when the server or the machine is
+slower than ``speed`` asks, the replay slows down, so its outcome measures the
+response, not the machine.
 """
 
 from __future__ import annotations
@@ -28,79 +37,35 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scenario.client import ApiError, GridCommandClient, Place
+from scenario.client import ApiError, GridCommandClient
+from scenario.flood_model import (
+    HOUR,
+    JIAOXI,
+    MU_PER_CADRE_HOUR,
+    YIELD_T_PER_MU,
+    YUAN_PER_TONNE,
+    Batch,
+    DaylightClock,
+    Followed,
+    Report,
+    helped_sales_t,
+    outcome,
+    outcome_lines,
+    timeline,
+)
 
-HOUR = 3600.0
-JIAOXI = "胶西街道"
-MU_PER_FIELD = 3_000  # ten fields: the 30,000 mu of the June flood
-YIELD_T_PER_MU = 2.0  # tonnes of potatoes per mu
-MU_PER_CADRE_HOUR = 6.0  # with the machines the co-operatives bring
-SOLD_SHARE = (0.6, 0.9)  # of the harvest sold through the channels cadres open
 DISPATCHER, WORKER, VERIFIER = (
     "指挥中心值班员（演练）",
     "胶西街道处置组（演练）",
     "指挥中心核查员（演练）",
 )
-PLAN_EVERY = 0.5 * HOUR
+PLAN_EVERY = 0.25 * HOUR  # in a storm the duty officer plans every quarter hour
 POSITIONS_EVERY = 300.0
 PROGRESS_EVERY = 2 * HOUR  # a field reports what it harvested this often
 CHECKIN_EVERY_REAL_S = 600.0  # cadres check in every 10 real minutes (the event asks 30)
 MAX_TRAVEL_MIN = 90
-YUAN_PER_TONNE = 1_200.0  # what the potatoes fetched through the channels cadres opened
+STREET_WORK_S = 1.2 * HOUR  # pumping a street or getting people out, at any hour
 EVENT_NAME = "胶西六月洪涝·土豆抢收（演练）"
-
-_STREET_WATER = ("{name}路口积水，车辆无法通行", "{name}小区地下车库进水", "{name}低洼处积水没过膝盖",
-                 "{name}排水口堵塞，积水严重")  # fmt: skip
-_TRAPPED = "{name}积水严重，有老人被困家中，请尽快救援"
-_FIELD = "{name}土豆地被淹约{mu:.0f}亩，土豆再泡就要烂在地里，急需人手抢收"
-
-
-@dataclass(frozen=True)
-class Report:
-    """A report the scenario will post at ``at_s`` simulated seconds."""
-
-    at_s: float
-    kind: str  # "water" or "field"
-    service_code: str
-    place: Place
-    description: str
-    channel: str
-    attributes: dict = field(default_factory=dict)
-    area_mu: float = 0.0
-
-
-def timeline(jiaoxi: list[Place], city: list[Place], rng: random.Random, *,
-             fields: int = 10, water: int = 40) -> list[Report]:  # fmt: skip
-    """The reports of the flood, in time order.
-
-    ``water`` waterlogging reports over the first 8 hours, most in 胶西, a few
-    of them urgent (someone trapped); ``fields`` potato fields in 胶西 asking for
-    hands between hours 3 and 20, 3,000 mu each on average (ten fields: the
-    30,000 mu of the June flood, and about 150 helpers).
-    """
-    if not jiaoxi:
-        raise ValueError(f"no grids in {JIAOXI}: the flood scenario needs the demo county")
-    reports = []
-    for n in range(water):
-        place = rng.choice(jiaoxi if rng.random() < 0.7 else city)
-        trapped = n % 9 == 4
-        text = (_TRAPPED if trapped else rng.choice(_STREET_WATER)).format(name=place.name)
-        attributes = {"depth": "waist" if trapped else rng.choice(["ankle", "knee", "knee"]),
-                      "people_trapped": "yes" if trapped else "no"}  # fmt: skip
-        at = 8 * HOUR * (n / water) ** 0.7  # the rain builds up, then eases
-        reports.append(Report(at, "water", "waterlogging", place, text,
-                              rng.choice(["app", "sensor", "hotline", "patrol"]), attributes))  # fmt: skip
-    villages = [p for p in jiaoxi if "村" in p.name] or jiaoxi
-    shares = [rng.uniform(0.6, 1.4) for _ in range(fields)]
-    for n, place in enumerate(rng.sample(villages, min(fields, len(villages)))):
-        mu = MU_PER_FIELD * fields * shares[n] / sum(shares)
-        helpers = max(8, min(20, round(mu / 200)))
-        at = 3 * HOUR + 17 * HOUR * n / max(1, fields - 1)
-        reports.append(Report(at, "field", "farm_help", place,
-                              _FIELD.format(name=place.name, mu=mu), "patrol",
-                              {"crop": "土豆", "area_mu": round(mu), "helpers_needed": helpers},
-                              area_mu=mu))  # fmt: skip
-    return sorted(reports, key=lambda r: r.at_s)
 
 
 @dataclass
@@ -128,6 +93,12 @@ class Task:
     task_id: int | None = None  # the event's task (fields only)
     reported_mu: float = 0.0  # harvest already reported to the event
     reported_at_s: float = 0.0
+    resolved_s: float | None = None
+
+    def followed(self) -> Followed:
+        wanted = int(self.report.attributes.get("helpers_needed", 1))
+        arrivals = tuple(t.sent_s + t.eta_s for t in self.trips.values())
+        return Followed(self.report.at_s, wanted, arrivals, self.resolved_s)
 
 
 @dataclass
@@ -138,8 +109,10 @@ class Tally:
     harvested_mu: float = 0.0
     sold_t: float = 0.0
     refused: int = 0
+    sales_yuan: float = 0.0
     checkins: int = 0
     report: dict | None = None  # the event's after-action report
+    batches: list[Batch] = field(default_factory=list)  # the planning rounds
 
 
 class FloodRun:
@@ -166,6 +139,7 @@ class FloodRun:
         self.tally = Tally()
         self.sim_s = 0.0
         self._last_work_s = 0.0
+        self.clock = DaylightClock()
 
     # ------------------------------------------------------------- the clock
 
@@ -179,6 +153,9 @@ class FloodRun:
         next_plan = next_positions = 0.0
         while self.sim_s < self.hours * HOUR:
             self.sim_s = (time.monotonic() - started) * self.speed
+            if self.sim_s > next_plan:  # behind: slow the clock rather than skip a round
+                started += (self.sim_s - next_plan) / self.speed
+                self.sim_s = next_plan
             while self.pending and self.pending[0].at_s <= self.sim_s:
                 self._post(self.pending.pop(0))
             if self.sim_s >= next_positions:
@@ -196,6 +173,9 @@ class FloodRun:
         self.tally.report = self.client.event_report(self.event_id)
         self.say(f"[{self._clock()}] 演练结束: {self._summary()}")
         self.say(f"[{self._clock()}] 复盘: {self._review()}")
+        result = outcome([t.followed() for t in self.tasks.values()], self.tally.batches)
+        for line in outcome_lines(result):
+            self.say(f"结果 Outcome | {line}")
         return self.tally
 
     def _review(self) -> str:
@@ -207,14 +187,15 @@ class FloodRun:
                 f"{done.get('tonnes', 0):,.0f} 吨, 销售 {done.get('sales_yuan', 0):,.0f} 元, "
                 f"报到 {r.get('checkins', {}).get('received', 0)} 次")  # fmt: skip
 
-    def _clock(self) -> str:
-        return f"第{int(self.sim_s // 86400) + 1}天 {int(self.sim_s % 86400 // 3600):02d}:" \
-               f"{int(self.sim_s % 3600 // 60):02d}"  # fmt: skip
+    def _clock(self, at_s: float | None = None) -> str:
+        """China time of the replay, ``第N天 HH:MM``."""
+        return self.clock.label(self.sim_s if at_s is None else at_s)
 
     def _summary(self) -> str:
         t = self.tally
         return (f"{t.reports} 件上报, {t.dispatched} 人次派遣, {t.closed} 件办结, "
-                f"抢收 {t.harvested_mu:,.0f} 亩, 助销土豆 {t.sold_t:,.0f} 吨")  # fmt: skip
+                f"抢收 {t.harvested_mu:,.0f} 亩, 助销土豆 {t.sold_t:,.0f} 吨 "
+                f"{t.sales_yuan:,.0f} 元")  # fmt: skip
 
     # ------------------------------------------------------------ the steps
 
@@ -240,17 +221,20 @@ class FloodRun:
 
     def _dispatch(self) -> None:
         """The streets through the dispatch plan; the fields through the event's
-        mobilisation (paired departments first, then neighbours)."""
+        mobilisation (paired departments first, then neighbours). Each plans the
+        whole batch of open work at once, so needs compete for the same cadres."""
         short = [t for t in self.tasks.values() if not t.closed and self._short(t)]
         streets = [t.public_id for t in short if t.task_id is None]
+        fields = sum(1 for t in short if t.task_id is not None)
         if streets:
             self._send(lambda: self.client.plan(incidents=streets, max_travel_min=MAX_TRAVEL_MIN),
-                       lambda rows: self.client.confirm(rows, DISPATCHER))  # fmt: skip
-        if any(t.task_id is not None for t in short):
+                       lambda rows: self.client.confirm(rows, DISPATCHER), len(streets))  # fmt: skip
+        if fields:
             self._send(lambda: self.client.mobilisation(self.event_id, MAX_TRAVEL_MIN),
-                       lambda rows: self.client.mobilise(self.event_id, rows, DISPATCHER))  # fmt: skip
+                       lambda rows: self.client.mobilise(self.event_id, rows, DISPATCHER),
+                       fields)  # fmt: skip
 
-    def _send(self, propose, confirm) -> None:
+    def _send(self, propose, confirm, competing: int) -> None:
         try:
             plan = propose()
             if not plan["assignments"]:
@@ -265,13 +249,26 @@ class FloodRun:
             self.tasks[a["incident"]].trips[a["cadre_id"]] = Trip(
                 a["cadre_id"], tuple(a["from"]), tuple(a["to"]), max(60.0, a["eta_s"]), self.sim_s
             )
-        self.tally.dispatched += len(plan["assignments"])
-        if "gain_vs_greedy_pct" in plan:
-            self.say(f"[{self._clock()}] 派遣 {len(plan['assignments'])} 人; "
-                     f"比手工就近派遣少用时 {plan['gain_vs_greedy_pct']}%")  # fmt: skip
+        sent = len(plan["assignments"])
+        self.tally.dispatched += sent
+        best, greedy = plan["optimal"], plan["greedy"]
+        self.tally.batches.append(Batch(competing, best["total_weighted_s"],
+                                        greedy["total_weighted_s"], best["filled"],
+                                        greedy["filled"]))  # fmt: skip
+        if competing == 1:
+            compared = "本批仅 1 件，最优即就近"
         else:
-            self.say(f"[{self._clock()}] 战时调派 {len(plan['assignments'])} 人: 对口部门 "
-                     f"{plan['tiers']['paired']}, 邻近镇街 {plan['tiers']['neighbour']}")  # fmt: skip
+            compared = (
+                f"本批 {competing} 件争用人手，比手工就近派遣少用时 {plan['gain_vs_greedy_pct']}%"
+            )
+            extra = best["filled"] - greedy["filled"]
+            if extra:
+                compared += f"，多补 {extra} 人"
+        if "tiers" in plan:
+            self.say(f"[{self._clock()}] 战时调派 {sent} 人: 对口部门 {plan['tiers']['paired']}, "
+                     f"邻近镇街 {plan['tiers']['neighbour']}; {compared}")  # fmt: skip
+        else:
+            self.say(f"[{self._clock()}] 派遣 {sent} 人; {compared}")
 
     def _short(self, task: Task) -> bool:
         wanted = int(task.report.attributes.get("helpers_needed", 1))
@@ -312,20 +309,33 @@ class FloodRun:
                     self.tally.checkins += 1
 
     def _work(self) -> None:
+        """Work done since the last step: fields in daylight only, streets at any hour."""
+        last, now = self._last_work_s, self.sim_s
         for task in self.tasks.values():
             on_site = sum(t.arrived for t in task.trips.values())
             if task.closed or not on_site:
                 continue
-            elapsed = max(0.0, self.sim_s - self._last_work_s)
-            task.on_site_s += elapsed
-            task.done_mu += on_site * MU_PER_CADRE_HOUR * elapsed / HOUR
-            finished = (task.done_mu >= task.report.area_mu if task.report.kind == "field"
-                        else task.on_site_s >= 1.2 * HOUR)  # fmt: skip
-            if task.task_id is not None and self.sim_s - task.reported_at_s >= PROGRESS_EVERY:
-                self._report_harvest(task, min(task.done_mu, task.report.area_mu))
-            if finished and not self._short(task) and all(t.arrived for t in task.trips.values()):
+            if task.report.kind == "field":
+                rate = on_site * MU_PER_CADRE_HOUR / HOUR  # mu per second of daylight
+                left = task.report.area_mu - task.done_mu
+                worked = self.clock.work_seconds(last, now)
+                finished_s = (
+                    self.clock.after_work(last, left / rate) if worked * rate >= left else None
+                )
+                task.done_mu = min(task.report.area_mu, task.done_mu + worked * rate)
+            else:
+                left = STREET_WORK_S - task.on_site_s
+                finished_s = last + left if now - last >= left else None
+                task.on_site_s += now - last
+            if task.task_id is not None and now - task.reported_at_s >= PROGRESS_EVERY:
+                self._report_harvest(task, task.done_mu)
+            if (finished_s is not None or task.resolved_s is not None) and not self._short(task) \
+                    and all(t.arrived for t in task.trips.values()):  # fmt: skip
+                task.resolved_s = task.resolved_s if task.resolved_s is not None else finished_s
                 self._close(task)
-        self._last_work_s = self.sim_s
+            elif finished_s is not None:  # done, but hands still to come: close when they have
+                task.resolved_s = finished_s
+        self._last_work_s = now
 
     def _report_harvest(self, task: Task, mu: float, sold_t: float = 0.0) -> None:
         done = _harvest_report(task, mu, sold_t)
@@ -341,12 +351,13 @@ class FloodRun:
         point = task.report.place
         if task.report.kind == "field":
             mu = task.report.area_mu
-            sold = mu * YIELD_T_PER_MU * self.rng.uniform(*SOLD_SHARE)
-            note = (
-                f"抢收土豆 {mu:.0f} 亩，产量约 {mu * YIELD_T_PER_MU:.0f} 吨，已助销 {sold:.0f} 吨"
-            )
+            # Sold through the helpers' channels, not the whole crop (see flood_model).
+            sold = helped_sales_t(len(task.trips), mu * YIELD_T_PER_MU, self.rng)
+            note = (f"抢收土豆 {mu:.0f} 亩，产量约 {mu * YIELD_T_PER_MU:.0f} 吨，干部帮销 "
+                    f"{sold:.0f} 吨、{sold * YUAN_PER_TONNE:,.0f} 元")  # fmt: skip
             self.tally.harvested_mu += mu
             self.tally.sold_t += sold
+            self.tally.sales_yuan += round(sold * YUAN_PER_TONNE)
             self._report_harvest(task, mu, sold_t=sold)
             proof = {"callback": f"已回访村委：{note}"}
         else:
@@ -357,7 +368,7 @@ class FloodRun:
         self.client.act(task.public_id, "close", VERIFIER)
         task.closed = True
         self.tally.closed += 1
-        self.say(f"[{self._clock()}] 办结 {task.public_id}: {note}")
+        self.say(f"[{self._clock(task.resolved_s)}] 办结 {task.public_id}: {note}")
 
 
 def _harvest_report(task: Task, mu: float, sold_t: float) -> dict:

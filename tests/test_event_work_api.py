@@ -131,6 +131,10 @@ def test_the_proposal_calls_paired_departments_first_then_neighbours(served):
     thin = {(t["unit"], t["name"]): (t["before"], t["sent"], t["left"])
             for t in proposal["left_thin"]}  # fmt: skip
     assert thin[("department", "应急管理局")] == (2, 2, 0)  # all its free cadres gone
+    # Beside it, the same tiers filled nearest-first (one task: nothing to choose).
+    assert proposal["optimal"]["filled"] == proposal["greedy"]["filled"] == 3
+    assert proposal["optimal"]["total_weighted_s"] == proposal["greedy"]["total_weighted_s"] > 0
+    assert proposal["gain_vs_greedy_pct"] == 0.0
 
 
 def test_a_proposal_short_of_hands_says_what_is_unmet(served):

@@ -111,6 +111,25 @@ def test_what_the_tiers_cannot_fill_is_unmet_unless_the_rest_is_called():
     assert 3 not in set(wider.assignments["cadre_id"])
 
 
+def test_the_proposal_says_what_it_gains_over_nearest_first_when_tasks_compete():
+    """Regression (issue 16): the flood replay printed 0.0 % every round; a
+    proposal now carries the same tiers filled nearest-first beside it. The
+    older task's nearest cadre is the only near one of the newer task."""
+    cadres = frame([
+        cadre(1, "dept_cadre", 120.014, department=1),  # between the two fields
+        cadre(2, "dept_cadre", 119.983, department=1),  # west of the first field only
+    ])  # fmt: skip
+    older = {**task(10, 1, lon=120.0), "reported_at": NOW - dt.timedelta(hours=1)}
+    tasks = pd.DataFrame([older, task(11, 1, lon=120.03)])
+    plan = propose_mobilisation(tasks, cadres, PAIRINGS, affected=[A], neighbours=[B])
+    assert plan.filled == plan.greedy_filled == 2
+    by_hand = plan.greedy_weighted_s
+    assert plan.total_weighted_s < 0.75 * by_hand  # the optimum sends cadre 1 east
+    assert plan.assignments.set_index("incident_id")["cadre_id"].to_dict() == {10: 2, 11: 1}
+    alone = propose_mobilisation(tasks.iloc[:1], cadres, PAIRINGS, affected=[A], neighbours=[B])
+    assert alone.total_weighted_s == alone.greedy_weighted_s  # one task: nothing to choose
+
+
 def test_no_tasks_or_no_cadres_is_an_empty_proposal_not_an_error():
     cadres = frame([cadre(1, "grid_worker", 120.01, town=A)])
     plan = propose_mobilisation(pd.DataFrame([task(10, 3)]), cadres, PAIRINGS,
