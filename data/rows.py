@@ -25,6 +25,14 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return plain.where(plain.notna(), None).to_dict("records")
 
 
+def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with None for every missing value (NaN, NaT, pd.NA), all columns
+    of Python objects: for lists that people read and act on, where a NaN name is
+    truthy ("town nan") and a NaT is "not None" (every key shown revoked)."""
+    plain = frame.astype(object)
+    return plain.where(plain.notna(), None)
+
+
 def with_geometry(frame: gpd.GeoDataFrame) -> list[dict]:
     """Rows with the geometry as WKB and its bounding box (WGS84)."""
     if frame.crs is not None and not frame.crs.equals(WGS84):

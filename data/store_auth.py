@@ -121,7 +121,7 @@ class AuthStore:
     def users(self) -> pd.DataFrame:
         """Everyone who may sign in (never the password hashes)."""
         u = schema.users
-        return self._frame(
+        return self._listing(
             select(u.c.id, u.c.username, u.c.display_name, u.c.role, u.c.town_code,
                    u.c.failed_logins, u.c.locked_until, u.c.created_at, u.c.active)
             .order_by(u.c.id)

@@ -269,7 +269,7 @@ class EventStore:
         )  # fmt: skip
         out = []
         for entry in entries.to_dict("records"):
-            after = json.loads(entry["after"] or "{}")
+            after = json.loads(entry["after"] if isinstance(entry["after"], str) else "{}")
             done = after.get("done") or {}
             for measure, amount in (after.get("added") or {}).items():
                 out.append({"at": entry["at"], "actor": entry["actor"],

@@ -77,7 +77,7 @@ class ImportStore:
     def imports(self, limit: int = 50) -> pd.DataFrame:
         """Applied imports, newest first, without their snapshots."""
         i = schema.imports
-        frame = self._frame(select(*(c for c in i.c if c.name != "snapshot"))
+        frame = self._listing(select(*(c for c in i.c if c.name != "snapshot"))
                             .order_by(i.c.id.desc()).limit(limit))  # fmt: skip
         frame["counts"] = frame["counts"].map(json.loads)
         return frame

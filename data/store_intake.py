@@ -139,7 +139,7 @@ class IntakeStore:
     def api_keys(self) -> pd.DataFrame:
         """Every key ever issued: name, prefix, created_at, revoked_at (never the key)."""
         k = schema.api_keys
-        return self._frame(
+        return self._listing(
             select(
                 k.c.id,
                 k.c.name,
