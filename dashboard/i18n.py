@@ -165,6 +165,11 @@ TEXT: dict[str, dict[str, str]] = {
         "admin.wall_url": "大屏地址：",
         "admin.key_revoked": "已吊销 {n} 个密钥",
         "admin.pick_key": "请先在列表中选择密钥",
+        "admin.old_default": "正常 ⚠ 旧默认权限（上报、外勤、调度），请收窄",
+        "admin.old_default_note": "⚠ 标记的密钥带有旧版未指定权限时默认给的上报、外勤、调度三项权限，"
+        "持有者可改派事件、查看干部位置：请选中后勾选该客户端真正需要的权限，点“改为所选权限”。",
+        "admin.set_scopes": "改为所选权限",
+        "admin.scopes_set": "已将 {n} 个密钥的权限改为 {scopes}",
         "signout": "退出",
         "no_permission": "您没有使用此页面的权限。",
         "role.operator": "值班调度员",
@@ -552,6 +557,12 @@ TEXT: dict[str, dict[str, str]] = {
         "admin.wall_url": "Wall URL: ",
         "admin.key_revoked": "Revoked {n} key(s)",
         "admin.pick_key": "Pick a key in the list first",
+        "admin.old_default": "active ⚠ old default scopes (open311, field, dispatch): narrow them",
+        "admin.old_default_note": "⚠ Keys flagged have open311, field and dispatch, the scopes "
+        "keys made without naming any used to get: their holders may move incidents and see "
+        "cadres' positions. Select one, tick only what its client needs and press Set scopes.",
+        "admin.set_scopes": "Set scopes",
+        "admin.scopes_set": "{n} key(s) now have the scopes {scopes}",
         "signout": "Sign out",
         "no_permission": "You are not allowed to use this page.",
         "role.operator": "Operator",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
+    import geopandas as gpd
 
 WGS84 = "EPSG:4326"
 

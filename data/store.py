@@ -13,8 +13,8 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, case, delete, func, insert, select, text, update
@@ -34,6 +34,9 @@ from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, Plan, plan
+
+if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
+    import geopandas as gpd
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -100,6 +103,8 @@ class Store(
         return rows.none_for_missing(self._frame(statement))
 
     def _geoframe(self, statement) -> gpd.GeoDataFrame:
+        import geopandas as gpd
+
         frame = self._frame(statement)
         geometry = shapely.from_wkb(frame.pop("geometry").to_numpy()) if len(frame) else []
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
@@ -302,7 +307,9 @@ class Store(
         """Change-feed entries after ``seq``, oldest first, payloads decoded."""
         f = schema.change_feed
         frame = self._frame(select(f).where(f.c.seq > seq).order_by(f.c.seq).limit(limit))
-        frame["payload"] = frame["payload"].map(lambda p: json.loads(p) if isinstance(p, str) and p else None)
+        frame["payload"] = frame["payload"].map(
+            lambda p: json.loads(p) if isinstance(p, str) and p else None
+        )
         return frame
 
     def incident_history(self, incident_id: int) -> pd.DataFrame:
