@@ -3,7 +3,7 @@
     python app.py [serve]      set up the database on first run and serve the dashboard
     python app.py seed         make the demo city (--scale region for benchmarks)
     python app.py migrate      bring an older database up to this code's schema
-    python app.py apikey create NAME | revoke NAME | list   Open311 client keys
+    python app.py apikey create NAME --scopes S | scopes NAME --scopes S | revoke NAME | list
     python app.py import KIND FILE [--dry-run]   bring a city's own boundaries and rosters
     python app.py export KIND FILE               and write them back out
     python app.py calendar YEAR                  days off and make-up working days, and why
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
-import os
 import socket
 import subprocess
 import sys
@@ -71,70 +70,6 @@ def seed_city(store, *, scale: str, seed: int, replace: bool = False, out=sys.st
         flush=True,
     )
     return counts
-
-
-def api_key_command(settings: Settings, args) -> None:
-    """`python app.py apikey create|revoke|list`."""
-    from data.store import Store
-
-    store = Store.open(settings.database_url)
-    actor = f"cli:{getpass.getuser()}"
-    if args.action == "create":
-        key = store.create_api_key(args.name, actor=actor, scopes=args.scopes, town=args.town)
-        print(key)
-        print(f"the key for {args.name!r} is shown only now: hand it over safely", file=sys.stderr)
-        if "display" in args.scopes.split(","):
-            print(
-                f"a wall opens http://{settings.host}:{settings.port}/?key={key}", file=sys.stderr
-            )
-    elif args.action == "revoke":
-        print(f"revoked {store.revoke_api_keys(args.name, actor=actor)} key(s)")
-    else:
-        for row in store.api_keys().itertuples():
-            state = "revoked" if row.revoked_at is not None else "live"
-            town = f" town {row.town_code}" if row.town_code else ""
-            print(f"{row.prefix}…  {row.name}  {row.scopes}{town}  {row.created_at:%Y-%m-%d}  "
-                  f"{state}")  # fmt: skip
-    store.close()
-
-
-def user_command(settings: Settings, args) -> None:
-    """`python app.py user add|password|disable|enable|list`.
-
-    Passwords are read from GC_NEW_PASSWORD or asked for without echo;
-    ``--random`` makes one and prints it once.
-    """
-    from data.store import Store
-    from domain.passwords import random_password
-
-    store = Store.open(settings.database_url)
-    actor = f"cli:{getpass.getuser()}"
-
-    def new_password() -> str:
-        if getattr(args, "random", False):
-            chosen = random_password()
-            print(f"password of {args.username}: {chosen}  (shown only now)")
-            return chosen
-        return os.environ.get("GC_NEW_PASSWORD") or getpass.getpass(f"{args.username}'s password: ")
-
-    try:
-        if args.action == "add":
-            store.create_user(args.username, new_password(), args.role, actor=actor,
-                              display_name=args.name, town=args.town)  # fmt: skip
-            print(f"user {args.username} ({args.role}) added")
-        elif args.action == "password":
-            store.set_password(args.username, new_password(), actor=actor)
-            print(f"password of {args.username} changed; their sessions are ended")
-        elif args.action in ("disable", "enable"):
-            store.set_disabled(args.username, args.action == "disable", actor=actor)
-            print(f"user {args.username} {args.action}d")
-        else:
-            for row in store.users().itertuples():
-                town = f" town {row.town_code}" if row.town_code else ""
-                state = "" if row.active else "  disabled"
-                print(f"{row.username}  {row.display_name}  {row.role}{town}{state}")
-    finally:
-        store.close()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -331,10 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     key_create = key_actions.add_parser("create", help="print a new key for a client")
     key_create.add_argument("name")
     key_create.add_argument(
-        "--scopes", default="open311,field,dispatch",
-        help="what the key may do: a comma list of open311, field, display, dispatch, events",
+        "--scopes",
+        help="what the key may do: a comma list of open311, field, display, dispatch, events "
+        "(default open311: file and read reports only)",
     )  # fmt: skip
     key_create.add_argument("--town", help="bind a display key to one town (its code)")
+    key_scopes = key_actions.add_parser("scopes", help="change what a client's live keys may do")
+    key_scopes.add_argument("name", help="client name or key prefix")
+    key_scopes.add_argument("--scopes", required=True, help="the new comma list, e.g. open311")
     key_actions.add_parser("revoke", help="revoke a client's keys").add_argument(
         "name", help="client name or key prefix"
     )
@@ -381,8 +320,12 @@ def main(argv: list[str] | None = None) -> int:
                 replace=args.replace,
             )
         elif args.command == "apikey":
+            from api.account_commands import api_key_command
+
             api_key_command(settings, args)
         elif args.command == "user":
+            from api.account_commands import user_command
+
             user_command(settings, args)
         elif args.command in ("import", "export", "imports", "clear-city"):
             return data_command(settings, args)

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from api import (
-    changes,
-    dispatch,
-    events,
-    field,
-    geojson,
-    health,
-    incidents,
-    open311,
-    openapi,
-    review_export,
-)
-from api.errors import register_error_handlers
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register_api(server: Flask, store) -> None:
-    """Mount every API blueprint on ``server``, serving from ``store``."""
+    """Mount every API blueprint on ``server``, serving from ``store``.
+
+    The blueprints are imported here, not at the top: the command line
+    imports ``api.import_arguments`` and must not pay for the whole API.
+    """
+    from api import (
+        changes,
+        dispatch,
+        events,
+        field,
+        geojson,
+        health,
+        incidents,
+        open311,
+        openapi,
+        review_export,
+    )
+    from api.errors import register_error_handlers
+
     server.extensions["gridcommand.store"] = store
     server.register_blueprint(geojson.blueprint)
     server.register_blueprint(health.blueprint)

@@ -15,18 +15,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from api.import_service import (
-    TABLE_KINDS,
-    apply_check,
-    apply_table,
-    check_file,
-    check_table,
-    parse_mapping,
-    report_lines,
-    table_report_lines,
-)
 from domain.errors import InvalidInput
 
 STAGES = {"write": "writing features", "incidents": "moving incidents"}
@@ -43,6 +31,8 @@ class ProgressBar:
             self.close()
             self.bar, self.stage = None, stage
         if self.bar is None:
+            from tqdm import tqdm
+
             self.bar = tqdm(total=total, desc=f"{self.what}: {STAGES.get(stage, stage)}", unit=" rows", file=self.out,
                             mininterval=0.2, ascii=not getattr(self.out, "isatty", lambda: False)())  # fmt: skip
         self.bar.total = total
@@ -55,6 +45,18 @@ class ProgressBar:
 
 def run_import(store, args, actor: str) -> int:
     """Check FILE; unless ``--dry-run``, write it all or nothing."""
+    # Imported here: `imports list` and `clear-city` start without geopandas.
+    from api.import_service import (
+        TABLE_KINDS,
+        apply_check,
+        apply_table,
+        check_file,
+        check_table,
+        parse_mapping,
+        report_lines,
+        table_report_lines,
+    )
+
     mapping = parse_mapping(args.map, args.kind)
     source = Path(args.file).name
     if args.kind in TABLE_KINDS:

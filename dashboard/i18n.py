@@ -168,6 +168,11 @@ TEXT: dict[str, dict[str, str]] = {
         "admin.calendar_missing": "工作日历：{year} 年尚无国务院办公厅节假日安排通知，该年期限只按法定节假日"
         "计算（补假日期为估算）。通知发布后，请把其放假和调休上班日期写入 GC_CALENDAR_FILE 文件"
         "（可用 python app.py calendar {year} 核对）。",
+        "admin.old_default": "正常 ⚠ 旧默认权限（上报、外勤、调度），请收窄",
+        "admin.old_default_note": "⚠ 标记的密钥带有旧版未指定权限时默认给的上报、外勤、调度三项权限，"
+        "持有者可改派事件、查看干部位置：请选中后勾选该客户端真正需要的权限，点“改为所选权限”。",
+        "admin.set_scopes": "改为所选权限",
+        "admin.scopes_set": "已将 {n} 个密钥的权限改为 {scopes}",
         "signout": "退出",
         "no_permission": "您没有使用此页面的权限。",
         "role.operator": "值班调度员",
@@ -559,6 +564,12 @@ TEXT: dict[str, dict[str, str]] = {
         "yet, so deadlines in {year} count the statutory days only (补假 dates estimated). Once "
         "the notice is out, add its days off and make-up working days to the GC_CALENDAR_FILE "
         "file (check with python app.py calendar {year}).",
+        "admin.old_default": "active ⚠ old default scopes (open311, field, dispatch): narrow them",
+        "admin.old_default_note": "⚠ Keys flagged have open311, field and dispatch, the scopes "
+        "keys made without naming any used to get: their holders may move incidents and see "
+        "cadres' positions. Select one, tick only what its client needs and press Set scopes.",
+        "admin.set_scopes": "Set scopes",
+        "admin.scopes_set": "{n} key(s) now have the scopes {scopes}",
         "signout": "Sign out",
         "no_permission": "You are not allowed to use this page.",
         "role.operator": "Operator",

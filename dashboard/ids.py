@@ -58,6 +58,8 @@ ADMIN_SCOPES = "admin-scopes"
 ADMIN_KEY_TOWN = "admin-key-town"
 ADMIN_ADD_KEY = "admin-add-key"
 ADMIN_REVOKE_KEY = "admin-revoke-key"
+ADMIN_SET_SCOPES = "admin-set-scopes"
+ADMIN_KEY_NOTE = "admin-key-note"
 ADMIN_KEY_RESULT = "admin-key-result"
 ADMIN_CALENDAR = "admin-calendar"  # warns when a holiday notice is missing
 # A city's own data (/data): import, check, log, export.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
+    import geopandas as gpd
 
 WGS84 = "EPSG:4326"
 
@@ -23,6 +26,14 @@ def records(frame: pd.DataFrame) -> list[dict]:
         return []
     plain = frame.astype(object)
     return plain.where(plain.notna(), None).to_dict("records")
+
+
+def none_for_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with None for every missing value (NaN, NaT, pd.NA), all columns
+    of Python objects: for lists that people read and act on, where a NaN name is
+    truthy ("town nan") and a NaT is "not None" (every key shown revoked)."""
+    plain = frame.astype(object)
+    return plain.where(plain.notna(), None)
 
 
 def with_geometry(frame: gpd.GeoDataFrame) -> list[dict]:

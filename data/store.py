@@ -13,8 +13,8 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, case, delete, func, insert, select, text, update
@@ -34,6 +34,9 @@ from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, Plan, plan
+
+if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
+    import geopandas as gpd
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -95,7 +98,13 @@ class Store(
             result = conn.execute(statement)
             return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
 
+    def _listing(self, statement) -> pd.DataFrame:
+        """Rows for people to read: a frame whose missing values are None."""
+        return rows.none_for_missing(self._frame(statement))
+
     def _geoframe(self, statement) -> gpd.GeoDataFrame:
+        import geopandas as gpd
+
         frame = self._frame(statement)
         geometry = shapely.from_wkb(frame.pop("geometry").to_numpy()) if len(frame) else []
         return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
@@ -298,13 +307,15 @@ class Store(
         """Change-feed entries after ``seq``, oldest first, payloads decoded."""
         f = schema.change_feed
         frame = self._frame(select(f).where(f.c.seq > seq).order_by(f.c.seq).limit(limit))
-        frame["payload"] = frame["payload"].map(lambda p: json.loads(p) if p else None)
+        frame["payload"] = frame["payload"].map(
+            lambda p: json.loads(p) if isinstance(p, str) and p else None
+        )
         return frame
 
     def incident_history(self, incident_id: int) -> pd.DataFrame:
         """Every audited move of one incident, oldest first: at, actor, action, before, after."""
         a = schema.audit_log
-        return self._frame(
+        return self._listing(
             select(a.c.at, a.c.actor, a.c.action, a.c.before, a.c.after)
             .where(a.c.entity == "incident", a.c.entity_id == str(incident_id))
             .order_by(a.c.id)
@@ -313,7 +324,7 @@ class Store(
     def audit(self, limit: int = 100) -> pd.DataFrame:
         """The newest audit entries, newest first."""
         a = schema.audit_log
-        return self._frame(select(a).order_by(a.c.id.desc()).limit(limit))
+        return self._listing(select(a).order_by(a.c.id.desc()).limit(limit))
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table of the city, for health checks and the seed report."""

@@ -53,13 +53,7 @@ class AuthStore:
         Raises InvalidInput for a bad name, role, town or weak password, and
         Conflict when the user name is taken.
         """
-        username = (username or "").strip()
-        if not _USERNAME.match(username):
-            raise InvalidInput("a user name is 2 to 40 letters, digits, '.', '-' or '_'",
-                               zh="用户名须为 2 至 40 个字母、数字或 . - _")  # fmt: skip
-        if role not in ROLES:
-            raise InvalidInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-        town = self._checked_town(role, town)
+        username, town = self.check_new_user(username, role, town)
         hashed = hash_password(password)
         now = utcnow()
         u = schema.users
@@ -76,6 +70,28 @@ class AuthStore:
                          entity_id=username, after={"role": role, "town": town},
                          feed=False)  # fmt: skip
         return user_id
+
+    def check_new_user(self, username: str, role: str, town: str | None) -> tuple[str, str | None]:
+        """The user name and town of a new user, checked (before anyone is asked
+        for a password); raises as ``create_user`` does, writes nothing."""
+        username = (username or "").strip()
+        if not _USERNAME.match(username):
+            raise InvalidInput("a user name is 2 to 40 letters, digits, '.', '-' or '_'",
+                               zh="用户名须为 2 至 40 个字母、数字或 . - _")  # fmt: skip
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        town = self._checked_town(role, town)
+        with self.engine.connect() as conn:
+            if conn.execute(
+                select(schema.users.c.id).where(schema.users.c.username == username)
+            ).first():
+                raise Conflict(f"user {username!r} exists already", zh=f"用户 {username} 已存在")
+        return username, town
+
+    def check_user(self, username: str) -> None:
+        """Raise NotFound unless ``username`` exists (before asking for a new password)."""
+        with self.engine.connect() as conn:
+            self._user_id(conn, username)
 
     def _checked_town(self, role: str, town: str | None) -> str | None:
         if role not in TOWN_ROLES:
@@ -121,7 +137,7 @@ class AuthStore:
     def users(self) -> pd.DataFrame:
         """Everyone who may sign in (never the password hashes)."""
         u = schema.users
-        return self._frame(
+        return self._listing(
             select(u.c.id, u.c.username, u.c.display_name, u.c.role, u.c.town_code,
                    u.c.failed_logins, u.c.locked_until, u.c.created_at, u.c.active)
             .order_by(u.c.id)

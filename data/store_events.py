@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, String, cast, func, insert, literal, select, update
@@ -25,6 +25,9 @@ from data.store_intake import public_id_for
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.event_tasks import TaskSpec
 from domain.events import Declaration, check_can_end
+
+if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
+    import geopandas as gpd
 
 _COLUMNS = ("id", "name", "kind", "severity", "started_at", "ended_at", "created_by",
             "checkin_minutes")  # fmt: skip
@@ -242,6 +245,8 @@ class EventStore:
         return found.iloc[0].to_dict()
 
     def _geoframe_of_event(self, condition) -> gpd.GeoDataFrame:
+        import geopandas as gpd
+
         e = schema.events
         frame = self._frame(
             select(*(e.c[c] for c in _COLUMNS), e.c.area).where(condition).order_by(e.c.id.desc())
@@ -269,7 +274,7 @@ class EventStore:
         )  # fmt: skip
         out = []
         for entry in entries.to_dict("records"):
-            after = json.loads(entry["after"] or "{}")
+            after = json.loads(entry["after"] if isinstance(entry["after"], str) else "{}")
             done = after.get("done") or {}
             for measure, amount in (after.get("added") or {}).items():
                 out.append({"at": entry["at"], "actor": entry["actor"],

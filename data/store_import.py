@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import (
@@ -44,7 +44,10 @@ from data import rows, schema
 from data.layer_rows import decode_snapshot, encode_snapshot, plan_layer, row_from_json, row_to_json
 from data.rows import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.reassign import incident_moves
+
+if TYPE_CHECKING:  # geopandas (and domain.reassign) are imported where used: the
+    # command line starts without them
+    import geopandas as gpd
 
 Progress = Callable[[int, int, str], None]  # done, total, stage
 CHUNK = 2_000
@@ -77,7 +80,7 @@ class ImportStore:
     def imports(self, limit: int = 50) -> pd.DataFrame:
         """Applied imports, newest first, without their snapshots."""
         i = schema.imports
-        frame = self._frame(select(*(c for c in i.c if c.name != "snapshot"))
+        frame = self._listing(select(*(c for c in i.c if c.name != "snapshot"))
                             .order_by(i.c.id.desc()).limit(limit))  # fmt: skip
         frame["counts"] = frame["counts"].map(json.loads)
         return frame
@@ -138,6 +141,10 @@ class ImportStore:
             except Conflict as refused:
                 counts["blocked"] = refused.message("en")
             if kind == "grids":
+                import geopandas as gpd
+
+                from domain.reassign import incident_moves
+
                 after = {code: row for code, row in old.items() if code not in set(removed)}
                 after.update({row["code"]: row for row in incoming})
                 grids = gpd.GeoDataFrame(
@@ -304,6 +311,10 @@ class ImportStore:
             for r in conn.execute(select(g.c.code, g.c.town_code, g.c.geometry))
             if r[0] not in removed
         ]
+        import geopandas as gpd
+
+        from domain.reassign import incident_moves
+
         grids = gpd.GeoDataFrame({"code": [r[0] for r in grid_rows],
                                   "town_code": [r[1] for r in grid_rows]},
                                  geometry=shapely.from_wkb([r[2] for r in grid_rows]),

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
-from domain.access import parse_scopes
+from domain.access import has_old_default_scopes, parse_scopes
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 
 # An in-flight claim older than this is taken to be from a request that died
@@ -81,12 +81,13 @@ class IntakeStore:
         name: str,
         *,
         actor: str,
-        scopes: tuple[str, ...] | str = ("open311", "field", "dispatch"),
+        scopes: tuple[str, ...] | str = ("open311",),
         town: str | None = None,
     ) -> str:
         """Issue a new key for client ``name``; returns the key, shown only once.
 
-        ``scopes`` (domain.access.KEY_SCOPES) say what the key may do; a
+        ``scopes`` (domain.access.KEY_SCOPES) say what the key may do (by
+        default only file and read reports: least privilege); a
         ``town`` binds it to that town's data (a town's display wall).
         """
         name = name.strip()
@@ -136,10 +137,35 @@ class IntakeStore:
                          feed=False)  # fmt: skip
         return len(ids)
 
-    def api_keys(self) -> pd.DataFrame:
-        """Every key ever issued: name, prefix, created_at, revoked_at (never the key)."""
+    def set_api_key_scopes(self, name_or_prefix: str, scopes: tuple[str, ...] | str, *,
+                           actor: str) -> int:  # fmt: skip
+        """Give every live key of a client name or with a key prefix these
+        scopes (to narrow a key without handing out a new one); returns how many."""
+        scopes = parse_scopes(scopes if isinstance(scopes, str) else ",".join(scopes))
         k = schema.api_keys
-        return self._frame(
+        with self._transaction() as conn:
+            found = conn.execute(
+                select(k.c.id, k.c.scopes).where(
+                    k.c.revoked_at.is_(None),
+                    or_(k.c.name == name_or_prefix, k.c.prefix == name_or_prefix),
+                )
+            ).all()
+            if not found:
+                raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
+            ids = [row.id for row in found]
+            conn.execute(update(k).where(k.c.id.in_(ids)).values(scopes=",".join(scopes)))
+            self._record(conn, actor=actor, action="set_api_key_scopes", entity="api_key",
+                         entity_id=",".join(map(str, ids)), feed=False,
+                         before={str(row.id): row.scopes for row in found},
+                         after={"scopes": list(scopes)})  # fmt: skip
+        return len(ids)
+
+    def api_keys(self) -> pd.DataFrame:
+        """Every key ever issued: name, prefix, scopes, town_code, created_at,
+        revoked_at (None while live; never the key), and ``old_default``: live
+        with exactly the scopes keys made without ``--scopes`` used to get."""
+        k = schema.api_keys
+        frame = self._listing(
             select(
                 k.c.id,
                 k.c.name,
@@ -150,6 +176,11 @@ class IntakeStore:
                 k.c.revoked_at,
             ).order_by(k.c.id)
         )
+        frame["old_default"] = [
+            revoked is None and has_old_default_scopes(scopes)
+            for scopes, revoked in zip(frame["scopes"], frame["revoked_at"], strict=True)
+        ]
+        return frame
 
     def client_for_key(self, key: str | None) -> Client | None:
         """The client a live key belongs to; None for a missing, wrong or revoked key."""

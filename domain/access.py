@@ -49,6 +49,16 @@ KEY_SCOPES: dict[str, frozenset[str]] = {
     "events": frozenset({VIEW, EVENTS}),  # a provincial emergency system
 }
 
+# Before issue 16 a key made without --scopes got these three, so a citizen
+# app's public key could also move incidents and read cadres' positions. Keys
+# holding exactly these are flagged so that an administrator narrows them.
+OLD_DEFAULT_SCOPES = frozenset({"open311", "field", "dispatch"})
+
+
+def has_old_default_scopes(scopes: str | None) -> bool:
+    """True for a key's comma list of scopes equal to ``OLD_DEFAULT_SCOPES``."""
+    return {s.strip() for s in (scopes or "").split(",") if s.strip()} == OLD_DEFAULT_SCOPES
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -8,17 +8,32 @@ in through /login, API keys with scopes, a wall shown with a display key.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import pytest
+import requests
 from dash._utils import split_callback_id
 
 from api.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
 from app import create_app
 from dashboard import ids
 from dashboard.access_rules import CALLBACK_RULES, first_output_id, rules_for
-from domain.access import CONTACTS, DISPATCH, FIELD, REPORT, VIEW, for_key, for_user, mask_phone
+from domain.access import (
+    CONTACTS,
+    DISPATCH,
+    FIELD,
+    KEY_SCOPES,
+    REPORT,
+    VIEW,
+    for_key,
+    for_user,
+    mask_phone,
+)
 from settings import Settings
-from tests.servers import PASSWORD, add_user, csrf_from
+from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server
 from tests.tiny_city import tiny_city
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
@@ -137,6 +152,74 @@ def test_every_route_allows_and_denies_as_its_rule_says_for_every_caller(guarded
             assert answer.status_code < 500, f"{caller.name} {method} {url}"
     assert mistakes == []
     assert counted["allowed"] > 100 and counted["denied"] > 100
+
+
+def _post_body(endpoint: str, method: str) -> dict:
+    if method != "POST":
+        return {}
+    return {"data": {}} if "open311" in endpoint else {"json": {}}
+
+
+def test_each_single_scope_key_gets_exactly_what_its_scope_allows_over_http(guarded):
+    """Derived from ROUTE_RULES and KEY_SCOPES: for every route, a key of each
+    scope alone is let through exactly where its permissions meet the rule."""
+    store, app = guarded["store"], guarded["app"]
+    keys = {scope: store.create_api_key(f"scope {scope}", actor="test", scopes=scope)
+            for scope in KEY_SCOPES}  # fmt: skip
+    mistakes, let_through = [], {scope: set() for scope in KEY_SCOPES}
+    with thread_server(app.server) as base:
+        for endpoint, method, url in route_cases(app):
+            rule = ROUTE_RULES[endpoint]
+            for scope, key in keys.items():
+                caller = SimpleNamespace(principal=for_key(0, scope, (scope,)))
+                expect = allowed(rule, caller)
+                # identity: flask-compress leaves a streamed static file unclosed
+                # under werkzeug's server (ResourceWarning); gunicorn closes it.
+                headers = {"X-API-Key": key, "Accept-Encoding": "identity"}
+                answer = requests.request(method, base + url, headers=headers,
+                                          allow_redirects=False, timeout=60,
+                                          **_post_body(endpoint, method))  # fmt: skip
+                if denied(answer) == expect:
+                    mistakes.append(f"{scope} key {method} {url}: HTTP {answer.status_code}, "
+                                    f"expected {'allowed' if expect else 'denied'}")  # fmt: skip
+                assert answer.status_code < 500, f"{scope} key {method} {url}"
+                if expect and not rule.public:
+                    let_through[scope].add(endpoint)
+    assert mistakes == []
+    assert all(let_through.values()), "every scope opens at least one guarded route"
+
+
+def test_a_key_made_without_scopes_may_only_report(guarded):
+    """Issue 16: `apikey create NAME` once gave open311,field,dispatch, so a
+    citizen app's public key could move incidents and read cadres' positions."""
+    url = guarded["store"].engine.url.render_as_string(hide_password=False)
+    made = subprocess.run([sys.executable, str(ROOT / "app.py"), "apikey", "create", "我要报事小程序"],
+                          env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert "no --scopes given" in made.stderr and "(open311)" in made.stderr
+    key = made.stdout.strip()
+    headers = {"X-API-Key": key}
+    with thread_server(guarded["app"].server) as base:
+
+        def status(method, path, **kwargs) -> int:
+            return requests.request(method, base + path, headers=headers, timeout=60,
+                                    allow_redirects=False, **kwargs).status_code  # fmt: skip
+
+        assert status("POST", "/api/v1/incidents/T1/actions", json={"action": "register"}) == 403
+        assert status("GET", "/api/v1/cadres.geojson") == 403
+        assert status("GET", "/api/v1/dispatch/recommendations?incident=T1") == 403
+        assert status("POST", "/api/v1/field/positions", json={"positions": []}) == 403
+        assert status("GET", "/api/v1/incidents.geojson") == 403
+        assert status("GET", "/") == 403
+        report = requests.post(f"{base}/open311/v2/requests.json", timeout=60,
+                               data={"api_key": key, "service_code": "garbage",
+                                     "description": "垃圾未清运", "lat": "36.011",
+                                     "long": "120.005"})  # fmt: skip
+        assert report.status_code in (200, 201), report.text
+        assert report.json()[0]["service_request_id"]
+        assert status("GET", "/open311/v2/requests.json") == 200
+    assert guarded["store"].incident_by_public_id("T1")["status"] == "registered"  # not moved
 
 
 def test_the_rules_themselves_say_what_the_roles_mean():

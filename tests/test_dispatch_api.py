@@ -43,7 +43,7 @@ def served(database_url, monkeypatch):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(staffed_city())
-    key = store.create_api_key("外勤App", actor="test")
+    key = store.create_api_key("外勤App", actor="test", scopes="open311,field,dispatch")
     with thread_server(app.server) as base:
         send_key_by_default(monkeypatch, base, key)
         yield {"base": base, "api": f"{base}/api/v1", "key": key, "store": store}

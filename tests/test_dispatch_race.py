@@ -34,7 +34,7 @@ INCIDENTS = ["T1", "T2", "T3"]
 def server(database_url, tmp_path):
     store = Store.open(database_url)
     store.load_city(staffed_city())
-    key = store.create_api_key("外勤App", actor="test")
+    key = store.create_api_key("外勤App", actor="test", scopes="open311,field,dispatch")
     store.close()
     env = {"DATABASE_URL": database_url, "GC_TEST_LOG": str(tmp_path / "server.log")}
     with app_process(env) as base:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from data import store_auth
-from domain.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from domain.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 
 PASSWORD = "correct horse 42"
 
@@ -112,3 +112,51 @@ def test_api_keys_carry_scopes_and_an_optional_town(city_store):
         city_store.create_api_key("x", actor="test", scopes="display,root")
     with pytest.raises(InvalidInput, match="no town"):
         city_store.create_api_key("x", actor="test", scopes="display", town="999")
+
+
+def test_lists_give_none_for_missing_values_and_flag_the_old_default(city_store):
+    """Issue 16: NaT and NaN from pandas were shown as a revocation time and as
+    "town nan"; lists for people say missing with None."""
+    town = city_store.towns()["code"].iloc[0]
+    add_user = city_store.create_user
+    add_user("li", PASSWORD, "town_leader", town=town, actor="test")
+    add_user("zhao", PASSWORD, "operator", actor="test")
+    city_store.create_api_key("gone", actor="test", scopes="open311")
+    city_store.create_api_key("wall", actor="test", scopes="display", town=town)
+    city_store.create_api_key("legacy", actor="test", scopes="dispatch,open311,field")
+    city_store.revoke_api_keys("gone", actor="test")
+    users = city_store.users().set_index("username")
+    assert users.loc["zhao", "town_code"] is None and users.loc["li", "town_code"] == town
+    assert users.loc["zhao", "locked_until"] is None
+    keys = city_store.api_keys().set_index("name")
+    assert keys.loc["wall", "revoked_at"] is None and keys.loc["gone", "revoked_at"] is not None
+    assert keys.loc["legacy", "town_code"] is None and keys.loc["wall", "town_code"] == town
+    assert keys["old_default"].to_dict() == {"gone": False, "wall": False, "legacy": True}
+    assert city_store.create_api_key("plain", actor="test")  # no scopes named: open311 only
+    assert city_store.api_keys().set_index("name").loc["plain", "scopes"] == "open311"
+
+
+def test_narrowing_a_key_keeps_it_working_with_less_and_refuses_bad_input(city_store):
+    key = city_store.create_api_key("legacy", actor="test", scopes="open311,field,dispatch")
+    with pytest.raises(InvalidInput, match="unknown key scopes"):
+        city_store.set_api_key_scopes("legacy", "open311,root", actor="test")
+    with pytest.raises(NotFound, match="no live API key"):
+        city_store.set_api_key_scopes("nobody", "open311", actor="test")
+    assert city_store.client_for_key(key).scopes == ("open311", "field", "dispatch")
+    assert city_store.set_api_key_scopes("legacy", "open311", actor="admin") == 1
+    assert city_store.client_for_key(key).scopes == ("open311",)
+    entry = city_store.audit(1).iloc[0]
+    assert entry["action"] == "set_api_key_scopes" and entry["actor"] == "admin"
+    assert "open311,field,dispatch" in entry["before"]
+
+
+def test_new_users_are_checked_before_any_password(city_store):
+    city_store.create_user("zhao", PASSWORD, "operator", actor="test")
+    with pytest.raises(Conflict, match="exists already"):
+        city_store.check_new_user("zhao", "operator", None)
+    with pytest.raises(InvalidInput, match="unknown role"):
+        city_store.check_new_user("qian", "boss", None)
+    assert city_store.check_new_user(" qian ", "operator", None) == ("qian", None)
+    with pytest.raises(NotFound):
+        city_store.check_user("nobody")
+    assert len(city_store.users()) == 1

@@ -83,7 +83,10 @@ def layout(lang: str) -> html.Div:
                 html.Button(t("admin.add_key", lang), id=ids.ADMIN_ADD_KEY, className="gc-button"),
                 html.Button(t("admin.revoke_key", lang), id=ids.ADMIN_REVOKE_KEY,
                             className="gc-button"),
+                html.Button(t("admin.set_scopes", lang), id=ids.ADMIN_SET_SCOPES,
+                            className="gc-button"),
             ], className="gc-admin-form"),
+            html.P(id=ids.ADMIN_KEY_NOTE, className="gc-admin-result gc-error"),
             html.Div(id=ids.ADMIN_KEY_RESULT, className="gc-admin-result"),
         ], className="gc-panel gc-admin-panel"),
     ], className="gc-admin")  # fmt: skip
@@ -103,11 +106,13 @@ def user_rows(store, lang: str) -> list[dict]:
 
 
 def key_rows(store, lang: str) -> list[dict]:
-    """The keys ever issued (never the keys themselves)."""
+    """The keys ever issued (never the keys themselves); live keys with the old
+    implicit scopes are flagged so that an administrator narrows them."""
     return [
         {"row_id": str(r.id), "prefix": f"{r.prefix}…", "name": r.name, "scopes": r.scopes,
          "town_code": r.town_code or "",
-         "state": t("admin.revoked" if r.revoked_at is not None else "admin.active", lang)}
+         "state": t("admin.revoked" if r.revoked_at is not None else
+                    "admin.old_default" if r.old_default else "admin.active", lang)}
         for r in store.api_keys().itertuples()
     ]  # fmt: skip
 
@@ -133,12 +138,16 @@ def register(app, context) -> None:
         Output(ids.ADMIN_USERS, "rowData"),
         Output(ids.ADMIN_KEYS, "rowData"),
         Output(ids.ADMIN_CALENDAR, "children"),
+        Output(ids.ADMIN_KEY_NOTE, "children"),
         Input(ids.ADMIN_CHANGED, "data"),
         State(ids.LANG, "data"),
     )
     def show_lists(_changed, lang):
         lang = lang or "zh"
-        return user_rows(store, lang), key_rows(store, lang), calendar_warnings(calendar, lang)
+        keys = key_rows(store, lang)
+        flagged = any(row["state"] == t("admin.old_default", lang) for row in keys)
+        note = t("admin.old_default_note", lang) if flagged else ""
+        return user_rows(store, lang), keys, calendar_warnings(calendar, lang), note
 
     @app.callback(
         Output(ids.ADMIN_USER_RESULT, "children"),
@@ -185,6 +194,7 @@ def register(app, context) -> None:
         Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
         Input(ids.ADMIN_ADD_KEY, "n_clicks"),
         Input(ids.ADMIN_REVOKE_KEY, "n_clicks"),
+        Input(ids.ADMIN_SET_SCOPES, "n_clicks"),
         State(ids.ADMIN_KEY_NAME, "value"),
         State(ids.ADMIN_SCOPES, "value"),
         State(ids.ADMIN_KEY_TOWN, "value"),
@@ -193,7 +203,7 @@ def register(app, context) -> None:
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def change_key(add, revoke, name, scopes, town, selected, changed, lang):
+    def change_key(add, revoke, set_scopes, name, scopes, town, selected, changed, lang):
         lang, actor = lang or "zh", current_principal().actor
         try:
             if ctx.triggered_id == ids.ADMIN_ADD_KEY:
@@ -205,7 +215,12 @@ def register(app, context) -> None:
                 return shown, (changed or 0) + 1
             if not selected:
                 return html.Span(t("admin.pick_key", lang), className="gc-error"), no_update
-            count = store.revoke_api_keys(selected[0]["prefix"].rstrip("…"), actor=actor)
+            prefix = selected[0]["prefix"].rstrip("…")
+            if ctx.triggered_id == ids.ADMIN_SET_SCOPES:
+                count = store.set_api_key_scopes(prefix, tuple(scopes or ()), actor=actor)
+                shown = t("admin.scopes_set", lang).format(n=count, scopes=",".join(scopes))
+                return _ok(shown), (changed or 0) + 1
+            count = store.revoke_api_keys(prefix, actor=actor)
             return _ok(t("admin.key_revoked", lang).format(n=count)), (changed or 0) + 1
         except GridCommandError as error:
             return _failed(error, lang), no_update
