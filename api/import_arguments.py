@@ -17,7 +17,12 @@ def add_data_commands(commands) -> None:
     imp.add_argument("kind", choices=DATA_KINDS)
     imp.add_argument("file")
     imp.add_argument("--crs", help="the file's CRS when it has none, e.g. EPSG:4549")
-    imp.add_argument("--gcj02", action="store_true", help="traced from a Chinese web map")
+    offset = imp.add_mutually_exclusive_group()
+    offset.add_argument("--gcj02", action="store_true", default=None,
+                        help="traced from a Chinese web map: undo the GCJ-02 offset")  # fmt: skip
+    offset.add_argument("--not-gcj02", "--wgs84", dest="gcj02", action="store_false",
+                        help="true WGS84/CGCS2000 coordinates: do not undo GCJ-02, even when "
+                        "the file fits the city better with it undone")  # fmt: skip
     imp.add_argument(
         "--map",
         action="append",
@@ -27,6 +32,9 @@ def add_data_commands(commands) -> None:
     )
     imp.add_argument("--layer", help="the GeoPackage layer, or the Excel sheet")
     imp.add_argument("--dry-run", action="store_true", help="only check; write nothing")
+    imp.add_argument("--problems", metavar="FILE.csv",
+                     help="write every problem found to this .csv or .xlsx file (the terminal "
+                     "lists the first 20)")  # fmt: skip
     imp.add_argument("--accept-repairs", action="store_true",
                      help="write shapes that the check repaired (listed by --dry-run)")  # fmt: skip
     exp = commands.add_parser("export", help="write a layer or table back to a file "

@@ -44,24 +44,35 @@ class ProgressBar:
 
 
 def run_import(store, args, actor: str) -> int:
-    """Check FILE; unless ``--dry-run``, write it all or nothing."""
+    """Check FILE; unless ``--dry-run``, write it all or nothing.
+
+    The report ends with one verdict: "ready to import" only when nothing
+    would refuse the file (its checks, the store's preview, repairs not
+    accepted); ``--problems FILE`` gets every problem, the terminal the first 20.
+    """
     # Imported here: `imports list` and `clear-city` start without geopandas.
     from api.import_service import (
+        READY,
         TABLE_KINDS,
         apply_check,
         apply_table,
         check_file,
         check_table,
         parse_mapping,
+        preview_check,
         report_lines,
         table_report_lines,
     )
 
     mapping = parse_mapping(args.map, args.kind)
     source = Path(args.file).name
+    problems_file = getattr(args, "problems", None)
+    if problems_file:
+        check_problems_file(problems_file)
     if args.kind in TABLE_KINDS:
         found = check_table(store, args.kind, args.file, mapping=mapping, sheet=args.layer)
         print("\n".join(table_report_lines(found)))
+        _write_problems(found, problems_file)
         if found.blocking or args.dry_run:
             return 1 if found.blocking else 0
         counts = apply_table(store, found, actor=actor, source=source)
@@ -69,22 +80,39 @@ def run_import(store, args, actor: str) -> int:
     print(f"reading and checking {source}…", flush=True)
     found = check_file(store, args.kind, args.file, crs=args.crs, gcj02=args.gcj02,
                        mapping=mapping, layer=args.layer)  # fmt: skip
-    print("\n".join(report_lines(found)))
-    if not found.ok:
+    preview = preview_check(store, found) if found.ok else None
+    # A dry run foretells the same command without --dry-run.
+    lines = report_lines(found, preview=preview, accept_repairs=args.accept_repairs)
+    print("\n".join(lines))
+    _write_problems(found, problems_file)
+    if lines[-1] != READY:
         return 1
     if args.dry_run:
         return 0
-    repaired = found.result.count("repaired")
-    if repaired and not args.accept_repairs:
-        raise InvalidInput(f"{repaired} shapes were repaired (listed above): look at them, then "
-                           "run again with --accept-repairs; nothing was written",
-                           zh=f"{repaired} 个图形已修复：请核对后加 --accept-repairs 重新导入")  # fmt: skip
     bar = ProgressBar(f"importing {args.kind}")
     try:
         counts = apply_check(store, found, actor=actor, source=source, progress=bar)
     finally:
         bar.close()
     return _applied(args.kind, counts)
+
+
+def check_problems_file(path: str) -> None:
+    """Refuse a --problems file that cannot be written, before any work."""
+    if Path(path).suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(f"--problems writes a .csv or .xlsx file, not {Path(path).name}",
+                           zh="--problems 只能写入 .csv 或 .xlsx 文件")  # fmt: skip
+
+
+def _write_problems(found, path: str | None) -> None:
+    if not path:
+        return
+    from api.import_service import problem_table
+    from data.export_files import write_table
+
+    table = problem_table(found)
+    write_table(table, path)
+    print(f"{len(table):,} problem(s) written to {path}")
 
 
 def _applied(kind: str, counts: dict) -> int:

@@ -25,6 +25,7 @@ from api.import_service import (
     check_file,
     check_table,
     preview_check,
+    refused,
 )
 from data import import_jobs
 from domain.errors import Conflict, GridCommandError, InvalidInput
@@ -40,7 +41,7 @@ class Choices:
     kind: str
     mapping: dict[str, str]
     crs: str | None = None
-    gcj02: bool = False
+    gcj02: bool | None = None  # True undo GCJ-02, False not GCJ-02, None not said
     layer: str | None = None
     accept_repairs: bool = False
 
@@ -96,7 +97,7 @@ def _import(store, job: str, choices: Choices, actor: str) -> dict:
     if isinstance(found, TableCheck):
         return apply_table(store, found, actor=actor, source=source)
     if found.result is None:
-        raise InvalidInput("confirm the file's CRS first", zh="请先确认文件的坐标系")
+        raise refused(found)
     if found.result.count("repaired") and not choices.accept_repairs:
         raise InvalidInput("some shapes were repaired: tick 'accept repairs' to import them",
                            zh="部分图形已自动修复：勾选“接受修复”后再导入")  # fmt: skip

@@ -11,13 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
 
-from data.import_files import read_layer, to_wgs84
+from data.import_files import read_layer, to_wgs84, undo_gcj02
 from domain.boundary_checks import CheckResult, check_boundaries
 from domain.boundary_rows import COUNT_FIELDS, parse_counts, table_rows
-from domain.crs_guess import CrsGuess, guess_crs
+from domain.crs_guess import CHINA, JIAOZHOU, CrsGuess, guess_crs
 from domain.errors import InvalidInput
 from domain.field_mapping import SYNONYMS, guess_mapping, missing_fields
+from domain.layer_fit import (
+    NEAR_CITY_KM,
+    Gcj02Fit,
+    distance_km,
+    gcj02_fit,
+    outside_valid_area,
+)
 from domain.pairing_table import (
     PAIRING_SYNONYMS,
     PairingCheck,
@@ -31,6 +40,30 @@ TABLE_KINDS = ("cadres", "pairings")
 PARENT_OF = {"communities": "towns", "grids": "communities"}
 
 
+READY = "ready to import"  # the verdict line when nothing refuses the file
+PROBLEM_LIMIT = 20  # problems listed on the terminal; --problems FILE takes them all
+LAYER_WORDS = {"towns": ("town", "镇街"), "communities": ("community", "社区（村）"),
+               "grids": ("grid", "网格")}  # fmt: skip
+REFERENCE_WORDS = {"communities": ("their parent communities", "所属社区"),
+                   "towns": ("their parent towns", "所属镇街"),
+                   "towns_stored": ("the towns stored", "现有镇街"),
+                   "communities_stored": ("the communities stored", "现有社区"),
+                   "grids_stored": ("the grids stored", "现有网格")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Something wrong with the file as a whole (unmapped columns, its CRS,
+    its place): the checks do not run and nothing can be imported."""
+
+    kind: str  # unmapped, no_crs, wrong_crs, gcj02
+    message: str
+    zh: str
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.message
+
+
 @dataclass
 class ImportCheck:
     """What a dry run found: the mapping used, the CRS, the checks."""
@@ -42,10 +75,14 @@ class ImportCheck:
     guesses: list[CrsGuess] = field(default_factory=list)
     result: CheckResult | None = None
     parents: gpd.GeoDataFrame | None = None  # communities, for a grid's town
+    refusals: list[Refusal] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # the reader's, (en, zh)
+    fit: Gcj02Fit | None = None  # how it fits the store, as is and without GCJ-02
+    gcj02: bool | None = None  # what the user said: undo it, it is not GCJ-02, or nothing
 
     @property
     def ok(self) -> bool:
-        return self.result is not None and not self.result.blocking
+        return self.result is not None and not self.result.blocking and not self.refusals
 
 
 def fields_of(kind: str) -> tuple[str, ...]:
@@ -66,28 +103,50 @@ def parse_mapping(pairs: list[str] | None, kind: str = "grids") -> dict[str, str
     return out
 
 
-def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool = False,
+def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool | None = None,
                mapping: Mapping[str, str] | None = None, layer: str | None = None) -> ImportCheck:  # fmt: skip
-    """Read, map, reproject and check one file of ``kind``; writes nothing."""
+    """Read, map, reproject and check one file of ``kind``; writes nothing.
+
+    ``gcj02``: True undoes the offset of Chinese web maps, False says the
+    file is true WGS84 (or CGCS2000); None (not said) refuses a file that
+    fits the store much better with the offset undone. Whatever is wrong with
+    the file as a whole (unmapped columns, a missing or wrong CRS) is
+    gathered in ``refusals`` at once; the checks then do not run.
+    """
     if kind not in KINDS:
         raise InvalidInput(f"import reads {', '.join(KINDS)} from files, not {kind!r}")
     frame = read_layer(path, layer)
-    used = {**guess_mapping(frame.columns), **(mapping or {})}
+    used = {**guess_mapping(frame.columns, kind=kind), **(mapping or {})}
     unknown = [c for c in used.values() if c and c not in frame.columns]
     if unknown:
         raise InvalidInput(f"the file has no column {unknown[0]!r}; it has "
                            f"{', '.join(map(str, frame.columns[:12]))}",
                            zh=f"文件中没有“{unknown[0]}”这一列")  # fmt: skip
     needed = ["code", "name"] + (["parent_code"] if kind in PARENT_OF else [])
+    found = ImportCheck(kind, len(frame), used, frame.crs.to_string() if frame.crs else None,
+                        notes=list(frame.attrs.get("notes", [])), gcj02=gcj02)  # fmt: skip
     missing = missing_fields(used, needed)
-    found = ImportCheck(kind, len(frame), used, frame.crs.to_string() if frame.crs else None)
-    if frame.crs is None and crs is None:
-        found.guesses = guess_crs(tuple(frame.total_bounds))
-        return found
     if missing:
-        raise InvalidInput(f"no column is mapped to {', '.join(missing)}: give --map "
-                           f"{missing[0]}=COLUMN", zh=f"请指定 {', '.join(missing)} 所在的列")  # fmt: skip
-    wgs = to_wgs84(frame, crs, gcj02=gcj02)
+        columns = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
+        found.refusals.append(Refusal(
+            "unmapped", f"no column is mapped to {', '.join(missing)}: give --map "
+            f"{missing[0]}=COLUMN (the file has {columns})",
+            f"请指定 {', '.join(missing)} 所在的列（--map {missing[0]}=列名；文件中的列：{columns}）"))  # fmt: skip
+    city = store.towns()
+    centre = _centre(city)
+    if frame.crs is None and crs is None:
+        found.guesses = guess_crs(tuple(frame.total_bounds), centre)
+        found.refusals.append(Refusal(
+            "no_crs", "the file has no CRS; likely ones, nearest to the city first "
+            "(confirm with --crs EPSG:CODE):", "文件没有坐标系，可能的坐标系如下（离本市最近的在前，用 --crs 确认）："))  # fmt: skip
+        return found
+    wgs = to_wgs84(frame, crs)
+    misplaced = _misplaced(frame, wgs, crs if crs is not None else frame.crs, city, centre)
+    if misplaced is not None:
+        found.guesses, refusal = misplaced
+        found.refusals.append(refusal)
+    if found.refusals:
+        return found
     features = gpd.GeoDataFrame(
         {"code": wgs[used["code"]].astype("string"), "name": wgs[used["name"]]},
         geometry=wgs.geometry, crs=4326,
@@ -96,6 +155,13 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool = 
     if kind in PARENT_OF:
         features["parent_code"] = wgs[used["parent_code"]].astype("string")
         parents = store.towns() if PARENT_OF[kind] == "towns" else store.communities()
+    undone = undo_gcj02(features.geometry)
+    found.fit = _fit(store, kind, features, undone, parents)
+    if gcj02 is None and found.fit is not None and found.fit.gcj02_likely:
+        found.refusals.append(_gcj02_refusal(found.fit))
+        return found
+    if gcj02:
+        features = features.set_geometry(undone)
     if kind == "towns" and used.get("name_en"):
         features["name_en"] = wgs[used["name_en"]].astype("string")
     number_problems = []
@@ -103,11 +169,108 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool = 
         if used.get(name):
             features[name], problems = parse_counts(wgs[used[name]], features["code"], name)
             number_problems += problems
-    found.result = check_boundaries(features, parents)
+    found.result = check_boundaries(features, parents, unit=LAYER_WORDS[kind][0])
     found.result.problems[:0] = number_problems
     if kind == "grids":
         found.parents = parents
     return found
+
+
+def _centre(city: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The middle of the city's towns (lon, lat); Jiaozhou when there are none."""
+    if city.empty:
+        return JIAOZHOU
+    minx, miny, maxx, maxy = city.total_bounds
+    return ((minx + maxx) / 2, (miny + maxy) / 2)
+
+
+def _misplaced(frame, wgs, declared, city, centre) -> tuple[list[CrsGuess], Refusal] | None:
+    """The likely CRSs and the refusal when the coordinates leave the declared
+    CRS's valid area or land away from the city; None when they are in place."""
+    source = CRS.from_user_input(declared)
+    name = f"EPSG:{source.to_epsg()} ({source.name})" if source.to_epsg() else source.name
+    raw, bounds = tuple(frame.total_bounds), tuple(wgs.total_bounds)
+    span = f"x {_num(raw[0])}…{_num(raw[2])}, y {_num(raw[1])}…{_num(raw[3])}"
+    area = outside_valid_area(source, bounds)
+    if area is not None:
+        where = f"lon {area[0]:g}…{area[2]:g}, lat {area[1]:g}…{area[3]:g}"
+        en = f"the coordinates ({span}) are outside the area where {name} is valid ({where})"
+        zh = f"坐标（{span}）超出了 {name} 的有效范围（{where}）"
+    else:
+        far = distance_km(bounds, city.total_bounds) if not city.empty else None
+        if far is not None and far > NEAR_CITY_KM:
+            en = (
+                f"read as {name}, the layer lands {far:,.0f} km from the city (if it is "
+                "another city, clear-city first)"
+            )
+            zh = f"按 {name} 读取，图层落在距本市 {far:,.0f} 公里处（如果是另一个城市，请先 clear-city）"
+        elif far is None and _outside_china(bounds):
+            en, zh = (
+                f"read as {name}, the layer lands outside China",
+                f"按 {name} 读取，图层不在中国境内",
+            )
+        else:
+            return None
+    guesses = [g for g in guess_crs(raw, centre) if g.near and g.epsg != source.to_epsg()]
+    if guesses:
+        en += f": the file is likely in EPSG:{guesses[0].epsg} ({guesses[0].name}); give --crs EPSG:{guesses[0].epsg}"
+        zh += f"：文件很可能是 EPSG:{guesses[0].epsg}（{guesses[0].name}），请用 --crs EPSG:{guesses[0].epsg}"
+    else:
+        en += ": no CRS we know puts it in the city; give the file's true CRS with --crs"
+        zh += "：已知坐标系都无法把它放到本市，请用 --crs 指定文件的真实坐标系"
+    return guesses, Refusal("wrong_crs", en, zh)
+
+
+def _num(value: float) -> str:
+    """A coordinate as people read it: metres whole, degrees to 6 digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+
+
+def _outside_china(bounds) -> bool:
+    """Whether the middle of these lon/lat bounds is outside China's box."""
+    lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    return not (CHINA[0] <= lon <= CHINA[2] and CHINA[1] <= lat <= CHINA[3])
+
+
+def _fit(store, kind, features, undone, parents) -> Gcj02Fit | None:
+    """How the layer fits the store as it is and with GCJ-02 undone: against
+    its parents when it has known ones, else the stored layer of its kind."""
+    shapes, moved = features.geometry.to_numpy(), undone.to_numpy()
+    if parents is not None and not parents.empty:
+        reference = dict(zip(parents["code"].astype(str), parents.geometry, strict=True))
+        keys = features["parent_code"].astype(str).to_numpy()
+        fit = gcj02_fit(shapes, moved, keys, reference, PARENT_OF[kind])
+        if fit is not None:
+            return fit
+    stored = {"towns": store.towns, "communities": store.communities, "grids": store.grids}[kind]()
+    if stored.empty:
+        return None
+    reference = dict(zip(stored["code"].astype(str), stored.geometry, strict=True))
+    keys = features["code"].astype(str).to_numpy()
+    return gcj02_fit(shapes, moved, keys, reference, f"{kind}_stored")
+
+
+def _gcj02_refusal(fit: Gcj02Fit) -> Refusal:
+    what, what_zh = REFERENCE_WORDS[fit.reference]
+    return Refusal(
+        "gcj02",
+        f"the shapes look traced on a Chinese web map (GCJ-02): with that offset (about "
+        f"{fit.offset_m:,.0f} m here) undone they fit {what} far better, {fit.undone:.1%} of "
+        f"the area apart instead of {fit.as_is:.1%}. Say which it is: --gcj02 to undo the "
+        "offset, or --not-gcj02 if the file is true WGS84/CGCS2000",
+        f"图形疑似描自国内网络地图（GCJ-02）：纠偏（此处约 {fit.offset_m:,.0f} 米）后与{what_zh}"
+        f"吻合得多，差异面积占 {fit.undone:.1%}，不纠偏则为 {fit.as_is:.1%}。请说明：需要纠偏加 "
+        "--gcj02，文件确为 WGS84/CGCS2000 坐标加 --not-gcj02",
+    )  # fmt: skip
+
+
+def fit_line(fit: Gcj02Fit, lang: str = "en") -> str:
+    """How the layer fits the store as it is and with GCJ-02 undone, one line."""
+    what, what_zh = REFERENCE_WORDS[fit.reference]
+    if lang == "zh":
+        return f"与{what_zh}的差异面积：不纠偏 {fit.as_is:.1%}，GCJ-02 纠偏后 {fit.undone:.1%}"
+    return (f"fit with {what}: {fit.as_is:.1%} of the area apart as it is, {fit.undone:.1%} "
+            "with GCJ-02 undone")  # fmt: skip
 
 
 def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=None) -> dict:
@@ -126,9 +289,17 @@ def preview_check(store, check: ImportCheck) -> dict:
     return store.preview_boundaries(check.kind, _layer(store, check))
 
 
+def refused(check: ImportCheck) -> InvalidInput:
+    """The error for a check whose file was refused as a whole (its refusals)."""
+    first = check.refusals[0] if check.refusals else Refusal(
+        "no_crs", "confirm the file's CRS first", "请先确认文件的坐标系")  # fmt: skip
+    return InvalidInput(f"{first.message}; nothing was imported",
+                        zh=f"{first.zh}；未写入任何数据")  # fmt: skip
+
+
 def _layer(store, check: ImportCheck):
     if check.result is None:
-        raise InvalidInput("confirm the file's CRS first", zh="请先确认文件的坐标系")
+        raise refused(check)
     if check.result.blocking:
         raise InvalidInput(f"{len(check.result.blocking)} blocking problem(s): nothing was "
                            "imported", zh="存在阻止导入的问题，未写入任何数据")  # fmt: skip
@@ -139,23 +310,66 @@ def _layer(store, check: ImportCheck):
     return table_rows(check.kind, check.result.features, towns_of)
 
 
-def report_lines(check: ImportCheck, lang: str = "en") -> list[str]:
-    """The dry run's findings, a line each, for the terminal."""
+def report_lines(check: ImportCheck, lang: str = "en", *, preview: dict | None = None,
+                 accept_repairs: bool = True, limit: int = PROBLEM_LIMIT) -> list[str]:  # fmt: skip
+    """The dry run's findings, a line each, for the terminal, ending with the
+    verdict: "ready to import" only when nothing refuses the file, neither
+    its checks, nor ``preview``'s ``blocked``, nor repairs not accepted."""
     lines = [f"{check.rows:,} {check.kind} read; columns: "
              + ", ".join(f"{k}={v}" for k, v in check.mapping.items() if v)]  # fmt: skip
-    if check.result is None:
-        lines.append("the file has no CRS; likely ones, nearest to the city first "
-                     "(confirm with --crs EPSG:CODE):")  # fmt: skip
-        lines += [f"  EPSG:{g.epsg}  {g.name}  ({g.distance_km:,.0f} km from the city)"
-                  for g in check.guesses[:5]] or ["  none fits: give --crs"]  # fmt: skip
+    lines += [en if lang != "zh" else zh for en, zh in check.notes]
+    if check.refusals:
+        for refusal in check.refusals:
+            lines.append(refusal.text(lang))
+            if refusal.kind == "no_crs":
+                lines += [f"  EPSG:{g.epsg}  {g.name}  ({g.distance_km:,.0f} km from the city)"
+                          for g in check.guesses[:5]] or ["  none fits: give --crs"]  # fmt: skip
+        lines.append(f"{len(check.refusals)} problem(s) with the file: nothing can be imported")
         return lines
-    counts = Counter(p.kind for p in check.result.problems)
+    if check.fit is not None and check.gcj02 is not None:
+        lines.append(fit_line(check.fit, lang))
+    problems = check.result.problems
+    counts = Counter(p.kind for p in problems)
     lines.append("problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
                                  or "none"))  # fmt: skip
-    lines += [f"  {p.kind}: {p.message}" for p in check.result.problems[:20]]
-    lines.append("ready to import" if check.ok
-                 else f"{len(check.result.blocking)} blocking problem(s): nothing can be imported")  # fmt: skip
+    lines += [f"  {p.kind}: {p.message}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  … and {len(problems) - limit:,} more (--problems FILE writes them all)")
+    lines.append(_verdict(check, preview, accept_repairs))
     return lines
+
+
+def _verdict(check: ImportCheck, preview: dict | None, accept_repairs: bool) -> str:
+    if check.result.blocking:
+        return f"{len(check.result.blocking)} blocking problem(s): nothing can be imported"
+    if preview and preview.get("blocked"):
+        return f"{preview['blocked']}: nothing can be imported"
+    repaired = check.result.count("repaired")
+    if repaired and not accept_repairs:
+        return (f"{repaired} shapes were repaired (listed above): look at them, then run "
+                "again with --accept-repairs; nothing can be imported until then")  # fmt: skip
+    return READY
+
+
+def problem_table(check) -> pd.DataFrame:
+    """Every problem of a checked file or table, a row each, for --problems FILE."""
+    if isinstance(check, TableCheck):
+        return pd.DataFrame(
+            [{"row": p.row, "kind": p.kind, "blocking": p.blocking, "message": p.message,
+              "message_zh": p.zh} for p in check.check.problems],
+            columns=["row", "kind", "blocking", "message", "message_zh"],
+        )  # fmt: skip
+    if check.result is None:
+        rows = [{"kind": r.kind, "codes": "", "area_m2": None, "blocking": True,
+                 "message": r.message, "message_zh": r.zh} for r in check.refusals]  # fmt: skip
+    else:
+        blocking = check.result.BLOCKING
+        rows = [{"kind": p.kind, "codes": " / ".join(p.codes),
+                 "area_m2": None if p.area_m2 is None else round(p.area_m2, 1),
+                 "blocking": p.kind in blocking, "message": p.message, "message_zh": ""}
+                for p in check.result.problems]  # fmt: skip
+    return pd.DataFrame(rows, columns=["kind", "codes", "area_m2", "blocking", "message",
+                                       "message_zh"])  # fmt: skip
 
 
 @dataclass
@@ -205,7 +419,8 @@ def apply_table(store, found: TableCheck, *, actor: str, source: str) -> dict:
                                  source=source)  # fmt: skip
 
 
-def table_report_lines(found: TableCheck, lang: str = "en") -> list[str]:
+def table_report_lines(found: TableCheck, lang: str = "en", *,
+                       limit: int = PROBLEM_LIMIT) -> list[str]:  # fmt: skip
     """A checked table's findings, a line each, for the terminal."""
     lines = [f"{found.rows:,} rows of {found.kind} read; columns: "
              + ", ".join(f"{k}={v}" for k, v in found.mapping.items() if v)]  # fmt: skip
@@ -217,9 +432,12 @@ def table_report_lines(found: TableCheck, lang: str = "en") -> list[str]:
     lines.append(
         "problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none")
     )
+    problems = found.check.problems
     lines += [f"  row {p.row}: {p.text(lang)}" if p.row else f"  {p.text(lang)}"
-              for p in found.check.problems[:30]]  # fmt: skip
-    blocking = sum(p.blocking for p in found.check.problems)
+              for p in problems[:limit]]  # fmt: skip
+    if len(problems) > limit:
+        lines.append(f"  … and {len(problems) - limit:,} more (--problems FILE writes them all)")
+    blocking = sum(p.blocking for p in problems)
     lines.append(f"{blocking} blocking problem(s): nothing can be imported" if blocking
                  else "ready to import")  # fmt: skip
     return lines
@@ -247,7 +465,7 @@ def peek(kind: str, path, *, layer: str | None = None, rows: int = 10) -> Peek:
         mapping, crs, guesses = guess(frame.columns), None, []
     elif kind in KINDS:
         frame = read_layer(path, layer)
-        mapping = guess_mapping(frame.columns)
+        mapping = guess_mapping(frame.columns, kind=kind)
         crs = frame.crs.to_string() if frame.crs else None
         guesses = [] if frame.crs else guess_crs(tuple(frame.total_bounds))
         frame = frame.drop(columns=frame.geometry.name)

@@ -11,6 +11,7 @@ from dash import dcc, html
 from api.import_service import TABLE_KINDS, fields_of
 from dashboard import ids
 from dashboard.i18n import t
+from domain.errors import InvalidInput
 
 KIND_NAMES = {"towns": ("镇街边界", "Towns"), "communities": ("社区（村）边界", "Communities"),
               "grids": ("网格边界", "Grids"), "cadres": ("干部花名册", "Cadre roster"),
@@ -67,6 +68,16 @@ def chosen_mapping(values: list, pickers: list[dict]) -> dict[str, str]:
     return {p["field"]: v for p, v in zip(pickers, values, strict=False) if v}
 
 
+def gcj02_choice(ticked: list | None) -> bool | None:
+    """The GCJ-02 boxes as ``check_file`` takes them: True undo the offset,
+    False the file is not GCJ-02, None not said."""
+    ticked = set(ticked or [])
+    if {"gcj02", "not_gcj02"} <= ticked:
+        raise InvalidInput("tick 'undo GCJ-02' or 'not GCJ-02', not both",
+                           zh="“GCJ-02 纠偏”与“不是 GCJ-02”只能勾选一个")  # fmt: skip
+    return True if "gcj02" in ticked else False if "not_gcj02" in ticked else None
+
+
 def crs_options(peek, lang: str) -> list[dict]:
     """The CRS choices: the file's own, else the likely ones, nearest first."""
     if peek.crs:
@@ -82,10 +93,13 @@ def problem_rows(found, lang: str) -> list[dict]:
                  "message": p.text(lang), "blocking": "是" if p.blocking else ""}
                 for p in found.check.problems]  # fmt: skip
     if found.result is None:
-        return []
+        return [{"kind": name_of(REFUSAL_NAMES, r.kind, lang), "where": "", "area": "",
+                 "message": r.text(lang), "blocking": t("data.blocks", lang)}
+                for r in found.refusals]  # fmt: skip
     blocking = found.result.BLOCKING
     return [{"kind": name_of(PROBLEM_NAMES, p.kind, lang), "where": " / ".join(p.codes),
-             "area": "" if p.area_m2 is None else f"{p.area_m2:,.0f}", "message": problem_text(p, lang),
+             "area": "" if p.area_m2 is None else f"{p.area_m2:,.0f}",
+             "message": problem_text(p, lang, found.kind),
              "blocking": t("data.blocks", lang) if p.kind in blocking else ""}
             for p in found.result.problems]  # fmt: skip
 
@@ -95,19 +109,26 @@ PROBLEM_ZH = {"repaired": "{a} 的边界自相交，已自动修复，请核对"
               "unrepairable": "{a} 的边界无效且无法安全修复",
               "not_polygon": "{a} 不是面（点或线）", "duplicate_code": "编码 {a} 重复出现",
               "missing_code": "有要素缺少编码", "overlap": "{a} 与 {b} 重叠 {area} 平方米",
-              "gap": "{a} 内有 {area} 平方米不属于任何网格",
+              "gap": "{a} 内有 {area} 平方米不属于任何{unit}",
               "outside_parent": "{a} 有 {area} 平方米超出上级 {b}",
               "unknown_parent": "{a} 的上级编码不存在",
               "bad_number": "人口或户数须为整数：{a} 等 {n} 条含文字"}  # fmt: skip
 
 
-def problem_text(problem, lang: str) -> str:
-    """A boundary problem in the page's language."""
+UNIT_ZH = {"towns": "镇街", "communities": "社区（村）", "grids": "网格"}
+REFUSAL_NAMES = {"unmapped": ("未指定的列", "unmapped column"),
+                 "no_crs": ("缺少坐标系", "no CRS"), "wrong_crs": ("坐标系不符", "wrong CRS"),
+                 "gcj02": ("疑似 GCJ-02 偏移", "GCJ-02 offset?")}  # fmt: skip
+
+
+def problem_text(problem, lang: str, kind: str = "grids") -> str:
+    """A boundary problem of a file of ``kind`` in the page's language."""
     if lang != "zh" or problem.kind not in PROBLEM_ZH:
         return problem.message
     codes = [*problem.codes, "", ""]
     area = "" if problem.area_m2 is None else f"{problem.area_m2:,.0f}"
-    return PROBLEM_ZH[problem.kind].format(a=codes[0], b=codes[1], area=area, n=len(problem.codes))
+    return PROBLEM_ZH[problem.kind].format(a=codes[0], b=codes[1], area=area,
+                                           n=len(problem.codes), unit=UNIT_ZH.get(kind, ""))  # fmt: skip
 
 
 def summary(found, preview: dict | None, lang: str) -> list:
@@ -129,8 +150,15 @@ def summary(found, preview: dict | None, lang: str) -> list:
                 n=found.rows, kind=name_of(KIND_NAMES, found.kind, lang)
             )
         ]
+        lines += [en if lang != "zh" else zh for en, zh in found.notes]
         if found.result is None:
-            return [html.P(lines[0]), html.P(t("data.pick_crs", lang), className="gc-error")]
+            out = [html.P(line) for line in lines]
+            out += [html.P(r.text(lang), className="gc-error") for r in found.refusals]
+            if any(r.kind == "gcj02" for r in found.refusals):
+                out.append(html.P(t("data.gcj02_confirm", lang), className="gc-error"))
+            elif any(r.kind == "no_crs" for r in found.refusals):
+                out.append(html.P(t("data.pick_crs", lang), className="gc-error"))
+            return out
         blocking = len(found.result.blocking)
     out = [html.P(line) for line in lines]
     if blocking:

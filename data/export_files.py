@@ -35,6 +35,9 @@ _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # well within any survey's accuracy at a few bytes per coordinate.
 _GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": 9}
 _WGS84 = CRS.from_epsg(4326)
+# GeoPackage 1.2, the version GDAL wrote until 3.7 and reads fully since 2.2:
+# GDAL 3.6 (Debian 12) warns on a newer 1.4 file, which GDAL 3.7+ writes by default.
+GPKG_VERSION = "1.2"
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path | str, *, crs: str | int | None = None) -> Path:
@@ -87,7 +90,8 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path | str, *, crs: str | int | N
                                     layer_options=_GEOJSON_OPTIONS)  # fmt: skip
         else:
             pyogrio.write_dataframe(out, draft, driver=driver, layer=path.stem,
-                                    promote_to_multi=True)  # fmt: skip
+                                    promote_to_multi=True,
+                                    dataset_options={"VERSION": GPKG_VERSION})  # fmt: skip
     return path
 
 

@@ -14,6 +14,7 @@ confirmed, optionally undoing the GCJ-02 offset of Chinese web maps.
 from __future__ import annotations
 
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -100,16 +101,41 @@ def _unzipped_shapefile(path: Path, folder: Path) -> Path:
 
 
 def _read(path: Path, layer: str | None, shown: str) -> gpd.GeoDataFrame:
+    """The layer's features; ``frame.attrs["notes"]`` holds what the reader
+    warned about, in plain words (``(en, zh)`` pairs), for the report."""
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
+        if layer is None:
+            _check_one_layer(path, shown)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = pyogrio.read_dataframe(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise InvalidInput(f"{shown} cannot be read: {str(error)[:200]}",
                            zh=f"{shown} 无法读取") from None  # fmt: skip
+    frame.attrs["notes"] = [_note(str(w.message), shown) for w in caught]
     if not len(frame):
         raise InvalidInput(f"{shown} has no features", zh=f"{shown} 中没有任何图形")
     if frame.geometry.isna().all():
         raise InvalidInput(f"{shown} has no geometry", zh=f"{shown} 中没有几何图形")
     return frame
+
+
+def _check_one_layer(path: Path, shown: str) -> None:
+    """Refuse a file of several layers when none was named: which one is
+    meant is the user's to say, not the reader's first pick."""
+    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    if len(layers) > 1:
+        listed = ", ".join(layers[:10]) + (" …" if len(layers) > 10 else "")
+        raise InvalidInput(f"{shown} has {len(layers)} layers ({listed}): name the one to "
+                           "import with --layer (on /data: the layer box)",
+                           zh=f"{shown} 含有 {len(layers)} 个图层（{listed}），请用 --layer "
+                              "（页面上为“图层”输入框）指定要导入的图层")  # fmt: skip
+
+
+def _note(message: str, shown: str) -> tuple[str, str]:
+    """A reader's warning said plainly, in English and Chinese."""
+    text = " ".join(message.split())[:200]
+    return (f"{shown}: the file reader noted: {text}", f"{shown}：读取文件时的提示：{text}")
 
 
 def to_wgs84(frame: gpd.GeoDataFrame, crs: int | str | None = None, *,
@@ -127,9 +153,14 @@ def to_wgs84(frame: gpd.GeoDataFrame, crs: int | str | None = None, *,
                            zh="无法识别的坐标系") from None  # fmt: skip
     out = frame.set_crs(source, allow_override=True).to_crs(4326)
     if gcj02:
-        fixed = shapely.transform(out.geometry.to_numpy(), _from_gcj02)
-        out = out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=4326))
+        out = out.set_geometry(undo_gcj02(out.geometry))
     return out
+
+
+def undo_gcj02(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
+    """WGS84 ``shapes`` with the GCJ-02 offset of Chinese web maps undone."""
+    fixed = shapely.transform(shapes.to_numpy(), _from_gcj02)
+    return gpd.GeoSeries(fixed, index=shapes.index, crs=4326)
 
 
 def _from_gcj02(xy: np.ndarray) -> np.ndarray:

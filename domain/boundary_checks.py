@@ -155,10 +155,12 @@ def overlaps(features: gpd.GeoDataFrame) -> list[Problem]:
     return problems
 
 
-def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list[Problem]:
+def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame,
+                    unit: str = "grid") -> list[Problem]:  # fmt: skip
     """Unknown parents, surface outside the parent, and each parent's gaps.
 
-    ``features`` has ``parent_code``; ``parents`` has ``code`` and geometry.
+    ``features`` has ``parent_code``; ``parents`` has ``code`` and geometry;
+    ``unit`` names the features in the messages (grid, community).
     """
     problems = []
     parent_shapes = dict(zip(parents["code"].astype(str), parents.geometry, strict=True))
@@ -184,13 +186,14 @@ def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> li
     for (parent, _), gap, area in zip(groups, pieces, areas, strict=True):
         if area > MIN_AREA_M2:
             problems.append(Problem("gap", (parent,), float(area), gap,
-                                    f"{parent}: {area:,.0f} m² covered by no grid"))  # fmt: skip
+                                    f"{parent}: {area:,.0f} m² covered by no {unit}"))  # fmt: skip
     return problems
 
 
-def check_boundaries(features: gpd.GeoDataFrame,
-                     parents: gpd.GeoDataFrame | None = None) -> CheckResult:  # fmt: skip
-    """Every check on ``features`` (code, geometry; parent_code with ``parents``)."""
+def check_boundaries(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None = None,
+                     unit: str = "grid") -> CheckResult:  # fmt: skip
+    """Every check on ``features`` (code, geometry; parent_code with ``parents``);
+    ``unit`` names the features in the messages (grid, community, town)."""
     if features.crs is None or features.crs.to_epsg() != 4326:
         raise ValueError("check_boundaries needs features in WGS84 (EPSG:4326)")
     fixed, problems = repaired(features)
@@ -199,5 +202,5 @@ def check_boundaries(features: gpd.GeoDataFrame,
                    & fixed.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]  # fmt: skip
     problems += overlaps(usable)
     if parents is not None and "parent_code" in usable:
-        problems += parent_problems(usable, parents)
+        problems += parent_problems(usable, parents, unit)
     return CheckResult(fixed, problems)

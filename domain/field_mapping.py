@@ -31,6 +31,50 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 REQUIRED = ("code", "name")
 
+# Per kind of layer, the names that mean something else than in the generic
+# table: in a grids file 社区编码 (SQBM) is the grid's parent, in a
+# communities file it is the feature's own code and 所属镇街 (SSZJ) the parent.
+_COMMUNITY_CODE = ("sqbm", "sqdm", "社区编码", "社区代码", "村居编码", "村编码", "sqcjbm")
+_COMMUNITY_NAME = ("sqmc", "社区名称", "村居名称", "村名", "社区村名称", "sqcjmc")
+_TOWN_CODE = (
+    "zjbm",
+    "zjdm",
+    "jdbm",
+    "xzbm",
+    "xzdm",
+    "镇街编码",
+    "镇街代码",
+    "乡镇编码",
+    "乡镇代码",
+    "街道编码",
+    "街道代码",
+)
+_TOWN_NAME = ("zjmc", "jdmc", "xzmc", "镇街名称", "乡镇名称", "街道名称", "镇街")
+_TOWN_PARENT = ("sszj", "ssjd", "ssxz", "所属镇街", "所属街道", "所属乡镇", "所属镇街编码")
+_COMMUNITY_PARENT = ("sssq", "sssqbm", "所属社区", "所属社区编码", "所属村居")
+KIND_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "towns": {"code": _TOWN_CODE, "name": _TOWN_NAME},
+    "communities": {"code": _COMMUNITY_CODE, "name": _COMMUNITY_NAME,
+                    "parent_code": _TOWN_PARENT + _TOWN_CODE, "": _TOWN_NAME},
+    "grids": {"parent_code": _COMMUNITY_PARENT + _COMMUNITY_CODE,
+              "": _COMMUNITY_NAME + _TOWN_CODE + _TOWN_NAME + _TOWN_PARENT},
+}  # fmt: skip
+"""Per kind, field -> its own names first; under "" names that hold no field
+of the kind (a grid's community name is not its name)."""
+
+
+def synonyms_for(kind: str | None) -> dict[str, tuple[str, ...]]:
+    """The synonym table for a boundary file of ``kind`` (towns, communities,
+    grids): the kind's own names first, and a name one field of the kind
+    claims is taken from the others (a grid's 社区编码 is not its code)."""
+    extra = KIND_SYNONYMS.get(kind or "")
+    if not extra:
+        return SYNONYMS
+    claimed = {name for names in extra.values() for name in names}
+    return {field: tuple(dict.fromkeys(extra.get(field, ())
+                                       + tuple(n for n in names if n not in claimed)))
+            for field, names in SYNONYMS.items()}  # fmt: skip
+
 
 def normal(name: object) -> str:
     """A column name compared without case, spaces, underscores or hyphens."""
@@ -55,14 +99,17 @@ def score(field: str, column: object, synonyms: dict[str, tuple[str, ...]] | Non
 
 
 def guess_mapping(
-    columns: Iterable[object], synonyms: dict[str, tuple[str, ...]] | None = None
+    columns: Iterable[object],
+    synonyms: dict[str, tuple[str, ...]] | None = None,
+    *,
+    kind: str | None = None,
 ) -> dict[str, str | None]:
     """Field -> the column that most likely holds it (None when no column fits).
 
-    The fields are those of ``synonyms`` (default ``SYNONYMS``, the boundary
-    files' fields; ``domain.roster`` has the tables for cadre rosters).
+    The fields are those of ``synonyms`` (default: the boundary files' fields,
+    ``synonyms_for(kind)``; ``domain.roster`` has the tables for cadre rosters).
     """
-    table = SYNONYMS if synonyms is None else synonyms
+    table = synonyms_for(kind) if synonyms is None else synonyms
     columns = [str(c) for c in columns if str(c).lower() != "geometry"]
     pairs = sorted(
         ((score(field, column, table), -n, field, column)

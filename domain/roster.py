@@ -62,6 +62,27 @@ MOBILE = re.compile(r"1\d{10}")  # 11 digits starting with 1
 LANDLINE = re.compile(r"0\d{9,11}")  # 0, area code, number: 10-12 digits
 _LIST_SEPARATORS = re.compile(r"[、，,;；/\n]+")
 _TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
+# Other ways a roster writes the skills of ``domain.categories.SKILLS``.
+SKILL_ALIASES: dict[str, str] = {
+    "社会工作": "social_work", "社工": "social_work", "社会工作者": "social_work",
+    "民政": "social_work", "社会事务": "social_work", "socialworker": "social_work",
+    "消防": "fire_safety", "防火": "fire_safety", "firefighting": "fire_safety",
+    "执法": "enforcement", "城管执法": "enforcement", "行政执法": "enforcement",
+    "综合行政执法": "enforcement", "城管": "enforcement",
+    "工程": "construction", "维修": "construction", "建筑维修": "construction",
+    "电工": "electrical", "电力": "electrical", "电气维修": "electrical",
+    "环卫": "sanitation", "保洁": "sanitation", "卫生": "sanitation",
+    "防汛": "flood_control", "抢险": "flood_control", "防汛救灾": "flood_control",
+    "抢险救灾": "flood_control", "应急抢险": "flood_control",
+    "排水": "drainage", "疏通": "drainage", "管道疏通": "drainage",
+    "调解": "mediation", "人民调解": "mediation", "纠纷调解": "mediation",
+    "矛盾纠纷调解": "mediation", "矛盾纠纷化解": "mediation",
+    "农技": "agriculture", "农业": "agriculture", "农技推广": "agriculture",
+    "水暖": "plumbing", "供暖维修": "plumbing", "水电暖": "plumbing",
+    "环保": "environment", "环境保护": "environment",
+    "交通": "traffic", "交通疏导": "traffic",
+    "医疗": "medical", "急救": "medical", "医护": "medical", "firstaid": "medical",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,7 +162,8 @@ def skill_codes(value: object) -> tuple[list[str], list[str]]:
     text = _text(value)
     if text is None:
         return [], []
-    known = {normal(k): k for k in SKILLS}
+    known = {normal(k): code for k, code in SKILL_ALIASES.items()}
+    known.update({normal(k): k for k in SKILLS})
     for code, (zh, en) in SKILLS.items():
         known[normal(zh)] = known[normal(en)] = code
     skills, unknown = [], []

@@ -7,12 +7,14 @@ the page."""
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
 from data.import_files import read_layer
 from data.store import Store
+from domain.gcj02 import wgs84_to_gcj02
 from tests.servers import browser_sign_in, demo_county_server, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,9 +54,10 @@ def state(url: str) -> tuple:
         store.close()
 
 
-def town_grids(url: str, path, *, broken: bool = False):
+def town_grids(url: str, path, *, broken: bool = False, gcj02: bool = False):
     """胶西's grids as a bureau would send them (EPSG:4549, Chinese headers),
-    the first two merged into one; ``broken`` adds an overlap and text."""
+    the first two merged into one; ``broken`` adds an overlap and text;
+    ``gcj02`` shifts them as a tracing on a Chinese web map would."""
     store = Store.open(url)
     grids = store.grids(town=TOWN)
     store.close()
@@ -69,6 +72,9 @@ def town_grids(url: str, path, *, broken: bool = False):
     if broken:
         frame.loc[0, "geometry"] = frame.geometry.iloc[0].buffer(0.003)
         frame.loc[1, "population"] = "约300"
+    if gcj02:
+        frame = frame.set_geometry(shapely.transform(
+            frame.geometry.to_numpy(), lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))  # fmt: skip
     frame = frame.rename(columns={"code": "网格编码", "name": "网格名称",
                                   "community_code": "所属社区编码", "population": "人口"})  # fmt: skip
     frame.to_crs(4549).to_file(path, engine="pyogrio")
@@ -92,6 +98,19 @@ def test_a_broken_file_is_shown_on_the_map_and_the_list_and_writes_nothing(desk,
                            " && document.querySelector('#import-map .js-plotly-plot').data.length"
                            " && document.querySelector('#import-map .js-plotly-plot').data[0].type"
                            " === 'choroplethmap'", timeout=30_000)  # fmt: skip
+    assert state(served["url"]) == before
+
+
+def test_a_file_traced_on_a_web_map_is_refused_until_a_box_says_which(desk, served, tmp_path):
+    # Issue 16: a GCJ-02 tracing passed the checks and moved incidents wrongly.
+    path, _, _ = town_grids(served["url"], tmp_path / "jiaoxi-amap.gpkg", gcj02=True)
+    before = state(served["url"])
+    summary = upload(desk, path)
+    assert "GCJ-02" in summary and "请在上方勾选其一" in summary, summary
+    assert desk.is_disabled("#import-apply")
+    desk.locator("#import-gcj02 input[value=gcj02]").check()
+    summary = wait_text(desk, "#import-summary", "可以导入")
+    assert "新增 1" in summary and "删除 2" in summary, summary
     assert state(served["url"]) == before
 
 

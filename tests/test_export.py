@@ -157,6 +157,23 @@ def test_a_geopackage_holds_one_multipolygon_layer_named_after_the_file(store, t
     assert len(read_layer(path)) == 4
 
 
+@pytest.mark.parametrize("crs", [None, "EPSG:4549"])
+def test_a_geopackage_is_a_version_gdal_3_6_reads_without_a_warning(store, tmp_path, crs):
+    # Issue 16: GDAL 3.7+ writes GeoPackage 1.4 by default, which the GDAL of
+    # Debian 12 (3.6) opens with a warning ("only partially supported").
+    # The version is in the SQLite header: application_id 'GPKG', user_version.
+    import sqlite3
+
+    path = tmp_path / "grids.gpkg"
+    export_kind(store, "grids", path, crs=crs)
+    with sqlite3.connect(path) as db:
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        user_version = db.execute("PRAGMA user_version").fetchone()[0]
+    assert application_id.to_bytes(4, "big") == b"GPKG"
+    assert user_version == 10200  # GeoPackage 1.2, fully read by GDAL 2.2 and later
+    assert len(read_layer(path)) == 4
+
+
 def test_geojson_is_rfc_7946_wgs84_multipolygons(store, tmp_path):
     path = tmp_path / "grids.geojson"
     export_kind(store, "grids", path, crs="EPSG:4326")

@@ -223,8 +223,18 @@ def test_skills_split_on_chinese_and_latin_separators_and_become_codes():
         ["mediation", "social_work", "fire_safety", "drainage", "medical"],
         [],
     )
-    assert skill_codes("电工  矛盾调解 电工") == (["电工", "mediation"], ["电工"])
+    assert skill_codes("书法  矛盾调解 书法") == (["书法", "mediation"], ["书法"])
     assert skill_codes(None) == ([], [])
+
+
+def test_skills_as_rosters_write_them_are_matched():
+    # Issue 16: 社会工作 is how rosters write social work (SKILLS says 社会救助).
+    assert skill_codes("社会工作、人民调解，消防；电工 防汛") == (
+        ["social_work", "mediation", "fire_safety", "electrical", "flood_control"],
+        [],
+    )
+    result = check(["甲", "13800000001", "志愿者", None, "胶东街道", None, "社会工作"])
+    assert result.rows[0]["skills"] == "social_work" and not result.problems
 
 
 # --- Checking rosters --------------------------------------------------------
@@ -311,8 +321,8 @@ def test_a_grid_to_town_mapping_fills_a_workers_town_and_refuses_a_contradiction
 
 
 def test_unknown_skills_are_kept_with_a_note_that_does_not_block():
-    result = check(["甲", "13800000001", "志愿者", None, "胶东街道", None, "电工，矛盾调解"])
-    assert result.rows[0]["skills"] == "电工,mediation"
+    result = check(["甲", "13800000001", "志愿者", None, "胶东街道", None, "书法，矛盾调解"])
+    assert result.rows[0]["skills"] == "书法,mediation"
     assert [(p.row, p.kind, p.blocking) for p in result.problems] == [(2, "unknown_skill", False)]
 
 

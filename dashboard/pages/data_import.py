@@ -33,6 +33,7 @@ from dashboard.import_view import (
     counts_text,
     crs_options,
     field_pickers,
+    gcj02_choice,
     history_rows,
     kind_options,
     name_of,
@@ -88,9 +89,10 @@ def layout(lang: str) -> html.Div:
                 html.Div([
                     dcc.Dropdown(id=ids.IMPORT_CRS, options=[], placeholder=t("data.crs", lang),
                                  className="gc-dropdown gc-crs"),
-                    dcc.Checklist(id=ids.IMPORT_GCJ02, options=[{"label": t("data.gcj02", lang),
-                                                                 "value": "gcj02"}], value=[],
-                                  className="gc-toggles"),
+                    dcc.Checklist(id=ids.IMPORT_GCJ02, value=[], className="gc-toggles",
+                                  options=[{"label": t("data.gcj02", lang), "value": "gcj02"},
+                                           {"label": t("data.not_gcj02", lang),
+                                            "value": "not_gcj02"}]),
                     dcc.Input(id=ids.IMPORT_LAYER, placeholder=t("data.layer", lang),
                               className="gc-input", debounce=True, maxLength=80),
                 ], className="gc-admin-form"),
@@ -226,10 +228,9 @@ def register(app, context) -> None:
         lang = lang or "zh"
         if not job:
             return [], [], no_update, True
-        choices = Choices(
-            kind, chosen_mapping(values, pickers), crs or None, bool(gcj02), layer or None
-        )
         try:
+            choices = Choices(kind, chosen_mapping(values, pickers), crs or None,
+                              gcj02_choice(gcj02), layer or None)  # fmt: skip
             found, preview = check_job(store, job, choices)
         except GridCommandError as error:
             return [_error(error, lang)], [], no_update, True
@@ -239,7 +240,7 @@ def register(app, context) -> None:
                 found.result.features, found.result.problems,
                 towns_geojson=f"/api/v1/towns.geojson?v={store.geometry_version()}",
                 names={k: name_of(PROBLEM_NAMES, k, lang) for k in PROBLEM_NAMES},
-                texts=[problem_text(p, lang) for p in found.result.problems],
+                texts=[problem_text(p, lang, found.kind) for p in found.result.problems],
                 **map_size(viewport))  # fmt: skip
         return (
             summary(found, preview, lang),
@@ -266,9 +267,10 @@ def register(app, context) -> None:
     def apply(_n, job, values, pickers, kind, crs, gcj02, layer, repairs, lang):
         """Start the import; the poll shows its progress."""
         lang = lang or "zh"
-        choices = Choices(kind, chosen_mapping(values, pickers), crs or None, bool(gcj02),
-                          layer or None, accept_repairs=bool(repairs))  # fmt: skip
         try:
+            choices = Choices(kind, chosen_mapping(values, pickers), crs or None,
+                              gcj02_choice(gcj02), layer or None,
+                              accept_repairs=bool(repairs))  # fmt: skip
             start_import(store, job, choices, actor=current_principal().actor)
         except GridCommandError as error:
             return [_error(error, lang)], True
