@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import DependencyException
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_compress import Compress
 from flask_wtf.csrf import generate_csrf
 
@@ -18,7 +19,7 @@ from api.headers import content_security_policy, install_headers
 from api.limits import install_limits
 from dashboard import ids, signin
 from dashboard.access_rules import rules_for
-from dashboard.i18n import pick_language, t
+from dashboard.i18n import TEXT, pick_language, t
 from dashboard.kiosk import parse_kiosk
 from dashboard.pages import admin, command_map, console, data_import, events, review
 from domain.access import ADMIN, DISPATCH, VIEW
@@ -43,6 +44,14 @@ PAGE_PERMISSION = {
     "/data": ADMIN,
 }
 
+TITLE_JS = """
+function (lang) {
+    const titles = %s;
+    if (titles[lang]) { document.title = titles[lang]; }
+    return lang;
+}
+"""
+
 CLOCK_JS = """
 function (_, lang) {
     const parts = {};
@@ -64,13 +73,25 @@ class AppContext:
     store: object
 
 
+def _titled_index(app: Dash, default_lang: str) -> None:
+    """Every page opens with its window title in the language asked for (a
+    wall in English is titled in English from its first paint)."""
+    plain = app.interpolate_index
+
+    def interpolate_index(**parts):
+        lang = pick_language(request.args.get("lang"), default_lang)
+        return plain(**{**parts, "title": t("doc_title", lang)})
+
+    app.interpolate_index = interpolate_index
+
+
 def create_dash(settings, store) -> Dash:
     """The Dash app serving every screen, with the API on the same Flask server."""
     store.sla_policy = settings.sla_policy
     app = Dash(
         __name__,
         server=_flask_server(),
-        title="胶州市网格化指挥中心",
+        title=t("doc_title", settings.lang),  # per request: _titled_index
         update_title=None,
         assets_folder=str(ASSETS),
         use_pages=False,
@@ -89,6 +110,7 @@ def create_dash(settings, store) -> Dash:
         [
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.LANG),
+            dcc.Store(id=ids.DOC_TITLE),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             html.Div(id=ids.PAGE, className="gc-root"),
         ],
@@ -128,6 +150,13 @@ def create_dash(settings, store) -> Dash:
             )
         return screen_frame(body, lang, principal), lang
 
+    _titled_index(app, settings.lang)
+    # The window's title follows the language when a link switches it, too.
+    app.clientside_callback(
+        TITLE_JS % json.dumps({lang: t("doc_title", lang) for lang in TEXT}, ensure_ascii=False),
+        Output(ids.DOC_TITLE, "data"),
+        Input(ids.LANG, "data"),
+    )
     app.clientside_callback(
         CLOCK_JS,
         Output(ids.CLOCK, "children"),

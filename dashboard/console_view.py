@@ -40,6 +40,7 @@ def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
     i = 0 if lang == "zh" else 1
     out = pd.DataFrame({
         "id": frame["id"].astype(int),
+        "row_id": frame["id"].astype(int).astype(str),  # the grid's row id: a string
         "public_id": frame["public_id"],
         "category": frame["category"].map(lambda c: category_name(c, lang)),
         "priority": frame["priority"].astype(int),

@@ -31,7 +31,7 @@ def _table(grid_id: str, lang: str, *, selectable: bool, height: str) -> html.Di
                   "enableClickSelection": False} if selectable
                  else {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True})  # fmt: skip
     return html.Div(dag.AgGrid(
-        id=grid_id, columnDefs=[], rowData=[], getRowId="params.data.id",
+        id=grid_id, columnDefs=[], rowData=[], getRowId="params.data.row_id",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"rowSelection": selection, "animateRows": False,
                          "localeText": grid_words(lang)},
@@ -126,8 +126,10 @@ def report_panel(lang: str) -> html.Div:
             html.Span(t("report.replay_hint", lang), id=ids.EVENT_REPLAY_TIME,
                       className="gc-muted"),
         ], className="gc-toolbar"),
+        # No box to type seconds into: the time under the handle is shown above.
         dcc.Slider(id=ids.EVENT_REPLAY, min=0, max=1, step=1, value=1, marks=None,
-                   updatemode="mouseup", className="gc-event-slider"),
+                   updatemode="mouseup", allow_direct_input=False,
+                   className="gc-event-slider"),
         html.Div(id=ids.EVENT_REPORT),
     ], className="gc-review-card")  # fmt: skip
 

@@ -95,7 +95,11 @@ def task_columns(kind: str, lang: str) -> list[dict]:
     zh = lang == "zh"
     columns = [
         {"field": "state_name", "headerName": "状态" if zh else "Status", "flex": 0.8,
-         "cellStyle": {"function": "{'color': params.data.colour, 'fontWeight': 600}"}},
+         # dash-ag-grid's style conditions: a function string holding an object
+         # literal does not parse (a console error for every task row).
+         "cellStyle": {"styleConditions": [
+             {"condition": f"params.data.state === '{state}'", "style": {"color": colour, "fontWeight": 600}}
+             for state, colour in TASK_COLOURS.items()], "defaultStyle": {"fontWeight": 600}}},
         {"field": "title", "headerName": "任务" if zh else "Task", "flex": 2, "minWidth": 140},
         {"field": "hands", "headerName": "人员" if zh else "Hands", "flex": 0.7},
         {"field": "grid", "headerName": "网格" if zh else "Grid", "flex": 1, "minWidth": 100},
@@ -113,7 +117,8 @@ def task_rows(board: dict, lang: str) -> list[dict]:
     rows = []
     for task in board["tasks"]:
         state = task_state(task["status"], task["on_task"])
-        row = {"id": task["id"], "public_id": task["public_id"], "title": task["title"],
+        row = {"id": task["id"], "row_id": str(task["id"]), "public_id": task["public_id"],
+               "title": task["title"],
                "state": state, "state_name": names[state][0 if lang == "zh" else 1],
                "colour": TASK_COLOURS[state], "hands": f"{task['on_task']}/{task['headcount']}",
                "grid": task["grid"] or "—"}  # fmt: skip
@@ -157,7 +162,8 @@ def proposal_rows(payload: dict, token: int) -> list[dict]:
     one proposal's rows from the next."""
     return [{**{k: r[k] for k in ("incident", "cadre_id", "eta_s", "position_at", "tier_name",
                                   "cadre_name", "task", "from", "to")},
-             "id": f"{token}-{r['cadre_id']}", "unit": r["department"] or r["town"] or "—",
+             "id": f"{token}-{r['cadre_id']}", "row_id": f"{token}-{r['cadre_id']}",
+             "unit": r["department"] or r["town"] or "—",
              "eta_min": max(1, round(r["eta_s"] / 60))}
             for r in payload["assignments"]]  # fmt: skip
 
@@ -222,12 +228,17 @@ def report_summary(report: dict, event_id: int, lang: str) -> list:
 
 def replay_marks(start: str, end: str) -> tuple[int, int, dict]:
     """The slider in seconds from the start: its length, a step of about 1/500
-    of it (whole minutes once that is over a minute), and its end labels."""
-    span = dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)
-    length = max(1, int(span.total_seconds()))
+    of it (whole minutes once that is over a minute), and its two end labels,
+    short: the time of day, with the date only when the event spans days (the
+    exact moment under the handle is written beside the replay switch)."""
+    first, last = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+    length = max(1, int((last - first).total_seconds()))
     step = max(1, length // 500)
     step = step if step < 60 else step // 60 * 60
-    return length, step, {0: local(start), length: local(end)}
+    one_day = first.astimezone(BEIJING).date() == last.astimezone(BEIJING).date()
+    shape = "%H:%M" if one_day else "%m-%d %H:%M"
+    return length, step, {0: first.astimezone(BEIJING).strftime(shape),
+                          length: last.astimezone(BEIJING).strftime(shape)}  # fmt: skip
 
 
 def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:

@@ -3,6 +3,7 @@
 URL = "url"
 PAGE = "page"
 LANG = "lang"
+DOC_TITLE = "doc-title"
 SCREEN = "screen"
 CLOCK = "clock"
 CLOCK_TICK = "clock-tick"

@@ -5,6 +5,7 @@ tables, charts and the map. No callbacks here; ``pages.review`` wires them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import urlencode
 
 from dash import html
@@ -92,10 +93,10 @@ def export_links(review, lang: str) -> list:
 
 def map_size(viewport: dict | None) -> tuple[float, float]:
     """The map's size in CSS pixels for a browser window (see the review's CSS:
-    the map takes 1.45 of 2.45 columns and is 44em high, 26 px type from 3000 px)."""
+    the map takes 1.3 of 2.3 columns and is 44em high, 26 px type from 3000 px)."""
     width = float((viewport or {}).get("width") or 1920)
     font = 26 if width >= 3000 else 14
-    return max(width * 0.58 - 40, 300.0), 44 * font
+    return max(width * 1.3 / 2.3 - 40, 300.0), 44 * font
 
 
 def map_figure(review, lang: str, geometry_version: int, viewport: dict | None = None) -> dict:
@@ -183,11 +184,38 @@ def clicked_category(click: dict | None) -> str | None:
     return str(code) if code and code != "_rest" else None
 
 
-def grid_data(table, metric_header: str | None = None) -> tuple[list, list]:
+# Shorter English headers on screen, where a long word would not fit a narrow
+# column; the full header is the tooltip, and exports keep it.
+SCREEN_HEADERS = {
+    "Per 1,000 residents": "Per 1,000 people",
+    "Satisfaction rate (%)": "Satisfied (%)",
+    "Median resolution (h)": "Median to resolve (h)",
+}
+_CELL_PAD = 16  # px at 13 px type: the cell's padding (style.css) and a little air
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# What a header can wrap between: one CJK character, or a run of anything else.
+_UNBREAKABLE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+
+def text_px(text: str, size: float = 13.0) -> float:
+    """About how wide ``text`` is set in the sans-serif at ``size`` px (CJK 1 em, Latin ~0.56 em)."""
+    wide = len(_WIDE.findall(text))
+    return (wide + 0.56 * (len(text) - wide)) * size
+
+
+def table_scale(viewport: dict | None) -> float:
+    """How much larger the tables' type is on this screen (style.css: 13 px, 24 px on 4K)."""
+    return 24 / 13 if float((viewport or {}).get("width") or 0) >= 3000 else 1.0
+
+
+def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tuple[list, list]:
     """rowData and columnDefs of one table (empty when the review has none).
 
     The code stays in the rows (a click drills by it) but not on screen; the
-    name is pinned and the map's metric comes right after it.
+    name is pinned and the map's metric comes right after it. Headers wrap
+    onto as many lines as they need, and the columns are narrow enough at
+    their least (about four characters, ``scale`` times larger on 4K) that
+    every one fits its card without scrolling sideways.
     """
     if table is None:
         return [], []
@@ -205,13 +233,24 @@ def grid_data(table, metric_header: str | None = None) -> tuple[list, list]:
         ordered.insert(at, metric_header)
     columns = []
     for c in ordered:
-        column = {"field": c, "headerName": c, "minWidth": 88, "flex": 1, "tooltipField": c}
+        shown = SCREEN_HEADERS.get(c, c)
+        # At least three characters, and the longest word of the header whole.
+        word = max((text_px(w) for w in _UNBREAKABLE.findall(shown)), default=0.0)
+        least = max(56, round(word) + _CELL_PAD)
+        column = {"field": c, "headerName": shown, "minWidth": round(least * scale), "flex": 1,
+                  "tooltipField": c, "headerTooltip": c, "wrapHeaderText": True,
+                  "autoHeaderHeight": True}  # fmt: skip
         if c in codes and any(n in ordered for n in names):
             column["hide"] = True
+        # Pinned columns take no flex (AG Grid sizes them by ``width``, 200 px unless
+        # told): as wide as the longest name, within reason (the tooltip has the rest).
         if c in names:
-            column.update(pinned="left", minWidth=150, flex=2)
+            longest = max((text_px(str(v)) for v in frame[c].dropna()), default=0.0)
+            width = min(max(round(longest) + _CELL_PAD, 80), 150)
+            column.update(pinned="left", width=round(width * scale), flex=None)
         if c in ranks:
-            column.update(pinned="left", minWidth=60, maxWidth=70)
+            column.update(pinned="left", width=round(46 * scale), minWidth=round(40 * scale),
+                          flex=None)  # fmt: skip
         if c == metric_header:
             column["cellClass"] = "gc-review-metric-cell"
         columns.append(column)

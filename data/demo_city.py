@@ -45,17 +45,14 @@ class ScaleSpec:
     dept_cadres: int
     town_cadres: int
     volunteers: int
-    id_prefix: str
     n_towns: int = 12
     area_km2: float = facts.COUNTY_AREA_KM2
     n_atoms: int = 9000
 
 
 SCALES: dict[str, ScaleSpec] = {
-    "county": ScaleSpec("county", 1400, 30_000, 400, 1100, 400, 100, "JZ"),
-    "region": ScaleSpec(
-        "region", 12_000, 300_000, 3400, 11_000, 4000, 1500, "QD", 150, 11_000.0, 24_000
-    ),
+    "county": ScaleSpec("county", 1400, 30_000, 400, 1100, 400, 100),
+    "region": ScaleSpec("region", 12_000, 300_000, 3400, 11_000, 4000, 1500, 150, 11_000.0, 24_000),
 }
 
 

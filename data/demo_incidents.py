@@ -169,12 +169,10 @@ def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) 
     farm = (np.array(_CODES)[cat] == "farm_help") & (rng.random(n) < 0.4)
     headcount[farm] = rng.integers(2, 9, farm.sum())
     names, tels = _reporters(rng, cadres, worker_of_grid, gi, chan)
-    local = pd.to_datetime(np.round(rep + _LOCAL), unit="s")
-    day = local.strftime("%y%m%d").to_numpy()
-    seq = pd.Series(day).groupby(day).cumcount().to_numpy() + 1
     frame = pd.DataFrame(
         {
-            "public_id": [f"{spec.id_prefix}{d}{s:04d}" for d, s in zip(day, seq, strict=True)],
+            # Numbered on loading, from the row id, as live intake numbers them.
+            "public_id": pd.Series([None] * n, dtype=object),
             "channel": np.array(_CHANNELS)[chan],
             "category": np.array(_CODES)[cat],
             "description": text,

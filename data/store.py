@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, Plan, plan
+from domain.public_ids import public_id_for
 
 if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
     import geopandas as gpd
@@ -392,6 +394,8 @@ class Store(
         All or nothing, in one transaction with one audit entry and one
         change-feed entry ("reload"). Refuses a database that already holds a
         city unless ``replace``, which first deletes everything of the city.
+        Incidents without a ``public_id`` are numbered as live intake numbers
+        them (``domain.public_ids``); given ones are kept.
 
         Returns the rows written per table.
         """
@@ -418,6 +422,7 @@ class Store(
             if existing:
                 for name in ("dispatches", "cadre_positions", *reversed(_CITY_TABLES)):
                     conn.execute(delete(schema.metadata.tables[name]))
+            _number_incidents(conn, rows["incidents"])
             for name in _CITY_TABLES:
                 table = schema.metadata.tables[name]
                 for start in range(0, len(rows[name]), _CHUNK):
@@ -429,9 +434,15 @@ class Store(
         return counts
 
     def add_incident(self, values: dict, *, actor: str) -> int:
-        """Insert one incident (already validated by the domain); returns its id."""
+        """Insert one incident (already validated by the domain); returns its id.
+
+        Without a ``public_id`` it is numbered like every new incident
+        (``domain.public_ids``)."""
         now = utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
+        numbered = bool(row.get("public_id"))
+        if not numbered:  # replaced by the house format once the row id is known
+            row["public_id"] = "pending-" + secrets.token_hex(8)
         with self._transaction() as conn:
             if row.get("grid_code") is not None:
                 grid = conn.execute(
@@ -442,6 +453,10 @@ class Store(
             new_id = conn.execute(
                 insert(schema.incidents).values(**row).returning(schema.incidents.c.id)
             ).scalar_one()
+            if not numbered:
+                row["public_id"] = public_id_for(new_id, row["reported_at"])
+                conn.execute(update(schema.incidents).where(schema.incidents.c.id == new_id)
+                             .values(public_id=row["public_id"]))  # fmt: skip
             self._record(
                 conn,
                 actor=actor,
@@ -554,6 +569,27 @@ class Store(
                 },
             )
         return len(positions)
+
+
+def _number_incidents(conn: Connection, incidents: list[dict]) -> None:
+    """Give incidents without a public id their row id now, and the public id
+    made from it (``domain.public_ids``), so a seeded city reads like live
+    intake. Public ids that came with the rows are kept."""
+    if all(row.get("public_id") for row in incidents):
+        return
+    i = schema.incidents
+    if conn.dialect.name == "postgresql":  # take the ids from the table's own sequence
+        ids = conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(incidents)},
+        ).scalars().all()  # fmt: skip
+    else:  # SQLite, in a write transaction: the next rowids are ours
+        top = conn.execute(select(func.coalesce(func.max(i.c.id), 0))).scalar_one()
+        ids = range(top + 1, top + 1 + len(incidents))
+    for row, new_id in zip(incidents, ids, strict=True):
+        row["id"] = int(new_id)
+        if not row.get("public_id"):
+            row["public_id"] = public_id_for(new_id, row["reported_at"])
 
 
 def _bbox_clauses(table, bbox: BBox):

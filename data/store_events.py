@@ -21,10 +21,10 @@ from sqlalchemy import Connection, String, cast, func, insert, literal, select, 
 
 from data import rows, schema
 from data.rows import WGS84, utcnow
-from data.store_intake import public_id_for
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.event_tasks import TaskSpec
 from domain.events import Declaration, check_can_end
+from domain.public_ids import public_id_for
 
 if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
     import geopandas as gpd

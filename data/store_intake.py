@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from data import rows, schema
 from domain.access import has_old_default_scopes, parse_scopes
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from domain.public_ids import public_id_for
 
 # An in-flight claim older than this is taken to be from a request that died
 # (a crashed worker): a retry may take it over instead of waiting forever.
@@ -322,9 +323,3 @@ class IntakeStore:
             statement = statement.where(i.c.client_id == client_id)
         with self.engine.connect() as conn:
             return conn.execute(statement).scalar()
-
-
-def public_id_for(incident_id: int, reported_at: dt.datetime) -> str:
-    """'JZ' + Beijing date (yymmdd) + the row id: unique, sortable, readable on the phone."""
-    local = reported_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    return f"JZ{local:%y%m%d}{incident_id:06d}"

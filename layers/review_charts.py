@@ -76,7 +76,7 @@ def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: floa
             {"type": "scatter", "mode": "lines+markers", "x": starts,
              "y": [None if pd.isna(v) else v for v in rate], "yaxis": "y2",
              "name": "办结率 %" if zh else "Closure rate %", "line": {"color": LINE, "width": 2},
-             "marker": {"size": 4}},
+             "marker": {"size": 4}, "cliponaxis": False},
         ],
         "layout": _layout(
             lang,
@@ -84,8 +84,10 @@ def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: floa
             xaxis={"type": "category", "gridcolor": GRID, "tickangle": 0, "nticks": 10},
             yaxis={"gridcolor": GRID, "rangemode": "tozero", "tick0": 0,
                    "dtick": count_step(int(trend["incidents"].max()))},
-            yaxis2={"overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%",
-                    "showgrid": False},
+            # A share never passes 100 %: the axis stops there (points on it are
+            # drawn whole, not clipped, so 100 % needs no head-room above).
+            yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "tick0": 0,
+                    "dtick": 20, "ticksuffix": "%", "showgrid": False, "fixedrange": True},
         ),
     }  # fmt: skip
 

@@ -268,3 +268,70 @@ def test_clicking_a_bar_drills_into_its_category_and_its_month(served, review_pa
     month = wait_changed(page, category, "crumbs")
     assert "2026-01-01 至 2026-01-31" in month["crumbs"] or "-01 至 " in month["crumbs"]
     assert page.locator("#review-pick input[value=custom]").is_checked()
+
+
+# Every table of the page: its headers as laid out, and whether it scrolls sideways.
+TABLES_JS = """
+() => Array.from(document.querySelectorAll('.gc-review-table')).map(box => {
+    const grid = box.querySelector('.ag-root-wrapper');
+    const viewport = grid.querySelector('.ag-center-cols-viewport');
+    const cells = Array.from(grid.querySelectorAll('.ag-header-cell'));
+    const texts = cells.map(c => c.querySelector('.ag-header-cell-text'));
+    // A word (not CJK, which wraps between any two characters) split over two lines.
+    const split = texts.flatMap(t => {
+        const words = []; const node = t.firstChild; if (!node) return words;
+        const re = /[^\\s\\u2e80-\\u9fff\\uff00-\\uffef]+/g; let m;  // CJK may wrap anywhere
+        while ((m = re.exec(node.textContent)) !== null) {
+            const range = document.createRange();
+            range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+            const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+            if (lines.size > 1) words.push(m[0]);
+        }
+        return words;
+    });
+    const right = grid.getBoundingClientRect().right;
+    return {
+        id: box.querySelector('[id]').id,
+        headers: texts.map(t => t.innerText),
+        cut: texts.filter(t => t.scrollWidth > t.clientWidth + 1
+                            || t.scrollHeight > t.clientHeight + 1).map(t => t.innerText),
+        split,
+        outside: cells.filter(c => c.getBoundingClientRect().right > right + 1)
+                      .map(c => c.innerText),
+        sideways: viewport.scrollWidth > viewport.clientWidth + 1,
+    };
+})
+"""
+
+
+@pytest.mark.parametrize(("width", "height", "lang"), [(1920, 1080, "zh"), (3840, 2160, "en")])
+def test_every_header_reads_whole_every_column_shows_and_rates_stop_at_100(
+    served, review_page, width, height, lang
+):
+    """Issue 16: headers were cut ("千人诉…"), the last column was off the card,
+    and the closure-rate axis read 103.2 %."""
+    page = review_page(CITY_LEADER, f"?period=year&lang={lang}", width=width, height=height)
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if "AG Grid" in m.text else None)
+    page.locator("#review-league").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    tables = page.evaluate(TABLES_JS)
+    assert {t["id"] for t in tables} == {"review-units", "review-hot", "review-grids",
+                                         "review-league"}  # fmt: skip
+    for table in tables:
+        assert len(table["headers"]) >= 6, table
+        assert table["cut"] == [] and table["split"] == [], table
+        assert table["outside"] == [] and not table["sideways"], table
+    units = next(t for t in tables if t["id"] == "review-units")
+    expected = "超时件数" if lang == "zh" else "SLA breaches"
+    assert expected in units["headers"]  # the last column, on screen
+    axis = page.evaluate(
+        "() => document.querySelector('#review-trend .js-plotly-plot')._fullLayout.yaxis2.range"
+    )
+    assert axis[0] >= 0 and axis[1] <= 100
+    ticks = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#review-trend .y2tick text'))"
+        ".map(t => t.textContent)"
+    )
+    assert ticks and max(float(t.rstrip("%")) for t in ticks) <= 100
+    assert warnings == []

@@ -58,7 +58,7 @@ def layout(lang: str) -> html.Div:
             ], className="gc-toolbar"),
             html.Div(dag.AgGrid(
                 id=ids.QUEUE, columnDefs=queue_columns(lang), rowData=[],
-                getRowId="params.data.id",
+                getRowId="params.data.row_id",  # AG Grid wants a string (its warning #25)
                 defaultColDef={"sortable": True, "filter": True, "resizable": True},
                 dashGridOptions={"pagination": True, "paginationPageSize": 50,
                                  "rowSelection": {"mode": "singleRow", "checkboxes": False,
@@ -122,7 +122,7 @@ def plan_panel(lang: str) -> html.Div:
         html.Div(id=ids.PLAN_RESULT, className="gc-result"),
         html.Div(dag.AgGrid(
             id=ids.PLAN_GRID, columnDefs=plan_columns(lang), rowData=[],
-            getRowId="params.data.id",
+            getRowId="params.data.id",  # a string (dispatch_view.plan_rows): AG Grid wants one
             defaultColDef={"sortable": True, "resizable": True},
             dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True,
                                               "headerCheckbox": True,

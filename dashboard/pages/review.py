@@ -36,6 +36,7 @@ from dashboard.review_view import (
     period_text,
     picked_period,
     row_code,
+    table_scale,
     tables_by_key,
     tiles,
 )
@@ -68,7 +69,8 @@ def _now() -> dt.datetime:
 def _grid(grid_id: str, lang: str, height: str) -> html.Div:
     return html.Div(dag.AgGrid(
         id=grid_id, rowData=[], columnDefs=[],
-        defaultColDef={"sortable": True, "resizable": True, "minWidth": 72, "flex": 1},
+        defaultColDef={"sortable": True, "resizable": True, "minWidth": 60, "flex": 1,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={"localeText": grid_words(lang), "suppressCellFocus": True,
                          "tooltipShowDelay": 300},
         style={"height": height}, className="ag-theme-quartz",
@@ -275,7 +277,7 @@ def layout(lang: str, args: dict, principal, store) -> html.Div:
                         t("review.league_note", lang),
                     ),
                 ],
-                className="gc-review-row",
+                className="gc-review-row gc-review-row-wide",
             ),
         ],
         className="gc-review",
@@ -365,7 +367,7 @@ def register(app, context) -> None:
         if review.query.level == "grid":  # a grid has no units below it: its incidents instead
             tables["units"] = tables.get("incidents")
         for key in GRIDS:
-            grids.extend(grid_data(tables.get(key), metric_header))
+            grids.extend(grid_data(tables.get(key), metric_header, table_scale(viewport)))
         trend, mix = charts(review, lang, viewport)
         notice = notice_text(review, lang)
         units_title = tables["units"].title if tables.get("units") else t("review.units", lang)
