@@ -253,7 +253,7 @@ def _caller(store) -> tuple[Principal, bool]:
     if key is None and request.path.startswith("/open311/"):
         key = request.form.get("api_key") or request.args.get("api_key")
     if key is not None:
-        client = store.client_for_key(key)
+        client = store.client_for_key(key, cached=True)  # revoked: refused within seconds
         if client is None:
             name = "api_key" if request.path.startswith("/open311/") else "X-API-Key"
             raise Forbidden(f"{name} is wrong or revoked", zh="API 密钥无效或已吊销")
