@@ -3,9 +3,9 @@
 Both are built from the grid and community polygons, which change only on an
 import. Each worker keeps its own and does not ask the database per report
 whether they are still current: the write of a report compares the version it
-was placed with against the one in force, once per group transaction and under
-the write lock (``Store.add_report``, ``placed_with``), and a report placed with
-replaced boundaries is placed again with new ones (``StaleGeometry``). A report
+was placed with against the one in force, once per group transaction
+(``Store.add_report``, ``placed_with``), and a report placed with replaced
+boundaries is placed again with new ones (``StaleGeometry``). A report
 refused as outside the city is checked the same way before the refusal stands.
 """
 

@@ -288,25 +288,36 @@ class IntakeStore:
 
         ``placed_with`` is the geometry version the report's grid and town were
         found with (``geometry_version``). It is compared, once per shared
-        transaction and under the write lock, with the version in force; if an
-        import has moved the boundaries since, nothing is stored and
-        ``StaleGeometry`` is raised, so no report is committed into a grid that
-        no longer is where it was.
+        transaction, with the version in force; if an import has moved the
+        boundaries since, nothing is stored and ``StaleGeometry`` is raised, so
+        no report is committed into a grid that is no longer where it was (on
+        PostgreSQL, an import committing in the same milliseconds as the report
+        can still slip between the check and the commit, as before).
 
         Returns the new incident's id and public id.
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
         row["public_id"] = "pending-" + secrets.token_hex(8)
-        return self._group.run(
-            lambda conn: self._insert_report(
-                conn, row, actor=actor, claim=claim, respond=respond, placed_with=placed_with
+        try:
+            return self._group.run(
+                lambda conn: self._insert_report(
+                    conn, row, actor=actor, claim=claim, respond=respond, placed_with=placed_with
+                )
             )
-        )
+        except IntegrityError:
+            # An import committed after the check (PostgreSQL) and took the grid away.
+            if placed_with is not None and (current := self.geometry_version()) != placed_with:
+                raise StaleGeometry(current) from None
+            raise
 
     def _insert_report(
         self, conn, row: dict, *, actor: str, claim, respond, placed_with
     ) -> tuple[int, str]:
+        if placed_with is not None:
+            current = self._geometry_version_once(conn)
+            if current != placed_with:
+                raise StaleGeometry(current)
         new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
         public_id = public_id_for(new_id, row["reported_at"])
         conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
@@ -314,12 +325,6 @@ class IntakeStore:
         self._record(conn, actor=actor, action="add_report", entity="incident",
                      entity_id=new_id, after=row, op="insert",
                      payload=rows.feed_incident(row))  # fmt: skip
-        if placed_with is not None:
-            # After the feed entry: on PostgreSQL its advisory lock, held to the
-            # commit, orders this write after any import that wrote its own.
-            current = self._geometry_version_once(conn)
-            if current != placed_with:
-                raise StaleGeometry(current)
         if claim is not None and respond is not None:
             status, body, content_type = respond(public_id)
             t = schema.idempotency_keys
@@ -332,7 +337,13 @@ class IntakeStore:
         return new_id, public_id
 
     def _geometry_version_once(self, conn) -> int:
-        """The geometry version, read once per transaction of ``conn``."""
+        """The geometry version, read once per transaction of ``conn``.
+
+        On SQLite the transaction holds the write lock, so no import commits
+        until it has. On PostgreSQL an import may commit after this read; if
+        it removed the report's grid, the insert fails on the grid's foreign
+        key and the caller, seeing the version moved, places the report again.
+        """
         transaction = conn.get_transaction()
         known = conn.info.get("gridcommand.geometry_version")
         if known is None or known[0] is not transaction:
