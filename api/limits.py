@@ -33,8 +33,8 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
     """Limit sign-in attempts per address and Open311 reports per key and address.
 
     Over the limit the answer is HTTP 429 with Retry-After (seconds until the
-    window resets). Windows are fixed, as Flask-Limiter's default. With several
-    worker processes the counters must be shared: use redis:// storage.
+    fixed window resets). With several worker processes the counters must be
+    shared: use redis:// storage.
     """
     limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
     views = server.view_functions
