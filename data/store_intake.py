@@ -150,10 +150,10 @@ class IntakeStore:
             if not ids:
                 raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
             conn.execute(update(k).where(k.c.id.in_(ids)).values(revoked_at=now))
-            self._key_cache.clear()  # this process refuses them at once; others within the bound
             self._record(conn, actor=actor, action="revoke_api_key", entity="api_key",
                          entity_id=",".join(map(str, ids)), after={"revoked": len(ids)},
                          feed=False)  # fmt: skip
+        self._key_cache.clear()  # once committed: this process refuses them from now on
         return len(ids)
 
     def api_keys(self) -> pd.DataFrame:
@@ -179,7 +179,8 @@ class IntakeStore:
         busy intake does not read its key per report. Age counts from before
         the read, so a key revoked at time t is refused by every process from
         t + KEY_CACHE_SECONDS on; a revocation through this store takes effect
-        here at once. Wrong keys are never remembered.
+        here at once (but for a read racing its commit, which still keeps to
+        the bound). Wrong keys are never remembered.
         """
         if not key:
             return None
