@@ -267,7 +267,7 @@ def _caller(store) -> tuple[Principal, bool]:
     if key is None and request.path.startswith("/open311/"):
         key, name = request.form.get("api_key") or request.args.get("api_key"), "api_key"
     if key is not None:
-        client = store.client_for_key(key)
+        client = store.client_for_key(key, cached=True)  # revoked: refused within seconds
         if client is None:
             raise Forbidden(f"{name} is wrong or revoked", zh="API 密钥无效或已吊销")
         return for_key(client.id, client.name, client.scopes, client.town), False

@@ -24,7 +24,7 @@ from api.open311_requests import (
     service_record,
 )
 from api.places import places
-from data.store_intake import Replay
+from data.store_intake import Replay, StaleGeometry
 from domain.errors import InvalidInput, NotFound
 from domain.intake import prepare_report
 from domain.services import SERVICES, service
@@ -110,25 +110,57 @@ def create_request(fmt: str):
         if isinstance(claim, Replay):
             return Response(claim.body, status=claim.status, content_type=claim.content_type)
     try:
-        report = prepare_report(
-            fields, places(store), now=dt.datetime.now(dt.UTC), policy=store.sla_policy
-        )
-        values = {**report.values, "client_id": client.id}
-
-        def answer(public_id: str) -> tuple[int, str, str]:
-            body = [{"service_request_id": public_id, "service_notice": report.notice,
-                     "account_id": None}]  # fmt: skip
-            return 200, render(body, fmt, "service_requests"), FORMATS[fmt]
-
-        _, public_id = store.add_report(
-            values, actor=f"open311:{client.name}", claim=claim, respond=answer
-        )
+        notice, public_id = _store_report(store, fields, client, claim, fmt)
     except BaseException:
         if claim is not None:
             store.release_idempotency_key(claim)
         raise
-    status, body, content_type = answer(public_id)
-    return Response(body, status=status, content_type=content_type)
+    body = [{"service_request_id": public_id, "service_notice": notice, "account_id": None}]
+    return Response(render(body, fmt, "service_requests"), status=200, content_type=FORMATS[fmt])
+
+
+PLACING_ATTEMPTS = 3  # boundaries replaced twice while one report is being stored: rare
+
+
+def _store_report(store, fields: dict, client, claim, fmt: str) -> tuple[str, str]:
+    """Place the report with this worker's boundaries and store it; (notice, public id).
+
+    The boundaries are checked where it costs one read per group transaction,
+    not per report: the write refuses a report placed with boundaries an
+    import has replaced (``StaleGeometry``), and a refusal as outside the city
+    is checked against the boundaries in force. Either way the report is
+    placed again with the new ones.
+    """
+    in_force = None
+    for attempt in range(1, PLACING_ATTEMPTS + 1):
+        found = places(store, in_force=in_force)
+        try:
+            report = prepare_report(
+                fields, found, now=dt.datetime.now(dt.UTC), policy=store.sla_policy
+            )
+        except InvalidInput:
+            if attempt < PLACING_ATTEMPTS:  # outside these boundaries: are they still in force?
+                in_force = store.geometry_version()
+                if in_force != found.version:
+                    continue
+            raise
+
+        def answer(public_id: str, notice=report.notice) -> tuple[int, str, str]:
+            body = [{"service_request_id": public_id, "service_notice": notice,
+                     "account_id": None}]  # fmt: skip
+            return 200, render(body, fmt, "service_requests"), FORMATS[fmt]
+
+        try:
+            _, public_id = store.add_report(
+                {**report.values, "client_id": client.id},
+                actor=f"open311:{client.name}", claim=claim, respond=answer,
+                placed_with=found.version if attempt < PLACING_ATTEMPTS else None,
+            )  # fmt: skip
+        except StaleGeometry as moved:
+            in_force = moved.version
+            continue
+        return report.notice, public_id
+    raise AssertionError("unreachable: the last attempt does not check the boundaries")
 
 
 @blueprint.get("/v2/requests.<fmt>")

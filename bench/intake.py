@@ -1,6 +1,7 @@
 """Open311 intake under load: acknowledged reports per second, latency, and where the CPU goes.
 
     .venv/bin/python bench/intake.py                      # SQLite, 50 clients, 30 s
+    .venv/bin/python bench/intake.py --rounds 2           # anchor and ours twice, alternating
     .venv/bin/python bench/intake.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python bench/intake.py --workers 4 --threads 4 --clients 50 --duration 30 --json
 
@@ -18,14 +19,26 @@ address, so the server's per-key-and-address intake limit (GC_INTAKE_RATE,
 300/minute by default) would answer almost everything with 429: the server is
 started with GC_INTAKE_RATE=1000000/minute (--intake-rate) to measure the
 intake itself, not the limiter's refusals.
+
+The anchor: in the same run, under the same load generator and the same
+gunicorn settings, a bare server (``bench/_bare_intake.py``: Flask, parse,
+one durable INSERT into SQLite in WAL mode with synchronous=FULL, answer) is
+measured first, and its figures are printed beside ours. On a shared machine
+only figures from the same run compare; ``--rounds`` alternates the two.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
+import os
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,16 +46,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from bench._bare_intake import connect as connect_bare
 from bench._common import emit_json, fresh_database, seed, table
 from bench._load import cpu_seconds, load_process, machine_busy, processes
 from data.store import Store
-from scripts.app_process import app_process
+from scripts.app_process import ROOT, app_process, free_port, wait_until_healthy
+
+ANCHOR, OURS = "bare anchor", "Grid Command"
 
 
 def _server_pids(port: int) -> list[int]:
-    """The gunicorn master and workers of `app.py serve` on ``port``."""
+    """The gunicorn master and workers serving on ``port`` (ours or the anchor)."""
     wanted = f"PORT={port}".encode()
-    return processes(lambda cmd, env: b"app.py" in cmd and wanted in env.split(b"\0"))
+    return processes(
+        lambda cmd, env: (b"app.py" in cmd or b"gunicorn" in cmd) and wanted in env.split(b"\0")
+    )
 
 
 def _postgres_pids() -> list[int]:
@@ -57,43 +75,52 @@ def _percentiles(latencies: list[float]) -> dict:
     return {name: round(float(np.percentile(values, q)), 1) for name, q in marks}
 
 
-def run(args, url: str) -> dict:
-    """Seed, start the server, load it; returns the figures."""
-    seed(url, "county")
-    store = Store.open(url)
-    key = store.create_api_key("bench", actor="bench")
-    grids = store.grids(geometry=False)
-    points = [(float(x), float(y)) for x, y in grids[["lon", "lat"]].itertuples(index=False)]
-    before = store.count_reports()
-    store.close()
+@contextlib.contextmanager
+def bare_server(args, path: str) -> Iterator[str]:
+    """Run the anchor (``bench/_bare_intake.py``) with gunicorn as ``app.py serve`` runs
+    ours: gthread workers, the same workers, threads and timeout; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+               "--workers", str(args.workers), "--threads", str(args.threads),
+               "--timeout", "120", "--bind", f"127.0.0.1:{port}", "bench._bare_intake:app"]  # fmt: skip
+    env = {**os.environ, "GC_BARE_DATABASE": path, "PORT": str(port)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, process, 60)
+        yield base
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
 
-    serve = ("serve", "--workers", str(args.workers), "--threads", str(args.threads))
-    env = {"DATABASE_URL": url, "GC_INTAKE_RATE": args.intake_rate}
-    with app_process(env, args=serve, timeout=180) as base:
-        server = _server_pids(urlsplit(base).port)
-        count = min(args.processes, args.clients)
-        groups = [list(range(args.clients))[i::count] for i in range(count)]
-        warm_at = time.monotonic() + 1.0  # time for the load processes to start
-        start_at = warm_at + args.warmup
-        stop_at = start_at + args.duration
-        queue: mp.Queue = mp.Queue()
-        procs = [mp.Process(target=load_process,
-                            args=(base, key, points, g, warm_at, start_at, stop_at, queue))
-                 for g in groups]  # fmt: skip
-        for proc in procs:
-            proc.start()
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        # After the warm-up: PostgreSQL forks a backend per pooled connection on first use.
-        postgres = _postgres_pids() if url.startswith("postgresql") else []
-        cpu0 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
-        time.sleep(max(0.0, stop_at - time.monotonic()))
-        cpu1 = cpu_seconds(server), cpu_seconds(postgres), machine_busy()
-        parts = [queue.get(timeout=args.duration + 120) for _ in procs]
-        for proc in procs:
-            proc.join()
-    store = Store.open(url)
-    stored = store.count_reports() - before
-    store.close()
+
+def measure(args, base: str, key: str, points, count_stored: Callable[[], int],
+            postgres: bool = False) -> dict:  # fmt: skip
+    """Load the server at ``base`` for the warm-up and the measured window; its figures."""
+    before = count_stored()
+    server = _server_pids(urlsplit(base).port)
+    count = min(args.processes, args.clients)
+    groups = [list(range(args.clients))[i::count] for i in range(count)]
+    warm_at = time.monotonic() + 1.0  # time for the load processes to start
+    start_at = warm_at + args.warmup
+    stop_at = start_at + args.duration
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=load_process,
+                        args=(base, key, points, g, warm_at, start_at, stop_at, queue))
+             for g in groups]  # fmt: skip
+    for proc in procs:
+        proc.start()
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    # After the warm-up: PostgreSQL forks a backend per pooled connection on first use.
+    database = _postgres_pids() if postgres else []
+    cpu0 = cpu_seconds(server), cpu_seconds(database), machine_busy()
+    time.sleep(max(0.0, stop_at - time.monotonic()))
+    cpu1 = cpu_seconds(server), cpu_seconds(database), machine_busy()
+    parts = [queue.get(timeout=args.duration + 120) for _ in procs]
+    for proc in procs:
+        proc.join()
+    stored = count_stored() - before
 
     latencies = [x for part in parts for x in part["latencies"]]
     statuses: dict[int, int] = {}
@@ -102,9 +129,6 @@ def run(args, url: str) -> dict:
             statuses[status] = statuses.get(status, 0) + n
     busy, total = (cpu1[2][0] - cpu0[2][0]), (cpu1[2][1] - cpu0[2][1])
     return {
-        "benchmark": "intake", "backend": url.split(":")[0].split("+")[0],
-        "clients": args.clients, "client_processes": count, "duration_s": args.duration,
-        "workers": args.workers, "threads": args.threads, "intake_rate": args.intake_rate,
         "server_processes": len(server),
         "acknowledged": len(latencies),
         "acknowledged_per_s": round(len(latencies) / args.duration, 1),
@@ -121,6 +145,60 @@ def run(args, url: str) -> dict:
     }  # fmt: skip
 
 
+def run(args, url: str) -> dict:
+    """Seed, then load the anchor and our server in turn; returns the figures of each."""
+    seed(url, "county")
+    store = Store.open(url)
+    key = store.create_api_key("bench", actor="bench")
+    grids = store.grids(geometry=False)
+    points = [(float(x), float(y)) for x, y in grids[["lon", "lat"]].itertuples(index=False)]
+    store.close()
+
+    def ours_stored() -> int:
+        store = Store.open(url)
+        try:
+            return store.count_reports()
+        finally:
+            store.close()
+
+    backend = url.split(":")[0].split("+")[0]
+    serve = ("serve", "--workers", str(args.workers), "--threads", str(args.threads))
+    env = {"DATABASE_URL": url, "GC_INTAKE_RATE": args.intake_rate}
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="gc-bench-bare-") as tmp:
+        bare = str(Path(tmp) / "bare.db")
+        connect_bare(bare).close()  # its table, in WAL mode, before its workers start
+
+        def bare_stored() -> int:
+            with contextlib.closing(sqlite3.connect(bare)) as conn:
+                return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+
+        for round_ in range(1, args.rounds + 1):
+            with bare_server(args, bare) as base:
+                figures = measure(args, base, key, points, bare_stored)
+            runs.append({"server": ANCHOR, "backend": "sqlite", "round": round_, **figures})
+            with app_process(env, args=serve, timeout=180) as base:
+                figures = measure(args, base, key, points, ours_stored, backend == "postgresql")
+            runs.append({"server": OURS, "backend": backend, "round": round_, **figures})
+    return {
+        "benchmark": "intake", "clients": args.clients, "duration_s": args.duration,
+        "workers": args.workers, "threads": args.threads, "intake_rate": args.intake_rate,
+        "client_processes": min(args.processes, args.clients), "runs": runs,
+    }  # fmt: skip
+
+
+def _rows(runs: list[dict]) -> list[list[object]]:
+    """One row per figure, one column per run."""
+    keys = [k for k, v in runs[0].items() if not isinstance(v, dict)]
+    rows = [[k, *(r[k] for r in runs)] for k in keys]
+    statuses = sorted({s for r in runs for s in r["errors"]})
+    rows += [[f"errors, status {s}", *(r["errors"].get(s, 0) for r in runs)] for s in statuses]
+    for group, label in (("latency_ms", "latency {} ms"), ("cpu_cores", "CPU cores, {}")):
+        names = list(runs[0][group])
+        rows += [[label.format(n), *(r[group].get(n, "") for r in runs)] for n in names]
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="PostgreSQL base URL; default a temp SQLite file")
@@ -130,6 +208,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="server worker processes")
     parser.add_argument("--threads", type=int, default=16, help="threads per worker")
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times the anchor and ours are measured, alternating")  # fmt: skip
     parser.add_argument("--intake-rate", default="1000000/minute",
                         help="GC_INTAKE_RATE of the server (its default 300/minute would "
                         "refuse most of the load)")  # fmt: skip
@@ -139,17 +219,16 @@ def main() -> int:
     with fresh_database(args.database_url) as url:
         figures = run(args, url)
 
-    rows = [[k, v if not isinstance(v, dict) else ""] for k, v in figures.items()]
-    rows = [r for r in rows if r[1] != ""]
-    rows += [[f"errors, status {k}", v] for k, v in figures["errors"].items()]
-    rows += [[f"latency {k} ms", v] for k, v in figures["latency_ms"].items()]
-    rows += [[f"CPU cores, {k}", v] for k, v in figures["cpu_cores"].items()]
-    print(table(rows, ["figure", "value"]))
-    if figures["stored"] < figures["acknowledged_all"]:
-        print(f"LOST REPORTS: {figures['acknowledged_all']} acknowledged, "
-              f"{figures['stored']} stored")  # fmt: skip
-    if figures["cpu_cores"]["clients"] > 0.8 * figures["client_processes"]:
-        print("the load generator saturates its cores: add --processes")
+    runs = figures["runs"]
+    print(f"{figures['clients']} clients, {figures['duration_s']:g} s, "
+          f"{figures['workers']} workers x {figures['threads']} threads")  # fmt: skip
+    print(table(_rows(runs), ["figure", *(r["server"] for r in runs)]))
+    for r in runs:
+        if r["stored"] < r["acknowledged_all"]:
+            print(f"LOST REPORTS ({r['server']}, round {r['round']}): "
+                  f"{r['acknowledged_all']} acknowledged, {r['stored']} stored")  # fmt: skip
+        if r["cpu_cores"]["clients"] > 0.8 * figures["client_processes"]:
+            print("the load generator saturates its cores: add --processes")
     if args.json:
         emit_json(figures)
     return 0

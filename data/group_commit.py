@@ -5,11 +5,12 @@ disk (SQLite ``synchronous=FULL``, PostgreSQL's WAL flush). Committed one by
 one, concurrent reports queue for the writer lock and pay a flush each; the
 flush, not the work, sets the rate. Here the request threads of a process hand
 their writes to one writer thread, which runs whatever has queued up as one
-transaction, each write in its own savepoint, and commits once. A write that
-fails rolls back to its savepoint and raises in its own caller only; the others
-still commit. Callers return only after the commit, so nothing is acknowledged
-before it is durable, and a crash before the commit loses only unanswered
-writes.
+transaction and commits once. A write that fails raises in its own caller
+only: the batch is rolled back and run again with each write in a savepoint,
+so the others still commit (savepoints cost two statements a write, so they
+are only paid for when a write fails). Callers return only after the commit,
+so nothing is acknowledged before it is durable, and a crash before the commit
+loses only unanswered writes.
 
 A process forked after the writer started (a server worker) starts its own.
 """
@@ -45,7 +46,9 @@ class GroupCommitter:
         """Run ``work`` in the next group transaction; its result once committed.
 
         Raises what ``work`` raised (nothing of it is stored), or the commit's
-        error (nothing of the whole group is stored).
+        error (nothing of the whole group is stored). ``work`` may run twice,
+        rolled back in between, when another write of its group fails: it must
+        do nothing but its statements.
         """
         self._ensure_writer()
         future: Future = Future()
@@ -90,19 +93,10 @@ class GroupCommitter:
 
     def _write_loop(self) -> None:
         for batch in self._batches():
-            results: list[tuple[Future, Any, BaseException | None]] = []
             try:
-                with self._transaction() as conn:
-                    for work, future in batch:
-                        savepoint = conn.begin_nested()
-                        try:
-                            value = work(conn)
-                        except BaseException as exc:  # handed to its caller below
-                            savepoint.rollback()
-                            results.append((future, None, exc))
-                        else:
-                            savepoint.commit()
-                            results.append((future, value, None))
+                results = self._run_plainly(batch)
+                if results is None:  # a write failed: again, each write in its own savepoint
+                    results = self._run_isolated(batch)
             except BaseException as exc:  # the commit failed: nothing of the batch is stored
                 for _, future in batch:
                     future.set_exception(exc)
@@ -112,3 +106,46 @@ class GroupCommitter:
                     future.set_result(value)
                 else:
                     future.set_exception(error)
+
+    def _run_plainly(self, batch: list[tuple[Work, Future]]) -> list[_Result] | None:
+        """The batch in one transaction without savepoints, which cost two
+        statements a write; None, with nothing stored, if a write of several failed."""
+        failed: list[BaseException] = []
+        try:
+            with self._transaction() as conn:
+                values = []
+                for work, _ in batch:
+                    try:
+                        values.append(work(conn))
+                    except BaseException as exc:
+                        failed.append(exc)
+                        raise _WriteFailed from exc  # rolls the whole batch back
+        except _WriteFailed:
+            if len(batch) == 1:
+                return [(batch[0][1], None, failed[0])]
+            return None
+        return [(future, value, None) for (_, future), value in zip(batch, values, strict=True)]
+
+    def _run_isolated(self, batch: list[tuple[Work, Future]]) -> list[_Result]:
+        """The batch in one transaction, each write in a savepoint: one that
+        fails rolls back alone and the others commit."""
+        results: list[_Result] = []
+        with self._transaction() as conn:
+            for work, future in batch:
+                savepoint = conn.begin_nested()
+                try:
+                    value = work(conn)
+                except BaseException as exc:  # handed to its caller
+                    savepoint.rollback()
+                    results.append((future, None, exc))
+                else:
+                    savepoint.commit()
+                    results.append((future, value, None))
+        return results
+
+
+class _WriteFailed(Exception):
+    """A write of a batch run without savepoints failed."""
+
+
+_Result = tuple[Future, Any, BaseException | None]

@@ -52,6 +52,9 @@ _GEOMETRY_ENTITIES = ("city", "town", "community", "grid")
 # Statements built once: building them per write cost more than running them.
 _AUDIT_INSERT = insert(schema.audit_log)
 _FEED_INSERT = insert(schema.change_feed).returning(schema.change_feed.c.seq)
+_GEOMETRY_VERSION = select(func.max(schema.change_feed.c.seq)).where(
+    schema.change_feed.c.entity.in_(_GEOMETRY_ENTITIES)
+)
 
 # Tables of the city, in the order they can be filled (parents first).
 _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "grids", "incidents")
@@ -73,6 +76,7 @@ class Store(
         self.backend = backend_name(engine)
         self._writer_lock = writer_lock(engine)
         self._group = GroupCommitter(self._transaction)
+        self._key_cache: dict = {}  # IntakeStore.client_for_key(cached=True)
         self.sla_policy = None  # domain.sla.SlaPolicy in force; None is the default policy
 
     @classmethod
@@ -296,14 +300,12 @@ class Store(
 
         Caches of geometry compare it to know when to rebuild.
         """
-        f = schema.change_feed
         with self.engine.connect() as conn:
-            return (
-                conn.execute(
-                    select(func.max(f.c.seq)).where(f.c.entity.in_(_GEOMETRY_ENTITIES))
-                ).scalar()
-                or 0
-            )
+            return self._geometry_version_in(conn)
+
+    @staticmethod
+    def _geometry_version_in(conn: Connection) -> int:
+        return conn.execute(_GEOMETRY_VERSION).scalar() or 0
 
     def changes_since(self, seq: int, limit: int = 1000) -> pd.DataFrame:
         """Change-feed entries after ``seq``, oldest first, payloads decoded."""

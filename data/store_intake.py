@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,12 @@ from domain.public_ids import public_id_for
 # An in-flight claim older than this is taken to be from a request that died
 # (a crashed worker): a retry may take it over instead of waiting forever.
 STALE_CLAIM = dt.timedelta(seconds=60)
+
+# A worker may serve a key from memory this long after reading it: a key
+# revoked (or narrowed) elsewhere, in another worker or by the command line,
+# is refused everywhere at most this many seconds after the revocation commits.
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_SIZE = 1024  # live keys remembered per process; the cache empties when full
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,18 @@ class Replay:
     status: int
     body: str
     content_type: str
+
+
+class StaleGeometry(Exception):
+    """A report was placed with boundaries an import has since replaced.
+
+    Raised inside the write, which stores nothing of it; ``version`` is the
+    geometry version now in force: place the report again and retry.
+    """
+
+    def __init__(self, version: int):
+        super().__init__(f"the boundaries moved on to version {version}")
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -136,6 +155,7 @@ class IntakeStore:
             self._record(conn, actor=actor, action="revoke_api_key", entity="api_key",
                          entity_id=",".join(map(str, ids)), after={"revoked": len(ids)},
                          feed=False)  # fmt: skip
+        self._key_cache.clear()  # once committed: this process refuses them from now on
         return len(ids)
 
     def set_api_key_scopes(self, name_or_prefix: str, scopes: tuple[str, ...] | str, *,
@@ -159,6 +179,7 @@ class IntakeStore:
                          entity_id=",".join(map(str, ids)), feed=False,
                          before={str(row.id): row.scopes for row in found},
                          after={"scopes": list(scopes)})  # fmt: skip
+        self._key_cache.clear()  # narrowed: this process stops granting the old scopes now
         return len(ids)
 
     def api_keys(self) -> pd.DataFrame:
@@ -183,15 +204,36 @@ class IntakeStore:
         ]
         return frame
 
-    def client_for_key(self, key: str | None) -> Client | None:
-        """The client a live key belongs to; None for a missing, wrong or revoked key."""
+    def client_for_key(self, key: str | None, *, cached: bool = False) -> Client | None:
+        """The client a live key belongs to; None for a missing, wrong or revoked key.
+
+        ``cached`` (the guard's choice) answers a key read from the database
+        less than ``KEY_CACHE_SECONDS`` ago from this process's memory, so a
+        busy intake does not read its key per report. Age counts from before
+        the read, so a key revoked at time t is refused by every process from
+        t + KEY_CACHE_SECONDS on; a revocation through this store takes effect
+        here at once (but for a read racing its commit, which still keeps to
+        the bound). Wrong keys are never remembered.
+        """
         if not key:
             return None
+        digest = key_hash(key)
+        cache = self._key_cache
+        if cached:
+            hit = cache.get(digest)
+            if hit is not None and time.monotonic() - hit[0] < KEY_CACHE_SECONDS:
+                return hit[1]
+        asked = time.monotonic()
         with self.engine.connect() as conn:
-            row = conn.execute(_CLIENT_BY_HASH, {"hash": key_hash(key)}).first()
+            row = conn.execute(_CLIENT_BY_HASH, {"hash": digest}).first()
         if row is None:
+            cache.pop(digest, None)
             return None
-        return Client(row.id, row.name, tuple(row.scopes.split(",")), row.town_code)
+        client = Client(row.id, row.name, tuple(row.scopes.split(",")), row.town_code)
+        if len(cache) >= _KEY_CACHE_SIZE:
+            cache.clear()
+        cache[digest] = (asked, client)
+        return client
 
     def client_by_id(self, key_id: int) -> Client | None:
         """The client of live key ``key_id``; None once it is revoked."""
@@ -266,6 +308,7 @@ class IntakeStore:
         actor: str,
         claim: Claim | None = None,
         respond: Callable[[str], tuple[int, str, str]] | None = None,
+        placed_with: int | None = None,
     ) -> tuple[int, str]:
         """Store a validated report with its audit and feed entries, in one transaction.
 
@@ -277,16 +320,38 @@ class IntakeStore:
         and its flush (``data.group_commit``); each is acknowledged only once
         committed.
 
+        ``placed_with`` is the geometry version the report's grid and town were
+        found with (``geometry_version``). It is compared, once per shared
+        transaction, with the version in force; if an import has moved the
+        boundaries since, nothing is stored and ``StaleGeometry`` is raised, so
+        no report is committed into a grid that is no longer where it was (on
+        PostgreSQL, an import committing in the same milliseconds as the report
+        can still slip between the check and the commit, as before).
+
         Returns the new incident's id and public id.
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
         row["public_id"] = "pending-" + secrets.token_hex(8)
-        return self._group.run(
-            lambda conn: self._insert_report(conn, row, actor=actor, claim=claim, respond=respond)
-        )
+        try:
+            return self._group.run(
+                lambda conn: self._insert_report(
+                    conn, row, actor=actor, claim=claim, respond=respond, placed_with=placed_with
+                )
+            )
+        except IntegrityError:
+            # An import committed after the check (PostgreSQL) and took the grid away.
+            if placed_with is not None and (current := self.geometry_version()) != placed_with:
+                raise StaleGeometry(current) from None
+            raise
 
-    def _insert_report(self, conn, row: dict, *, actor: str, claim, respond) -> tuple[int, str]:
+    def _insert_report(
+        self, conn, row: dict, *, actor: str, claim, respond, placed_with
+    ) -> tuple[int, str]:
+        if placed_with is not None:
+            current = self._geometry_version_once(conn)
+            if current != placed_with:
+                raise StaleGeometry(current)
         new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
         public_id = public_id_for(new_id, row["reported_at"])
         conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
@@ -304,6 +369,23 @@ class IntakeStore:
                         response_type=content_type, completed_at=rows.utcnow())
             )  # fmt: skip
         return new_id, public_id
+
+    def _geometry_version_once(self, conn) -> int:
+        """The geometry version, read once per transaction of ``conn``.
+
+        On SQLite the transaction holds the write lock, so no import commits
+        until it has. On PostgreSQL an import may commit after this read; if
+        it removed the report's grid, the insert fails on the grid's foreign
+        key and the caller, seeing the version moved, places the report again.
+        """
+        transaction = conn.get_transaction()
+        known = conn.info.get("gridcommand.geometry_version")
+        if known is None or known[0] is not transaction:
+            known = conn.info["gridcommand.geometry_version"] = (
+                transaction,
+                self._geometry_version_in(conn),
+            )
+        return known[1]
 
     def incident_by_public_id(self, public_id: str) -> dict | None:
         """One incident as a dict, or None."""

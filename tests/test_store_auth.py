@@ -160,3 +160,11 @@ def test_new_users_are_checked_before_any_password(city_store):
     with pytest.raises(NotFound):
         city_store.check_user("nobody")
     assert len(city_store.users()) == 1
+
+
+def test_a_narrowed_key_loses_its_old_scopes_at_once_in_the_process_that_narrowed_it(city_store):
+    """Regression: the intake's key cache kept the old scopes for up to KEY_CACHE_SECONDS."""
+    key = city_store.create_api_key("旧客户端", actor="test", scopes="open311,field,dispatch")
+    assert city_store.client_for_key(key, cached=True).scopes == ("open311", "field", "dispatch")
+    city_store.set_api_key_scopes("旧客户端", "open311", actor="test")
+    assert city_store.client_for_key(key, cached=True).scopes == ("open311",)
