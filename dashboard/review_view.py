@@ -194,7 +194,9 @@ SCREEN_HEADERS = {
 _CELL_PAD = 16  # px at 13 px type: the cell's padding (style.css) and a little air
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # What a header can wrap between: one CJK character, or a run of anything else.
-_UNBREAKABLE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_UNBREAKABLE = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+"
+)
 
 
 def text_px(text: str, size: float = 13.0) -> float:
