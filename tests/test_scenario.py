@@ -161,8 +161,12 @@ def review_in_browser(page, base: str, event_id: int) -> None:
     thumb.focus()
     page.keyboard.press("Home")  # the start: nobody out yet
     page.wait_for_function(f"() => ({REPLAY_CADRES_JS})() === 0", timeout=30_000)
-    step = int(page.get_attribute("#event-replay input[type=number]", "step") or 1)
-    for _ in range(busy[0] // step):
+    # The slider's step, read off the slider itself: one key press moves it one step.
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => Number(document.querySelector("
+                           "'#event-replay [role=slider]').getAttribute('aria-valuenow')) > 0")  # fmt: skip
+    step = int(thumb.get_attribute("aria-valuenow"))
+    for _ in range(busy[0] // step - 1):
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => ({REPLAY_CADRES_JS})() === {busy[1]}", timeout=30_000)
     assert "回放时刻" in page.inner_text("#event-replay-time")
