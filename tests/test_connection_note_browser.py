@@ -53,8 +53,12 @@ def utc_page(browser):
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, timezone_id="UTC")
     page = context.new_page()
     page.add_init_script(WATCH_NOTE_JS)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content-Security-Policy" in m.text
+            else None)  # fmt: skip
     yield page
     context.close()
+    assert refused == []  # the note's function runs under the strict CSP
 
 
 def test_no_note_during_a_slow_first_draw(wall, utc_page):
