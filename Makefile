@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/seed_time.py
 	$(PY) bench/map_figure.py
 	$(PY) bench/map_draw.py
+	$(PY) bench/review_png.py
 
 .PHONY: plotly-bundle
 plotly-bundle: $(STAMP) ## rebuild dashboard/assets/vendor/plotly-custom.min.js (needs node, npm registry)

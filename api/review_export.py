@@ -16,9 +16,10 @@ rows, and a grey map.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import threading
 from urllib.parse import quote, urlencode
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
@@ -26,7 +27,7 @@ from flask import Blueprint, Response, current_app, request
 from api.errors import status_for
 from api.geojson import MEDIA_TYPE, feature_collection, geometry_json
 from api.guard import current_principal
-from api.map_image import MAP_IMAGES
+from api.map_image import MAP_IMAGES, image_key
 from api.params import parse_int
 from api.review_print import PAPERS, error_page, print_page
 from api.review_service import build_review, units
@@ -35,7 +36,7 @@ from api.review_workbook import workbook_bytes
 from domain.errors import GridCommandError, InvalidInput
 from domain.review_metrics import METRICS
 from domain.review_query import LOCAL, local_today, parse_query, query_args
-from layers.review_map import review_map_figure
+from layers.review_png import picture_titles, review_png
 
 blueprint = Blueprint("review_export", __name__)
 
@@ -243,21 +244,56 @@ def export_png():
 
 def map_png(review, lang: str, width: int, height: int, scale: float = 1) -> bytes:
     """The screen's map of ``review`` laid out at ``width`` × ``height`` pixels
-    (the picture has ``scale`` times as many each way)."""
-    shapes = grid_shapes(review)
+    (the picture has ``scale`` times as many each way), drawn on the server.
+
+    Only the review's area is drawn: its grids, and its town alone when the
+    review is of one town (always so for a town leader), else every town.
+    """
+    store = _store()
+    grid_shapes, town_shapes = city_shapes(store)
     codes = review.grids["code"].astype(str)
-    grids_json = feature_collection([shapes.get(c, "null") for c in codes],
-                                    pd.DataFrame({"code": codes}))  # fmt: skip
-    towns = _store().towns()
-    towns_json = feature_collection(towns.geometry.to_numpy(), towns[["code", "name"]])
-    figure = review_map_figure(
-        review.grids, metric=review.metric, period_label=review.query.period.label(lang),
-        grids_geojson=json.loads(grids_json), towns_geojson=json.loads(towns_json),
-        bounds=review.bounds, lang=lang, width_px=width, height_px=height,
-        selected=review.query.code if review.query.level == "grid" else None,
-        hot=review.hot_spots if len(review.hot_spots) else None,
+    metric = review.metric
+    grids = gpd.GeoDataFrame(
+        {"code": codes.to_numpy(), metric.code: review.grids[metric.code].to_numpy()},
+        geometry=grid_shapes.reindex(codes.to_numpy()).to_numpy(), crs="EPSG:4326",
     )  # fmt: skip
-    return MAP_IMAGES.png(figure, width, height, scale)
+    town = review.query.town
+    towns = town_shapes[town_shapes["code"] == town] if town else town_shapes
+    period = {code: review.query.period.label(code) for code in LANGS}
+    titles, town_names = picture_titles(list(review.names.values()), metric, period, lang,
+                                        review.query.code)  # fmt: skip
+    selected = review.query.code if review.query.level == "grid" else None
+    hot = review.hot_spots if len(review.hot_spots) else None
+    key = image_key(
+        store.geometry_version(), id(store), width, height, scale, titles, town_names,
+        review.bounds, selected, metric.code, towns["code"].tolist(), codes.str.cat(sep=","),
+        pd.to_numeric(review.grids[metric.code], errors="coerce").to_numpy(float).tobytes(),
+        None if hot is None else hot[["lon", "lat"]].to_numpy(float).tobytes(),
+    )  # fmt: skip
+    return MAP_IMAGES.png(key, lambda: review_png(
+        grids, towns, metric=metric, titles=titles, town_names=town_names,
+        bounds=review.bounds, width=width, height=height, scale=scale,
+        selected=selected, hot=hot,
+    ))  # fmt: skip
+
+
+_SHAPES: dict = {}
+_SHAPES_LOCK = threading.Lock()
+
+
+def city_shapes(store) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame]:
+    """Every grid's polygon by code, and the towns (code, name, geometry), read
+    again only when a boundary changed."""
+    key = (id(store), store.geometry_version())
+    with _SHAPES_LOCK:
+        found = _SHAPES.get(key)
+        if found is None:
+            grids = store.grids()
+            found = (grids.set_index(grids["code"].astype(str)).geometry,
+                     store.towns()[["code", "name", "geometry"]])  # fmt: skip
+            _SHAPES.clear()
+            _SHAPES[key] = found
+        return found
 
 
 @blueprint.get("/review/print")

@@ -132,7 +132,7 @@ def review_map_figure(
     worker_name, incidents and the metric's column).
 
     ``grids_geojson``/``towns_geojson``: a URL the browser fetches (the page)
-    or the GeoJSON itself (a PNG rendered without a server session).
+    or the GeoJSON itself.
     ``hot``: hot-spot grids (columns lon, lat, name) drawn as rings.
     """
     shown = shown_values(grids[metric.code], metric) if len(grids) else pd.Series(dtype=float)

@@ -6,17 +6,22 @@ The numbers are compared with ``review_tables`` of the same query built directly
 with ``build_review``; the period is fixed (from/to), so "now" only decides
 which open incidents are past their deadlines, the same for both sides.
 Every test runs against a server on SQLite and on PostgreSQL. The map PNG is
-drawn by a real headless Chromium (kaleido); each distinct map once per run.
+drawn in the server process by geopandas on matplotlib: no browser is needed.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import io
 import json
 import math
+import os
 import re
+import threading
+import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import jsonschema
@@ -29,7 +34,7 @@ import shapely
 from PIL import Image
 
 from api import review_print
-from api.map_image import MapImages, browser_path
+from api.map_image import MapImages
 from api.review_export import csv_text, property_name
 from api.review_service import build_review, units
 from api.review_tables import Table, review_tables, summary_rows
@@ -39,7 +44,8 @@ from domain.access import for_user
 from domain.errors import Unavailable
 from domain.review_metrics import METRICS
 from domain.review_query import parse_query
-from layers.review_map import CONCERN, NO_DATA
+from layers import review_png
+from layers.review_map import CONCERN, NO_DATA, TOWN_LINE
 from settings import Settings
 from tests.servers import add_user, signed_in_session, thread_server
 from tests.tiny_city import NOW, tiny_city
@@ -278,49 +284,164 @@ def share_near(pixels: np.ndarray, hex_colour: str, tolerance: int = 40) -> floa
     return float(near.mean())
 
 
-needs_chromium = pytest.mark.skipif(browser_path() is None, reason="Chromium not found: "
-                                    "apt-get install chromium fonts-noto-cjk")  # fmt: skip
-
-
-@needs_chromium
-def test_png_is_the_map_with_its_metric_colours(served):
-    response = get(served, "city", PNG, **JUNE, width=800, height=600)
-    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+def png_of(response) -> Image.Image:
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
-    assert image.format == "PNG" and image.size == (800, 600)
+    assert image.format == "PNG"
+    return image
+
+
+def test_png_is_the_map_with_its_metric_colours(served):
+    image = png_of(get(served, "city", PNG, **JUNE, width=800, height=600))
+    assert image.size == (800, 600)
     pixels = colours(image)
     assert len(np.unique(pixels, axis=0)) > 50, "a drawn map, not a blank picture"
     # incidents: A-1 has 2 (the top of the scale), the other grids 1 (its middle)
     assert share_near(pixels, CONCERN[-1][1]) > 0.01
     assert share_near(pixels, CONCERN[2][1]) > 0.01
+    assert share_near(pixels, TOWN_LINE, 20) > 0.001  # the town borders
 
 
-@needs_chromium
 def test_png_of_an_empty_period_is_a_grey_map(served):
     """Nothing to rate: every grid grey (a count would be 0, the palest colour)."""
     response = get(served, "town", PNG, **EMPTY, metric="closure_rate", width=640, height=480)
-    assert response.status_code == 200
-    pixels = colours(Image.open(io.BytesIO(response.content)))
+    pixels = colours(png_of(response))
     assert share_near(pixels, NO_DATA, 12) > 0.2
     assert share_near(pixels, CONCERN[0][1], 12) < 0.01  # the colour bar's end only
 
 
-def test_a_png_that_takes_too_long_is_unavailable_not_a_hang():
-    if browser_path() is None:
-        pytest.skip("Chromium not found: apt-get install chromium fonts-noto-cjk")
-    images = MapImages(timeout_s=0.01)
-    figure = {"data": [{"type": "bar", "y": [1, 2, 3]}], "layout": {}}
+def test_png_needs_no_browser_on_the_server(served, monkeypatch):
+    """Regression: the PNG was drawn by kaleido in Chromium, and without one it was 503."""
+    monkeypatch.setenv("GC_BROWSER", "/nonexistent/chromium")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    image = png_of(get(served, "city", PNG, **JUNE, metric="closure_rate", width=333, height=444))
+    assert image.size == (333, 444) and len(np.unique(colours(image), axis=0)) > 50
+    printed = get(served, "city", "/review/print", **JUNE, metric="on_time_rate")
+    assert 'src="data:image/png;base64,' in printed.text
+    # the server (this process) started no browser for any of its pictures
+    assert not [name for name in child_commands(os.getpid()) if "chrom" in name.lower()]
+
+
+def child_commands(pid: int) -> list[str]:
+    """The command names of every process below ``pid`` (Linux /proc)."""
+    names, queue = [], [pid]
+    while queue:
+        for task in Path(f"/proc/{queue.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                queue.append(child)
+                with contextlib.suppress(OSError):
+                    names.append(Path(f"/proc/{child}/comm").read_text().strip())
+    return names
+
+
+def test_a_town_leaders_png_is_their_town_alone(served):
+    own = get(served, "town", PNG, **JUNE, width=700, height=500)
+    asked = get(served, "city", PNG, **JUNE, town=TOWN_A, width=700, height=500)
+    city = get(served, "city", PNG, **JUNE, width=700, height=500)
+    assert own.content == asked.content, "the town leader's map is the map of their town"
+    assert own.content != city.content
+    other = get(served, "town", PNG, **JUNE, town=TOWN_B, width=700, height=500)
+    assert other.status_code == 403 and other.headers["Content-Type"] == "application/json"
+
+
+def test_the_same_png_again_comes_from_the_cache(served):
+    first = get(served, "city", PNG, **JUNE, metric="breaches", width=500, height=400)
+    again = get(served, "city", PNG, **JUNE, metric="breaches", width=500, height=400)
+    assert first.content == again.content
+    other = get(served, "city", PNG, **JUNE, metric="incidents", width=500, height=400)
+    assert png_of(other).size == (500, 400) and other.content != first.content
+
+
+def _busy_drawing(images: MapImages, release: threading.Event) -> threading.Thread:
+    """A thread that holds ``images``' turn to draw until ``release`` is set."""
+    started = threading.Event()
+
+    def draw() -> bytes:
+        started.set()
+        release.wait(10)
+        return b"held"
+
+    thread = threading.Thread(target=images.png, args=("held", draw))
+    thread.start()
+    assert started.wait(10)
+    return thread
+
+
+def test_a_png_that_waits_too_long_for_its_turn_is_unavailable_not_a_hang():
+    images, release = MapImages(wait_s=0.05), threading.Event()
+    thread = _busy_drawing(images, release)
     try:
-        with pytest.raises(Unavailable, match="took longer"):
-            images.png(figure, 400, 300)
+        with pytest.raises(Unavailable, match=r"within 0\.05 s"):
+            images.png("next", lambda: b"never drawn")
     finally:
-        images.close()
+        release.set()
+        thread.join()
+    assert images.png("held", lambda: b"drawn again") == b"held"  # kept in the cache
+
+
+def test_too_many_pngs_at_once_are_turned_away_at_once():
+    images, release = MapImages(max_waiting=1), threading.Event()
+    thread = _busy_drawing(images, release)
+    try:
+        with pytest.raises(Unavailable, match="too many"):
+            images.png("next", lambda: b"never drawn")
+    finally:
+        release.set()
+        thread.join()
+
+
+def _tiny_picture(names: list[str], lang: str) -> bytes:
+    square = shapely.box(120.0, 36.0, 120.01, 36.01)
+    grids = gpd.GeoDataFrame({"code": ["A-1"], "incidents": [3]}, geometry=[square],
+                             crs="EPSG:4326")  # fmt: skip
+    towns = gpd.GeoDataFrame({"code": [TOWN_A], "name": ["九龙街道"]}, geometry=[square],
+                             crs="EPSG:4326")  # fmt: skip
+    period = {"zh": "2026年6月", "en": "June 2026"}
+    titles, town_names = review_png.picture_titles(names, METRICS["incidents"], period, lang,
+                                                   TOWN_A)  # fmt: skip
+    return review_png.review_png(grids, towns, metric=METRICS["incidents"], titles=titles,
+                                 town_names=town_names, bounds=None, width=400,
+                                 height=300)  # fmt: skip
+
+
+def test_chinese_labels_are_drawn_with_the_installed_cjk_font():
+    if not list(Path("/usr/share/fonts").rglob("NotoSansCJK*")):
+        pytest.skip("fonts-noto-cjk is not installed")
+    assert review_png.cjk_family() is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = Image.open(io.BytesIO(_tiny_picture(["全市", "九龙街道"], "zh")))
+    assert image.size == (400, 300)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_without_a_cjk_font_the_map_is_drawn_in_english_with_town_codes(monkeypatch):
+    """No boxes for missing glyphs, and nothing fetched: English and codes instead."""
+    monkeypatch.setattr(review_png, "CJK_FAMILIES", ())
+    review_png.cjk_family.cache_clear()
+    try:
+        titles, town_names = review_png.picture_titles(
+            ["全市", "九龙街道"], METRICS["incidents"], {"zh": "2026年6月", "en": "June 2026"},
+            "zh", TOWN_A)  # fmt: skip
+        assert titles == review_png.Titles(TOWN_A, "Incidents (incidents)", "June 2026")
+        assert town_names is False
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            image = Image.open(io.BytesIO(_tiny_picture(["全市", "九龙街道"], "zh")))
+        assert image.size == (400, 300)
+        assert not [w for w in caught if "missing from font" in str(w.message)]
+    finally:
+        review_png.cjk_family.cache_clear()
 
 
 # --- print view ----------------------------------------------------------------------------
 
 
-@needs_chromium
 @pytest.mark.parametrize("paper", ["a4", "a3"])
 def test_print_view_has_figures_map_legend_and_tables_and_no_script(served, paper):
     response = get(served, "city", "/review/print", **JUNE, metric="closure_rate", paper=paper)

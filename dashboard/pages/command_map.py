@@ -21,6 +21,7 @@ from dashboard.components.panels import (
     town_ranking,
     trend_bars,
 )
+from dashboard.connection import register_connection_note
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.live import figure_patch
@@ -167,20 +168,6 @@ function (visible, figure) {
 """
 
 
-STALE_JS = """
-function (_tick, state, lang) {
-    const hidden = [window.dash_clientside.no_update, {display: "none"}];
-    if (!state || !state.ok_at) return hidden;
-    const quiet = Date.now() - state.ok_at;
-    if (quiet < 10000) return hidden;
-    const since = new Date(state.ok_at).toLocaleTimeString("zh-CN", {hour12: false});
-    const text = lang === "en" ? "No connection to the server since " + since + ": showing that picture"
-                               : "与服务器连接中断，画面停留在 " + since;
-    return [text, {display: "block"}];
-}
-"""
-
-
 def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
     """The town a screen focuses on now: its ``town``, or the tour's current stop."""
     if kiosk.get("tour_s") and codes:
@@ -282,16 +269,10 @@ def register(app, context) -> None:
             new_state,
         )
 
-    # A screen that loses the server keeps its picture and says since when;
-    # the interval keeps asking, so it recovers by itself.
-    app.clientside_callback(
-        STALE_JS,
-        Output(STALE, "children"),
-        Output(STALE, "style"),
-        Input(ids.CLOCK_TICK, "n_intervals"),
-        State(LIVE_STATE, "data"),
-        State(ids.LANG, "data"),
-    )
+    # A screen that loses the server keeps its picture and says since when
+    # (only after a check went unanswered); the interval keeps asking, so it
+    # recovers by itself.
+    register_connection_note(app, STALE, ids.CLOCK_TICK, ids.REFRESH, LIVE_STATE, ids.LANG)
 
     app.clientside_callback(
         TOGGLE_LAYERS_JS,
