@@ -192,6 +192,22 @@ def test_every_layer_switch_is_on_screen_and_the_wall_logs_no_error(served, open
     assert logged == [] and outside == []
 
 
+def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
+    page, _ = open_map(served["base"], 1920, 1080)
+    wait_for_map(page, min_grids=1400)
+    box = page.locator("#command-map").bounding_box()
+    for dx, dy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4)):  # a grid or a point
+        page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+        card = page.locator(".leaflet-tooltip.gc-card")
+        try:
+            card.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:
+            continue
+    text = card.inner_text()
+    assert any(word in text for word in ("网格员", "状态", "编号")), text
+
+
 def test_second_start_keeps_the_data_and_does_not_seed(served):
     before = health(served["base"])
     env = {**served["env"], "GC_TEST_LOG": str(served["workdir"] / "second.log")}
