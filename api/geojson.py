@@ -79,18 +79,29 @@ def _grid_shapes(store) -> dict[str, str]:
     return cache["shapes"]
 
 
-def _respond(body: str) -> Response:
+# How long a browser keeps geometry asked for by its version (``?v=``).
+VERSIONED_MAX_AGE_S = 86_400
+
+
+def _respond(body: str, store=None) -> Response:
+    """The GeoJSON with an ETag. Asked for with ``?v=`` the store's current
+    geometry version (as the maps ask), a browser may keep it: the URL
+    changes with the boundaries. Otherwise it asks again each time."""
     response = Response(body, mimetype=MEDIA_TYPE)
-    response.headers["Cache-Control"] = "no-cache"
+    versioned = store is not None and request.args.get("v") == str(store.geometry_version())
+    response.headers["Cache-Control"] = (
+        f"private, max-age={VERSIONED_MAX_AGE_S}" if versioned else "no-cache"
+    )
     response.add_etag()
     return response.make_conditional(request)
 
 
 @blueprint.get("/api/v1/towns.geojson")
 def towns_geojson():
-    towns = _store().towns()
+    store = _store()
+    towns = store.towns()
     props = towns[["code", "name", "name_en", "kind", "population", "households", "area_km2"]]
-    return _respond(feature_collection(towns.geometry.to_numpy(), props))
+    return _respond(feature_collection(towns.geometry.to_numpy(), props), store)
 
 
 @blueprint.get("/api/v1/grids.geojson")
@@ -118,7 +129,8 @@ def grids_geojson():
         "load_class",
     ]
     shapes = _grid_shapes(store)
-    return _respond(feature_collection([shapes[code] for code in grids["code"]], grids[columns]))
+    body = feature_collection([shapes[code] for code in grids["code"]], grids[columns])
+    return _respond(body, store)
 
 
 @blueprint.get("/api/v1/incidents.geojson")

@@ -1,22 +1,29 @@
-"""Time until the command map is drawn in headless Chromium, against the real server.
+"""Time until the wall at / is drawn, against the same layers as a folium page, in one run.
 
     .venv/bin/python bench/map_draw.py [--scale county[,region]] [--repeat N]
-        [--viewport 1920x1080,3840x2160] [--database-url URL] [--json]
+        [--viewport 1920x1080,3840x2160] [--busy N] [--database-url URL] [--json]
 
-Starts `python app.py serve` (scripts.app_process) on a seeded database: a
-temporary SQLite file seeded first (not timed; the region takes minutes) unless
---database-url names a seeded one. The screen at / is for signed-in people and
-video walls only, so the benchmark issues a display key (scopes "display"; in a
---database-url database it is revoked at the end). Each run opens a fresh
-browser context (empty cache) as a wall: the context exchanges the key for its
-session cookie (GET /?key=..., not timed, as a wall does once when it is set
-up), then opens / and waits with scripts.chromium.wait_for_map until MapLibre
-has drawn every grid, the incidents and the cadres. Per run it records:
+Starts `python app.py serve` (scripts.app_process) on a seeded database (a
+temporary SQLite file seeded first, not timed, unless --database-url names a
+seeded one), writes the same layers as a folium page (bench/folium_map.py:
+Leaflet from npm, SVG, folium's default) from the same database and serves it
+on 127.0.0.1. Then, per viewport, it times the two pages interleaved (wall,
+folium, folium, wall, ...), each in a fresh browser context (empty cache; the
+wall signed in with a display key first, untimed), --repeat times; and the
+same again with the CPU kept busy by the benchmark itself: --busy processes
+spinning from just before page.goto until the page is drawn (each also stops
+by itself after --timeout seconds).
 
-- navigation_s: page.goto until the page's load event;
-- load_to_drawn_s: from then until the map first reported itself drawn;
-- total_s: from the start of page.goto until drawn (the figure that matters);
-- requests to anything but 127.0.0.1 (must be 0).
+"Drawn" is the same for both pages, whatever draws them: the map area (the
+``.leaflet-container`` box) is captured again and again (JPEG screenshots
+clipped to it, as fast as the browser gives them); the page is drawn at the
+first capture identical to the final picture. The final picture is the one
+that held still for --quiet seconds after the page said its layers were all
+on the map (the wall: scripts.chromium.MAP_STATE_JS; folium: every vector
+layer added). The resolution is one capture (about 0.1 s at 1080p, more at 4K).
+
+Prints the medians, the ratio wall / folium, and requests that left 127.0.0.1
+(must be 0).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -102,111 +110,143 @@ def health(base: str) -> dict:
 
 
 def wait_drawn(page, grids: int, timeout: float) -> tuple[dict, float]:
-    """wait_for_map, retried while MAP_STATE_JS throws because the map is between styles.
+    """scripts.chromium.wait_for_map: the state, and seconds until every layer was on the map."""
+    return wait_for_map(page, min_grids=grids, timeout_s=timeout)
 
-    Returns the state and the seconds from this call until the map was drawn.
+
+WALL_READY_JS = f"""(grids) => {{
+    const s = ({MAP_STATE_JS})();
+    return Boolean(s && s.grids >= grids && s.gridsDrawn >= grids && s.incidentsDrawn > 0
+                   && s.cadresDrawn > 0 && s.townLabelsDrawn > 0);
+}}"""
+MAP_BOX_JS = """() => {
+    const m = document.querySelector('.leaflet-container');
+    const r = m && m.getBoundingClientRect();
+    return r && r.width > 0 ? {x: r.x, y: r.y, width: r.width, height: r.height} : null;
+}"""
+
+
+def visually_drawn(page, started: float, ready_js: str, arg, timeout: float, quiet: float):
+    """Seconds from ``started`` until the map area first looked as it finally does.
+
+    Captures the ``.leaflet-container`` box until ``ready_js(arg)`` holds and
+    the picture then stays the same for ``quiet`` seconds; returns the time
+    of the first capture equal to that final picture (see the module doc).
     """
-    from playwright.sync_api import Error
+    deadline = started + timeout
+    captures: list[tuple[float, bytes]] = []
+    ready_at = None
+    while time.perf_counter() < deadline:
+        box = page.evaluate(MAP_BOX_JS)
+        if box is None:
+            page.wait_for_timeout(20)
+            continue
+        at = time.perf_counter()
+        shot = page.screenshot(clip=box, type="jpeg", quality=50, animations="allow")
+        if captures and shot != captures[-1][1] and ready_at is not None:
+            ready_at = time.perf_counter()  # it moved after being ready: wait for quiet again
+        captures.append((at, shot))
+        if ready_at is None and page.evaluate(ready_js, arg):
+            ready_at = time.perf_counter()
+        if ready_at is not None and time.perf_counter() - ready_at >= quiet:
+            final = captures[-1][1]
+            first = len(captures) - 1
+            while first > 0 and captures[first - 1][1] == final:
+                first -= 1
+            return captures[first][0] - started, len(captures)
+    raise TimeoutError(f"not drawn within {timeout} s")
 
-    started = time.perf_counter()
-    while True:
-        attempt = time.perf_counter()
-        left = max(0.1, timeout - (attempt - started))
-        try:
-            state, drawn = wait_for_map(page, min_grids=grids, timeout_s=left)
-            return state, attempt - started + drawn
-        except Error as exc:
-            if "Cannot read properties of undefined" not in str(exc) or left <= 0.1:
-                raise
-            page.wait_for_timeout(100)
+
+@contextlib.contextmanager
+def busy_cpu(processes: int, seconds: float):
+    """``processes`` spinning Python processes, each ending by itself after ``seconds``."""
+    spin = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end: pass"
+    spinning = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
 
 
-def one_run(
-    browser, base: str, key: str, viewport: tuple[int, int], grids: int, timeout: float
-) -> dict:
-    """Open / as a wall in a fresh context and time it until the map is drawn."""
-    context = wall_context(browser, base, key, viewport)
+def time_page(browser, page_url: str, viewport, ready_js, arg, args, *, wall_login=None,
+              busy: int = 0) -> dict:  # fmt: skip
+    """One fresh-context load of ``page_url`` timed until visually drawn."""
+    if wall_login:
+        context = wall_context(browser, *wall_login, viewport)
+    else:
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     requests: list[str] = []
+    errors: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        started = time.perf_counter()
-        page.goto(base + "/", timeout=timeout * 1000)
-        loaded = time.perf_counter()
-        try:
-            state, drawn = wait_drawn(page, grids, timeout)
-            timed_out = False
-        except TimeoutError:
-            state, drawn, timed_out = page.evaluate(MAP_STATE_JS), float("nan"), True
+        with busy_cpu(busy, args.timeout):
+            started = time.perf_counter()
+            page.goto(page_url, timeout=args.timeout * 1000)
+            drawn, captures = visually_drawn(page, started, ready_js, arg, args.timeout, args.quiet)
     finally:
         context.close()
-    outside = [u for u in requests if leaves_host(u)]
-    return {
-        "navigation_s": loaded - started,
-        "load_to_drawn_s": drawn,
-        "total_s": loaded - started + drawn,
-        "timed_out": timed_out,
-        "state": state,
-        "requests": len(requests),
-        "external_requests": len(outside),
-        "external_urls": outside[:10],
-    }
-
-
-def summarise(runs: list[dict], grids: int) -> dict:
-    done = [r for r in runs if not r["timed_out"]] or runs
-    last = runs[-1]["state"] or {}
-    out = {"runs": runs, "timed_out": sum(r["timed_out"] for r in runs), "grids_total": grids}
-    for key in ("navigation_s", "load_to_drawn_s", "total_s"):
-        values = [r[key] for r in done]
-        out[key] = {"median": statistics.median(values), "max": max(values)}
-    out["grids_drawn"] = min((r["state"] or {}).get("grids", 0) for r in runs)
-    for key in ("incidentPoints", "cadrePoints", "incidentsDrawn", "cadresDrawn"):
-        out[key] = last.get(key)
-    out["external_requests"] = sum(r["external_requests"] for r in runs)
-    out["requests_per_load"] = statistics.median(r["requests"] for r in runs)
-    return out
+    return {"drawn_s": drawn, "captures": captures, "errors": errors,
+            "external_requests": sum(leaves_host(u) for u in requests)}  # fmt: skip
 
 
 def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
-    """Seed if needed, serve, and time every viewport."""
+    """Seed if needed, serve the wall and the folium page, time both interleaved."""
+    from bench.folium_map import (  # it imports this module: here, not at the top
+        LAYERS_ADDED_JS,
+        build_folium_page,
+        expected_paths,
+        leaflet_assets,
+        serve_directory,
+    )
+    from data.store import Store
+
     with contextlib.ExitStack() as stack:
         url = args.database_url or stack.enter_context(fresh_database(None))
         seed(url, scale)  # only when the database is empty
         key = display_key(url)
         if args.database_url:  # a database that outlives the benchmark keeps no live key
             stack.callback(revoke_key, url, key)
+        store = Store.open(url)
+        try:
+            build_folium_page(store, workdir / scale, leaflet_assets())
+            paths = expected_paths(store)
+        finally:
+            store.close()
+        folium_base = stack.enter_context(serve_directory(workdir))
         log = workdir / f"server-{scale}.log"
-        env = {"DATABASE_URL": url, "GC_TEST_LOG": str(log)}
-        base = stack.enter_context(app_process(env, timeout=600))
+        base = stack.enter_context(app_process({"DATABASE_URL": url, "GC_TEST_LOG": str(log)},
+                                               timeout=600))  # fmt: skip
         grids = health(base)["counts"]["grids"]
         print(f"serving {scale} at {base} ({grids:,} grids; log {log})", flush=True)
-        try:
-            return time_viewports(browser, args, scale, base, key, grids)
-        except Exception:
-            tail = log.read_text(errors="replace").splitlines()[-30:] if log.exists() else []
-            print("\n".join(["server log, last lines:", *tail]), file=sys.stderr, flush=True)
-            raise
-
-
-def time_viewports(browser, args, scale: str, base: str, key: str, grids: int) -> dict:
-    """Every viewport, --repeat fresh pages each."""
-    results = {}
-    for viewport in args.viewport:
-        name = f"{viewport[0]}x{viewport[1]}"
-        runs = []
-        for i in range(args.repeat):
-            run = one_run(browser, base, key, viewport, grids, args.timeout)
-            runs.append(run)
-            state = run["state"] or {}
-            print(
-                f"  {scale} {name} run {i + 1}: total {run['total_s']:.2f} s "
-                f"(navigation {run['navigation_s']:.2f} s), {state.get('grids')} grids"
-                + (" TIMED OUT" if run["timed_out"] else ""),
-                flush=True,
-            )
-        results[name] = summarise(runs, grids)
-    return results
+        pages = {
+            "wall": (base + "/", WALL_READY_JS, grids, (base, key)),
+            "folium": (f"{folium_base}/{scale}/index.html", LAYERS_ADDED_JS, paths, None),
+        }
+        results: dict = {}
+        for viewport in args.viewport:
+            size = f"{viewport[0]}x{viewport[1]}"
+            for load, busy in (("quiet", 0), ("busy", args.busy)):
+                runs: dict[str, list] = {"wall": [], "folium": []}
+                for i in range(args.repeat):
+                    for name in ("wall", "folium") if i % 2 == 0 else ("folium", "wall"):
+                        page_url, ready, arg, login = pages[name]
+                        run = time_page(browser, page_url, viewport, ready, arg, args,
+                                        wall_login=login, busy=busy)  # fmt: skip
+                        runs[name].append(run)
+                        print(f"  {scale} {size} {load} {name}: {run['drawn_s']:.2f} s "
+                              f"({run['captures']} captures)", flush=True)  # fmt: skip
+                results[f"{size} {load}"] = {
+                    name: {"drawn_s": statistics.median(r["drawn_s"] for r in rs),
+                           "max_s": max(r["drawn_s"] for r in rs),
+                           "external_requests": sum(r["external_requests"] for r in rs),
+                           "errors": sorted({e for r in rs for e in r["errors"]}), "runs": rs}
+                    for name, rs in runs.items()
+                }  # fmt: skip
+        return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viewport", type=viewports_arg, default=[(1920, 1080), (3840, 2160)])
     parser.add_argument("--database-url", help="an already seeded database (one scale)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=300, help="seconds per page")
+    parser.add_argument("--busy", type=int, default=4, help="busy processes in the busy runs")
+    parser.add_argument("--quiet", type=float, default=1.5, help="seconds the picture holds still")
+    parser.add_argument("--timeout", type=float, default=180, help="seconds per page")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args(argv)
     if args.database_url and len(args.scale) != 1:
@@ -233,29 +275,21 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
 
     rows = []
-    for scale, per_viewport in results.items():
-        for name, r in per_viewport.items():
-            rows.append(
-                [
-                    scale,
-                    name,
-                    r["total_s"]["median"],
-                    r["total_s"]["max"],
-                    r["navigation_s"]["median"],
-                    r["load_to_drawn_s"]["median"],
-                    f"{r['grids_drawn']:,}/{r['grids_total']:,}",
-                    r["incidentPoints"] or 0,
-                    r["cadrePoints"] or 0,
-                    r["external_requests"],
-                    r["timed_out"],
-                ]
-            )
-    headers = ["scale", "viewport", "total med s", "total max s", "nav med s"]
-    headers += ["load→drawn med s", "grids", "incidents", "cadres", "external", "timeouts"]
-    print(f"\nmap_draw: {args.repeat} run(s) each, fresh browser context per run\n")
+    for scale, per_case in results.items():
+        for case, r in per_case.items():
+            wall, peer = r["wall"], r["folium"]
+            rows.append([scale, case, wall["drawn_s"], peer["drawn_s"],
+                         f"{wall['drawn_s'] / peer['drawn_s']:.2f}", wall["max_s"], peer["max_s"],
+                         wall["external_requests"] + peer["external_requests"],
+                         len(wall["errors"]) + len(peer["errors"])])  # fmt: skip
+    headers = ["scale", "viewport, CPU", "wall med s", "folium med s", "wall/folium"]
+    headers += ["wall max s", "folium max s", "external", "JS errors"]
+    print(f"\nmap_draw: drawn = the map area stops changing; {args.repeat} run(s) each, "
+          f"interleaved, fresh context per run; busy = {args.busy} spinning processes\n")  # fmt: skip
     print(table(rows, headers))
     if args.json:
-        emit_json({"benchmark": "map_draw", "repeat": args.repeat, "scales": results})
+        emit_json({"benchmark": "map_draw", "repeat": args.repeat, "busy": args.busy,
+                   "scales": results})  # fmt: skip
     return 0
 
 

@@ -61,9 +61,8 @@ from scripts.chromium import launch  # noqa: E402
 VIEWPORTS = [(1920, 1080), (3840, 2160)]
 SHOWN_JS = """
 (ids) => {
-    const gd = document.querySelector('#command-map .js-plotly-plot');
-    const t = gd && gd.data && gd.data.find(t => t.uid === 'incidents');
-    return t && t.ids ? ids.filter(id => t.ids.includes(id)) : [];
+    const shown = window.gc && window.gc.map ? window.gc.map.points('wall-incidents') : {};
+    return ids.filter(id => id in shown);
 }
 """
 

@@ -134,7 +134,7 @@ def create_dash(settings, store) -> Dash:
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
-            body = page.layout(lang, kiosk)
+            body = page.layout(lang, kiosk, command_map.map_sources(store, settings))
         elif page is review:
             body = page.layout(lang, _query(search), principal, store)
         elif page is events:

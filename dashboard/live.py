@@ -1,19 +1,19 @@
 """Live screens: send only what changed since the screen last drew.
 
-Each screen keeps a digest of every trace it shows. On a tick, the server
-builds the current figure (once per change-feed position, shared by all the
-screens of a worker) and answers with a ``dash.Patch``:
+Each screen keeps a digest of every map layer it shows. On a tick, the
+server builds the current layers (once per change-feed position, shared by
+all the screens of a worker) and answers, per layer:
 
-- a trace whose digest did not change is not sent;
-- when the worker still holds the figure the screen shows (found by its
-  digests), a changed trace is patched point by point: new points inserted
-  or appended, gone points deleted, changed values assigned, matched by the
-  trace's ``ids`` (or ``locations`` for the grid colours), so one new report
-  costs a few hundred bytes rather than the whole incidents layer;
-- otherwise, or when most points changed, the whole trace is replaced.
+- nothing, when its digest did not change;
+- for the polygons, a ``dash.Patch`` of their ``hideout`` values (colour class
+  and count by grid code): the geometry, fetched once by URL, is never sent;
+- for points, when the worker still holds what the screen shows (found by its
+  digest), a Patch of point edits matched by feature id: new points inserted
+  or appended, gone ones deleted, changed ones assigned, so one new report
+  costs a few hundred bytes rather than the whole layer;
+- otherwise, or when most points changed, the whole point collection.
 
-The layout (zoom, pan) and the grid geometry, which plotly fetched by URL
-once, are never sent again.
+The view (zoom, pan) is the operator's and is not sent again.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterator
 
 from dash import Patch
 
@@ -30,156 +29,68 @@ MAX_EDITED_SHARE = 0.3
 MIN_EDITS = 24  # small traces may always be edited
 
 
-def trace_digests(figure: dict) -> list[str]:
-    """A short digest of each trace of ``figure``."""
-    return [
-        hashlib.blake2b(
-            json.dumps(trace, sort_keys=True, default=str).encode(), digest_size=8
+def layer_digests(layers: dict[str, dict]) -> dict[str, str]:
+    """A short digest of each layer's live value (``layers.map_figure.build_wall_layers``)."""
+    return {
+        name: hashlib.blake2b(
+            json.dumps(value, sort_keys=True, default=str).encode(), digest_size=8
         ).hexdigest()
-        for trace in figure["data"]
-    ]
+        for name, value in layers.items()
+    }
 
 
-def figure_patch(
-    figure: dict,
-    old: list[str] | None,
-    shown: dict | None = None,
-    new: list[str] | None = None,
-) -> tuple[Patch | dict | None, list[str]]:
-    """What to send a screen that shows traces with digests ``old``.
+def layer_update(value: dict, shown: dict | None, kind: str):
+    """What to send a screen whose layer shows ``shown`` (None: unknown) so that
+    it shows ``value``.
 
-    ``shown`` is the figure the screen shows, when the server still has it;
-    ``new`` the digests of ``figure`` when already known.
-
-    Returns (a Patch of the changes, or the whole figure when the traces no
-    longer line up, or None when nothing changed; the new digests).
+    ``kind`` "hideout": a Patch of the keys of ``value`` (the screen's own
+    keys, such as whether the layer is switched on, stay). ``kind`` "data": a
+    FeatureCollection, edited feature by feature when ``shown`` is known and
+    few features changed, else sent whole.
     """
-    new = list(new) if new is not None else trace_digests(figure)
-    if old is None or len(old) != len(new):
-        return figure, new
-    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-    if not changed:
-        return None, new
-    patch = Patch()
-    for i in changed:
-        before = shown["data"][i] if shown is not None else None
-        if before is None or not edit_trace(patch["data"][i], before, figure["data"][i]):
-            patch["data"][i] = figure["data"][i]
-    return patch, new
+    if kind == "hideout":
+        patch = Patch()
+        for key, item in value.items():
+            patch[key] = item
+        return patch
+    if shown is not None:
+        patch = features_patch(shown, value)
+        if patch is not None:
+            return patch
+    return value
 
 
-def _point_key(trace: dict) -> str | None:
-    for key in ("ids", "locations"):
-        if isinstance(trace.get(key), list):
-            return key
-    return None
-
-
-def _leaves(trace: dict) -> Iterator[tuple[tuple[str, ...], object]]:
-    """(path, value) of each attribute, one level into nested dicts (``marker.color``)."""
-    for key, value in trace.items():
-        if isinstance(value, dict):
-            for sub, inner in value.items():
-                yield (key, sub), inner
-        else:
-            yield (key,), value
-
-
-def _at(target: Patch, path: tuple[str, ...]) -> Patch:
-    for key in path:
-        target = target[key]
-    return target
-
-
-def edit_trace(target: Patch, before: dict, after: dict) -> bool:
-    """Record on ``target`` the point edits that turn trace ``before`` into ``after``.
-
-    Returns False, recording nothing, when the traces are not edits of each
-    other (another shape, no point ids) or when so many points changed that
-    sending the whole trace is cheaper.
-    """
-    key = _point_key(after)
-    if key is None or key != _point_key(before) or before.get("type") != after.get("type"):
-        return False
-    old_leaves, new_leaves = dict(_leaves(before)), dict(_leaves(after))
-    if old_leaves.keys() != new_leaves.keys():
-        return False
-    old_ids, new_ids = before[key], after[key]
-    per_point, scalars = [], []
-    for path, value in new_leaves.items():
-        was = old_leaves[path]
-        if (isinstance(value, list) and isinstance(was, list)
-                and len(value) == len(new_ids) and len(was) == len(old_ids)):  # fmt: skip
-            per_point.append((path, was, value))
-        elif value != was:
-            scalars.append((path, value))
-    edits = _point_edits(old_ids, new_ids, per_point)
-    if len(edits) > max(MIN_EDITS, MAX_EDITED_SHARE * max(len(old_ids), len(new_ids))):
-        return False
-    for path, value in scalars:
-        parent = _at(target, path[:-1])
-        parent[path[-1]] = value
-    for edit in edits:
-        edit(target)
-    return True
-
-
-def _point_edits(old_ids: list, new_ids: list, per_point: list) -> list:
-    """Callables that apply, in order, the point edits to a Patch.
-
-    Edits run from the end of the arrays to the start, so each keeps the
-    indices of the ones still to come valid.
-    """
-    matcher = difflib.SequenceMatcher(None, old_ids, new_ids, autojunk=False)
-    edits = []
+def features_patch(before: dict, after: dict) -> Patch | None:
+    """A Patch turning FeatureCollection ``before`` into ``after``, matching
+    features by ``id``; None when so many changed that ``after`` is cheaper."""
+    old, new = before["features"], after["features"]
+    matcher = difflib.SequenceMatcher(
+        None, [f["id"] for f in old], [f["id"] for f in new], autojunk=False
+    )
+    edits = []  # from the end to the start, so each keeps the next one's indices valid
     for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
         if tag == "equal":
-            for k in reversed(range(i2 - i1)):
-                i, j = i1 + k, j1 + k
-                changed = [(path, new[j]) for path, old, new in per_point if old[i] != new[j]]
-                if changed:
-                    edits.append(_assign(i, changed))
+            edits += [("set", i1 + k, new[j1 + k]) for k in reversed(range(i2 - i1))
+                      if old[i1 + k] != new[j1 + k]]  # fmt: skip
             continue
         if tag in ("delete", "replace"):
-            edits.extend(_delete(i, [p for p, _, _ in per_point]) for i in reversed(range(i1, i2)))
+            edits += [("del", i, None) for i in reversed(range(i1, i2))]
         if tag in ("insert", "replace"):
-            if i1 == len(old_ids):  # new points at the end: one extend per array
-                edits.append(_extend([(p, new[j1:j2]) for p, _, new in per_point]))
+            if i1 == len(old):
+                edits.append(("extend", i1, new[j1:j2]))
             else:
-                edits.extend(
-                    _insert(i1, [(p, new[j]) for p, _, new in per_point])
-                    for j in reversed(range(j1, j2))
-                )
-    return edits
-
-
-def _assign(index: int, values: list):
-    def apply(target: Patch) -> None:
-        for path, value in values:
-            _at(target, path)[index] = value
-
-    return apply
-
-
-def _delete(index: int, paths: list):
-    def apply(target: Patch) -> None:
-        for path in paths:
-            del _at(target, path)[index]
-
-    return apply
-
-
-def _insert(index: int, values: list):
-    def apply(target: Patch) -> None:
-        for path, value in values:
-            _at(target, path).insert(index, value)
-
-    return apply
-
-
-def _extend(values: list):
-    def apply(target: Patch) -> None:
-        for path, tail in values:
-            _at(target, path).extend(tail)
-
-    return apply
+                edits += [("insert", i1, new[j]) for j in reversed(range(j1, j2))]
+    if len(edits) > max(MIN_EDITS, MAX_EDITED_SHARE * max(len(old), len(new))):
+        return None
+    patch = Patch()
+    features = patch["features"]
+    for op, index, item in edits:
+        if op == "set":
+            features[index] = item
+        elif op == "del":
+            del features[index]
+        elif op == "insert":
+            features.insert(index, item)
+        else:
+            features.extend(item)
+    return patch

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.live import trace_digests
+from dashboard.live import layer_digests
 from domain.kpis import (
     SERVICE_WINDOW,
     ServiceFigures,
@@ -27,8 +27,7 @@ from domain.lifecycle import OPEN_STATUSES
 from layers.basemap import view_for
 from layers.grids import with_load
 from layers.incidents import flash_until
-from layers.map_figure import MapSources, MapView, build_map_figure
-from layers.registry import LAYER_IDS
+from layers.map_figure import MapView, build_wall_layers
 from layers.style import MapStyle, scale_for_width
 
 TICKER_ROWS = 8
@@ -41,7 +40,7 @@ _HEADER_EM = 5.2 + 0.8 * 2
 class CommandView:
     """Everything the command map page shows at one moment."""
 
-    figure: dict
+    layers: dict  # every wall layer's live value (layers.map_figure.build_wall_layers)
     situation: Situation
     ranking: pd.DataFrame
     change_seq: int
@@ -51,7 +50,8 @@ class CommandView:
     categories: pd.DataFrame | None = None
     newest: pd.DataFrame | None = None  # the ticker's reports, newest first
     flash_until: dt.datetime | None = None  # a new urgent incident's ring is up until then
-    digests: tuple[str, ...] = ()  # of the figure's traces (dashboard.live)
+    digests: dict | None = None  # of each layer's value (dashboard.live)
+    bounds: tuple[float, float, float, float] = (119.63, 36.01, 120.21, 36.50)  # the focus
     events: tuple[dict, ...] = ()  # active wartime events, as ``active_events`` gives them
 
 
@@ -95,14 +95,11 @@ def command_view(
     *,
     lang: str,
     screen: dict | None,
-    visible=LAYER_IDS,
-    tile_url: str = "",
-    tile_attribution: str = "",
     now: dt.datetime | None = None,
     focus: str | None = None,
     scope: str | None = None,
 ) -> CommandView:
-    """Read the city and build the map figure, the headline figures and the ranking.
+    """Read the city and build the map's layers, the headline figures and the ranking.
 
     With ``scope`` (a town code: a town leader's screen) every grid, incident,
     cadre and figure is of that town only; the town ranking, counts alone,
@@ -120,26 +117,17 @@ def command_view(
     shown = shown if len(shown) else towns
     bounds = tuple(shown.total_bounds) if len(shown) else (119.63, 36.01, 120.21, 36.50)
     centre, zoom = view_for(bounds, width, height)
-    sources = MapSources(
-        towns_url="/api/v1/towns.geojson",
-        grids_url=f"/api/v1/grids.geojson?v={store.geometry_version()}",
-    )
     events = active_events(store, now, scope)
-    figure = build_map_figure(
+    layers = build_wall_layers(
         events=events,
         town_frame=towns,
         grid_frame=grids,
         incident_frame=open_incidents,
         cadre_frame=cadres,
-        sources=sources,
         view=MapView(centre["lon"], centre["lat"], zoom),
         style=MapStyle(scale=scale, lang=lang),
         now=now,
-        visible=visible,
-        tile_url=tile_url,
-        tile_attribution=tile_attribution,
     )
-    figure["layout"]["uirevision"] = f"view-{focus or 'city'}"  # a new focus resets the view
     recent = store.incidents(town=scope, reported=(now - SERVICE_WINDOW, None))
     today = (
         int((recent["reported_at"] >= start_of_local_day(now)).sum())
@@ -147,7 +135,8 @@ def command_view(
         else store.reported_since(start_of_local_day(now))
     )
     return CommandView(
-        figure=figure,
+        layers=layers,
+        bounds=tuple(float(v) for v in bounds),
         situation=situation(open_incidents, cadres, today, now),
         ranking=town_ranking(all_open, towns),
         change_seq=seq,
@@ -185,19 +174,19 @@ def current_minute() -> int:
     return int(time.time() // 60)
 
 
-def shared_view(store, *, lang: str, screen: dict | None, visible, **options) -> CommandView:
+def shared_view(store, *, lang: str, screen: dict | None, **options) -> CommandView:
     """``command_view``, built once per change-feed position for all screens alike.
 
     Twenty screens ticking every second or two ask for the same picture: a
-    worker builds it once per (feed position, language, layers, screen size)
+    worker builds it once per (feed position, language, screen size, focus)
     and hands it out until the feed moves. Screens that ask while it is being
     built wait for that build instead of starting their own. While a new
     urgent incident's ring is up the picture is rebuilt at most once every
     ``FLASH_REBUILD_S``, so the ring goes out on time.
     """
     width, height, _ = map_area(screen)
-    key = (store.latest_seq(), current_minute(), lang, tuple(sorted(visible or ())), round(width),
-           round(height), tuple(sorted(options.items())))  # fmt: skip
+    key = (store.latest_seq(), current_minute(), lang, round(width), round(height),
+           tuple(sorted(options.items())))  # fmt: skip
     with _CACHE_LOCK:
         view = _fresh(key)
         if view is not None:
@@ -208,9 +197,8 @@ def shared_view(store, *, lang: str, screen: dict | None, visible, **options) ->
             view = _fresh(key)  # built while this screen waited
         if view is None:
             now = dt.datetime.now(dt.UTC)
-            view = command_view(store, lang=lang, screen=screen, visible=visible or (), now=now,
-                                **options)  # fmt: skip
-            view = dataclasses.replace(view, digests=tuple(trace_digests(view.figure)))
+            view = command_view(store, lang=lang, screen=screen, now=now, **options)
+            view = dataclasses.replace(view, digests=layer_digests(view.layers))
             with _CACHE_LOCK:
                 _CACHE[key] = (view, time.monotonic())
                 while len(_CACHE) > _CACHE_SIZE:
@@ -232,15 +220,16 @@ def _fresh(key) -> CommandView | None:
     return view
 
 
-def shown_figure(digests) -> dict | None:
-    """The figure with these trace digests, if this worker still holds it.
+def shown_layer(name: str, digest: str | None) -> dict | None:
+    """Layer ``name`` as a screen shows it (by its digest), if this worker still holds it.
 
-    A screen sends the digests of what it shows; with its figure at hand the
+    A screen keeps the digests of what it shows; with that value at hand the
     next update can be sent as point edits (``dashboard.live``).
     """
-    wanted = tuple(digests or ())
+    if digest is None:
+        return None
     with _CACHE_LOCK:
         for view, _ in reversed(_CACHE.values()):
-            if view.digests == wanted:
-                return view.figure
+            if (view.digests or {}).get(name) == digest:
+                return view.layers[name]
     return None

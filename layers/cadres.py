@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from domain.cadres import CADRE_STATUSES, ROLES
-from layers.style import MapStyle, coded_marker
+from layers.leaflet import card, point_collection, radius
+from layers.style import MapStyle
 from layers.timefmt import local_text
 
 COLOURS: dict[str, str] = {
@@ -17,11 +17,10 @@ COLOURS: dict[str, str] = {
     "on_site": "#ff9f1c",
     "off_duty": "#5c6b7a",
 }
-_CODES = {status: i for i, status in enumerate(COLOURS)}
 
 
-def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> list[dict]:
-    """Cadres with a known position as small dots coloured by status.
+def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> dict:
+    """Cadres with a known position as small dots coloured by status, with hover cards.
 
     ``cadres`` needs columns id, name, role, department, status, lon, lat
     (WGS84), position_at (UTC).
@@ -31,49 +30,15 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> l
     role = placed["role"].map(lambda r: ROLES.get(r, (r, r))[0 if zh else 1])
     status = placed["status"].map(lambda s: CADRE_STATUSES.get(s, (s, s))[0 if zh else 1])
     unit = placed["department"].fillna("").astype(str)
-    customdata = (
-        np.column_stack(
-            [
-                placed["name"].astype(str),
-                role,
-                unit,
-                status,
-                local_text(placed["position_at"]),
-            ]
-        ).tolist()
-        if len(placed)
-        else []
-    )
-    template = (
-        "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{customdata[2]}<br>"
-        + (
-            "状态 %{customdata[3]}<br>位置更新于 %{customdata[4]}"
-            if zh
-            else "Status %{customdata[3]}<br>Position at %{customdata[4]}"
-        )
-        + "<extra></extra>"
-    )
-    colours = list(COLOURS.values())
-    return [
-        {
-            "type": "scattermap",
-            "uid": "cadres",
-            "name": style.text("干部", "Cadres"),
-            "ids": placed["id"].astype(str).tolist(),
-            "lon": placed["lon"].round(6).tolist(),
-            "lat": placed["lat"].round(6).tolist(),
-            "mode": "markers",
-            "marker": coded_marker(
-                placed["status"].map(_CODES).fillna(0).astype(int).tolist(),
-                colours,
-                size=style.px(5),
-                opacity=0.75,
-            ),
-            "customdata": customdata,
-            "hovertemplate": template,
-            "showlegend": False,
-        }
-    ]
+    at = local_text(placed["position_at"])
+    colour = placed["status"].map(COLOURS).fillna(COLOURS["available"])
+    r = radius(style.px(5))
+    props = [
+        {"c": c, "r": r, "tooltip": card(f"{name} · {ro}", [u, *(
+            (f"状态 {st}", f"位置更新于 {t}") if zh else (f"Status {st}", f"Position at {t}"))])}
+        for c, name, ro, u, st, t in zip(colour, placed["name"], role, unit, status, at, strict=True)
+    ]  # fmt: skip
+    return point_collection(placed["id"], placed["lon"], placed["lat"], props)
 
 
 def legend(lang: str) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from layers.basemap import view_for
+from layers.leaflet import card, point_collection
 from layers.review_charts import FONT
 from layers.review_map import OUTLINE, PAPER, light_map
 
@@ -174,31 +175,28 @@ def event_map_figure(
     }
 
 
-def wall_layer(events: list[dict], *, scale: float = 1.0, lang: str = "zh") -> list[dict]:
-    """The active events on the dark wall: their areas outlined, their tasks as
-    squares coloured by state. ``events``: dicts with ``area`` (a shapely
-    polygon, WGS84) and ``tasks`` (as ``api.event_service.tasks_shown``)."""
-    features = [
-        {"type": "Feature", "id": str(n), "properties": {"code": str(n)},
+def wall_layers(events: list[dict], *, scale: float = 1.0, lang: str = "zh") -> dict[str, dict]:
+    """The active events on the dark wall: ``areas`` (outlines, named on hover)
+    and ``tasks`` (dots coloured by state, sized by hands, titled). ``events``:
+    dicts with ``area`` (a shapely polygon, WGS84) and ``tasks`` (as
+    ``api.event_service.tasks_shown``)."""
+    shown = [e for e in events if e.get("area") is not None and not e["area"].is_empty]
+    areas = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": str(n), "properties": {"tooltip": card(e["name"], []), "w": round(3 * scale, 1)},
          "geometry": json.loads(shapely.to_geojson(e["area"].simplify(0.0005)))}
-        for n, e in enumerate(events) if e.get("area") is not None and not e["area"].is_empty
-    ]  # fmt: skip
-    if not features:
-        return []
-    names = [e["name"] for e in events if e.get("area") is not None and not e["area"].is_empty]
-    layers = [{
-        "type": "choroplethmap", "uid": "events-area", "name": "events",
-        "geojson": {"type": "FeatureCollection", "features": features},
-        "featureidkey": "properties.code", "locations": [f["id"] for f in features],
-        "z": [1] * len(features), "showscale": False,
-        "colorscale": [[0, "rgba(255,59,79,0.10)"], [1, "rgba(255,59,79,0.10)"]],
-        "marker": {"line": {"color": "#ff3b4f", "width": round(3 * scale)}},
-        "text": names, "hovertemplate": "%{text}<extra></extra>",
-    }]  # fmt: skip
+        for n, e in enumerate(shown)
+    ]}  # fmt: skip
     tasks = [task for e in events for task in e.get("tasks", [])]
-    if tasks:
-        layers.extend(_task_layer(tasks, lang, scale))
-        layers[-1]["uid"] = "events-tasks"
-        layers[-1]["textfont"] = {"size": round(13 * scale), "color": "#ffe08a"}
-        layers[-1]["marker"]["symbol"] = "circle"
-    return layers
+    hands = "人" if lang == "zh" else " people"
+    props = [
+        {"c": TASK_COLOURS[task_state(t["status"], t.get("on_task", 0))],
+         "r": round((10 + min(t["headcount"], 60) ** 0.5 * 3) * scale / 2, 1),
+         "label": f"{t['title']} {t.get('on_task', 0)}/{t['headcount']}{hands}"}
+        for t in tasks
+    ]  # fmt: skip
+    return {
+        "areas": areas,
+        "tasks": point_collection(
+            [t["id"] for t in tasks], [t["lon"] for t in tasks], [t["lat"] for t in tasks], props
+        ),
+    }

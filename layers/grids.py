@@ -1,9 +1,9 @@
 """Grid polygons coloured by their open incidents.
 
-The polygons are a ``choroplethmap`` trace whose GeoJSON is a URL: plotly
-fetches it once per page and keeps it, so the geometry is sent once and a live
-update replaces only the colour of each grid (``z``). The trace carries the
-hover cards too.
+The polygons come by URL (/api/v1/grids.geojson?v=<geometry_version>): the
+browser fetches them once per page, and a live update sends only each grid's
+load class and open count (``hideout``), read by the style function of
+dashboard/assets/gc_map.js, which also builds the hover cards.
 """
 
 from __future__ import annotations
@@ -72,83 +72,37 @@ def with_load(grids: pd.DataFrame, load: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _rgba(colour: str, opacity: float) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{opacity})"
+def hideout(grids: pd.DataFrame, *, style: MapStyle) -> dict:
+    """What the grid style function reads (dashboard/assets/gc_map.js): each
+    grid's load class and open count by code, and the line width.
 
-
-def colorscale() -> list[list]:
-    """A stepped colour scale: z = the load class index, one flat band per class."""
-    n = len(LOAD_CLASSES)
-    scale = []
-    for index, cls in enumerate(LOAD_CLASSES):
-        colour = _rgba(cls.colour, cls.opacity)
-        scale += [[index / n, colour], [(index + 1) / n, colour]]
-    return scale
-
-
-def load_z(grids: pd.DataFrame) -> list[int]:
-    """The colour of each grid (its load class), in the order of ``grids``."""
-    return [int(v) for v in grids["load_class"]]
-
-
-def build_layer(grids: pd.DataFrame, *, style: MapStyle, geojson_url: str) -> list[dict]:
-    """The grid polygons, coloured by load class, with their hover cards.
-
-    The geometry is not in the trace: plotly fetches ``geojson_url`` once per
-    page (and keeps it), and matches features by ``properties.code``. A live
-    update only replaces ``z`` (and the hover data), never the geometry.
-
-    ``grids`` needs columns code, name, community_name, households,
-    population, worker_name, open, load_class.
+    The polygons come once by URL; a live update sends only this mapping.
+    ``grids`` needs columns code, open, load_class.
     """
-    zh = style.lang == "zh"
-    worker = grids["worker_name"].fillna("—") if "worker_name" in grids else "—"
-    customdata = (
-        np.column_stack(
-            [
-                grids["name"].astype(str),
-                grids["community_name"].astype(str),
-                grids["households"].astype(int),
-                grids["population"].astype(int),
-                np.asarray(worker, dtype=object)
-                if not isinstance(worker, str)
-                else [worker] * len(grids),
-                grids["open"].astype(int),
-            ]
-        ).tolist()
-        if len(grids)
-        else []
-    )
-    template = (
-        "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
-        + (
-            "户数 %{customdata[2]:,} · 人口 %{customdata[3]:,}<br>网格员 %{customdata[4]}<br>"
-            "未办结 <b>%{customdata[5]}</b> 件"
-            if zh
-            else "%{customdata[2]:,} households · %{customdata[3]:,} residents<br>"
-            "Grid worker %{customdata[4]}<br><b>%{customdata[5]}</b> open"
-        )
-        + "<extra></extra>"
-    )
-    return [
-        {
-            "type": "choroplethmap",
-            "uid": "grids",
-            "name": style.text("网格", "Grids"),
-            "geojson": geojson_url,
-            "featureidkey": "properties.code",
-            "locations": grids["code"].astype(str).tolist(),
-            "z": load_z(grids),
-            "zmin": -0.5,  # class i sits in the middle of its band
-            "zmax": len(LOAD_CLASSES) - 0.5,
-            "colorscale": colorscale(),
-            "showscale": False,
-            "marker": {"line": {"color": OUTLINE, "width": style.px(0.6)}},
-            "customdata": customdata,
-            "hovertemplate": template,
-        }
-    ]
+    codes = grids["code"].astype(str).tolist()
+    return {
+        "cls": dict(zip(codes, (int(v) for v in grids["load_class"]), strict=True)),
+        "open": dict(zip(codes, (int(v) for v in grids["open"]), strict=True)),
+        "weight": style.px(0.6),
+    }
+
+
+def static_hideout(lang: str, show: bool = True) -> dict:
+    """The parts of the grid hideout that do not change: colours and card words."""
+    zh = lang == "zh"
+    return {
+        "show": show,
+        "fill": [c.colour for c in LOAD_CLASSES],
+        "alpha": [c.opacity for c in LOAD_CLASSES],
+        "line": OUTLINE,
+        "words": {
+            "households": "户数" if zh else "households",
+            "population": "人口" if zh else "residents",
+            "worker": "网格员" if zh else "Grid worker",
+            "open": "未办结" if zh else "open",
+            "unit": "件" if zh else "",
+        },
+    }
 
 
 def legend(lang: str) -> list[tuple[str, str]]:

@@ -9,7 +9,8 @@ import pandas as pd
 
 from domain.categories import BY_CODE, PRIORITIES
 from domain.lifecycle import STATUSES
-from layers.style import MapStyle, coded_marker
+from layers.leaflet import card, point_collection, radius
+from layers.style import MapStyle
 from layers.timefmt import local_text
 
 # Open statuses in the order of the colour codes; anything else is "done".
@@ -33,87 +34,54 @@ def status_code(statuses: pd.Series) -> np.ndarray:
     return statuses.map(_CODES).fillna(_CODES["done"]).astype(int).to_numpy()
 
 
-def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> list[dict]:
-    """A red halo under urgent incidents, then every incident as a dot.
+def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> dict[str, dict]:
+    """The incidents as three point layers: ``halo`` (a red halo under urgent
+    ones), ``dots`` (every incident, coloured by status, sized by priority,
+    with its hover card) and ``flash`` (see ``build_flash``).
 
     ``incidents`` needs columns public_id, category, status, priority,
     description, reported_at (UTC), grid_name, lon, lat (WGS84).
     """
     zh = style.lang == "zh"
     urgent = incidents[incidents["priority"] == 1]
-    halo = {
-        "type": "scattermap",
-        "uid": "incident-halo",
-        "name": style.text("紧急", "Urgent"),
-        "lon": urgent["lon"].round(6).tolist(),
-        "lat": urgent["lat"].round(6).tolist(),
-        "mode": "markers",
-        "marker": {"size": style.px(30), "color": URGENT, "opacity": 0.35},
-        "hoverinfo": "skip",
-        "showlegend": False,
-    }
+    halo = point_collection(urgent["public_id"], urgent["lon"], urgent["lat"],
+                            [{"c": URGENT, "r": radius(style.px(30)), "o": 0.35}] * len(urgent))  # fmt: skip
     category = incidents["category"].map(
         lambda c: (BY_CODE[c].zh if zh else BY_CODE[c].en) if c in BY_CODE else c
     )
     status = incidents["status"].map(lambda s: STATUSES.get(s, (s, s))[0 if zh else 1])
     priority = incidents["priority"].map(lambda p: PRIORITIES.get(int(p), ("", ""))[0 if zh else 1])
     text = incidents["description"].fillna("").str.slice(0, 36)
-    customdata = (
-        np.column_stack(
-            [
-                incidents["public_id"].astype(str),
-                category,
-                status,
-                priority,
-                local_text(incidents["reported_at"]),
-                incidents["grid_name"].fillna("—").astype(str),
-                text,
-            ]
-        ).tolist()
-        if len(incidents)
-        else []
-    )
     # Clock times, not ages: a live screen only redraws what changed, so an
-    # age ("35 分钟前") would go stale in the hover, and would change every
-    # point every minute.
-    template = (
-        "<b>%{customdata[1]}</b> · %{customdata[3]}<br>%{customdata[6]}<br>"
-        + (
-            "编号 %{customdata[0]}<br>状态 %{customdata[2]}<br>上报 %{customdata[4]}"
-            "<br>网格 %{customdata[5]}"
-            if zh
-            else "No. %{customdata[0]}<br>Status %{customdata[2]}<br>Reported %{customdata[4]}"
-            "<br>Grid %{customdata[5]}"
-        )
-        + "<extra></extra>"
-    )
+    # age ("35 分钟前") would go stale in the card, and change every point every minute.
+    reported = local_text(incidents["reported_at"])
+    grid = incidents["grid_name"].fillna("—").astype(str)
     colours = list(STATUS_COLOURS.values())
-    dots = {
-        "type": "scattermap",
-        "uid": "incidents",
-        "name": style.text("事件", "Incidents"),
-        "ids": incidents["public_id"].astype(str).tolist(),
-        "lon": incidents["lon"].round(6).tolist(),
-        "lat": incidents["lat"].round(6).tolist(),
-        "mode": "markers",
-        "marker": coded_marker(
-            status_code(incidents["status"]).tolist(),
-            colours,
-            size=[style.px(_SIZE.get(int(p), 9)) for p in incidents["priority"]],
-            opacity=0.95,
-        ),
-        "customdata": customdata,
-        "hovertemplate": template,
-        "showlegend": False,
-    }
-    return [halo, dots, build_flash(incidents, style=style, now=now)]
+    codes = status_code(incidents["status"])
+    props = [
+        {
+            "c": colours[code],
+            "r": radius(style.px(_SIZE.get(int(p), 9))),
+            "tooltip": card(
+                f"{cat} · {prio}",
+                [desc, *((f"编号 {pid}", f"状态 {st}", f"上报 {at}", f"网格 {g}") if zh else
+                         (f"No. {pid}", f"Status {st}", f"Reported {at}", f"Grid {g}"))],
+            ),
+        }
+        for code, p, cat, prio, desc, pid, st, at, g in zip(
+            codes, incidents["priority"], category, priority, text, incidents["public_id"],
+            status, reported, grid, strict=True,
+        )
+    ]  # fmt: skip
+    dots = point_collection(incidents["public_id"], incidents["lon"], incidents["lat"], props)
+    return {"halo": halo, "dots": dots, "flash": build_flash(incidents, style=style, now=now)}
 
 
 FLASH_SECONDS = 20  # how long a new urgent report stands out
 
 
 def build_flash(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> dict:
-    """A large bright ring on urgent incidents reported in the last ``FLASH_SECONDS``.
+    """A large white ring on urgent incidents reported in the last ``FLASH_SECONDS``.
 
     The screen rebuilds while a ring is up, so it goes away by itself.
     """
@@ -122,17 +90,8 @@ def build_flash(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
         (incidents["priority"] == 1)
         & (reported > pd.Timestamp(now) - pd.Timedelta(seconds=FLASH_SECONDS))
     ]
-    return {
-        "type": "scattermap",
-        "uid": "incident-flash",
-        "name": style.text("新紧急事件", "New urgent"),
-        "lon": fresh["lon"].round(6).tolist(),
-        "lat": fresh["lat"].round(6).tolist(),
-        "mode": "markers",
-        "marker": {"size": style.px(64), "color": "#ffffff", "opacity": 0.55},
-        "hoverinfo": "skip",
-        "showlegend": False,
-    }
+    ring = {"c": "#ffffff", "r": radius(style.px(64)), "o": 0.2, "ring": style.px(4)}
+    return point_collection(fresh["public_id"], fresh["lon"], fresh["lat"], [ring] * len(fresh))
 
 
 def flash_until(incidents: pd.DataFrame, now: dt.datetime) -> dt.datetime | None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from layers.basemap import TILE_SIZE
+from layers.leaflet import point_collection
 from layers.style import MapStyle
 
 BOUNDARY = "#7fd1ff"
@@ -96,3 +97,25 @@ def build_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> 
             "showlegend": False,
         })  # fmt: skip
     return traces
+
+
+def label_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> dict:
+    """Town names at their label points, as points for the Leaflet wall.
+
+    Each carries its text ``name``, font size ``s`` (CSS px) and side ``a``
+    (center, left or right; see ``label_positions``, at ``zoom`` on the
+    512 px-tile scale of ``layers.basemap.view_for``).
+    """
+    names = (towns["name"] if style.lang == "zh" else towns["name_en"]).astype(str)
+    font = style.px(LABEL_SIZE)
+    char_width = font if style.lang == "zh" else font * 0.55
+    widths = names.str.len().to_numpy() * char_width + font
+    anchors = label_positions(towns["lon"], towns["lat"], widths, font * 1.4, zoom)
+    props = [{"name": name, "s": font, "a": anchor.split()[1]}
+             for name, anchor in zip(names, anchors, strict=True)]  # fmt: skip
+    return point_collection(towns["code"], towns["lon"], towns["lat"], props)
+
+
+def outline_style(style: MapStyle) -> dict:
+    """How the town boundaries are drawn on the wall (read by gc_map.js)."""
+    return {"color": BOUNDARY, "weight": style.px(1.8), "glow": style.px(6)}

@@ -26,37 +26,26 @@ FLAGS = [
     "--enable-unsafe-swiftshader",
 ]
 
-# State of the command map, read from plotly's graph div and its MapLibre map.
+# State of the command map, read from Leaflet by dashboard/assets/gc_map.js:
+# features on the map per layer, and those drawn inside the view.
 MAP_STATE_JS = """
 () => {
-    const gd = document.querySelector('#command-map .js-plotly-plot');
-    if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd.data) return null;
-    const map = gd._fullLayout.map._subplot.map;
-    const style = map.getStyle();
-    if (!style || !style.sources || !style.layers) return null;  // between two styles
-    // The grid choropleth: plotly hands MapLibre one feature per grid it matched.
-    const gridSource = map.getSource('source-grids');
-    const gridData = gridSource ? gridSource.serialize().data : null;
-    const grids = gridData && gridData.features ? gridData.features.length : 0;
-    // Features MapLibre really drew for a trace (uid prefix) in layers of one kind.
-    const rendered = (uid, kind) => {
-        const ids = style.layers.map(l => l.id)
-            .filter(id => id.includes('trace-layer-' + uid) && id.endsWith('-' + kind));
-        return ids.length ? map.queryRenderedFeatures({layers: ids}).length : 0;
-    };
-    const points = (uid) => {
-        const t = gd.data.find(t => t.uid === uid);
-        return t && t.lon ? t.lon.length : 0;
-    };
+    const s = window.gc && window.gc.map && window.gc.map.state();
+    if (!s) return null;
+    const a = (id) => s.added['wall-' + id] || 0, d = (id) => s.drawn['wall-' + id] || 0;
     return {
-        loaded: map.loaded() && map.areTilesLoaded(),
-        grids: grids,
-        incidentPoints: points('incidents'),
-        cadrePoints: points('cadres'),
-        incidentsDrawn: rendered('incidents-', 'circle'),
-        cadresDrawn: rendered('cadres-', 'circle'),
-        townLabelsDrawn: rendered('town-labels', 'symbol'),
-        zoom: map.getZoom(),
+        loaded: a('grids') > 0 && d('grids') === a('grids'),
+        grids: a('grids'),
+        gridsDrawn: d('grids'),
+        incidentPoints: a('incidents'),
+        cadrePoints: a('cadres'),
+        incidentsDrawn: d('incidents'),
+        cadresDrawn: d('cadres'),
+        townLabelsDrawn: d('towns-labels'),
+        townsDrawn: d('towns'),
+        flashRings: a('incidents-flash'),
+        cadreRadius: s.radius['wall-cadres'] || 0,
+        zoom: s.zoom,
     };
 }
 """
@@ -101,18 +90,15 @@ def wait_for_map(page, *, min_grids: int = 1, timeout_s: float = 120) -> tuple[d
             and state["cadresDrawn"] > 0
         ):
             drawn_at = time.perf_counter() - started
-            page.wait_for_timeout(500)  # responsive graphs redraw once or twice more
+            page.wait_for_timeout(300)  # the first live update may follow
             return page.evaluate(MAP_STATE_JS), drawn_at
         page.wait_for_timeout(100)
     raise TimeoutError(f"the map did not finish drawing in {timeout_s} s: {state}")
 
 
 def wait_for_labels(page, expected: int, *, timeout_s: float = 30) -> dict:
-    """The map state once MapLibre has placed ``expected`` town labels.
-
-    Labels are placed a few frames after the map reports itself loaded, later
-    still on a busy machine; returns the last state read if they never are.
-    """
+    """The map state once ``expected`` town labels are on the map (they come
+    with the first live update); returns the last state read if they never are."""
     deadline = time.perf_counter() + timeout_s
     state = page.evaluate(MAP_STATE_JS)
     while time.perf_counter() < deadline and (state or {}).get("townLabelsDrawn") != expected:

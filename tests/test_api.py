@@ -89,6 +89,23 @@ def test_grids_geojson_with_load_and_filters(base_url):
     assert [f["properties"]["code"] for f in boxed["features"]] == ["B-2"]
 
 
+def test_versioned_geometry_may_be_kept_by_the_browser_until_the_boundaries_change(
+    served_store,
+):
+    """Issue 17: the maps fetch grids and towns once per geometry version."""
+    base_url, store = served_store
+    version = store.geometry_version()
+    for name in ("grids", "towns"):
+        status, headers, _ = get(f"{base_url}/api/v1/{name}.geojson?v={version}")
+        assert status == 200 and headers["Cache-Control"] == "private, max-age=86400"
+        again, _, _ = get(f"{base_url}/api/v1/{name}.geojson?v={version}",
+                          {"If-None-Match": headers["ETag"]})  # fmt: skip
+        assert again == 304
+        for url in (f"{name}.geojson", f"{name}.geojson?v={version - 1}"):  # unversioned, or old
+            _, plain, _ = get(f"{base_url}/api/v1/{url}")
+            assert plain["Cache-Control"] == "no-cache" and plain["ETag"]
+
+
 def test_new_boundaries_replace_the_cached_grid_shapes(served_store):
     base_url, store = served_store
     before = geojson(f"{base_url}/api/v1/grids.geojson")["features"][0]["geometry"]

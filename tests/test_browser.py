@@ -112,7 +112,8 @@ def test_map_draws_every_grid_incidents_and_cadres_offline(served, open_map):
     grids = health(served["base"])["counts"]["grids"]
     page, outside = open_map(served["base"], 1920, 1080)
     state, _ = wait_for_map(page, min_grids=grids)
-    assert state["grids"] == grids  # every grid polygon reached the map
+    assert state["grids"] == grids  # every grid polygon reached the map...
+    assert state["gridsDrawn"] == grids and state["townsDrawn"] == 12  # ...and the canvas
     assert state["incidentPoints"] >= 20 and state["incidentsDrawn"] >= 20
     assert state["cadrePoints"] > 1000 and state["cadresDrawn"] > 1000
     assert wait_for_labels(page, 12)["townLabelsDrawn"] == 12
@@ -141,10 +142,8 @@ def test_english_switch(served, open_map):
     page, _ = open_map(served["base"], 1920, 1080, "/?lang=en")
     wait_for_map(page)
     assert page.inner_text(".gc-title").startswith("Grid Governance Command Centre")
-    labels = page.evaluate(
-        "() => document.querySelector('#command-map .js-plotly-plot').data"
-        ".filter(t => t.uid.startsWith('town-labels')).flatMap(t => t.text)"
-    )
+    wait_for_labels(page, 12)
+    labels = page.locator("#command-map .gc-town-name").all_inner_texts()
     assert len(labels) == 12 and "Jiaoxi Subdistrict" in labels
 
 
@@ -167,13 +166,46 @@ def test_wall_gets_larger_marks_and_the_same_county(served, open_map):
         state, _ = wait_for_map(page)
         sizes[width] = (
             state["zoom"],
-            page.evaluate(
-                "() => document.querySelector('#command-map .js-plotly-plot').data"
-                ".find(t => t.uid === 'cadres').marker.size"
-            ),
+            state["cadreRadius"],
         )
     assert sizes[3840][1] == 2 * sizes[1920][1]
     assert sizes[3840][0] == pytest.approx(sizes[1920][0] + 1, abs=0.05)
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
+def test_every_layer_switch_is_on_screen_and_the_wall_logs_no_error(served, open_map, width,
+                                                                    height):  # fmt: skip
+    """Issue 17: two of five switches were reachable at 1920x1080, one at 4K."""
+    page, outside = open_map(served["base"], width, height)
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text) if m.type == "error" else None)
+    wait_for_map(page, min_grids=1400)
+    switches = page.locator("#layer-toggles input")
+    assert switches.count() == 5
+    for n in range(5):
+        box = switches.nth(n).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, n
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, n
+    switches.nth(0).click()  # reachable: a click gets there and hides the grids
+    page.wait_for_function(f"() => ({MAP_STATE_JS})().gridsDrawn === 0")
+    assert page.evaluate(MAP_STATE_JS)["incidentsDrawn"] > 0  # the others stay
+    assert logged == [] and outside == []
+
+
+def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
+    page, _ = open_map(served["base"], 1920, 1080)
+    wait_for_map(page, min_grids=1400)
+    box = page.locator("#command-map").bounding_box()
+    for dx, dy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4)):  # a grid or a point
+        page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+        card = page.locator(".leaflet-tooltip.gc-card")
+        try:
+            card.wait_for(state="visible", timeout=3000)
+            break
+        except Exception:
+            continue
+    text = card.inner_text()
+    assert any(word in text for word in ("网格员", "状态", "编号")), text
 
 
 def test_second_start_keeps_the_data_and_does_not_seed(served):
@@ -316,13 +348,8 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
     assert set(new["sent_by"]) == {f"user:{OPERATOR}"}  # the signed-in operator, not a typed name
 
 
-SHOWN_IDS_JS = """(n) => document.querySelector('#command-map .js-plotly-plot').data
-    .find(t => t.uid === 'incidents').ids"""
-SHOWN_POINTS_JS = """() => {
-    const t = document.querySelector('#command-map .js-plotly-plot').data
-        .find(t => t.uid === 'incidents');
-    return Object.fromEntries(t.ids.map((id, i) => [id, [t.lon[i], t.lat[i]]]));
-}"""
+SHOWN_IDS_JS = "(n) => Object.keys(window.gc.map.points('wall-incidents'))"
+SHOWN_POINTS_JS = "() => window.gc.map.points('wall-incidents')"
 
 
 def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_map):
@@ -344,12 +371,8 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
               "description": "楼道起火冒烟，有老人被困"},
     )  # fmt: skip
     number = answer.json()[0]["service_request_id"]
-    shown = """(number) => {
-        const gd = document.querySelector('#command-map .js-plotly-plot');
-        const dots = gd.data.find(t => t.uid === 'incidents');
-        const ring = gd.data.find(t => t.uid === 'incident-flash');
-        return dots.ids.includes(number) && ring.lon.length > 0;
-    }"""
+    shown = """(number) => number in window.gc.map.points('wall-incidents')
+        && number in window.gc.map.points('wall-incidents-flash')"""
     page.wait_for_function(shown, arg=number, timeout=20_000)
     # More reports, one at a time: the screen is patched point by point, and
     # what it then shows is exactly the open incidents the server holds.

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import box
 
 from layers import basemap, cadres, dispatch_lines, grids, incidents, towns
-from layers.map_figure import MapSources, MapView, build_map_figure
+from layers.map_figure import WALL_LAYERS, MapView, build_wall_layers, toggle_of
 from layers.registry import LAYER_IDS
 from layers.style import MapStyle, discrete_colorscale, scale_for_width
 from tests.tiny_city import NOW, tiny_city
@@ -53,55 +53,64 @@ def test_with_load_fills_missing_grids_with_zero(city):
     assert frame.loc["A-2", "open"] == 0 and frame.loc["A-2", "load_class"] == 0
 
 
-def test_grid_geometry_comes_by_url_and_only_classes_travel_in_the_trace(city):
-    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle(), geojson_url="/g")
-    assert trace["type"] == "choroplethmap" and trace["geojson"] == "/g"
-    assert trace["featureidkey"] == "properties.code"
-    assert trace["locations"] == ["A-1", "A-2", "B-1", "B-2"]
-    assert trace["z"] == [2, 0, 4, 0]  # load classes, coloured by the stepped scale
-    assert len(trace["colorscale"]) == 2 * len(grids.LOAD_CLASSES)
+def test_only_grid_classes_and_counts_travel_the_geometry_comes_by_url(city):
+    values = grids.hideout(_grid_frame(city), style=MapStyle())
+    assert values["cls"] == {"A-1": 2, "A-2": 0, "B-1": 4, "B-2": 0}  # load classes by code
+    assert values["open"] == {"A-1": 2, "A-2": 0, "B-1": 9, "B-2": 0}
+    assert "geometry" not in json.dumps(values)
+    fixed = grids.static_hideout("zh")
+    assert fixed["fill"] == [c.colour for c in grids.LOAD_CLASSES] and fixed["show"] is True
+    assert fixed["words"]["worker"] == "网格员"
+    assert grids.static_hideout("en", show=False)["words"]["worker"] == "Grid worker"
+    assert grids.static_hideout("en", show=False)["show"] is False
 
 
-def test_grid_hover_cards_are_chinese_by_default(city):
-    (trace,) = grids.build_layer(_grid_frame(city), style=MapStyle(), geojson_url="/g")
-    assert "网格员" in trace["hovertemplate"] and "未办结" in trace["hovertemplate"]
-    assert trace["customdata"][0][0] == "甲社区第1网格"
-    assert trace["customdata"][3][4] == "—"  # no worker known
-    (english,) = grids.build_layer(_grid_frame(city), style=MapStyle(lang="en"), geojson_url="/g")
-    assert "Grid worker" in english["hovertemplate"]
+def _props(collection):
+    return [f["properties"] for f in collection["features"]]
 
 
 def test_incident_layer_colours_by_status_and_rings_urgent(city):
-    halo, dots, flash = incidents.build_layer(_incident_frame(city), style=MapStyle(), now=NOW)
-    assert flash["lon"] == []  # T2 was reported an hour ago: no longer new
-    assert halo["lon"] == [120.006]  # only T2 is urgent
-    codes = dots["marker"]["color"]
-    assert codes[0] == list(incidents.STATUS_COLOURS).index("registered")
-    assert codes[3] == list(incidents.STATUS_COLOURS).index("done")
-    assert dots["marker"]["size"][1] > dots["marker"]["size"][2]  # urgent drawn bigger
-    assert dots["customdata"][0][1] == "消防通道占用"
-    assert dots["customdata"][0][4] == "06-20 10:00"  # Beijing time
+    shown = incidents.build_layer(_incident_frame(city), style=MapStyle(), now=NOW)
+    assert shown["flash"]["features"] == []  # T2 was reported an hour ago: no longer new
+    assert [f["geometry"]["coordinates"][0] for f in shown["halo"]["features"]] == [120.006]
+    dots = _props(shown["dots"])
+    assert dots[0]["c"] == incidents.STATUS_COLOURS["registered"]
+    assert dots[3]["c"] == incidents.STATUS_COLOURS["done"]
+    assert dots[1]["r"] > dots[2]["r"]  # urgent drawn bigger
+    assert dots[0]["tooltip"].startswith("<b>消防通道占用")
+    assert "06-20 10:00" in dots[0]["tooltip"]  # Beijing time
     later = incidents.build_layer(
         _incident_frame(city), style=MapStyle(), now=NOW + dt.timedelta(hours=3)
-    )[1]
-    assert later["customdata"] == dots["customdata"]  # no ages: nothing goes stale
+    )
+    assert later["dots"] == shown["dots"]  # no ages: nothing goes stale
+    fresh = incidents.build_layer(
+        _incident_frame(city), style=MapStyle(), now=NOW - dt.timedelta(minutes=59, seconds=50)
+    )
+    assert [f["id"] for f in fresh["flash"]["features"]] == ["T2"]  # the white ring
+
+
+def test_hover_cards_are_escaped(city):
+    frame = _incident_frame(city)
+    frame.loc[0, "description"] = "<img src=x onerror=alert(1)>"
+    dots = _props(incidents.build_layer(frame, style=MapStyle(), now=NOW)["dots"])
+    assert "<img" not in dots[0]["tooltip"] and "&lt;img" in dots[0]["tooltip"]
 
 
 def test_cadre_layer_skips_cadres_without_position(city):
-    (trace,) = cadres.build_layer(_cadre_frame(city), style=MapStyle(), now=NOW)
-    assert trace["ids"] == ["1", "2"]
-    assert trace["customdata"][0][1] == "专职网格员"
-    assert trace["customdata"][0][4].count(":") == 1  # a Beijing clock time, not an age
-    (later,) = cadres.build_layer(
+    layer = cadres.build_layer(_cadre_frame(city), style=MapStyle(), now=NOW)
+    assert [f["id"] for f in layer["features"]] == ["1", "2"]
+    card = layer["features"][0]["properties"]["tooltip"]
+    assert "专职网格员" in card and "位置更新于" in card
+    later = cadres.build_layer(
         _cadre_frame(city), style=MapStyle(), now=NOW + dt.timedelta(hours=3)
     )
-    assert later["customdata"] == trace["customdata"]
+    assert later == layer
 
 
 def test_sizes_grow_on_a_wall(city):
-    small = cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=1), now=NOW)[0]
-    wall = cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=2), now=NOW)[0]
-    assert wall["marker"]["size"] == 2 * small["marker"]["size"]
+    small = _props(cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=1), now=NOW))
+    wall = _props(cadres.build_layer(_cadre_frame(city), style=MapStyle(scale=2), now=NOW))
+    assert wall[0]["r"] == 2 * small[0]["r"]
     assert scale_for_width(3840) == 2.0 and scale_for_width(1280) == 1.0
 
 
@@ -119,6 +128,19 @@ def test_close_town_labels_are_set_apart():
     positions = towns.label_positions(lon, lat, widths, 21, zoom=9.3)
     assert positions == ["middle right", "middle left", "middle center"]
     assert towns.label_positions(lon, lat, widths, 21, zoom=13) == ["middle center"] * 3
+
+
+def test_wall_labels_carry_their_side_and_language(city):
+    zh = towns.label_layer(city.towns, style=MapStyle(), zoom=14)
+    en = towns.label_layer(city.towns, style=MapStyle(lang="en", scale=2), zoom=14)
+    assert [p["name"] for p in _props(zh)] == ["甲街道", "乙镇"]
+    assert "Jia Subdistrict" in [p["name"] for p in _props(en)]
+    assert _props(en)[0]["s"] == 2 * _props(zh)[0]["s"]
+    frame = pd.DataFrame({"code": ["1", "2", "3"], "name": ["阜安街道", "中云街道", "里岔镇"],
+                          "name_en": ["Fu'an", "Zhongyun", "Licha"],
+                          "lon": [120.0137, 119.9756, 119.8137], "lat": [36.2907, 36.2838, 36.0916]})  # fmt: skip
+    sides = [p["a"] for p in _props(towns.label_layer(frame, style=MapStyle(), zoom=9.3))]
+    assert sides == ["right", "left", "center"]
 
 
 def test_label_traces_split_by_anchor():
@@ -173,39 +195,34 @@ WALL_EVENT = {
 
 
 def test_the_wall_outlines_running_events_and_marks_their_tasks():
-    from layers.event_map import wall_layer
+    from layers.event_map import wall_layers
 
-    area, tasks = wall_layer([WALL_EVENT], scale=2.0)
-    assert area["uid"] == "events-area" and area["locations"] == ["0"]
-    assert area["geojson"]["features"][0]["geometry"]["type"] == "Polygon"
-    assert area["marker"]["line"]["width"] == 6  # thicker on a 4K wall
-    assert tasks["uid"] == "events-tasks" and tasks["lon"] == [120.01]
-    assert tasks["marker"]["color"] == ["#f59e0b"]  # hands on it: working
-    assert wall_layer([]) == [] and wall_layer([{**WALL_EVENT, "area": None}]) == []
+    shown = wall_layers([WALL_EVENT], scale=2.0)
+    (area,) = shown["areas"]["features"]
+    assert area["geometry"]["type"] == "Polygon" and area["properties"]["w"] == 6  # 4K: thicker
+    (task,) = shown["tasks"]["features"]
+    assert task["geometry"]["coordinates"] == [120.01, 36.01]
+    assert task["properties"]["c"] == "#f59e0b"  # hands on it: working
+    assert task["properties"]["label"] == "排水 2/5人"
+    empty = wall_layers([{**WALL_EVENT, "area": None, "tasks": []}])
+    assert empty["areas"]["features"] == [] and empty["tasks"]["features"] == []
 
 
-def test_figure_tags_every_trace_and_layer_with_a_layer_id(city):
-    figure = build_map_figure(
+def test_every_wall_layer_is_plain_json_and_belongs_to_a_switch(city):
+    layers = build_wall_layers(
         town_frame=city.towns,
         grid_frame=_grid_frame(city),
         incident_frame=_incident_frame(city),
         cadre_frame=_cadre_frame(city),
-        sources=MapSources("/towns", "/grids"),
         view=MapView(120, 36, 10),
         style=MapStyle(),
         now=NOW,
-        visible=["towns", "incidents"],
         events=[WALL_EVENT],
     )
-    # The browser's layer toggle relies on these tags (dashboard/pages/command_map.py).
-    assert {trace["meta"] for trace in figure["data"]} == set(LAYER_IDS)
-    layer_ids = {layer["name"].split("-")[0] for layer in figure["layout"]["map"]["layers"]}
-    assert layer_ids == {"towns"}  # grids are a trace with geometry by URL
-    for trace in figure["data"]:
-        assert trace["visible"] == (trace["meta"] in {"towns", "incidents"})
-    for layer in figure["layout"]["map"]["layers"]:
-        assert layer["visible"] == layer["name"].startswith("towns")
-    json.dumps(figure)  # plain JSON, ready for dcc.Graph
+    assert tuple(layers) == WALL_LAYERS
+    # The browser's layer switches rely on this (dashboard/pages/command_map.py).
+    assert {toggle_of(name) for name in layers} == set(LAYER_IDS)
+    json.dumps(layers)  # plain JSON, ready for dash-leaflet
 
 
 # The dispatch console's map (layers/dispatch_lines.py)

@@ -1,4 +1,4 @@
-"""Live screens: only changed traces are sent; kiosk URLs never blank a wall."""
+"""Live screens: only changed layers are sent, points as edits; kiosk URLs never blank a wall."""
 
 from __future__ import annotations
 
@@ -6,47 +6,14 @@ import copy
 import json
 import random
 
-from dash import Patch
+from dash import Patch, no_update
 
 from dashboard.kiosk import parse_kiosk
-from dashboard.live import figure_patch, trace_digests
-from dashboard.pages.command_map import focus_town
+from dashboard.live import features_patch, layer_digests, layer_update
+from dashboard.pages.command_map import WALL, focus_town, map_updates
 from layers.registry import LAYER_IDS
 
-FIGURE = {
-    "data": [
-        {"uid": "grids", "geojson": "/api/v1/grids.geojson?v=3", "locations": ["a", "b"],
-         "z": [0, 1]},
-        {"uid": "incidents", "ids": ["JZ1"], "lon": [120.0], "lat": [36.2]},
-        {"uid": "cadres", "lon": [120.1], "lat": [36.3]},
-    ],
-    "layout": {"map": {"zoom": 9}},
-}  # fmt: skip
 TOWNS = {"370281009": "370281009", "胶西街道": "370281009", "Jiaoxi Subdistrict": "370281009"}
-
-
-def test_a_first_look_gets_the_whole_figure():
-    sent, digests = figure_patch(FIGURE, None)
-    assert sent is FIGURE and digests == trace_digests(FIGURE)
-
-
-def test_nothing_changed_sends_nothing():
-    _, digests = figure_patch(FIGURE, None)
-    assert figure_patch(FIGURE, digests) == (None, digests)
-
-
-def test_a_new_incident_sends_only_its_trace_never_the_grid_geometry():
-    _, digests = figure_patch(FIGURE, None)
-    later = copy.deepcopy(FIGURE)
-    later["data"][1]["ids"].append("JZ2")
-    later["data"][1]["lon"].append(120.2)
-    later["data"][1]["lat"].append(36.1)
-    sent, new = figure_patch(later, digests)
-    assert isinstance(sent, Patch)
-    operations = sent.to_plotly_json()["operations"]
-    assert [op["location"] for op in operations] == [["data", 1]]
-    assert "geojson" not in str(operations) and "layout" not in str(operations)
-    assert new[1] != digests[1] and new[0] == digests[0]
 
 
 def apply_patch(figure: dict, patch: Patch) -> dict:
@@ -71,87 +38,91 @@ def apply_patch(figure: dict, patch: Patch) -> dict:
     return result
 
 
-def _points(ids: list[str], rng: random.Random) -> dict:
+def _feature(fid: str, rng: random.Random) -> dict:
     return {
-        "type": "scattermap",
-        "uid": "incidents",
-        "ids": ids,
-        "lon": [round(rng.uniform(119.6, 120.2), 6) for _ in ids],
-        "lat": [round(rng.uniform(36.0, 36.5), 6) for _ in ids],
-        "marker": {"color": [rng.randrange(7) for _ in ids], "size": 12, "opacity": 0.9},
-        "customdata": [[i, rng.choice(["积水", "垃圾"])] for i in ids],
-        "hovertemplate": "%{customdata[0]}",
-    }
+        "type": "Feature", "id": fid,
+        "geometry": {"type": "Point", "coordinates": [round(rng.uniform(119.6, 120.2), 6),
+                                                      round(rng.uniform(36.0, 36.5), 6)]},
+        "properties": {"c": rng.choice(["#ffe066", "#3a86ff"]), "r": 6, "tooltip": f"<b>{fid}</b>"},
+    }  # fmt: skip
 
 
-def test_a_new_report_is_sent_as_one_insert_per_array_not_the_whole_layer():
-    rng = random.Random(5)
-    before = {"data": [_points([f"JZ{i}" for i in range(500)], rng)], "layout": {}}
-    after = copy.deepcopy(before)
-    trace = after["data"][0]
-    for key, value in (
-        ("ids", "NEW"),
-        ("lon", 120.0),
-        ("lat", 36.2),
-        ("customdata", ["NEW", "积水"]),
-    ):
-        trace[key].insert(0, value)
-    trace["marker"]["color"].insert(0, 1)
-    _, digests = figure_patch(before, None)
-    sent, _ = figure_patch(after, digests, shown=before)
-    assert apply_patch(before, sent) == after
-    operations = sent.to_plotly_json()["operations"]
-    assert {op["operation"] for op in operations} == {"Insert"} and len(operations) == 5
-    assert len(json.dumps(sent.to_plotly_json())) < 1000
+def _points(ids: list[str], rng: random.Random) -> dict:
+    return {"type": "FeatureCollection", "features": [_feature(i, rng) for i in ids]}
 
 
-def test_point_edits_turn_the_shown_figure_into_the_new_one_whatever_changed():
+def _wall(rng: random.Random, incidents: list[str]) -> dict:
+    layers = {name: _points([], rng) for name in WALL}
+    layers["grids"] = {"cls": {"a": 0, "b": 1}, "open": {"a": 0, "b": 1}, "weight": 0.6}
+    layers["towns"] = {"color": "#7fd1ff", "weight": 1.8}
+    layers["incidents"] = _points(incidents, rng)
+    return layers
+
+
+class View:
+    def __init__(self, layers):
+        self.layers, self.digests = layers, layer_digests(layers)
+
+
+def test_a_first_look_gets_every_layer_and_a_quiet_one_nothing(monkeypatch):
+    rng = random.Random(3)
+    view = View(_wall(rng, ["JZ1"]))
+    first = map_updates(view, None)
+    assert first[WALL.index("incidents")] == view.layers["incidents"]
+    grids = first[WALL.index("grids")]
+    assert isinstance(grids, Patch)  # the screen's own key (switched on or off) stays
+    assert {op["location"][0] for op in grids.to_plotly_json()["operations"]} == {
+        "cls", "open", "weight"}  # fmt: skip
+    assert map_updates(view, view.digests) == [no_update] * len(WALL)
+
+
+def test_a_new_incident_sends_only_that_point_never_grid_geometry():
+    rng = random.Random(4)
+    before = View(_wall(rng, [f"JZ{i}" for i in range(300)]))
+    after = copy.deepcopy(before.layers)
+    after["incidents"]["features"].append(_feature("NEW", rng))
+    sent = map_updates(View(after), before.digests)
+    changed = [name for name, value in zip(WALL, sent, strict=True) if value is not no_update]
+    assert changed == ["incidents"]
+    edit = layer_update(after["incidents"], before.layers["incidents"], "data")
+    assert isinstance(edit, Patch) and len(json.dumps(edit.to_plotly_json())) < 600
+    assert apply_patch(before.layers["incidents"], edit) == after["incidents"]
+
+
+def test_point_edits_turn_the_shown_points_into_the_new_ones_whatever_changed():
     rng = random.Random(2022)
     for _ in range(300):
         ids = [f"JZ{i}" for i in rng.sample(range(400), rng.randrange(0, 60))]
-        before = {"data": [_points(ids, rng), {"uid": "halo", "lon": [1.0]}], "layout": {}}
+        before = _points(ids, rng)
         after = copy.deepcopy(before)
-        trace = after["data"][0]
+        features = after["features"]
         for _ in range(rng.randrange(1, 6)):
-            n = len(trace["ids"])
-            action = rng.choice(["add", "drop", "move", "recolour", "style"])
+            n = len(features)
+            action = rng.choice(["add", "drop", "move", "recolour"])
             if action == "add" or n == 0:
-                at, new = rng.randrange(n + 1), f"JZ{rng.randrange(400, 800)}"
-                if new in trace["ids"]:
-                    continue
-                fresh = _points([new], rng)
-                for key in ("ids", "lon", "lat", "customdata"):
-                    trace[key].insert(at, fresh[key][0])
-                trace["marker"]["color"].insert(at, fresh["marker"]["color"][0])
+                new = f"JZ{rng.randrange(400, 800)}"
+                if new not in {f["id"] for f in features}:
+                    features.insert(rng.randrange(n + 1), _feature(new, rng))
             elif action == "drop":
-                at = rng.randrange(n)
-                for key in ("ids", "lon", "lat", "customdata"):
-                    del trace[key][at]
-                del trace["marker"]["color"][at]
+                del features[rng.randrange(n)]
             elif action == "move":
-                trace["lon"][rng.randrange(n)] += 0.01
-            elif action == "recolour":
-                trace["marker"]["color"][rng.randrange(n)] = 7
+                features[rng.randrange(n)]["geometry"]["coordinates"][0] += 0.01
             else:
-                trace["marker"]["size"] = rng.choice([10, 14])
-        _, digests = figure_patch(before, None)
-        sent, _ = figure_patch(after, digests, shown=before)
-        if sent is None:
-            assert after == before
-            continue
-        assert apply_patch(before, sent) == after
+                features[rng.randrange(n)]["properties"]["c"] = "#f72585"
+        sent = layer_update(after, before, "data")
+        result = apply_patch(before, sent) if isinstance(sent, Patch) else sent
+        assert result == after
 
 
-def test_without_the_shown_figure_or_when_most_points_changed_the_trace_is_replaced():
+def test_without_the_shown_points_or_when_most_changed_the_layer_is_sent_whole():
     rng = random.Random(1)
-    before = {"data": [_points([f"JZ{i}" for i in range(100)], rng)], "layout": {}}
+    before = _points([f"JZ{i}" for i in range(100)], rng)
     after = copy.deepcopy(before)
-    after["data"][0]["lon"] = [x + 0.001 for x in after["data"][0]["lon"]]  # everyone moved
-    _, digests = figure_patch(before, None)
-    for shown in (None, before):
-        sent, _ = figure_patch(after, digests, shown=shown)
-        assert [op["location"] for op in sent.to_plotly_json()["operations"]] == [["data", 0]]
-        assert apply_patch(before, sent) == after
+    for feature in after["features"]:
+        feature["geometry"]["coordinates"][0] += 0.001  # everyone moved
+    assert features_patch(before, after) is None
+    assert layer_update(after, before, "data") is after
+    assert layer_update(after, None, "data") is after
 
 
 def test_kiosk_options_are_checked_and_wrong_ones_fall_back_with_a_note():
@@ -217,15 +188,16 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     def slow_view(store, **kwargs):
         builds.append(kwargs)
         time.sleep(0.2)
-        return map_view.CommandView(figure=copy.deepcopy(FIGURE), situation=None,
+        return map_view.CommandView(layers=copy.deepcopy(LAYERS), situation=None,
                                     ranking=None, change_seq=41)  # fmt: skip
 
+    LAYERS = _wall(random.Random(7), ["JZ1"])
     monkeypatch.setattr(map_view, "command_view", slow_view)
     monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
     views = []
     threads = [
         threading.Thread(target=lambda: views.append(
-            map_view.shared_view(Store(), lang="zh", screen=None, visible=["grids"])))
+            map_view.shared_view(Store(), lang="zh", screen=None)))
         for _ in range(8)
     ]  # fmt: skip
     for thread in threads:
@@ -233,9 +205,10 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     for thread in threads:
         thread.join()
     assert len(builds) == 1 and len({id(v) for v in views}) == 1
-    assert views[0].digests == tuple(trace_digests(FIGURE))
-    assert map_view.shown_figure(views[0].digests) is views[0].figure
-    assert map_view.shown_figure(["other"]) is None
+    assert views[0].digests == layer_digests(LAYERS)
+    digest = views[0].digests["incidents"]
+    assert map_view.shown_layer("incidents", digest) is views[0].layers["incidents"]
+    assert map_view.shown_layer("incidents", "other") is None
 
 
 def test_unchanged_panels_are_not_sent_again():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 
+import dash_leaflet as dl
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
@@ -24,9 +26,10 @@ from dashboard.components.panels import (
 from dashboard.connection import register_connection_note
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
-from dashboard.live import figure_patch
-from dashboard.map_view import current_minute, shared_view, shown_figure, town_codes
+from dashboard.live import layer_update
+from dashboard.map_view import current_minute, shared_view, shown_layer, town_codes
 from layers import cadres, grids, incidents
+from layers.map_figure import WALL_LAYERS, toggle_of
 from layers.registry import LAYERS
 from layers.style import BACKGROUND
 
@@ -44,6 +47,7 @@ def _panel(title: str, body_id: str, class_name: str | None = None) -> html.Div:
                     className="gc-panel")  # fmt: skip
 
 
+# An empty plotly map, still used by the console's plotly map (until it moves to Leaflet).
 EMPTY_FIGURE = {
     "data": [],
     "layout": {
@@ -56,14 +60,75 @@ EMPTY_FIGURE = {
 }
 
 
-def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
-    """The page in ``lang``; the map and figures arrive by callback.
+def _fn(name: str) -> dict:
+    """A function of dashboard/assets/gc_map.js, as dash-leaflet names one."""
+    return {"variable": f"gc.map.{name}"}
+
+
+# Every layer of the wall: its dash-leaflet component id and the prop a live
+# update sets (the polygons' ``hideout``, the points' ``data``).
+LIVE_PROPS = {"grids": "hideout", "towns": "hideout"}
+WALL = WALL_LAYERS
+COUNTY = [[36.01, 119.63], [36.50, 120.21]]  # until the first update fits the focus
+
+
+def _component(name: str) -> str:
+    return f"wall-{name}"
+
+
+def _empty() -> dict:
+    return {"type": "FeatureCollection", "features": []}
+
+
+def wall_map(lang: str, shown: tuple[str, ...], sources: dict) -> dl.MapContainer:
+    """The Leaflet map: one canvas, polygons by URL, points sent as small collections."""
+    functions = {
+        "grids": {"style": _fn("gridStyle"), "onEachFeature": _fn("gridEach")},
+        "towns": {"style": _fn("townStyle"), "onEachFeature": _fn("areaEach")},
+        "events-areas": {"style": _fn("areaStyle"), "onEachFeature": _fn("areaEach")},
+        "towns-labels": {"pointToLayer": _fn("label"), "onEachFeature": _fn("labelEach")},
+    }
+    layers = []
+    for name in WALL:
+        show = toggle_of(name) in shown
+        props = functions.get(
+            name, {"pointToLayer": _fn("point"), "onEachFeature": _fn("pointEach")}
+        )
+        if name == "grids":
+            source = {"url": sources["grids"], "hideout": grids.static_hideout(lang, show)}
+        elif name == "towns":
+            source = {"url": sources["towns"], "hideout": {"show": show}}
+        else:
+            source = {"data": _empty(), "hideout": {"show": show}}
+        layers.append(dl.GeoJSON(id=_component(name), filter=_fn("shown"), **source, **props))
+    if sources.get("tiles"):
+        layers.insert(0, dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")))
+    return dl.MapContainer(
+        layers,
+        id=ids.MAP,
+        className="gc-map",
+        bounds=COUNTY,
+        preferCanvas=True,  # paths and circle markers on a canvas: fast without a GPU
+        zoomSnap=0,
+        zoomDelta=0.5,
+        zoomControl=False,
+        attributionControl=bool(sources.get("tiles")),
+        trackViewport=False,
+        style={"height": "100%", "width": "100%", "background": BACKGROUND},
+    )
+
+
+def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None) -> html.Div:
+    """The page in ``lang``; the map's values and the figures arrive by callback.
 
     Every ``kiosk.refresh_s`` the screen asks whether the change feed moved
-    and gets only the traces that changed (``dashboard.live``). The kiosk
-    options of the URL (town focus, layers, tour) come in ``kiosk``.
+    and gets only the layers that changed (``dashboard.live``). The kiosk
+    options of the URL (town focus, layers, tour) come in ``kiosk``;
+    ``sources`` holds the grids' and towns' GeoJSON URLs (versioned) and the
+    optional tile URL (``map_sources``).
     """
     kiosk = kiosk or Kiosk(refresh_s=2.0)
+    sources = sources or {"grids": "/api/v1/grids.geojson", "towns": "/api/v1/towns.geojson"}
     return html.Div(
         [
             dcc.Store(id=ids.SCREEN),
@@ -86,16 +151,19 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
                     html.Div(
                         [
                             html.Div(id=EVENTS_BANNER, className="gc-wall-events"),
-                            dcc.Graph(
-                                id=ids.MAP,
-                                className="gc-map",
-                                figure=EMPTY_FIGURE,
-                                config={
-                                    "displayModeBar": False,
-                                    "scrollZoom": True,
-                                    "responsive": True,
-                                },
-                                style={"height": "100%", "width": "100%"},
+                            wall_map(lang, kiosk.layers, sources),
+                            html.Div(
+                                dcc.Checklist(
+                                    id=ids.LAYER_TOGGLES,
+                                    options=[
+                                        {"label": spec.title(lang), "value": spec.id}
+                                        for spec in LAYERS
+                                    ],
+                                    value=list(kiosk.layers),
+                                    className="gc-toggles",
+                                ),
+                                className="gc-wall-layers",
+                                title=t("panel.layers", lang),
                             ),
                             html.Div(
                                 legend(
@@ -119,21 +187,6 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
                             _panel(t("panel.towns", lang), ids.TOWN_RANKING),
                             _panel(t("panel.categories", lang), CATEGORIES),
                             _panel(t("panel.ticker", lang), TICKER),
-                            html.Div(
-                                [
-                                    html.H2(t("panel.layers", lang)),
-                                    dcc.Checklist(
-                                        id=ids.LAYER_TOGGLES,
-                                        options=[
-                                            {"label": spec.title(lang), "value": spec.id}
-                                            for spec in LAYERS
-                                        ],
-                                        value=list(kiosk.layers),
-                                        className="gc-toggles",
-                                    ),
-                                ],
-                                className="gc-panel",
-                            ),
                             html.Div(id=ids.UPDATED, className="gc-updated"),
                         ],
                         className="gc-side",
@@ -146,26 +199,29 @@ def layout(lang: str, kiosk: Kiosk | None = None) -> html.Div:
     )
 
 
-# Layer toggles run in the browser: each trace carries its layer id in ``meta``
-# and each map layer's name starts with it, so nothing goes to the server.
+# Layer switches run in the browser: each layer's ``hideout.show`` says
+# whether its features pass the filter, so nothing goes to the server.
 TOGGLE_LAYERS_JS = """
-function (visible, figure) {
-    if (!figure || !figure.data || !figure.layout || !figure.layout.map) {
-        return window.dash_clientside.no_update;
-    }
+function (visible, ...hideouts) {
     const shown = new Set(visible || []);
-    const layerOf = (name) => String(name || "").split("-")[0];
-    return Object.assign({}, figure, {
-        data: figure.data.map((t) => Object.assign({}, t, {visible: shown.has(t.meta)})),
-        layout: Object.assign({}, figure.layout, {
-            map: Object.assign({}, figure.layout.map, {
-                layers: (figure.layout.map.layers || []).map(
-                    (l) => Object.assign({}, l, {visible: shown.has(layerOf(l.name))})),
-            }),
-        }),
-    });
+    const toggles = TOGGLES;
+    return hideouts.map((h, i) => (h && h.show === shown.has(toggles[i]))
+        ? window.dash_clientside.no_update
+        : Object.assign({}, h || {}, {show: shown.has(toggles[i])}));
 }
-"""
+""".replace("TOGGLES", json.dumps([toggle_of(name) for name in WALL]))
+
+
+def map_sources(store, settings) -> dict:
+    """The wall's geometry URLs, versioned so a browser keeps them until the
+    boundaries change, and the centre's tile server, if any."""
+    version = store.geometry_version()
+    return {
+        "grids": f"/api/v1/grids.geojson?v={version}",
+        "towns": f"/api/v1/towns.geojson?v={version}",
+        "tiles": settings.tile_url,
+        "attribution": settings.tile_attribution,
+    }
 
 
 def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
@@ -208,7 +264,8 @@ def register(app, context) -> None:
     )
 
     @app.callback(
-        Output(ids.MAP, "figure"),
+        Output(ids.MAP, "viewport"),
+        *[Output(_component(name), LIVE_PROPS.get(name, "data")) for name in WALL],
         Output(ids.KPIS, "children"),
         Output(ids.TOWN_RANKING, "children"),
         Output(SERVICE, "children"),
@@ -224,9 +281,8 @@ def register(app, context) -> None:
         State(LIVE_STATE, "data"),
         State(KIOSK, "data"),
         State(ids.LANG, "data"),
-        State(ids.LAYER_TOGGLES, "value"),
     )
-    def refresh_map(screen, _tick, state, kiosk, lang, visible):
+    def refresh_map(screen, _tick, state, kiosk, lang):
         lang = lang or settings.lang
         scope = current_principal().town  # a town leader sees their town only
         focus = scope or focus_town(kiosk or {}, town_codes(context.store), time.time())
@@ -234,19 +290,13 @@ def register(app, context) -> None:
         quiet = state and state.get("seq") == context.store.latest_seq() and not state.get(
             "flash") and state.get("minute") == current_minute()  # fmt: skip
         if not first and quiet:
-            return (*[no_update] * 10, {**state, "ok_at": _now_ms()})
-        view = shared_view(
-            context.store,
-            lang=lang,
-            screen=screen,
-            visible=visible or [],
-            tile_url=settings.tile_url,
-            tile_attribution=settings.tile_attribution,
-            focus=focus,
-            scope=scope,
-        )
-        old = None if first else state.get("digests")
-        figure, digests = figure_patch(view.figure, old, shown_figure(old), view.digests)
+            return (*[no_update] * (10 + len(WALL)), {**state, "ok_at": _now_ms()})
+        view = shared_view(context.store, lang=lang, screen=screen, focus=focus, scope=scope)
+        layers = map_updates(view, None if first else state.get("digests"))
+        viewport = no_update
+        if first:  # a new focus fits the map to it; otherwise zoom and pan stay the operator's
+            minx, miny, maxx, maxy = view.bounds
+            viewport = {"bounds": [[miny, minx], [maxy, maxx]], "options": {"padding": [24, 24]}}
         panels = [
             kpi_tiles(view.situation, lang),
             town_ranking(view.ranking, lang),
@@ -259,11 +309,12 @@ def register(app, context) -> None:
         ]
         sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"))
         stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
-        new_state = {"seq": view.change_seq, "digests": digests, "ok_at": _now_ms(),
+        new_state = {"seq": view.change_seq, "digests": view.digests, "ok_at": _now_ms(),
                      "flash": view.flash_until is not None, "focus": focus,
                      "panels": panel_digests, "minute": current_minute()}  # fmt: skip
         return (
-            no_update if figure is None else figure,
+            viewport,
+            *layers,
             *sent,
             f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}",
             new_state,
@@ -276,8 +327,24 @@ def register(app, context) -> None:
 
     app.clientside_callback(
         TOGGLE_LAYERS_JS,
-        Output(ids.MAP, "figure", allow_duplicate=True),
+        *[Output(_component(name), "hideout", allow_duplicate=True) for name in WALL],
         Input(ids.LAYER_TOGGLES, "value"),
-        State(ids.MAP, "figure"),
+        *[State(_component(name), "hideout") for name in WALL],
         prevent_initial_call=True,
     )
+
+
+def map_updates(view, old: dict | None) -> list:
+    """What to send for each wall layer (in the order of ``WALL``): nothing where
+    the screen shows it already, point edits where the worker still holds
+    what the screen shows, else the whole value."""
+    out = []
+    for name in WALL:
+        digest = (view.digests or {}).get(name)
+        before = (old or {}).get(name)
+        if old is not None and before == digest:
+            out.append(no_update)
+            continue
+        kind = LIVE_PROPS.get(name, "data")
+        out.append(layer_update(view.layers[name], shown_layer(name, before), kind))
+    return out

@@ -1,0 +1,175 @@
+/* Grid Command: the functions dash-leaflet calls to draw the wall's map.
+ *
+ * Named in the layout as {"variable": "gc.map.<name>"}; they live here, in a
+ * file of the site, so the Content-Security-Policy needs no inline script and
+ * no eval. Each receives dash-leaflet's context last: the component's props,
+ * its `hideout` (a small mapping sent by the server) and the Leaflet `map`.
+ *
+ * Every vector layer shares one canvas (preferCanvas), drawn in the order of
+ * RANK: a layer rebuilt by a live update is added on top of the canvas, so the
+ * layers above it are brought to the front again, in order.
+ */
+(function () {
+  "use strict";
+  const RANK = {
+    "wall-grids": 0, "wall-towns": 1, "wall-events-areas": 2, "wall-cadres": 3,
+    "wall-incidents-halo": 4, "wall-incidents": 5, "wall-incidents-flash": 6,
+    "wall-events-tasks": 7, "wall-towns-labels": 8,
+  };
+  const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
+  let pending = null;  // the lowest rank added since the last restack
+  let current = null;  // the Leaflet map, for `state`
+
+  function restack() {
+    const from = pending;
+    pending = null;
+    [...byRank.keys()].filter((r) => r > from).sort((a, b) => a - b).forEach((r) => {
+      byRank.get(r).forEach((layer) => { if (layer._map && layer.bringToFront) layer.bringToFront(); });
+    });
+  }
+
+  function track(layer, context) {
+    const rank = RANK[context.id] === undefined ? 9 : RANK[context.id];
+    layer.gcLayer = context.id;
+    current = context.map || current;
+    if (!byRank.has(rank)) byRank.set(rank, new Set());
+    layer.on("add", () => {
+      byRank.get(rank).add(layer);
+      if (rank === 0) { layer.bringToBack(); return; }
+      if (pending === null) { pending = rank; setTimeout(restack, 0); } else { pending = Math.min(pending, rank); }
+    });
+    layer.on("remove", () => byRank.get(rank).delete(layer));
+  }
+
+  function hidden(context) {
+    return Boolean(context && context.hideout && context.hideout.show === false);
+  }
+
+  // A hover card as an element: the text goes in as text, never as markup.
+  function card(title, lines) {
+    const box = document.createElement("div");
+    const head = document.createElement("b");
+    head.textContent = title;
+    box.appendChild(head);
+    lines.forEach((line) => {
+      box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(line));
+    });
+    return box;
+  }
+
+  function number(value) {
+    return Number(value || 0).toLocaleString("en-US");
+  }
+
+  const map = {
+    // GeoJSON `filter`: a layer switched off draws nothing.
+    shown(feature, context) { return !hidden(context); },
+
+    gridStyle(feature, context) {
+      const h = context.hideout || {};
+      const cls = (h.cls || {})[feature.properties.code] || 0;
+      return {
+        fillColor: (h.fill || [])[cls] || "#12385c", fillOpacity: (h.alpha || [])[cls] || 0.35,
+        color: h.line || "#4f86b8", weight: h.weight || 0.6, opacity: 0.9,
+      };
+    },
+
+    gridEach(feature, layer, context) {
+      track(layer, context);
+      const h = context.hideout || {};
+      const w = h.words || {};
+      const p = feature.properties;
+      const open = (h.open || {})[p.code] || 0;
+      layer.bindTooltip(() => card(p.name, [
+        p.community_name || "",
+        `${w.households} ${number(p.households)} · ${w.population} ${number(p.population)}`,
+        `${w.worker} ${p.worker_name || "—"}`,
+        `${w.open} ${open} ${w.unit}`.trim(),
+      ]), {sticky: true, className: "gc-card"});
+    },
+
+    townStyle(feature, context) {
+      const h = context.hideout || {};
+      return {color: h.color || "#7fd1ff", weight: h.weight || 1.8, opacity: 0.95,
+              fill: false, interactive: false};
+    },
+
+    areaStyle(feature, context) {
+      return {color: "#ff3b4f", weight: feature.properties.w || 3, fillColor: "#ff3b4f", fillOpacity: 0.1};
+    },
+
+    // Points: a circle marker on the canvas, as the server sized and coloured it.
+    point(feature, latlng, context) {
+      const p = feature.properties;
+      const ring = Boolean(p.ring);
+      return L.circleMarker(latlng, {
+        radius: p.r, fillColor: p.c, fillOpacity: p.o === undefined ? 0.95 : p.o,
+        color: ring ? p.c : "#04101e", weight: ring ? p.ring : 0.6, opacity: ring ? 0.95 : 0.8,
+        interactive: Boolean(p.tooltip || p.label),
+      });
+    },
+
+    pointEach(feature, layer, context) {
+      track(layer, context);
+      const p = feature.properties;
+      if (p.label) {
+        layer.bindTooltip(p.label, {permanent: true, direction: "top", className: "gc-task-label"});
+      } else if (p.tooltip) {
+        layer.bindTooltip(p.tooltip, {className: "gc-card"});  // escaped by the server
+      }
+    },
+
+    areaEach(feature, layer, context) {
+      track(layer, context);
+      if (feature.properties.tooltip) layer.bindTooltip(feature.properties.tooltip, {sticky: true, className: "gc-card"});
+    },
+
+    label(feature, latlng, context) {
+      const p = feature.properties;
+      const text = document.createElement("span");
+      text.className = "gc-town-name gc-town-" + (p.a || "center");
+      text.style.fontSize = p.s + "px";
+      text.textContent = p.name;
+      const marker = L.marker(latlng, {
+        icon: L.divIcon({html: text, className: "gc-town-label", iconSize: null}),
+        interactive: false, keyboard: false,
+      });
+      return marker;
+    },
+
+    labelEach(feature, layer, context) { track(layer, context); },
+
+    // What the map shows now, by layer: features on the map and those drawn
+    // inside the view (for tests and benchmarks).
+    state() {
+      if (!current) return null;
+      const added = {}, drawn = {}, radius = {};
+      current.eachLayer((l) => {
+        if (!l.gcLayer) return;
+        added[l.gcLayer] = (added[l.gcLayer] || 0) + 1;
+        const visible = l._parts ? l._parts.length > 0
+          : typeof l._empty === "function" ? Boolean(l._renderer) && !l._empty() : Boolean(l._icon);
+        if (visible) drawn[l.gcLayer] = (drawn[l.gcLayer] || 0) + 1;
+        if (l.getRadius) radius[l.gcLayer] = l.getRadius();
+      });
+      return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius};
+    },
+
+    // The points of one layer on the map: feature id -> [lon, lat].
+    points(id) {
+      const out = {};
+      if (current) {
+        current.eachLayer((l) => {
+          if (l.gcLayer === id && l.feature && l.getLatLng) {
+            const at = l.getLatLng();
+            out[l.feature.id] = [at.lng, at.lat];
+          }
+        });
+      }
+      return out;
+    },
+  };
+
+  window.gc = Object.assign(window.gc || {}, {map: map});
+})();
