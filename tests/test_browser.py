@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 
 import pytest
@@ -196,14 +197,21 @@ def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
     page, _ = open_map(served["base"], 1920, 1080)
     wait_for_map(page, min_grids=1400)
     box = page.locator("#command-map").bounding_box()
-    for dx, dy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4)):  # a grid or a point
-        page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
-        card = page.locator(".leaflet-tooltip.gc-card")
-        try:
-            card.wait_for(state="visible", timeout=3000)
-            break
-        except Exception:
-            continue
+    card = page.locator(".leaflet-tooltip.gc-card")
+    # Leaflet's canvas finds the feature under the pointer on a mouse move; on a
+    # busy machine the layers may still be redrawing, so keep moving until a
+    # card shows (a grid or a point), for at most 30 s.
+    spots = [(0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.4, 0.4), (0.6, 0.6)]
+    deadline = time.monotonic() + 30
+    while not card.is_visible() and time.monotonic() < deadline:
+        for dx, dy in spots:
+            for nudge in (0, 3):
+                page.mouse.move(box["x"] + box["width"] * dx + nudge,
+                                box["y"] + box["height"] * dy + nudge)  # fmt: skip
+            if card.is_visible():
+                break
+            page.wait_for_timeout(200)
+    card.wait_for(state="visible", timeout=1000)
     text = card.inner_text()
     assert any(word in text for word in ("网格员", "状态", "编号")), text
 
