@@ -9,16 +9,21 @@ tests hold the intake to neither, and check that the answers stay the same.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 
 from api.limits import WindowCounters
 from app import create_app
+from data.store_intake import _placeholder_id
 from domain.categories import CATEGORIES
 from domain.priority import DEFAULT_RULES, priority_for
+from domain.public_ids import PATTERN
 from settings import Settings
+from tests.servers import csrf_from
 from tests.tiny_city import tiny_city
 
 
@@ -101,3 +106,53 @@ def test_a_keyword_inside_an_excluded_word_or_negated_still_does_not_count():
     plain = next(c for c in CATEGORIES if c.priority == 4)
     for text in ("楼下火锅店很吵", "没有发现起火", "the fire lane sign is faded", "no fire"):
         assert priority_for(plain.code, text)[0] == plain.priority, text
+
+
+def test_a_report_builds_no_session_serializer_and_reads_no_system_random(intake, monkeypatch):
+    """The regressions: Flask built the session's signing serializer for every
+    request, cookie or not; the report's placeholder id came from os.urandom,
+    a system call that lets go of the GIL, which the request then waited for."""
+    assert intake().status_code == 200
+    calls: list[str] = []
+    serializer = SecureCookieSessionInterface.get_signing_serializer
+    urandom = os.urandom
+
+    def counting_serializer(self, app):
+        calls.append("serializer")
+        return serializer(self, app)
+
+    def counting_urandom(n):
+        calls.append("urandom")
+        return urandom(n)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "get_signing_serializer", counting_serializer)
+    monkeypatch.setattr(os, "urandom", counting_urandom)
+    for _ in range(5):
+        answer = intake()
+        assert answer.status_code == 200
+        assert PATTERN.fullmatch(answer.get_json()[0]["service_request_id"])
+        assert "Set-Cookie" not in answer.headers
+    assert calls == []
+
+
+def test_placeholder_ids_are_unique_short_and_never_a_public_id():
+    made = [_placeholder_id() for _ in range(10_000)]
+    assert len(set(made)) == len(made)
+    assert all(len(p) <= 24 and not PATTERN.fullmatch(p) for p in made)
+
+
+def test_a_signed_in_session_still_loads(tmp_path):
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "ADMIN_PASSWORD": "s3cret-pass-word"}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    store.ensure_first_admin("s3cret-pass-word")
+    client = app.server.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    assert client.get("/api/v1/health").status_code == 200
+    assert client.get("/_dash-layout").status_code == 401  # no session: refused
+    signed_in = client.post("/login", data={"username": "admin", "password": "s3cret-pass-word",
+                                            "csrf_token": token})  # fmt: skip
+    assert signed_in.status_code == 302 and "session" in signed_in.headers["Set-Cookie"]
+    assert client.get("/_dash-layout").status_code == 200  # the session cookie is read
+    store.close()
