@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -150,6 +151,17 @@ class SessionUser(UserMixin):
         return self.token
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request without a session cookie
+    (an API key's: every report of the intake) gets its empty session without
+    building the signing serializer first, which Flask does per request."""
+
+    def open_session(self, app: Flask, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def current_principal() -> Principal:
     """The caller of the request being served."""
     return g.get("principal", ANONYMOUS)
@@ -172,6 +184,7 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure_cookies,
     )
+    server.session_interface = CookieSessions()
     csrf = CSRFProtect(server)
     logins = LoginManager(server)
     logins.session_protection = "basic"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -84,6 +86,20 @@ _CLIENT_BY_HASH = select(
     schema.api_keys.c.scopes,
     schema.api_keys.c.town_code,
 ).where(schema.api_keys.c.key_hash == bindparam("hash"), schema.api_keys.c.revoked_at.is_(None))
+
+
+# A report's public id is made from its row id, in the transaction that
+# inserts it; until then it holds a placeholder that no other row holds. Made
+# from a counter, not from os.urandom: the system call releases the GIL, and
+# every report waited to get it back.
+_PLACEHOLDERS = itertools.count()
+_PLACEHOLDER_HOST = secrets.token_hex(3)  # with the process id: unique across hosts
+
+
+def _placeholder_id() -> str:
+    """Unique among the rows being written: at most 24 characters (public_id's
+    width), never a public id's form (``JZ…``)."""
+    return f"~{_PLACEHOLDER_HOST}{os.getpid():x}.{next(_PLACEHOLDERS):x}"
 
 
 def key_hash(key: str) -> str:
@@ -332,7 +348,7 @@ class IntakeStore:
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
-        row["public_id"] = "pending-" + secrets.token_hex(8)
+        row["public_id"] = _placeholder_id()
         try:
             return self._group.run(
                 lambda conn: self._insert_report(

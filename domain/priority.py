@@ -141,6 +141,13 @@ def _pattern(word: str) -> re.Pattern[str]:
     return re.compile(re.escape(word))
 
 
+@functools.lru_cache(maxsize=256)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern matching wherever any of ``words`` would: a rule none of whose
+    words occurs is passed over with one search instead of one per word."""
+    return re.compile("|".join(f"(?:{_pattern(word).pattern})" for word in words))
+
+
 def _negated(text: str, start: int) -> bool:
     """True if a negator sits just before ``text[start:]`` within its clause."""
     clause_start = 0
@@ -158,6 +165,8 @@ def _negated(text: str, start: int) -> bool:
 
 def _find(text: str, words: tuple[str, ...], exclude: tuple[str, ...]) -> str | None:
     """The longest of ``words`` mentioned (not negated, not inside an excluded word)."""
+    if _any_of(words).search(text) is None:
+        return None  # the usual case: none of the words is there at all
     # A keyword inside an excluded word, or inside a longer keyword already seen,
     # does not count on its own: "没有发现起火" must not match "火" after "起火"
     # was found negated.
