@@ -314,9 +314,7 @@ def _map_body(app, town: str | None) -> dict:
                    {"id": ids.REFRESH, "property": "n_intervals", "value": 1}],
         "state": [{"id": "live-state", "property": "data", "value": None},
                   {"id": "kiosk-options", "property": "data", "value": {"town": town}},
-                  {"id": ids.LANG, "property": "data", "value": "zh"},
-                  {"id": ids.LAYER_TOGGLES, "property": "value",
-                   "value": ["grids", "towns", "cadres", "incidents"]}],
+                  {"id": ids.LANG, "property": "data", "value": "zh"}],
         "changedPropIds": [f"{ids.SCREEN}.data"],
     }  # fmt: skip
 
@@ -330,9 +328,8 @@ def test_a_town_leader_gets_only_their_town_even_when_asking_for_another(guarded
             "POST", "/_dash-update-component", json=_map_body(guarded["app"], town)
         )
         assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
-        traces = answer.get_json()["response"][ids.MAP]["figure"]["data"]
-        dots = next(t for t in traces if t.get("uid") == "incidents")
-        return {towns_of[i] for i in dots["ids"]}
+        dots = answer.get_json()["response"]["wall-incidents"]["data"]  # the Leaflet layer's points
+        return {towns_of[f["id"]] for f in dots["features"]}
 
     leader = guarded["callers"]["town_leader"]
     assert shown(leader, town_b) == {town_a}  # the forged kiosk town is ignored

@@ -197,7 +197,7 @@ def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
     page, _ = open_map(served["base"], 1920, 1080)
     wait_for_map(page, min_grids=1400)
     box = page.locator("#command-map").bounding_box()
-    card = page.locator(".leaflet-tooltip.gc-card")
+    card = page.locator(".leaflet-tooltip.gc-card").last  # a grid's and a point's may both show
     # Leaflet's canvas finds the feature under the pointer on a mouse move; on a
     # busy machine the layers may still be redrawing, so keep moving until a
     # card shows (a grid or a point), for at most 30 s.
