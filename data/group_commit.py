@@ -8,7 +8,10 @@ their writes to one writer thread, which runs whatever has queued up as one
 transaction and commits once. A write that fails raises in its own caller
 only: the batch is rolled back and run again with each write in a savepoint,
 so the others still commit (savepoints cost two statements a write, so they
-are only paid for when a write fails). Callers return only after the commit,
+are only paid for when a write fails). Writes of one kind may also be run
+together, e.g. one multi-row statement per table for a whole group of
+reports (``run(..., together=...)``); the savepoint rerun still runs them
+one by one. Callers return only after the commit,
 so nothing is acknowledged before it is durable, and a crash before the commit
 loses only unanswered writes.
 
@@ -17,6 +20,7 @@ A process forked after the writer started (a server worker) starts its own.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
@@ -30,6 +34,8 @@ from sqlalchemy import Connection
 MAX_BATCH = 64  # writes per transaction; bounds the latency a batch adds to its first write
 
 Work = Callable[[Connection], Any]
+# Runs several writes of one kind at once: their results, in their order.
+Together = Callable[[Connection, list], list]
 
 
 class GroupCommitter:
@@ -37,22 +43,27 @@ class GroupCommitter:
 
     def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]]):
         self._transaction = transaction
-        self._queue: queue.SimpleQueue[tuple[Work, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
 
-    def run(self, work: Work) -> Any:
+    def run(self, work: Work, *, together: Together | None = None) -> Any:
         """Run ``work`` in the next group transaction; its result once committed.
 
         Raises what ``work`` raised (nothing of it is stored), or the commit's
         error (nothing of the whole group is stored). ``work`` may run twice,
         rolled back in between, when another write of its group fails: it must
         do nothing but its statements.
+
+        ``together(conn, works)``, if given, does what ``work(conn)`` does for
+        each of ``works`` (queued one after another with an equal
+        ``together``) at once and returns their results in order; if it
+        raises, each is run again alone, in its own savepoint, as ``work``.
         """
         self._ensure_writer()
         future: Future = Future()
-        self._queue.put((work, future))
+        self._queue.put((work, future, together))
         return future.result()
 
     def close(self) -> None:
@@ -74,7 +85,7 @@ class GroupCommitter:
                 )
                 self._thread.start()
 
-    def _batches(self) -> Iterator[list[tuple[Work, Future]]]:
+    def _batches(self) -> Iterator[list[_Item]]:
         while True:
             first = self._queue.get()
             if first is None:
@@ -98,7 +109,7 @@ class GroupCommitter:
                 if results is None:  # a write failed: again, each write in its own savepoint
                     results = self._run_isolated(batch)
             except BaseException as exc:  # the commit failed: nothing of the batch is stored
-                for _, future in batch:
+                for _, future, _ in batch:
                     future.set_exception(exc)
                 continue
             for future, value, error in results:
@@ -107,16 +118,25 @@ class GroupCommitter:
                 else:
                     future.set_exception(error)
 
-    def _run_plainly(self, batch: list[tuple[Work, Future]]) -> list[_Result] | None:
+    def _run_plainly(self, batch: list[_Item]) -> list[_Result] | None:
         """The batch in one transaction without savepoints, which cost two
         statements a write; None, with nothing stored, if a write of several failed."""
         failed: list[BaseException] = []
         try:
             with self._transaction() as conn:
-                values = []
-                for work, _ in batch:
+                values: list = []
+                for together, run in itertools.groupby(batch, key=lambda item: item[2]):
+                    works = [work for work, _, _ in run]
                     try:
-                        values.append(work(conn))
+                        if together is None or len(works) == 1:
+                            values.extend(work(conn) for work in works)
+                        else:
+                            done = together(conn, works)
+                            if len(done) != len(works):
+                                raise RuntimeError(
+                                    "a together run did not return one result per write"
+                                )
+                            values.extend(done)
                     except BaseException as exc:
                         failed.append(exc)
                         raise _WriteFailed from exc  # rolls the whole batch back
@@ -124,14 +144,14 @@ class GroupCommitter:
             if len(batch) == 1:
                 return [(batch[0][1], None, failed[0])]
             return None
-        return [(future, value, None) for (_, future), value in zip(batch, values, strict=True)]
+        return [(future, value, None) for (_, future, _), value in zip(batch, values, strict=True)]
 
-    def _run_isolated(self, batch: list[tuple[Work, Future]]) -> list[_Result]:
+    def _run_isolated(self, batch: list[_Item]) -> list[_Result]:
         """The batch in one transaction, each write in a savepoint: one that
         fails rolls back alone and the others commit."""
         results: list[_Result] = []
         with self._transaction() as conn:
-            for work, future in batch:
+            for work, future, _ in batch:
                 savepoint = conn.begin_nested()
                 try:
                     value = work(conn)
@@ -148,4 +168,5 @@ class _WriteFailed(Exception):
     """A write of a batch run without savepoints failed."""
 
 
+_Item = tuple[Work, Future, Together | None]
 _Result = tuple[Future, Any, BaseException | None]

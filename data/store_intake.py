@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
-import os
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
@@ -74,32 +72,49 @@ class Claim:
 
 
 # Statements of the hot intake path, built once.
-_REPORT_INSERT = insert(schema.incidents).returning(schema.incidents.c.id)
-_SET_PUBLIC_ID = (
-    update(schema.incidents)
-    .where(schema.incidents.c.id == bindparam("row_id"))
-    .values(public_id=bindparam("new_public_id"))
-)
 _CLIENT_BY_HASH = select(
     schema.api_keys.c.id,
     schema.api_keys.c.name,
     schema.api_keys.c.scopes,
     schema.api_keys.c.town_code,
 ).where(schema.api_keys.c.key_hash == bindparam("hash"), schema.api_keys.c.revoked_at.is_(None))
+_LAST_INCIDENT_ID = select(func.max(schema.incidents.c.id))
+_NEXT_INCIDENT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"
+)
+_INCIDENT_INSERT = insert(schema.incidents)
+_REPORT_AUDIT_INSERT = insert(schema.audit_log)
+_REPORT_FEED_INSERT = insert(schema.change_feed)
+_IDEMPOTENCY_DONE = (
+    update(schema.idempotency_keys)
+    .where(
+        schema.idempotency_keys.c.client_id == bindparam("claim_client"),
+        schema.idempotency_keys.c.key == bindparam("claim_key"),
+    )
+    .values(
+        state="done",
+        response_status=bindparam("answer_status"),
+        response_body=bindparam("answer_body"),
+        response_type=bindparam("answer_type"),
+        completed_at=bindparam("answer_at"),
+    )
+)
+_FEED_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:key)")
 
 
-# A report's public id is made from its row id, in the transaction that
-# inserts it; until then it holds a placeholder that no other row holds. Made
-# from a counter, not from os.urandom: the system call releases the GIL, and
-# every report waited to get it back.
-_PLACEHOLDERS = itertools.count()
-_PLACEHOLDER_HOST = secrets.token_hex(3)  # with the process id: unique across hosts
+@dataclass(frozen=True)
+class _ReportWrite:
+    """One report queued for the group-commit writer: ``write(conn)`` stores it."""
 
+    row: dict
+    actor: str
+    claim: Claim | None
+    respond: Callable[[str], tuple[int, str, str]] | None
+    placed_with: int | None
+    insert_all: Callable  # IntakeStore._insert_reports
 
-def _placeholder_id() -> str:
-    """Unique among the rows being written: at most 24 characters (public_id's
-    width), never a public id's form (``JZ…``)."""
-    return f"~{_PLACEHOLDER_HOST}{os.getpid():x}.{next(_PLACEHOLDERS):x}"
+    def __call__(self, conn) -> tuple[int, str]:
+        return self.insert_all(conn, [self])[0]
 
 
 def key_hash(key: str) -> str:
@@ -348,43 +363,72 @@ class IntakeStore:
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
-        row["public_id"] = _placeholder_id()
+        insert_all = self._insert_reports
+        write = _ReportWrite(row, actor, claim, respond, placed_with, insert_all)
         try:
-            return self._group.run(
-                lambda conn: self._insert_report(
-                    conn, row, actor=actor, claim=claim, respond=respond, placed_with=placed_with
-                )
-            )
+            return self._group.run(write, together=insert_all)
         except IntegrityError:
             # An import committed after the check (PostgreSQL) and took the grid away.
             if placed_with is not None and (current := self.geometry_version()) != placed_with:
                 raise StaleGeometry(current) from None
             raise
 
-    def _insert_report(
-        self, conn, row: dict, *, actor: str, claim, respond, placed_with
-    ) -> tuple[int, str]:
-        if placed_with is not None:
-            current = self._geometry_version_once(conn)
-            if current != placed_with:
-                raise StaleGeometry(current)
-        new_id = conn.execute(_REPORT_INSERT, row).scalar_one()
-        public_id = public_id_for(new_id, row["reported_at"])
-        conn.execute(_SET_PUBLIC_ID, {"row_id": new_id, "new_public_id": public_id})
-        row = {**row, "id": new_id, "public_id": public_id}
-        self._record(conn, actor=actor, action="add_report", entity="incident",
-                     entity_id=new_id, after=row, op="insert",
-                     payload=rows.feed_incident(row))  # fmt: skip
-        if claim is not None and respond is not None:
-            status, body, content_type = respond(public_id)
-            t = schema.idempotency_keys
-            conn.execute(
-                update(t)
-                .where(t.c.client_id == claim.client_id, t.c.key == claim.key)
-                .values(state="done", response_status=status, response_body=body,
-                        response_type=content_type, completed_at=rows.utcnow())
-            )  # fmt: skip
-        return new_id, public_id
+    def _insert_reports(self, conn, writes: list[_ReportWrite]) -> list[tuple[int, str]]:
+        """Store reports in the writer's transaction: each incident, audit
+        entry, change-feed entry and idempotency answer, one statement per
+        table for them all, in the order of ``writes``.
+
+        The row ids are taken before the insert, so each public id goes in
+        with its row (no second statement to write it): on SQLite the
+        transaction holds the write lock, so no other writer can take the ids
+        after the highest; on PostgreSQL they come from the id sequence.
+        """
+        for write in writes:
+            if write.placed_with is not None:
+                current = self._geometry_version_once(conn)
+                if current != write.placed_with:
+                    raise StaleGeometry(current)
+        ids = self._new_incident_ids(conn, len(writes))
+        now = rows.utcnow()
+        incidents: dict[tuple, list[dict]] = {}  # by column set: one statement fits one set
+        audit, feed, answers, results = [], [], [], []
+        for write, new_id in zip(writes, ids, strict=True):
+            public_id = public_id_for(new_id, write.row["reported_at"])
+            row = {**write.row, "id": new_id, "public_id": public_id}
+            incidents.setdefault(tuple(row), []).append(row)
+            entity_id = str(new_id)
+            audit.append({"at": now, "actor": write.actor, "action": "add_report",
+                          "entity": "incident", "entity_id": entity_id, "before": None,
+                          "after": rows.json_text(row)})  # fmt: skip
+            feed.append({"at": now, "entity": "incident", "entity_id": entity_id,
+                         "op": "insert", "payload": rows.json_text(rows.feed_incident(row))})  # fmt: skip
+            if write.claim is not None and write.respond is not None:
+                status, body, content_type = write.respond(public_id)
+                answers.append({"claim_client": write.claim.client_id,
+                                "claim_key": write.claim.key, "answer_status": status,
+                                "answer_body": body, "answer_type": content_type})  # fmt: skip
+            results.append((new_id, public_id))
+        for same_columns in incidents.values():
+            conn.execute(_INCIDENT_INSERT, same_columns)
+        conn.execute(_REPORT_AUDIT_INSERT, audit)
+        if self.backend == "postgresql":  # change-feed entries commit in sequence order
+            from data.store import _FEED_LOCK  # (data.store imports this module)
+
+            conn.execute(_FEED_LOCK_SQL, {"key": _FEED_LOCK})
+        conn.execute(_REPORT_FEED_INSERT, feed)
+        if answers:
+            done_at = rows.utcnow()
+            for answer in answers:
+                answer["answer_at"] = done_at
+            conn.execute(_IDEMPOTENCY_DONE, answers)
+        return results
+
+    def _new_incident_ids(self, conn, n: int) -> list[int]:
+        """``n`` row ids for new incidents, ascending, that no row has or will take."""
+        if self.backend == "postgresql":
+            return sorted(conn.execute(_NEXT_INCIDENT_IDS, {"n": n}).scalars())
+        last = conn.execute(_LAST_INCIDENT_ID).scalar() or 0  # under the write lock
+        return list(range(last + 1, last + 1 + n))
 
     def _geometry_version_once(self, conn) -> int:
         """The geometry version, read once per transaction of ``conn``.

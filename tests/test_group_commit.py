@@ -132,3 +132,76 @@ def test_a_group_of_good_writes_pays_for_no_savepoints(engine):
     group.close()
     assert texts(engine) == sorted(f"note {n}" for n in range(8))
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+
+
+def _queued_behind_a_held_writer(group, runs):
+    """Run ``runs`` (callables) in threads while the writer is held, so that
+    they queue up and go as one group; their results or errors, in order."""
+    release, busy = threading.Event(), threading.Event()
+
+    def hold(conn):
+        busy.set()
+        release.wait(5)
+
+    holder = threading.Thread(target=group.run, args=(hold,))
+    holder.start()
+    busy.wait(5)
+    outcomes: list = [None] * len(runs)
+
+    def call(n):
+        try:
+            outcomes[n] = runs[n]()
+        except Exception as exc:  # handed back to the test
+            outcomes[n] = exc
+
+    threads = []
+    for n in range(len(runs)):  # one after another, so the queue keeps their order
+        threads.append(threading.Thread(target=call, args=(n,)))
+        threads[-1].start()
+        time.sleep(0.02)
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join()
+    return outcomes
+
+
+def test_writes_of_one_kind_run_together_in_one_call(engine):
+    """Issue 16 (item 13): each report cost its own statements per table; a
+    group of writes of one kind now runs as one call (one statement a table)."""
+    group = committer(engine)
+    calls: list[list[str]] = []
+
+    def together(conn, works):
+        calls.append([work.text for work in works])
+        conn.execute(insert(notes), [{"text": work.text} for work in works])
+        return [work.text.upper() for work in works]
+
+    def note(text):
+        work = add(text)
+        work.text = text
+        return lambda: group.run(work, together=together)
+
+    outcomes = _queued_behind_a_held_writer(group, [note(f"n{n}") for n in range(6)])
+    group.close()
+    assert outcomes == [f"N{n}" for n in range(6)]
+    assert calls == [[f"n{n}" for n in range(6)]]
+    assert texts(engine) == sorted(f"n{n}" for n in range(6))
+
+
+def test_a_together_run_that_fails_is_run_again_one_by_one(engine):
+    """A bad write among writes run together fails alone, stores nothing,
+    and the others still commit (each run alone, in its own savepoint)."""
+    group = committer(engine)
+
+    def together(conn, works):
+        conn.execute(insert(notes), [{"text": "half of the group"}])
+        raise ValueError("one of these is bad")
+
+    def note(text):
+        return lambda: group.run(add(text), together=together)
+
+    outcomes = _queued_behind_a_held_writer(group, [note("a"), note("bad"), note("c")])
+    group.close()
+    assert isinstance(outcomes[1], ValueError)
+    assert isinstance(outcomes[0], int) and isinstance(outcomes[2], int)
+    assert texts(engine) == ["a", "c"]

@@ -15,13 +15,13 @@ import time
 
 import pytest
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import event
 
 from api.limits import WindowCounters
 from app import create_app
-from data.store_intake import _placeholder_id
 from domain.categories import CATEGORIES
 from domain.priority import DEFAULT_RULES, priority_for
-from domain.public_ids import PATTERN
+from domain.public_ids import PATTERN, public_id_for
 from settings import Settings
 from tests.servers import csrf_from
 from tests.tiny_city import tiny_city
@@ -135,10 +135,61 @@ def test_a_report_builds_no_session_serializer_and_reads_no_system_random(intake
     assert calls == []
 
 
-def test_placeholder_ids_are_unique_short_and_never_a_public_id():
-    made = [_placeholder_id() for _ in range(10_000)]
-    assert len(set(made)) == len(made)
-    assert all(len(p) <= 24 and not PATTERN.fullmatch(p) for p in made)
+def test_a_group_of_reports_costs_one_statement_a_table_and_no_update(tmp_path):
+    """Issue 16 (item 13): the writer ran four statements per report (the
+    incident, an UPDATE for its public id, the audit and the feed entry); a
+    group of reports now takes its ids first and writes one statement a table."""
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "100/minute"}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    key = store.create_api_key("小程序", actor="test", scopes="open311")
+    form = {"api_key": key, "service_code": "garbage", "description": "垃圾未清运",
+            "lat": "36.011", "long": "120.005"}  # fmt: skip
+    assert app.server.test_client().post("/open311/v2/requests.json", data=form).status_code == 200
+    statements: list[str] = []
+    event.listen(
+        store.engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql)
+    )
+    release, busy = threading.Event(), threading.Event()
+
+    def hold(conn):
+        busy.set()
+        release.wait(5)
+
+    answers: dict[int, object] = {}
+
+    def report(n):
+        answers[n] = app.server.test_client().post("/open311/v2/requests.json", data=form)
+
+    holder = threading.Thread(target=store._group.run, args=(hold,))
+    holder.start()
+    busy.wait(5)  # the writer is busy: the reports below queue up and go as one group
+    threads = [threading.Thread(target=report, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join()
+    written = [s.split("(")[0].split(" SET")[0].strip() for s in statements
+               if s.startswith(("INSERT", "UPDATE"))]  # fmt: skip
+    assert written == ["INSERT INTO incidents", "INSERT INTO audit_log", "INSERT INTO change_feed"]
+    public_ids = [answers[n].get_json()[0]["service_request_id"] for n in range(8)]
+    assert all(answers[n].status_code == 200 for n in range(8))
+    assert len(set(public_ids)) == 8 and all(PATTERN.fullmatch(p) for p in public_ids)
+    stored = store.incidents_by_public_ids(public_ids).sort_values("id")
+    assert [
+        public_id_for(i, at) for i, at in zip(stored["id"], stored["reported_at"], strict=True)
+    ] == list(stored["public_id"])
+    feed = store.changes_since(0)
+    feed = feed[feed["entity"] == "incident"].tail(8)
+    assert list(feed["entity_id"]) == [str(i) for i in stored["id"]]  # in order, one each
+    assert [p["public_id"] for p in feed["payload"]] == list(stored["public_id"])
+    audited = store.audit(100)
+    newest_first = list(audited[audited["action"] == "add_report"]["entity_id"])
+    assert newest_first[:8][::-1] == [str(i) for i in stored["id"]]  # in order, one each
+    store.close()
 
 
 def test_a_signed_in_session_still_loads(tmp_path):
