@@ -9,7 +9,8 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import DependencyException
-from flask import Flask, abort, request
+from dash.fingerprint import check_fingerprint
+from flask import Flask, abort, request, send_file
 from flask_compress import Compress
 from flask_wtf.csrf import generate_csrf
 
@@ -25,6 +26,13 @@ from dashboard.pages import admin, command_map, console, data_import, events, re
 from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+# The charts' plotly.js (scripts/plotly_bundle). Dash must not load it with the
+# assets on every page: parsing it delayed the wall's map by about a second,
+# and the wall draws no plotly at all. dcc.Graph loads plotly.js by itself, on
+# the first graph of a page, from Dash's plotly.min.js URL: that URL is
+# answered with this bundle (``_charts_plotly_is_the_bundle``).
+CHART_PLOTLY = ASSETS / "vendor" / "plotly-custom.min.js"
+DCC_PLOTLY = ("plotly", "package_data/plotly.min.js")  # what dcc.Graph asks for
 
 PAGES = {
     "/": command_map,
@@ -94,6 +102,7 @@ def create_dash(settings, store) -> Dash:
         title=t("doc_title", settings.lang),  # per request: _titled_index
         update_title=None,
         assets_folder=str(ASSETS),
+        assets_ignore=r"^plotly-custom\.min\.js$",  # a file name; see CHART_PLOTLY
         use_pages=False,
         serve_locally=True,
         compress=True,
@@ -174,6 +183,7 @@ def create_dash(settings, store) -> Dash:
                    sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
     install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
     _unknown_scripts_not_found(app.server)
+    _charts_plotly_is_the_bundle(app.server)
     _warm_up(app)
     return app
 
@@ -218,6 +228,27 @@ def _unknown_scripts_not_found(server: Flask) -> None:
             abort(404)
 
     server.view_functions[endpoint] = serve_known
+
+
+def _charts_plotly_is_the_bundle(server: Flask) -> None:
+    """Answer dcc.Graph's request for plotly.js with the small chart bundle.
+
+    dcc.Graph loads ``_dash-component-suites/plotly/package_data/plotly.min.js``
+    (the python package's full 4.8 MB plotly.js) when a graph mounts and
+    ``window.Plotly`` is not there; only pages with a graph ask for it, after
+    their first paint. It gets ``CHART_PLOTLY`` instead, revalidated by ETag.
+    """
+    endpoint = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+    serve = server.view_functions[endpoint]
+
+    def serve_bundle(package_name, fingerprinted_path, **kwargs):
+        path, _ = check_fingerprint(fingerprinted_path)
+        if (package_name, path) == DCC_PLOTLY:
+            return send_file(CHART_PLOTLY, mimetype="text/javascript", conditional=True,
+                             etag=True, max_age=0)  # fmt: skip
+        return serve(package_name=package_name, fingerprinted_path=fingerprinted_path, **kwargs)
+
+    server.view_functions[endpoint] = serve_bundle
 
 
 def _warm_up(app: Dash) -> None:
