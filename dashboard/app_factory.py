@@ -120,6 +120,7 @@ def create_dash(settings, store) -> Dash:
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.LANG),
             dcc.Store(id=ids.DOC_TITLE),
+            dcc.Store(id=ids.WINDOW),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             html.Div(id=ids.PAGE, className="gc-root"),
         ],
@@ -132,8 +133,9 @@ def create_dash(settings, store) -> Dash:
         Output(ids.LANG, "data"),
         Input(ids.URL, "pathname"),
         Input(ids.URL, "search"),
+        Input(ids.WINDOW, "data"),  # set in the browser first: the wall's first picture fits it
     )
-    def route(pathname, search):
+    def route(pathname, search, window):
         lang = pick_language(_query(search).get("lang"), settings.lang)
         page = PAGES.get(pathname or "/")
         principal = guard.current_principal()
@@ -143,7 +145,9 @@ def create_dash(settings, store) -> Dash:
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
-            body = page.layout(lang, kiosk, command_map.map_sources(store, settings))
+            first = command_map.first_picture(store, lang=lang, kiosk=kiosk, screen=window,
+                                              scope=principal.town)  # fmt: skip
+            body = page.layout(lang, kiosk, command_map.map_sources(store, settings), first)
         elif page is review:
             body = page.layout(lang, _query(search), principal, store)
         elif page is events:
@@ -160,6 +164,9 @@ def create_dash(settings, store) -> Dash:
         return screen_frame(body, lang, principal), lang
 
     _titled_index(app, settings.lang)
+    # Once per page load, before the router runs (its input), without a round trip.
+    app.clientside_callback(command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"),
+                            Input(ids.URL, "id"))  # fmt: skip
     # The window's title follows the language when a link switches it, too.
     app.clientside_callback(
         TITLE_JS % json.dumps({lang: t("doc_title", lang) for lang in TEXT}, ensure_ascii=False),
