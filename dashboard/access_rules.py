@@ -16,7 +16,7 @@ _DISPATCH = needs(DISPATCH, city_wide=True)
 _EVENTS = needs(EVENTS, city_wide=True)
 
 CALLBACK_RULES: dict[str, Rule] = {
-    ids.PAGE: needs(VIEW),  # the router: page shells, no data
+    ids.PAGE: needs(VIEW),  # the router: page shells; the wall with its first picture
     ids.MAP: needs(VIEW),  # the wall; a town leader's is cut to their town
     # The dispatch console: residents' reports with contacts, and every move.
     ids.QUEUE: _DISPATCH,

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import DependencyException
-from flask import Flask, abort, request
+from dash.fingerprint import check_fingerprint
+from flask import Flask, abort, request, send_file
 from flask_compress import Compress
 from flask_wtf.csrf import generate_csrf
 
@@ -25,6 +26,13 @@ from dashboard.pages import admin, command_map, console, data_import, events, re
 from domain.access import ADMIN, DISPATCH, VIEW
 
 ASSETS = Path(__file__).resolve().parent / "assets"
+# The charts' plotly.js (scripts/plotly_bundle). Dash must not load it with the
+# assets on every page: parsing it delayed the wall's map by about a second,
+# and the wall draws no plotly at all. dcc.Graph loads plotly.js by itself, on
+# the first graph of a page, from Dash's plotly.min.js URL: that URL is
+# answered with this bundle (``_charts_plotly_is_the_bundle``).
+CHART_PLOTLY = ASSETS / "vendor" / "plotly-custom.min.js"
+DCC_PLOTLY = ("plotly", "package_data/plotly.min.js")  # what dcc.Graph asks for
 
 PAGES = {
     "/": command_map,
@@ -94,6 +102,7 @@ def create_dash(settings, store) -> Dash:
         title=t("doc_title", settings.lang),  # per request: _titled_index
         update_title=None,
         assets_folder=str(ASSETS),
+        assets_ignore=r"^plotly-custom\.min\.js$",  # a file name; see CHART_PLOTLY
         use_pages=False,
         serve_locally=True,
         compress=True,
@@ -111,6 +120,7 @@ def create_dash(settings, store) -> Dash:
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.LANG),
             dcc.Store(id=ids.DOC_TITLE),
+            dcc.Store(id=ids.WINDOW),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
             html.Div(id=ids.PAGE, className="gc-root"),
         ],
@@ -123,8 +133,9 @@ def create_dash(settings, store) -> Dash:
         Output(ids.LANG, "data"),
         Input(ids.URL, "pathname"),
         Input(ids.URL, "search"),
+        Input(ids.WINDOW, "data"),  # set in the browser first: the wall's first picture fits it
     )
-    def route(pathname, search):
+    def route(pathname, search, window):
         lang = pick_language(_query(search).get("lang"), settings.lang)
         page = PAGES.get(pathname or "/")
         principal = guard.current_principal()
@@ -134,7 +145,9 @@ def create_dash(settings, store) -> Dash:
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
-            body = page.layout(lang, kiosk, command_map.map_sources(store, settings))
+            first = command_map.first_picture(store, lang=lang, kiosk=kiosk, screen=window,
+                                              scope=principal.town)  # fmt: skip
+            body = page.layout(lang, kiosk, command_map.map_sources(store, settings), first)
         elif page is review:
             body = page.layout(lang, _query(search), principal, store)
         elif page is events:
@@ -151,6 +164,9 @@ def create_dash(settings, store) -> Dash:
         return screen_frame(body, lang, principal), lang
 
     _titled_index(app, settings.lang)
+    # Once per page load, before the router runs (its input), without a round trip.
+    app.clientside_callback(command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"),
+                            Input(ids.URL, "id"))  # fmt: skip
     # The window's title follows the language when a link switches it, too.
     app.clientside_callback(
         TITLE_JS % json.dumps({lang: t("doc_title", lang) for lang in TEXT}, ensure_ascii=False),
@@ -174,6 +190,7 @@ def create_dash(settings, store) -> Dash:
                    sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
     install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
     _unknown_scripts_not_found(app.server)
+    _charts_plotly_is_the_bundle(app.server)
     _warm_up(app)
     return app
 
@@ -218,6 +235,27 @@ def _unknown_scripts_not_found(server: Flask) -> None:
             abort(404)
 
     server.view_functions[endpoint] = serve_known
+
+
+def _charts_plotly_is_the_bundle(server: Flask) -> None:
+    """Answer dcc.Graph's request for plotly.js with the small chart bundle.
+
+    dcc.Graph loads ``_dash-component-suites/plotly/package_data/plotly.min.js``
+    (the python package's full 4.8 MB plotly.js) when a graph mounts and
+    ``window.Plotly`` is not there; only pages with a graph ask for it, after
+    their first paint. It gets ``CHART_PLOTLY`` instead, revalidated by ETag.
+    """
+    endpoint = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+    serve = server.view_functions[endpoint]
+
+    def serve_bundle(package_name, fingerprinted_path, **kwargs):
+        path, _ = check_fingerprint(fingerprinted_path)
+        if (package_name, path) == DCC_PLOTLY:
+            return send_file(CHART_PLOTLY, mimetype="text/javascript", conditional=True,
+                             etag=True, max_age=0)  # fmt: skip
+        return serve(package_name=package_name, fingerprinted_path=fingerprinted_path, **kwargs)
+
+    server.view_functions[endpoint] = serve_bundle
 
 
 def _warm_up(app: Dash) -> None:

@@ -5,6 +5,7 @@ PAGE = "page"
 LANG = "lang"
 DOC_TITLE = "doc-title"
 SCREEN = "screen"
+WINDOW = "window-size"  # the browser window's size, for the router
 CLOCK = "clock"
 CLOCK_TICK = "clock-tick"
 REFRESH = "refresh"

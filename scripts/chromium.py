@@ -45,6 +45,7 @@ MAP_STATE_JS = """
         townsDrawn: d('towns'),
         flashRings: a('incidents-flash'),
         cadreRadius: s.radius['wall-cadres'] || 0,
+        gridFills: s.gridFills,
         zoom: s.zoom,
     };
 }

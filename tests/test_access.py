@@ -319,6 +319,37 @@ def _map_body(app, town: str | None) -> dict:
     }  # fmt: skip
 
 
+def _route_body(app, search: str) -> dict:
+    """The router's call for the wall at ``/`` + ``search``, as the page posts it."""
+    key = next(k for k in app.callback_map if first_output_id(k) == ids.PAGE)
+    return {
+        "output": key,
+        "outputs": split_callback_id(key),
+        "inputs": [{"id": ids.URL, "property": "pathname", "value": "/"},
+                   {"id": ids.URL, "property": "search", "value": search},
+                   {"id": ids.WINDOW, "property": "data", "value": {"width": 1920, "height": 1080}}],
+        "changedPropIds": [f"{ids.URL}.pathname"],
+    }  # fmt: skip
+
+
+def _first_picture_points(page: dict, component: str) -> list[str]:
+    """The ids of the points of the wall layer ``component`` in a page's layout."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == component:
+                found.extend(f["id"] for f in node["props"]["data"]["features"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(page)
+    return found
+
+
 def test_a_town_leader_gets_only_their_town_even_when_asking_for_another(guarded):
     store, (town_a, town_b) = guarded["store"], guarded["towns"]
     towns_of = store.incidents().set_index("public_id")["town_code"].to_dict()
@@ -328,12 +359,21 @@ def test_a_town_leader_gets_only_their_town_even_when_asking_for_another(guarded
             "POST", "/_dash-update-component", json=_map_body(guarded["app"], town)
         )
         assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
-        dots = answer.get_json()["response"]["wall-incidents"]["data"]  # the Leaflet layer's points
-        return {towns_of[f["id"]] for f in dots["features"]}
+        dots = answer.get_json()["response"]["wall-incidents"]["data"]["features"]
+        return {towns_of[f["id"]] for f in dots}
+
+    def first_shown(caller, town):  # the wall's first picture, in the router's answer
+        answer = caller.request("POST", "/_dash-update-component",
+                                json=_route_body(guarded["app"], f"?town={town}"))  # fmt: skip
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+        page = answer.get_json()["response"][ids.PAGE]["children"]
+        return {towns_of[i] for i in _first_picture_points(page, "wall-incidents")}
 
     leader = guarded["callers"]["town_leader"]
     assert shown(leader, town_b) == {town_a}  # the forged kiosk town is ignored
     assert shown(guarded["callers"]["city_leader"], None) == {town_a, town_b}
+    assert first_shown(leader, town_b) == {town_a}
+    assert first_shown(guarded["callers"]["city_leader"], town_b) == {town_a, town_b}
     # Every feed, by every route, stays in the town; asking for another is refused.
     for path in ("/api/v1/incidents.geojson", "/api/v1/grids.geojson", "/api/v1/cadres.geojson"):
         mine = leader.request("GET", path).get_json()

@@ -19,6 +19,7 @@ from tests.servers import add_user, app_process, browser_sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOCAL_PREFIXES = ("http://127.0.0.1", "data:", "blob:", "about:")
+MAP_ID = "command-map"  # dashboard.ids.MAP
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,53 @@ def test_map_draws_every_grid_incidents_and_cadres_offline(served, open_map):
     kpi = page.inner_text("[data-kpi=open] .gc-kpi-value")
     assert int(kpi.rstrip("件").replace(",", "")) == state["incidentPoints"]
     assert outside == []  # no tile, glyph, font or script from the internet
+
+
+def test_the_wall_draws_its_first_picture_from_the_page_without_a_refresh(served, browser):
+    """Grid colours, points, labels and figures come with the page: the map
+    draws once, right, even when no refresh of the wall ever answers."""
+    from collections import Counter
+
+    from data.store import Store
+    from layers.grids import LOAD_CLASSES, with_load
+
+    store = Store.open(served["env"]["DATABASE_URL"])
+    try:
+        loads = with_load(store.grids(geometry=False), store.open_load())["load_class"]
+    finally:
+        store.close()
+    expected = Counter(LOAD_CLASSES[int(c)].colour for c in loads)
+    assert len(expected) > 2  # a county with grids in several load classes
+
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    refreshes: list[str] = []
+
+    def no_refresh(route):  # the wall's refresh (its output list starts with the viewport)
+        if route.request.method == "POST" and f"{MAP_ID}.viewport" in (
+            route.request.post_data or ""
+        ):
+            refreshes.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    try:
+        page.route("**/*", no_refresh)  # Dash 4 posts each callback to a URL of its own
+        page.goto(f"{served['base']}/?key={WALL['key']}")
+        state, _ = wait_for_map(page, min_grids=len(loads))
+        state = wait_for_labels(page, 12)
+        kpi = page.inner_text("[data-kpi=open] .gc-kpi-value")
+        for _ in range(150):  # drawn already; its refresh interval asks in a moment
+            if refreshes:
+                break
+            page.wait_for_timeout(100)
+    finally:
+        page.close()
+    assert refreshes != []  # it asked, and got no answer
+    assert state["gridFills"] == dict(expected)  # every grid in its load class's colour
+    assert state["incidentsDrawn"] >= 20 and state["cadresDrawn"] > 1000
+    assert state["townLabelsDrawn"] == 12
+    assert int(kpi.rstrip("件").replace(",", "")) == state["incidentPoints"]
 
 
 def test_layer_toggle_hides_and_shows_incidents(served, open_map):

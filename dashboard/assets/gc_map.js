@@ -141,10 +141,11 @@
     labelEach(feature, layer, context) { track(layer, context); },
 
     // What the map shows now, by layer: features on the map and those drawn
-    // inside the view (for tests and benchmarks).
+    // inside the view, and how many grids have each fill colour (for tests
+    // and benchmarks).
     state() {
       if (!current) return null;
-      const added = {}, drawn = {}, radius = {};
+      const added = {}, drawn = {}, radius = {}, gridFills = {};
       current.eachLayer((l) => {
         if (!l.gcLayer) return;
         added[l.gcLayer] = (added[l.gcLayer] || 0) + 1;
@@ -152,8 +153,9 @@
           : typeof l._empty === "function" ? Boolean(l._renderer) && !l._empty() : Boolean(l._icon);
         if (visible) drawn[l.gcLayer] = (drawn[l.gcLayer] || 0) + 1;
         if (l.getRadius) radius[l.gcLayer] = l.getRadius();
+        if (l.gcLayer === "wall-grids") gridFills[l.options.fillColor] = (gridFills[l.options.fillColor] || 0) + 1;
       });
-      return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius};
+      return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius, gridFills: gridFills};
     },
 
     // The points of one layer on the map: feature id -> [lon, lat].

@@ -8,7 +8,7 @@ import json
 import time
 
 import dash_leaflet as dl
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
 from api.guard import current_principal
@@ -40,10 +40,13 @@ KIOSK = "kiosk-options"
 SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
 CATEGORIES, TICKER = "open-categories", "ticker"
 EVENTS_BANNER = "wall-events"
+# The panels a refresh fills, in the order of ``wall_panels``.
+PANELS = (ids.KPIS, ids.TOWN_RANKING, SERVICE, TREND_24H, TREND_7D, CATEGORIES, TICKER,
+          EVENTS_BANNER)  # fmt: skip
 
 
-def _panel(title: str, body_id: str, class_name: str | None = None) -> html.Div:
-    return html.Div([html.H2(title), html.Div(id=body_id, className=class_name)],
+def _panel(title: str, body_id: str, class_name: str | None = None, body=None) -> html.Div:
+    return html.Div([html.H2(title), html.Div(body, id=body_id, className=class_name)],
                     className="gc-panel")  # fmt: skip
 
 
@@ -69,7 +72,8 @@ def _fn(name: str) -> dict:
 # update sets (the polygons' ``hideout``, the points' ``data``).
 LIVE_PROPS = {"grids": "hideout", "towns": "hideout"}
 WALL = WALL_LAYERS
-COUNTY = [[36.01, 119.63], [36.50, 120.21]]  # until the first update fits the focus
+COUNTY = [[36.01, 119.63], [36.50, 120.21]]  # when the layout comes without a first picture
+FIT = {"padding": [24, 24]}  # around the focus, when the map is fitted to it
 
 
 def _component(name: str) -> str:
@@ -80,8 +84,15 @@ def _empty() -> dict:
     return {"type": "FeatureCollection", "features": []}
 
 
-def wall_map(lang: str, shown: tuple[str, ...], sources: dict) -> dl.MapContainer:
-    """The Leaflet map: one canvas, polygons by URL, points sent as small collections."""
+def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
+             first: dict | None = None) -> dl.MapContainer:  # fmt: skip
+    """The Leaflet map: one canvas, polygons by URL, points sent as small collections.
+
+    ``first`` (``first_picture``) puts the first values of every layer and the
+    focus in the layout, so the map draws once, with the right colours,
+    without waiting for a callback.
+    """
+    values = (first or {}).get("layers") or {}
     functions = {
         "grids": {"style": _fn("gridStyle"), "onEachFeature": _fn("gridEach")},
         "towns": {"style": _fn("townStyle"), "onEachFeature": _fn("areaEach")},
@@ -94,12 +105,14 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict) -> dl.MapContaine
         props = functions.get(
             name, {"pointToLayer": _fn("point"), "onEachFeature": _fn("pointEach")}
         )
+        value = values.get(name)
         if name == "grids":
-            source = {"url": sources["grids"], "hideout": grids.static_hideout(lang, show)}
+            source = {"url": sources["grids"],
+                      "hideout": {**grids.static_hideout(lang, show), **(value or {})}}  # fmt: skip
         elif name == "towns":
-            source = {"url": sources["towns"], "hideout": {"show": show}}
+            source = {"url": sources["towns"], "hideout": {"show": show, **(value or {})}}
         else:
-            source = {"data": _empty(), "hideout": {"show": show}}
+            source = {"data": value or _empty(), "hideout": {"show": show}}
         layers.append(dl.GeoJSON(id=_component(name), filter=_fn("shown"), **source, **props))
     if sources.get("tiles"):
         layers.insert(0, dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")))
@@ -107,7 +120,8 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict) -> dl.MapContaine
         layers,
         id=ids.MAP,
         className="gc-map",
-        bounds=COUNTY,
+        bounds=(first or {}).get("bounds") or COUNTY,
+        boundsOptions=FIT,
         preferCanvas=True,  # paths and circle markers on a canvas: fast without a GPU
         zoomSnap=0,
         zoomDelta=0.5,
@@ -118,8 +132,10 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict) -> dl.MapContaine
     )
 
 
-def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None) -> html.Div:
-    """The page in ``lang``; the map's values and the figures arrive by callback.
+def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None,
+           first: dict | None = None) -> html.Div:  # fmt: skip
+    """The page in ``lang``, with its first picture (``first_picture``) if given,
+    else the map's values and the figures arrive by callback.
 
     Every ``kiosk.refresh_s`` the screen asks whether the change feed moved
     and gets only the layers that changed (``dashboard.live``). The kiosk
@@ -129,10 +145,12 @@ def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None) -
     """
     kiosk = kiosk or Kiosk(refresh_s=2.0)
     sources = sources or {"grids": "/api/v1/grids.geojson", "towns": "/api/v1/towns.geojson"}
+    first = first or {}
+    panel = dict(zip(PANELS, first.get("panels") or [None] * len(PANELS), strict=True))
     return html.Div(
         [
-            dcc.Store(id=ids.SCREEN),
-            dcc.Store(id=LIVE_STATE),
+            dcc.Store(id=ids.SCREEN, data=first.get("screen")),
+            dcc.Store(id=LIVE_STATE, data=first.get("state")),
             dcc.Store(id=KIOSK, data={"town": kiosk.town, "tour_s": kiosk.tour_s}),
             dcc.Interval(id=ids.REFRESH, interval=int(kiosk.refresh_s * 1000)),
             html.Div(id=STALE, className="gc-stale", style={"display": "none"}),
@@ -141,17 +159,26 @@ def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None) -
                 [
                     html.Div(
                         [
-                            _panel(t("panel.situation", lang), ids.KPIS, "gc-kpis"),
-                            _panel(t("panel.service", lang), SERVICE, "gc-kpis gc-kpis-small"),
-                            _panel(t("panel.trend_24h", lang), TREND_24H),
-                            _panel(t("panel.trend_7d", lang), TREND_7D),
+                            _panel(
+                                t("panel.situation", lang), ids.KPIS, "gc-kpis", panel[ids.KPIS]
+                            ),
+                            _panel(
+                                t("panel.service", lang),
+                                SERVICE,
+                                "gc-kpis gc-kpis-small",
+                                panel[SERVICE],
+                            ),
+                            _panel(t("panel.trend_24h", lang), TREND_24H, body=panel[TREND_24H]),
+                            _panel(t("panel.trend_7d", lang), TREND_7D, body=panel[TREND_7D]),
                         ],
                         className="gc-side",
                     ),
                     html.Div(
                         [
-                            html.Div(id=EVENTS_BANNER, className="gc-wall-events"),
-                            wall_map(lang, kiosk.layers, sources),
+                            html.Div(
+                                panel[EVENTS_BANNER], id=EVENTS_BANNER, className="gc-wall-events"
+                            ),
+                            wall_map(lang, kiosk.layers, sources, first),
                             html.Div(
                                 dcc.Checklist(
                                     id=ids.LAYER_TOGGLES,
@@ -184,10 +211,14 @@ def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None) -
                     ),
                     html.Div(
                         [
-                            _panel(t("panel.towns", lang), ids.TOWN_RANKING),
-                            _panel(t("panel.categories", lang), CATEGORIES),
-                            _panel(t("panel.ticker", lang), TICKER),
-                            html.Div(id=ids.UPDATED, className="gc-updated"),
+                            _panel(
+                                t("panel.towns", lang),
+                                ids.TOWN_RANKING,
+                                body=panel[ids.TOWN_RANKING],
+                            ),
+                            _panel(t("panel.categories", lang), CATEGORIES, body=panel[CATEGORIES]),
+                            _panel(t("panel.ticker", lang), TICKER, body=panel[TICKER]),
+                            html.Div(first.get("updated"), id=ids.UPDATED, className="gc-updated"),
                         ],
                         className="gc-side",
                     ),
@@ -286,7 +317,7 @@ def register(app, context) -> None:
         lang = lang or settings.lang
         scope = current_principal().town  # a town leader sees their town only
         focus = scope or focus_town(kiosk or {}, town_codes(context.store), time.time())
-        first = ctx.triggered_id == ids.SCREEN or not state or state.get("focus") != focus
+        first = not state or state.get("focus") != focus  # else the layout's picture stands
         quiet = state and state.get("seq") == context.store.latest_seq() and not state.get(
             "flash") and state.get("minute") == current_minute()  # fmt: skip
         if not first and quiet:
@@ -296,28 +327,15 @@ def register(app, context) -> None:
         viewport = no_update
         if first:  # a new focus fits the map to it; otherwise zoom and pan stay the operator's
             minx, miny, maxx, maxy = view.bounds
-            viewport = {"bounds": [[miny, minx], [maxy, maxx]], "options": {"padding": [24, 24]}}
-        panels = [
-            kpi_tiles(view.situation, lang),
-            town_ranking(view.ranking, lang),
-            service_tiles(view.service, lang),
-            trend_bars(view.trend_24h, lang, step="h"),
-            trend_bars(view.trend_7d, lang, step="D"),
-            category_bars(view.categories.head(6), lang),
-            ticker(view.newest.head(6), lang),
-            event_banner(view.events, lang),
-        ]
+            viewport = {"bounds": [[miny, minx], [maxy, maxx]], "options": FIT}
+        panels = wall_panels(view, lang)
         sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"))
-        stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
-        new_state = {"seq": view.change_seq, "digests": view.digests, "ok_at": _now_ms(),
-                     "flash": view.flash_until is not None, "focus": focus,
-                     "panels": panel_digests, "minute": current_minute()}  # fmt: skip
         return (
             viewport,
             *layers,
             *sent,
-            f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}",
-            new_state,
+            updated_note(view, lang),
+            wall_state(view, focus, panel_digests),
         )
 
     # A screen that loses the server keeps its picture and says since when
@@ -332,6 +350,57 @@ def register(app, context) -> None:
         *[State(_component(name), "hideout") for name in WALL],
         prevent_initial_call=True,
     )
+
+
+def wall_panels(view, lang: str) -> list:
+    """The side panels and the events banner of ``view``, in the order of ``PANELS``."""
+    return [
+        kpi_tiles(view.situation, lang),
+        town_ranking(view.ranking, lang),
+        service_tiles(view.service, lang),
+        trend_bars(view.trend_24h, lang, step="h"),
+        trend_bars(view.trend_7d, lang, step="D"),
+        category_bars(view.categories.head(6), lang),
+        ticker(view.newest.head(6), lang),
+        event_banner(view.events, lang),
+    ]
+
+
+def updated_note(view, lang: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}"
+
+
+def wall_state(view, focus: str | None, panel_digests: list[str]) -> dict:
+    """What a screen shows (``LIVE_STATE``): the next refresh sends only what differs."""
+    return {"seq": view.change_seq, "digests": view.digests, "ok_at": _now_ms(),
+            "flash": view.flash_until is not None, "focus": focus,
+            "panels": panel_digests, "minute": current_minute()}  # fmt: skip
+
+
+def first_picture(store, *, lang: str, kiosk: Kiosk, screen: dict | None,
+                  scope: str | None) -> dict:  # fmt: skip
+    """The wall's first picture, for its layout: every layer's value, the
+    focus's bounds, the panels and the live state, as the first refresh would
+    send them, so the map draws once without waiting for a callback.
+
+    ``scope`` is the caller's town (a town leader's wall shows only it), as in
+    the refresh.
+    """
+    focus = scope or focus_town({"town": kiosk.town, "tour_s": kiosk.tour_s},
+                                town_codes(store), time.time())  # fmt: skip
+    view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
+    panels = wall_panels(view, lang)
+    _, panel_digests = unchanged_panels(panels, None)
+    minx, miny, maxx, maxy = view.bounds
+    return {
+        "layers": view.layers,
+        "bounds": [[miny, minx], [maxy, maxx]],
+        "panels": panels,
+        "updated": updated_note(view, lang),
+        "screen": screen,
+        "state": wall_state(view, focus, panel_digests),
+    }
 
 
 def map_updates(view, old: dict | None) -> list:

@@ -3,9 +3,10 @@
 # types Grid Command draws (scatter, bar, scattermap, choroplethmap; see entry.js).
 #
 # Why: the full plotly.min.js that dcc.Graph loads is 4.8 MB, and parsing it was
-# most of the map's cold load (measured in /work/shared/MAPS.md). Dash loads every .js
-# in dashboard/assets/ as a plain <script> before its renderer, so window.Plotly
-# exists when dcc.Graph mounts and dcc never fetches its own plotly.min.js.
+# most of the map's cold load (measured in /work/shared/MAPS.md). Dash does not load
+# it with the other assets (assets_ignore in dashboard/app_factory.py): dcc.Graph
+# fetches plotly.js itself when a page's first graph mounts, and the server answers
+# that request with this bundle, so a page without charts (the wall) never parses it.
 #
 # When to rebuild (the output is committed, the build does not run in CI):
 #   - after upgrading the python `plotly` package to one that bundles another
