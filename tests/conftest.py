@@ -40,6 +40,18 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'grid.db'}"
 
 
+@pytest.fixture
+def tiny_url(sqlite_url) -> str:
+    """A SQLite file holding the tiny city (tests/tiny_city.py)."""
+    from data.store import Store
+    from tests.tiny_city import tiny_city
+
+    store = Store.open(sqlite_url)
+    store.load_city(tiny_city())
+    store.close()
+    return sqlite_url
+
+
 @contextlib.contextmanager
 def fresh_postgres_schema():
     """A URL to a brand-new schema in the test PostgreSQL database, dropped after."""

@@ -8,20 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pytest
-
 from bench.review import catch_up, main, principals_for
 from data.store import Store
 from domain.review_metrics import MAP_METRICS
-from tests.tiny_city import tiny_city
-
-
-@pytest.fixture
-def tiny_url(sqlite_url):
-    store = Store.open(sqlite_url)
-    store.load_city(tiny_city())
-    store.close()
-    return sqlite_url
 
 
 def test_review_bench_runs_every_step_on_the_tiny_city(tiny_url, capsys):

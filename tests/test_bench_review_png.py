@@ -8,20 +8,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bench.review_png import main
-from data.store import Store
 from domain.review_metrics import MAP_METRICS
-from tests.tiny_city import tiny_city
-
-
-@pytest.fixture
-def tiny_url(sqlite_url):
-    store = Store.open(sqlite_url)
-    store.load_city(tiny_city())
-    store.close()
-    return sqlite_url
 
 
 def test_review_png_bench_draws_every_metric_without_a_browser(tiny_url, capsys):

@@ -68,17 +68,25 @@ def test_overlaps_and_gaps_are_reported_and_an_unknown_parent_blocks(tmp_path):
     assert state(url) == before
 
 
-def test_a_file_without_a_crs_gets_guesses_and_then_checks_with_the_confirmed_one(tmp_path):
-    url = city_db(tmp_path)
+def zip_without_prj(tmp_path, columns: dict):
+    """A zipped Shapefile of one grid in EPSG:4549 whose .prj was left out."""
     shp = tmp_path / "grids.shp"
-    gpd.GeoDataFrame({"CODE": ["N0"], "NAME": ["新网格"], "SQBM": ["370281001001"]},
-                     geometry=[box(120.00, 36.00, 120.01, 36.02)], crs=4326).to_crs(4549).to_file(
-        shp, engine="pyogrio")  # fmt: skip
+    gpd.GeoDataFrame(columns, geometry=[box(120.00, 36.00, 120.01, 36.02)], crs=4326).to_crs(
+        4549
+    ).to_file(shp, engine="pyogrio")
     archive = tmp_path / "grids.zip"
     with zipfile.ZipFile(archive, "w") as out:
         for part in tmp_path.glob("grids.*"):
             if part.suffix not in (".zip", ".prj"):
                 out.write(part, part.name)
+    return archive
+
+
+def test_a_file_without_a_crs_gets_guesses_and_then_checks_with_the_confirmed_one(tmp_path):
+    url = city_db(tmp_path)
+    archive = zip_without_prj(
+        tmp_path, {"CODE": ["N0"], "NAME": ["新网格"], "SQBM": ["370281001001"]}
+    )
     run = run_app("import", "grids", str(archive), "--dry-run", env={"DATABASE_URL": url})
     assert run.returncode == 1 and "the file has no CRS" in run.stdout
     assert run.stdout.index("EPSG:4549") < run.stdout.index("EPSG:32650")  # the true one first

@@ -5,8 +5,6 @@ Each through the command line on a real SQLite store; nothing is written."""
 
 from __future__ import annotations
 
-import zipfile
-
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Polygon, box
@@ -15,7 +13,7 @@ from dashboard.import_view import problem_text
 from domain.boundary_checks import Problem
 from domain.field_mapping import guess_mapping
 from tests.test_cli import assert_one_clear_line, run_app
-from tests.test_import_cli import city_db, state
+from tests.test_import_cli import city_db, state, zip_without_prj
 
 COMMUNITY_A = "370281001001"
 
@@ -89,15 +87,7 @@ def test_a_communities_import_speaks_of_communities(tmp_path):
 
 def test_unmapped_columns_and_a_missing_crs_are_reported_in_one_go(tmp_path):
     url = city_db(tmp_path)
-    shp = tmp_path / "grids.shp"
-    gpd.GeoDataFrame({"CODE": ["N0"], "REMARK": ["x"], "SQBM": [COMMUNITY_A]},
-                     geometry=[box(120.00, 36.00, 120.01, 36.02)], crs=4326).to_crs(4549).to_file(
-        shp, engine="pyogrio")  # fmt: skip
-    archive = tmp_path / "grids.zip"
-    with zipfile.ZipFile(archive, "w") as out:
-        for part in tmp_path.glob("grids.*"):
-            if part.suffix not in (".zip", ".prj"):
-                out.write(part, part.name)
+    archive = zip_without_prj(tmp_path, {"CODE": ["N0"], "REMARK": ["x"], "SQBM": [COMMUNITY_A]})
     run = run_app("import", "grids", str(archive), "--dry-run", env={"DATABASE_URL": url})
     assert run.returncode == 1, run.stdout + run.stderr
     assert "no column is mapped to name" in run.stdout and "the file has no CRS" in run.stdout
