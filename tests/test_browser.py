@@ -139,7 +139,9 @@ def test_the_wall_draws_its_first_picture_from_the_page_without_a_refresh(served
     finally:
         store.close()
     expected = Counter(LOAD_CLASSES[int(c)].colour for c in loads)
-    assert len(expected) > 2  # a county with grids in several load classes
+    # Grids in more than one load class (the demo's open load is small: often only
+    # 0 and 1), so one colour for every grid, as before the fix, cannot pass.
+    assert len(expected) > 1
 
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     refreshes: list[str] = []
