@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+SECURITY_HEADERS = "gridcommand.security_headers"  # server.extensions: the list every answer gets
+
 
 def content_security_policy(script_hashes, tile_url: str = "") -> str:
     """A policy that allows this site's own files and nothing else.
@@ -39,16 +41,26 @@ def content_security_policy(script_hashes, tile_url: str = "") -> str:
     )
 
 
+def security_headers(policy: str) -> list[tuple[str, str]]:
+    """The headers every answer carries, ``policy`` being the Content-Security-Policy."""
+    return [
+        ("Content-Security-Policy", policy),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+
+
 def install_headers(server: Flask, policy: str) -> None:
-    """Add the security headers to every response of ``server``."""
+    """Add the security headers to every response of ``server`` (a view's own win)."""
+    wanted = security_headers(policy)
+    server.extensions[SECURITY_HEADERS] = wanted
 
     @server.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        for name, value in wanted:
+            headers.setdefault(name, value)
         return response

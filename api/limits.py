@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Flask, g, request
@@ -26,15 +27,40 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
+INTAKE_LIMIT = "gridcommand.intake_limit"  # server.extensions: the ViewLimit of the intake
+
 
 def _address() -> str:
     return request.remote_addr or "127.0.0.1"
 
 
+def intake_caller(api_key: str | None, address: str | None) -> str:
+    """Whom the intake limit counts: the key (from the form or query) and the
+    address, so one noisy client does not starve the others."""
+    return f"{(api_key or '-')[:16]}|{address or '127.0.0.1'}"
+
+
 def _intake_key() -> str:
-    """Per API key and address: one noisy client does not starve the others."""
-    key = request.form.get("api_key") or request.args.get("api_key") or "-"
-    return f"{key[:16]}|{_address()}"
+    key = request.form.get("api_key") or request.args.get("api_key")
+    return intake_caller(key, request.remote_addr)
+
+
+@dataclass(frozen=True)
+class ViewLimit:
+    """The rate limit of one view: refused once any of ``items`` is spent for a caller."""
+
+    limiter: FixedWindowRateLimiter
+    items: tuple[RateLimitItem, ...]
+    scope: str  # the view's name: its counters are apart from other views'
+
+    def refusal(self, caller: str) -> tuple[RateLimitItem, int] | None:
+        """Count one request of ``caller``: None if it may go on, else the
+        limit that refuses it and the whole seconds until its window resets."""
+        for item in self.items:
+            if not self.limiter.hit(item, self.scope, caller):
+                reset = self.limiter.get_window_stats(item, self.scope, caller).reset_time
+                return item, max(1, int(reset - time.time() + 0.999))
+        return None
 
 
 def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str) -> None:
@@ -42,7 +68,9 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
 
     Over the limit the answer is HTTP 429 with Retry-After (seconds until the
     fixed window resets). With several worker processes the counters must be
-    shared: use redis:// storage.
+    shared: use redis:// storage. The intake's limit is kept in
+    ``server.extensions[INTAKE_LIMIT]`` for the intake lane (``api.intake_lane``),
+    which counts on the same counters.
     """
     storage = WindowCounters() if storage_uri == "memory://" else storage_from_string(storage_uri)
     limiter = FixedWindowRateLimiter(storage)
@@ -51,7 +79,11 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
         ("signin.sign_in", sign_in, _address, {"POST"}),
         ("open311.create_request", intake, _intake_key, None),
     ):
-        views[endpoint] = _limited(views[endpoint], limiter, parse_many(rate), key, methods)
+        view = views[endpoint]
+        limit = ViewLimit(limiter, tuple(parse_many(rate)), view.__name__)
+        views[endpoint] = _limited(view, limit, key, methods)
+        if endpoint == "open311.create_request":
+            server.extensions[INTAKE_LIMIT] = limit
 
     @server.after_request
     def _retry_after(response):
@@ -61,20 +93,16 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
         return response
 
 
-def _limited(view, limiter: FixedWindowRateLimiter, items: list[RateLimitItem],
-             key: Callable[[], str], methods: set[str] | None):  # fmt: skip
-    """``view``, refusing with 429 once any of ``items`` is spent for this caller."""
-    scope = view.__name__
+def _limited(view, limit: ViewLimit, key: Callable[[], str], methods: set[str] | None):
+    """``view``, refusing with 429 once ``limit`` is spent for this caller."""
 
     @wraps(view)
     def limited(*args, **kwargs):
         if methods is None or request.method in methods:
-            caller = key()
-            for item in items:
-                if not limiter.hit(item, scope, caller):
-                    reset = limiter.get_window_stats(item, scope, caller).reset_time
-                    g.retry_after = max(1, int(reset - time.time() + 0.999))
-                    raise TooManyRequests(f"rate limit exceeded: {item}")
+            refused = limit.refusal(key())
+            if refused is not None:
+                item, g.retry_after = refused
+                raise TooManyRequests(f"rate limit exceeded: {item}")
         return view(*args, **kwargs)
 
     return limited

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
 
@@ -110,7 +111,7 @@ def create_request(fmt: str):
         if isinstance(claim, Replay):
             return Response(claim.body, status=claim.status, content_type=claim.content_type)
     try:
-        notice, public_id = _store_report(store, fields, client, claim, fmt)
+        notice, public_id = store_report(store, fields, client, claim, fmt)
     except BaseException:
         if claim is not None:
             store.release_idempotency_key(claim)
@@ -122,8 +123,13 @@ def create_request(fmt: str):
 PLACING_ATTEMPTS = 3  # boundaries replaced twice while one report is being stored: rare
 
 
-def _store_report(store, fields: dict, client, claim, fmt: str) -> tuple[str, str]:
+def store_report(store, fields: dict, client, claim, fmt: str, *,
+                 admit: Callable[[], None] | None = None) -> tuple[str, str]:  # fmt: skip
     """Place the report with this worker's boundaries and store it; (notice, public id).
+
+    ``admit()``, if given, is called once the report has passed every check
+    and before it is stored; it refuses it by raising (the intake lane's
+    rate limit, counted only for reports that would be stored).
 
     The boundaries are checked where it costs one read per group transaction,
     not per report: the write refuses a report placed with boundaries an
@@ -144,6 +150,10 @@ def _store_report(store, fields: dict, client, claim, fmt: str) -> tuple[str, st
                 if in_force != found.version:
                     continue
             raise
+
+        if admit is not None:
+            admit()
+            admit = None
 
         def answer(public_id: str, notice=report.notice) -> tuple[int, str, str]:
             body = [{"service_request_id": public_id, "service_notice": notice,

@@ -12,15 +12,16 @@ refused as outside the city is checked the same way before the refusal stands.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import current_app
 
 from domain.gazetteer import Gazetteer
 from domain.locator import GridLocator
 
 _building = threading.Lock()  # one rebuild at a time, not one per request thread
+_held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store -> its Places
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,13 @@ def places(store, *, in_force: int | None = None) -> Places:
     Built on first use, and again when ``in_force`` (a geometry version
     the caller has seen in force) is not what they were built from.
     """
-    cache = current_app.extensions.setdefault("gridcommand.places", {})
-    found = cache.get("places")
+    found = _held.get(store)
     if found is not None and (in_force is None or found.version == in_force):
         return found
     with _building:
-        found = cache.get("places")
+        found = _held.get(store)
         if found is None or (in_force is not None and found.version != in_force):
-            found = cache["places"] = _build(store)
+            found = _held[store] = _build(store)
     return found
 
 

@@ -17,6 +17,7 @@ from flask_wtf.csrf import generate_csrf
 from api import guard, register_api
 from api.geojson import MEDIA_TYPE
 from api.headers import content_security_policy, install_headers
+from api.intake_lane import install_intake_lane
 from api.limits import install_limits
 from dashboard import ids, signin
 from dashboard.access_rules import rules_for
@@ -189,6 +190,7 @@ def create_dash(settings, store) -> Dash:
     install_limits(app.server, storage_uri=settings.rate_limit_storage,
                    sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
     install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
+    install_intake_lane(app.server, store)
     _unknown_scripts_not_found(app.server)
     _charts_plotly_is_the_bundle(app.server)
     _warm_up(app)

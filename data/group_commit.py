@@ -24,7 +24,7 @@ import itertools
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any
@@ -85,27 +85,11 @@ class GroupCommitter:
                 )
                 self._thread.start()
 
-    def _batches(self) -> Iterator[list[_Item]]:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                batch.append(item)
-            yield batch
-
     def _write_loop(self) -> None:
-        for batch in self._batches():
+        while (first := self._queue.get()) is not None:
+            batch = [first]
             try:
-                results = self._run_plainly(batch)
+                results = self._run_plainly(batch)  # adds what queued meanwhile to batch
                 if results is None:  # a write failed: again, each write in its own savepoint
                     results = self._run_isolated(batch)
             except BaseException as exc:  # the commit failed: nothing of the batch is stored
@@ -118,12 +102,30 @@ class GroupCommitter:
                 else:
                     future.set_exception(error)
 
+    def _take_queued(self, batch: list[_Item]) -> None:
+        """Add to ``batch`` the writes queued so far, up to MAX_BATCH in all."""
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:
+                self._queue.put(None)  # stop after this batch
+                return
+            batch.append(item)
+
     def _run_plainly(self, batch: list[_Item]) -> list[_Result] | None:
         """The batch in one transaction without savepoints, which cost two
-        statements a write; None, with nothing stored, if a write of several failed."""
+        statements a write; None, with nothing stored, if a write of several failed.
+
+        The batch is filled up once the transaction holds the write lock: the
+        writes that queued while this writer waited for the lock (another
+        worker's writer held it) go in with it, and share its flush.
+        """
         failed: list[BaseException] = []
         try:
             with self._transaction() as conn:
+                self._take_queued(batch)
                 values: list = []
                 for together, run in itertools.groupby(batch, key=lambda item: item[2]):
                     works = [work for work, _, _ in run]

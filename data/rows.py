@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,6 +60,35 @@ def json_text(value: dict | None) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True)
+
+
+def json_text_later(value: dict, later: tuple[str, ...]) -> Callable[[dict], str]:
+    """``json_text`` of ``value`` with the keys ``later`` filled in later.
+
+    Everything but ``later`` is encoded now; ``fill(values)``, the function
+    returned, only encodes ``values`` (the keys ``later``) and joins the
+    parts: ``fill(v) == json_text({**value, **v})``. The intake encodes a
+    report while no lock is held and fills in its id under the write lock.
+    """
+    parts: list[str | None] = []  # encoded runs of keys, None where a later key goes
+    run: dict = {}
+    for key in sorted(set(value) | set(later)):
+        if key in later:
+            if run:
+                parts.append(json_text(run)[1:-1])
+                run = {}
+            parts.append(None)
+        else:
+            run[key] = value[key]
+    if run:
+        parts.append(json_text(run)[1:-1])
+    slots = sorted(later)
+
+    def fill(values: dict) -> str:
+        filled = iter(json.dumps({k: values[k]}, ensure_ascii=False)[1:-1] for k in slots)
+        return "{" + ", ".join(p if p is not None else next(filled) for p in parts) + "}"
+
+    return fill
 
 
 def _json_default(value):

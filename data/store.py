@@ -77,6 +77,7 @@ class Store(
         self._writer_lock = writer_lock(engine)
         self._group = GroupCommitter(self._transaction)
         self._key_cache: dict = {}  # IntakeStore.client_for_key(cached=True)
+        self._driver_inserts: dict = {}  # IntakeStore._driver_insert
         self.sla_policy = None  # domain.sla.SlaPolicy in force; None is the default policy
 
     @classmethod

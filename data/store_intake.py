@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, text, updat
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
+from data.driver_insert import DriverInsert
 from domain.access import has_old_default_scopes, parse_scopes
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from domain.public_ids import public_id_for
@@ -82,9 +83,6 @@ _LAST_INCIDENT_ID = select(func.max(schema.incidents.c.id))
 _NEXT_INCIDENT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) FROM generate_series(1, :n)"
 )
-_INCIDENT_INSERT = insert(schema.incidents)
-_REPORT_AUDIT_INSERT = insert(schema.audit_log)
-_REPORT_FEED_INSERT = insert(schema.change_feed)
 _IDEMPOTENCY_DONE = (
     update(schema.idempotency_keys)
     .where(
@@ -100,6 +98,9 @@ _IDEMPOTENCY_DONE = (
     )
 )
 _FEED_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:key)")
+_IDS = ("id", "public_id")  # of a new incident: known only once its row id is taken
+_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "before", "after")
+_FEED_COLUMNS = ("at", "entity", "entity_id", "op", "payload")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,13 @@ class _ReportWrite:
     respond: Callable[[str], tuple[int, str, str]] | None
     placed_with: int | None
     insert_all: Callable  # IntakeStore._insert_reports
+    # Made by the request thread, so that little is left for the write lock:
+    # the incident's statement and its values but for the ids, which are only
+    # known under the lock, and the audit and feed entries' JSON but for them.
+    insert: DriverInsert
+    values: tuple
+    audit_after: Callable[[dict], str]
+    feed_payload: Callable[[dict], str]
 
     def __call__(self, conn) -> tuple[int, str]:
         return self.insert_all(conn, [self])[0]
@@ -363,8 +371,13 @@ class IntakeStore:
         """
         now = rows.utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
+        columns = tuple(c for c in row if c not in _IDS)
+        statement = self._driver_insert(schema.incidents, _IDS + columns)
         insert_all = self._insert_reports
-        write = _ReportWrite(row, actor, claim, respond, placed_with, insert_all)
+        write = _ReportWrite(row, actor, claim, respond, placed_with, insert_all,
+                             statement, statement.values(row, columns),
+                             rows.json_text_later(row, _IDS),
+                             rows.json_text_later(rows.feed_incident(row), _IDS))  # fmt: skip
         try:
             return self._group.run(write, together=insert_all)
         except IntegrityError:
@@ -389,39 +402,48 @@ class IntakeStore:
                 if current != write.placed_with:
                     raise StaleGeometry(current)
         ids = self._new_incident_ids(conn, len(writes))
-        now = rows.utcnow()
-        incidents: dict[tuple, list[dict]] = {}  # by column set: one statement fits one set
+        audit_insert = self._driver_insert(schema.audit_log, _AUDIT_COLUMNS)
+        feed_insert = self._driver_insert(schema.change_feed, _FEED_COLUMNS)
+        at = audit_insert.value("at", rows.utcnow())
+        incidents: dict[DriverInsert, list[tuple]] = {}  # one statement per column set
         audit, feed, answers, results = [], [], [], []
         for write, new_id in zip(writes, ids, strict=True):
             public_id = public_id_for(new_id, write.row["reported_at"])
-            row = {**write.row, "id": new_id, "public_id": public_id}
-            incidents.setdefault(tuple(row), []).append(row)
+            known = {"id": new_id, "public_id": public_id}
+            incidents.setdefault(write.insert, []).append((new_id, public_id, *write.values))
             entity_id = str(new_id)
-            audit.append({"at": now, "actor": write.actor, "action": "add_report",
-                          "entity": "incident", "entity_id": entity_id, "before": None,
-                          "after": rows.json_text(row)})  # fmt: skip
-            feed.append({"at": now, "entity": "incident", "entity_id": entity_id,
-                         "op": "insert", "payload": rows.json_text(rows.feed_incident(row))})  # fmt: skip
+            audit.append((at, write.actor, "add_report", "incident", entity_id, None,
+                          write.audit_after(known)))  # fmt: skip
+            feed.append((at, "incident", entity_id, "insert", write.feed_payload(known)))
             if write.claim is not None and write.respond is not None:
                 status, body, content_type = write.respond(public_id)
                 answers.append({"claim_client": write.claim.client_id,
                                 "claim_key": write.claim.key, "answer_status": status,
                                 "answer_body": body, "answer_type": content_type})  # fmt: skip
             results.append((new_id, public_id))
-        for same_columns in incidents.values():
-            conn.execute(_INCIDENT_INSERT, same_columns)
-        conn.execute(_REPORT_AUDIT_INSERT, audit)
+        for statement, same_columns in incidents.items():
+            statement.run(conn, same_columns)
+        audit_insert.run(conn, audit)
         if self.backend == "postgresql":  # change-feed entries commit in sequence order
             from data.store import _FEED_LOCK  # (data.store imports this module)
 
             conn.execute(_FEED_LOCK_SQL, {"key": _FEED_LOCK})
-        conn.execute(_REPORT_FEED_INSERT, feed)
+        feed_insert.run(conn, feed)
         if answers:
             done_at = rows.utcnow()
             for answer in answers:
                 answer["answer_at"] = done_at
             conn.execute(_IDEMPOTENCY_DONE, answers)
         return results
+
+    def _driver_insert(self, table, columns: tuple[str, ...]) -> DriverInsert:
+        """The ready-made INSERT of ``columns`` into ``table`` (made once per store)."""
+        made = self._driver_inserts.get((table.name, columns))
+        if made is None:
+            made = self._driver_inserts[(table.name, columns)] = DriverInsert(
+                table, columns, self.engine.dialect
+            )
+        return made
 
     def _new_incident_ids(self, conn, n: int) -> list[int]:
         """``n`` row ids for new incidents, ascending, that no row has or will take."""

@@ -31,6 +31,7 @@ MAX_HOURS = 20_000.0  # about ten working years: anything longer is a unit mista
 MAX_DAYS = 5_000  # working days, same reason
 _ZERO = dt.timedelta(0)
 _ONE_DAY = dt.timedelta(days=1)
+_CLOSES_KEPT = 4096  # answers of add_working_days remembered per calendar
 _SCAN_LIMIT = 366 * 40  # calendar days searched before giving up on a calendar
 
 
@@ -139,6 +140,9 @@ class WorkCalendar:
         # year -> (days off, days worked), filled as years are first asked for: a year
         # costs a few milliseconds to work out, a look-up here a dictionary read.
         object.__setattr__(self, "_days", {})
+        # (local date, days, closed today?) -> add_working_days' answer, which depends
+        # on nothing else: the intake asks it for every report.
+        object.__setattr__(self, "_closes", {})
 
     @property
     def hours_per_day(self) -> float:
@@ -240,7 +244,18 @@ class WorkCalendar:
             raise InvalidInput(f"days must be a whole number from 0 to {MAX_DAYS}, got {days!r}")
         day, clock = _local(check_aware(start, "start"))
         closing = self._spans[-1][1]
-        if days == 0 and clock <= closing and self.is_working_day(day):
+        key = (day, days, days == 0 and clock <= closing)
+        found = self._closes.get(key)
+        if found is None:
+            found = self._close_after(day, days, open_today=key[2], closing=closing)
+            if len(self._closes) >= _CLOSES_KEPT:
+                self._closes.clear()
+            self._closes[key] = found  # a race computes the same value twice, harmlessly
+        return found
+
+    def _close_after(self, day: dt.date, days: int, *, open_today: bool,
+                     closing: dt.timedelta) -> dt.datetime:  # fmt: skip
+        if days == 0 and open_today and self.is_working_day(day):
             return _utc(day, closing)
         counted = 0
         for _ in range(_SCAN_LIMIT):
