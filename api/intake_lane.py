@@ -22,6 +22,7 @@ rate limit refused is counted again there, which keeps it refused.
 from __future__ import annotations
 
 import io
+import logging
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" error handler
@@ -33,6 +34,7 @@ from api.open311_format import FORMATS, render
 from domain.access import REPORT, for_key
 from domain.errors import GridCommandError
 
+log = logging.getLogger(__name__)
 PATHS = {"/open311/v2/requests.json": "json", "/open311/v2/requests.xml": "xml"}
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY = 16_384  # a report's form is well under 2 kB; larger bodies take Flask's limits
@@ -65,7 +67,13 @@ class IntakeLane:
         body = _read_body(environ)
         if body is None:
             return self.app(environ, start_response)
-        answer = self._answer(environ, body, fmt)
+        try:
+            answer = self._answer(environ, body, fmt)
+        except _Refused:
+            answer = None
+        except Exception:  # a write that raises has stored nothing: Flask tries it, and answers
+            log.warning("the intake lane handed a report to Flask after an error", exc_info=True)
+            answer = None
         if answer is None:
             environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it as it came
             return self.app(environ, start_response)
@@ -106,9 +114,10 @@ class IntakeLane:
             if self.limit.refusal(caller) is not None:
                 raise _Refused
 
+        self.store.stand_back()
         try:
             notice, public_id = store_report(self.store, fields, client, None, fmt, admit=admit)
-        except (GridCommandError, _Refused):
+        except GridCommandError:
             return None  # nothing stored: Flask answers it, with its message
         body = [{"service_request_id": public_id, "service_notice": notice, "account_id": None}]
         return render(body, fmt, "service_requests")

@@ -189,3 +189,24 @@ def test_the_rate_limit_counts_each_report_once_on_either_path(lane):
     assert int(over.headers["Retry-After"]) >= 1
     assert "rate limit" in over.get_json()[0]["description"]
     assert store.added() == 4
+
+
+def test_a_store_that_fails_in_the_lane_gets_flasks_error_answer_and_stores_nothing(
+    lane, monkeypatch
+):
+    """A database error while the lane stores a report reaches no client raw:
+    nothing was stored, Flask tries the report once more, and answers its own
+    failure in the Open311 error format."""
+    app, store, key, flask_served = lane
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(store, "add_report", failing)
+    answer = app.server.test_client().post(INTAKE, data={"api_key": key, **REPORT})
+    assert answer.status_code == 500
+    assert answer.get_json()[0]["code"] == 500 and "disk" not in answer.get_data(as_text=True)
+    assert len(calls) == 2 and flask_served == [INTAKE]
+    assert store.added() == 0

@@ -110,6 +110,22 @@ def test_json_with_the_ids_filled_in_later_is_the_json_of_the_whole_row(row):
         assert rows.json_text_later(early, later)(ids) == rows.json_text({**early, **ids})
 
 
+def test_json_filled_in_later_matches_for_any_keys_around_the_ids():
+    """Seeded: keys before, between and after the ids, none at all, and values
+    whose text looks like a key (``, "lat": ``), which must not mislead the cut."""
+    import random
+
+    pick = random.Random(16)
+    names = ["a", "i", "id0", "idx", "lat", "public", "public_id0", "q", "z", "地址"]
+    values = [None, 0, 2.5, True, "x", ', "lat": ', '"public_id": 1', "中文\n", ROWS[0]["at"]]
+    for _ in range(2000):
+        early = {k: pick.choice(values) for k in pick.sample(names, pick.randint(0, len(names)))}
+        ids = {"id": pick.randint(0, 10**9), "public_id": pick.choice(["JZ1", '引"', ""])}
+        assert rows.json_text_later(early, ("id", "public_id"))(ids) == rows.json_text(
+            {**early, **ids}
+        )
+
+
 def test_remembered_working_day_deadlines_are_the_ones_worked_out_afresh():
     """Over the Spring Festival of 2026 and its make-up days, hour by hour."""
     remembering = WorkCalendar()
