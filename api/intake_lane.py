@@ -114,7 +114,6 @@ class IntakeLane:
             if self.limit.refusal(caller) is not None:
                 raise _Refused
 
-        self.store.stand_back()
         try:
             notice, public_id = store_report(self.store, fields, client, None, fmt, admit=admit)
         except GridCommandError:

@@ -20,19 +20,17 @@ A process forked after the writer started (a server worker) starts its own.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection
 
-STAND_BACK = 0.02  # s: the longest a request thread waits for the writer (stand_back)
 MAX_BATCH = 64  # writes per transaction; bounds the latency a batch adds to its first write
 
 Work = Callable[[Connection], Any]
@@ -49,8 +47,6 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
-        self._quiet = threading.Event()  # clear while the writer holds the transaction
-        self._quiet.set()
 
     def run(self, work: Work, *, together: Together | None = None) -> Any:
         """Run ``work`` in the next group transaction; its result once committed.
@@ -69,16 +65,6 @@ class GroupCommitter:
         future: Future = Future()
         self._queue.put((work, future, together))
         return future.result()
-
-    def stand_back(self, most: float = STAND_BACK) -> None:
-        """Wait, at most ``most`` seconds, while the writer holds its transaction.
-
-        The writer's statements each let go of the GIL; with a worker's
-        request threads all wanting it, each statement then waits its turn,
-        and the write lock, which every worker's writer needs, is held the
-        longer. Request threads about to do a report's work call this first.
-        """
-        self._quiet.wait(most)
 
     def close(self) -> None:
         """Stop the writer thread once the writes queued so far are done."""
@@ -110,8 +96,6 @@ class GroupCommitter:
                 for _, future, _ in batch:
                     future.set_exception(exc)
                 continue
-            finally:
-                self._quiet.set()
             for future, value, error in results:
                 if error is None:
                     future.set_result(value)
@@ -140,7 +124,7 @@ class GroupCommitter:
         """
         failed: list[BaseException] = []
         try:
-            with self._transaction() as conn, self._holding_until_committed():
+            with self._transaction() as conn:
                 self._take_queued(batch)
                 values: list = []
                 for together, run in itertools.groupby(batch, key=lambda item: item[2]):
@@ -163,13 +147,6 @@ class GroupCommitter:
                 return [(batch[0][1], None, failed[0])]
             return None
         return [(future, value, None) for (_, future, _), value in zip(batch, values, strict=True)]
-
-    @contextlib.contextmanager
-    def _holding_until_committed(self) -> Iterator[None]:
-        """Tell ``stand_back`` the writer holds the lock, from now until its
-        transaction has ended (set again by ``_write_loop``)."""
-        self._quiet.clear()
-        yield
 
     def _run_isolated(self, batch: list[_Item]) -> list[_Result]:
         """The batch in one transaction, each write in a savepoint: one that

@@ -340,11 +340,6 @@ class IntakeStore:
 
     # --------------------------------------------------------------- intake
 
-    def stand_back(self) -> None:
-        """Let this worker's writer finish its transaction first (a few ms at
-        most; ``GroupCommitter.stand_back``): for the intake, before a report's work."""
-        self._group.stand_back()
-
     def add_report(
         self,
         values: dict,
