@@ -65,56 +65,22 @@ def json_text(value: dict | None) -> str | None:
 def json_text_later(value: dict, later: tuple[str, ...]) -> Callable[[dict], str]:
     """``json_text`` of ``value`` with the keys ``later`` filled in later.
 
-    Everything but ``later`` is encoded now; ``fill(values)``, the function
-    returned, only encodes ``values`` (the keys ``later``) and joins the
-    parts: ``fill(v) == json_text({**value, **v})``. The intake encodes a
-    report while no lock is held and fills in its id under the write lock.
+    Everything but ``later`` is encoded now, each run of keys between them
+    apart; ``fill(values)``, the function returned, only encodes ``values``
+    (the keys ``later``) and joins the parts: ``fill(v) == json_text({**value,
+    **v})``. The intake encodes a report while no lock is held and fills in
+    its id under the write lock.
     """
-    early = {k: v for k, v in value.items() if k not in later}
-    if any(isinstance(v, dict | list | tuple) for v in early.values()):
-        return _json_in_runs(early, later)
-    # Flat: one encoding, cut where each later key goes. A key's text ``, "k": ``
-    # cannot occur inside an encoded string, whose quotes are escaped.
-    text, keys = json_text(early), sorted(early)
-    cuts: list[tuple[int, str]] = []  # (offset, how the key joins: "before" or "after")
-    for key in sorted(later):
-        following = next((k for k in keys if k > key), None)
-        if following is None:
-            cuts.append((len(text) - 1, "after" if keys or cuts else "alone"))
-        elif following == keys[0]:
-            cuts.append((1, "before"))
-        else:
-            cuts.append((text.index(", " + json.dumps(following, ensure_ascii=False) + ": ") + 2,
-                         "before"))  # fmt: skip
-    slots = sorted(later)
-
-    def fill(values: dict) -> str:
-        parts, at = [], 0
-        for (offset, join), key in zip(cuts, slots, strict=True):
-            item = json.dumps({key: values[key]}, ensure_ascii=False)[1:-1]
-            parts.append(text[at:offset])
-            parts.append(item + ", " if join == "before" else
-                         (", " + item if join == "after" else item))  # fmt: skip
-            at = offset
-        parts.append(text[at:])
-        return "".join(parts)
-
-    return fill
-
-
-def _json_in_runs(early: dict, later: tuple[str, ...]) -> Callable[[dict], str]:
-    """``json_text_later`` for values that nest: each run of keys between the
-    later keys encoded apart."""
     parts: list[str | None] = []  # encoded runs of keys, None where a later key goes
     run: dict = {}
-    for key in sorted(set(early) | set(later)):
+    for key in sorted(set(value) | set(later)):
         if key in later:
             if run:
                 parts.append(json_text(run)[1:-1])
                 run = {}
             parts.append(None)
         else:
-            run[key] = early[key]
+            run[key] = value[key]
     if run:
         parts.append(json_text(run)[1:-1])
     slots = sorted(later)
