@@ -404,7 +404,8 @@ class IntakeStore:
         ids = self._new_incident_ids(conn, len(writes))
         audit_insert = self._driver_insert(schema.audit_log, _AUDIT_COLUMNS)
         feed_insert = self._driver_insert(schema.change_feed, _FEED_COLUMNS)
-        at = audit_insert.value("at", rows.utcnow())
+        now = rows.utcnow()
+        audit_at, feed_at = audit_insert.value("at", now), feed_insert.value("at", now)
         incidents: dict[DriverInsert, list[tuple]] = {}  # one statement per column set
         audit, feed, answers, results = [], [], [], []
         for write, new_id in zip(writes, ids, strict=True):
@@ -412,9 +413,9 @@ class IntakeStore:
             known = {"id": new_id, "public_id": public_id}
             incidents.setdefault(write.insert, []).append((new_id, public_id, *write.values))
             entity_id = str(new_id)
-            audit.append((at, write.actor, "add_report", "incident", entity_id, None,
+            audit.append((audit_at, write.actor, "add_report", "incident", entity_id, None,
                           write.audit_after(known)))  # fmt: skip
-            feed.append((at, "incident", entity_id, "insert", write.feed_payload(known)))
+            feed.append((feed_at, "incident", entity_id, "insert", write.feed_payload(known)))
             if write.claim is not None and write.respond is not None:
                 status, body, content_type = write.respond(public_id)
                 answers.append({"claim_client": write.claim.client_id,
