@@ -6,7 +6,7 @@ jurisdiction, every field, the intake rate limit) and the same use case
 (``api.open311.store_report``), and gets the same answer with the same
 headers, without the request machinery that Flask runs for every request of
 the dashboard (request context, session, sign-in, CSRF, Dash's and our
-before- and after-request hooks): about a third of the CPU a report cost.
+before- and after-request hooks): about 40 % of the CPU a report cost.
 
 The lane answers only what it is sure to answer as Flask would: a form body
 of ordinary size, a live API key with the REPORT permission, no cookie (a
