@@ -22,7 +22,9 @@ def content_security_policy(script_hashes, tile_url: str = "") -> str:
     if tile_url:
         parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
         tiles = f" {parts.scheme}://{parts.netloc}"
-    scripts = " ".join(script_hashes)  # Dash gives them quoted: 'sha256-…'
+    # Dash gives them quoted ('sha256-…'), one per inline script: the same
+    # script twice gives the same hash twice, which the header need not repeat.
+    scripts = " ".join(dict.fromkeys(script_hashes))
     return "; ".join(
         [
             "default-src 'self'",
