@@ -133,3 +133,17 @@ def wait_text(page, selector: str, text: str, timeout_ms: int = 60_000) -> str:
         arg=[selector, text], timeout=timeout_ms,
     )  # fmt: skip
     return page.inner_text(selector)
+
+
+def tiny_app(tmp_path, intake_rate: str = "100/minute"):
+    """The whole app on a fresh SQLite file holding the tiny city, with an
+    intake limit of ``intake_rate``: (app, store)."""
+    from app import create_app
+    from settings import Settings
+    from tests.tiny_city import tiny_city
+
+    url = f"sqlite:///{tmp_path / 'grid.db'}"
+    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": intake_rate}))
+    store = app.server.extensions["gridcommand.store"]
+    store.load_city(tiny_city())
+    return app, store

@@ -33,7 +33,7 @@ from domain.access import (
     mask_phone,
 )
 from settings import Settings
-from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server
+from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server, tiny_app
 from tests.tiny_city import tiny_city
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
@@ -479,10 +479,7 @@ def test_rule_objects_are_what_the_guard_uses():
 
 
 def test_the_public_intake_is_rate_limited_per_key(tmp_path):
-    url = f"sqlite:///{tmp_path / 'grid.db'}"
-    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "3/minute"}))
-    store = app.server.extensions["gridcommand.store"]
-    store.load_city(tiny_city())
+    app, store = tiny_app(tmp_path, intake_rate="3/minute")
     noisy = store.create_api_key("noisy", actor="test", scopes="open311")
     calm = store.create_api_key("calm", actor="test", scopes="open311")
     client = app.server.test_client()

@@ -15,10 +15,7 @@ import requests
 from flask import request_started
 
 from api.intake_lane import MAX_BODY
-from app import create_app
-from settings import Settings
-from tests.servers import thread_server
-from tests.tiny_city import tiny_city
+from tests.servers import thread_server, tiny_app
 
 INTAKE = "/open311/v2/requests.json"
 REPORT = {
@@ -32,10 +29,7 @@ REPORT = {
 @pytest.fixture
 def lane(tmp_path):
     """(app, store, key, flask_served): ``flask_served`` lists the paths Flask itself served."""
-    url = f"sqlite:///{tmp_path / 'grid.db'}"
-    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "5/minute"}))
-    store = app.server.extensions["gridcommand.store"]
-    store.load_city(tiny_city())
+    app, store = tiny_app(tmp_path, intake_rate="5/minute")
     key = store.create_api_key("小程序", actor="test", scopes="open311")
     flask_served: list[str] = []
 

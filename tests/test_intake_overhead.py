@@ -23,16 +23,13 @@ from domain.categories import CATEGORIES
 from domain.priority import DEFAULT_RULES, priority_for
 from domain.public_ids import PATTERN, public_id_for
 from settings import Settings
-from tests.servers import csrf_from
+from tests.servers import csrf_from, tiny_app
 from tests.tiny_city import tiny_city
 
 
 @pytest.fixture
 def intake(tmp_path):
-    url = f"sqlite:///{tmp_path / 'grid.db'}"
-    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "100/minute"}))
-    store = app.server.extensions["gridcommand.store"]
-    store.load_city(tiny_city())
+    app, store = tiny_app(tmp_path)
     key = store.create_api_key("小程序", actor="test", scopes="open311")
     client = app.server.test_client()
 
@@ -139,10 +136,7 @@ def test_a_group_of_reports_costs_one_statement_a_table_and_no_update(tmp_path):
     """Issue 16 (item 13): the writer ran four statements per report (the
     incident, an UPDATE for its public id, the audit and the feed entry); a
     group of reports now takes its ids first and writes one statement a table."""
-    url = f"sqlite:///{tmp_path / 'grid.db'}"
-    app = create_app(Settings.from_env({"DATABASE_URL": url, "GC_INTAKE_RATE": "100/minute"}))
-    store = app.server.extensions["gridcommand.store"]
-    store.load_city(tiny_city())
+    app, store = tiny_app(tmp_path)
     key = store.create_api_key("小程序", actor="test", scopes="open311")
     form = {"api_key": key, "service_code": "garbage", "description": "垃圾未清运",
             "lat": "36.011", "long": "120.005"}  # fmt: skip
