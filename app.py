@@ -106,6 +106,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         print(f"first run: sign in as admin with password {first_password}  (shown only now; "
               "change it with `python app.py user password admin`)", flush=True)  # fmt: skip
     scenario_cmd = _scenario_command(store, settings, simulate) if simulate else None
+    writer = _start_intake_writer(settings) if store.backend == "sqlite" else None
     store.close()
 
     def when_ready(_arbiter):
@@ -121,9 +122,13 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
             self.cfg.set("when_ready", when_ready)
+            if writer is not None:
+                self.cfg.set("on_exit", lambda _arbiter: writer.stop())
 
         def load(self):
             app = create_app(settings)
+            if writer is not None:
+                app.server.extensions["gridcommand.store"].use_intake_writer(writer.path)
             _warm_review(app.server.extensions["gridcommand.store"])
             return app.server
 
@@ -133,7 +138,25 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         f"({workers} workers, {store.backend}); Ctrl+C stops it",
         flush=True,
     )
-    _Server().run()
+    try:
+        _Server().run()
+    finally:
+        if writer is not None:
+            writer.stop()
+
+
+def _start_intake_writer(settings: Settings):
+    """The SQLite file's report writer process (``data.intake_writer``), or None
+    if it did not start: then each worker writes its reports itself."""
+    from data.intake_writer import WriterProcess
+
+    writer = WriterProcess(settings.database_url)
+    if writer.start():
+        return writer
+    print("the intake writer did not start; each worker writes its own reports",
+          file=sys.stderr, flush=True)  # fmt: skip
+    writer.stop()
+    return None
 
 
 def _warm_review(store) -> None:

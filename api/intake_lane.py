@@ -16,7 +16,10 @@ the rate limit. Anything else (a refusal, a bad field, an error of the
 store) is handed to Flask with the body as it came, and Flask answers it
 with its usual checks, messages and error format. A report the lane refused
 for a bad field is counted by the limiter only once, in Flask; a report the
-rate limit refused is counted again there, which keeps it refused.
+rate limit refused is counted again there, which keeps it refused. The one
+error the lane answers itself is a report whose writer process went away
+after taking it (``data.intake_writer.OutcomeUnknown``, 503): it may be
+stored, so it must not be written a second time.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" error han
 from api.headers import SECURITY_HEADERS
 from api.limits import INTAKE_LIMIT, ViewLimit, intake_caller
 from api.open311 import JURISDICTIONS, store_report
-from api.open311_format import FORMATS, render
+from api.open311_format import FORMATS, errors_body, render
+from data.intake_writer import OutcomeUnknown
 from domain.access import REPORT, for_key
 from domain.errors import GridCommandError
 
@@ -71,15 +75,21 @@ class IntakeLane:
             answer = self._answer(environ, body, fmt)
         except _Refused:
             answer = None
+        except OutcomeUnknown as unknown:  # maybe stored: never written again, refused
+            return self._respond(start_response, "503 Service Unavailable", fmt,
+                                 errors_body(503, str(unknown), fmt), [("Retry-After", "5")])  # fmt: skip
         except Exception:  # a write that raises has stored nothing: Flask tries it, and answers
             log.warning("the intake lane handed a report to Flask after an error", exc_info=True)
             answer = None
         if answer is None:
             environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it as it came
             return self.app(environ, start_response)
-        data = answer.encode("utf-8")
-        start_response("200 OK", [("Content-Type", FORMATS[fmt]),
-                                  ("Content-Length", str(len(data))), *self.headers])  # fmt: skip
+        return self._respond(start_response, "200 OK", fmt, answer)
+
+    def _respond(self, start_response, status: str, fmt: str, body: str, extra=()) -> list:
+        data = body.encode("utf-8")
+        start_response(status, [("Content-Type", FORMATS[fmt]), ("Content-Length", str(len(data))),
+                                *self.headers, *extra])  # fmt: skip
         return [data]
 
     @staticmethod
@@ -116,6 +126,8 @@ class IntakeLane:
 
         try:
             notice, public_id = store_report(self.store, fields, client, None, fmt, admit=admit)
+        except OutcomeUnknown:
+            raise  # maybe stored: answered 503 by __call__, never handed on to be written again
         except GridCommandError:
             return None  # nothing stored: Flask answers it, with its message
         body = [{"service_request_id": public_id, "service_notice": notice, "account_id": None}]

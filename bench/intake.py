@@ -56,10 +56,14 @@ ANCHOR, OURS = "bare anchor", "Grid Command"
 
 
 def _server_pids(port: int) -> list[int]:
-    """The gunicorn master and workers serving on ``port`` (ours or the anchor)."""
+    """The gunicorn master and workers serving on ``port`` (ours or the anchor), and our
+    intake writer."""
     wanted = f"PORT={port}".encode()
     return processes(
-        lambda cmd, env: (b"app.py" in cmd or b"gunicorn" in cmd) and wanted in env.split(b"\0")
+        lambda cmd, env: (
+            (b"app.py" in cmd or b"gunicorn" in cmd or b"intake_writer" in cmd)
+            and wanted in env.split(b"\0")
+        )
     )
 
 

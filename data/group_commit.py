@@ -87,20 +87,29 @@ class GroupCommitter:
 
     def _write_loop(self) -> None:
         while (first := self._queue.get()) is not None:
-            batch = [first]
-            try:
-                results = self._run_plainly(batch)  # adds what queued meanwhile to batch
-                if results is None:  # a write failed: again, each write in its own savepoint
-                    results = self._run_isolated(batch)
-            except BaseException as exc:  # the commit failed: nothing of the batch is stored
-                for _, future, _ in batch:
-                    future.set_exception(exc)
-                continue
-            for future, value, error in results:
-                if error is None:
-                    future.set_result(value)
-                else:
-                    future.set_exception(error)
+            self.commit([first], self._take_queued)
+
+    def commit(self, batch: list[_Item], take_more: Callable[[list[_Item]], None] | None = None):
+        """Run ``batch``'s writes in one transaction and settle each one's future.
+
+        ``take_more(batch)``, if given, is called once the transaction holds
+        the write lock, to add the writes that queued meanwhile (up to
+        MAX_BATCH in all). For a writer of its own (``data.intake_writer``);
+        ``run`` calls it from this committer's thread.
+        """
+        try:
+            results = self._run_plainly(batch, take_more)
+            if results is None:  # a write failed: again, each write in its own savepoint
+                results = self._run_isolated(batch)
+        except BaseException as exc:  # the commit failed: nothing of the batch is stored
+            for _, future, _ in batch:
+                future.set_exception(exc)
+            return
+        for future, value, error in results:
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
 
     def _take_queued(self, batch: list[_Item]) -> None:
         """Add to ``batch`` the writes queued so far, up to MAX_BATCH in all."""
@@ -114,7 +123,7 @@ class GroupCommitter:
                 return
             batch.append(item)
 
-    def _run_plainly(self, batch: list[_Item]) -> list[_Result] | None:
+    def _run_plainly(self, batch: list[_Item], take_more) -> list[_Result] | None:
         """The batch in one transaction without savepoints, which cost two
         statements a write; None, with nothing stored, if a write of several failed.
 
@@ -125,7 +134,8 @@ class GroupCommitter:
         failed: list[BaseException] = []
         try:
             with self._transaction() as conn:
-                self._take_queued(batch)
+                if take_more is not None:
+                    take_more(batch)
                 values: list = []
                 for together, run in itertools.groupby(batch, key=lambda item: item[2]):
                     works = [work for work, _, _ in run]

@@ -78,6 +78,7 @@ class Store(
         self._group = GroupCommitter(self._transaction)
         self._key_cache: dict = {}  # IntakeStore.client_for_key(cached=True)
         self._driver_inserts: dict = {}  # IntakeStore._driver_insert
+        self._intake_writer = None  # IntakeStore.use_intake_writer: a WriterClient
         self.sla_policy = None  # domain.sla.SlaPolicy in force; None is the default policy
 
     @classmethod
@@ -95,6 +96,7 @@ class Store(
         return cls(engine)
 
     def close(self) -> None:
+        self.use_intake_writer(None)
         self._group.close()
         self.engine.dispose()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -20,7 +21,9 @@ from data import rows, schema
 from data.driver_insert import DriverInsert
 from domain.access import has_old_default_scopes, parse_scopes
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
-from domain.public_ids import public_id_for
+from domain.public_ids import public_id_prefix
+
+log = logging.getLogger(__name__)
 
 # An in-flight claim older than this is taken to be from a request that died
 # (a crashed worker): a retry may take it over instead of waiting forever.
@@ -104,10 +107,10 @@ _FEED_COLUMNS = ("at", "entity", "entity_id", "op", "payload")
 
 
 @dataclass(frozen=True)
-class _ReportWrite:
-    """One report queued for the group-commit writer: ``write(conn)`` stores it."""
+class ReportWrite:
+    """One report queued for a group-commit writer: ``write(conn)`` stores it."""
 
-    row: dict
+    id_prefix: str  # of its public id, which ends in the row id (domain.public_ids)
     actor: str
     claim: Claim | None
     respond: Callable[[str], tuple[int, str, str]] | None
@@ -118,11 +121,30 @@ class _ReportWrite:
     # known under the lock, and the audit and feed entries' JSON but for them.
     insert: DriverInsert
     values: tuple
-    audit_after: Callable[[dict], str]
-    feed_payload: Callable[[dict], str]
+    audit_after: rows.JsonLater
+    feed_payload: rows.JsonLater
 
     def __call__(self, conn) -> tuple[int, str]:
         return self.insert_all(conn, [self])[0]
+
+    def message(self) -> dict:
+        """The report as plain data for the intake writer process (no claim)."""
+        return {"columns": self.insert.columns, "values": self.values,
+                "id_prefix": self.id_prefix, "actor": self.actor,
+                "placed_with": self.placed_with,
+                "audit": (self.audit_after.pieces, self.audit_after.slots),
+                "feed": (self.feed_payload.pieces, self.feed_payload.slots)}  # fmt: skip
+
+
+def _answered(answer: dict) -> tuple[int, str]:
+    """A worker's report as the writer process answered it (``report_answer``)."""
+    if "id" in answer:
+        return int(answer["id"]), str(answer["public_id"])
+    if "stale" in answer:
+        raise StaleGeometry(int(answer["stale"]))
+    from data.intake_writer import WriteFailed
+
+    raise WriteFailed(answer.get("error", "the intake writer refused the report"))
 
 
 def key_hash(key: str) -> str:
@@ -374,10 +396,14 @@ class IntakeStore:
         columns = tuple(c for c in row if c not in _IDS)
         statement = self._driver_insert(schema.incidents, _IDS + columns)
         insert_all = self._insert_reports
-        write = _ReportWrite(row, actor, claim, respond, placed_with, insert_all,
+        write = ReportWrite(public_id_prefix(row["reported_at"]), actor, claim, respond, placed_with, insert_all,
                              statement, statement.values(row, columns),
                              rows.json_text_later(row, _IDS),
                              rows.json_text_later(rows.feed_incident(row), _IDS))  # fmt: skip
+        if claim is None and self._intake_writer is not None:
+            answer = self._intake_writer.send(write.message())
+            if answer is not None:  # None: the writer process is not there, write here
+                return _answered(answer)
         try:
             return self._group.run(write, together=insert_all)
         except IntegrityError:
@@ -386,7 +412,7 @@ class IntakeStore:
                 raise StaleGeometry(current) from None
             raise
 
-    def _insert_reports(self, conn, writes: list[_ReportWrite]) -> list[tuple[int, str]]:
+    def _insert_reports(self, conn, writes: list[ReportWrite]) -> list[tuple[int, str]]:
         """Store reports in the writer's transaction: each incident, audit
         entry, change-feed entry and idempotency answer, one statement per
         table for them all, in the order of ``writes``.
@@ -409,7 +435,7 @@ class IntakeStore:
         incidents: dict[DriverInsert, list[tuple]] = {}  # one statement per column set
         audit, feed, answers, results = [], [], [], []
         for write, new_id in zip(writes, ids, strict=True):
-            public_id = public_id_for(new_id, write.row["reported_at"])
+            public_id = f"{write.id_prefix}{new_id:06d}"  # domain.public_ids.public_id_for
             known = {"id": new_id, "public_id": public_id}
             incidents.setdefault(write.insert, []).append((new_id, public_id, *write.values))
             entity_id = str(new_id)
@@ -436,6 +462,53 @@ class IntakeStore:
                 answer["answer_at"] = done_at
             conn.execute(_IDEMPOTENCY_DONE, answers)
         return results
+
+    # ------------------------------------------- the intake writer process
+
+    def use_intake_writer(self, path: str | None) -> None:
+        """Send plain reports to the writer process at ``path`` (``data.intake_writer``)."""
+        from data.intake_writer import WriterClient
+
+        if self._intake_writer is not None:
+            self._intake_writer.close()
+        self._intake_writer = WriterClient(path) if path else None
+
+    def report_work(self, message: dict) -> tuple[ReportWrite, Callable]:
+        """The writer process's side of ``ReportWrite.message()``: the write and its
+        ``together`` for ``commit_reports``. Raises ValueError for a message that
+        is not a report of this schema."""
+        try:
+            columns = tuple(message["columns"])
+            if columns[: len(_IDS)] != _IDS or len(message["values"]) != len(columns) - 2:
+                raise ValueError("the columns and values do not match")
+            statement = self._driver_insert(schema.incidents, columns)
+            write = ReportWrite(
+                str(message["id_prefix"]), str(message["actor"]),
+                None, None, message["placed_with"], self._insert_reports, statement,
+                tuple(message["values"]), rows.JsonLater(*map(tuple, message["audit"])),
+                rows.JsonLater(*map(tuple, message["feed"])),
+            )  # fmt: skip
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a report message: {exc!r}") from exc
+        return write, self._insert_reports
+
+    def commit_reports(self, batch: list, take_more: Callable[[list], None]) -> None:
+        """Run the writer process's ``batch`` of (work, future, together) as one
+        transaction (``GroupCommitter.commit``), settling each future."""
+        self._group.commit(batch, take_more)
+
+    @staticmethod
+    def report_answer(future) -> dict:
+        """The writer process's answer for a settled write (read by ``_answered``)."""
+        error = future.exception()
+        if error is None:
+            new_id, public_id = future.result()
+            return {"id": new_id, "public_id": public_id}
+        if isinstance(error, StaleGeometry):
+            return {"stale": error.version}
+        if not isinstance(error, ValueError | IntegrityError):
+            log.error("intake writer: a report failed", exc_info=error)
+        return {"error": f"{type(error).__name__}: {error}"}
 
     def _driver_insert(self, table, columns: tuple[str, ...]) -> DriverInsert:
         """The ready-made INSERT of ``columns`` into ``table`` (made once per store)."""

@@ -7,6 +7,7 @@ whether it may do something and which town's data it may read.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -93,8 +94,9 @@ def for_user(user_id: int, name: str, role: str, town: str | None) -> Principal:
                      town if role in TOWN_ROLES else None, role, user_id)  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)  # every report asks; the answer is a frozen value
 def for_key(key_id: int, name: str, scopes, town: str | None = None) -> Principal:
-    """The principal of an API key with ``scopes``."""
+    """The principal of an API key with ``scopes`` (a tuple)."""
     permissions = frozenset().union(*(KEY_SCOPES.get(s, frozenset()) for s in scopes))
     return Principal("key", name, permissions, town, None, key_id)
 

@@ -9,6 +9,7 @@ when the resident will hear back.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -125,7 +126,11 @@ def headcount(answers: dict) -> int:
 
 def contact_notice(first_contact_at: dt.datetime) -> str:
     """What the resident reads back: when we will call, in Beijing time."""
-    local = first_contact_at.astimezone(LOCAL)
+    return _notice(first_contact_at.astimezone(LOCAL).replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=256)  # deadlines of the same minute read the same
+def _notice(local: dt.datetime) -> str:
     return (
         f"已受理，我们将在{local:%m月%d日 %H:%M}前与您联系。"
         f" Received: we will contact you by {local:%Y-%m-%d %H:%M} (Beijing time)."

@@ -32,6 +32,9 @@ class GridLocator:
         self._towns = np.asarray(town_codes, dtype=object)
         self._polygons = np.asarray(polygons, dtype=object)
         self._tree = shapely.STRtree(self._polygons)
+        self._places = [
+            Place(str(c), str(t)) for c, t in zip(self._codes, self._towns, strict=True)
+        ]
 
     def locate(self, lon: float, lat: float) -> Place | None:
         """The grid containing (lon, lat) in WGS84 degrees; None outside every grid.
@@ -42,8 +45,9 @@ class GridLocator:
         hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
         if len(hits) == 0:
             return None
-        best = min(hits, key=lambda i: self._codes[i])
-        return Place(str(self._codes[best]), str(self._towns[best]))
+        if len(hits) == 1:  # inside one grid: nearly every report
+            return self._places[hits[0]]
+        return self._places[min(hits, key=lambda i: self._codes[i])]
 
     def __len__(self) -> int:
         return len(self._codes)

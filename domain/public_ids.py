@@ -36,7 +36,13 @@ def public_id_for(incident_id: int, reported_at: dt.datetime) -> str:
         E.g. ``JZ261206030008`` for row 30008 reported on 6 December 2026
         (Beijing time).
     """
+    return f"{public_id_prefix(reported_at)}{int(incident_id):06d}"
+
+
+def public_id_prefix(reported_at: dt.datetime) -> str:
+    """What every public number of an incident reported at ``reported_at`` starts
+    with (``JZ`` and the Beijing date): the part known before its row id."""
     if reported_at.tzinfo is None:
         reported_at = reported_at.replace(tzinfo=dt.UTC)
     local = reported_at.astimezone(BEIJING)
-    return f"{PREFIX}{local:%y%m%d}{int(incident_id):06d}"
+    return f"{PREFIX}{local.year % 100:02d}{local.month:02d}{local.day:02d}"

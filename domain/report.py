@@ -10,6 +10,7 @@ module does not know (api_key, jurisdiction_id, ...) are ignored.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import unicodedata
@@ -85,16 +86,24 @@ class ReportInvalid(InvalidInput):
         self.problems = tuple(problems)
 
 
+# Lone surrogates cannot be stored as UTF-8; other control characters (bell,
+# escape, NUL) break terminals, CSV exports and SMS gateways. These are the
+# Unicode categories Cs and Cc, whole: U+D800-DFFF, U+0000-001F and U+007F-009F.
 def _bad_character(text: str, allowed: str) -> str | None:
     """Why ``text`` holds a character it must not, or None."""
-    for position, char in enumerate(text, start=1):
-        kind = unicodedata.category(char)
-        # Lone surrogates cannot be stored as UTF-8; other control characters
-        # (bell, escape, NUL) break terminals, CSV exports and SMS gateways.
-        if kind == "Cs" or (kind == "Cc" and char not in allowed):
-            what = "a line break" if char == "\n" else f"a control character (U+{ord(char):04X})"
-            return f"{what} at position {position}"
-    return None
+    found = _forbidden(allowed).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = "a line break" if char == "\n" else f"a control character (U+{ord(char):04X})"
+    return f"{what} at position {found.start() + 1}"
+
+
+@functools.cache
+def _forbidden(allowed: str) -> re.Pattern:
+    """The characters of categories Cs and Cc but ``allowed``, as one character class."""
+    controls = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in allowed]
+    return re.compile("[" + "".join(f"\\x{ord(c):02x}" for c in controls) + "\\ud800-\\udfff]")
 
 
 class _Checker:

@@ -296,3 +296,21 @@ def test_every_bad_field_at_once():
     assert set(found) == {"service_code", "description", "lat", "long", "crs", "channel",
                           "first_name", "last_name", "email", "phone", "media_url",
                           "attributes"}  # fmt: skip
+
+
+@pytest.mark.parametrize("allowed", ["", "\n\t"])
+def test_the_characters_refused_are_exactly_unicodes_controls_and_surrogates(allowed):
+    """Every code point: refused if and only if of category Cc or Cs and not ``allowed``
+    (the check is one regular expression, derived from the categories)."""
+    import sys
+    import unicodedata
+
+    from domain.report import _bad_character
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        refused = _bad_character(f"ab{char}", allowed) is not None
+        expected = unicodedata.category(char) in {"Cc", "Cs"} and char not in allowed
+        assert refused == expected, f"U+{code:04X}"
+    assert _bad_character("第一行\u0007", "") == "a control character (U+0007) at position 4"
+    assert _bad_character("一\n二", "") == "a line break at position 2"
