@@ -60,6 +60,7 @@ ANSWER_TIMEOUT = 90.0  # s a worker waits for its report's commit (a long import
 RETRY_AFTER = 1.0  # s a worker writes itself before trying an unreachable writer again
 COMMIT_DELAY = 0.0015  # s a small batch waits for company (WriterServer._gather)
 GATHER = 16  # reports that make a batch worth writing at once
+_DIRECTORY_PREFIX = "gc-intake-"  # of the directory WriterProcess makes for the socket
 STOP_GRACE = 10.0  # s at most a stopping writer waits for a frame half sent
 
 
@@ -366,9 +367,12 @@ def run_writer(database_url: str, path: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     signal.signal(signal.SIGINT, lambda *_: server.stop())  # Ctrl+C reaches the whole group
     try:
-        server.serve()
+        server.serve()  # returns once stopped, the socket removed
     finally:
-        store.close()
+        store.close()  # after an error the socket stays: the server starts a writer again
+    if os.path.basename(os.path.dirname(path)).startswith(_DIRECTORY_PREFIX):
+        with contextlib.suppress(OSError):  # the server's own stop may have been first
+            os.rmdir(os.path.dirname(path))
 
 
 # ------------------------------------------------------------------ the server's side
@@ -379,7 +383,7 @@ class WriterProcess:
 
     def __init__(self, database_url: str):
         self.database_url = database_url
-        self.directory = tempfile.mkdtemp(prefix="gc-intake-")  # 0700: only this user
+        self.directory = tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX)  # 0700: only this user
         self.path = os.path.join(self.directory, "writer.sock")
         self._process: subprocess.Popen | None = None
         self._stopping = threading.Event()

@@ -14,6 +14,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -35,7 +37,7 @@ from data.intake_writer import (
 )
 from data.store import Store
 from data.store_intake import StaleGeometry
-from tests.servers import thread_server, tiny_app
+from tests.servers import ROOT, thread_server, tiny_app
 
 REPORT = {"service_code": "garbage", "description": "垃圾未清运", "lat": "36.011",
           "long": "120.005"}  # fmt: skip
@@ -211,9 +213,36 @@ def test_a_writer_stopped_in_order_stays_stopped_and_the_workers_write(writer, s
     _wait(lambda: not os.path.exists(writer.path) and writer._process.poll() is not None)
     time.sleep(1.5)  # longer than the watcher waits before starting it again
     assert writer.pid == stopped and not os.path.exists(writer.path)
+    assert not os.path.exists(os.path.dirname(writer.path))  # nothing left in /tmp
     answered = store._intake_writer.answered
     assert len(store.incidents_by_public_ids([_report(store)])) == 1
     assert store._intake_writer.answered == answered  # written here
+
+
+def test_a_writer_whose_server_was_killed_stops_by_itself(tiny_url):
+    """The server's master dies without a word (SIGKILL): its writer notices
+    within a second, answers what it has, and goes."""
+    master = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from data.intake_writer import WriterProcess\n"
+         "w = WriterProcess(sys.argv[1]); assert w.start()\n"
+         "print(w.pid, w.path, flush=True); time.sleep(600)", tiny_url],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    pid, path = master.stdout.readline().split()
+    os.kill(master.pid, signal.SIGKILL)
+    master.wait(timeout=10)
+    master.stdout.close()
+    _wait(lambda: not _alive(int(pid)), seconds=10)
+    assert not os.path.exists(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited; init reaps it
+            return stat.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_a_peer_that_is_not_a_worker_is_cut_off_and_the_workers_are_served(writer, store):
