@@ -153,6 +153,8 @@ def create_dash(settings, store) -> Dash:
             body = page.layout(lang, _query(search), principal, store)
         elif page is events:
             body = page.layout(lang, store)
+        elif page is console:
+            body = page.layout(lang, command_map.map_sources(store, settings))
         else:
             body = (
                 page.layout(lang)

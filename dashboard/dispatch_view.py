@@ -24,19 +24,19 @@ from domain.dispatch_work import DISPATCHABLE
 from domain.errors import InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, status_name
 from layers.dispatch_lines import (
+    COUNTY,
     backdrop_layer,
-    dispatch_figure,
-    fit_view,
-    plan_layer,
-    recommendation_layer,
+    empty_layers,
+    fit_bounds,
+    plan_layers,
+    recommendation_layers,
 )
 from layers.style import MapStyle, scale_for_width
+from layers.towns import label_layer
 
 LIMIT = 5  # recommendations shown for one incident
 MAX_OPERATOR = 60  # characters, as the API allows for an actor
 UNMET_NAMED = 5  # incidents short of hands named in the summary
-TOWNS_URL = "/api/v1/towns.geojson"
-GRIDS_URL = "/api/v1/grids.geojson"
 DEFAULT_SCREEN = {"width": 1920, "height": 1080}
 
 
@@ -202,41 +202,43 @@ def map_size(screen: Mapping | None) -> tuple[float, float, float]:
     return map_w, map_h, scale_for_width(width)
 
 
-def console_figure(
-    store, *, lang: str, screen: Mapping | None, chosen: Mapping | None = None,
-    planned: Sequence[Mapping] | None = None, plan_token: object = "",
-    tile_url: str = "", tile_attribution: str = "",
-) -> dict:  # fmt: skip
-    """The console's map: the plan's lines if ``planned`` is given, else the chosen
-    incident with its candidates, else the county with its open work.
+def console_map(
+    store,
+    *,
+    lang: str,
+    screen: Mapping | None,
+    chosen: Mapping | None = None,
+    planned: Sequence[Mapping] | None = None,
+    plan_token: object = "",
+) -> dict:
+    """What the console's map shows: the plan's lines if ``planned`` is given,
+    else the chosen incident with its candidates, else the county with its open work.
 
-    The view fits what is shown; it is kept while the same incident or the same
-    plan (``plan_token``) stays on the map, so rows can be unticked in peace.
+    Returns ``layers`` (a FeatureCollection for each of the console's point and
+    line layers, ``layers.dispatch_lines.LAYERS``, and ``labels`` for the town
+    names), the ``bounds`` that fit what is shown, and its ``revision``: the
+    view is fitted anew only when that changes (another incident, another
+    plan), so rows can be unticked in peace.
     """
-    width, height, scale = map_size(screen)
+    scale = map_size(screen)[2]
     style = MapStyle(scale=scale, lang=lang)
-    traces = backdrop_layer(store.incidents(sorted(OPEN_STATUSES)), style=style)
+    layers = {"backdrop": backdrop_layer(store.incidents(sorted(OPEN_STATUSES)), style=style),
+              **empty_layers()}  # fmt: skip
     points: list = []
     if planned is not None:
-        traces += plan_layer(planned, style=style)
+        layers.update(plan_layers(planned, style=style))
         points = [r["from"] for r in planned] + [r["to"] for r in planned]
         revision = f"plan-{plan_token}"
     elif chosen is not None and chosen["incident"]["located"]:
         incident = chosen["incident"]
-        traces += recommendation_layer(incident, chosen["cadres"], sent=chosen["sent"], style=style)
+        layers.update(recommendation_layers(incident, chosen["cadres"], sent=chosen["sent"],
+                                            style=style))  # fmt: skip
         points = [[incident["lon"], incident["lat"]], *(c["from"] for c in chosen["cadres"])]
         points += [c["from"] for c in chosen["sent"]]
         revision = f"incident-{incident['id']}-{len(chosen['sent'])}"
     else:
         revision = "overview"
-    return dispatch_figure(
-        town_frame=pd.DataFrame(store.towns().drop(columns="geometry")),
-        towns_url=TOWNS_URL,
-        grids_url=GRIDS_URL,
-        traces=traces,
-        view=fit_view(points, width, height),
-        style=style,
-        revision=revision,
-        tile_url=tile_url,
-        tile_attribution=tile_attribution,
-    )
+    towns = store.towns()
+    layers["labels"] = label_layer(pd.DataFrame(towns.drop(columns="geometry")), style=style)
+    fallback = tuple(towns.total_bounds) if len(towns) else COUNTY
+    return {"layers": layers, "bounds": fit_bounds(points, fallback), "revision": revision}

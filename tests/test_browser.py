@@ -302,36 +302,21 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     assert row["due_resolve_at"] is None  # the resolution clock is stopped while parked
 
 
-# The console's map: plotly's graph div, and what MapLibre really drew for a trace.
-CONSOLE_MAP_JS = """
-(uid) => {
-    const gd = document.querySelector('#dispatch-map .js-plotly-plot');
-    if (!gd || !gd.data || !gd._fullLayout.map) return null;
-    const trace = gd.data.find(t => t.uid === uid);
-    const map = gd._fullLayout.map._subplot.map;
-    const layers = map.getStyle().layers.map(l => l.id)
-        .filter(id => id.includes('trace-layer-' + uid) && id.endsWith('-line'));
-    return {
-        lon: trace ? trace.lon : null,
-        drawn: layers.length ? map.queryRenderedFeatures({layers}).length : 0,
-        revision: gd.layout.uirevision,
-    };
-}
-"""
+# What the console's Leaflet map has: features added and drawn in view, by layer.
+CONSOLE_MAP_JS = "() => window.gc && window.gc.map && window.gc.map.state()"
 
 
-# True when the plan's lines on the console map number n (None separates two lines).
-PLAN_LINES_JS = """
-(n) => {
-    const lines = document.querySelector('#dispatch-map .js-plotly-plot').data
-        .filter(t => t.uid && t.uid.startsWith('plan-') && t.mode === 'lines' && t.lon.length);
-    return lines.reduce((k, t) => k + t.lon.filter(v => v === null).length + 1, 0) === n;
-}
-"""
+def console_map(page) -> dict | None:
+    return page.evaluate(CONSOLE_MAP_JS)
 
 
-def console_map(page, uid: str) -> dict | None:
-    return page.evaluate(CONSOLE_MAP_JS, uid)
+def wait_for_lines(page, n: int) -> None:
+    """Until the console map holds exactly ``n`` lines, each drawn."""
+    page.wait_for_function(
+        f"(n) => {{ const m = ({CONSOLE_MAP_JS})(); return m && (m.added['console-lines'] || 0)"
+        " === n && (m.drawn['console-lines'] || 0) === n; }",
+        arg=n,
+    )
 
 
 def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(served, open_map):
@@ -348,12 +333,11 @@ def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(se
     reasons = page.locator(".gc-rec-reason").all_inner_texts()
     assert len(reasons) == 5 and all("分钟" in r and "km" in r for r in reasons)
     names = [n.inner_text() for n in page.locator(".gc-rec-who b").all()]
-    page.wait_for_function(
-        f"() => {{ const m = ({CONSOLE_MAP_JS})('best-line'); return m && m.drawn > 0; }}"
-    )
-    best, others = console_map(page, "best-line"), console_map(page, "other-lines")
-    assert len(best["lon"]) == 2 and others["lon"].count(None) == 3  # 1 best + 4 others
-    assert best["revision"].startswith("incident-")
+    wait_for_lines(page, 5)  # one line from each of the five
+    shown = console_map(page)
+    assert shown["added"]["console-incident"] == 2  # the incident over its halo
+    labels = page.locator("#dispatch-map .gc-task-label").all_inner_texts()
+    assert sorted(labels) == ["1", "2", "3", "4", "5"]  # the list's numbers, on the map
     assert page.inner_text("#operator") == f"值班员：{OPERATOR}"  # who is signed in
     page.locator(".gc-send").first.click()
     page.wait_for_selector("#send-result .gc-ok")
@@ -365,6 +349,39 @@ def test_console_recommends_cadres_draws_their_lines_and_sends_one_in_a_click(se
     store.close()
     mine = sent[sent["public_id"] == number]
     assert list(mine["cadre_name"]) == [names[0]] and list(mine["sent_by"]) == [f"user:{OPERATOR}"]
+    assert outside == []
+
+
+def test_a_click_on_an_open_incident_on_the_map_selects_it_and_draws_its_candidates(
+    served, open_map
+):
+    page, outside = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.wait_for_selector("#queue .ag-row", timeout=30_000)
+    api = "dash_ag_grid.getApi('queue')"
+    # A waiting incident, found in the queue's data (not only its visible page).
+    wanted = page.evaluate(
+        f"""() => {{ const rows = [];
+        {api}.forEachNode(n => {{ if (['受理', '立案'].includes(n.data.status)) rows.push(n.data); }});
+        return rows[rows.length - 1]; }}"""
+    )
+    page.wait_for_function(f"() => ({CONSOLE_MAP_JS})().added['console-backdrop'] > 0")
+    at = page.evaluate(
+        "([id]) => window.gc.map.pixel('console-backdrop', id, 17)", [wanted["row_id"]]
+    )
+    assert at is not None, "the incident is not on the map"
+    # The canvas redraws, and learns where its dots are now, in the next frames.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_timeout(200)
+    started = page.evaluate("() => performance.now()")
+    page.mouse.click(at["x"], at["y"])
+    page.wait_for_function(
+        f"(id) => {api}.getSelectedRows().map(r => r.row_id).includes(id)", arg=wanted["row_id"]
+    )
+    page.wait_for_selector(".gc-rec")
+    assert page.inner_text(".gc-rec-for").startswith(wanted["public_id"])
+    wait_for_lines(page, 5)
+    redrawn_ms = page.evaluate("() => performance.now()") - started
+    print(f"map click -> candidates drawn: {redrawn_ms:.0f} ms")
     assert outside == []
 
 
@@ -384,11 +401,11 @@ def test_console_plans_all_open_work_and_sends_only_the_ticked_rows(served, open
     assert total >= 2
     summary = page.inner_text("#plan-summary")
     assert "最优方案" in summary and "逐件就近（贪心）" in summary and "较贪心" in summary
-    page.wait_for_function(PLAN_LINES_JS, arg=total)  # every planned line is on the map
+    wait_for_lines(page, total)  # every planned line is on the map
     untick = page.evaluate(f"() => {api}.getDisplayedRowAtIndex(0).data")
     page.locator("#plan-grid .ag-row[row-index='0'] input[type=checkbox]").first.click()
     page.wait_for_function(f"(n) => {api}.getSelectedRows().length === n", arg=total - 1)
-    page.wait_for_function(PLAN_LINES_JS, arg=total - 1)  # the unticked line leaves the map
+    wait_for_lines(page, total - 1)  # the unticked line leaves the map
     ticked = page.evaluate(f"() => {api}.getSelectedRows().map(r => [r.incident, r.cadre_id])")
     page.locator("#plan-confirm").click()
     page.wait_for_selector("#plan-result .gc-ok", timeout=30_000)

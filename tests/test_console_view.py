@@ -11,6 +11,7 @@ from dashboard.console_view import incident_detail
 from data.store import Store
 from data.store_dispatch import Assignment
 from domain.errors import Conflict, InvalidInput
+from layers.dispatch_lines import BEST
 from tests.test_dispatch_api import staffed_city
 
 
@@ -123,25 +124,53 @@ def test_confirm_is_all_or_nothing_when_a_cadre_was_taken_meanwhile(staffed):
     assert empty.value.message("zh") == "请至少勾选一行"
 
 
-def test_console_figure_shows_the_county_an_incident_or_the_plan(staffed):
+def _span(bounds) -> float:
+    (south, west), (north, east) = bounds
+    return max(north - south, east - west)
+
+
+def test_console_map_shows_the_county_an_incident_or_the_plan(staffed):
     screen = {"width": 1920, "height": 1080, "mapWidth": 860, "mapHeight": 480}
-    overview = view.console_figure(staffed, lang="zh", screen=screen)
-    assert overview["layout"]["uirevision"] == "overview"
-    assert [t["uid"] for t in overview["data"]][-1] == "backdrop"
+    overview = view.console_map(staffed, lang="zh", screen=screen)
+    assert overview["revision"] == "overview"
+    open_ids = {int(i) for i in staffed.incidents(["reported", "registered", "dispatched",
+                                                   "in_progress"])["id"]}  # fmt: skip
+    assert {int(f["id"]) for f in overview["layers"]["backdrop"]["features"]} <= open_ids
+    assert overview["layers"]["lines"]["features"] == []
+    assert {f["properties"]["name"] for f in overview["layers"]["labels"]["features"]} == {
+        "甲街道", "乙镇"}  # fmt: skip
+
     chosen = view.picked(staffed, incident(staffed, "T1"), "zh")
-    one = view.console_figure(staffed, lang="zh", screen=screen, chosen=chosen)
-    uids = [t["uid"] for t in one["data"]]
-    assert {"best-line", "other-lines", "candidates", "incident"} <= set(uids)
-    assert one["layout"]["uirevision"] == f"incident-{chosen['incident']['id']}-0"
-    assert one["layout"]["map"]["zoom"] > overview["layout"]["map"]["zoom"]
+    one = view.console_map(staffed, lang="zh", screen=screen, chosen=chosen)
+    assert one["revision"] == f"incident-{chosen['incident']['id']}-0"
+    lines = one["layers"]["lines"]["features"]
+    assert len(lines) == len(chosen["cadres"])  # one line from each candidate
+    best = chosen["cadres"][0]
+    assert lines[-1]["properties"]["c"] == BEST  # the best line drawn last, on top
+    assert lines[-1]["geometry"]["coordinates"][0] == [round(v, 6) for v in best["from"]]
+    labels = [f["properties"].get("label") for f in one["layers"]["cadres"]["features"]]
+    assert labels[-1] == "1" and sorted(labels) == [str(n + 1) for n in range(len(labels))]
+    assert "T1" in one["layers"]["incident"]["features"][-1]["properties"]["tooltip"]
+    assert _span(one["bounds"]) < _span(overview["bounds"])  # closer in
+
     rows = view.plan_rows(view.plan(staffed, town=None, minutes=60), "zh", token=7)
-    planned = view.console_figure(
+    planned = view.console_map(
         staffed, lang="zh", screen=screen, chosen=chosen, planned=rows, plan_token=7
     )
-    assert planned["layout"]["uirevision"] == "plan-7"
-    lines = [t for t in planned["data"] if t["uid"].startswith("plan-") and t["mode"] == "lines"]
-    assert sum(t["lon"].count(None) + 1 for t in lines if t["lon"]) == len(rows)
+    assert planned["revision"] == "plan-7"
+    assert len(planned["layers"]["lines"]["features"]) == len(rows)
+    assert len(planned["layers"]["cadres"]["features"]) == len(rows)
     json.dumps(planned)
+
+
+def test_a_hover_card_cannot_carry_markup(staffed):
+    """Names and numbers reach the map as text: the cards are escaped on the server."""
+    chosen = view.picked(staffed, incident(staffed, "T1"), "zh")
+    chosen["cadres"][0]["name"] = "<img src=x onerror=alert(1)>"
+    drawn = view.console_map(staffed, lang="zh", screen=None, chosen=chosen)
+    cards = [f["properties"]["tooltip"] for f in drawn["layers"]["cadres"]["features"]]
+    assert not any("<img" in c for c in cards)
+    assert any("&lt;img" in c for c in cards)
 
 
 def test_town_options_and_map_size(staffed):

@@ -239,81 +239,66 @@ def _recommended(n=3):
     ]  # fmt: skip
 
 
-def test_segments_put_none_between_lines():
-    lon, lat = dispatch_lines.segments([((1, 2), (3, 4)), ((5, 6), (7, 8))])
-    assert lon == [1.0, 3.0, None, 5.0, 7.0] and lat == [2.0, 4.0, None, 6.0, 8.0]
-    assert dispatch_lines.segments([]) == ([], [])
+def _coords(collection) -> list:
+    return [f["geometry"]["coordinates"] for f in collection["features"]]
 
 
 def test_recommendations_draw_one_line_per_cadre_the_best_one_bold():
     sent = [{"name": "张伟", "from": [120.0, 36.0]}]
-    traces = dispatch_lines.recommendation_layer(
+    layers = dispatch_lines.recommendation_layers(
         {**INCIDENT, "urgent": True}, _recommended(), style=MapStyle(), sent=sent
     )
-    by_uid = {t["uid"]: t for t in traces}
-    best, others = by_uid["best-line"], by_uid["other-lines"]
-    assert best["lon"] == [120.006, 120.005] and best["mode"] == "lines"
-    assert others["lon"] == [120.007, 120.005, None, 120.008, 120.005]
-    assert best["line"]["width"] > others["line"]["width"]
-    assert best["line"]["color"] == dispatch_lines.BEST != others["line"]["color"]
-    assert by_uid["sent-lines"]["lon"] == [120.0, 120.005]
-    assert by_uid["candidates"]["text"] == ["1", "2", "3"]  # the list's numbers
-    assert by_uid["candidates"]["customdata"][0] == ["干部0", "应急管理局", 2, "0.5"]
-    assert by_uid["candidates"]["customdata"][1][1] == "—"
-    assert by_uid["incident"]["marker"]["color"] == [dispatch_lines.URGENT]
-    assert [t["uid"] for t in traces][-1] == "incident"  # drawn on top
-    json.dumps(traces)
+    lines = layers["lines"]["features"]
+    assert [f["geometry"]["type"] for f in lines] == ["LineString"] * 4
+    sent_line, *others, best = lines  # sent first, the best last: on top
+    assert best["geometry"]["coordinates"] == [[120.006, 36.006], [120.005, 36.005]]
+    assert [o["geometry"]["coordinates"][0] for o in others] == [[120.007, 36.006],
+                                                                 [120.008, 36.006]]  # fmt: skip
+    assert best["properties"]["w"] > others[0]["properties"]["w"]
+    assert best["properties"]["c"] == dispatch_lines.BEST != others[0]["properties"]["c"]
+    assert sent_line["geometry"]["coordinates"] == [[120.0, 36.0], [120.005, 36.005]]
+    cadres = layers["cadres"]["features"]
+    assert [f["properties"].get("label") for f in cadres] == [None, "3", "2", "1"]
+    assert cadres[-1]["properties"]["tooltip"] == "<b>干部0</b><br>应急管理局<br>约 2 分钟 · 0.5 km"
+    assert "—" in cadres[-2]["properties"]["tooltip"]  # no department
+    halo, dot = layers["incident"]["features"]
+    assert dot["properties"]["c"] == dispatch_lines.URGENT and dot["id"] == "T1"
+    assert halo["properties"]["r"] > dot["properties"]["r"] and "tooltip" not in halo["properties"]
+    json.dumps(layers)
 
 
-def test_plan_lines_one_trace_per_priority_kind():
+def test_plan_lines_coloured_by_priority_urgent_on_top():
     rows = [
         {"incident": f"JZ{p}", "priority": p, "cadre_name": f"干部{p}", "eta_s": 300.0,
          "from": [120.0 + p / 100, 36.0], "to": [120.0 + p / 100, 36.01], "category": "garbage"}
         for p in (1, 2, 3, 4)
     ] + [{"incident": "JZ1", "priority": 1, "cadre_name": "干部9", "eta_s": 60.0,
           "from": [120.02, 36.02], "to": [120.01, 36.01]}]  # fmt: skip
-    traces = dispatch_lines.plan_layer(rows, style=MapStyle(lang="en"))
-    lines = {t["uid"]: t for t in traces if t["mode"] == "lines"}
-    assert list(lines) == ["plan-urgent", "plan-high", "plan-routine"]
-    assert lines["plan-urgent"]["lon"].count(None) == 1  # two urgent lines, one trace
-    assert lines["plan-routine"]["lon"].count(None) == 1  # normal and low together
-    assert lines["plan-urgent"]["line"]["color"] == dispatch_lines.URGENT
-    (dots,) = [t for t in traces if t["uid"] == "incident"]
-    assert len(dots["lon"]) == 4  # each incident once
-    assert "min" in next(t for t in traces if t["uid"] == "plan-cadres")["hovertemplate"]
+    layers = dispatch_lines.plan_layers(rows, style=MapStyle(lang="en"))
+    colours = [f["properties"]["c"] for f in layers["lines"]["features"]]
+    routine, high, urgent = dispatch_lines.ROUTINE, dispatch_lines.HIGH, dispatch_lines.URGENT
+    assert colours == [routine, routine, high, urgent, urgent]  # normal and low alike
+    assert len(layers["incident"]["features"]) == 4  # each incident once
+    assert not any("tooltip" in f["properties"] for f in layers["incident"]["features"])
+    assert "5 min" in layers["cadres"]["features"][0]["properties"]["tooltip"]
+    assert len(layers["cadres"]["features"]) == 5
 
 
-def test_backdrop_skips_incidents_without_a_place(city):
+def test_backdrop_skips_incidents_without_a_place_and_names_each_by_its_row(city):
     frame = city.incidents.copy()
+    frame["id"] = range(1, len(frame) + 1)
     frame.loc[0, "lon"] = None
-    (trace,) = dispatch_lines.backdrop_layer(frame, style=MapStyle())
-    assert len(trace["lon"]) == 4 and trace["text"][0] == "T2"
+    backdrop = dispatch_lines.backdrop_layer(frame, style=MapStyle())
+    assert [f["id"] for f in backdrop["features"]] == ["2", "3", "4", "5"]
+    assert backdrop["features"][0]["properties"]["tooltip"] == "<b>T2</b>"
 
 
-def test_fit_view_frames_the_points_but_not_closer_than_a_street():
-    near = dispatch_lines.fit_view([(120.005, 36.005), (120.0051, 36.0051)], 800, 500)
-    far = dispatch_lines.fit_view([(120.0, 36.0), (120.1, 36.05)], 800, 500)
-    assert near.zoom <= dispatch_lines.MAX_ZOOM and far.zoom < near.zoom
-    assert far.lon == pytest.approx(120.05) and far.lat == pytest.approx(36.025, abs=1e-3)
-    wall = dispatch_lines.fit_view([(120.0, 36.0), (120.1, 36.05)], 1600, 1000)
-    assert wall.zoom == pytest.approx(far.zoom + 1, abs=0.01)
-    county = dispatch_lines.fit_view([], 800, 500)
-    assert 8 < county.zoom < 11 and county.lon == pytest.approx(119.92, abs=0.01)
-
-
-def test_dispatch_figure_is_offline_json_with_towns_and_grid_outlines(city):
-    traces = dispatch_lines.recommendation_layer(INCIDENT, _recommended(), style=MapStyle())
-    figure = dispatch_lines.dispatch_figure(
-        town_frame=pd.DataFrame(city.towns.drop(columns="geometry")),
-        towns_url="/towns", grids_url="/grids", traces=traces,
-        view=MapView(120.0, 36.0, 13), style=MapStyle(), revision="incident-1-0",
-    )  # fmt: skip
-    assert figure["layout"]["uirevision"] == "incident-1-0"
-    assert figure["data"][0]["uid"].startswith("town-labels") and figure["data"][-1]["uid"] == (
-        "incident"
-    )
-    layers = {layer["name"]: layer for layer in figure["layout"]["map"]["layers"]}
-    assert layers["grids-line"]["source"] == "/grids" and layers["grids-line"]["minzoom"] == 11
-    assert "towns-line" in layers
-    text = json.dumps(figure)
-    assert "http" not in text and "glyphs" not in text
+def test_fit_bounds_frames_the_points_but_not_closer_than_a_street():
+    (south, west), (north, east) = dispatch_lines.fit_bounds([(120.005, 36.005),
+                                                              (120.0051, 36.0051)])  # fmt: skip
+    assert north - south == pytest.approx(dispatch_lines.MIN_SPAN_DEG)
+    assert (west + east) / 2 == pytest.approx(120.00505)
+    far = dispatch_lines.fit_bounds([(120.0, 36.0), (120.1, 36.05)])
+    assert far == [[36.0, 120.0], [36.05, 120.1]]
+    county = dispatch_lines.fit_bounds([None])
+    assert county == [[36.01, 119.63], [36.5, 120.21]]

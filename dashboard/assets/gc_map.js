@@ -15,6 +15,8 @@
     "wall-grids": 0, "wall-towns": 1, "wall-events-areas": 2, "wall-cadres": 3,
     "wall-incidents-halo": 4, "wall-incidents": 5, "wall-incidents-flash": 6,
     "wall-events-tasks": 7, "wall-towns-labels": 8,
+    "console-grids": 0, "console-towns": 1, "console-backdrop": 2, "console-lines": 3,
+    "console-cadres": 4, "console-incident": 5, "console-labels": 8,
   };
   const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
   let pending = null;  // the lowest rank added since the last restack
@@ -95,6 +97,19 @@
               fill: false, interactive: false};
     },
 
+    // Outlines only, as the hideout says (the console's faint grids).
+    outlineStyle(feature, context) {
+      const h = context.hideout || {};
+      return {color: h.color || "#4d7fb3", weight: h.weight || 0.8, opacity: h.opacity || 0.4,
+              fill: false, interactive: false};
+    },
+
+    // Lines of the console: each feature says its colour and width.
+    lineStyle(feature) {
+      const p = feature.properties;
+      return {color: p.c, weight: p.w, opacity: 0.9, interactive: false};
+    },
+
     areaStyle(feature, context) {
       return {color: "#ff3b4f", weight: feature.properties.w || 3, fillColor: "#ff3b4f", fillOpacity: 0.1};
     },
@@ -115,6 +130,7 @@
       const p = feature.properties;
       if (p.label) {
         layer.bindTooltip(p.label, {permanent: true, direction: "top", className: "gc-task-label"});
+        if (p.tooltip) layer.bindPopup(p.tooltip, {className: "gc-card"});  // escaped by the server
       } else if (p.tooltip) {
         layer.bindTooltip(p.tooltip, {className: "gc-card"});  // escaped by the server
       }
@@ -140,6 +156,9 @@
 
     labelEach(feature, layer, context) { track(layer, context); },
 
+    // A layer with nothing to bind (outlines, lines): kept in its place among the others.
+    each(feature, layer, context) { track(layer, context); },
+
     // What the map shows now, by layer: features on the map and those drawn
     // inside the view, and how many grids have each fill colour (for tests
     // and benchmarks).
@@ -156,6 +175,22 @@
         if (l.gcLayer === "wall-grids") gridFills[l.options.fillColor] = (gridFills[l.options.fillColor] || 0) + 1;
       });
       return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius, gridFills: gridFills};
+    },
+
+    // Where a point of a layer is on the page (client px), after centring the
+    // map on it at `zoom` if given: for tests that click on the map.
+    pixel(id, featureId, zoom) {
+      let found = null;
+      if (current) {
+        current.eachLayer((l) => {
+          if (l.gcLayer === id && l.feature && String(l.feature.id) === String(featureId)) found = l;
+        });
+      }
+      if (!found) return null;
+      if (zoom !== undefined) current.setView(found.getLatLng(), zoom, {animate: false});
+      const at = current.latLngToContainerPoint(found.getLatLng());
+      const box = current.getContainer().getBoundingClientRect();
+      return {x: box.left + at.x, y: box.top + at.y};
     },
 
     // The points of one layer on the map: feature id -> [lon, lat].

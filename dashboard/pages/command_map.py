@@ -26,12 +26,12 @@ from dashboard.components.panels import (
 from dashboard.connection import register_connection_note
 from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
+from dashboard.leaflet_parts import FIT, canvas_map, empty, js
 from dashboard.live import layer_update
 from dashboard.map_view import current_minute, shared_view, shown_layer, town_codes
 from layers import cadres, grids, incidents
 from layers.map_figure import WALL_LAYERS, toggle_of
 from layers.registry import LAYERS
-from layers.style import BACKGROUND
 
 # Ids of the live machinery of this page.
 LIVE_STATE = "live-state"  # {seq, digests, ok_at}: what this screen shows
@@ -50,38 +50,15 @@ def _panel(title: str, body_id: str, class_name: str | None = None, body=None) -
                     className="gc-panel")  # fmt: skip
 
 
-# An empty plotly map, still used by the console's plotly map (until it moves to Leaflet).
-EMPTY_FIGURE = {
-    "data": [],
-    "layout": {
-        "paper_bgcolor": BACKGROUND,
-        "plot_bgcolor": BACKGROUND,
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False},
-        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-    },
-}
-
-
-def _fn(name: str) -> dict:
-    """A function of dashboard/assets/gc_map.js, as dash-leaflet names one."""
-    return {"variable": f"gc.map.{name}"}
-
-
 # Every layer of the wall: its dash-leaflet component id and the prop a live
 # update sets (the polygons' ``hideout``, the points' ``data``).
 LIVE_PROPS = {"grids": "hideout", "towns": "hideout"}
 WALL = WALL_LAYERS
 COUNTY = [[36.01, 119.63], [36.50, 120.21]]  # when the layout comes without a first picture
-FIT = {"padding": [24, 24]}  # around the focus, when the map is fitted to it
 
 
 def _component(name: str) -> str:
     return f"wall-{name}"
-
-
-def _empty() -> dict:
-    return {"type": "FeatureCollection", "features": []}
 
 
 def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
@@ -94,17 +71,15 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
     """
     values = (first or {}).get("layers") or {}
     functions = {
-        "grids": {"style": _fn("gridStyle"), "onEachFeature": _fn("gridEach")},
-        "towns": {"style": _fn("townStyle"), "onEachFeature": _fn("areaEach")},
-        "events-areas": {"style": _fn("areaStyle"), "onEachFeature": _fn("areaEach")},
-        "towns-labels": {"pointToLayer": _fn("label"), "onEachFeature": _fn("labelEach")},
+        "grids": {"style": js("gridStyle"), "onEachFeature": js("gridEach")},
+        "towns": {"style": js("townStyle"), "onEachFeature": js("areaEach")},
+        "events-areas": {"style": js("areaStyle"), "onEachFeature": js("areaEach")},
+        "towns-labels": {"pointToLayer": js("label"), "onEachFeature": js("labelEach")},
     }
     layers = []
     for name in WALL:
         show = toggle_of(name) in shown
-        props = functions.get(
-            name, {"pointToLayer": _fn("point"), "onEachFeature": _fn("pointEach")}
-        )
+        props = functions.get(name, {"pointToLayer": js("point"), "onEachFeature": js("pointEach")})
         value = values.get(name)
         if name == "grids":
             source = {"url": sources["grids"],
@@ -112,24 +87,10 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
         elif name == "towns":
             source = {"url": sources["towns"], "hideout": {"show": show, **(value or {})}}
         else:
-            source = {"data": value or _empty(), "hideout": {"show": show}}
-        layers.append(dl.GeoJSON(id=_component(name), filter=_fn("shown"), **source, **props))
-    if sources.get("tiles"):
-        layers.insert(0, dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")))
-    return dl.MapContainer(
-        layers,
-        id=ids.MAP,
-        className="gc-map",
-        bounds=(first or {}).get("bounds") or COUNTY,
-        boundsOptions=FIT,
-        preferCanvas=True,  # paths and circle markers on a canvas: fast without a GPU
-        zoomSnap=0,
-        zoomDelta=0.5,
-        zoomControl=False,
-        attributionControl=bool(sources.get("tiles")),
-        trackViewport=False,
-        style={"height": "100%", "width": "100%", "background": BACKGROUND},
-    )
+            source = {"data": value or empty(), "hideout": {"show": show}}
+        layers.append(dl.GeoJSON(id=_component(name), filter=js("shown"), **source, **props))
+    bounds = (first or {}).get("bounds") or COUNTY
+    return canvas_map(ids.MAP, layers, bounds, sources, zoomControl=False)
 
 
 def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_ag_grid as dag
+import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from api.dispatch_service import MAX_TRAVEL_LIMIT_MIN
@@ -21,7 +22,7 @@ from dashboard.console_view import (
 )
 from dashboard.dispatch_view import (
     confirm,
-    console_figure,
+    console_map,
     map_size,
     picked,
     plan,
@@ -31,20 +32,34 @@ from dashboard.dispatch_view import (
     town_options,
 )
 from dashboard.i18n import t
-from dashboard.pages.command_map import EMPTY_FIGURE
+from dashboard.leaflet_parts import canvas_map, empty, js
 from domain.errors import Conflict, GridCommandError
 from domain.lifecycle import ACTIONS
-from layers.dispatch_lines import BACKDROP, BEST, INCIDENT, OTHER, PLAN_KINDS, SENT
+from layers.dispatch_lines import (
+    BACKDROP,
+    BEST,
+    INCIDENT,
+    LAYERS,
+    OTHER,
+    PLAN_KINDS,
+    SENT,
+    fit_bounds,
+)
 
 QUEUE_REFRESH_MS = 15_000
+MAP_REVISION = "console-map-revision"  # what the map was last fitted to
 
 
-def layout(lang: str) -> html.Div:
-    """The console in ``lang``: queue, map and plan, the chosen incident and whom to send."""
+def layout(lang: str, sources: dict | None = None) -> html.Div:
+    """The console in ``lang``: queue, map and plan, the chosen incident and whom to send.
+
+    ``sources`` holds the town and grid GeoJSON URLs (versioned) and the
+    optional tile URL (``command_map.map_sources``)."""
     return html.Div([
         dcc.Store(id=ids.MOVED, data=0),
         dcc.Store(id=ids.RECOMMENDED),
         dcc.Store(id=ids.CONSOLE_SCREEN),
+        dcc.Store(id=MAP_REVISION),
         dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),
         html.Div([
             html.Div([
@@ -67,7 +82,7 @@ def layout(lang: str) -> html.Div:
                 style={"height": "100%"},
             ), className="gc-grid", **{"data-ag-theme-mode": "dark-blue"}),
         ], className="gc-panel gc-queue"),
-        dispatch_map(lang),
+        dispatch_map(lang, sources),
         plan_panel(lang),
         html.Div([
             html.Div([
@@ -83,8 +98,21 @@ def layout(lang: str) -> html.Div:
     ], className="gc-console")  # fmt: skip
 
 
-def dispatch_map(lang: str) -> html.Div:
+# The console's map: town and grid outlines by URL, the rest as small collections.
+DEFAULT_SOURCES = {"grids": "/api/v1/grids.geojson", "towns": "/api/v1/towns.geojson"}
+GRID_OUTLINE = {"color": "#4d7fb3", "weight": 0.8, "opacity": 0.35}
+# Room around what the map is fitted to: for the cadres' number tags above
+# their dots, and for the legend along the bottom.
+FIT_ROOM = {"paddingTopLeft": [48, 56], "paddingBottomRight": [48, 72]}
+
+
+def _layer_id(name: str) -> str:
+    return f"console-{name}"
+
+
+def dispatch_map(lang: str, sources: dict | None = None) -> html.Div:
     """The map of the chosen incident or of the plan, with its legend."""
+    sources = sources or DEFAULT_SOURCES
     marks = [
         ("dot", INCIDENT, t("map.incident", lang)),
         ("line", BEST, t("map.best", lang)),
@@ -97,10 +125,20 @@ def dispatch_map(lang: str) -> html.Div:
                   className="gc-key")
         for shape, colour, label in marks
     ], className="gc-map-legend")  # fmt: skip
+    drawn = {"lines": {"style": js("lineStyle"), "onEachFeature": js("each")}}
+    points = {"pointToLayer": js("point"), "onEachFeature": js("pointEach")}
+    layers = [
+        dl.GeoJSON(id=_layer_id("grids"), url=sources["grids"], style=js("outlineStyle"),
+                   onEachFeature=js("each"), hideout=GRID_OUTLINE),
+        dl.GeoJSON(id=_layer_id("towns"), url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("areaEach"), hideout={}),
+        *[dl.GeoJSON(id=_layer_id(name), data=empty(), **drawn.get(name, points))
+          for name in LAYERS],
+        dl.GeoJSON(id=_layer_id("labels"), data=empty(), pointToLayer=js("label"),
+                   onEachFeature=js("labelEach")),
+    ]  # fmt: skip
     return html.Div([
-        dcc.Graph(id=ids.DISPATCH_MAP, className="gc-map", figure=EMPTY_FIGURE,
-                  config={"displayModeBar": False, "scrollZoom": True, "responsive": True},
-                  style={"height": "100%", "width": "100%"}),
+        canvas_map(ids.DISPATCH_MAP, layers, fit_bounds([]), sources),
         legend,
     ], className="gc-map-frame gc-console-map")  # fmt: skip
 
@@ -194,6 +232,15 @@ function (_) {
 """
 
 
+def _selected_id(selected) -> int | None:
+    """The incident chosen in the queue: its selected rows, or the row ids the
+    map asked it to select (``{"ids": [...]}``, as dash-ag-grid takes them)."""
+    if isinstance(selected, dict):
+        chosen = selected.get("ids") or []
+        return int(chosen[0]) if chosen else None
+    return int(selected[0]["id"]) if selected else None
+
+
 def _actor() -> str:
     """Who the audit log says did it: the signed-in person, never a typed name."""
     return current_principal().actor
@@ -214,7 +261,6 @@ def _error(error: GridCommandError, lang: str, *, again: bool = False) -> html.S
 def register(app, context) -> None:
     """The console's callbacks: the queue, an incident, its moves, whom to send, the plan."""
     store = context.store
-    settings = context.settings
 
     app.clientside_callback(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"),
                             Input(ids.DISPATCH_MAP, "id"))  # fmt: skip
@@ -251,9 +297,10 @@ def register(app, context) -> None:
         State(ids.LANG, "data"),
     )
     def show_incident(selected, _moved, lang):
-        if not selected:
+        incident_id = _selected_id(selected)
+        if incident_id is None:
             return no_update
-        detail = incident_detail(store, int(selected[0]["id"]), lang or "zh")
+        detail = incident_detail(store, incident_id, lang or "zh")
         return detail_children(detail, lang or "zh", current_principal())
 
     @app.callback(
@@ -267,9 +314,9 @@ def register(app, context) -> None:
         prevent_initial_call=True,
     )
     def recommend_cadres(selected, moved, shown, lang):
-        if not selected:
+        incident_id, lang = _selected_id(selected), lang or "zh"
+        if incident_id is None:
             return no_update, no_update, no_update
-        incident_id, lang = int(selected[0]["id"]), lang or "zh"
         same = shown is not None and shown["incident"]["id"] == incident_id
         # The queue reloads every few seconds and reports its selection again: keep
         # what is shown (and the plan on the map) unless the pick or the data moved.
@@ -300,24 +347,42 @@ def register(app, context) -> None:
         return html.Span(done, className="gc-ok"), (moved or 0) + 1
 
     @app.callback(
-        Output(ids.DISPATCH_MAP, "figure"),
+        Output(ids.DISPATCH_MAP, "viewport"),
+        *[Output(_layer_id(name), "data") for name in (*LAYERS, "labels")],
+        Output(MAP_REVISION, "data"),
         Input(ids.RECOMMENDED, "data"),
         Input(ids.PLAN_GRID, "selectedRows"),
         Input(ids.CONSOLE_SCREEN, "data"),
         State(ids.PLAN_GRID, "rowData"),
+        State(MAP_REVISION, "data"),
         State(ids.LANG, "data"),
     )
-    def draw_map(chosen, ticked, screen, planned, lang):
+    def draw_map(chosen, ticked, screen, planned, shown, lang):
         # The plan is on the map while it has rows and was touched last.
         show_plan = bool(planned) and ctx.triggered_id == ids.PLAN_GRID
         if show_plan and not isinstance(ticked, list):
-            return no_update  # "select all" asked of the grid: it answers with the rows
-        return console_figure(
+            return (no_update,) * (len(LAYERS) + 3)  # "select all": the grid answers with rows
+        drawn = console_map(
             store, lang=lang or "zh", screen=screen, chosen=chosen,
             planned=(ticked or []) if show_plan else None,
             plan_token=planned[0]["plan"] if show_plan else "",
-            tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
         )  # fmt: skip
+        # Fitted anew only for something else to show: zoom and pan stay the operator's.
+        viewport = no_update if drawn["revision"] == shown else {"bounds": drawn["bounds"],
+                                                                  "options": FIT_ROOM}  # fmt: skip
+        layers = [drawn["layers"][name] for name in (*LAYERS, "labels")]
+        return viewport, *layers, drawn["revision"]
+
+    @app.callback(
+        Output(ids.QUEUE, "selectedRows"),
+        Input(_layer_id("backdrop"), "clickData"),
+        prevent_initial_call=True,
+    )
+    def select_on_map(clicked):
+        """A click on an open incident selects its row of the queue, as a click there."""
+        if not clicked or clicked.get("id") is None:
+            return no_update
+        return {"ids": [str(clicked["id"])]}
 
     @app.callback(
         Output(ids.PLAN_GRID, "rowData"),
@@ -374,13 +439,14 @@ def register(app, context) -> None:
         prevent_initial_call=True,
     )
     def make_move(clicks, selected, note, proof, extra, moved, lang):
-        if not ctx.triggered_id or not any(clicks) or not selected:
+        incident_id = _selected_id(selected)
+        if not ctx.triggered_id or not any(clicks) or incident_id is None:
             return no_update, no_update
         lang = lang or "zh"
         action = ctx.triggered_id["action"]
         try:
             details = move_details(store, action, note, proof, extra)
-            store.apply_action(int(selected[0]["id"]), action, actor=_actor(), **details)
+            store.apply_action(incident_id, action, actor=_actor(), **details)
         except GridCommandError as error:
             return html.Span(error.message(lang), className="gc-error"), no_update
         done = ACTIONS[action].zh if lang == "zh" else action
