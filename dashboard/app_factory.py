@@ -57,6 +57,7 @@ TITLE_JS = """
 function (lang) {
     const titles = %s;
     if (titles[lang]) { document.title = titles[lang]; }
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
     return lang;
 }
 """
@@ -82,14 +83,18 @@ class AppContext:
     store: object
 
 
+HTML_LANG = {"zh": "zh-CN", "en": "en"}  # <html lang>: what a screen reader speaks
+
+
 def _titled_index(app: Dash, default_lang: str) -> None:
-    """Every page opens with its window title in the language asked for (a
-    wall in English is titled in English from its first paint)."""
+    """Every page opens with its language declared and its window title in
+    that language (a wall in English is titled in English from its first paint)."""
     plain = app.interpolate_index
 
     def interpolate_index(**parts):
         lang = pick_language(request.args.get("lang"), default_lang)
-        return plain(**{**parts, "title": t("doc_title", lang)})
+        page = plain(**{**parts, "title": t("doc_title", lang)})
+        return page.replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
 
     app.interpolate_index = interpolate_index
 

@@ -203,8 +203,10 @@ def test_the_wall_is_titled_in_its_language(served, open_map):
     page, _ = open_map(served["base"], 1920, 1080, "/?lang=en")
     wait_for_map(page)
     assert page.title() == "Jiaozhou Grid Command Centre"
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     page.click(".gc-lang")  # the switch back to Chinese, in the page
     page.wait_for_function("() => document.title === '胶州市网格化指挥中心'", timeout=30_000)
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
     page, _ = open_map(served["base"], 1920, 1080, "/")
     wait_for_map(page)
     assert page.title() == "胶州市网格化指挥中心"

@@ -101,9 +101,14 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
 # The console's map: town and grid outlines by URL, the rest as small collections.
 DEFAULT_SOURCES = {"grids": "/api/v1/grids.geojson", "towns": "/api/v1/towns.geojson"}
 GRID_OUTLINE = {"color": "#4d7fb3", "weight": 0.8, "opacity": 0.35}
-# Room around what the map is fitted to: for the cadres' number tags above
-# their dots, and for the legend along the bottom.
-FIT_ROOM = {"paddingTopLeft": [48, 56], "paddingBottomRight": [48, 72]}
+
+
+def fit_room(scale: float) -> dict:
+    """Room around what the map is fitted to, in CSS px at the screen's
+    ``scale``: for the cadres' number tags above their dots, and for the
+    legend along the bottom."""
+    return {"paddingTopLeft": [48 * scale, 56 * scale],
+            "paddingBottomRight": [48 * scale, 72 * scale]}  # fmt: skip
 
 
 def _layer_id(name: str) -> str:
@@ -368,8 +373,8 @@ def register(app, context) -> None:
             plan_token=planned[0]["plan"] if show_plan else "",
         )  # fmt: skip
         # Fitted anew only for something else to show: zoom and pan stay the operator's.
-        viewport = no_update if drawn["revision"] == shown else {"bounds": drawn["bounds"],
-                                                                  "options": FIT_ROOM}  # fmt: skip
+        viewport = no_update if drawn["revision"] == shown else {
+            "bounds": drawn["bounds"], "options": fit_room(map_size(screen)[2])}  # fmt: skip
         layers = [drawn["layers"][name] for name in (*LAYERS, "labels")]
         return viewport, *layers, drawn["revision"]
 
