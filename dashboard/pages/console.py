@@ -64,11 +64,11 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
         html.Div([
             html.Div([
                 html.H2(t("console.queue", lang)),
-                dcc.RadioItems(
+                html.Div(dcc.RadioItems(
                     id=ids.QUEUE_SCOPE, value="open", inline=True, className="gc-scope",
                     options=[{"label": t("console.open", lang), "value": "open"},
                              {"label": t("console.week", lang), "value": "week"}],
-                ),
+                ), title=t("console.queue", lang)),  # names the choice (dashboard/assets/gc_a11y.js)
                 html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
             ], className="gc-toolbar"),
             html.Div(dag.AgGrid(

@@ -1,0 +1,47 @@
+/* Grid Command: repairs to what Dash 4's own components tell assistive technology.
+ *
+ * Found by axe-core (tests/test_accessibility.py), on every page that uses them:
+ * - dcc.RadioItems and dcc.Checklist render a role="listbox" of role="option"
+ *   labels, each holding a real radio or checkbox: interactive controls nested
+ *   in interactive roles, and a listbox with no name. The inputs already say
+ *   everything, so the list becomes a named (radio)group of plain labels.
+ * - dcc.Dropdown keeps its keyboard focus on an input marked aria-hidden: a
+ *   screen reader lands on something it was told not to read. The input is
+ *   unhidden and named like the dropdown's button.
+ * A file of the site, so the Content-Security-Policy needs no inline script.
+ */
+(function () {
+  "use strict";
+
+  function named(list) {
+    if (list.hasAttribute("aria-label")) return;
+    const holder = list.closest("[aria-label], [title]");
+    const name = holder && (holder.getAttribute("aria-label") || holder.getAttribute("title"));
+    if (name) list.setAttribute("aria-label", name);
+  }
+
+  function repair() {
+    document.querySelectorAll('.dash-options-list[role="listbox"]').forEach((list) => {
+      list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
+      named(list);
+      list.querySelectorAll('[role="option"]').forEach((option) => {
+        option.removeAttribute("role");
+        option.removeAttribute("aria-selected");
+      });
+    });
+    document.querySelectorAll('input.dash-dropdown-focus-target[aria-hidden="true"]').forEach((input) => {
+      input.removeAttribute("aria-hidden");
+      const button = input.parentElement && input.parentElement.querySelector("button.dash-dropdown");
+      const label = button && button.getAttribute("aria-labelledby");
+      if (label) input.setAttribute("aria-labelledby", label);
+    });
+  }
+
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; repair(); });
+  }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+                                        attributeFilter: ["role", "aria-hidden"]});
+})();
