@@ -21,7 +21,8 @@
   }
 
   function repair() {
-    document.querySelectorAll('.dash-options-list[role="listbox"]').forEach((list) => {
+    // Only these two: a dropdown's menu is a real listbox of options.
+    document.querySelectorAll('.dash-radioitems[role="listbox"], .dash-checklist[role="listbox"]').forEach((list) => {
       list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
       named(list);
       list.querySelectorAll('[role="option"]').forEach((option) => {
