@@ -148,7 +148,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
 def _start_intake_writer(settings: Settings):
     """The SQLite file's report writer process (``data.intake_writer``), or None
     if it did not start: then each worker writes its reports itself."""
-    from data.intake_writer import WriterProcess
+    from data.intake_writer_process import WriterProcess
 
     writer = WriterProcess(settings.database_url)
     if writer.start():

@@ -29,6 +29,8 @@ One request is in flight per connection; each request thread of a worker
 has its own.
 
     python -m data.intake_writer sqlite:///gridcommand.db /tmp/gc-intake/writer.sock
+
+The server's master starts it through ``data.intake_writer_process.WriterProcess``.
 """
 
 from __future__ import annotations
@@ -41,14 +43,11 @@ import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from pathlib import Path
 
 from domain.errors import Unavailable
 
@@ -60,7 +59,7 @@ ANSWER_TIMEOUT = 90.0  # s a worker waits for its report's commit (a long import
 RETRY_AFTER = 1.0  # s a worker writes itself before trying an unreachable writer again
 COMMIT_DELAY = 0.0015  # s a small batch waits for company (WriterServer._gather)
 GATHER = 16  # reports that make a batch worth writing at once
-_DIRECTORY_PREFIX = "gc-intake-"  # of the directory WriterProcess makes for the socket
+DIRECTORY_PREFIX = "gc-intake-"  # of the directory WriterProcess makes for the socket
 STOP_GRACE = 10.0  # s at most a stopping writer waits for a frame half sent
 
 
@@ -370,77 +369,9 @@ def run_writer(database_url: str, path: str) -> None:
         server.serve()  # returns once stopped, the socket removed
     finally:
         store.close()  # after an error the socket stays: the server starts a writer again
-    if os.path.basename(os.path.dirname(path)).startswith(_DIRECTORY_PREFIX):
+    if os.path.basename(os.path.dirname(path)).startswith(DIRECTORY_PREFIX):
         with contextlib.suppress(OSError):  # the server's own stop may have been first
             os.rmdir(os.path.dirname(path))
-
-
-# ------------------------------------------------------------------ the server's side
-
-
-class WriterProcess:
-    """The writer, started (and started again if it dies) by the server's master."""
-
-    def __init__(self, database_url: str):
-        self.database_url = database_url
-        self.directory = tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX)  # 0700: only this user
-        self.path = os.path.join(self.directory, "writer.sock")
-        self._process: subprocess.Popen | None = None
-        self._stopping = threading.Event()
-        self._watcher: threading.Thread | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """The writer's process id now (it changes when the writer is started again)."""
-        return self._process.pid if self._process is not None else None
-
-    def start(self, ready_within: float = 30.0) -> bool:
-        """Start the writer; True once it listens (else the workers write themselves)."""
-        self._launch()
-        self._watcher = threading.Thread(target=self._watch, name="intake-writer", daemon=True)
-        self._watcher.start()
-        deadline = time.monotonic() + ready_within
-        while time.monotonic() < deadline:
-            if os.path.exists(self.path):
-                return True
-            if self._process is not None and self._process.poll() is not None:
-                break
-            time.sleep(0.05)
-        return False
-
-    def stop(self, wait: float = STOP_GRACE + 5) -> None:
-        self._stopping.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(wait)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        with contextlib.suppress(OSError):
-            os.rmdir(self.directory)
-
-    def _launch(self) -> None:
-        root = Path(__file__).resolve().parent.parent
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "data.intake_writer", self.database_url, self.path], cwd=root
-        )
-
-    def _watch(self) -> None:
-        """Start the writer again if it died. One that stopped in order (a signal
-        to the server's whole process group, as Ctrl+C sends) removed its socket
-        and is left stopped. Its exit status cannot tell: gunicorn's master
-        reaps every child of its own."""
-        while not self._stopping.is_set():
-            process = self._process
-            if process is not None:
-                process.wait()
-            if self._stopping.wait(RETRY_AFTER) or not os.path.exists(self.path):
-                return
-            print("the intake writer died; starting it again", file=sys.stderr, flush=True)
-            self._launch()
 
 
 if __name__ == "__main__":

@@ -30,11 +30,11 @@ from data import schema
 from data.intake_writer import (
     MAX_FRAME,
     OutcomeUnknown,
-    WriterProcess,
     encode,
     read_frame,
     split_frames,
 )
+from data.intake_writer_process import WriterProcess
 from data.store import Store
 from data.store_intake import StaleGeometry
 from tests.servers import ROOT, thread_server, tiny_app
@@ -224,7 +224,7 @@ def test_a_writer_whose_server_was_killed_stops_by_itself(tiny_url):
     within a second, answers what it has, and goes."""
     master = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\n"
-         "from data.intake_writer import WriterProcess\n"
+         "from data.intake_writer_process import WriterProcess\n"
          "w = WriterProcess(sys.argv[1]); assert w.start()\n"
          "print(w.pid, w.path, flush=True); time.sleep(600)", tiny_url],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
