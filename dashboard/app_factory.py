@@ -158,7 +158,7 @@ def create_dash(settings, store) -> Dash:
             body = page.layout(lang, _query(search), principal, store)
         elif page is events:
             body = page.layout(lang, store)
-        elif page is console:
+        elif page in (console, data_import):
             body = page.layout(lang, command_map.map_sources(store, settings))
         else:
             body = (

@@ -92,7 +92,6 @@ IMPORT_EXPORT_FORMAT = "import-export-format"
 IMPORT_EXPORT = "import-export"
 IMPORT_EXPORT_RESULT = "import-export-result"
 IMPORT_DOWNLOAD = "import-download"
-IMPORT_VIEWPORT = "import-viewport"  # dcc.Store: the browser window's size
 
 # The town review.
 REVIEW_SCREEN = "review-screen"

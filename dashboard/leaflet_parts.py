@@ -22,10 +22,12 @@ def empty() -> dict:
     return {"type": "FeatureCollection", "features": []}
 
 
-def canvas_map(map_id: str, layers: list, bounds, sources: dict, **options) -> dl.MapContainer:
+def canvas_map(map_id: str, layers: list, bounds, sources: dict, *,
+               background: str = BACKGROUND, **options) -> dl.MapContainer:  # fmt: skip
     """A map drawn on one canvas (fast without a GPU), fitted to ``bounds``
     ([[south, west], [north, east]]), over the centre's tile server if
-    ``sources`` names one (else no tiles: nothing leaves the machine)."""
+    ``sources`` names one (else no tiles: nothing leaves the machine), on
+    ``background`` where there are no tiles (the wall's dark, the desk's paper)."""
     if sources.get("tiles"):
         layers = [dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")),
                   *layers]  # fmt: skip
@@ -40,6 +42,6 @@ def canvas_map(map_id: str, layers: list, bounds, sources: dict, **options) -> d
         zoomDelta=0.5,
         attributionControl=bool(sources.get("tiles")),
         trackViewport=False,
-        style={"height": "100%", "width": "100%", "background": BACKGROUND},
+        style={"height": "100%", "width": "100%", "background": background},
         **options,
     )

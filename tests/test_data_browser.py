@@ -81,6 +81,19 @@ def town_grids(url: str, path, *, broken: bool = False, gcj02: bool = False):
     return path, {first["code"], second["code"]}, f"{first['code']}M"
 
 
+def red_pixels(page) -> int:
+    """Pixels of the map's canvas in the problems' red (blended over white land)."""
+    return page.evaluate("""() => {
+        const canvas = document.querySelector('#import-map canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let red = 0;
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i] > 200 && pixels[i + 1] < 150 && pixels[i + 2] < 150) red += 1;
+        }
+        return red;
+    }""")
+
+
 def upload(page, path) -> str:
     page.set_input_files("#import-upload input[type=file]", str(path))
     return wait_text(page, "#import-summary", "读取")
@@ -94,10 +107,14 @@ def test_a_broken_file_is_shown_on_the_map_and_the_list_and_writes_nothing(desk,
     assert desk.is_disabled("#import-apply")
     problems = wait_text(desk, "#import-problems", "相互重叠")
     assert "数字列含文字" in problems and "人口或户数须为整数" in problems
-    desk.wait_for_function("() => document.querySelector('#import-map .js-plotly-plot')"
-                           " && document.querySelector('#import-map .js-plotly-plot').data.length"
-                           " && document.querySelector('#import-map .js-plotly-plot').data[0].type"
-                           " === 'choroplethmap'", timeout=30_000)  # fmt: skip
+    # On the Leaflet canvas: the file's outlines, the overlap filled red in
+    # view, over the towns as white land; and the red is really on screen.
+    desk.wait_for_function("() => { const s = window.gc.map.state();"
+                           " return s && (s.fills['import-map-problems'] || {})['#dc2626'] > 0"
+                           " && s.drawn['import-map-shapes'] > 0"
+                           " && (s.fills['import-map-towns'] || {})['#ffffff'] > 0; }",
+                           timeout=30_000)  # fmt: skip
+    assert red_pixels(desk) > 0
     assert state(served["url"]) == before
 
 

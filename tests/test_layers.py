@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -302,3 +303,36 @@ def test_fit_bounds_frames_the_points_but_not_closer_than_a_street():
     assert far == [[36.0, 120.0], [36.05, 120.1]]
     county = dispatch_lines.fit_bounds([None])
     assert county == [[36.01, 119.63], [36.5, 120.21]]
+
+
+def test_the_import_map_fills_problems_by_kind_largest_first_and_fits_the_file():
+    from domain.boundary_checks import Problem
+    from layers.import_map import PROBLEM_FILL, SHAPE_LINE, import_map_layers
+
+    shapes = gpd.GeoDataFrame({"code": ["a", "b"]}, crs=4326,
+                              geometry=[box(120.0, 36.2, 120.01, 36.21),
+                                        box(120.01, 36.2, 120.02, 36.21)])  # fmt: skip
+    small = Problem("gap", ("a",), 50.0, box(120.009, 36.2, 120.0095, 36.2005), "a gap")
+    large = Problem("overlap", ("a", "b"), 900.0, box(120.0, 36.2, 120.005, 36.205), "<b>x</b>")
+    unplaced = Problem("bad_number", ("a",), None, None, "text")
+    drawn = import_map_layers(shapes, [small, large, unplaced], names={"gap": "覆盖空隙"})
+    kinds = [f["properties"]["kind"] for f in drawn["problems"]["features"]]
+    assert kinds == ["overlap", "gap"]  # the small one drawn last, on top
+    first = drawn["problems"]["features"][0]["properties"]
+    assert (first["c"], first["o"]) == PROBLEM_FILL["overlap"]
+    assert "&lt;b&gt;x&lt;/b&gt;" in first["tooltip"]  # the file's text is never markup
+    assert "覆盖空隙" in drawn["problems"]["features"][1]["properties"]["tooltip"]
+    assert [f["properties"]["code"] for f in drawn["shapes"]["features"]] == ["a", "b"]
+    assert {f["properties"]["c"] for f in drawn["shapes"]["features"]} == {SHAPE_LINE}
+    (south, west), (north, east) = drawn["bounds"]
+    assert south <= 36.2 and west <= 120.0 and north >= 36.21 and east >= 120.02
+    assert north - south < 0.02 and east - west < 0.03  # fitted to the file, not the county
+
+
+def test_an_import_with_no_usable_shape_shows_the_county():
+    from layers.import_map import import_map_layers
+
+    empty = gpd.GeoDataFrame({"code": ["a"]}, crs=4326, geometry=[None])
+    drawn = import_map_layers(empty, [], names={})
+    assert drawn["shapes"]["features"] == [] and drawn["problems"]["features"] == []
+    assert drawn["bounds"] == dispatch_lines.fit_bounds([])

@@ -17,6 +17,7 @@
     "wall-events-tasks": 7, "wall-towns-labels": 8,
     "console-grids": 0, "console-towns": 1, "console-backdrop": 2, "console-lines": 3,
     "console-cadres": 4, "console-incident": 5, "console-labels": 8,
+    "import-map-towns": 0, "import-map-shapes": 1, "import-map-problems": 2,
   };
   const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
   let pending = null;  // the lowest rank added since the last restack
@@ -94,7 +95,14 @@
     townStyle(feature, context) {
       const h = context.hideout || {};
       return {color: h.color || "#7fd1ff", weight: h.weight || 1.8, opacity: 0.95,
-              fill: false, interactive: false};
+              fill: Boolean(h.fill), fillColor: h.fill, fillOpacity: 1, interactive: false};
+    },
+
+    // Filled shapes: each feature says its fill, opacity and outline.
+    fillStyle(feature) {
+      const p = feature.properties;
+      return {fillColor: p.c, fillOpacity: p.o === undefined ? 0.5 : p.o, color: p.line || p.c,
+              weight: p.w || 1.5, opacity: 0.9};
     },
 
     // Outlines only, as the hideout says (the console's faint grids).
@@ -107,7 +115,7 @@
     // Lines of the console: each feature says its colour and width.
     lineStyle(feature) {
       const p = feature.properties;
-      return {color: p.c, weight: p.w, opacity: 0.9, interactive: false};
+      return {color: p.c, weight: p.w, opacity: 0.9, fill: false, interactive: false};
     },
 
     areaStyle(feature, context) {
@@ -164,7 +172,7 @@
     // and benchmarks).
     state() {
       if (!current) return null;
-      const added = {}, drawn = {}, radius = {}, gridFills = {};
+      const added = {}, drawn = {}, radius = {}, gridFills = {}, fills = {};
       current.eachLayer((l) => {
         if (!l.gcLayer) return;
         added[l.gcLayer] = (added[l.gcLayer] || 0) + 1;
@@ -173,8 +181,13 @@
         if (visible) drawn[l.gcLayer] = (drawn[l.gcLayer] || 0) + 1;
         if (l.getRadius) radius[l.gcLayer] = l.getRadius();
         if (l.gcLayer === "wall-grids") gridFills[l.options.fillColor] = (gridFills[l.options.fillColor] || 0) + 1;
+        if (visible && l.options.fill && l.options.fillOpacity > 0) {
+          const of = fills[l.gcLayer] = fills[l.gcLayer] || {};
+          of[l.options.fillColor] = (of[l.options.fillColor] || 0) + 1;
+        }
       });
-      return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius, gridFills: gridFills};
+      return {added: added, drawn: drawn, zoom: current.getZoom(), radius: radius, gridFills: gridFills,
+              fills: fills};
     },
 
     // Where a point of a layer is on the page (client px), after centring the

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import dash_ag_grid as dag
+import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from api.export_service import export_kind
@@ -42,14 +43,20 @@ from dashboard.import_view import (
     progress_view,
     summary,
 )
-from dashboard.pages.command_map import WINDOW_SIZE_JS
+from dashboard.leaflet_parts import FIT, canvas_map, empty, js
 from data import import_jobs
 from domain.errors import GridCommandError
-from layers.import_map import import_map_figure
+from layers.dispatch_lines import fit_bounds
+from layers.import_map import import_map_layers
+from layers.review_map import PAPER
 
 # CRSs a Chinese surveying bureau delivers in, offered beside the guesses.
 COMMON_CRS = ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:4528", "EPSG:4548", "EPSG:32650",
               "EPSG:32651", "EPSG:3857")  # fmt: skip
+MAP_LAYERS = {name: f"import-map-{name}" for name in ("towns", "shapes", "problems")}
+# The towns as land on paper, their borders grey.
+TOWNS = {"color": "#64748b", "weight": 1.2, "fill": "#ffffff"}
+DEFAULT_SOURCES = {"towns": "/api/v1/towns.geojson"}
 EXPORT_FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "xlsx": ".xlsx",
                   "csv": ".csv"}  # fmt: skip
 
@@ -70,11 +77,26 @@ def _grid(grid_id: str, columns: list[tuple[str, str]], lang: str, *, select: bo
     ), className="gc-grid gc-data-grid", **{"data-ag-theme-mode": "dark-blue"})  # fmt: skip
 
 
-def layout(lang: str) -> html.Div:
-    """Steps on the left, the map and the problems on the right."""
+def file_map(sources: dict) -> dl.MapContainer:
+    """The file's shapes and problems over the city's towns, on paper colours."""
+    layers = [
+        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("each"), hideout=TOWNS),
+        dl.GeoJSON(id=MAP_LAYERS["shapes"], data=empty(), style=js("lineStyle"),
+                   onEachFeature=js("each")),
+        dl.GeoJSON(id=MAP_LAYERS["problems"], data=empty(), style=js("fillStyle"),
+                   onEachFeature=js("areaEach")),
+    ]  # fmt: skip
+    return canvas_map(ids.IMPORT_MAP, layers, fit_bounds([]), sources, background=PAPER)
+
+
+def layout(lang: str, sources: dict | None = None) -> html.Div:
+    """Steps on the left, the map and the problems on the right.
+
+    ``sources``: the towns' GeoJSON URL (versioned) and the optional tile URL
+    (``command_map.map_sources``)."""
     return html.Div([
         dcc.Store(id=ids.IMPORT_JOB), dcc.Store(id=ids.IMPORT_LOG_CHANGED, data=0),
-        dcc.Store(id=ids.IMPORT_VIEWPORT),
         dcc.Interval(id=ids.IMPORT_POLL, interval=500, disabled=True),
         dcc.Download(id=ids.IMPORT_DOWNLOAD),
         html.Div([
@@ -138,23 +160,12 @@ def layout(lang: str) -> html.Div:
             ], className="gc-data-step"),
         ], className="gc-panel gc-data-steps"),
         html.Div([
-            dcc.Graph(id=ids.IMPORT_MAP, className="gc-data-map", config={"displaylogo": False},
-                      figure={"data": [], "layout": {"paper_bgcolor": "#f4f6f9",
-                                                     "xaxis": {"visible": False},
-                                                     "yaxis": {"visible": False}}}),
+            html.Div(file_map(sources or DEFAULT_SOURCES), className="gc-data-map"),
             _grid(ids.IMPORT_PROBLEMS, [("kind", t("data.problem", lang)), ("where", t("data.where", lang)),
                                         ("area", t("data.area", lang)), ("message", t("data.message", lang)),
                                         ("blocking", "")], lang),
         ], className="gc-panel gc-data-right"),
     ], className="gc-data")  # fmt: skip
-
-
-def map_size(viewport: dict | None) -> dict:
-    """The map's size on screen: three fifths of the window's width, two thirds
-    of its height (the page's grid), for the view that fits the file."""
-    width = (viewport or {}).get("width") or 1920
-    height = (viewport or {}).get("height") or 1080
-    return {"width_px": width * 0.57, "height_px": height * 0.62}
 
 
 def _error(error: GridCommandError, lang: str) -> html.Span:
@@ -167,9 +178,6 @@ def _columns(names: list[str]) -> list[dict]:
 
 def register(app, context) -> None:
     store = context.store
-
-    app.clientside_callback(WINDOW_SIZE_JS, Output(ids.IMPORT_VIEWPORT, "data"),
-                            Input(ids.IMPORT_KIND, "id"))  # fmt: skip
 
     @app.callback(
         Output(ids.IMPORT_JOB, "data"),
@@ -210,7 +218,10 @@ def register(app, context) -> None:
     @app.callback(
         Output(ids.IMPORT_SUMMARY, "children"),
         Output(ids.IMPORT_PROBLEMS, "rowData"),
-        Output(ids.IMPORT_MAP, "figure"),
+        Output(MAP_LAYERS["shapes"], "data"),
+        Output(MAP_LAYERS["problems"], "data"),
+        Output(MAP_LAYERS["towns"], "url"),
+        Output(ids.IMPORT_MAP, "viewport"),
         Output(ids.IMPORT_APPLY, "disabled"),
         Input(ids.IMPORT_JOB, "data"),
         Input({"type": ids.IMPORT_FIELD, "field": ALL}, "value"),
@@ -219,33 +230,34 @@ def register(app, context) -> None:
         State({"type": ids.IMPORT_FIELD, "field": ALL}, "id"),
         State(ids.IMPORT_KIND, "value"),
         State(ids.IMPORT_LAYER, "value"),
-        State(ids.IMPORT_VIEWPORT, "data"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def check(job, values, crs, gcj02, pickers, kind, layer, viewport, lang):
+    def check(job, values, crs, gcj02, pickers, kind, layer, lang):
         """Check the file with the columns chosen; show what importing would do."""
         lang = lang or "zh"
+        unchanged = [no_update] * 4
         if not job:
-            return [], [], no_update, True
+            return [], [], *unchanged, True
         try:
             choices = Choices(kind, chosen_mapping(values, pickers), crs or None,
                               gcj02_choice(gcj02), layer or None)  # fmt: skip
             found, preview = check_job(store, job, choices)
         except GridCommandError as error:
-            return [_error(error, lang)], [], no_update, True
-        figure = no_update
+            return [_error(error, lang)], [], *unchanged, True
+        drawn = unchanged
         if getattr(found, "result", None) is not None:
-            figure = import_map_figure(
+            shown = import_map_layers(
                 found.result.features, found.result.problems,
-                towns_geojson=f"/api/v1/towns.geojson?v={store.geometry_version()}",
                 names={k: name_of(PROBLEM_NAMES, k, lang) for k in PROBLEM_NAMES},
-                texts=[problem_text(p, lang, found.kind) for p in found.result.problems],
-                **map_size(viewport))  # fmt: skip
+                texts=[problem_text(p, lang, found.kind) for p in found.result.problems])  # fmt: skip
+            drawn = [shown["shapes"], shown["problems"],
+                     f"/api/v1/towns.geojson?v={store.geometry_version()}",
+                     {"bounds": shown["bounds"], "options": FIT}]  # fmt: skip
         return (
             summary(found, preview, lang),
             problem_rows(found, lang),
-            figure,
+            *drawn,
             not can_import(found, preview),
         )
 
