@@ -20,10 +20,9 @@ Works in-process on a seeded database: a temporary SQLite file seeded first
    of the period, its community with most, that community's grid with most;
    then a town leader of that town with period year. Each step is timed end
    to end as the server does it: parse_query + build_review + review_tables
-   (Chinese) + the Plotly map, built the way dashboard/pages/review.py builds
-   it (dashboard.review_view.map_figure, a 1920x1080 window) where that page
-   exists, else layers.review_map.review_map_figure called by its signature,
-   else none (looked up at run time, and said so). That is "total", the
+   (Chinese) + the Leaflet map's live values (the grids' colours and values,
+   hot spots, legend: dashboard.review_view.map_layers, a 1920x1080 window),
+   as dashboard/pages/review.py builds them. That is "total", the
    figure the aim is about. Apart from it, "callback" adds what the page's
    callback builds besides (tiles, breadcrumb, charts, the AG Grid rows) and
    Dash's JSON encoding of every output, where the page is there to ask;
@@ -44,7 +43,6 @@ import contextlib
 import cProfile
 import datetime as dt
 import importlib
-import inspect
 import io
 import pstats
 import statistics
@@ -65,8 +63,6 @@ from bench._common import emit_json, fresh_database, peak_rss_mb, scales_arg, se
 
 TARGET_S = {"county": 0.5, "region": 1.5}
 WRITES = 10  # incidents added before each catch-up
-GRIDS_URL = "/api/v1/grids.geojson"  # the page hands the map URLs the browser fetches
-TOWNS_URL = "/api/v1/towns.geojson"
 VIEWPORT = {"width": 1920, "height": 1080}  # a leader's office screen
 KINDS = ("period", "metric", "category", "channel", "clear", "drill", "town_leader")
 
@@ -96,7 +92,7 @@ class Targets:
 class Screen:
     """How this tree draws the review, looked up at run time (it is being written)."""
 
-    map_figure: Callable | None  # (review, store) -> the Plotly map
+    map_figure: Callable | None  # (review, store) -> the map's live values
     page_rest: Callable | None  # (review, tables) -> the callback's other outputs
     notes: list[str] = field(default_factory=list)
 
@@ -105,87 +101,22 @@ class Screen:
 
 
 def screen_parts() -> Screen:
-    """The map figure (as dashboard/pages/review.py builds it where it does,
-    else layers.review_map.review_map_figure called by its signature) and the
+    """The map's values (as dashboard/pages/review.py builds them) and the
     rest of the page's callback: tiles, breadcrumb, charts, the grids' rows."""
     notes: list[str] = []
-    build = _page_map(notes) or _layer_map(notes)
+    build = _page_map(notes)
     return Screen(build, _page_rest(notes), notes)
 
 
 def _page_map(notes: list[str]) -> Callable | None:
-    page = ROOT / "dashboard" / "pages" / "review.py"
-    if not page.exists() or "map_figure(" not in page.read_text(encoding="utf-8"):
-        return None
-    try:
-        view = importlib.import_module("dashboard.review_view")
-    except Exception as exc:  # the page is being written: say why and fall back
-        notes.append(f"dashboard.review_view cannot be imported ({exc!r})")
-        return None
-    draw = getattr(view, "map_figure", None)
-    names = list(inspect.signature(draw).parameters) if draw else []
-    if names[:3] != ["review", "lang", "geometry_version"]:
-        notes.append(f"dashboard.review_view.map_figure{names} is not (review, lang, version, …)")
-        return None
+    from dashboard.review_view import map_layers
+
     notes.append(
-        "map: dashboard.review_view.map_figure (layers.review_map.review_map_figure), called as "
-        f"dashboard/pages/review.py does, window {VIEWPORT['width']}x{VIEWPORT['height']}"
+        "map: dashboard.review_view.map_layers, the Leaflet map's live values (the grids' "
+        f"hideout, hot spots, legend) as dashboard/pages/review.py builds them, window "
+        f"{VIEWPORT['width']}x{VIEWPORT['height']}"
     )
-    if "viewport" in names:
-        return lambda review, store: draw(review, "zh", store.geometry_version(), VIEWPORT)
-    return lambda review, store: draw(review, "zh", store.geometry_version())
-
-
-def _layer_map(notes: list[str]) -> Callable | None:
-    try:
-        module = importlib.import_module("layers.review_map")
-    except ImportError as exc:
-        notes.append(f"no map figure: layers/review_map.py cannot be imported ({exc})")
-        return None
-    build = getattr(module, "review_map_figure", None)
-    if build is None:
-        notes.append("no map figure: layers/review_map.py has no review_map_figure")
-        return None
-    required = {
-        name
-        for name, p in list(inspect.signature(build).parameters.items())[1:]
-        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    }
-    unknown = required - set(_figure_kwargs(None, "zh"))
-    if unknown:
-        notes.append(f"no map figure: review_map_figure needs {sorted(unknown)}, unknown here")
-        return None
-    notes.append(
-        "map: layers.review_map.review_map_figure, called with the keywords of its signature "
-        "(no dashboard/pages/review.py calls it yet)"
-    )
-    return lambda review, store: make_figure(build, review)
-
-
-def _figure_kwargs(review, lang: str) -> dict:
-    names = ("metric", "period_label", "grids_geojson", "towns_geojson", "bounds", "lang")
-    names += ("width_px", "height_px", "selected", "hot")
-    if review is None:  # the names only
-        return dict.fromkeys(names)
-    query = review.query
-    return {
-        "metric": review.metric,
-        "period_label": query.period.label(lang),
-        "grids_geojson": GRIDS_URL,
-        "towns_geojson": TOWNS_URL,
-        "bounds": review.bounds,
-        "lang": lang,
-        "width_px": VIEWPORT["width"] * 0.58 - 40,
-        "height_px": 44 * 14,
-        "selected": query.code if query.level == "grid" else None,
-        "hot": review.hot_spots if len(review.hot_spots) else None,
-    }
-
-
-def make_figure(build, review, lang: str = "zh") -> dict:
-    accepted = inspect.signature(build).parameters
-    kwargs = {k: v for k, v in _figure_kwargs(review, lang).items() if k in accepted}
-    return build(review.grids, **kwargs)
+    return lambda review, store: map_layers(review, "zh", VIEWPORT)
 
 
 def _page_rest(notes: list[str]) -> Callable | None:

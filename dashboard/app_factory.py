@@ -155,7 +155,8 @@ def create_dash(settings, store) -> Dash:
                                               scope=principal.town)  # fmt: skip
             body = page.layout(lang, kiosk, command_map.map_sources(store, settings), first)
         elif page is review:
-            body = page.layout(lang, _query(search), principal, store)
+            body = page.layout(lang, _query(search), principal, store,
+                               command_map.map_sources(store, settings))  # fmt: skip
         elif page is events:
             body = page.layout(lang, store)
         elif page in (console, data_import):

@@ -109,6 +109,7 @@ REVIEW_EXPORTS = "review-exports"
 REVIEW_NOTICE = "review-notice"
 REVIEW_TILES = "review-tiles"
 REVIEW_MAP = "review-map"
+REVIEW_LEGEND = "review-legend"  # the map's colour key
 REVIEW_GRID = "review-grid"
 REVIEW_UNITS_TITLE = "review-units-title"
 REVIEW_UNITS = "review-units"

@@ -15,8 +15,9 @@ from dashboard import ids
 from dashboard.i18n import t
 from domain.review_metrics import METRICS, trend_step
 from domain.review_query import Period, query_args, quick_period
+from layers.dispatch_lines import fit_bounds
 from layers.review_charts import category_figure, trend_figure
-from layers.review_map import review_map_figure
+from layers.review_map import review_map_layers
 
 EXPORTS = ("xlsx", "csv", "geojson", "png")
 LEVEL_WORDS = {"city": ("全市", "City"), "town": ("镇街", "Town"),
@@ -91,27 +92,35 @@ def export_links(review, lang: str) -> list:
     return links
 
 
-def map_size(viewport: dict | None) -> tuple[float, float]:
-    """The map's size in CSS pixels for a browser window (see the review's CSS:
-    the map takes 1.3 of 2.3 columns and is 44em high, 26 px type from 3000 px)."""
+def grids_url(geometry_version: int, town: str | None) -> str:
+    """The review's grids, by URL: the browser keeps them per geometry version and town."""
+    return f"/api/v1/grids.geojson?v={geometry_version}" + (f"&town={town}" if town else "")
+
+
+def map_layers(review, lang: str, viewport: dict | None = None) -> dict:
+    """The map's live values for ``review``: the grids' hideout, the hot spots,
+    the legend, and the bounds to fit ([[south, west], [north, east]])."""
+    hot = review.hot_spots.rename(columns={"grid_code": "code"}) if len(review.hot_spots) else None
     width = float((viewport or {}).get("width") or 1920)
-    font = 26 if width >= 3000 else 14
-    return max(width * 1.3 / 2.3 - 40, 300.0), 44 * font
-
-
-def map_figure(review, lang: str, geometry_version: int, viewport: dict | None = None) -> dict:
-    town = review.query.town
-    suffix = f"&town={town}" if town else ""
-    hot = review.hot_spots if len(review.hot_spots) else None
-    width, height = map_size(viewport)
-    return review_map_figure(
+    drawn = review_map_layers(
         review.grids, metric=review.metric, period_label=review.query.period.label(lang),
-        grids_geojson=f"/api/v1/grids.geojson?v={geometry_version}{suffix}",
-        towns_geojson=f"/api/v1/towns.geojson?v={geometry_version}",
-        bounds=review.bounds, lang=lang, width_px=width, height_px=height,
-        selected=review.query.code if review.query.level == "grid" else None, hot=hot,
-        scale=2.0 if width > 1800 else 1.0,
+        lang=lang, selected=review.query.code if review.query.level == "grid" else None,
+        hot=hot, scale=2.0 if width >= 3000 else 1.0,
     )  # fmt: skip
+    drawn["bounds"] = fit_bounds([review.bounds[:2], review.bounds[2:]] if review.bounds else [])
+    return drawn
+
+
+def legend_view(legend: dict) -> list:
+    """The colour key over the map: metric and unit, period, scale, no-data swatch."""
+    return [
+        html.Div(legend["title"], className="gc-review-legend-title"),
+        html.Div(legend["period"], className="gc-review-legend-period"),
+        html.Div(className="gc-review-legend-bar", style={"background": legend["gradient"]}),
+        html.Div([html.Span(tick) for tick in legend["ticks"]], className="gc-review-legend-ticks"),
+        html.Div([html.Span(style={"background": legend["nodata"]}), legend["nodata_label"]],
+                 className="gc-review-legend-none"),
+    ]  # fmt: skip
 
 
 def charts(review, lang: str, viewport: dict | None = None) -> tuple[dict, dict]:
@@ -149,12 +158,9 @@ def period_text(review, lang: str) -> str:
 
 
 def area_from_click(click: dict | None) -> str | None:
-    """The grid code of a map click, if a grid was clicked."""
-    for point in (click or {}).get("points", []):
-        code = point.get("location")
-        if code:
-            return str(code)
-    return None
+    """The grid code of a click on the map's grids (the clicked GeoJSON feature)."""
+    code = ((click or {}).get("properties") or {}).get("code")
+    return str(code) if code else None
 
 
 def clicked_step(click: dict | None, period: Period) -> Period | None:

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from domain.review_metrics import Metric
-from layers.basemap import view_for
-from layers.review_charts import FONT, count_step
+from layers.leaflet import card, point_collection, radius
 
 PAPER = "#f4f6f9"
 LAND = "#ffffff"
@@ -83,123 +82,95 @@ def light_map(towns_geojson, centre: dict, zoom: float, *, town_line: float) -> 
     }  # fmt: skip
 
 
-def _hover(metric: Metric, lang: str) -> str:
-    zh = lang == "zh"
+def colours(values: pd.Series, metric: Metric, low: float, high: float) -> list[str]:
+    """Each value's colour on the metric's scale from ``low`` to ``high``
+    (clipped at both ends), as ``#rrggbb``: what the map's legend shows."""
+    stops = colorscale(metric)
+    at = np.array([float(stop) for stop, _ in stops])
+    rgb = np.array([[int(colour[i : i + 2], 16) for i in (1, 3, 5)] for _, colour in stops])
+    where = np.clip((np.asarray(values, dtype=float) - low) / (high - low), 0.0, 1.0)
+    channels = np.column_stack([np.interp(where, at, rgb[:, c]) for c in range(3)])
+    return ["#" + "".join(f"{c:02x}" for c in row) for row in np.rint(channels).astype(int)]
+
+
+def value_text(value: float, metric: Metric, lang: str) -> str:
+    """A shown value with its unit: "96.1%", "12 件", "—" for nothing to measure."""
+    if pd.isna(value):
+        return "—"
+    number = f"{value:,.1f}".rstrip("0").rstrip(".")
     unit = metric.unit(lang)
-    value = "%{customdata[2]}" + ("" if unit in ("%",) else f" {unit}")
-    if unit == "%":
-        value = "%{customdata[2]}%"
-    return (
-        "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
-        + f"{metric.label(lang)}：{value}<br>"
-        + ("诉求 %{customdata[3]} 件 · 网格员 %{customdata[4]}" if zh
-           else "%{customdata[3]} incidents · grid worker %{customdata[4]}")
-        + "<extra></extra>"
+    return f"{number}%" if unit == "%" else f"{number} {unit}"
+
+
+def grid_hideout(grids: pd.DataFrame, metric: Metric, lang: str, selected: str | None) -> dict:
+    """What the grids layer's style and hover cards read (``hideout``): a fill
+    colour for each grid with a value, each grid's value and incidents, the
+    selected grid. The shapes stay in the browser; only this travels."""
+    shown = shown_values(grids[metric.code], metric) if len(grids) else pd.Series(dtype=float)
+    low, high = value_range(shown, metric)
+    codes = grids["code"].astype(str).tolist() if len(grids) else []
+    has = shown.notna().to_numpy()
+    fills = colours(shown[has], metric, low, high) if has.any() else []
+    incidents = grids["incidents"].fillna(0).astype(int).tolist() if len(grids) else []
+    zh = lang == "zh"
+    return {
+        "fill": dict(zip([c for c, h in zip(codes, has, strict=True) if h], fills, strict=True)),
+        "value": {c: value_text(v, metric, lang) for c, v in zip(codes, shown, strict=True)},
+        "incidents": dict(zip(codes, incidents, strict=True)),
+        "selected": selected,
+        "nodata": NO_DATA,
+        "line": OUTLINE,
+        "selectedLine": SELECTED,
+        "words": {
+            "metric": metric.label(lang),
+            "incidents": "诉求" if zh else "Incidents",
+            "unit": "件" if zh else "",
+            "worker": "网格员" if zh else "Grid worker",
+        },
+    }
+
+
+def legend(metric: Metric, period_label: str, lang: str, low: float, high: float) -> dict:
+    """The colour key: the metric and its unit, the period, the scale as a CSS
+    gradient from ``low`` to ``high`` and three labelled ticks."""
+    unit = metric.unit(lang)
+    title = metric.label(lang) + (f"（{unit}）" if lang == "zh" else f" ({unit})")
+    stops = ", ".join(f"{colour} {float(stop) * 100:g}%" for stop, colour in colorscale(metric))
+    suffix = "%" if metric.kind == "rate" else ""
+
+    def tick(value: float) -> str:
+        text = f"{value:,.0f}" if metric.kind == "count" or abs(value) >= 100 else f"{value:,.1f}"
+        return text + suffix
+
+    return {"title": title, "period": period_label,
+            "gradient": f"linear-gradient(to right, {stops})",
+            "ticks": [tick(low), tick((low + high) / 2), tick(high)],
+            "nodata": NO_DATA, "nodata_label": "无数据" if lang == "zh" else "No data"}  # fmt: skip
+
+
+def hot_layer(hot: pd.DataFrame | None, lang: str, scale: float = 1.0) -> dict:
+    """Hot-spot grids as translucent red dots, each with its card and its
+    grid's ``code`` (a click on one drills into that grid)."""
+    if hot is None or not len(hot):
+        return {"type": "FeatureCollection", "features": []}
+    said = "热点网格" if lang == "zh" else "Hot spot"
+    codes = hot["code"].astype(str).tolist() if "code" in hot else [None] * len(hot)
+    return point_collection(
+        [f"hot-{n}" for n in range(len(hot))], hot["lon"].tolist(), hot["lat"].tolist(),
+        [{"code": code, "c": HOT, "r": radius(16 * scale), "o": 0.35,
+          "tooltip": card(said, [name])}
+         for code, name in zip(codes, hot["name"].astype(str), strict=True)],
     )  # fmt: skip
 
 
-def _customdata(grids: pd.DataFrame, shown: pd.Series) -> list:
-    if not len(grids):
-        return []
-    place = grids["community_name"] if "community_name" in grids else grids.get("town", "")
-    worker = grids["worker_name"].fillna("—") if "worker_name" in grids else "—"
-    values = [("—" if pd.isna(v) else f"{v:,.1f}".rstrip("0").rstrip(".")) for v in shown]
-    return np.column_stack([
-        grids["name"].astype(str).to_numpy(),
-        np.asarray(place, dtype=object) if not isinstance(place, str) else [place] * len(grids),
-        np.asarray(values, dtype=object),
-        grids["incidents"].fillna(0).astype(int).to_numpy(),
-        np.asarray(worker, dtype=object) if not isinstance(worker, str) else [worker] * len(grids),
-    ]).tolist()  # fmt: skip
-
-
-def review_map_figure(
-    grids: pd.DataFrame,
-    *,
-    metric: Metric,
-    period_label: str,
-    grids_geojson,
-    towns_geojson,
-    bounds: tuple[float, float, float, float] | None,
-    lang: str = "zh",
-    width_px: float = 1100,
-    height_px: float = 760,
-    selected: str | None = None,
-    hot: pd.DataFrame | None = None,
-    scale: float = 1.0,
-) -> dict:
-    """The choropleth of ``grids`` (code, name, community_name or town,
-    worker_name, incidents and the metric's column).
-
-    ``grids_geojson``/``towns_geojson``: a URL the browser fetches (the page)
-    or the GeoJSON itself.
-    ``hot``: hot-spot grids (columns lon, lat, name) drawn as rings.
-    """
+def review_map_layers(grids: pd.DataFrame, *, metric: Metric, period_label: str,
+                      lang: str = "zh", selected: str | None = None,
+                      hot: pd.DataFrame | None = None, scale: float = 1.0) -> dict:  # fmt: skip
+    """The review map's live values: the grids' ``hideout``, the hot spots,
+    the legend. ``grids``: code, incidents and the metric's column;
+    ``hot``: hot-spot grids (lon, lat, name)."""
     shown = shown_values(grids[metric.code], metric) if len(grids) else pd.Series(dtype=float)
-    has = shown.notna().to_numpy() if len(grids) else np.zeros(0, dtype=bool)
     low, high = value_range(shown, metric)
-    customdata = _customdata(grids, shown)
-    template = _hover(metric, lang)
-    unit = metric.unit(lang)
-    title = f"<b>{metric.label(lang)}</b>" + (f"（{unit}）" if lang == "zh" else f" ({unit})")
-    title += f"<br><span style='font-size:0.85em'>{period_label}</span>"
-    codes = grids["code"].astype(str).to_numpy() if len(grids) else np.array([], dtype=str)
-    data: list[dict] = [
-        {
-            "type": "choroplethmap", "uid": "review-nodata", "name": "no data",
-            "geojson": grids_geojson, "featureidkey": "properties.code",
-            "locations": codes[~has].tolist(), "z": [0] * int((~has).sum()),
-            "colorscale": [[0, NO_DATA], [1, NO_DATA]], "showscale": False,
-            "marker": {"line": {"color": OUTLINE, "width": 0.5}},
-            "customdata": [c for c, h in zip(customdata, has, strict=True) if not h],
-            "hovertemplate": template,
-        },
-        {
-            "type": "choroplethmap", "uid": "review-metric", "name": metric.label(lang),
-            "geojson": grids_geojson, "featureidkey": "properties.code",
-            "locations": codes[has].tolist(), "z": shown[has].tolist(),
-            "zmin": low, "zmax": high, "colorscale": colorscale(metric),
-            "marker": {"line": {"color": OUTLINE, "width": 0.5}, "opacity": 0.92},
-            "customdata": [c for c, h in zip(customdata, has, strict=True) if h],
-            "hovertemplate": template,
-            "colorbar": {
-                "title": {"text": title, "side": "top", "font": {"size": round(13 * scale)}},
-                "tickfont": {"size": round(12 * scale)},
-                "ticksuffix": "%" if metric.kind == "rate" else "",
-                **({"tick0": 0, "dtick": count_step(int(high))} if metric.kind == "count" else {}),
-                "thickness": round(14 * scale), "len": 0.6, "x": 0.99, "xanchor": "right", "y": 0.98,
-                "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)", "outlinewidth": 0,
-            },
-        },
-    ]  # fmt: skip
-    if selected is not None and selected in set(codes):
-        data.append({
-            "type": "choroplethmap", "uid": "review-selected", "name": "selected",
-            "geojson": grids_geojson, "featureidkey": "properties.code",
-            "locations": [selected], "z": [1], "showscale": False,
-            "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            "marker": {"line": {"color": SELECTED, "width": 3}}, "hoverinfo": "skip",
-        })  # fmt: skip
-    if hot is not None and len(hot):
-        data.append({
-            "type": "scattermap", "uid": "review-hot", "mode": "markers",
-            "name": "热点" if lang == "zh" else "Hot spot",
-            "lon": hot["lon"].tolist(), "lat": hot["lat"].tolist(),
-            "text": hot["name"].astype(str).tolist(),
-            "marker": {"size": round(16 * scale), "color": HOT, "opacity": 0.35},
-            "hovertemplate": ("热点网格：%{text}" if lang == "zh" else "Hot spot: %{text}")
-            + "<extra></extra>",
-        })  # fmt: skip
-    centre, zoom = view_for(bounds, width_px, height_px) if bounds else ({"lon": 0, "lat": 0}, 1)
-    return {
-        "data": data,
-        "layout": {
-            "map": light_map(towns_geojson, centre, zoom, town_line=1.6),
-            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-            "paper_bgcolor": PAPER,
-            "showlegend": False,
-            "font": {"family": FONT, "color": "#1f2937"},
-            "hoverlabel": {"font": {"family": FONT}},
-            "uirevision": f"{bounds}",  # a new area re-centres; a metric change does not
-        },
-    }
+    return {"grids": grid_hideout(grids, metric, lang, selected),
+            "hot": hot_layer(hot, lang, scale),
+            "legend": legend(metric, period_label, lang, low, high)}  # fmt: skip

@@ -336,3 +336,30 @@ def test_an_import_with_no_usable_shape_shows_the_county():
     drawn = import_map_layers(empty, [], names={})
     assert drawn["shapes"]["features"] == [] and drawn["problems"]["features"] == []
     assert drawn["bounds"] == dispatch_lines.fit_bounds([])
+
+
+def test_the_review_map_sends_each_grid_a_colour_and_value_not_shapes():
+    from domain.review_metrics import METRICS
+    from layers.review_map import CONCERN, NO_DATA, review_map_layers
+
+    grids = pd.DataFrame({"code": ["a", "b", "c"], "incidents": [0, 5, 10],
+                          "satisfaction_rate": [None, 0.9, 1.0]})  # fmt: skip
+    hot = pd.DataFrame({"code": ["c"], "name": ["<c>"], "lon": [120.0], "lat": [36.3]})
+    rate = METRICS["satisfaction_rate"]
+    drawn = review_map_layers(grids, metric=rate, period_label="2026-11", lang="zh",
+                              selected="b", hot=hot)  # fmt: skip
+    hideout = drawn["grids"]
+    assert set(hideout["fill"]) == {"b", "c"}  # no rating: grey, not a colour that reads as one
+    assert hideout["nodata"] == NO_DATA
+    assert hideout["fill"]["b"] == CONCERN[-1][1] and hideout["fill"]["c"] == CONCERN[0][1]
+    assert hideout["value"] == {"a": "—", "b": "90%", "c": "100%"}
+    assert hideout["incidents"] == {"a": 0, "b": 5, "c": 10} and hideout["selected"] == "b"
+    assert "满意率" in drawn["legend"]["title"] and drawn["legend"]["period"] == "2026-11"
+    assert drawn["legend"]["ticks"][-1] == "100%"
+    (dot,) = drawn["hot"]["features"]
+    assert dot["properties"]["code"] == "c"  # a click on it drills into that grid
+    assert "&lt;c&gt;" in dot["properties"]["tooltip"]
+    counts = review_map_layers(grids, metric=METRICS["incidents"], period_label="", lang="en")
+    assert counts["grids"]["fill"]["a"] == CONCERN[0][1]  # a count of 0 is a value
+    assert counts["grids"]["value"]["c"].startswith("10")
+    assert counts["hot"]["features"] == []

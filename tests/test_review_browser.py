@@ -20,10 +20,13 @@ TOWN = "370281009"  # 胶西街道
 CITY_LEADER = "qian"
 TOWN_LEADER = "sun"
 
-# What the page shows: the map's traces, the tiles, the tables' rows.
+# What the page shows: the map's grids as drawn (code -> fill, line width),
+# its colour key, the tiles, the tables' rows.
 PAGE_STATE_JS = """
 () => {
-    const gd = document.querySelector('#review-map .js-plotly-plot');
+    const styles = window.gc && window.gc.map ? window.gc.map.styles('review-map-grids') : {};
+    const grids = Object.keys(styles).sort();
+    const legend = document.getElementById('review-legend');
     const rows = (id) => Array.from(document.querySelectorAll(
         `#${id} .ag-center-cols-container .ag-row`)).length;
     const pinned = (id) => Array.from(document.querySelectorAll(
@@ -34,13 +37,15 @@ PAGE_STATE_JS = """
     document.querySelectorAll('.gc-review-tile').forEach(t => {
         tiles[t.dataset.metric] = t.querySelector('.gc-review-tile-value').innerText.trim();
     });
-    const traces = gd && gd.data ? gd.data.map(t => ({
-        uid: t.uid, locations: t.locations || [], z: t.z || [],
-        title: t.colorbar && t.colorbar.title ? t.colorbar.title.text : null})) : [];
     const notice = document.getElementById('review-notice');
     const trend = document.querySelector('#review-trend .js-plotly-plot');
     return {
-        traces, tiles,
+        grids, tiles,
+        fills: grids.map(c => styles[c].fill),
+        selected: grids.filter(c => styles[c].weight >= 3),
+        legend: legend ? legend.innerText : '',
+        ticks: legend ? Array.from(legend.querySelectorAll('.gc-review-legend-ticks span'))
+            .map(s => s.innerText) : [],
         crumbs: document.getElementById('review-crumbs').innerText.replace(/\\s+/g, ' '),
         units: rows('review-units'), unitNames: pinned('review-units'),
         notice: notice && !notice.hidden ? notice.innerText : null,
@@ -87,12 +92,12 @@ def state(page) -> dict:
 
 
 def wait_settled(page) -> None:
-    """Until Dash has no callback in flight and the map has its traces."""
+    """Until Dash has no callback in flight and the map has drawn its grids and key."""
     page.wait_for_function(
         "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        " && document.querySelector('#review-map .js-plotly-plot')"
-        " && document.querySelector('#review-map .js-plotly-plot').data"
-        " && document.querySelector('#review-map .js-plotly-plot').data.length >= 2",
+        " && window.gc && window.gc.map"
+        " && Object.keys(window.gc.map.styles('review-map-grids')).length > 0"
+        " && document.getElementById('review-legend').innerText.length > 0",
         timeout=60_000,
     )
     page.wait_for_timeout(300)
@@ -115,13 +120,8 @@ def wait_until(page, test_js: str) -> dict:
     return state(page)
 
 
-def metric_trace(snapshot: dict) -> dict:
-    return next(t for t in snapshot["traces"] if t["uid"] == "review-metric")
-
-
 def shown_grids(snapshot: dict) -> set[str]:
-    return {c for t in snapshot["traces"] if t["uid"] in ("review-metric", "review-nodata")
-            for c in t["locations"]}  # fmt: skip
+    return set(snapshot["grids"])
 
 
 def server_review(url: str, args: dict, role: str = "city_leader", town: str | None = None):
@@ -157,7 +157,7 @@ def test_filters_change_the_map_and_tables_and_match_the_server(served, review_p
     assert first["units"] == 12  # the towns ranked
     expected = server_review(served["url"], {"period": "month"})
     assert first["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
-    assert "诉求件数" in metric_trace(first)["title"]
+    assert "诉求件数" in first["legend"]
 
     # The year: more reports, other colours.
     page.locator("#review-pick label", has_text="本年").click()
@@ -165,15 +165,15 @@ def test_filters_change_the_map_and_tables_and_match_the_server(served, review_p
     expected = server_review(served["url"], {"period": "year"})
     assert year["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
     assert year["tiles"]["incidents"] != first["tiles"]["incidents"]
-    assert metric_trace(year)["z"] != metric_trace(first)["z"]
+    assert year["fills"] != first["fills"]
 
     # Another metric: the legend says so and the ranking follows it.
     pick_dropdown(page, "review-metric", "满意率")
-    by_rate = wait_changed(page, year, "traces")
-    assert "满意率" in metric_trace(by_rate)["title"]
+    by_rate = wait_changed(page, year, "legend")
+    assert "满意率" in by_rate["legend"]
     expected = server_review(served["url"], {"period": "year", "metric": "satisfaction_rate"})
     assert by_rate["unitNames"][0].endswith(expected.units.iloc[0]["name"])
-    assert max(metric_trace(by_rate)["z"]) <= 100  # a rate, in percent
+    assert by_rate["ticks"][-1].endswith("%") and float(by_rate["ticks"][-1][:-1]) <= 100
 
     # One category: fewer reports.
     pick_dropdown(page, "review-categories", "垃圾清运")
@@ -205,7 +205,7 @@ def test_drill_down_city_town_community_grid_and_back(served, review_page):
     assert len(shown_grids(community)) < len(shown_grids(town))  # the community's grids
     page.locator("#review-units .ag-pinned-left-cols-container .ag-row[row-index='0']").click()
     grid = wait_until(page, "(s) => (s.crumbs.match(/›/g) || []).length === 3")
-    assert any(t["uid"] == "review-selected" for t in grid["traces"])  # outlined on the map
+    assert len(grid["selected"]) == 1  # outlined on the map
     card = page.inner_text("#review-grid")
     assert "网格员" in card and "****" in card  # a leader sees the worker, phone masked
     # The breadcrumb goes back up to the city.
@@ -213,6 +213,20 @@ def test_drill_down_city_town_community_grid_and_back(served, review_page):
     back = wait_until(page, "(s) => !s.crumbs.includes('›')")
     assert back["crumbs"].startswith("全市")
     assert len(shown_grids(back)) == 1400
+
+
+def test_a_click_on_a_grid_of_the_map_drills_into_it(served, review_page):
+    page = review_page(CITY_LEADER, "?period=year")
+    city = state(page)
+    code = city["grids"][len(city["grids"]) // 2]
+    page.evaluate("([id, code]) => window.gc.map.pixel(id, code, 14)", ["review-map-grids", code])
+    page.wait_for_timeout(500)  # the map moved to the grid: its canvas redrawn there
+    at = page.evaluate("([id, code]) => window.gc.map.pixel(id, code)", ["review-map-grids", code])
+    page.mouse.click(at["x"], at["y"])
+    grid = wait_until(page, "(s) => (s.crumbs.match(/›/g) || []).length === 3")
+    assert grid["selected"] == [code]  # outlined on the map
+    assert code in page.inner_text("#review-grid")  # its card: worker, households
+    assert len(shown_grids(grid)) < len(shown_grids(city))
 
 
 def test_a_town_leader_sees_only_their_town(served, review_page):
@@ -249,7 +263,7 @@ def test_english_switch_and_4k(served, review_page):
     page = review_page(CITY_LEADER, "?period=year&lang=en", width=3840, height=2160)
     snapshot = state(page)
     assert snapshot["crumbs"].startswith("City")
-    assert "Incidents" in metric_trace(snapshot)["title"]
+    assert "Incidents" in snapshot["legend"]
     assert page.inner_text("#review-units-title").startswith("Towns")
 
 

@@ -18,6 +18,7 @@
     "console-grids": 0, "console-towns": 1, "console-backdrop": 2, "console-lines": 3,
     "console-cadres": 4, "console-incident": 5, "console-labels": 8,
     "import-map-towns": 0, "import-map-shapes": 1, "import-map-problems": 2,
+    "review-map-land": 0, "review-map-grids": 1, "review-map-towns": 2, "review-map-hot": 3,
   };
   const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
   let pending = null;  // the lowest rank added since the last restack
@@ -90,6 +91,36 @@
         `${w.worker} ${p.worker_name || "—"}`,
         `${w.open} ${open} ${w.unit}`.trim(),
       ]), {sticky: true, className: "gc-card"});
+    },
+
+    // The review's grids: filled by the metric (grey with nothing to measure),
+    // the selected grid outlined.
+    reviewStyle(feature, context) {
+      const h = context.hideout || {};
+      const code = feature.properties.code;
+      const fill = (h.fill || {})[code];
+      const chosen = h.selected === code;
+      return {fillColor: fill || h.nodata || "#d5dbe3", fillOpacity: fill ? 0.92 : 1,
+              color: chosen ? h.selectedLine || "#111827" : h.line || "#8a97a8",
+              weight: chosen ? 3 : 0.5, opacity: 1};
+    },
+
+    // Only the grids of the area reviewed (the URL may hold its whole town).
+    reviewShown(feature, context) {
+      return Object.prototype.hasOwnProperty.call((context.hideout || {}).value || {}, feature.properties.code);
+    },
+
+    reviewEach(feature, layer, context) {
+      track(layer, context);
+      const h = context.hideout || {};
+      const w = h.words || {};
+      const p = feature.properties;
+      if (h.selected === p.code) layer.on("add", () => layer.bringToFront());
+      layer.bindTooltip(() => card(p.name, [
+        p.community_name || "",
+        `${w.metric}：${(h.value || {})[p.code] || "—"}`,
+        `${w.incidents} ${number((h.incidents || {})[p.code])} ${w.unit} · ${w.worker} ${p.worker_name || "—"}`,
+      ]), {sticky: true, className: "gc-card gc-card-light"});
     },
 
     townStyle(feature, context) {
@@ -190,20 +221,37 @@
               fills: fills};
     },
 
-    // Where a point of a layer is on the page (client px), after centring the
-    // map on it at `zoom` if given: for tests that click on the map.
+    // Where a feature of a layer is on the page (client px): a point, or a
+    // polygon's centre; found by its id or its code. The map is centred on it
+    // at `zoom` first if given. For tests that click on the map.
     pixel(id, featureId, zoom) {
       let found = null;
       if (current) {
         current.eachLayer((l) => {
-          if (l.gcLayer === id && l.feature && String(l.feature.id) === String(featureId)) found = l;
+          if (l.gcLayer === id && l.feature && (String(l.feature.id) === String(featureId)
+              || String(l.feature.properties.code) === String(featureId))) found = l;
         });
       }
       if (!found) return null;
-      if (zoom !== undefined) current.setView(found.getLatLng(), zoom, {animate: false});
-      const at = current.latLngToContainerPoint(found.getLatLng());
+      const at = found.getLatLng ? found.getLatLng() : found.getCenter();
+      if (zoom !== undefined) current.setView(at, zoom, {animate: false});
+      const xy = current.latLngToContainerPoint(at);
       const box = current.getContainer().getBoundingClientRect();
-      return {x: box.left + at.x, y: box.top + at.y};
+      return {x: box.left + xy.x, y: box.top + xy.y};
+    },
+
+    // How each feature of a layer is drawn: its code (or id) -> fill and line.
+    styles(id) {
+      const out = {};
+      if (current) {
+        current.eachLayer((l) => {
+          if (l.gcLayer === id && l.feature) {
+            const key = l.feature.properties.code || l.feature.id;
+            out[key] = {fill: l.options.fillColor, line: l.options.color, weight: l.options.weight};
+          }
+        });
+      }
+      return out;
     },
 
     // The points of one layer on the map: feature id -> [lon, lat].

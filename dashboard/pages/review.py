@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_ag_grid as dag
+import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from api.guard import current_principal
@@ -19,6 +20,7 @@ from api.review_tables import header, review_tables
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
+from dashboard.leaflet_parts import FIT, canvas_map, empty, js
 from dashboard.pages.command_map import WINDOW_SIZE_JS
 from dashboard.review_view import (
     area_from_click,
@@ -30,8 +32,10 @@ from dashboard.review_view import (
     export_links,
     grid_card,
     grid_data,
+    grids_url,
+    legend_view,
     locate,
-    map_figure,
+    map_layers,
     notice_text,
     period_text,
     picked_period,
@@ -50,8 +54,9 @@ from domain.review_query import (
     local_today,
     parse_query,
 )
+from layers.dispatch_lines import fit_bounds
+from layers.review_map import PAPER, TOWN_LINE
 
-GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": True, "responsive": True}
 # Table key -> the grid that shows it.
 GRIDS = {
     "units": ids.REVIEW_UNITS,
@@ -59,6 +64,9 @@ GRIDS = {
     "hot_spots": ids.REVIEW_HOT,
     "league": ids.REVIEW_LEAGUE,
 }
+MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
+LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}  # the towns as land, on paper
+TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
 CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_GRIDS, ids.REVIEW_HOT, ids.REVIEW_LEAGUE)
 
 
@@ -91,8 +99,34 @@ def initial_query(args: dict, principal, today: dt.date) -> tuple[ReviewQuery, s
         return parse_query({}, today=today, metrics=METRICS), str(error)
 
 
-def layout(lang: str, args: dict, principal, store) -> html.Div:
-    """Filters on top; map with tiles on the left; rankings and charts on the right."""
+def review_map(sources: dict) -> html.Div:
+    """The grids coloured by the metric over the towns as land, the town
+    borders above them, hot spots on top, and the colour key.
+
+    The grids' URL comes with their first ``hideout``, in one update: a
+    GeoJSON layer fetching its URL before the hideout came would draw with
+    the empty one and keep it (its filter shows only the area's grids)."""
+    layers = [
+        dl.GeoJSON(id=MAP_LAYERS["land"], url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("each"), hideout=LAND),
+        dl.GeoJSON(id=MAP_LAYERS["grids"], style=js("reviewStyle"),
+                   onEachFeature=js("reviewEach"), filter=js("reviewShown"), hideout={}),
+        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("each"), hideout=TOWN_BORDERS),
+        dl.GeoJSON(id=MAP_LAYERS["hot"], data=empty(), pointToLayer=js("point"),
+                   onEachFeature=js("pointEach")),
+    ]  # fmt: skip
+    return html.Div([
+        canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
+        html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
+    ], className="gc-review-map")  # fmt: skip
+
+
+def layout(lang: str, args: dict, principal, store, sources: dict) -> html.Div:
+    """Filters on top; map with tiles on the left; rankings and charts on the right.
+
+    ``sources``: the towns' GeoJSON URL (versioned) and the optional tile URL
+    (``command_map.map_sources``)."""
     zh = lang == "zh"
     today = local_today(_now())
     query, problem = initial_query(args, principal, today)
@@ -210,12 +244,7 @@ def layout(lang: str, args: dict, principal, store) -> html.Div:
                 [
                     html.Div(
                         [
-                            dcc.Graph(
-                                id=ids.REVIEW_MAP,
-                                config=GRAPH_CONFIG,
-                                className="gc-review-map",
-                                figure={"data": [], "layout": {}},
-                            ),
+                            review_map(sources),
                             html.P(t("review.click_hint", lang), className="gc-review-note"),
                             html.Div(id=ids.REVIEW_GRID, className="gc-review-grid-card"),
                         ],
@@ -288,7 +317,11 @@ def layout(lang: str, args: dict, principal, store) -> html.Div:
 def register(app, context) -> None:
     store = context.store
     outputs = [
-        Output(ids.REVIEW_MAP, "figure"),
+        Output(ids.REVIEW_MAP, "viewport"),
+        Output(MAP_LAYERS["grids"], "url"),
+        Output(MAP_LAYERS["grids"], "hideout"),
+        Output(MAP_LAYERS["hot"], "data"),
+        Output(ids.REVIEW_LEGEND, "children"),
         Output(ids.REVIEW_TILES, "children"),
         Output(ids.REVIEW_CRUMBS, "children"),
         Output(ids.REVIEW_EXPORTS, "children"),
@@ -355,7 +388,7 @@ def register(app, context) -> None:
             review = build_review(store, query, principal, now=_now(), lang=lang)
         except (GridCommandError, ValueError) as error:
             message = error.message(lang) if isinstance(error, GridCommandError) else str(error)
-            return [no_update] * 4 + [message, False] + [no_update] * (len(outputs) - 6)
+            return [no_update] * 8 + [message, False] + [no_update] * (len(outputs) - 10)
         if review.grid is not None:
             review.grid = {
                 **review.grid,
@@ -371,8 +404,16 @@ def register(app, context) -> None:
         trend, mix = charts(review, lang, viewport)
         notice = notice_text(review, lang)
         units_title = tables["units"].title if tables.get("units") else t("review.units", lang)
+        drawn = map_layers(review, lang, viewport)
+        # Fitted anew for another area (or the first time): a new metric or
+        # period keeps the leader's zoom and pan.
+        refit = trigger in (None, ids.REVIEW_AREA, ids.REVIEW_VIEWPORT)
         return [
-            map_figure(review, lang, store.geometry_version(), viewport),
+            {"bounds": drawn["bounds"], "options": FIT} if refit else no_update,
+            grids_url(store.geometry_version(), principal.town or area_town(units(store), area)),
+            drawn["grids"],
+            drawn["hot"],
+            legend_view(drawn["legend"]),
             tiles(review, lang),
             [*breadcrumb(review, lang), html.Span(period_text(review, lang),
                                                   className="gc-review-period")],
@@ -394,14 +435,15 @@ def register(app, context) -> None:
         Output(ids.REVIEW_AREA, "data"),
         Output(ids.REVIEW_TOWN, "value"),
         Input(ids.REVIEW_TOWN, "value"),
-        Input(ids.REVIEW_MAP, "clickData"),
+        Input(MAP_LAYERS["grids"], "clickData"),
+        Input(MAP_LAYERS["hot"], "clickData"),
         *[Input(grid, "cellClicked") for grid in CLICKABLE],
         Input({"type": ids.REVIEW_CRUMB, "level": ALL, "code": ALL}, "n_clicks"),
         *[State(grid, "rowData") for grid in CLICKABLE],
         State(ids.REVIEW_AREA, "data"),
         prevent_initial_call=True,
     )
-    def drill(town, click, *cells_rows_area):
+    def drill(town, click, hot_click, *cells_rows_area):
         """The area to show, and the town picker kept in step with it.
 
         The picker is both an input and an output here; when it reports the
@@ -418,8 +460,8 @@ def register(app, context) -> None:
                 return no_update, no_update
             return ({"level": "town", "code": town} if town else {"level": "city", "code": None},
                     no_update)  # fmt: skip
-        if trigger == ids.REVIEW_MAP:
-            code = area_from_click(click)
+        if trigger in (MAP_LAYERS["grids"], MAP_LAYERS["hot"]):
+            code = area_from_click(click if trigger == MAP_LAYERS["grids"] else hot_click)
         elif trigger in CLICKABLE:
             code = row_code(cells[trigger], rows[trigger])
         elif isinstance(trigger, dict) and trigger.get("type") == ids.REVIEW_CRUMB:
