@@ -158,7 +158,7 @@ def create_dash(settings, store) -> Dash:
             body = page.layout(lang, _query(search), principal, store,
                                command_map.map_sources(store, settings))  # fmt: skip
         elif page is events:
-            body = page.layout(lang, store)
+            body = page.layout(lang, store, command_map.map_sources(store, settings))
         elif page in (console, data_import):
             body = page.layout(lang, command_map.map_sources(store, settings))
         else:

@@ -6,6 +6,7 @@ components; the server refuses their writes anyway)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
+import dash_leaflet as dl
 from dash import dcc, html
 
 from api.guard import current_principal
@@ -13,11 +14,23 @@ from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.events_view import event_options, kind_options, severity_options
 from dashboard.i18n import t
+from dashboard.leaflet_parts import canvas_map, empty, js
 from domain.access import EVENTS
 from domain.checkins import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES
+from layers.dispatch_lines import fit_bounds
+from layers.event_map import PICKED
+from layers.review_map import PAPER, TOWN_LINE
 
-GRAPH_CONFIG = {"displayModeBar": True, "scrollZoom": True, "responsive": True,
-                "modeBarButtons": [["lasso2d", "select2d", "pan2d"]], "displaylogo": False}  # fmt: skip
+MAP_LAYERS = {name: f"event-map-{name}" for name in
+              ("land", "grids", "towns", "area", "proposal", "cadres", "tasks", "place")}  # fmt: skip
+LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}  # the towns as land, on paper
+TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.4}
+# The shapes a commander may draw as an event's area; no editing tools beyond
+# deleting (draw again instead), no markers or lines.
+DRAW = {"polygon": {"allowIntersection": False, "showArea": False,
+                    "shapeOptions": {"color": PICKED, "weight": 2}},
+        "rectangle": {"shapeOptions": {"color": PICKED, "weight": 2}},
+        "polyline": False, "circle": False, "marker": False, "circlemarker": False}  # fmt: skip
 REFRESH_MS = 15_000
 MAX_UPLOAD_BYTES = 5_000_000
 
@@ -134,14 +147,44 @@ def report_panel(lang: str) -> html.Div:
     ], className="gc-review-card")  # fmt: skip
 
 
-def layout(lang: str, store) -> html.Div:
-    """The map with the event picker on the left; declaring, tasks and mobilising on the right."""
+def desk_map(sources: dict, can: bool) -> dl.MapContainer:
+    """The towns as land, the grids (coloured from the hideout), town borders,
+    the event's area, proposal lines, cadres, tasks, the next task's place;
+    and, for a commander, the tools to draw an event's area."""
+    points = {"pointToLayer": js("point"), "onEachFeature": js("pointEach")}
+    drawn = {"area": {"style": js("fillStyle"), "onEachFeature": js("each")},
+             "proposal": {"style": js("lineStyle"), "onEachFeature": js("each")}}  # fmt: skip
+    layers = [
+        dl.GeoJSON(id=MAP_LAYERS["land"], url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("each"), hideout=LAND),
+        dl.GeoJSON(id=MAP_LAYERS["grids"], url=sources["grids"], style=js("markStyle"),
+                   onEachFeature=js("nameEach"), hideout={}),
+        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
+                   onEachFeature=js("each"), hideout=TOWN_BORDERS),
+        *[dl.GeoJSON(id=MAP_LAYERS[name], data=empty(), **drawn.get(name, points))
+          for name in ("area", "proposal", "cadres", "tasks", "place")],
+    ]  # fmt: skip
+    # Every caller's page has the control (its callbacks need it); only a
+    # commander's has tools in it.
+    tools = DRAW if can else dict.fromkeys(DRAW, False)
+    layers.append(dl.FeatureGroup(dl.EditControl(
+        id=ids.EVENT_DRAW, draw=tools, edit={"edit": False, "remove": can},
+        position="topright")))  # fmt: skip
+    return canvas_map(ids.EVENT_MAP, layers, fit_bounds([]), sources, background=PAPER)
+
+
+def layout(lang: str, store, sources: dict) -> html.Div:
+    """The map with the event picker on the left; declaring, tasks and mobilising on the right.
+
+    ``sources``: the grids' and towns' GeoJSON URLs (versioned) and the
+    optional tile URL (``command_map.map_sources``)."""
     principal = current_principal()
     can = principal.can(EVENTS)
     options = event_options(store, lang)
     first = options[0]["value"] if options else None
     return html.Div([
         dcc.Store(id=ids.EVENT_PICKED, data=[]),
+        dcc.Store(id=ids.EVENT_MAP_SHOWN),
         dcc.Store(id=ids.EVENT_UPLOADED),
         dcc.Store(id=ids.TASK_PLACE),
         dcc.Store(id=ids.EVENT_CHANGED, data=0),
@@ -162,8 +205,7 @@ def layout(lang: str, store) -> html.Div:
                         html.Span(id=ids.EVENT_END_RESULT),
                     ], className="gc-event-end") if can else html.Div(id=ids.EVENT_END_RESULT),
                 ], className="gc-event-head"),
-                dcc.Graph(id=ids.EVENT_MAP, config=GRAPH_CONFIG, className="gc-event-map",
-                          style={"height": "100%", "width": "100%"}),
+                html.Div(desk_map(sources, can), className="gc-event-map"),
             ], className="gc-review-card gc-event-left"),
             html.Div([
                 declare_panel(lang, can),

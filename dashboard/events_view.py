@@ -5,6 +5,7 @@ missed check-ins. Plain functions; the page's callbacks call them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from dash import html
 
@@ -13,7 +14,7 @@ from api.events import shown_event
 from dashboard.i18n import t
 from domain.event_tasks import MEASURES, measures_of
 from domain.events import KINDS, SEVERITIES
-from layers.event_map import TASK_COLOURS, event_map_figure, task_state
+from layers.event_map import TASK_COLOURS, event_map_layers, task_state
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -252,11 +253,10 @@ def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:
     return tasks, cadres, {c["cadre_id"] for c in frame["cadres"] if c["overdue"]}
 
 
-def desk_figure(store, grids, *, event_id: int | None, picked: set[str], proposal: list[dict],
-                lang: str, version: int, now: dt.datetime,
-                replay: dict | None = None) -> dict:  # fmt: skip
-    """The desk's map: grids to pick, and the chosen event with its work (as it
-    is, or as it was in a ``replay`` frame)."""
+def desk_layers(store, grids, *, event_id: int | None, picked: set[str], proposal: list[dict],
+                lang: str, now: dt.datetime, replay: dict | None = None) -> dict:  # fmt: skip
+    """The desk map's live values: the grids of the area being drawn, and the
+    chosen event with its work (as it is, or as it was in a ``replay`` frame)."""
     here = event_service.city(store)
     bounds = tuple(here.towns.total_bounds)
     area = area_codes = tasks = cadres = late = None
@@ -272,9 +272,26 @@ def desk_figure(store, grids, *, event_id: int | None, picked: set[str], proposa
         area_codes = set(event_service.grids_in(area, grids)) if area is not None else set()
         if shown["towns"] and area is not None:
             bounds = widened(area.bounds)
-    return event_map_figure(
-        grids, grids_geojson=f"/api/v1/grids.geojson?v={version}",
-        towns_geojson=f"/api/v1/towns.geojson?v={version}", bounds=bounds, picked=picked,
-        area=area, area_codes=area_codes, tasks=tasks, cadres=cadres, late=late,
-        proposal=proposal, lang=lang, revision=f"{event_id}",
+    return event_map_layers(
+        bounds=bounds, picked=picked, area=area, area_codes=area_codes, tasks=tasks,
+        cadres=cadres, late=late, proposal=proposal, lang=lang,
     )  # fmt: skip
+
+
+def drawn_area(drawn: dict | None) -> str | None:
+    """The polygons and rectangles drawn on the map (EditControl's ``geojson``)
+    as one GeoJSON FeatureCollection text, or None when nothing is drawn."""
+    features = [f for f in (drawn or {}).get("features") or []
+                if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]  # fmt: skip
+    if not features:
+        return None
+    clean = [{"type": "Feature", "properties": {}, "geometry": f["geometry"]} for f in features]
+    return json.dumps({"type": "FeatureCollection", "features": clean})
+
+
+def clicked_place(click: dict | None) -> dict | None:
+    """{"lon", "lat"} of a click on the map (dash-leaflet's ``clickData``), rounded to ~1 m."""
+    at = (click or {}).get("latlng") or {}
+    if at.get("lat") is None or at.get("lng") is None:
+        return None
+    return {"lon": round(float(at["lng"]), 5), "lat": round(float(at["lat"]), 5)}

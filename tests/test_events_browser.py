@@ -1,5 +1,5 @@
 """The wartime desk at /events in headless Chromium, against the real server:
-a commander lassoes grids, declares an event, adds a task at a clicked place,
+a commander draws the area on the map, declares an event, adds a task at a clicked place,
 mobilises the proposed cadres, sees a missed check-in raised and ends the event.
 A town leader watches, with nothing to press."""
 
@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import shapely
+from shapely.geometry import Polygon, box
 
 from tests.servers import browser_sign_in, demo_county_server, wait_text
 
@@ -40,7 +42,7 @@ def desk(browser, served):
                 or "AG Grid" in m.text or (m.type == "log" and m.text.startswith("Error"))
                 else None)  # fmt: skip
         browser_sign_in(page, served["base"], username, then=f"/events{query}")
-        page.wait_for_selector("#event-map .js-plotly-plot", timeout=60_000)
+        page.wait_for_selector("#event-map.leaflet-container", timeout=60_000)
         wait_quiet(page)
         pages.append(page)
         return page
@@ -54,22 +56,46 @@ def desk(browser, served):
 
 
 def wait_quiet(page) -> None:
+    """Until Dash has no callback in flight and the map has drawn its grids."""
     page.wait_for_function(
         "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        " && document.querySelector('#event-map .js-plotly-plot').data", timeout=60_000)  # fmt: skip
+        " && window.gc && Object.keys(window.gc.map.styles('event-map-grids')).length > 0",
+        timeout=60_000)  # fmt: skip
     page.wait_for_timeout(400)
 
 
-def lasso(page, fx: float, fy: float, size: float = 90) -> None:
-    """Draw a lasso square at (fx, fy) of the map's width and height."""
-    box = page.locator("#event-map .js-plotly-plot").bounding_box()
-    x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
-    page.mouse.move(x, y)
+def screen(page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a WGS84 point is on the page (projected by the page's own Leaflet map)."""
+    at = page.evaluate("([lon, lat]) => window.gc.map.screen(lon, lat)", [lon, lat])
+    return at["x"], at["y"]
+
+
+def draw_rectangle(page, west: float, south: float, east: float, north: float) -> None:
+    """Draw a rectangle on the map with its tool, corner to corner (shown large first)."""
+    page.evaluate("(box) => window.gc.map.fit(...box)", [west, south, east, north])
+    page.click(".leaflet-draw-draw-rectangle")
+    x0, y0 = screen(page, west, south)
+    x1, y1 = screen(page, east, north)
+    page.mouse.move(x0, y0)
     page.mouse.down()
-    for dx, dy in ((size / 2, 0), (size, 0), (size, size / 2), (size, size), (size / 2, size),
-                   (0, size), (0, size / 2), (0, 4)):  # fmt: skip
-        page.mouse.move(x + dx, y + dy, steps=6)
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.wait_for_timeout(100)
+    page.mouse.move(x1 + 1, y1 + 1)  # the last move is the one the shape ends at
+    page.mouse.move(x1, y1)
+    page.wait_for_timeout(100)
     page.mouse.up()
+
+
+def draw_polygon(page, corners: list[tuple[float, float]]) -> None:
+    """Draw a polygon with its tool: click each corner, then the first again to close it."""
+    lons, lats = [c[0] for c in corners], [c[1] for c in corners]
+    page.evaluate("(box) => window.gc.map.fit(...box)", [min(lons), min(lats), max(lons), max(lats)])
+    page.click(".leaflet-draw-draw-polygon")
+    for lon, lat in [*corners, corners[0]]:
+        x, y = screen(page, lon, lat)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)
 
 
 def area_grids(store, event) -> list[str]:
@@ -78,17 +104,25 @@ def area_grids(store, event) -> list[str]:
     return grids_in(event["geometry"], store.grids())
 
 
+def town_box(store, n: int = 6) -> tuple[float, float, float, float]:
+    """A box around the centres of a few of 胶西's grids (west, south, east, north)."""
+    grids = store.grids(town=TOWN, geometry=False).sort_values("code").head(n)
+    return (float(grids["lon"].min()), float(grids["lat"].min()),
+            float(grids["lon"].max()), float(grids["lat"].max()))  # fmt: skip
+
+
+def inside_city(store, shape):
+    return shape.intersection(shapely.union_all(store.towns().geometry.to_numpy()))
+
+
+def same_shape(a, b, share: float = 0.03) -> bool:
+    """``a`` and ``b`` differ by under ``share`` of ``b``'s area (a drawn corner is a pixel off)."""
+    return a.symmetric_difference(b).area < share * b.area
+
+
 def click_at(page, lon: float, lat: float) -> None:
-    """Click the map at a WGS84 point (projected by the page's own MapLibre map)."""
-    x, y = page.evaluate(
-        """([lon, lat]) => {
-            const gd = document.querySelector('#event-map .js-plotly-plot');
-            const map = gd._fullLayout.map._subplot.map;
-            const p = map.project([lon, lat]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""", [lon, lat])  # fmt: skip
-    page.mouse.click(x, y)
+    """Click the map at a WGS84 point."""
+    page.mouse.click(*screen(page, lon, lat))
 
 
 def choose(page, dropdown: str, option: str) -> None:
@@ -99,11 +133,17 @@ def choose(page, dropdown: str, option: str) -> None:
 def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
     from data.store import Store
 
+    store = Store.open(served["url"])
+    west, south, east, north = town_box(store)
+    store.close()
     page = desk(COMMANDER)
-    lasso(page, 0.32, 0.55)
-    note = wait_text(page, "#event-area-note", "已圈选")
+    draw_rectangle(page, west, south, east, north)
+    note = wait_text(page, "#event-area-note", "区域内有")
     picked = int("".join(ch for ch in note if ch.isdigit()))
-    assert picked >= 1
+    assert picked >= 6  # every grid whose centre is in the box, and those it cuts
+    page.wait_for_function(  # shown on the map before declaring
+        "(n) => Object.values(window.gc.map.styles('event-map-grids'))"
+        ".filter(s => s.fill === '#2563eb').length === n", arg=picked, timeout=30_000)  # fmt: skip
     page.fill("#event-name", "胶西土豆抢收（演练）")
     choose(page, "#event-kind", "助农抢收")
     page.click("#event-declare")
@@ -115,11 +155,15 @@ def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
     try:
         event = store.events(active=True).iloc[0]
         assert event["name"] == "胶西土豆抢收（演练）" and event["kind"] == "harvest_help"
+        # The event's area is the rectangle drawn (to the pixel: a few metres), in the city.
+        assert same_shape(event["geometry"], inside_city(store, box(west, south, east, north)))
+        assert len(area_grids(store, event)) == picked
         # A task at a clicked place: the centre of a grid of the event's area.
         wait_quiet(page)
         grid = store.grids(geometry=False).set_index("code").loc[area_grids(store, event)[0]]
         click_at(page, float(grid["lon"]), float(grid["lat"]))
         wait_text(page, "#task-place-note", "任务地点：1")
+        page.wait_for_function("() => window.gc.map.state().added['event-map-place'] === 1")
         page.fill("#task-title", "王家庄土豆地抢收")
         page.fill("#task-headcount", "12")
         targets = page.locator(".gc-event-targets input")
@@ -178,7 +222,37 @@ def test_a_town_leader_watches_with_nothing_to_press(served, desk):
     assert not page.locator("#event-declare").is_visible()
     assert not page.locator("#event-propose").is_visible()
     assert page.locator(".gc-end").count() == 0
-    assert page.locator("#event-map .js-plotly-plot").count() == 1
+    assert page.locator("#event-map.leaflet-container").count() == 1
+    assert page.locator(".leaflet-draw-draw-rectangle, .leaflet-draw-draw-polygon").count() == 0
+
+
+def test_a_polygon_drawn_on_the_map_is_the_area_and_bad_input_changes_nothing(served, desk):
+    from data.store import Store
+
+    store = Store.open(served["url"])
+    try:
+        west, south, east, north = town_box(store, 10)
+        before = (len(store.events()), store.latest_seq())
+        page = desk(COMMANDER)
+        # Declaring with no area: a clear message, nothing written.
+        page.fill("#event-name", "无区域")
+        page.click("#event-declare")
+        wait_text(page, "#event-result", "请在地图上")
+        assert (len(store.events()), store.latest_seq()) == before
+        triangle = [(west, south), (east, south), ((west + east) / 2, north)]
+        draw_polygon(page, triangle)
+        note = wait_text(page, "#event-area-note", "区域内有")
+        assert int("".join(ch for ch in note if ch.isdigit())) >= 1
+        page.fill("#event-name", "三角区域演练")
+        page.click("#event-declare")
+        wait_text(page, "#event-result", "已宣布")
+        event = store.events(active=True)
+        event = event[event["name"] == "三角区域演练"].iloc[0]
+        assert same_shape(event["geometry"], inside_city(store, Polygon(triangle)))
+        # The drawing is cleared once declared: the next event starts afresh.
+        wait_text(page, "#event-area-note", "用地图右上角的工具")
+    finally:
+        store.close()
 
 
 # The replay slider's labels and the card they sit in, as laid out.

@@ -19,6 +19,8 @@
     "console-cadres": 4, "console-incident": 5, "console-labels": 8,
     "import-map-towns": 0, "import-map-shapes": 1, "import-map-problems": 2,
     "review-map-land": 0, "review-map-grids": 1, "review-map-towns": 2, "review-map-hot": 3,
+    "event-map-land": 0, "event-map-grids": 1, "event-map-towns": 2, "event-map-area": 3,
+    "event-map-proposal": 4, "event-map-cadres": 5, "event-map-tasks": 6, "event-map-place": 7,
   };
   const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
   let pending = null;  // the lowest rank added since the last restack
@@ -121,6 +123,22 @@
         `${w.metric}：${(h.value || {})[p.code] || "—"}`,
         `${w.incidents} ${number((h.incidents || {})[p.code])} ${w.unit} · ${w.worker} ${p.worker_name || "—"}`,
       ]), {sticky: true, className: "gc-card gc-card-light"});
+    },
+
+    // Grids as outlines, filled where the hideout marks them (the events
+    // desk: the area being drawn, the event's area).
+    markStyle(feature, context) {
+      const h = context.hideout || {};
+      const fill = (h.fill || [])[(h.mark || {})[feature.properties.code] || 0];
+      return {fill: Boolean(fill), fillColor: fill, fillOpacity: h.alpha || 0.55,
+              color: h.line || "#8a97a8", weight: 0.4, opacity: 0.9};
+    },
+
+    // A hover card with the feature's name.
+    nameEach(feature, layer, context) {
+      track(layer, context);
+      layer.bindTooltip(() => card(feature.properties.name || "", []),
+                        {sticky: true, className: "gc-card gc-card-light"});
     },
 
     townStyle(feature, context) {
@@ -236,6 +254,19 @@
       const at = found.getLatLng ? found.getLatLng() : found.getCenter();
       if (zoom !== undefined) current.setView(at, zoom, {animate: false});
       const xy = current.latLngToContainerPoint(at);
+      const box = current.getContainer().getBoundingClientRect();
+      return {x: box.left + xy.x, y: box.top + xy.y};
+    },
+
+    // Show a WGS84 box (for tests that draw: a pixel is then a few metres).
+    fit(west, south, east, north) {
+      if (current) current.fitBounds([[south, west], [north, east]], {padding: [60, 60], animate: false});
+    },
+
+    // Where a WGS84 point is on the page (client px), for tests that click or draw.
+    screen(lon, lat) {
+      if (!current) return null;
+      const xy = current.latLngToContainerPoint([lat, lon]);
       const box = current.getContainer().getBoundingClientRect();
       return {x: box.left + xy.x, y: box.top + xy.y};
     },

@@ -19,11 +19,13 @@ from api import event_report, event_service
 from api.events import shown_event
 from api.guard import current_principal
 from dashboard import ids
-from dashboard.events_layout import field, layout  # noqa: F401  (layout: the router calls it)
+from dashboard.events_layout import MAP_LAYERS, field, layout  # noqa: F401  (the router calls layout)
 from dashboard.events_view import (
     BEIJING,
     banner,
-    desk_figure,
+    clicked_place,
+    desk_layers,
+    drawn_area,
     event_options,
     figures,
     overdue_list,
@@ -36,9 +38,11 @@ from dashboard.events_view import (
     task_rows,
 )
 from dashboard.i18n import t
+from dashboard.leaflet_parts import FIT
 from domain.errors import GridCommandError, InvalidInput
 from domain.event_tasks import MEASURES, measures_of
-from domain.events import declaration
+from domain.events import declaration, polygon_from_geojson
+from layers.event_map import place_layer
 
 
 def _now() -> dt.datetime:
@@ -97,8 +101,13 @@ def register(app, context) -> None:
         return (banner(shown, lang), figures(board, lang), task_rows(board, lang),
                 task_columns(event["kind"], lang), overdue_list(board, lang), targets)  # fmt: skip
 
+    map_outputs = ("grids", "area", "proposal", "cadres", "tasks")
+
     @app.callback(
-        Output(ids.EVENT_MAP, "figure"),
+        Output(ids.EVENT_MAP, "viewport"),
+        *[Output(MAP_LAYERS[name], "hideout" if name == "grids" else "data")
+          for name in map_outputs],
+        Output(ids.EVENT_MAP_SHOWN, "data"),
         Input(ids.EVENT_PICK, "value"),
         Input(ids.EVENT_PICKED, "data"),
         Input(ids.EVENT_PROPOSAL, "selectedRows"),
@@ -107,17 +116,27 @@ def register(app, context) -> None:
         Input(ids.EVENT_REPLAY_ON, "value"),
         Input(ids.EVENT_REPLAY, "value"),
         State(ids.EVENT_REPLAY_START, "data"),
+        State(ids.EVENT_MAP_SHOWN, "data"),
+        State(MAP_LAYERS["grids"], "hideout"),
         State(ids.LANG, "data"),
-    )
-    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, second, start, lang):
+    )  # fmt: skip
+    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, second, start, shown,
+                 grids_before, lang):  # fmt: skip
+        """The map's values; fitted anew only for another event (zoom and pan
+        stay the commander's), the grids restyled only when their marks change."""
         here, lang = event_service.city(store), lang or "zh"
         replay = None
         if event_id and "on" in (replay_on or []) and start:
             at = dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second or 0)
             replay = event_report.replay_frame(store, int(event_id), at, lang)
-        return desk_figure(store, here.grids, event_id=int(event_id) if event_id else None,
-                           picked=set(picked or []), proposal=proposal or [], lang=lang,
-                           version=store.geometry_version(), now=_now(), replay=replay)  # fmt: skip
+        drawn = desk_layers(store, here.grids, event_id=int(event_id) if event_id else None,
+                            picked=set(picked or []), proposal=proposal or [], lang=lang,
+                            now=_now(), replay=replay)  # fmt: skip
+        showing = event_id or ""
+        viewport = no_update if showing == shown else {"bounds": drawn["bounds"], "options": FIT}
+        values = [no_update if name == "grids" and drawn[name] == grids_before else drawn[name]
+                  for name in map_outputs]  # fmt: skip
+        return viewport, *values, showing
 
     @app.callback(
         Output(ids.EVENT_REPORT, "children"),
@@ -159,51 +178,56 @@ def register(app, context) -> None:
         Output(ids.EVENT_PICKED, "data"),
         Output(ids.EVENT_UPLOADED, "data"),
         Output(ids.EVENT_AREA_NOTE, "children"),
-        Input(ids.EVENT_MAP, "selectedData"),
+        Input(ids.EVENT_DRAW, "geojson"),
         Input(ids.EVENT_UPLOAD, "contents"),
         State(ids.EVENT_UPLOAD, "filename"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def pick_area(selected, contents, filename, lang):
+    def pick_area(drawn, contents, filename, lang):
+        """The area drawn on the map (polygons and rectangles, united) or
+        uploaded, and the grids inside it, shown before declaring."""
         lang = lang or "zh"
-        if ctx.triggered_id == ids.EVENT_UPLOAD:
-            try:
+        try:
+            if ctx.triggered_id == ids.EVENT_UPLOAD:
                 text = uploaded_area(contents)
-            except GridCommandError as error:
-                return [], None, _error(error, lang)
-            return [], text, t("events.area_file", lang).format(name=filename or "")
-        codes = sorted({p["customdata"] for p in (selected or {}).get("points", [])
-                        if isinstance(p.get("customdata"), str)})  # fmt: skip
-        note = (t("events.area_grids", lang).format(n=len(codes)) if codes
-                else t("events.area_hint", lang))  # fmt: skip
-        return codes, None, note
+                note = t("events.area_file", lang).format(name=filename or "")
+            else:
+                text = drawn_area(drawn)
+                note = None
+            if text is None:
+                return [], None, t("events.area_hint", lang)
+            codes = sorted(event_service.grids_in(polygon_from_geojson(text),
+                                                  event_service.city(store).grids))  # fmt: skip
+        except GridCommandError as error:
+            return [], None, _error(error, lang)
+        return codes, text, note or t("events.area_grids", lang).format(n=len(codes))
 
     @app.callback(
         Output(ids.TASK_PLACE, "data"),
         Output(ids.TASK_PLACE_NOTE, "children"),
+        Output(MAP_LAYERS["place"], "data"),
         Input(ids.EVENT_MAP, "clickData"),
+        State(ids.EVENT_PICK, "value"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def place_task(click, lang):
-        point = ((click or {}).get("points") or [{}])[0]
-        lon, lat = point.get("lon"), point.get("lat")
-        if lon is None and point.get("location"):  # a grid polygon: its centre
-            grids = event_service.city(store).grids
-            row = grids[grids["code"] == point["location"]]
-            lon, lat = (float(row["lon"].iloc[0]), float(row["lat"].iloc[0])) if len(row) else (
-                None, None)  # fmt: skip
-        if lon is None:
-            return no_update, no_update
-        return {"lon": lon, "lat": lat}, t("events.task_place", lang or "zh").format(
-            lon=lon, lat=lat)  # fmt: skip
+    def place_task(click, event_id, lang):
+        """A click on the map places the next task of the event shown (a
+        click while no event is shown, as when drawing a new one, does not)."""
+        lang = lang or "zh"
+        place = clicked_place(click)
+        if place is None or not event_id:
+            return no_update, no_update, no_update
+        note = t("events.task_place", lang).format(**place)
+        return place, note, place_layer(place, lang)
 
     @app.callback(
         Output(ids.EVENT_RESULT, "children"),
         Output(ids.EVENT_PICK, "options"),
         Output(ids.EVENT_PICK, "value"),
         Output(ids.EVENT_PICKED, "data", allow_duplicate=True),
+        Output(ids.EVENT_DRAW, "editToolbar"),
         Input(ids.EVENT_DECLARE, "n_clicks"),
         State(ids.EVENT_NAME, "value"),
         State(ids.EVENT_KIND, "value"),
@@ -217,17 +241,19 @@ def register(app, context) -> None:
     def declare(n, name, kind, severity, checkin, picked, uploaded, lang):
         lang = lang or "zh"
         if not n:
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update, no_update
+        # The area as drawn or uploaded; the grids inside it were only shown.
         fields = {"name": name, "kind": kind, "severity": severity, "checkin_minutes": checkin,
-                  "grids": picked or None, "area": uploaded or None}  # fmt: skip
+                  "grids": None if uploaded else picked or None, "area": uploaded or None}  # fmt: skip
         here = event_service.city(store)
         try:
             event = declaration(fields, city_outline=here.outline, grids=here.grids, now=_now())
             new_id = store.declare_event(event, actor=current_principal().actor)
         except GridCommandError as error:
-            return _error(error, lang), no_update, no_update, no_update
+            return _error(error, lang), no_update, no_update, no_update, no_update
         done = t("events.declared", lang).format(name=event.name, n=len(event.grid_codes))
-        return _ok(done), event_options(store, lang), new_id, []
+        cleared = {"mode": "remove", "action": "clear all", "n_clicks": n}  # the drawing: declared
+        return _ok(done), event_options(store, lang), new_id, [], cleared
 
     @app.callback(
         Output(ids.EVENT_END_RESULT, "children"),
