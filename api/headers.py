@@ -14,8 +14,9 @@ def content_security_policy(script_hashes, tile_url: str = "") -> str:
 
     ``script_hashes`` are the hashes of Dash's inline scripts (its renderer
     start-up and the clientside callbacks, from ``Dash.csp_hashes()``).
-    MapLibre draws in web workers made from blob: URLs; React and plotly set
-    inline styles, which a style-src without 'unsafe-inline' would break.
+    React, Leaflet and plotly set inline styles, which a style-src without
+    'unsafe-inline' would break. Nothing runs in a worker (the maps are
+    Leaflet on a canvas; MapLibre's blob: workers are gone with it).
     A tile server of the centre's own (GC_TILE_URL) is the one other origin.
     """
     tiles = ""
@@ -33,8 +34,8 @@ def content_security_policy(script_hashes, tile_url: str = "") -> str:
             f"img-src 'self' data: blob:{tiles}",
             "font-src 'self' data:",
             f"connect-src 'self'{tiles}",
-            "worker-src 'self' blob:",
-            "child-src 'self' blob:",
+            "worker-src 'self'",
+            "child-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -24,11 +24,11 @@ from domain.kpis import (
     trend,
 )
 from domain.lifecycle import OPEN_STATUSES
-from layers.basemap import view_for
 from layers.grids import with_load
 from layers.incidents import flash_until
 from layers.map_figure import MapView, build_wall_layers
 from layers.style import MapStyle, scale_for_width
+from layers.view import view_for
 
 TICKER_ROWS = 8
 DEFAULT_SCREEN = {"width": 1920, "height": 1080}

@@ -19,16 +19,8 @@ from layers.style import MapStyle
 
 
 @dataclass(frozen=True)
-class MapSources:
-    """Where the browser fetches geometry that is not sent with the layers."""
-
-    towns_url: str
-    grids_url: str  # all grids; fetched once per page, so it changes only with boundaries
-
-
-@dataclass(frozen=True)
 class MapView:
-    """Centre (WGS84) and zoom of the map (512 px tiles, as ``basemap.view_for``)."""
+    """Centre (WGS84) and zoom of the map (512 px tiles, as ``layers.view.view_for``)."""
 
     lon: float
     lat: float

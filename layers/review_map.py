@@ -4,7 +4,9 @@ Town leaders read it on a laptop and print it for meetings, so unlike the dark
 video wall it is light. Red always means "look here": many reports, slow
 times, breaches, or low closure and satisfaction rates. Grids with nothing to
 measure (no reports, no ratings) are grey, not a colour that reads as a value.
-The colour bar states the metric, its unit and the period.
+The colour key states the metric, its unit and the period. Pure: the
+colours and values the Leaflet map's style function reads; the PNG export
+(layers/review_png.py) and print view use the same scale.
 """
 
 from __future__ import annotations
@@ -57,29 +59,6 @@ def value_range(values: pd.Series, metric: Metric) -> tuple[float, float]:
     if high <= low:
         high = low + 1.0
     return (round(low, 2), round(high, 2))
-
-
-def light_style(towns_geojson) -> dict:
-    """A MapLibre style with no remote sources: paper, the towns as land."""
-    return {
-        "version": 8,
-        "sources": {"land": {"type": "geojson", "data": towns_geojson}},
-        "layers": [
-            {"id": "background", "type": "background", "paint": {"background-color": PAPER}},
-            {"id": "land", "type": "fill", "source": "land", "paint": {"fill-color": LAND}},
-        ],
-    }
-
-
-def light_map(towns_geojson, centre: dict, zoom: float, *, town_line: float) -> dict:
-    """``layout.map`` on paper colours: the towns as land, their borders drawn."""
-    return {
-        "style": light_style(towns_geojson),
-        "center": centre,
-        "zoom": zoom,
-        "layers": [{"sourcetype": "geojson", "source": towns_geojson, "type": "line",
-                    "color": TOWN_LINE, "line": {"width": town_line}, "below": ""}],
-    }  # fmt: skip
 
 
 def colours(values: pd.Series, metric: Metric, low: float, high: float) -> list[str]:

@@ -42,37 +42,3 @@ def scale_for_width(width_px: float | None) -> float:
     if not width_px or width_px <= 0:
         return 1.0
     return max(1.0, min(2.4, width_px / 1920))
-
-
-def discrete_colorscale(colours: list[str]) -> list[list]:
-    """A plotly colorscale that maps integer codes 0..n-1 to ``colours`` exactly.
-
-    Use it with ``cmin=-0.5`` and ``cmax=n-0.5``; numeric codes are far cheaper
-    for plotly to validate and to patch than arrays of colour strings.
-    """
-    n = len(colours)
-    scale = []
-    for i, colour in enumerate(colours):
-        scale.append([i / n, colour])
-        scale.append([(i + 1) / n, colour])
-    return scale
-
-
-def coded_marker(codes: list[int], colours: list[str], size, opacity: float) -> dict:
-    """A scattermap marker coloured by integer codes into ``colours``.
-
-    Parameters
-    ----------
-    codes : list of int
-        Index into ``colours`` for each point.
-    size : float or list of float
-        Marker diameter in CSS pixels.
-    """
-    return {
-        "size": size,
-        "color": codes,
-        "colorscale": discrete_colorscale(colours),
-        "cmin": -0.5,
-        "cmax": len(colours) - 0.5,
-        "opacity": opacity,
-    }

@@ -5,31 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from layers.basemap import TILE_SIZE
 from layers.leaflet import point_collection
 from layers.style import MapStyle
+from layers.view import TILE_SIZE
 
 BOUNDARY = "#7fd1ff"
 LABEL_SIZE = 15  # px at 1920
-
-
-def build_map_layers(source: str, *, style: MapStyle, visible: bool = True) -> list[dict]:
-    """A soft wide line under a crisp one: town boundaries that read from afar.
-
-    Parameters
-    ----------
-    source : str
-        URL of the towns GeoJSON.
-    """
-    return [
-        {"name": "towns-glow", "sourcetype": "geojson", "source": source, "type": "line",
-         "color": BOUNDARY, "opacity": 0.25, "line": {"width": style.px(6)},
-         "below": "traces", "visible": visible},
-        # Above the traces: the grid fill is a trace and would hide the line.
-        {"name": "towns-line", "sourcetype": "geojson", "source": source, "type": "line",
-         "color": BOUNDARY, "opacity": 0.95, "line": {"width": style.px(1.6)},
-         "visible": visible},
-    ]  # fmt: skip
 
 
 def label_positions(
@@ -37,8 +18,8 @@ def label_positions(
 ) -> list[str]:
     """Text anchors that keep neighbouring labels from hiding each other.
 
-    MapLibre drops a label that collides with another, so the small towns of a
-    dense city core would lose their names at county zoom. Where two labels
+    Labels that overlap hide each other, so the small towns of a dense city
+    core would lose their names at county zoom. Where two labels
     would overlap, the western one is set to the left of its point and the
     eastern one to the right.
 
@@ -65,46 +46,12 @@ def label_positions(
     return positions
 
 
-def build_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> list[dict]:
-    """Town names at their label points (columns name, name_en, lon, lat).
-
-    One trace per text anchor, since plotly takes one anchor per trace.
-    """
-    names = (towns["name"] if style.lang == "zh" else towns["name_en"]).astype(str)
-    font = style.px(LABEL_SIZE)
-    char_width = font if style.lang == "zh" else font * 0.55
-    widths = names.str.len().to_numpy() * char_width + font
-    anchors = pd.Series(
-        label_positions(towns["lon"], towns["lat"], widths, font * 1.4, zoom), index=towns.index
-    )
-    traces = []
-    for anchor in sorted(set(anchors)) or ["middle center"]:
-        part = towns[anchors == anchor] if len(towns) else towns
-        traces.append({
-            "type": "scattermap",
-            "uid": "town-labels" + ("" if anchor == "middle center" else f"-{anchor.split()[1]}"),
-            "name": style.text("镇街", "Towns"),
-            "lon": part["lon"].round(6).tolist(),
-            "lat": part["lat"].round(6).tolist(),
-            "mode": "markers+text",
-            "text": names[part.index].tolist(),
-            "textposition": anchor,
-            # plotly offsets side-anchored text by the marker size; without markers
-            # the offset is NaN and MapLibre refuses the layer: keep them, unseen.
-            "marker": {"size": style.px(4), "opacity": 0},
-            "textfont": {"size": font, "color": "#ffffff"},
-            "hoverinfo": "skip",
-            "showlegend": False,
-        })  # fmt: skip
-    return traces
-
-
 def label_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> dict:
     """Town names at their label points, as points for the Leaflet wall.
 
     Each carries its text ``name``, font size ``s`` (CSS px) and side ``a``
     (center, left or right; see ``label_positions``, at ``zoom`` on the
-    512 px-tile scale of ``layers.basemap.view_for``).
+    512 px-tile scale of ``layers.view.view_for``).
     """
     names = (towns["name"] if style.lang == "zh" else towns["name_en"]).astype(str)
     font = style.px(LABEL_SIZE)

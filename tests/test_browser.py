@@ -79,7 +79,7 @@ def open_map(browser):
     errors = [error for page in pages for error in page.errors]
     for page in pages:
         page.close()
-    assert errors == []  # e.g. MapLibre's "Map error" when it refuses a style update
+    assert errors == []  # e.g. a style function of gc_map.js that throws
 
 
 def test_first_run_seeds_the_county(served):

@@ -90,7 +90,9 @@ def draw_rectangle(page, west: float, south: float, east: float, north: float) -
 def draw_polygon(page, corners: list[tuple[float, float]]) -> None:
     """Draw a polygon with its tool: click each corner, then the first again to close it."""
     lons, lats = [c[0] for c in corners], [c[1] for c in corners]
-    page.evaluate("(box) => window.gc.map.fit(...box)", [min(lons), min(lats), max(lons), max(lats)])
+    page.evaluate(
+        "(box) => window.gc.map.fit(...box)", [min(lons), min(lats), max(lons), max(lats)]
+    )
     page.click(".leaflet-draw-draw-polygon")
     for lon, lat in [*corners, corners[0]]:
         x, y = screen(page, lon, lat)

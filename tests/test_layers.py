@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from layers import basemap, cadres, dispatch_lines, grids, incidents, towns
+from layers import cadres, dispatch_lines, grids, incidents, towns, view
 from layers.map_figure import WALL_LAYERS, MapView, build_wall_layers, toggle_of
 from layers.registry import LAYER_IDS
-from layers.style import MapStyle, discrete_colorscale, scale_for_width
+from layers.style import MapStyle, scale_for_width
 from tests.tiny_city import NOW, tiny_city
 
 
@@ -115,13 +115,6 @@ def test_sizes_grow_on_a_wall(city):
     assert scale_for_width(3840) == 2.0 and scale_for_width(1280) == 1.0
 
 
-def test_town_labels_switch_language(city):
-    zh = towns.build_layer(city.towns, style=MapStyle(), zoom=14)
-    en = towns.build_layer(city.towns, style=MapStyle(lang="en"), zoom=14)
-    assert [name for trace in zh for name in trace["text"]] == ["甲街道", "乙镇"]
-    assert "Jia Subdistrict" in [name for trace in en for name in trace["text"]]
-
-
 def test_close_town_labels_are_set_apart():
     # Two labels 3 km apart at county zoom would hide one another.
     lon, lat = [120.0137, 119.9756, 119.88], [36.2907, 36.2838, 36.10]
@@ -144,47 +137,12 @@ def test_wall_labels_carry_their_side_and_language(city):
     assert sides == ["right", "left", "center"]
 
 
-def test_label_traces_split_by_anchor():
-    frame = pd.DataFrame(
-        {
-            "name": ["阜安街道", "中云街道", "里岔镇"],
-            "name_en": ["Fu'an", "Zhongyun", "Licha"],
-            "lon": [120.0137, 119.9756, 119.8137],
-            "lat": [36.2907, 36.2838, 36.0916],
-        }
-    )
-    traces = towns.build_layer(frame, style=MapStyle(), zoom=9.3)
-    by_anchor = {t["textposition"]: t["text"] for t in traces}
-    assert by_anchor == {
-        "middle center": ["里岔镇"],
-        "middle left": ["中云街道"],
-        "middle right": ["阜安街道"],
-    }
-    assert len({t["uid"] for t in traces}) == 3
-
-
-def test_discrete_colorscale_maps_codes_to_exact_colours():
-    scale = discrete_colorscale(["#000", "#fff"])
-    assert scale == [[0.0, "#000"], [0.5, "#000"], [0.5, "#fff"], [1.0, "#fff"]]
-
-
-def test_offline_basemap_asks_nothing_of_the_internet():
-    style = basemap.map_style("/api/v1/towns.geojson")
-    text = json.dumps(style)
-    assert "http" not in text and "glyphs" not in style and "sprite" not in style
-    # An empty "sources" object is lost on plotly updates and breaks the map.
-    assert style["sources"]["land"]["data"] == "/api/v1/towns.geojson"
-    tiled = basemap.map_style("/towns", "http://tiles.local/{z}/{x}/{y}.png", "本地")
-    assert tiled["sources"]["tiles"]["tiles"] == ["http://tiles.local/{z}/{x}/{y}.png"]
-    assert [layer["id"] for layer in tiled["layers"]] == ["background", "tiles", "land"]
-
-
 def test_view_fits_the_county_into_the_map():
     bounds = (119.63, 36.01, 120.21, 36.50)
-    centre, zoom = basemap.view_for(bounds, 1200, 1000)
+    centre, zoom = view.view_for(bounds, 1200, 1000)
     assert centre["lon"] == pytest.approx(119.92, abs=0.01)
     assert 9 < zoom < 11
-    _, wall_zoom = basemap.view_for(bounds, 2400, 2000)
+    _, wall_zoom = view.view_for(bounds, 2400, 2000)
     assert wall_zoom == pytest.approx(zoom + 1, abs=0.01)  # twice the pixels, one zoom level
 
 

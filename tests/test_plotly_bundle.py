@@ -80,8 +80,21 @@ def test_bundle_is_much_smaller_than_the_full_plotly_js():
 
 def test_bundle_has_every_trace_type_the_app_draws():
     used = trace_types_in_app_code()
-    assert "scattermap" in used  # the scan itself still finds the map's traces
+    assert "bar" in used  # the scan itself still finds the charts' traces
     assert used <= bundled_traces(), "add them to scripts/plotly_bundle/entry.js and rebuild"
+
+
+MAP_TRACES = {"scattermap", "choroplethmap", "densitymap", "scattermapbox", "choroplethmapbox",
+              "densitymapbox", "scattergeo", "choropleth"}  # fmt: skip
+
+
+def test_no_map_is_drawn_by_plotly_and_the_bundle_carries_no_map_code():
+    """Every map is Leaflet: no plotly map trace in the app, none in the bundle,
+    and no MapLibre (its WebGL was the maps' slowness without a GPU)."""
+    assert not trace_types_in_app_code() & MAP_TRACES
+    assert not bundled_traces() & MAP_TRACES
+    text = BUNDLE.read_text(encoding="utf-8")
+    assert "maplibre-gl" not in text and "webglcontextlost" not in text
 
 
 # --- in headless Chromium against the real server ---------------------------------

@@ -19,11 +19,8 @@ from tests.servers import add_user, browser_sign_in, wait_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPLAY_CADRES_JS = """() => {
-    const gd = document.querySelector('#event-map .js-plotly-plot');
-    const t = gd && gd.data ? gd.data.find(t => t.uid === 'event-cadres') : null;
-    return t ? t.lon.length : 0;
-}"""
+REPLAY_CADRES_JS = """() => (window.gc && window.gc.map.state()
+    && window.gc.map.state().added['event-map-cadres']) || 0"""
 
 
 def test_the_flood_runs_as_an_event_declared_ended_and_reviewed_in_a_browser(tmp_path, browser):
@@ -77,7 +74,7 @@ def test_the_flood_runs_as_an_event_declared_ended_and_reviewed_in_a_browser(tmp
 def declare_in_browser(page, base: str, url: str, area) -> int:
     """Sign in, upload the area, declare a harvest-help event; its id."""
     browser_sign_in(page, base, "zhao", then="/events")
-    page.wait_for_selector("#event-map .js-plotly-plot", timeout=60_000)
+    page.wait_for_selector("#event-map.leaflet-container", timeout=60_000)
     page.set_input_files("#event-upload input[type=file]", str(area))
     wait_text(page, "#event-area-note", "已上传区域文件")
     page.fill("#event-name", "胶西六月洪涝·土豆抢收")

@@ -1,8 +1,8 @@
 // Bundle entry.js into one minified script that sets window.Plotly, the way
 // plotly.js builds its own dist/plotly*.min.js (the esbuildConfig in the npm
 // package's esbuild-config.js, and the wrapper of its dist files): IIFE with global `Plotly`,
-// CSS (maplibre-gl.css, required by plotly's registry for map traces) injected
-// into <head> at run time as esbuild-plugin-inline-css does in plotly's build,
+// any CSS the registered modules require injected into <head> at run time as
+// esbuild-plugin-inline-css does in plotly's build,
 // `regl` -> `@plotly/regl`, `stream` -> `stream-browserify`, `global` -> window,
 // and the same header and UMD wrapper around it.
 //
@@ -50,7 +50,10 @@ if (!outfile) {
 }
 
 const version = require('plotly.js/package.json').version;
-const traces = ['scatter', 'bar', 'scattermap', 'choroplethmap'];
+// The header names what entry.js registers (core always carries scatter).
+const entry = readFileSync(path.join(here, 'entry.js'), 'utf8');
+const traces = ['scatter', ...[...entry.matchAll(/plotly\.js\/lib\/(\w+)/g)]
+    .map((m) => m[1]).filter((name) => name !== 'core' && name !== 'scatter')];
 
 const result = await esbuild.build({
     entryPoints: [path.join(here, 'entry.js')],

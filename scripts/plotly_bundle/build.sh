@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build dashboard/assets/vendor/plotly-custom.min.js: plotly.js with only the trace
-# types Grid Command draws (scatter, bar, scattermap, choroplethmap; see entry.js).
+# types Grid Command's charts draw (scatter, bar; see entry.js). Maps are Leaflet.
 #
 # Why: the full plotly.min.js that dcc.Graph loads is 4.8 MB, and parsing it was
 # most of the map's cold load (measured in /work/shared/MAPS.md). Dash does not load
