@@ -22,6 +22,16 @@ that held still for --quiet seconds after the page said its layers were all
 on the map (the wall: scripts.chromium.MAP_STATE_JS; folium: every vector
 layer added). The resolution is one capture (about 0.1 s at 1080p, more at 4K).
 
+At county scale, on the same server, it then also times (skip with 0):
+
+- report POST → on screen (--screens, default 20: --browser-screens real
+  Chromium walls, the rest protocol screens; bench/screens.py's live run):
+  p50 and p95, --reports reports one every --every seconds;
+- click → redrawn (--clicks runs each, bench/map_clicks.py): a review drill,
+  a console selection, an event area drawn.
+
+and, through the whole run, the browser's peak memory (PSS of its processes).
+
 Prints the medians, the ratio wall / folium, and requests that left 127.0.0.1
 (must be 0).
 """
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -227,6 +238,12 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
             "folium": (f"{folium_base}/{scale}/index.html", LAYERS_ADDED_JS, paths, None),
         }
         results: dict = {}
+        if scale == "county" and args.screens:
+            results["live"] = live_run(browser, base, url, key, grids, args)
+        if scale == "county" and args.clicks:
+            from bench.map_clicks import clicks_run
+
+            results["clicks"] = clicks_run(browser, base, url, args.clicks)
         for viewport in args.viewport:
             size = f"{viewport[0]}x{viewport[1]}"
             for load, busy in (("quiet", 0), ("busy", args.busy)):
@@ -249,6 +266,24 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
         return results
 
 
+def live_run(browser, base: str, url: str, wall_key: str, grids: int, args) -> dict:
+    """Report POST → on screen at --screens screens (bench/screens.py's live run)."""
+    from bench.screens import screens_run
+    from data.store import Store
+
+    store = Store.open(url)
+    try:
+        key = store.create_api_key("bench reports", actor="bench", scopes="open311")
+        frame = store.grids(geometry=False)
+        points = list(zip(frame["lon"], frame["lat"], strict=True))[:: max(1, len(frame) // 50)]
+    finally:
+        store.close()
+    try:
+        return screens_run(browser, base, wall_key, key, points, grids, args)
+    finally:
+        revoke_key(url, key)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=scales_arg, default=["county"])
@@ -258,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", type=int, default=4, help="busy processes in the busy runs")
     parser.add_argument("--quiet", type=float, default=1.5, help="seconds the picture holds still")
     parser.add_argument("--timeout", type=float, default=180, help="seconds per page")
+    parser.add_argument("--screens", type=int, default=20, help="screens for report→screen")
+    parser.add_argument("--browser-screens", type=int, default=1, help="of them real Chromium")
+    parser.add_argument("--reports", type=int, default=10, help="reports posted, one per --every")
+    parser.add_argument("--every", type=float, default=3.0, help="seconds between reports")
+    parser.add_argument("--refresh", type=float, default=2.0, help="the screens' refresh, s")
+    parser.add_argument("--clicks", type=int, default=3, help="runs of each click (0: none)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args(argv)
     if args.database_url and len(args.scale) != 1:
@@ -265,8 +306,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
+    from bench.map_clicks import peak_memory
+
     results = {}
-    with tempfile.TemporaryDirectory(prefix="gc-draw-") as tmp, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="gc-draw-") as tmp,
+        sync_playwright() as pw,
+        peak_memory(os.getpid()) as memory,
+    ):
         browser = launch(pw)
         try:
             for scale in args.scale:
@@ -274,9 +321,27 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             browser.close()
 
-    rows = []
+    rows, extra = [], []
     for scale, per_case in results.items():
+        live, clicks = per_case.pop("live", None), per_case.pop("clicks", None)
+        if live:
+            who = f"{live['browser_screens']} browser + {live['protocol_screens']} protocol screens"
+            extra += [[f"report POST → drawn on a browser wall, {k} s ({who})", f"{live[f'{k}_s']:.2f}"]
+                      for k in ("p50", "p95")]  # fmt: skip
+            extra += [[f"report POST → answer at a protocol screen, {k} s", f"{live[f'protocol_{k}_s']:.2f}"]
+                      for k in ("p50", "p95")]  # fmt: skip
+            extra += [["  (report, screen) pairs seen / missing",
+                       f"{live['pairs'] + live['protocol_pairs']} / "
+                       f"{live['missing'] + live['protocol_missing']}"]]  # fmt: skip
+            per_case["live"] = live
+        for name, r in (clicks or {}).items():
+            extra.append([f"{name}: click → redrawn, median ms (max), {scale}",
+                          f"{r['median_ms']:.0f} ({r['max_ms']:.0f})"])  # fmt: skip
+        if clicks:
+            per_case["clicks"] = clicks
         for case, r in per_case.items():
+            if case in ("live", "clicks"):
+                continue
             wall, peer = r["wall"], r["folium"]
             rows.append([scale, case, wall["drawn_s"], peer["drawn_s"],
                          f"{wall['drawn_s'] / peer['drawn_s']:.2f}", wall["max_s"], peer["max_s"],
@@ -287,9 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmap_draw: drawn = the map area stops changing; {args.repeat} run(s) each, "
           f"interleaved, fresh context per run; busy = {args.busy} spinning processes\n")  # fmt: skip
     print(table(rows, headers))
+    extra.append(["browser peak memory through the run (PSS of its processes), MiB",
+                  f"{memory['peak_mib']:.0f}"])  # fmt: skip
+    print()
+    print(table(extra, ["figure", "value"]))
     if args.json:
         emit_json({"benchmark": "map_draw", "repeat": args.repeat, "busy": args.busy,
-                   "scales": results})  # fmt: skip
+                   "scales": results, "peak_mib": memory["peak_mib"]})  # fmt: skip
     return 0
 
 

@@ -410,7 +410,9 @@ def register(app, context) -> None:
         refit = trigger in (None, ids.REVIEW_AREA, ids.REVIEW_VIEWPORT)
         return [
             {"bounds": drawn["bounds"], "options": FIT} if refit else no_update,
-            grids_url(store.geometry_version(), principal.town or area_town(units(store), area)),
+            # One URL whatever the area (a town leader's is their town's): the
+            # browser fetches the grids once; the hideout's filter shows the area's.
+            grids_url(store.geometry_version(), principal.town),
             drawn["grids"],
             drawn["hot"],
             legend_view(drawn["legend"]),
