@@ -9,7 +9,8 @@ On a served county (a temporary SQLite file seeded first, not timed, unless
 who does it, at 1920x1080, --repeat times each, a fresh browser context each:
 
 - review drill: /review?period=year as a city leader; a click on a grid of
-  the map, until the breadcrumb names the grid and the map outlines it;
+  the map, until the map shows it alone and outlined ("map"), and until the
+  page shows its card ("whole page": the server's review of it);
 - console selection: /dispatch as an operator; a click on a waiting
   incident's dot, until the lines to its five candidates are on the map;
 - event area: /events as a commander; a rectangle drawn over a few grids
@@ -63,8 +64,9 @@ def make_people(url: str) -> dict[str, tuple[str, str]]:
         store.close()
 
 
-def review_drill(page) -> float:
-    """Click a grid of the review map; ms until it is the area shown and outlined."""
+def review_drill(page) -> dict[str, float]:
+    """Click a grid of the review map; ms until the map shows it drilled into
+    (outlined, alone), and until the whole page has (its card)."""
     page.wait_for_function("() => window.gc && Object.keys("
                            "window.gc.map.styles('review-map-grids')).length > 0", timeout=120_000)  # fmt: skip
     page.wait_for_timeout(500)
@@ -75,13 +77,16 @@ def review_drill(page) -> float:
     started = page.evaluate(NOW_JS)
     page.mouse.click(at["x"], at["y"])
     page.wait_for_function(
-        "(c) => { const s = window.gc.map.styles('review-map-grids')[c];"
-        " return s && s.weight >= 3 && (document.getElementById('review-grid')"
-        ".innerText || '').includes(c); }", arg=code, timeout=60_000, polling="raf")  # fmt: skip
-    return page.evaluate(NOW_JS) - started
+        "(c) => { const s = window.gc.map.styles('review-map-grids');"
+        " return s[c] && s[c].weight >= 3 && Object.keys(s).length === 1; }",
+        arg=code, timeout=60_000, polling="raf")  # fmt: skip
+    shown = page.evaluate(NOW_JS) - started
+    page.wait_for_function("(c) => (document.getElementById('review-grid').innerText || '')"
+                           ".includes(c)", arg=code, timeout=60_000, polling="raf")  # fmt: skip
+    return {"review drill, map": shown, "review drill, whole page": page.evaluate(NOW_JS) - started}
 
 
-def console_selection(page) -> float:
+def console_selection(page) -> dict[str, float]:
     """Click a waiting incident's dot; ms until its five candidates' lines are drawn."""
     page.wait_for_selector("#queue .ag-row", timeout=120_000)
     page.wait_for_function("() => window.gc && (window.gc.map.state().added['console-backdrop']"
@@ -99,10 +104,10 @@ def console_selection(page) -> float:
                            " return (s.added['console-lines'] || 0) === 5"
                            " && (s.drawn['console-lines'] || 0) === 5; }",
                            timeout=60_000, polling="raf")  # fmt: skip
-    return page.evaluate(NOW_JS) - started
+    return {"console selection": page.evaluate(NOW_JS) - started}
 
 
-def event_area(page) -> float:
+def event_area(page) -> dict[str, float]:
     """Draw a rectangle over a few grids; ms from the mouse-up until they are filled."""
     page.wait_for_function("() => window.gc && Object.keys("
                            "window.gc.map.styles('event-map-grids')).length > 0", timeout=120_000)  # fmt: skip
@@ -122,12 +127,11 @@ def event_area(page) -> float:
     page.mouse.up()
     page.wait_for_function("() => Object.values(window.gc.map.styles('event-map-grids'))"
                            ".some(s => s.fill === '#2563eb')", timeout=60_000, polling="raf")  # fmt: skip
-    return page.evaluate(NOW_JS) - started
+    return {"event area drawn": page.evaluate(NOW_JS) - started}
 
 
-INTERACTIONS = {"review drill": ("review", "/review?period=year", review_drill),
-                "console selection": ("console", "/dispatch", console_selection),
-                "event area drawn": ("events", "/events", event_area)}  # fmt: skip
+INTERACTIONS = [("review", "/review?period=year", review_drill),
+                ("console", "/dispatch", console_selection), ("events", "/events", event_area)]  # fmt: skip
 
 
 def browser_pss_kib(root_pid: int) -> int:
@@ -176,20 +180,20 @@ def peak_memory(root_pid: int):
 def clicks_run(browser, base: str, url: str, repeat: int) -> dict:
     """Each interaction ``repeat`` times on the server at ``base`` (database ``url``)."""
     people = make_people(url)
-    results = {}
-    for name, (who, path, act) in INTERACTIONS.items():
-        runs = []
+    runs: dict[str, list[float]] = {}
+    for who, path, act in INTERACTIONS:
         for _ in range(repeat):
             context = browser.new_context(viewport={"width": 1920, "height": 1080})
             page = context.new_page()
             try:
                 sign_in(page, base, *people[who], then=path)
-                runs.append(act(page))
+                for name, ms in act(page).items():
+                    runs.setdefault(name, []).append(ms)
+                    print(f"  {name}: {ms:.0f} ms", flush=True)
             finally:
                 context.close()
-            print(f"  {name}: {runs[-1]:.0f} ms", flush=True)
-        results[name] = {"median_ms": statistics.median(runs), "max_ms": max(runs), "runs": runs}
-    return results
+    return {name: {"median_ms": statistics.median(r), "max_ms": max(r), "runs": r}
+            for name, r in runs.items()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

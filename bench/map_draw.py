@@ -297,7 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browser-screens", type=int, default=1, help="of them real Chromium")
     parser.add_argument("--reports", type=int, default=10, help="reports posted, one per --every")
     parser.add_argument("--every", type=float, default=3.0, help="seconds between reports")
-    parser.add_argument("--refresh", type=float, default=2.0, help="the screens' refresh, s")
+    parser.add_argument(
+        "--refresh",
+        type=float,
+        default=1.0,
+        help="the screens' refresh, s (the wall's default, GC_REFRESH_S)",
+    )
     parser.add_argument("--clicks", type=int, default=3, help="runs of each click (0: none)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args(argv)

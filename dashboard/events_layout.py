@@ -12,7 +12,14 @@ from dash import dcc, html
 from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import grid_words
-from dashboard.events_view import event_options, kind_options, severity_options
+from dashboard.events_view import (
+    NO_EVENT_KIND,
+    event_options,
+    kind_options,
+    proposal_columns,
+    severity_options,
+    task_columns,
+)
 from dashboard.i18n import t
 from dashboard.leaflet_parts import canvas_map, empty, js
 from domain.access import EVENTS
@@ -39,12 +46,14 @@ def field(label: str, control) -> html.Label:
     return html.Label([label, control], className="gc-event-field")
 
 
-def _table(grid_id: str, lang: str, *, selectable: bool, height: str) -> html.Div:
+def _table(grid_id: str, lang: str, *, selectable: bool, height: str, columns: list) -> html.Div:
+    """A grid, with its columns from the start (a grid with none has a header
+    row with no cells, which assistive technology reads as broken)."""
     selection = ({"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                   "enableClickSelection": False} if selectable
                  else {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True})  # fmt: skip
     return html.Div(dag.AgGrid(
-        id=grid_id, columnDefs=[], rowData=[], getRowId="params.data.row_id",
+        id=grid_id, columnDefs=columns, rowData=[], getRowId="params.data.row_id",
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"rowSelection": selection, "animateRows": False,
                          "localeText": grid_words(lang)},
@@ -102,7 +111,8 @@ def task_panel(lang: str, can: bool) -> html.Div:
     return html.Div([
         html.H2(t("events.tasks", lang)),
         html.Div(id=ids.EVENT_FIGURES, className="gc-event-figures"),
-        _table(ids.EVENT_TASKS, lang, selectable=False, height="16em"),
+        _table(ids.EVENT_TASKS, lang, selectable=False, height="16em",
+               columns=task_columns(NO_EVENT_KIND, lang)),
         form,
     ], className="gc-review-card")  # fmt: skip
 
@@ -119,7 +129,8 @@ def mobilise_panel(lang: str, can: bool) -> html.Div:
         ], className="gc-toolbar"),
         html.Div(t("events.propose_hint", lang), id=ids.EVENT_PROPOSAL_SUMMARY),
         html.Div(id=ids.EVENT_MOBILISE_RESULT, className="gc-result"),
-        _table(ids.EVENT_PROPOSAL, lang, selectable=True, height="16em"),
+        _table(ids.EVENT_PROPOSAL, lang, selectable=True, height="16em",
+               columns=proposal_columns(lang)),
     ]  # fmt: skip
     return html.Div([
         html.H2(t("events.mobilise", lang)) if can else None,
@@ -140,9 +151,11 @@ def report_panel(lang: str) -> html.Div:
                       className="gc-muted"),
         ], className="gc-toolbar"),
         # No box to type seconds into: the time under the handle is shown above.
-        dcc.Slider(id=ids.EVENT_REPLAY, min=0, max=1, step=1, value=1, marks=None,
-                   updatemode="mouseup", allow_direct_input=False,
-                   className="gc-event-slider"),
+        # A named group: its name is the slider thumb's (dashboard/assets/gc_a11y.js).
+        html.Div(dcc.Slider(id=ids.EVENT_REPLAY, min=0, max=1, step=1, value=1, marks=None,
+                            updatemode="mouseup", allow_direct_input=False,
+                            className="gc-event-slider"),
+                 role="group", **{"aria-label": t("report.replay_name", lang)}),
         html.Div(id=ids.EVENT_REPORT),
     ], className="gc-review-card")  # fmt: skip
 

@@ -92,6 +92,9 @@ def figures(board: dict, lang: str) -> list:
     return [html.Div(hands, className="gc-event-hands"), *out]
 
 
+NO_EVENT_KIND = "flood"  # whose task columns a grid shows before any event is picked
+
+
 def task_columns(kind: str, lang: str) -> list[dict]:
     zh = lang == "zh"
     columns = [

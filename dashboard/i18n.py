@@ -6,6 +6,7 @@ TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "report.title": "复盘",
         "report.replay": "回放",
+        "report.replay_name": "回放时间",
         "report.replay_hint": "勾选后拖动滑块，地图回放事件当时的任务和干部位置。",
         "report.at": "回放时刻：{at}",
         "report.cadres": "出动干部（人）",
@@ -111,6 +112,7 @@ TEXT: dict[str, dict[str, str]] = {
         "data.file_rows": "{name}：{n:,} 条{kind}",
         "data.step_columns": "2 对应字段",
         "data.no_column": "（无此列）",
+        "data.preview": "文件前几行（选择文件后显示）",
         "data.step_check": "3 检查与导入",
         "data.read_rows": "读取 {n:,} 条{kind}。",
         "data.new_departments": "将新建部门：{names}",
@@ -296,6 +298,7 @@ TEXT: dict[str, dict[str, str]] = {
     "en": {
         "report.title": "After-action review",
         "report.replay": "Replay",
+        "report.replay_name": "Replay time",
         "report.replay_hint": "Tick, then drag the slider: the map shows the tasks and cadres as they were.",
         "report.at": "Replaying: {at}",
         "report.cadres": "Cadres mobilised",
@@ -510,6 +513,7 @@ TEXT: dict[str, dict[str, str]] = {
         "data.file_rows": "{name}: {n:,} {kind}",
         "data.step_columns": "2 Match the columns",
         "data.no_column": "(no such column)",
+        "data.preview": "The file's first rows (once a file is chosen)",
         "data.step_check": "3 Check and import",
         "data.read_rows": "{n:,} rows of {kind} read.",
         "data.new_departments": "departments to create: {names}",

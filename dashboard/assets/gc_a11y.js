@@ -8,6 +8,14 @@
  * - dcc.Dropdown keeps its keyboard focus on an input marked aria-hidden: a
  *   screen reader lands on something it was told not to read. The input is
  *   unhidden and named like the dropdown's button.
+ * - dcc.DatePickerRange labels its wrapper by ids that are "undefined", on a
+ *   plain div (which may not be labelled): it becomes a group labelled by the
+ *   ids that exist.
+ * - dcc.Slider's thumb (role="slider") has no name: it takes the name of the
+ *   nearest labelled element around it (the layout gives one).
+ * - dcc.Upload's file input has no label: it is named by the words the
+ *   upload area shows.
+
  * A file of the site, so the Content-Security-Policy needs no inline script.
  */
 (function () {
@@ -29,6 +37,19 @@
         option.removeAttribute("role");
         option.removeAttribute("aria-selected");
       });
+    });
+    document.querySelectorAll(".dash-datepicker-input-wrapper[aria-labelledby]").forEach((box) => {
+      const ids = box.getAttribute("aria-labelledby").split(/\s+/)
+        .filter((id) => id && id !== "undefined" && document.getElementById(id));
+      if (!box.hasAttribute("role")) box.setAttribute("role", "group");
+      if (ids.length) box.setAttribute("aria-labelledby", ids.join(" "));
+      else box.removeAttribute("aria-labelledby");
+    });
+    document.querySelectorAll('[role="slider"]:not([aria-label]):not([aria-labelledby])').forEach(named);
+    document.querySelectorAll('input[type="file"]:not([aria-label])').forEach((input) => {
+      const area = input.parentElement;
+      const words = area && area.innerText && area.innerText.trim();
+      if (words) input.setAttribute("aria-label", words);
     });
     document.querySelectorAll('input.dash-dropdown-focus-target[aria-hidden="true"]').forEach((input) => {
       input.removeAttribute("aria-hidden");

@@ -103,6 +103,14 @@ DEFAULT_SOURCES = {"grids": "/api/v1/grids.geojson", "towns": "/api/v1/towns.geo
 GRID_OUTLINE = {"color": "#4d7fb3", "weight": 0.8, "opacity": 0.35}
 
 
+SELECT_ON_MAP_JS = """function (clicked) {
+    if (!clicked || clicked.id === undefined || clicked.id === null) {
+        return window.dash_clientside.no_update;
+    }
+    return {ids: [String(clicked.id)]};
+}"""
+
+
 def fit_room(scale: float) -> dict:
     """Room around what the map is fitted to, in CSS px at the screen's
     ``scale``: for the cadres' number tags above their dots, and for the
@@ -378,16 +386,11 @@ def register(app, context) -> None:
         layers = [drawn["layers"][name] for name in (*LAYERS, "labels")]
         return viewport, *layers, drawn["revision"]
 
-    @app.callback(
-        Output(ids.QUEUE, "selectedRows"),
-        Input(_layer_id("backdrop"), "clickData"),
-        prevent_initial_call=True,
-    )
-    def select_on_map(clicked):
-        """A click on an open incident selects its row of the queue, as a click there."""
-        if not clicked or clicked.get("id") is None:
-            return no_update
-        return {"ids": [str(clicked["id"])]}
+    # A click on an open incident selects its row of the queue, as a click
+    # there does; in the browser, without a round trip to the server.
+    app.clientside_callback(SELECT_ON_MAP_JS, Output(ids.QUEUE, "selectedRows"),
+                            Input(_layer_id("backdrop"), "clickData"),
+                            prevent_initial_call=True)  # fmt: skip
 
     @app.callback(
         Output(ids.PLAN_GRID, "rowData"),

@@ -122,7 +122,7 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
             html.Div([
                 html.H3(t("data.step_columns", lang)),
                 html.Div(id=ids.IMPORT_FIELDS, className="gc-fields"),
-                _grid(ids.IMPORT_PREVIEW, [], lang),
+                _grid(ids.IMPORT_PREVIEW, [("_", t("data.preview", lang))], lang),
             ], className="gc-data-step"),
             html.Div([
                 html.H3(t("data.step_check", lang)),

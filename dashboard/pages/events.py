@@ -22,6 +22,7 @@ from dashboard import ids
 from dashboard.events_layout import MAP_LAYERS, field, layout  # noqa: F401  (the router calls layout)
 from dashboard.events_view import (
     BEIJING,
+    NO_EVENT_KIND,
     banner,
     clicked_place,
     desk_layers,
@@ -88,7 +89,7 @@ def register(app, context) -> None:
         lang = lang or "zh"
         if not event_id:
             empty = html.Div(t("events.none_hint", lang), className="gc-muted")
-            return empty, None, [], [], None, None
+            return empty, None, [], task_columns(NO_EVENT_KIND, lang), None, None
         event = store.event(int(event_id))
         shown = shown_event(event, event_service.city(store).towns)
         board = event_service.board(store, int(event_id), now=_now(), lang=lang)

@@ -67,6 +67,17 @@ GRIDS = {
 MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
 LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}  # the towns as land, on paper
 TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
+# A click on a grid shows it drilled into at once: outlined, alone on the map.
+# The server's review of it follows and replaces this hideout.
+DRILL_PREVIEW_JS = """function (clicked, hideout) {
+    const code = clicked && clicked.properties && clicked.properties.code;
+    if (!code || !hideout || !hideout.value || !(code in hideout.value)) {
+        return window.dash_clientside.no_update;
+    }
+    const only = (m) => (m && code in m ? {[code]: m[code]} : {});
+    return Object.assign({}, hideout, {selected: code, value: only(hideout.value),
+                                       fill: only(hideout.fill), incidents: only(hideout.incidents)});
+}"""
 CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_GRIDS, ids.REVIEW_HOT, ids.REVIEW_LEAGUE)
 
 
@@ -432,6 +443,14 @@ def register(app, context) -> None:
             review.query.period.end.isoformat(),
             list(review.query.categories),
         ]  # fmt: skip
+
+    app.clientside_callback(
+        DRILL_PREVIEW_JS,
+        Output(MAP_LAYERS["grids"], "hideout", allow_duplicate=True),
+        Input(MAP_LAYERS["grids"], "clickData"),
+        State(MAP_LAYERS["grids"], "hideout"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.REVIEW_AREA, "data"),
