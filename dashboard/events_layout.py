@@ -21,7 +21,7 @@ from dashboard.events_view import (
     task_columns,
 )
 from dashboard.i18n import t
-from dashboard.leaflet_parts import canvas_map, empty, js
+from dashboard.leaflet_parts import PAPER_LAND, canvas_map, empty, js, towns_layer
 from domain.access import EVENTS
 from domain.checkins import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES
 from layers.dispatch_lines import fit_bounds
@@ -30,7 +30,6 @@ from layers.review_map import PAPER, TOWN_LINE
 
 MAP_LAYERS = {name: f"event-map-{name}" for name in
               ("land", "grids", "towns", "area", "proposal", "cadres", "tasks", "place")}  # fmt: skip
-LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}  # the towns as land, on paper
 TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.4}
 # The shapes a commander may draw as an event's area; no editing tools beyond
 # deleting (draw again instead), no markers or lines.
@@ -168,12 +167,10 @@ def desk_map(sources: dict, can: bool) -> dl.MapContainer:
     drawn = {"area": {"style": js("fillStyle"), "onEachFeature": js("each")},
              "proposal": {"style": js("lineStyle"), "onEachFeature": js("each")}}  # fmt: skip
     layers = [
-        dl.GeoJSON(id=MAP_LAYERS["land"], url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("each"), hideout=LAND),
+        towns_layer(MAP_LAYERS["land"], sources["towns"], PAPER_LAND),
         dl.GeoJSON(id=MAP_LAYERS["grids"], url=sources["grids"], style=js("markStyle"),
                    onEachFeature=js("nameEach"), hideout={}),
-        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("each"), hideout=TOWN_BORDERS),
+        towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWN_BORDERS),
         *[dl.GeoJSON(id=MAP_LAYERS[name], data=empty(), **drawn.get(name, points))
           for name in ("area", "proposal", "cadres", "tasks", "place")],
     ]  # fmt: skip

@@ -22,6 +22,17 @@ def empty() -> dict:
     return {"type": "FeatureCollection", "features": []}
 
 
+# The desks' paper maps: the towns as white land under everything, their
+# borders again above the grids (a GeoJSON layer each, by the same URL).
+PAPER_LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}
+
+
+def towns_layer(layer_id: str, url: str, hideout: dict) -> dl.GeoJSON:
+    """The towns by URL, drawn as ``hideout`` says (``gc.map.townStyle``)."""
+    return dl.GeoJSON(id=layer_id, url=url, style=js("townStyle"), onEachFeature=js("each"),
+                      hideout=hideout)  # fmt: skip
+
+
 def canvas_map(map_id: str, layers: list, bounds, sources: dict, *,
                background: str = BACKGROUND, **options) -> dl.MapContainer:  # fmt: skip
     """A map drawn on one canvas (fast without a GPU), fitted to ``bounds``

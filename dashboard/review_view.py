@@ -8,18 +8,22 @@ import datetime as dt
 import re
 from urllib.parse import urlencode
 
+import dash_leaflet as dl
 from dash import html
 
 from api.review_tables import TILE_METRICS, Table, category_name, header
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.leaflet_parts import PAPER_LAND, canvas_map, empty, js, towns_layer
 from domain.review_metrics import METRICS, trend_step
 from domain.review_query import Period, query_args, quick_period
 from layers.dispatch_lines import fit_bounds
 from layers.review_charts import category_figure, trend_figure
-from layers.review_map import review_map_layers
+from layers.review_map import PAPER, TOWN_LINE, review_map_layers
 
 EXPORTS = ("xlsx", "csv", "geojson", "png")
+MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
+TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
 LEVEL_WORDS = {"city": ("全市", "City"), "town": ("镇街", "Town"),
                "community": ("社区", "Community"), "grid": ("网格", "Grid")}  # fmt: skip
 
@@ -109,6 +113,27 @@ def map_layers(review, lang: str, viewport: dict | None = None) -> dict:
     )  # fmt: skip
     drawn["bounds"] = fit_bounds([review.bounds[:2], review.bounds[2:]] if review.bounds else [])
     return drawn
+
+
+def review_map(sources: dict) -> html.Div:
+    """The grids coloured by the metric over the towns as land, the town
+    borders above them, hot spots on top, and the colour key.
+
+    The grids' URL comes with their first ``hideout``, in one update: a
+    GeoJSON layer fetching its URL before the hideout came would draw with
+    the empty one and keep it (its filter shows only the area's grids)."""
+    layers = [
+        towns_layer(MAP_LAYERS["land"], sources["towns"], PAPER_LAND),
+        dl.GeoJSON(id=MAP_LAYERS["grids"], style=js("reviewStyle"),
+                   onEachFeature=js("reviewEach"), filter=js("reviewShown"), hideout={}),
+        towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWN_BORDERS),
+        dl.GeoJSON(id=MAP_LAYERS["hot"], data=empty(), pointToLayer=js("point"),
+                   onEachFeature=js("pointEach")),
+    ]  # fmt: skip
+    return html.Div([
+        canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
+        html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
+    ], className="gc-review-map")  # fmt: skip
 
 
 def legend_view(legend: dict) -> list:

@@ -43,7 +43,7 @@ from dashboard.import_view import (
     progress_view,
     summary,
 )
-from dashboard.leaflet_parts import FIT, canvas_map, empty, js
+from dashboard.leaflet_parts import FIT, canvas_map, empty, js, towns_layer
 from data import import_jobs
 from domain.errors import GridCommandError
 from layers.dispatch_lines import fit_bounds
@@ -80,8 +80,7 @@ def _grid(grid_id: str, columns: list[tuple[str, str]], lang: str, *, select: bo
 def file_map(sources: dict) -> dl.MapContainer:
     """The file's shapes and problems over the city's towns, on paper colours."""
     layers = [
-        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("each"), hideout=TOWNS),
+        towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWNS),
         dl.GeoJSON(id=MAP_LAYERS["shapes"], data=empty(), style=js("lineStyle"),
                    onEachFeature=js("each")),
         dl.GeoJSON(id=MAP_LAYERS["problems"], data=empty(), style=js("fillStyle"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dash_ag_grid as dag
-import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from api.guard import current_principal
@@ -20,9 +19,10 @@ from api.review_tables import header, review_tables
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
-from dashboard.leaflet_parts import FIT, canvas_map, empty, js
+from dashboard.leaflet_parts import FIT
 from dashboard.pages.command_map import WINDOW_SIZE_JS
 from dashboard.review_view import (
+    MAP_LAYERS,
     area_from_click,
     area_town,
     breadcrumb,
@@ -39,6 +39,7 @@ from dashboard.review_view import (
     notice_text,
     period_text,
     picked_period,
+    review_map,
     row_code,
     table_scale,
     tables_by_key,
@@ -54,8 +55,6 @@ from domain.review_query import (
     local_today,
     parse_query,
 )
-from layers.dispatch_lines import fit_bounds
-from layers.review_map import PAPER, TOWN_LINE
 
 # Table key -> the grid that shows it.
 GRIDS = {
@@ -64,9 +63,6 @@ GRIDS = {
     "hot_spots": ids.REVIEW_HOT,
     "league": ids.REVIEW_LEAGUE,
 }
-MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
-LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}  # the towns as land, on paper
-TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
 # A click on a grid shows it drilled into at once: outlined, alone on the map.
 # The server's review of it follows and replaces this hideout.
 DRILL_PREVIEW_JS = """function (clicked, hideout) {
@@ -108,29 +104,6 @@ def initial_query(args: dict, principal, today: dt.date) -> tuple[ReviewQuery, s
         return parse_query(args, today=today, metrics=METRICS), None
     except GridCommandError as error:
         return parse_query({}, today=today, metrics=METRICS), str(error)
-
-
-def review_map(sources: dict) -> html.Div:
-    """The grids coloured by the metric over the towns as land, the town
-    borders above them, hot spots on top, and the colour key.
-
-    The grids' URL comes with their first ``hideout``, in one update: a
-    GeoJSON layer fetching its URL before the hideout came would draw with
-    the empty one and keep it (its filter shows only the area's grids)."""
-    layers = [
-        dl.GeoJSON(id=MAP_LAYERS["land"], url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("each"), hideout=LAND),
-        dl.GeoJSON(id=MAP_LAYERS["grids"], style=js("reviewStyle"),
-                   onEachFeature=js("reviewEach"), filter=js("reviewShown"), hideout={}),
-        dl.GeoJSON(id=MAP_LAYERS["towns"], url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("each"), hideout=TOWN_BORDERS),
-        dl.GeoJSON(id=MAP_LAYERS["hot"], data=empty(), pointToLayer=js("point"),
-                   onEachFeature=js("pointEach")),
-    ]  # fmt: skip
-    return html.Div([
-        canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
-        html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
-    ], className="gc-review-map")  # fmt: skip
 
 
 def layout(lang: str, args: dict, principal, store, sources: dict) -> html.Div:
