@@ -111,6 +111,13 @@ SELECT_ON_MAP_JS = """function (clicked) {
 }"""
 
 
+def map_targets(**options) -> list[Output]:
+    """The console map's outputs: its view, each layer's data, the revision shown."""
+    return [Output(ids.DISPATCH_MAP, "viewport", **options),
+            *[Output(_layer_id(name), "data", **options) for name in (*LAYERS, "labels")],
+            Output(MAP_REVISION, "data", **options)]  # fmt: skip
+
+
 def fit_room(scale: float) -> dict:
     """Room around what the map is fitted to, in CSS px at the screen's
     ``scale``: for the cadres' number tags above their dots, and for the
@@ -316,29 +323,46 @@ def register(app, context) -> None:
         detail = incident_detail(store, incident_id, lang or "zh")
         return detail_children(detail, lang or "zh", current_principal())
 
+    def map_outputs(screen, shown, lang, *, chosen=None, planned=None, token="") -> list:
+        """The console map's outputs (``MAP_OUTPUTS``) for what is to be shown."""
+        drawn = console_map(store, lang=lang or "zh", screen=screen, chosen=chosen,
+                            planned=planned, plan_token=token)  # fmt: skip
+        # Fitted anew only for something else to show: zoom and pan stay the operator's.
+        viewport = no_update if drawn["revision"] == shown else {
+            "bounds": drawn["bounds"], "options": fit_room(map_size(screen)[2])}  # fmt: skip
+        return [viewport, *[drawn["layers"][name] for name in (*LAYERS, "labels")],
+                drawn["revision"]]  # fmt: skip
+
     @app.callback(
         Output(ids.RECOMMENDED, "data"),
         Output(ids.RECOMMENDATIONS, "children"),
         Output(ids.SEND_RESULT, "children", allow_duplicate=True),
+        *map_targets(allow_duplicate=True),
         Input(ids.QUEUE, "selectedRows"),
         Input(ids.MOVED, "data"),
         State(ids.RECOMMENDED, "data"),
+        State(ids.CONSOLE_SCREEN, "data"),
+        State(MAP_REVISION, "data"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def recommend_cadres(selected, moved, shown, lang):
+    def recommend_cadres(selected, moved, shown, screen, revision, lang):
+        """Whom to send to the incident picked, and the map with their lines:
+        in one answer, so a pick is drawn after one round trip, not two."""
         incident_id, lang = _selected_id(selected), lang or "zh"
+        unchanged = [no_update] * (3 + len(LAYERS) + 3)
         if incident_id is None:
-            return no_update, no_update, no_update
+            return unchanged
         same = shown is not None and shown["incident"]["id"] == incident_id
         # The queue reloads every few seconds and reports its selection again: keep
         # what is shown (and the plan on the map) unless the pick or the data moved.
         if same and shown.get("moved") == moved:
-            return no_update, no_update, no_update
+            return unchanged
         chosen = picked(store, incident_id, lang)
         if chosen is not None:
             chosen["moved"] = moved
-        return chosen, _recommendations(chosen, lang), no_update if same else None
+        return [chosen, _recommendations(chosen, lang), no_update if same else None,
+                *map_outputs(screen, revision, lang, chosen=chosen)]  # fmt: skip
 
     @app.callback(
         Output(ids.SEND_RESULT, "children"),
@@ -360,31 +384,24 @@ def register(app, context) -> None:
         return html.Span(done, className="gc-ok"), (moved or 0) + 1
 
     @app.callback(
-        Output(ids.DISPATCH_MAP, "viewport"),
-        *[Output(_layer_id(name), "data") for name in (*LAYERS, "labels")],
-        Output(MAP_REVISION, "data"),
-        Input(ids.RECOMMENDED, "data"),
+        *map_targets(),
         Input(ids.PLAN_GRID, "selectedRows"),
         Input(ids.CONSOLE_SCREEN, "data"),
+        State(ids.RECOMMENDED, "data"),
         State(ids.PLAN_GRID, "rowData"),
         State(MAP_REVISION, "data"),
         State(ids.LANG, "data"),
     )
-    def draw_map(chosen, ticked, screen, planned, shown, lang):
+    def draw_map(ticked, screen, chosen, planned, shown, lang):
+        """The map for the plan, or for the screen's size (a pick draws it with
+        its recommendations, ``recommend_cadres``)."""
         # The plan is on the map while it has rows and was touched last.
         show_plan = bool(planned) and ctx.triggered_id == ids.PLAN_GRID
         if show_plan and not isinstance(ticked, list):
             return (no_update,) * (len(LAYERS) + 3)  # "select all": the grid answers with rows
-        drawn = console_map(
-            store, lang=lang or "zh", screen=screen, chosen=chosen,
-            planned=(ticked or []) if show_plan else None,
-            plan_token=planned[0]["plan"] if show_plan else "",
-        )  # fmt: skip
-        # Fitted anew only for something else to show: zoom and pan stay the operator's.
-        viewport = no_update if drawn["revision"] == shown else {
-            "bounds": drawn["bounds"], "options": fit_room(map_size(screen)[2])}  # fmt: skip
-        layers = [drawn["layers"][name] for name in (*LAYERS, "labels")]
-        return viewport, *layers, drawn["revision"]
+        return map_outputs(screen, shown, lang, chosen=chosen,
+                           planned=(ticked or []) if show_plan else None,
+                           token=planned[0]["plan"] if show_plan else "")  # fmt: skip
 
     # A click on an open incident selects its row of the queue, as a click
     # there does; in the browser, without a round trip to the server.
