@@ -22,8 +22,6 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
 ]
 
 # State of the command map, read from Leaflet by dashboard/assets/gc_map.js:
