@@ -229,6 +229,39 @@ def test_a_click_on_a_grid_of_the_map_drills_into_it(served, review_page):
     assert len(shown_grids(grid)) < len(shown_grids(city))
 
 
+def test_a_metric_changed_while_the_grids_load_is_the_one_drawn(served, browser):
+    """Regression: dash-leaflet skips a hideout that changes while its layer
+    fetches its URL, and drew the fetched grids in the old metric's colours."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    held = []  # the grids' request, answered only once the metric has changed
+    page.route("**/api/v1/grids.geojson*", lambda route: held.append(route))
+    try:
+        browser_sign_in(page, served["base"], CITY_LEADER, then="/review?period=year")
+        for _ in range(600):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the review map never asked for its grids"
+        page.wait_for_function("() => document.getElementById('review-legend')"
+                               ".innerText.includes('诉求件数')", timeout=60_000)  # fmt: skip
+        pick_dropdown(page, "review-metric", "满意率")
+        page.wait_for_function("() => document.getElementById('review-legend')"
+                               ".innerText.includes('满意率')", timeout=60_000)  # fmt: skip
+        for route in held:
+            route.continue_()
+        page.wait_for_function("() => Object.keys(window.gc.map.styles('review-map-grids'))"
+                               ".length > 0", timeout=60_000)  # fmt: skip
+        page.wait_for_timeout(300)
+        drawn, wanted = page.evaluate("""() => [window.gc.map.styles('review-map-grids'),
+            window.dash_component_api.getLayout('review-map-grids').props.hideout]""")
+        assert len(drawn) == 1400 and len(wanted["fill"]) > 100
+        wrong = [code for code, style in drawn.items()
+                 if style["fill"] != wanted["fill"].get(code, wanted["nodata"])]  # fmt: skip
+        assert wrong == []
+    finally:
+        page.close()
+
+
 def test_a_town_leader_sees_only_their_town(served, review_page):
     page = review_page(TOWN_LEADER, "?period=year")
     snapshot = state(page)

@@ -47,8 +47,29 @@
     layer.on("remove", () => byRank.get(rank).delete(layer));
   }
 
+  // A layer's hideout as Dash holds it now. dash-leaflet skips a hideout that
+  // changes while the layer is still fetching its URL, then draws what it
+  // fetched with the hideout it had when the fetch began: reading the current
+  // one here keeps the map in step with the server. Looked up once per task
+  // (a layer styles all its features in one task).
+  let held = null;
+  function hideoutOf(context) {
+    if (!context) return {};
+    const api = window.dash_component_api;
+    if (!context.id || !api || !api.getLayout) return context.hideout || {};
+    if (held === null) {
+      held = new Map();
+      queueMicrotask(() => { held = null; });
+    }
+    if (!held.has(context.id)) {
+      const now = api.getLayout(context.id);
+      held.set(context.id, (now && now.props && now.props.hideout) || context.hideout || {});
+    }
+    return held.get(context.id);
+  }
+
   function hidden(context) {
-    return Boolean(context && context.hideout && context.hideout.show === false);
+    return hideoutOf(context).show === false;
   }
 
   // A hover card as an element: the text goes in as text, never as markup.
@@ -73,7 +94,7 @@
     shown(feature, context) { return !hidden(context); },
 
     gridStyle(feature, context) {
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       const cls = (h.cls || {})[feature.properties.code] || 0;
       return {
         fillColor: (h.fill || [])[cls] || "#12385c", fillOpacity: (h.alpha || [])[cls] || 0.35,
@@ -83,7 +104,7 @@
 
     gridEach(feature, layer, context) {
       track(layer, context);
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       const w = h.words || {};
       const p = feature.properties;
       const open = (h.open || {})[p.code] || 0;
@@ -98,7 +119,7 @@
     // The review's grids: filled by the metric (grey with nothing to measure),
     // the selected grid outlined.
     reviewStyle(feature, context) {
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       const code = feature.properties.code;
       const fill = (h.fill || {})[code];
       const chosen = h.selected === code;
@@ -109,12 +130,12 @@
 
     // Only the grids of the area reviewed (the URL may hold its whole town).
     reviewShown(feature, context) {
-      return Object.prototype.hasOwnProperty.call((context.hideout || {}).value || {}, feature.properties.code);
+      return Object.prototype.hasOwnProperty.call(hideoutOf(context).value || {}, feature.properties.code);
     },
 
     reviewEach(feature, layer, context) {
       track(layer, context);
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       const w = h.words || {};
       const p = feature.properties;
       if (h.selected === p.code) layer.on("add", () => layer.bringToFront());
@@ -128,7 +149,7 @@
     // Grids as outlines, filled where the hideout marks them (the events
     // desk: the area being drawn, the event's area).
     markStyle(feature, context) {
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       const fill = (h.fill || [])[(h.mark || {})[feature.properties.code] || 0];
       return {fill: Boolean(fill), fillColor: fill, fillOpacity: h.alpha || 0.55,
               color: h.line || "#8a97a8", weight: 0.4, opacity: 0.9};
@@ -142,7 +163,7 @@
     },
 
     townStyle(feature, context) {
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       return {color: h.color || "#7fd1ff", weight: h.weight || 1.8, opacity: 0.95,
               fill: Boolean(h.fill), fillColor: h.fill, fillOpacity: 1, interactive: false};
     },
@@ -156,7 +177,7 @@
 
     // Outlines only, as the hideout says (the console's faint grids).
     outlineStyle(feature, context) {
-      const h = context.hideout || {};
+      const h = hideoutOf(context);
       return {color: h.color || "#4d7fb3", weight: h.weight || 0.8, opacity: h.opacity || 0.4,
               fill: false, interactive: false};
     },
