@@ -21,6 +21,10 @@ PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE = PROJECT_DIR / "instance" / "gridcommand.db"
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names its variable."""
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its name, default and meaning."""
@@ -121,20 +125,20 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Read the settings from ``environ`` (default ``os.environ``).
 
-        Raises ``ValueError`` with a message naming the variable when a value
+        Raises ``SettingsError`` (a ``ValueError``) with a message naming the variable when a value
         cannot be used.
         """
         env = os.environ if environ is None else environ
         raw = {s.env: env.get(s.env, "") or s.default for s in SETTINGS}
         port = _integer(raw["PORT"], "PORT")
         if not 0 < port < 65536:
-            raise ValueError(f"PORT must be between 1 and 65535, not {port}")
+            raise SettingsError(f"PORT must be between 1 and 65535, not {port}")
         lang = raw["GC_LANG"]
         if lang not in ("zh", "en"):
-            raise ValueError(f"GC_LANG must be zh or en, not {lang!r}")
+            raise SettingsError(f"GC_LANG must be zh or en, not {lang!r}")
         scale = raw["GC_DEMO_SCALE"]
         if scale not in ("county", "region"):
-            raise ValueError(f"GC_DEMO_SCALE must be county or region, not {scale!r}")
+            raise SettingsError(f"GC_DEMO_SCALE must be county or region, not {scale!r}")
         values = dict(
             database_url=raw["DATABASE_URL"],
             host=raw["HOST"],
@@ -170,15 +174,15 @@ def _sla_policy(path: str) -> SlaPolicy | None:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValueError(f"GC_SLA_POLICY: cannot read {path} ({exc.strerror})") from None
+        raise SettingsError(f"GC_SLA_POLICY: cannot read {path} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(
+        raise SettingsError(
             f"GC_SLA_POLICY: {path} is not JSON ({exc.msg}, line {exc.lineno})"
         ) from None
     try:
         return SlaPolicy.from_dict(data)
     except InvalidInput as exc:
-        raise ValueError(f"GC_SLA_POLICY: {path}: {exc}") from None
+        raise SettingsError(f"GC_SLA_POLICY: {path}: {exc}") from None
 
 
 def _calendar(path: str) -> WorkCalendar | None:
@@ -188,12 +192,12 @@ def _calendar(path: str) -> WorkCalendar | None:
     try:
         return WorkCalendar(local=read_calendar_file(path))
     except InvalidInput as exc:
-        raise ValueError(f"GC_CALENDAR_FILE: {exc}") from None
+        raise SettingsError(f"GC_CALENDAR_FILE: {exc}") from None
 
 
 def _flag(value: str, name: str) -> bool:
     if value not in ("0", "1"):
-        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+        raise SettingsError(f"{name} must be 0 or 1, not {value!r}")
     return value == "1"
 
 
@@ -204,7 +208,7 @@ def _rate(value: str, name: str) -> str:
     try:
         parse_many(value)
     except ValueError:
-        raise ValueError(f"{name} must be a rate such as 10/minute, not {value!r}") from None
+        raise SettingsError(f"{name} must be a rate such as 10/minute, not {value!r}") from None
     return value
 
 
@@ -212,9 +216,9 @@ def _refresh(value: str) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise ValueError(f"GC_REFRESH_S must be a number of seconds, not {value!r}") from None
+        raise SettingsError(f"GC_REFRESH_S must be a number of seconds, not {value!r}") from None
     if not 0.5 <= seconds <= 600:
-        raise ValueError(f"GC_REFRESH_S must be between 0.5 and 600 seconds, not {value}")
+        raise SettingsError(f"GC_REFRESH_S must be between 0.5 and 600 seconds, not {value}")
     return seconds
 
 
@@ -222,4 +226,4 @@ def _integer(value: str, name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None

@@ -12,7 +12,7 @@ def register_api(server: Flask, store) -> None:
     """Mount every API blueprint on ``server``, serving from ``store``.
 
     The blueprints are imported here, not at the top: the command line
-    imports ``api.import_arguments`` and must not pay for the whole API.
+    imports ``cli.import_arguments`` and must not pay for the whole API.
     """
     from api import (
         changes,

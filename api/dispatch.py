@@ -1,18 +1,18 @@
 """Dispatch over JSON: recommendations, the plan for all open work, confirmation.
 
 Callers need the ``dispatch`` permission (an operator's session or a key
-with the dispatch scope; see api.guard); the audit names the caller.
+with the dispatch scope; see web.guard); the audit names the caller.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api import dispatch_service as service
-from api.guard import audit_actor
 from api.params import json_body
 from domain.bounds import digits_id
 from domain.errors import InvalidInput
+from services import dispatch as service
+from web.guard import audit_actor
 
 blueprint = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
 

@@ -21,19 +21,18 @@ the commander's desk uses the same routes signed in.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from api import event_report, event_service
-from api.dispatch_service import max_travel_seconds
-from api.guard import audit_actor
 from api.params import json_body
 from domain.bounds import digits_id
 from domain.cap import CapEvent, cap_alert
 from domain.errors import InvalidInput, NotFound
-from domain.events import KINDS, SEVERITIES, SLIVER_DEG2, declaration, parse_time
+from domain.events import declaration, parse_time
+from services import event_report
+from services import events as event_service
+from services.dispatch import max_travel_seconds
+from web.guard import audit_actor
 
 blueprint = Blueprint("events", __name__, url_prefix="/api/v1/events")
 CAP_MEDIA_TYPE = "application/cap+xml"
@@ -50,36 +49,6 @@ def _city(store):
     """(outline, grids, towns) of the city, read again only when a boundary changed."""
     here = event_service.city(store)
     return here.outline, here.grids, here.towns
-
-
-def _time(value) -> str | None:
-    if value is None or value != value:  # None or NaT
-        return None
-    return value.isoformat()
-
-
-def shown_event(row: dict, towns) -> dict:
-    """An event as the API shows it."""
-    area = row["geometry"]
-    overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area)) if area else 0
-    covered = towns[overlap > SLIVER_DEG2] if area is not None else towns.iloc[0:0]
-    return {
-        "id": int(row["id"]),
-        "name": row["name"],
-        "kind": row["kind"],
-        "kind_name": KINDS[row["kind"]][0],
-        "severity": int(row["severity"]),
-        "severity_name": SEVERITIES[int(row["severity"])][0],
-        "started_at": _time(row["started_at"]),
-        "ended_at": _time(row["ended_at"]),
-        "active": row["ended_at"] is None or row["ended_at"] != row["ended_at"],
-        "declared_by": row["created_by"],
-        "checkin_minutes": int(row["checkin_minutes"]),
-        "towns": [
-            {"code": c, "name": n} for c, n in zip(covered["code"], covered["name"], strict=True)
-        ],
-        "area": json.loads(shapely.to_geojson(area)) if area is not None else None,
-    }
 
 
 def _event_id(value: str) -> int:
@@ -105,7 +74,9 @@ def list_events():
     wanted = None if active in (None, "") else active == "true"
     _, _, towns = _city(store)
     frame = store.events(active=wanted)
-    return jsonify(events=[shown_event(row, towns) for row in frame.to_dict("records")])
+    return jsonify(
+        events=[event_service.shown_event(row, towns) for row in frame.to_dict("records")]
+    )
 
 
 @blueprint.post("")
@@ -115,14 +86,14 @@ def declare():
     outline, grids, towns = _city(store)
     event = declaration(body, city_outline=outline, grids=grids, now=dt.datetime.now(dt.UTC))
     new_id = store.declare_event(event, actor=audit_actor(body))
-    return jsonify(shown_event(store.event(new_id), towns)), 201
+    return jsonify(event_service.shown_event(store.event(new_id), towns)), 201
 
 
 @blueprint.get("/<event_id>")
 def show(event_id: str):
     store = _store()
     _, _, towns = _city(store)
-    return jsonify(shown_event(store.event(_event_id(event_id)), towns))
+    return jsonify(event_service.shown_event(store.event(_event_id(event_id)), towns))
 
 
 @blueprint.post("/<event_id>/end")
@@ -135,7 +106,7 @@ def end(event_id: str):
     number = _event_id(event_id)
     store.end_event(number, actor=audit_actor(body), at=at)
     _, _, towns = _city(store)
-    return jsonify(shown_event(store.event(number), towns))
+    return jsonify(event_service.shown_event(store.event(number), towns))
 
 
 @blueprint.get("/<event_id>/cap.xml")
@@ -143,7 +114,7 @@ def cap(event_id: str):
     store = _store()
     _, _, towns = _city(store)
     row = store.event(_event_id(event_id))
-    shown = shown_event(row, towns)
+    shown = event_service.shown_event(row, towns)
     lang = _lang()
     area_name = "、".join(t["name"] for t in shown["towns"]) or "本市"
     event = CapEvent(shown["id"], row["name"], row["kind"], shown["severity"],

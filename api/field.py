@@ -2,7 +2,7 @@
 
 Each field app holds an API key with the ``field`` scope (``python app.py
 api-key create NAME --scopes field``), sent in the ``X-API-Key`` header; the
-trails are for dispatchers (api.guard has the rules).
+trails are for dispatchers (web.guard has the rules).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api.guard import current_principal
 from api.params import json_body, parse_time
 from domain.bounds import checked_id
 from domain.field_report import positions_from
+from web.guard import current_principal
 
 blueprint = Blueprint("field", __name__, url_prefix="/api/v1")
 TRAIL_LIMIT = 5000

@@ -1,15 +1,15 @@
 """Moves of the incident lifecycle over JSON, as the console makes them.
 
-Callers need the ``dispatch`` permission (api.guard); the audit names the caller.
+Callers need the ``dispatch`` permission (web.guard); the audit names the caller.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api.guard import audit_actor
 from api.params import json_body
 from domain.errors import InvalidInput, NotFound
+from web.guard import audit_actor
 
 blueprint = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 _DETAILS = ("note", "photo_url", "callback")

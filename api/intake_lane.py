@@ -18,7 +18,7 @@ with its usual checks, messages and error format. A report the lane refused
 for a bad field is counted by the limiter only once, in Flask; a report the
 rate limit refused is counted again there, which keeps it refused. The one
 error the lane answers itself is a report whose writer process went away
-after taking it (``data.intake_writer.OutcomeUnknown``, 503): it may be
+after taking it (``services.intake.OutcomeUnknown``, 503): it may be
 stored, so it must not be written a second time.
 """
 
@@ -30,13 +30,13 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" error handler
 
-from api.headers import SECURITY_HEADERS
-from api.limits import INTAKE_LIMIT, ViewLimit, intake_caller
 from api.open311 import JURISDICTIONS, store_report
 from api.open311_format import FORMATS, errors_body, render
-from data.intake_writer import OutcomeUnknown
 from domain.access import REPORT, for_key
 from domain.errors import GridCommandError
+from services.intake import OutcomeUnknown
+from web.headers import SECURITY_HEADERS
+from web.limits import INTAKE_LIMIT, ViewLimit, intake_caller
 
 log = logging.getLogger(__name__)
 PATHS = {"/open311/v2/requests.json": "json", "/open311/v2/requests.xml": "xml"}

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
 
-from api.guard import current_principal
 from api.open311_format import FORMATS, render
 from api.open311_requests import (
     MAX_RESULTS,
@@ -24,11 +22,10 @@ from api.open311_requests import (
     service_definition,
     service_record,
 )
-from api.places import places
-from data.store_intake import Replay, StaleGeometry
 from domain.errors import InvalidInput, NotFound
-from domain.intake import prepare_report
 from domain.services import SERVICES, service
+from services import intake
+from web.guard import current_principal
 
 PREFIX = "/open311"
 JURISDICTIONS = ("370281", "jiaozhou")  # the county's code, and its name
@@ -100,7 +97,7 @@ def create_request(fmt: str):
         raise InvalidInput("send the request form-encoded (application/x-www-form-urlencoded)")
     form = request.form
     store = _store()
-    client = current_principal()  # an API key with the open311 scope (api.guard)
+    client = current_principal()  # an API key with the open311 scope (web.guard)
     _check_jurisdiction(form)
     fields = {k: v for k, v in form.items() if k not in ("api_key", "jurisdiction_id")}
     claim = None
@@ -108,7 +105,7 @@ def create_request(fmt: str):
     if key is not None:
         digest = hashlib.sha256(repr((fmt, sorted(fields.items()))).encode()).hexdigest()
         claim = store.claim_idempotency_key(client.id, key, digest)
-        if isinstance(claim, Replay):
+        if isinstance(claim, intake.Replay):
             return Response(claim.body, status=claim.status, content_type=claim.content_type)
     try:
         notice, public_id = store_report(store, fields, client, claim, fmt)
@@ -120,57 +117,19 @@ def create_request(fmt: str):
     return Response(render(body, fmt, "service_requests"), status=200, content_type=FORMATS[fmt])
 
 
-PLACING_ATTEMPTS = 3  # boundaries replaced twice while one report is being stored: rare
+def _answer(fmt: str):
+    """How a stored report is answered, kept with its idempotency key for a replay."""
+
+    def answer(public_id: str, notice: str) -> tuple[int, str, str]:
+        body = [{"service_request_id": public_id, "service_notice": notice, "account_id": None}]
+        return 200, render(body, fmt, "service_requests"), FORMATS[fmt]
+
+    return answer
 
 
-def store_report(store, fields: dict, client, claim, fmt: str, *,
-                 admit: Callable[[], None] | None = None) -> tuple[str, str]:  # fmt: skip
-    """Place the report with this worker's boundaries and store it; (notice, public id).
-
-    ``admit()``, if given, is called once the report has passed every check
-    and before it is stored; it refuses it by raising (the intake lane's
-    rate limit, counted only for reports that would be stored).
-
-    The boundaries are checked where it costs one read per group transaction,
-    not per report: the write refuses a report placed with boundaries an
-    import has replaced (``StaleGeometry``), and a refusal as outside the city
-    is checked against the boundaries in force. Either way the report is
-    placed again with the new ones.
-    """
-    in_force = None
-    for attempt in range(1, PLACING_ATTEMPTS + 1):
-        found = places(store, in_force=in_force)
-        try:
-            report = prepare_report(
-                fields, found, now=dt.datetime.now(dt.UTC), policy=store.sla_policy
-            )
-        except InvalidInput:
-            if attempt < PLACING_ATTEMPTS:  # outside these boundaries: are they still in force?
-                in_force = store.geometry_version()
-                if in_force != found.version:
-                    continue
-            raise
-
-        if admit is not None:
-            admit()
-            admit = None
-
-        def answer(public_id: str, notice=report.notice) -> tuple[int, str, str]:
-            body = [{"service_request_id": public_id, "service_notice": notice,
-                     "account_id": None}]  # fmt: skip
-            return 200, render(body, fmt, "service_requests"), FORMATS[fmt]
-
-        try:
-            _, public_id = store.add_report(
-                {**report.values, "client_id": client.id},
-                actor=f"open311:{client.name}", claim=claim, respond=answer,
-                placed_with=found.version if attempt < PLACING_ATTEMPTS else None,
-            )  # fmt: skip
-        except StaleGeometry as moved:
-            in_force = moved.version
-            continue
-        return report.notice, public_id
-    raise AssertionError("unreachable: the last attempt does not check the boundaries")
+def store_report(store, fields: dict, client, claim, fmt: str, *, admit=None) -> tuple[str, str]:
+    """Store an Open311 report through the intake service; (notice, public id)."""
+    return intake.store_report(store, fields, client, claim, _answer(fmt), admit=admit)
 
 
 @blueprint.get("/v2/requests.<fmt>")

@@ -220,7 +220,7 @@ def document(base_url: str = "/") -> dict:
     }  # fmt: skip
 
 
-# Who may call what is api.guard's ROUTE_RULES; the document says how to
+# Who may call what is web.guard's ROUTE_RULES; the document says how to
 # authenticate and what a refusal looks like.
 SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",

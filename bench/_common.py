@@ -100,7 +100,7 @@ def seed(url: str, scale: str, seed_value: int = 2022) -> dict:
 
     Returns the rows per table. Seeds as `python app.py seed` does.
     """
-    from app import seed_city
+    from cli.serve import seed_city
     from data.store import Store
 
     store = Store.open(url)

@@ -53,7 +53,7 @@ PARSE_JS = """async (url) => {
 
 def texts(store, pixels: float) -> dict:
     """The grids as served, and coverage-simplified at ``pixels`` px of a 1920 px wall."""
-    from api.geojson import feature_collection
+    from services.feeds import feature_collection
 
     grids = store.grids()
     frame = grids[PROPERTIES]

@@ -36,7 +36,7 @@ class CountingBar:
     """The command line's progress bar, also counting its updates."""
 
     def __init__(self, what: str):
-        from api.import_commands import ProgressBar
+        from cli.imports import ProgressBar
 
         self.bar, self.updates, self.last = ProgressBar(what), 0, (0, 0)
 
@@ -61,7 +61,7 @@ def recoded_grids_file(store, folder: Path) -> Path:
 
 
 def timed_import(store, path: Path, label: str) -> dict:
-    from api.import_service import apply_check, check_file
+    from services.imports import apply_check, check_file
 
     started = time.perf_counter()
     found = check_file(store, "grids", path)

@@ -123,7 +123,7 @@ def _page_rest(notes: list[str]) -> Callable | None:
     """What the page's callback returns besides the map, or None where the page
     or its helpers are missing."""
     try:
-        from api.review_tables import header
+        from services.review_tables import header
 
         page = importlib.import_module("dashboard.pages.review")
         view = importlib.import_module("dashboard.review_view")
@@ -158,10 +158,10 @@ def update(store, step: Step, principals: dict, now: dt.datetime, screen: Screen
     """Everything the server does for one filter change, timed by part."""
     from plotly.io.json import to_json_plotly
 
-    from api.review_service import build_review, units
-    from api.review_tables import review_tables
     from domain.review_metrics import METRICS
     from domain.review_query import local_today, parse_query
+    from services.review import build_review, units
+    from services.review_tables import review_tables
 
     started = time.perf_counter()
     query = parse_query(step.args, today=local_today(now), metrics=METRICS)
@@ -292,7 +292,7 @@ def principals_for(town: str | None) -> dict:
 
 def add_incidents(store, count: int = WRITES) -> list[int]:
     """``count`` new reports at real grid centres, through the store."""
-    from api.review_service import units
+    from services.review import units
 
     grids = units(store).grids.dropna(subset=["lon", "lat"])
     picked = grids.sample(n=count, replace=len(grids) < count, random_state=len(grids) + count)
@@ -316,10 +316,10 @@ def add_incidents(store, count: int = WRITES) -> list[int]:
 
 def catch_up(store, principals: dict, now: dt.datetime, count: int = WRITES) -> dict:
     """Add ``count`` incidents, then time the next build_review (city, this year)."""
-    from api.review_service import build_review
     from data.review_cache import incident_cache
     from domain.review_metrics import METRICS
     from domain.review_query import local_today, parse_query
+    from services.review import build_review
 
     cache = incident_cache(store)
     query = parse_query({"period": "year"}, today=local_today(now), metrics=METRICS)
@@ -355,10 +355,10 @@ def percentiles(values: list[float]) -> dict:
 
 def cold_start(store, principals: dict, now: dt.datetime) -> dict:
     """The first build_review on ``store`` in this process, then the same warm."""
-    from api.review_service import build_review
     from data.review_cache import incident_cache
     from domain.review_metrics import METRICS
     from domain.review_query import local_today, parse_query
+    from services.review import build_review
 
     query = parse_query({"period": "year"}, today=local_today(now), metrics=METRICS)
     cache = incident_cache(store)

@@ -5,7 +5,7 @@
 Seeds the county demo into a temporary SQLite file (not timed) unless
 --database-url names a seeded one, then runs --repeat fresh Python processes.
 Each process creates the app (not timed) and, as a city leader over the last
-90 days, draws through ``api.review_export.map_png``, the function behind
+90 days, draws through ``services.review_files.map_png``, the function behind
 /api/v1/review/export.png and /review/print:
 
 1. cold: the first PNG of the process (1600 x 1200, the export's default),
@@ -73,12 +73,12 @@ def peak_kib(pid: int) -> int:
 
 def child(url: str) -> dict:
     """One fresh process: the timings of one pass, as a dict."""
-    from api.review_export import map_png
-    from api.review_service import build_review, map_metrics
     from app import create_app
     from domain.access import for_user
     from domain.review_metrics import METRICS
     from domain.review_query import parse_query
+    from services.review import build_review, map_metrics
+    from services.review_files import map_png
     from settings import Settings
 
     app = create_app(Settings.from_env({"DATABASE_URL": url}))
@@ -96,20 +96,20 @@ def child(url: str) -> dict:
     out: dict = {"grids": len(reviews[codes[0]].grids), "metrics": len(codes)}
     with app.server.app_context():
         started = time.perf_counter()
-        first = map_png(reviews[codes[0]], "zh", *SIZE)
+        first = map_png(store, reviews[codes[0]], "zh", *SIZE)
         out["cold_s"] = time.perf_counter() - started
         out["bytes"] = len(first)
         warm = []
         for code in codes[1:]:
             started = time.perf_counter()
-            map_png(reviews[code], "zh", *SIZE)
+            map_png(store, reviews[code], "zh", *SIZE)
             warm.append(time.perf_counter() - started)
         out["warm_s"] = warm
         started = time.perf_counter()
-        map_png(reviews[codes[1]], "zh", PRINT[0], PRINT[1], scale=PRINT[2])
+        map_png(store, reviews[codes[1]], "zh", PRINT[0], PRINT[1], scale=PRINT[2])
         out["print_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        map_png(reviews[codes[0]], "zh", *SIZE)
+        map_png(store, reviews[codes[0]], "zh", *SIZE)
         out["cached_s"] = time.perf_counter() - started
     kids = descendants(os.getpid())
     out["python_peak_mb"] = peak_rss_mb()

@@ -8,9 +8,9 @@ is not listed here is refused (a test walks ``app.callback_map``).
 
 from __future__ import annotations
 
-from api.guard import CLIENTSIDE, Rule, needs
 from dashboard import ids
 from domain.access import ADMIN, DISPATCH, EVENTS, VIEW
+from web.guard import CLIENTSIDE, Rule, needs
 
 _DISPATCH = needs(DISPATCH, city_wide=True)
 _EVENTS = needs(EVENTS, city_wide=True)

@@ -11,13 +11,6 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from api.dispatch_service import (
-    assignments_from,
-    max_travel_seconds,
-    proposal_payload,
-    propose,
-    recommendations,
-)
 from dashboard.i18n import t
 from domain.categories import PRIORITIES, category_name
 from domain.dispatch_work import DISPATCHABLE
@@ -33,6 +26,13 @@ from layers.dispatch_lines import (
 )
 from layers.style import MapStyle, scale_for_width
 from layers.towns import label_layer
+from services.dispatch import (
+    assignments_from,
+    max_travel_seconds,
+    proposal_payload,
+    propose,
+    recommendations,
+)
 
 LIMIT = 5  # recommendations shown for one incident
 MAX_OPERATOR = 60  # characters, as the API allows for an actor

@@ -9,7 +9,6 @@ import dash_ag_grid as dag
 import dash_leaflet as dl
 from dash import dcc, html
 
-from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.events_view import (
@@ -27,6 +26,7 @@ from domain.checkins import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES
 from layers.dispatch_lines import fit_bounds
 from layers.event_map import PICKED
 from layers.review_map import PAPER, TOWN_LINE
+from web.guard import current_principal
 
 MAP_LAYERS = {name: f"event-map-{name}" for name in
               ("land", "grids", "towns", "area", "proposal", "cadres", "tasks", "place")}  # fmt: skip

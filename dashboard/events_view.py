@@ -9,12 +9,11 @@ import json
 
 from dash import html
 
-from api import event_service
-from api.events import shown_event
 from dashboard.i18n import t
 from domain.event_tasks import MEASURES, measures_of
 from domain.events import KINDS, SEVERITIES
 from layers.event_map import TASK_COLOURS, event_map_layers, task_state
+from services import events as event_service
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -266,7 +265,7 @@ def desk_layers(store, grids, *, event_id: int | None, picked: set[str], proposa
     if event_id is not None:
         event = store.event(event_id)
         area = event["geometry"]
-        shown = shown_event(event, here.towns)
+        shown = event_service.shown_event(event, here.towns)
         board = event_service.board(store, event_id, now=now, lang=lang)
         tasks, cadres = board["tasks"], board["mobilised"]
         late = {o["cadre_id"] for o in board["overdue"]}

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from api.import_service import TABLE_KINDS, fields_of
 from dashboard import ids
 from dashboard.i18n import t
 from domain.errors import InvalidInput
+from services.imports import TABLE_KINDS, fields_of
 
 KIND_NAMES = {"towns": ("镇街边界", "Towns"), "communities": ("社区（村）边界", "Communities"),
               "grids": ("网格边界", "Grids"), "cadres": ("干部花名册", "Cadre roster"),

@@ -67,8 +67,7 @@ def map_area(screen: dict | None) -> tuple[float, float, float]:
 def active_events(store, now: dt.datetime, scope: str | None = None) -> list[dict]:
     """The running events for the wall: name, kind, level, area, tasks, hands,
     figures and missed check-ins (a town leader's: those over their town)."""
-    from api import event_service
-    from api.events import shown_event
+    from services import events as event_service
 
     frame = store.events(active=True)
     if not len(frame):
@@ -76,7 +75,7 @@ def active_events(store, now: dt.datetime, scope: str | None = None) -> list[dic
     towns = event_service.city(store).towns
     out = []
     for row in frame.to_dict("records"):
-        shown = shown_event(row, towns)
+        shown = event_service.shown_event(row, towns)
         if scope and scope not in {town["code"] for town in shown["towns"]}:
             continue
         board = event_service.board(store, int(row["id"]), now=now, lang="zh")

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import dash_leaflet as dl
 from dash import html
 
-from api.review_tables import TILE_METRICS, Table, category_name, header
 from dashboard import ids
 from dashboard.i18n import t
 from dashboard.leaflet_parts import PAPER_LAND, canvas_map, empty, js, towns_layer
@@ -20,6 +19,7 @@ from domain.review_query import Period, query_args, quick_period
 from layers.dispatch_lines import fit_bounds
 from layers.review_charts import category_figure, trend_figure
 from layers.review_map import PAPER, TOWN_LINE, review_map_layers
+from services.review_tables import TILE_METRICS, Table, category_name, header
 
 EXPORTS = ("xlsx", "csv", "geojson", "png")
 MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}

@@ -14,8 +14,8 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
-from api.guard import SessionUser
 from domain.errors import TooManyAttempts, Unauthenticated
+from web.guard import SessionUser
 
 blueprint = Blueprint("signin", __name__)
 

@@ -1,6 +1,6 @@
 """The dispatch console's map: an incident, the cadres proposed for it and the lines between.
 
-Pure functions over plain lists of dicts (as ``api.dispatch_service`` returns
+Pure functions over plain lists of dicts (as ``services.dispatch`` returns
 them) and small frames. Each returns GeoJSON FeatureCollections for the
 console's Leaflet map, drawn by dashboard/assets/gc_map.js: points carry ``c``
 (colour), ``r`` (radius, CSS px), ``o`` (opacity), ``tooltip`` (an escaped
@@ -81,7 +81,7 @@ def recommendation_layers(
         id, lon, lat (WGS84), public_id, label (category in the screen's
         language), urgent (bool).
     recommended : sequence of mappings
-        Best first, as ``api.dispatch_service.recommendations`` gives them:
+        Best first, as ``services.dispatch.recommendations`` gives them:
         name, department, eta_s (s), distance_m (m), from [lon, lat], to [lon, lat].
     sent : sequence of mappings
         Cadres already on their way or on site: name, from [lon, lat].
@@ -144,7 +144,7 @@ def plan_layers(assignments: Sequence[Mapping], *, style: MapStyle) -> dict[str,
     Parameters
     ----------
     assignments : sequence of mappings
-        As ``api.dispatch_service.proposal_payload`` lists them: incident,
+        As ``services.dispatch.proposal_payload`` lists them: incident,
         priority, cadre_name, eta_s (s), from [lon, lat] (the cadre), to
         [lon, lat] (the incident), WGS84.
 

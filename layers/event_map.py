@@ -136,7 +136,7 @@ def wall_layers(events: list[dict], *, scale: float = 1.0, lang: str = "zh") -> 
     """The active events on the dark wall: ``areas`` (outlines, named on hover)
     and ``tasks`` (dots coloured by state, sized by hands, titled). ``events``:
     dicts with ``area`` (a shapely polygon, WGS84) and ``tasks`` (as
-    ``api.event_service.tasks_shown``)."""
+    ``services.events.tasks_shown``)."""
     shown = [e for e in events if e.get("area") is not None and not e["area"].is_empty]
     areas = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": str(n), "properties": {"tooltip": card(e["name"], []), "w": round(3 * scale, 1)},

@@ -38,7 +38,7 @@ class GridCommandClient:
         self.key = key
         self.session = requests.Session()
         # The key goes with every call: it carries the open311, field and
-        # dispatch scopes the scenario's parts need (see api.guard).
+        # dispatch scopes the scenario's parts need (see web.guard).
         self.session.headers["X-API-Key"] = key
 
     def _check(self, answer: requests.Response):

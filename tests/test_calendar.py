@@ -15,13 +15,14 @@ from contextlib import redirect_stderr
 
 import pytest
 
-from app import create_app, warn_calendar
+from app import create_app
 from dashboard import ids
 from dashboard.pages.admin import calendar_warnings
 from domain.calendar_cn import SHANGHAI, WorkCalendar
 from domain.calendar_days import read_calendar_file
 from domain.errors import InvalidInput
 from domain.sla import SlaPolicy, deadlines
+from server import warn_calendar
 from settings import Settings
 from tests.servers import add_user, signed_in_client
 from tests.test_access import dash_body

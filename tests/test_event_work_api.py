@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import requests
 
-from api import event_service
 from app import create_app
+from services import events as event_service
 from settings import Settings
 from tests.servers import thread_server
 from tests.tiny_city import tiny_city

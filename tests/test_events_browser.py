@@ -101,7 +101,7 @@ def draw_polygon(page, corners: list[tuple[float, float]]) -> None:
 
 
 def area_grids(store, event) -> list[str]:
-    from api.event_service import grids_in
+    from services.events import grids_in
 
     return grids_in(event["geometry"], store.grids())
 

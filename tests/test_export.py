@@ -14,13 +14,13 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from api.export_service import KINDS, export_kind
 from data import export_files
 from data.export_files import write_layer, write_table
 from data.import_files import read_layer, to_wgs84
 from data.store import Store
 from domain.errors import InvalidInput
 from domain.field_mapping import guess_mapping
+from services.exports import KINDS, export_kind
 from tests.tiny_city import tiny_city
 
 FORMATS = [(".geojson", None)] + [

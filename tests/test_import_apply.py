@@ -16,8 +16,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from api.import_service import apply_check, check_file, preview_check
 from domain.errors import Conflict, InvalidInput
+from services.imports import apply_check, check_file, preview_check
 
 TOWN_A, TOWN_B = "370281001", "370281002"
 COMMUNITY_A, COMMUNITY_B = "370281001001", "370281002001"
@@ -308,7 +308,7 @@ def test_pairings_are_replaced_whole_and_undone(city_store):
 def test_export_then_import_is_a_round_trip_that_changes_nothing(
     city_store, tmp_path, kind, suffix, crs
 ):
-    from api.export_service import export_kind
+    from services.exports import export_kind
 
     path = tmp_path / f"{kind}{suffix}"
     export_kind(city_store, kind, path, crs=crs)

@@ -15,12 +15,12 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from api.import_runs import Choices, check_job
 from dashboard.import_view import gcj02_choice, problem_rows, summary
 from data import import_jobs
 from domain.errors import InvalidInput
 from domain.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 from domain.layer_fit import gcj02_fit, misfit
+from services.import_runs import Choices, check_job
 from tests.test_cli import run_app
 from tests.test_import_cli import city_db, state
 

@@ -10,9 +10,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from api.import_runs import Choices, check_job, start_import
 from data import import_jobs
 from domain.errors import Conflict, InvalidInput
+from services.import_runs import Choices, check_job, start_import
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from app import seed_city
+from cli.serve import seed_city
 from data.store import Store
 from scripts.app_process import ROOT, free_port, wait_until_healthy
 

@@ -17,7 +17,6 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 
-from api.limits import WindowCounters
 from app import create_app
 from domain.categories import CATEGORIES
 from domain.priority import DEFAULT_RULES, priority_for
@@ -25,6 +24,7 @@ from domain.public_ids import PATTERN, public_id_for
 from settings import Settings
 from tests.servers import csrf_from, tiny_app
 from tests.tiny_city import tiny_city
+from web.limits import WindowCounters
 
 
 @pytest.fixture

@@ -126,11 +126,11 @@ def shown_grids(snapshot: dict) -> set[str]:
 
 def server_review(url: str, args: dict, role: str = "city_leader", town: str | None = None):
     """The review the server computes for ``args``, as the page's caller."""
-    from api.review_service import build_review
     from data.store import Store
     from domain.access import for_user
     from domain.review_metrics import METRICS
     from domain.review_query import local_today, parse_query
+    from services.review import build_review
 
     now = dt.datetime.now(dt.UTC)
     store = Store.open(url)

@@ -33,12 +33,6 @@ import requests
 import shapely
 from PIL import Image
 
-from api import review_print
-from api.map_image import MapImages
-from api.review_export import csv_text, property_name
-from api.review_service import build_review, units
-from api.review_tables import Table, review_tables, summary_rows
-from api.review_workbook import sheet_title, workbook_bytes
 from app import create_app
 from domain.access import for_user
 from domain.errors import Unavailable
@@ -46,6 +40,12 @@ from domain.review_metrics import METRICS
 from domain.review_query import parse_query
 from layers import review_png
 from layers.review_map import CONCERN, NO_DATA, TOWN_LINE
+from services import review_print
+from services.map_image import MapImages
+from services.review import build_review, units
+from services.review_files import csv_text, property_name
+from services.review_tables import Table, review_tables, summary_rows
+from services.review_workbook import sheet_title, workbook_bytes
 from settings import Settings
 from tests.servers import add_user, signed_in_session, thread_server
 from tests.tiny_city import NOW, tiny_city

@@ -12,14 +12,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from api.review_service import build_review
-from api.review_tables import review_tables
 from data.review_cache import IncidentCache, incident_cache
 from data.store import Store
 from domain.access import for_user
 from domain.errors import Forbidden, NotFound
 from domain.review_metrics import METRICS
 from domain.review_query import ReviewQuery, parse_query
+from services.review import build_review
+from services.review_tables import review_tables
 from tests.tiny_city import NOW, tiny_city
 
 TOWN_A, TOWN_B = "370281001", "370281002"

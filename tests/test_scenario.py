@@ -12,7 +12,7 @@ import sys
 import pytest
 import requests
 
-from app import seed_city
+from cli.serve import seed_city
 from data.store import Store
 from scripts.app_process import ROOT, app_process
 from tests.servers import add_user, browser_sign_in, wait_text

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from app import seed_city
+from cli.serve import seed_city
 from data.store import Store
 from scripts.app_process import ROOT, app_process
 

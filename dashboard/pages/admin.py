@@ -9,13 +9,13 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
 from domain.access import KEY_SCOPES, ROLES
 from domain.errors import GridCommandError
 from domain.passwords import random_password
+from web.guard import current_principal
 
 
 def _grid(grid_id: str, columns: list[tuple[str, str]], lang: str) -> html.Div:

@@ -11,7 +11,6 @@ import dash_leaflet as dl
 from dash import Input, Output, State, dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
-from api.guard import current_principal
 from dashboard import ids
 from dashboard.components.panels import (
     category_bars,
@@ -32,6 +31,7 @@ from dashboard.map_view import current_minute, shared_view, shown_layer, town_co
 from layers import cadres, grids, incidents
 from layers.map_figure import WALL_LAYERS, toggle_of
 from layers.registry import LAYERS
+from web.guard import current_principal
 
 # Ids of the live machinery of this page.
 LIVE_STATE = "live-state"  # {seq, digests, ok_at}: what this screen shows

@@ -8,8 +8,6 @@ import dash_ag_grid as dag
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from api.dispatch_service import MAX_TRAVEL_LIMIT_MIN
-from api.guard import current_principal
 from dashboard import ids
 from dashboard.console_view import (
     detail_children,
@@ -45,6 +43,8 @@ from layers.dispatch_lines import (
     SENT,
     fit_bounds,
 )
+from services.dispatch import MAX_TRAVEL_LIMIT_MIN
+from web.guard import current_principal
 
 QUEUE_REFRESH_MS = 15_000
 MAP_REVISION = "console-map-revision"  # what the map was last fitted to

@@ -5,7 +5,7 @@ progress bar; undo from the log; export any layer back to a file.
 
 The steps run on whichever worker answers: the upload is kept in a job
 folder (``data.import_jobs``) and the import runs in a thread that writes its
-progress there (``api.import_runs``).
+progress there (``services.import_runs``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ import dash_ag_grid as dag
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from api.export_service import export_kind
-from api.guard import current_principal
-from api.import_runs import Choices, check_job, start_import
-from api.import_service import peek
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
@@ -44,11 +40,15 @@ from dashboard.import_view import (
     summary,
 )
 from dashboard.leaflet_parts import FIT, canvas_map, empty, js, towns_layer
-from data import import_jobs
 from domain.errors import GridCommandError
 from layers.dispatch_lines import fit_bounds
 from layers.import_map import import_map_layers
 from layers.review_map import PAPER
+from services import import_runs
+from services.exports import export_kind
+from services.import_runs import Choices, check_job, start_import
+from services.imports import peek
+from web.guard import current_principal
 
 # CRSs a Chinese surveying bureau delivers in, offered beside the guesses.
 COMMON_CRS = ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:4528", "EPSG:4548", "EPSG:32650",
@@ -200,11 +200,11 @@ def register(app, context) -> None:
         try:
             if contents:
                 if job:
-                    import_jobs.remove_job(job)
-                job = import_jobs.new_job(filename, base64.b64decode(contents.split(",", 1)[1]))
+                    import_runs.remove_job(job)
+                job = import_runs.new_job(filename, base64.b64decode(contents.split(",", 1)[1]))
             if not job:
                 return no_update, [], [], [], [], "", None
-            path = import_jobs.job_file(job)
+            path = import_runs.job_file(job)
             seen = peek(kind, path, layer=layer or None)
         except GridCommandError as error:
             return None, [], [], [], [], _error(error, lang), None
@@ -302,7 +302,7 @@ def register(app, context) -> None:
         """The import's progress; the log is refreshed when it ends."""
         lang = lang or "zh"
         try:
-            state = import_jobs.read_state(job)
+            state = import_runs.read_state(job)
         except GridCommandError as error:
             return [_error(error, lang)], True, no_update, True
         finished = state.get("state") in ("done", "failed")
@@ -324,7 +324,7 @@ def register(app, context) -> None:
         """Forget the upload; nothing was written."""
         if job:
             with contextlib.suppress(GridCommandError):
-                import_jobs.remove_job(job)
+                import_runs.remove_job(job)
         return None, [], [], "", t("data.cancelled", lang or "zh")
 
     @app.callback(

@@ -5,7 +5,7 @@ missed check-ins, end it.
 
 Everyone who may view sees the events; declaring, tasks, mobilising and ending
 need the events permission (a commander). Callbacks are thin: they call
-``api.event_service``, as the JSON API does.
+``services.events``, as the JSON API does.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ import datetime as dt
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from api import event_report, event_service
-from api.events import shown_event
-from api.guard import current_principal
 from dashboard import ids
 from dashboard.events_layout import MAP_LAYERS, field, layout  # noqa: F401  (the router calls layout)
 from dashboard.events_view import (
@@ -44,6 +41,9 @@ from domain.errors import GridCommandError, InvalidInput
 from domain.event_tasks import MEASURES, measures_of
 from domain.events import declaration, polygon_from_geojson
 from layers.event_map import place_layer
+from services import event_report
+from services import events as event_service
+from web.guard import current_principal
 
 
 def _now() -> dt.datetime:
@@ -91,7 +91,7 @@ def register(app, context) -> None:
             empty = html.Div(t("events.none_hint", lang), className="gc-muted")
             return empty, None, [], task_columns(NO_EVENT_KIND, lang), None, None
         event = store.event(int(event_id))
-        shown = shown_event(event, event_service.city(store).towns)
+        shown = event_service.shown_event(event, event_service.city(store).towns)
         board = event_service.board(store, int(event_id), now=_now(), lang=lang)
         targets = [
             field(f"{MEASURES[code].label(lang)}（{MEASURES[code].unit(lang)}）",

@@ -13,9 +13,6 @@ import datetime as dt
 import dash_ag_grid as dag
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from api.guard import current_principal
-from api.review_service import build_review, units
-from api.review_tables import header, review_tables
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
@@ -55,6 +52,9 @@ from domain.review_query import (
     local_today,
     parse_query,
 )
+from services.review import build_review, units
+from services.review_tables import header, review_tables
+from web.guard import current_principal
 
 # Table key -> the grid that shows it.
 GRIDS = {

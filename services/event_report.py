@@ -21,9 +21,13 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from api.event_service import city
-from api.review_tables import Table
-from api.review_workbook import (
+from domain.after_action import STAGES, report, state_at, timeline_bounds
+from domain.event_tasks import MEASURES, measures_of
+from domain.events import KINDS, SEVERITIES, parse_time
+from domain.lifecycle import status_name
+from services.events import city
+from services.review_tables import Table
+from services.review_workbook import (
     BOLD,
     HEADER_FILL,
     MAX_WIDTH,
@@ -32,10 +36,6 @@ from api.review_workbook import (
     text_width,
     write_cell,
 )
-from domain.after_action import STAGES, report, state_at, timeline_bounds
-from domain.event_tasks import MEASURES, measures_of
-from domain.events import KINDS, SEVERITIES, parse_time
-from domain.lifecycle import status_name
 
 LOCAL = "Asia/Shanghai"
 
@@ -335,7 +335,7 @@ def report_workbook(event_row: Mapping, report_dict: Mapping, tasks_list: list[d
 
     ``event_row`` is ``store.event(id)``; ``report_dict`` is what
     ``after_action`` returned (times as datetimes or ISO text); ``tasks_list``
-    is ``api.event_service.tasks_shown`` (each task's figures), or None.
+    is ``services.events.tasks_shown`` (each task's figures), or None.
     """
     zh = lang == "zh"
     book = Workbook()

@@ -8,6 +8,7 @@ transaction each.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
-from api.dispatch_service import _iso, _text, assignments_from
 from domain.bounds import checked_id
 from domain.checkins import overdue
 from domain.dispatch_work import remaining_need
@@ -27,10 +27,11 @@ from domain.event_tasks import (
     measures_of,
     totals_by_measure,
 )
-from domain.events import SLIVER_DEG2
+from domain.events import KINDS, SEVERITIES, SLIVER_DEG2
 from domain.lifecycle import OPEN_STATUSES
 from domain.locator import GridLocator
 from domain.mobilisation import TIERS, Mobilisation, neighbour_towns, propose_mobilisation
+from services.dispatch import _iso, _text, assignments_from
 
 _CITY: dict[tuple[int, int], City] = {}
 _CITY_LOCK = threading.Lock()
@@ -329,3 +330,33 @@ def check_in(store, event_id: int, body: Mapping, *, actor: str) -> int:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidInput("lon and lat must be WGS84 degrees", zh="经纬度超出范围")
     return store.check_in(event_id, cadre, actor=actor, lon=lon, lat=lat)
+
+
+def _time(value) -> str | None:
+    if value is None or value != value:  # None or NaT
+        return None
+    return value.isoformat()
+
+
+def shown_event(row: dict, towns) -> dict:
+    """An event as the API and the pages show it."""
+    area = row["geometry"]
+    overlap = shapely.area(shapely.intersection(towns.geometry.to_numpy(), area)) if area else 0
+    covered = towns[overlap > SLIVER_DEG2] if area is not None else towns.iloc[0:0]
+    return {
+        "id": int(row["id"]),
+        "name": row["name"],
+        "kind": row["kind"],
+        "kind_name": KINDS[row["kind"]][0],
+        "severity": int(row["severity"]),
+        "severity_name": SEVERITIES[int(row["severity"])][0],
+        "started_at": _time(row["started_at"]),
+        "ended_at": _time(row["ended_at"]),
+        "active": row["ended_at"] is None or row["ended_at"] != row["ended_at"],
+        "declared_by": row["created_by"],
+        "checkin_minutes": int(row["checkin_minutes"]),
+        "towns": [
+            {"code": c, "name": n} for c, n in zip(covered["code"], covered["name"], strict=True)
+        ],
+        "area": json.loads(shapely.to_geojson(area)) if area is not None else None,
+    }

@@ -15,7 +15,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from api.import_service import (
+from data import import_jobs
+from data.import_jobs import job_file, new_job, read_state, remove_job
+from domain.errors import Conflict, GridCommandError, InvalidInput
+from services.imports import (
     KINDS,
     TABLE_KINDS,
     ImportCheck,
@@ -27,8 +30,17 @@ from api.import_service import (
     preview_check,
     refused,
 )
-from data import import_jobs
-from domain.errors import Conflict, GridCommandError, InvalidInput
+
+# The uploaded file's folder, as the /data page keeps it between its steps.
+__all__ = [
+    "Choices",
+    "check_job",
+    "job_file",
+    "new_job",
+    "read_state",
+    "remove_job",
+    "start_import",
+]
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25

@@ -1,4 +1,4 @@
-"""Build the Dash app: layout shell, router, pages and the HTTP API beside them."""
+"""The Dash app: layout shell, router and pages, on a Flask server made by ``server``."""
 
 from __future__ import annotations
 
@@ -11,20 +11,14 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask import Flask, abort, request, send_file
-from flask_compress import Compress
 from flask_wtf.csrf import generate_csrf
 
-from api import guard, register_api
-from api.geojson import MEDIA_TYPE
-from api.headers import content_security_policy, install_headers
-from api.intake_lane import install_intake_lane
-from api.limits import install_limits
 from dashboard import ids, signin
-from dashboard.access_rules import rules_for
 from dashboard.i18n import TEXT, pick_language, t
 from dashboard.kiosk import parse_kiosk
 from dashboard.pages import admin, command_map, console, data_import, events, review
 from domain.access import ADMIN, DISPATCH, VIEW
+from web import guard
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 # The charts' plotly.js (scripts/plotly_bundle). Dash must not load it with the
@@ -99,12 +93,12 @@ def _titled_index(app: Dash, default_lang: str) -> None:
     app.interpolate_index = interpolate_index
 
 
-def create_dash(settings, store) -> Dash:
-    """The Dash app serving every screen, with the API on the same Flask server."""
+def create_dash(server: Flask, settings, store) -> Dash:
+    """The Dash app serving every screen on ``server`` (the API is mounted beside it)."""
     store.sla_policy = settings.sla_policy
     app = Dash(
         __name__,
-        server=_flask_server(),
+        server=server,
         title=t("doc_title", settings.lang),  # per request: _titled_index
         update_title=None,
         assets_folder=str(ASSETS),
@@ -114,12 +108,6 @@ def create_dash(settings, store) -> Dash:
         compress=True,
         suppress_callback_exceptions=True,  # pages are rendered by the router
     )
-    app.server.config.update(
-        SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=settings.max_request_bytes,
-        GC_LANG=settings.lang,
-    )
-    register_api(app.server, store)
     app.server.register_blueprint(signin.blueprint)
     app.layout = html.Div(
         [
@@ -190,18 +178,8 @@ def create_dash(settings, store) -> Dash:
     )
     for page in PAGES.values():
         page.register(app, context)
-    # Every request is authorised before its view; every answer gets the
-    # security headers, with the hashes of Dash's inline scripts, which are
-    # only known once every clientside callback is in place.
-    guard.install(app.server, store, rules_for(app), secure_cookies=settings.secure_cookies,
-                  upload_bytes=settings.max_upload_bytes)  # fmt: skip
-    install_limits(app.server, storage_uri=settings.rate_limit_storage,
-                   sign_in=settings.signin_rate, intake=settings.intake_rate)  # fmt: skip
-    install_headers(app.server, content_security_policy(app.csp_hashes(), settings.tile_url))
-    install_intake_lane(app.server, store)
     _unknown_scripts_not_found(app.server)
     _charts_plotly_is_the_bundle(app.server)
-    _warm_up(app)
     return app
 
 
@@ -266,32 +244,6 @@ def _charts_plotly_is_the_bundle(server: Flask) -> None:
         return serve(package_name=package_name, fingerprinted_path=fingerprinted_path, **kwargs)
 
     server.view_functions[endpoint] = serve_bundle
-
-
-def _warm_up(app: Dash) -> None:
-    """Make Dash set itself up now, before real traffic arrives.
-
-    Dash registers its script paths on the first request, after marking the
-    set-up as done: with threaded workers a second request that arrives
-    meanwhile finds no registered scripts and fails ("dash is not a registered
-    library"). One request at start-up closes that window.
-    """
-    response = app.server.test_client().get("/login")
-    if response.status_code != 200:
-        raise RuntimeError(f"the dashboard failed to start: HTTP {response.status_code}")
-
-
-def _flask_server() -> Flask:
-    """The Flask server, configured before Dash sets up compression on it."""
-    # GeoJSON is most of what a map load transfers, and flask-compress skips its
-    # media type unless told (region grids: 7.0 MB raw, 1.1 MB gzipped). It reads
-    # the list once, when Dash wraps the server, so it is set first, on top of
-    # the defaults that flask-compress puts into a config it initialises.
-    defaults = Flask("defaults")
-    Compress(defaults)
-    server = Flask(__name__)
-    server.config["COMPRESS_MIMETYPES"] = [*defaults.config["COMPRESS_MIMETYPES"], MEDIA_TYPE]
-    return server
 
 
 def account(principal, lang: str) -> list:

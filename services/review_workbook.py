@@ -1,7 +1,7 @@
 """The review as an Excel workbook: a summary sheet, then one sheet per table.
 
 The first sheet (概况 / Summary) states the query in words and the headline
-figures; every other sheet is one of ``api.review_tables``' tables with its
+figures; every other sheet is one of ``services.review_tables``' tables with its
 display headers (Chinese by default) and its numbers as numbers, rounded as
 the screen shows them. Header rows are bold and frozen.
 """
@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from api.review_tables import HEADERS, RATES, Table, summary_rows
 from domain.review_metrics import METRICS
+from services.review_tables import HEADERS, RATES, Table, summary_rows
 
 HEADER_FILL = PatternFill("solid", fgColor="E8EDF3")
 BOLD = Font(bold=True)

@@ -16,9 +16,9 @@ import math
 import jinja2
 import pandas as pd
 
-from api.review_tables import HEADERS, Table, header, summary_rows
 from domain.errors import GridCommandError
 from layers.review_map import colorscale, shown_values, value_range
+from services.review_tables import HEADERS, Table, header, summary_rows
 
 PAPERS = {"a4": "A4", "a3": "A3"}
 MAX_ROWS = 40

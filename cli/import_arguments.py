@@ -1,6 +1,6 @@
 """The arguments of the commands that bring a city's own data (issue 9):
 ``import``, ``export``, ``imports`` and ``clear-city``. Only argparse here,
-so that ``python app.py --help`` stays quick; ``api.import_commands`` runs them.
+so that ``python app.py --help`` stays quick; ``cli.imports`` runs them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ problems and nothing was written. Bad input raises ``InvalidInput``.
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def run_import(store, args, actor: str) -> int:
     accepted); ``--problems FILE`` gets every problem, the terminal the first 20.
     """
     # Imported here: `imports list` and `clear-city` start without geopandas.
-    from api.import_service import (
+    from services.imports import (
         READY,
         TABLE_KINDS,
         apply_check,
@@ -107,8 +108,8 @@ def check_problems_file(path: str) -> None:
 def _write_problems(found, path: str | None) -> None:
     if not path:
         return
-    from api.import_service import problem_table
     from data.export_files import write_table
+    from services.imports import problem_table
 
     table = problem_table(found)
     write_table(table, path)
@@ -124,7 +125,7 @@ def _applied(kind: str, counts: dict) -> int:
 
 
 def run_export(store, args) -> int:
-    from api.export_service import export_kind
+    from services.exports import export_kind
 
     written = export_kind(store, args.kind, args.file, crs=args.crs)
     print(f"exported {written:,} {args.kind} to {args.file}")
@@ -158,3 +159,22 @@ def run_clear_city(store, args, actor: str) -> int:
     print("the demo city will not come back; import towns, communities, grids, pairings and "
           "cadres next")  # fmt: skip
     return 0
+
+
+def data_command(settings, args) -> int:
+    """`python app.py import|export|imports|clear-city`: a city's own data (issue 9)."""
+    from data.store import Store
+
+    actor = f"cli:{getpass.getuser()}"
+    store = Store.open(settings.database_url)
+    try:
+        if args.command == "import":
+            args.map = args.map or []
+            return run_import(store, args, actor)
+        if args.command == "export":
+            return run_export(store, args)
+        if args.command == "imports":
+            return run_imports(store, args, actor)
+        return run_clear_city(store, args, actor)
+    finally:
+        store.close()

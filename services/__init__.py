@@ -1,0 +1,1 @@
+"""The use cases: what the HTTP API, the pages and the command line all call."""
