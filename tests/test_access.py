@@ -17,7 +17,6 @@ import pytest
 import requests
 from dash._utils import split_callback_id
 
-from api.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
 from app import create_app
 from dashboard import ids
 from dashboard.access_rules import CALLBACK_RULES, first_output_id, rules_for
@@ -35,6 +34,7 @@ from domain.access import (
 from settings import Settings
 from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server, tiny_app
 from tests.tiny_city import tiny_city
+from web.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
 KEYS = {"key-open311": "open311", "key-field": "field", "key-display": "display",
@@ -129,7 +129,7 @@ def route_cases(app):
 def test_every_route_and_every_callback_has_a_rule(guarded):
     app = guarded["app"]
     endpoints = {rule.endpoint for rule in app.server.url_map.iter_rules()}
-    assert endpoints - set(ROUTE_RULES) == set(), "add the new routes to api.guard.ROUTE_RULES"
+    assert endpoints - set(ROUTE_RULES) == set(), "add the new routes to web.guard.ROUTE_RULES"
     rule_of = rules_for(app)
     missing = [key for key in app.callback_map if rule_of(key) is None]
     assert missing == [], "add these callbacks to dashboard.access_rules.CALLBACK_RULES"

@@ -15,11 +15,11 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
-from api.event_report import after_action, replay_frame, report_workbook
-from api.event_service import tasks_shown
 from data.store_dispatch import Assignment
 from domain.event_tasks import TaskSpec, checked_targets
 from domain.events import declaration
+from services.event_report import after_action, replay_frame, report_workbook
+from services.events import tasks_shown
 from tests.tiny_city import tiny_city
 
 A, B = "370281001", "370281002"
