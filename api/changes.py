@@ -25,10 +25,15 @@ def changes():
     more = len(frame) > limit
     frame = frame.iloc[:limit]
     entries = [
-        {"seq": int(r.seq), "at": r.at.isoformat(), "entity": r.entity,
-         "entity_id": None if pd.isna(r.entity_id) else str(r.entity_id), "op": r.op,
-         "payload": r.payload}
+        {
+            "seq": int(r.seq),
+            "at": r.at.isoformat(),
+            "entity": r.entity,
+            "entity_id": None if pd.isna(r.entity_id) else str(r.entity_id),
+            "op": r.op,
+            "payload": r.payload,
+        }
         for r in frame.itertuples(index=False)
-    ]  # fmt: skip
+    ]
     latest = entries[-1]["seq"] if entries else max(since, 0)
     return jsonify(seq=latest, more=more, changes=entries)

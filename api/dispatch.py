@@ -54,9 +54,11 @@ def plan():
     ):
         raise InvalidInput("incidents must be a list of service request ids (JZ…)")
     proposal = service.propose(
-        _store(), town=town, public_ids=incidents,
+        _store(),
+        town=town,
+        public_ids=incidents,
         max_travel_s=service.max_travel_seconds(body.get("max_travel_min")),
-    )  # fmt: skip
+    )
     return jsonify(service.proposal_payload(proposal))
 
 

@@ -96,8 +96,7 @@ def _no_such_endpoint(_rest):
 def _open311_error(status: int, message: str) -> Response:
     """Errors under /open311/ in the spec's shape and in the format asked for."""
     fmt = "xml" if request.path.endswith(".xml") else "json"
-    response = Response(errors_body(status, message, fmt), status=status,
-                        content_type=FORMATS[fmt])  # fmt: skip
+    response = Response(errors_body(status, message, fmt), status=status, content_type=FORMATS[fmt])
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response

@@ -117,9 +117,17 @@ def cap(event_id: str):
     shown = event_service.shown_event(row, towns)
     lang = _lang()
     area_name = "、".join(t["name"] for t in shown["towns"]) or "本市"
-    event = CapEvent(shown["id"], row["name"], row["kind"], shown["severity"],
-                     row["started_at"], None if shown["active"] else row["ended_at"],
-                     row["geometry"], area_name, CENTRE)  # fmt: skip
+    event = CapEvent(
+        shown["id"],
+        row["name"],
+        row["kind"],
+        shown["severity"],
+        row["started_at"],
+        None if shown["active"] else row["ended_at"],
+        row["geometry"],
+        area_name,
+        CENTRE,
+    )
     text = cap_alert(event, sender=CAP_SENDER, lang=lang)
     return Response(text, mimetype=CAP_MEDIA_TYPE)
 
@@ -127,8 +135,9 @@ def cap(event_id: str):
 @blueprint.get("/<event_id>/board")
 def board(event_id: str):
     store = _store()
-    return jsonify(event_service.board(store, _event_id(event_id), now=dt.datetime.now(dt.UTC),
-                                      lang=_lang()))  # fmt: skip
+    return jsonify(
+        event_service.board(store, _event_id(event_id), now=dt.datetime.now(dt.UTC), lang=_lang())
+    )
 
 
 @blueprint.post("/<event_id>/tasks")
@@ -146,8 +155,9 @@ def progress(event_id: str, task_id: str):
     number = digits_id(task_id)
     if number is None:
         raise NotFound(f"no task {task_id[:20]!r}", zh="没有这个任务")
-    task = event_service.report_progress(store, _event_id(event_id), number, body.get("done"),
-                                         actor=audit_actor(body))  # fmt: skip
+    task = event_service.report_progress(
+        store, _event_id(event_id), number, body.get("done"), actor=audit_actor(body)
+    )
     return jsonify(task)
 
 
@@ -160,8 +170,9 @@ def proposal(event_id: str):
             "include_rest must be true or false", zh="include_rest 应为 true 或 false"
         )
     limit = max_travel_seconds(request.args.get("max_travel_min") or 120)
-    found = event_service.propose(store, _event_id(event_id), include_rest=rest == "true",
-                                  max_travel_s=limit)  # fmt: skip
+    found = event_service.propose(
+        store, _event_id(event_id), include_rest=rest == "true", max_travel_s=limit
+    )
     return jsonify(event_service.proposal_payload(found, store, _lang()))
 
 
@@ -169,8 +180,9 @@ def proposal(event_id: str):
 def mobilise(event_id: str):
     store = _store()
     body = json_body(request)
-    ids = event_service.mobilise(store, _event_id(event_id), body.get("assignments"),
-                                 actor=audit_actor(body))  # fmt: skip
+    ids = event_service.mobilise(
+        store, _event_id(event_id), body.get("assignments"), actor=audit_actor(body)
+    )
     return jsonify(dispatch_ids=ids, sent=len(ids)), 201
 
 
@@ -185,8 +197,9 @@ def check_in(event_id: str):
 @blueprint.get("/<event_id>/report")
 def report(event_id: str):
     store = _store()
-    return jsonify(event_report.after_action(store, _event_id(event_id),
-                                             dt.datetime.now(dt.UTC), _lang()))  # fmt: skip
+    return jsonify(
+        event_report.after_action(store, _event_id(event_id), dt.datetime.now(dt.UTC), _lang())
+    )
 
 
 @blueprint.get("/<event_id>/report.xlsx")
@@ -194,11 +207,15 @@ def report_xlsx(event_id: str):
     store = _store()
     number, lang = _event_id(event_id), _lang()
     found = event_report.after_action(store, number, dt.datetime.now(dt.UTC), lang)
-    body = event_report.report_workbook(store.event(number), found,
-                                        event_service.tasks_shown(store, number, lang), lang)  # fmt: skip
+    body = event_report.report_workbook(
+        store.event(number), found, event_service.tasks_shown(store, number, lang), lang
+    )
     name = f"event-{number}-report.xlsx"
-    return Response(body, mimetype=XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return Response(
+        body,
+        mimetype=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @blueprint.get("/<event_id>/replay")

@@ -60,6 +60,9 @@ def trail(cadre_id: int):
     coordinates = [[float(x), float(y)] for x, y in history[["lon", "lat"]].itertuples(index=False)]
     times = [t.isoformat() for t in history["recorded_at"]]
     geometry = {"type": "LineString", "coordinates": coordinates} if len(coordinates) > 1 else None
-    feature = {"type": "Feature", "geometry": geometry,
-               "properties": {"cadre_id": cadre_id, "times": times}}  # fmt: skip
+    feature = {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"cadre_id": cadre_id, "times": times},
+    }
     return current_app.response_class(json.dumps(feature), mimetype="application/geo+json")

@@ -34,8 +34,11 @@ def act(public_id: str):
             details[name] = value
     if body.get("checkin") is not None:
         checkin = body["checkin"]
-        if not (isinstance(checkin, list) and len(checkin) == 2
-                and all(isinstance(v, int | float) for v in checkin)):  # fmt: skip
+        if not (
+            isinstance(checkin, list)
+            and len(checkin) == 2
+            and all(isinstance(v, int | float) for v in checkin)
+        ):
             raise InvalidInput("checkin must be [lon, lat] in WGS84 degrees")
         details["checkin"] = checkin
     if body.get("rating") is not None:

@@ -48,8 +48,9 @@ _DROPPED = ("api_key", "jurisdiction_id")  # the caller's, not the report's
 def install_intake_lane(server, store) -> None:
     """Serve plain reports to ``server`` ahead of it (after its limits and
     headers are installed: the lane uses them)."""
-    server.wsgi_app = IntakeLane(server.wsgi_app, store, server.extensions[INTAKE_LIMIT],
-                                 server.extensions[SECURITY_HEADERS])  # fmt: skip
+    server.wsgi_app = IntakeLane(
+        server.wsgi_app, store, server.extensions[INTAKE_LIMIT], server.extensions[SECURITY_HEADERS]
+    )
 
 
 class IntakeLane:
@@ -76,8 +77,13 @@ class IntakeLane:
         except _Refused:
             answer = None
         except OutcomeUnknown as unknown:  # maybe stored: never written again, refused
-            return self._respond(start_response, "503 Service Unavailable", fmt,
-                                 errors_body(503, str(unknown), fmt), [("Retry-After", "5")])  # fmt: skip
+            return self._respond(
+                start_response,
+                "503 Service Unavailable",
+                fmt,
+                errors_body(503, str(unknown), fmt),
+                [("Retry-After", "5")],
+            )
         except Exception:  # a write that raises has stored nothing: Flask tries it, and answers
             log.warning("the intake lane handed a report to Flask after an error", exc_info=True)
             answer = None
@@ -88,8 +94,15 @@ class IntakeLane:
 
     def _respond(self, start_response, status: str, fmt: str, body: str, extra=()) -> list:
         data = body.encode("utf-8")
-        start_response(status, [("Content-Type", FORMATS[fmt]), ("Content-Length", str(len(data))),
-                                *self.headers, *extra])  # fmt: skip
+        start_response(
+            status,
+            [
+                ("Content-Type", FORMATS[fmt]),
+                ("Content-Length", str(len(data))),
+                *self.headers,
+                *extra,
+            ],
+        )
         return [data]
 
     @staticmethod

@@ -60,16 +60,20 @@ def discovery(fmt: str):
     body = {
         "changeset": "2026-11-28T00:00:00Z",
         "contact": "胶州市网格化服务管理指挥中心 Jiaozhou grid command centre",
-        "key_service": ("API keys are issued by the administrator: "
-                        "python app.py apikey create NAME --scopes open311"),
-        "endpoints": [{
-            "specification": SPECIFICATION,
-            "url": base,
-            "changeset": "2026-11-28T00:00:00Z",
-            "type": "production",
-            "formats": ["application/json", "text/xml"],
-        }],
-    }  # fmt: skip
+        "key_service": (
+            "API keys are issued by the administrator: "
+            "python app.py apikey create NAME --scopes open311"
+        ),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base,
+                "changeset": "2026-11-28T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
     return _respond(body, _format(fmt), "discovery")
 
 

@@ -67,8 +67,10 @@ def request_review(*, refuse_reversed: bool = True):
     review = build_review(_store(), query, current_principal(), now=now, lang=lang)
     if refuse_reversed and review.notice == "reversed":
         period = review.query.period
-        raise InvalidInput(f"from is after to: {period.start} > {period.end}",
-                           zh=f"开始日期晚于结束日期：{period.start} > {period.end}")  # fmt: skip
+        raise InvalidInput(
+            f"from is after to: {period.start} > {period.end}",
+            zh=f"开始日期晚于结束日期：{period.start} > {period.end}",
+        )
     return review, lang, now
 
 
@@ -89,8 +91,7 @@ def _attachment(data: bytes, mimetype: str, name: str, ascii_name: str) -> Respo
 @blueprint.get("/api/v1/review/export.xlsx")
 def export_xlsx():
     review, lang, now = request_review()
-    data = workbook_bytes(tables_of(review, lang), filter_words(review, lang, now),
-                          review, lang)  # fmt: skip
+    data = workbook_bytes(tables_of(review, lang), filter_words(review, lang, now), review, lang)
     return _attachment(data, XLSX, *download_names(review, lang, "xlsx"))
 
 
@@ -98,13 +99,17 @@ def export_xlsx():
 def export_csv():
     key = request.args.get("table") or "grids"
     if key not in TABLE_KEYS:
-        raise InvalidInput(f"table must be one of {', '.join(TABLE_KEYS)}, not {key[:40]!r}",
-                           zh=f"table 应为 {', '.join(TABLE_KEYS)} 之一")  # fmt: skip
+        raise InvalidInput(
+            f"table must be one of {', '.join(TABLE_KEYS)}, not {key[:40]!r}",
+            zh=f"table 应为 {', '.join(TABLE_KEYS)} 之一",
+        )
     review, lang, _ = request_review()
     tables = {table.key: table for table in tables_of(review, lang)}
     if key not in tables:
-        raise InvalidInput(f"this review has no {key} table: it has {', '.join(tables)}",
-                           zh=f"此范围没有 {key} 表，可选：{', '.join(tables)}")  # fmt: skip
+        raise InvalidInput(
+            f"this review has no {key} table: it has {', '.join(tables)}",
+            zh=f"此范围没有 {key} 表，可选：{', '.join(tables)}",
+        )
     text = csv_text(tables[key].frame)
     return _attachment(text.encode("utf-8"), CSV, *download_names(review, lang, f"{key}.csv"))
 
@@ -113,8 +118,11 @@ def export_csv():
 def export_geojson():
     review, lang, now = request_review()
     grids = {table.key: table for table in tables_of(review, lang)}["grids"].frame
-    return _attachment(geojson_text(_store(), review, grids, now, lang).encode("utf-8"), MEDIA_TYPE,
-                       *download_names(review, lang, "geojson"))  # fmt: skip
+    return _attachment(
+        geojson_text(_store(), review, grids, now, lang).encode("utf-8"),
+        MEDIA_TYPE,
+        *download_names(review, lang, "geojson"),
+    )
 
 
 @blueprint.get("/api/v1/review/export.png")
@@ -138,8 +146,7 @@ def print_view():
         review, lang, now = request_review(refuse_reversed=False)
     except GridCommandError as error:
         lang = request.args.get("lang") if request.args.get("lang") in LANGS else "zh"
-        return Response(error_page(error, lang), status=status_for(error),
-                        mimetype="text/html")  # fmt: skip
+        return Response(error_page(error, lang), status=status_for(error), mimetype="text/html")
     image, problem = None, None
     if review.notice != "reversed":
         try:
@@ -147,9 +154,16 @@ def print_view():
         except GridCommandError as error:  # the page still prints, without its map
             problem = error.message(lang)
     back = "/review?" + urlencode({**query_args(review.query), "lang": lang})
-    html = print_page(review, tables_of(review, lang), filter_words(review, lang, now),
-                      lang=lang, paper=paper, image=image, image_problem=problem,
-                      back_url=back)  # fmt: skip
+    html = print_page(
+        review,
+        tables_of(review, lang),
+        filter_words(review, lang, now),
+        lang=lang,
+        paper=paper,
+        image=image,
+        image_problem=problem,
+        back_url=back,
+    )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "private, no-cache"
     return response

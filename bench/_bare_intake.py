@@ -55,11 +55,17 @@ def health():
 def create_request():
     form = request.form
     try:
-        values = (form["service_code"], float(form["lat"]), float(form["long"]),
-                  form.get("description"), dt.datetime.now(dt.UTC).isoformat())  # fmt: skip
+        values = (
+            form["service_code"],
+            float(form["lat"]),
+            float(form["long"]),
+            form.get("description"),
+            dt.datetime.now(dt.UTC).isoformat(),
+        )
     except (KeyError, ValueError):
-        return Response('[{"code":400,"description":"bad report"}]', 400,
-                        content_type="application/json")  # fmt: skip
+        return Response(
+            '[{"code":400,"description":"bad report"}]', 400, content_type="application/json"
+        )
     new_id = _conn().execute(_INSERT, values).lastrowid
     body = json.dumps(
         [{"service_request_id": str(new_id), "service_notice": "", "account_id": None}]

@@ -20,11 +20,20 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _request(host: str, key: str, lon: float, lat: float, text: str) -> bytes:
-    body = urlencode({"api_key": key, "service_code": "garbage", "lat": f"{lat:.6f}",
-                      "long": f"{lon:.6f}", "description": text}).encode()  # fmt: skip
-    head = (f"POST {INTAKE} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: gc-bench\r\n"
-            "Content-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
+    body = urlencode(
+        {
+            "api_key": key,
+            "service_code": "garbage",
+            "lat": f"{lat:.6f}",
+            "long": f"{lon:.6f}",
+            "description": text,
+        }
+    ).encode()
+    head = (
+        f"POST {INTAKE} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: gc-bench\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 

@@ -185,8 +185,12 @@ def _add_grids(fmap, store, zh: bool) -> None:
 
     def style(feature: dict) -> dict:
         cls = LOAD_CLASSES[feature["properties"]["load_class"]]
-        return {"fillColor": cls.colour, "fillOpacity": cls.opacity, "color": OUTLINE,
-                "weight": 0.6}  # fmt: skip
+        return {
+            "fillColor": cls.colour,
+            "fillOpacity": cls.opacity,
+            "color": OUTLINE,
+            "weight": 0.6,
+        }
 
     aliases = ["网格", "社区", "未办结"] if zh else ["Grid", "Community", "Open"]
     tooltip = folium.GeoJsonTooltip(["name", "community_name", "open"], aliases=aliases)
@@ -201,9 +205,8 @@ def _add_towns(fmap, towns) -> None:
     folium.GeoJson(
         towns[["code", "name", "geometry"]],
         name="towns",
-        style_function=lambda _: {"color": BOUNDARY, "weight": 1.6, "opacity": 0.95,
-                                  "fill": False},
-    ).add_to(fmap)  # fmt: skip
+        style_function=lambda _: {"color": BOUNDARY, "weight": 1.6, "opacity": 0.95, "fill": False},
+    ).add_to(fmap)
 
 
 def _add_incidents(fmap, store, zh: bool) -> None:
@@ -400,8 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         pages, expected = build_pages(url, Path(tmp), assets, args.lang)
         sizes = {name: page.stat().st_size for name, page in pages.items()}
         gzipped = {name: gzip_size(page.read_bytes()) for name, page in pages.items()}
-        print(f"folium {folium.__version__}, Leaflet {LEAFLET_VERSION}: {expected:,} paths; "
-              f"index.html {sizes['svg']:,} bytes", flush=True)  # fmt: skip
+        print(
+            f"folium {folium.__version__}, Leaflet {LEAFLET_VERSION}: {expected:,} paths; "
+            f"index.html {sizes['svg']:,} bytes",
+            flush=True,
+        )
         with sync_playwright() as pw, serve_directory(Path(tmp)) as base:
             browser = launch(pw)
             try:
@@ -410,20 +416,39 @@ def main(argv: list[str] | None = None) -> int:
                 browser.close()
 
     rows = [
-        [name, size, r["total_s"], r["total_max_s"], r["navigation_s"], sizes[name],
-         gzipped[name], r["external_requests"]]
+        [
+            name,
+            size,
+            r["total_s"],
+            r["total_max_s"],
+            r["navigation_s"],
+            sizes[name],
+            gzipped[name],
+            r["external_requests"],
+        ]
         for name, per_viewport in results.items()
         for size, r in per_viewport.items()
-    ]  # fmt: skip
+    ]
     headers = ["renderer", "viewport", "drawn med s", "drawn max s", "load med s"]
     headers += ["html bytes", "gzip bytes", "external"]
-    print(f"\nfolium_map: county, {expected:,} paths, {args.repeat} run(s) each, fresh context "
-          "per run; headline: svg (folium's default)\n")  # fmt: skip
+    print(
+        f"\nfolium_map: county, {expected:,} paths, {args.repeat} run(s) each, fresh context "
+        "per run; headline: svg (folium's default)\n"
+    )
     print(table(rows, headers))
     if args.json:
-        emit_json({"benchmark": "folium_map", "folium": folium.__version__,
-                   "leaflet": LEAFLET_VERSION, "repeat": args.repeat, "paths": expected,
-                   "html_bytes": sizes, "html_gzip_bytes": gzipped, "renderers": results})  # fmt: skip
+        emit_json(
+            {
+                "benchmark": "folium_map",
+                "folium": folium.__version__,
+                "leaflet": LEAFLET_VERSION,
+                "repeat": args.repeat,
+                "paths": expected,
+                "html_bytes": sizes,
+                "html_gzip_bytes": gzipped,
+                "renderers": results,
+            }
+        )
     return 0
 
 

@@ -40,8 +40,17 @@ if str(ROOT) not in sys.path:
 from bench._common import emit_json, fresh_database, scales_arg, seed, table  # noqa: E402
 from scripts.chromium import launch  # noqa: E402
 
-PROPERTIES = ["code", "name", "town_code", "community_code", "community_name", "population",
-              "households", "area_km2", "worker_name"]  # fmt: skip
+PROPERTIES = [
+    "code",
+    "name",
+    "town_code",
+    "community_code",
+    "community_name",
+    "population",
+    "households",
+    "area_km2",
+    "worker_name",
+]
 PARSE_JS = """async (url) => {
     const t0 = performance.now();
     const text = await (await fetch(url, {cache: 'no-store'})).text();
@@ -63,8 +72,12 @@ def texts(store, pixels: float) -> dict:
     simple = shapely.coverage_simplify(grids.geometry.to_numpy(), tolerance)
     moved = shapely.hausdorff_distance(grids.geometry.to_numpy(), simple)
     metres = float(np.nanmax(moved)) * 111_000 * np.cos(np.radians(grids.total_bounds[1]))
-    return {"served": served, "simplified": feature_collection(simple, frame),
-            "tolerance_deg": tolerance, "moved_m": metres}  # fmt: skip
+    return {
+        "served": served,
+        "simplified": feature_collection(simple, frame),
+        "tolerance_deg": tolerance,
+        "moved_m": metres,
+    }
 
 
 def geobuf_bytes(text: str) -> tuple[int, int] | None:
@@ -93,9 +106,12 @@ def measure(browser, directory: Path, name: str, text: str, repeat: int) -> dict
             finally:
                 page.close()
     raw = text.encode()
-    return {"bytes": len(raw), "gzip_bytes": len(gzip.compress(raw, 6)),
-            "parse_ms": statistics.median(r["parse_ms"] for r in runs),
-            "fetch_ms": statistics.median(r["fetch_ms"] for r in runs)}  # fmt: skip
+    return {
+        "bytes": len(raw),
+        "gzip_bytes": len(gzip.compress(raw, 6)),
+        "parse_ms": statistics.median(r["parse_ms"] for r in runs),
+        "fetch_ms": statistics.median(r["fetch_ms"] for r in runs),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,21 +139,39 @@ def main(argv: list[str] | None = None) -> int:
                         found = texts(store, args.pixels)
                     finally:
                         store.close()
-                out = {name: measure(browser, Path(tmp), f"{scale}-{name}", found[name],
-                                     args.repeat) for name in ("served", "simplified")}  # fmt: skip
+                out = {
+                    name: measure(browser, Path(tmp), f"{scale}-{name}", found[name], args.repeat)
+                    for name in ("served", "simplified")
+                }
                 out["geobuf_bytes"] = geobuf_bytes(found["served"])
                 out["moved_m"], out["tolerance_deg"] = found["moved_m"], found["tolerance_deg"]
                 results[scale] = out
                 for name in ("served", "simplified"):
                     r = out[name]
-                    rows.append([scale, name, f"{r['bytes']:,}", f"{r['gzip_bytes']:,}",
-                                 f"{r['parse_ms']:.0f}"])  # fmt: skip
+                    rows.append(
+                        [
+                            scale,
+                            name,
+                            f"{r['bytes']:,}",
+                            f"{r['gzip_bytes']:,}",
+                            f"{r['parse_ms']:.0f}",
+                        ]
+                    )
                 packed = out["geobuf_bytes"]
-                rows.append([scale, "geobuf (served's content)",
-                             f"{packed[0]:,}" if packed else "(no geobuf package)",
-                             f"{packed[1]:,}" if packed else "", "decoded by JS, not timed"])  # fmt: skip
-                print(f"{scale}: simplified at {args.pixels:g} px moves a grid's edge by at "
-                      f"most {out['moved_m']:.0f} m", flush=True)  # fmt: skip
+                rows.append(
+                    [
+                        scale,
+                        "geobuf (served's content)",
+                        f"{packed[0]:,}" if packed else "(no geobuf package)",
+                        f"{packed[1]:,}" if packed else "",
+                        "decoded by JS, not timed",
+                    ]
+                )
+                print(
+                    f"{scale}: simplified at {args.pixels:g} px moves a grid's edge by at "
+                    f"most {out['moved_m']:.0f} m",
+                    flush=True,
+                )
         finally:
             browser.close()
     print()

@@ -74,14 +74,23 @@ def timed_import(store, path: Path, label: str) -> dict:
     finally:
         bar.close()
     done = time.perf_counter()
-    return {"step": label, "read_check_s": checked - started, "write_s": done - checked,
-            "total_s": done - started, "progress_updates": bar.updates, "counts": counts}  # fmt: skip
+    return {
+        "step": label,
+        "read_check_s": checked - started,
+        "write_s": done - checked,
+        "total_s": done - started,
+        "progress_updates": bar.updates,
+        "counts": counts,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="a PostgreSQL base URL, or a new SQLite file's URL "
-                        "(default: a SQLite file in a temporary folder)")  # fmt: skip
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL base URL, or a new SQLite file's URL "
+        "(default: a SQLite file in a temporary folder)",
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
     from data.store import Store
@@ -98,21 +107,55 @@ def main(argv: list[str] | None = None) -> int:
             store.undo_import(steps[1]["counts"]["import_id"], actor="bench")
             started = time.perf_counter()
             undone = store.undo_import(steps[0]["counts"]["import_id"], actor="bench")
-            steps.append({"step": "undo the import", "read_check_s": 0.0,
-                          "write_s": time.perf_counter() - started,
-                          "total_s": time.perf_counter() - started, "progress_updates": 0,
-                          "counts": undone})  # fmt: skip
+            steps.append(
+                {
+                    "step": "undo the import",
+                    "read_check_s": 0.0,
+                    "write_s": time.perf_counter() - started,
+                    "total_s": time.perf_counter() - started,
+                    "progress_updates": 0,
+                    "counts": undone,
+                }
+            )
         finally:
             store.close()
-    rows = [[s["step"], round(s["read_check_s"], 1), round(s["write_s"], 1), round(s["total_s"], 1),
-             s["counts"].get("added", 0), s["counts"].get("updated", 0), s["counts"].get("unchanged", 0),
-             s["counts"].get("removed", 0), s["counts"].get("incidents_moved", 0), s["progress_updates"]]
-            for s in steps]  # fmt: skip
-    print(table(rows, ["step", "read+check s", "write s", "total s", "added", "updated",
-                       "unchanged", "removed", "incidents moved", "progress updates"]))  # fmt: skip
+    rows = [
+        [
+            s["step"],
+            round(s["read_check_s"], 1),
+            round(s["write_s"], 1),
+            round(s["total_s"], 1),
+            s["counts"].get("added", 0),
+            s["counts"].get("updated", 0),
+            s["counts"].get("unchanged", 0),
+            s["counts"].get("removed", 0),
+            s["counts"].get("incidents_moved", 0),
+            s["progress_updates"],
+        ]
+        for s in steps
+    ]
+    print(
+        table(
+            rows,
+            [
+                "step",
+                "read+check s",
+                "write s",
+                "total s",
+                "added",
+                "updated",
+                "unchanged",
+                "removed",
+                "incidents moved",
+                "progress updates",
+            ],
+        )
+    )
     worst = max(s["total_s"] for s in steps)
-    print(f"peak RSS {peak_rss_mb():,.0f} MB; slowest step {worst:.1f} s "
-          f"({'within' if worst < AIM_S else 'OVER'} the {AIM_S:.0f} s aim)")  # fmt: skip
+    print(
+        f"peak RSS {peak_rss_mb():,.0f} MB; slowest step {worst:.1f} s "
+        f"({'within' if worst < AIM_S else 'OVER'} the {AIM_S:.0f} s aim)"
+    )
     if args.json:
         emit_json({"steps": steps, "peak_rss_mb": peak_rss_mb(), "gpkg_mb": size_mb})
     return 0

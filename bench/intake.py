@@ -84,12 +84,31 @@ def bare_server(args, path: str) -> Iterator[str]:
     """Run the anchor (``bench/_bare_intake.py``) with gunicorn as ``app.py serve`` runs
     ours: gthread workers, the same workers, threads and timeout; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
-               "--workers", str(args.workers), "--threads", str(args.threads),
-               "--timeout", "120", "--bind", f"127.0.0.1:{port}", "bench._bare_intake:app"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--timeout",
+        "120",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "bench._bare_intake:app",
+    ]
     env = {**os.environ, "GC_BARE_DATABASE": path, "PORT": str(port)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, 60)
@@ -99,8 +118,9 @@ def bare_server(args, path: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def measure(args, base: str, key: str, points, count_stored: Callable[[], int],
-            postgres: bool = False) -> dict:  # fmt: skip
+def measure(
+    args, base: str, key: str, points, count_stored: Callable[[], int], postgres: bool = False
+) -> dict:
     """Load the server at ``base`` for the warm-up and the measured window; its figures."""
     before = count_stored()
     server = _server_pids(urlsplit(base).port)
@@ -110,9 +130,12 @@ def measure(args, base: str, key: str, points, count_stored: Callable[[], int],
     start_at = warm_at + args.warmup
     stop_at = start_at + args.duration
     queue: mp.Queue = mp.Queue()
-    procs = [mp.Process(target=load_process,
-                        args=(base, key, points, g, warm_at, start_at, stop_at, queue))
-             for g in groups]  # fmt: skip
+    procs = [
+        mp.Process(
+            target=load_process, args=(base, key, points, g, warm_at, start_at, stop_at, queue)
+        )
+        for g in groups
+    ]
     for proc in procs:
         proc.start()
     time.sleep(max(0.0, start_at - time.monotonic()))
@@ -138,7 +161,8 @@ def measure(args, base: str, key: str, points, count_stored: Callable[[], int],
         "acknowledged_per_s": round(len(latencies) / args.duration, 1),
         "errors": {str(k): v for k, v in sorted(statuses.items()) if k != 200},
         "latency_ms": _percentiles(latencies),
-        "acknowledged_all": sum(p["acked_all"] for p in parts), "stored": stored,
+        "acknowledged_all": sum(p["acked_all"] for p in parts),
+        "stored": stored,
         "cpu_cores": {
             "server": round((cpu1[0] - cpu0[0]) / args.duration, 2),
             "postgres": round((cpu1[1] - cpu0[1]) / args.duration, 2),
@@ -146,7 +170,7 @@ def measure(args, base: str, key: str, points, count_stored: Callable[[], int],
             "machine": round(busy / args.duration, 2),
             "machine_busy_pct": round(100 * busy / total, 1) if total else None,
         },
-    }  # fmt: skip
+    }
 
 
 def run(args, url: str) -> dict:
@@ -185,10 +209,15 @@ def run(args, url: str) -> dict:
                 figures = measure(args, base, key, points, ours_stored, backend == "postgresql")
             runs.append({"server": OURS, "backend": backend, "round": round_, **figures})
     return {
-        "benchmark": "intake", "clients": args.clients, "duration_s": args.duration,
-        "workers": args.workers, "threads": args.threads, "intake_rate": args.intake_rate,
-        "client_processes": min(args.processes, args.clients), "runs": runs,
-    }  # fmt: skip
+        "benchmark": "intake",
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "threads": args.threads,
+        "intake_rate": args.intake_rate,
+        "client_processes": min(args.processes, args.clients),
+        "runs": runs,
+    }
 
 
 def _rows(runs: list[dict]) -> list[list[object]]:
@@ -212,11 +241,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="server worker processes")
     parser.add_argument("--threads", type=int, default=16, help="threads per worker")
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="times the anchor and ours are measured, alternating")  # fmt: skip
-    parser.add_argument("--intake-rate", default="1000000/minute",
-                        help="GC_INTAKE_RATE of the server (its default 300/minute would "
-                        "refuse most of the load)")  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="times the anchor and ours are measured, alternating"
+    )
+    parser.add_argument(
+        "--intake-rate",
+        default="1000000/minute",
+        help="GC_INTAKE_RATE of the server (its default 300/minute would refuse most of the load)",
+    )
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args()
 
@@ -224,13 +256,17 @@ def main() -> int:
         figures = run(args, url)
 
     runs = figures["runs"]
-    print(f"{figures['clients']} clients, {figures['duration_s']:g} s, "
-          f"{figures['workers']} workers x {figures['threads']} threads")  # fmt: skip
+    print(
+        f"{figures['clients']} clients, {figures['duration_s']:g} s, "
+        f"{figures['workers']} workers x {figures['threads']} threads"
+    )
     print(table(_rows(runs), ["figure", *(r["server"] for r in runs)]))
     for r in runs:
         if r["stored"] < r["acknowledged_all"]:
-            print(f"LOST REPORTS ({r['server']}, round {r['round']}): "
-                  f"{r['acknowledged_all']} acknowledged, {r['stored']} stored")  # fmt: skip
+            print(
+                f"LOST REPORTS ({r['server']}, round {r['round']}): "
+                f"{r['acknowledged_all']} acknowledged, {r['stored']} stored"
+            )
         if r["cpu_cores"]["clients"] > 0.8 * figures["client_processes"]:
             print("the load generator saturates its cores: add --processes")
     if args.json:

@@ -42,8 +42,11 @@ from scripts.app_process import app_process  # noqa: E402
 from scripts.chromium import launch  # noqa: E402
 from scripts.screenshot import sign_in  # noqa: E402
 
-PEOPLE = {"review": ("city_leader", None), "console": ("operator", None),
-          "events": ("commander", None)}  # fmt: skip
+PEOPLE = {
+    "review": ("city_leader", None),
+    "console": ("operator", None),
+    "events": ("commander", None),
+}
 FRAME_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 NOW_JS = "() => performance.now()"
 
@@ -67,8 +70,10 @@ def make_people(url: str) -> dict[str, tuple[str, str]]:
 def review_drill(page) -> dict[str, float]:
     """Click a grid of the review map; ms until the map shows it drilled into
     (outlined, alone), and until the whole page has (its card)."""
-    page.wait_for_function("() => window.gc && Object.keys("
-                           "window.gc.map.styles('review-map-grids')).length > 0", timeout=120_000)  # fmt: skip
+    page.wait_for_function(
+        "() => window.gc && Object.keys(window.gc.map.styles('review-map-grids')).length > 0",
+        timeout=120_000,
+    )
     page.wait_for_timeout(500)
     codes = sorted(page.evaluate("() => Object.keys(window.gc.map.styles('review-map-grids'))"))
     code = codes[len(codes) // 2]
@@ -79,18 +84,27 @@ def review_drill(page) -> dict[str, float]:
     page.wait_for_function(
         "(c) => { const s = window.gc.map.styles('review-map-grids');"
         " return s[c] && s[c].weight >= 3 && Object.keys(s).length === 1; }",
-        arg=code, timeout=60_000, polling="raf")  # fmt: skip
+        arg=code,
+        timeout=60_000,
+        polling="raf",
+    )
     shown = page.evaluate(NOW_JS) - started
-    page.wait_for_function("(c) => (document.getElementById('review-grid').innerText || '')"
-                           ".includes(c)", arg=code, timeout=60_000, polling="raf")  # fmt: skip
+    page.wait_for_function(
+        "(c) => (document.getElementById('review-grid').innerText || '').includes(c)",
+        arg=code,
+        timeout=60_000,
+        polling="raf",
+    )
     return {"review drill, map": shown, "review drill, whole page": page.evaluate(NOW_JS) - started}
 
 
 def console_selection(page) -> dict[str, float]:
     """Click a waiting incident's dot; ms until its five candidates' lines are drawn."""
     page.wait_for_selector("#queue .ag-row", timeout=120_000)
-    page.wait_for_function("() => window.gc && (window.gc.map.state().added['console-backdrop']"
-                           " || 0) > 0", timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        "() => window.gc && (window.gc.map.state().added['console-backdrop'] || 0) > 0",
+        timeout=60_000,
+    )
     wanted = page.evaluate("""() => { const rows = [];
         dash_ag_grid.getApi('queue').forEachNode(n => {
             if (['受理', '立案'].includes(n.data.status)) rows.push(n.data.row_id); });
@@ -100,17 +114,22 @@ def console_selection(page) -> dict[str, float]:
     page.wait_for_timeout(200)
     started = page.evaluate(NOW_JS)
     page.mouse.click(at["x"], at["y"])
-    page.wait_for_function("() => { const s = window.gc.map.state();"
-                           " return (s.added['console-lines'] || 0) === 5"
-                           " && (s.drawn['console-lines'] || 0) === 5; }",
-                           timeout=60_000, polling="raf")  # fmt: skip
+    page.wait_for_function(
+        "() => { const s = window.gc.map.state();"
+        " return (s.added['console-lines'] || 0) === 5"
+        " && (s.drawn['console-lines'] || 0) === 5; }",
+        timeout=60_000,
+        polling="raf",
+    )
     return {"console selection": page.evaluate(NOW_JS) - started}
 
 
 def event_area(page) -> dict[str, float]:
     """Draw a rectangle over a few grids; ms from the mouse-up until they are filled."""
-    page.wait_for_function("() => window.gc && Object.keys("
-                           "window.gc.map.styles('event-map-grids')).length > 0", timeout=120_000)  # fmt: skip
+    page.wait_for_function(
+        "() => window.gc && Object.keys(window.gc.map.styles('event-map-grids')).length > 0",
+        timeout=120_000,
+    )
     page.wait_for_timeout(500)
     box = page.evaluate("""() => {
         const c = window.gc.map.pixel('event-map-grids',
@@ -125,13 +144,20 @@ def event_area(page) -> dict[str, float]:
     page.evaluate(FRAME_JS)
     started = page.evaluate(NOW_JS)
     page.mouse.up()
-    page.wait_for_function("() => Object.values(window.gc.map.styles('event-map-grids'))"
-                           ".some(s => s.fill === '#2563eb')", timeout=60_000, polling="raf")  # fmt: skip
+    page.wait_for_function(
+        "() => Object.values(window.gc.map.styles('event-map-grids'))"
+        ".some(s => s.fill === '#2563eb')",
+        timeout=60_000,
+        polling="raf",
+    )
     return {"event area drawn": page.evaluate(NOW_JS) - started}
 
 
-INTERACTIONS = [("review", "/review?period=year", review_drill),
-                ("console", "/dispatch", console_selection), ("events", "/events", event_area)]  # fmt: skip
+INTERACTIONS = [
+    ("review", "/review?period=year", review_drill),
+    ("console", "/dispatch", console_selection),
+    ("events", "/events", event_area),
+]
 
 
 def browser_pss_kib(root_pid: int) -> int:
@@ -192,8 +218,10 @@ def clicks_run(browser, base: str, url: str, repeat: int) -> dict:
                     print(f"  {name}: {ms:.0f} ms", flush=True)
             finally:
                 context.close()
-    return {name: {"median_ms": statistics.median(r), "max_ms": max(r), "runs": r}
-            for name, r in runs.items()}  # fmt: skip
+    return {
+        name: {"median_ms": statistics.median(r), "max_ms": max(r), "runs": r}
+        for name, r in runs.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(browser.close)
         with peak_memory(os.getpid()) as memory:
             results = clicks_run(browser, base, url, args.repeat)
-    rows = [[f"{name}: click → redrawn, median ms (max)", f"{r['median_ms']:.0f} ({r['max_ms']:.0f})"]
-            for name, r in results.items()]  # fmt: skip
+    rows = [
+        [f"{name}: click → redrawn, median ms (max)", f"{r['median_ms']:.0f} ({r['max_ms']:.0f})"]
+        for name, r in results.items()
+    ]
     rows.append(["browser peak memory (PSS of its processes), MiB", f"{memory['peak_mib']:.0f}"])
     print(f"\nmap clicks: county, 1920x1080, {args.repeat} runs each (aim: 300 ms)\n")
     print(table(rows, ["figure", "value"]))

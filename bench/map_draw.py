@@ -101,8 +101,7 @@ def wall_context(browser, base: str, key: str, viewport: tuple[int, int], **opti
     through the context's own request client, so the browser cache stays empty
     and no page is loaded. Raises RuntimeError when the server refuses the key.
     """
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  **options)  # fmt: skip
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, **options)
     answer = context.request.get(f"{base}/?key={key}", max_redirects=0)
     if answer.status != 302 or not context.cookies():
         context.close()
@@ -181,8 +180,9 @@ def busy_cpu(processes: int, seconds: float):
             process.wait()
 
 
-def time_page(browser, page_url: str, viewport, ready_js, arg, args, *, wall_login=None,
-              busy: int = 0) -> dict:  # fmt: skip
+def time_page(
+    browser, page_url: str, viewport, ready_js, arg, args, *, wall_login=None, busy: int = 0
+) -> dict:
     """One fresh-context load of ``page_url`` timed until visually drawn."""
     if wall_login:
         context = wall_context(browser, *wall_login, viewport)
@@ -200,8 +200,12 @@ def time_page(browser, page_url: str, viewport, ready_js, arg, args, *, wall_log
             drawn, captures = visually_drawn(page, started, ready_js, arg, args.timeout, args.quiet)
     finally:
         context.close()
-    return {"drawn_s": drawn, "captures": captures, "errors": errors,
-            "external_requests": sum(leaves_host(u) for u in requests)}  # fmt: skip
+    return {
+        "drawn_s": drawn,
+        "captures": captures,
+        "errors": errors,
+        "external_requests": sum(leaves_host(u) for u in requests),
+    }
 
 
 def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
@@ -229,8 +233,9 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
             store.close()
         folium_base = stack.enter_context(serve_directory(workdir))
         log = workdir / f"server-{scale}.log"
-        base = stack.enter_context(app_process({"DATABASE_URL": url, "GC_TEST_LOG": str(log)},
-                                               timeout=600))  # fmt: skip
+        base = stack.enter_context(
+            app_process({"DATABASE_URL": url, "GC_TEST_LOG": str(log)}, timeout=600)
+        )
         grids = health(base)["counts"]["grids"]
         print(f"serving {scale} at {base} ({grids:,} grids; log {log})", flush=True)
         pages = {
@@ -251,18 +256,32 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
                 for i in range(args.repeat):
                     for name in ("wall", "folium") if i % 2 == 0 else ("folium", "wall"):
                         page_url, ready, arg, login = pages[name]
-                        run = time_page(browser, page_url, viewport, ready, arg, args,
-                                        wall_login=login, busy=busy)  # fmt: skip
+                        run = time_page(
+                            browser,
+                            page_url,
+                            viewport,
+                            ready,
+                            arg,
+                            args,
+                            wall_login=login,
+                            busy=busy,
+                        )
                         runs[name].append(run)
-                        print(f"  {scale} {size} {load} {name}: {run['drawn_s']:.2f} s "
-                              f"({run['captures']} captures)", flush=True)  # fmt: skip
+                        print(
+                            f"  {scale} {size} {load} {name}: {run['drawn_s']:.2f} s "
+                            f"({run['captures']} captures)",
+                            flush=True,
+                        )
                 results[f"{size} {load}"] = {
-                    name: {"drawn_s": statistics.median(r["drawn_s"] for r in rs),
-                           "max_s": max(r["drawn_s"] for r in rs),
-                           "external_requests": sum(r["external_requests"] for r in rs),
-                           "errors": sorted({e for r in rs for e in r["errors"]}), "runs": rs}
+                    name: {
+                        "drawn_s": statistics.median(r["drawn_s"] for r in rs),
+                        "max_s": max(r["drawn_s"] for r in rs),
+                        "external_requests": sum(r["external_requests"] for r in rs),
+                        "errors": sorted({e for r in rs for e in r["errors"]}),
+                        "runs": rs,
+                    }
                     for name, rs in runs.items()
-                }  # fmt: skip
+                }
         return results
 
 
@@ -331,39 +350,76 @@ def main(argv: list[str] | None = None) -> int:
         live, clicks = per_case.pop("live", None), per_case.pop("clicks", None)
         if live:
             who = f"{live['browser_screens']} browser + {live['protocol_screens']} protocol screens"
-            extra += [[f"report POST → drawn on a browser wall, {k} s ({who})", f"{live[f'{k}_s']:.2f}"]
-                      for k in ("p50", "p95")]  # fmt: skip
-            extra += [[f"report POST → answer at a protocol screen, {k} s", f"{live[f'protocol_{k}_s']:.2f}"]
-                      for k in ("p50", "p95")]  # fmt: skip
-            extra += [["  (report, screen) pairs seen / missing",
-                       f"{live['pairs'] + live['protocol_pairs']} / "
-                       f"{live['missing'] + live['protocol_missing']}"]]  # fmt: skip
+            extra += [
+                [f"report POST → drawn on a browser wall, {k} s ({who})", f"{live[f'{k}_s']:.2f}"]
+                for k in ("p50", "p95")
+            ]
+            extra += [
+                [
+                    f"report POST → answer at a protocol screen, {k} s",
+                    f"{live[f'protocol_{k}_s']:.2f}",
+                ]
+                for k in ("p50", "p95")
+            ]
+            extra += [
+                [
+                    "  (report, screen) pairs seen / missing",
+                    f"{live['pairs'] + live['protocol_pairs']} / "
+                    f"{live['missing'] + live['protocol_missing']}",
+                ]
+            ]
             per_case["live"] = live
         for name, r in (clicks or {}).items():
-            extra.append([f"{name}: click → redrawn, median ms (max), {scale}",
-                          f"{r['median_ms']:.0f} ({r['max_ms']:.0f})"])  # fmt: skip
+            extra.append(
+                [
+                    f"{name}: click → redrawn, median ms (max), {scale}",
+                    f"{r['median_ms']:.0f} ({r['max_ms']:.0f})",
+                ]
+            )
         if clicks:
             per_case["clicks"] = clicks
         for case, r in per_case.items():
             if case in ("live", "clicks"):
                 continue
             wall, peer = r["wall"], r["folium"]
-            rows.append([scale, case, wall["drawn_s"], peer["drawn_s"],
-                         f"{wall['drawn_s'] / peer['drawn_s']:.2f}", wall["max_s"], peer["max_s"],
-                         wall["external_requests"] + peer["external_requests"],
-                         len(wall["errors"]) + len(peer["errors"])])  # fmt: skip
+            rows.append(
+                [
+                    scale,
+                    case,
+                    wall["drawn_s"],
+                    peer["drawn_s"],
+                    f"{wall['drawn_s'] / peer['drawn_s']:.2f}",
+                    wall["max_s"],
+                    peer["max_s"],
+                    wall["external_requests"] + peer["external_requests"],
+                    len(wall["errors"]) + len(peer["errors"]),
+                ]
+            )
     headers = ["scale", "viewport, CPU", "wall med s", "folium med s", "wall/folium"]
     headers += ["wall max s", "folium max s", "external", "JS errors"]
-    print(f"\nmap_draw: drawn = the map area stops changing; {args.repeat} run(s) each, "
-          f"interleaved, fresh context per run; busy = {args.busy} spinning processes\n")  # fmt: skip
+    print(
+        f"\nmap_draw: drawn = the map area stops changing; {args.repeat} run(s) each, "
+        f"interleaved, fresh context per run; busy = {args.busy} spinning processes\n"
+    )
     print(table(rows, headers))
-    extra.append(["browser peak memory through the run (PSS of its processes), MiB",
-                  f"{memory['peak_mib']:.0f}"])  # fmt: skip
+    extra.append(
+        [
+            "browser peak memory through the run (PSS of its processes), MiB",
+            f"{memory['peak_mib']:.0f}",
+        ]
+    )
     print()
     print(table(extra, ["figure", "value"]))
     if args.json:
-        emit_json({"benchmark": "map_draw", "repeat": args.repeat, "busy": args.busy,
-                   "scales": results, "peak_mib": memory["peak_mib"]})  # fmt: skip
+        emit_json(
+            {
+                "benchmark": "map_draw",
+                "repeat": args.repeat,
+                "busy": args.busy,
+                "scales": results,
+                "peak_mib": memory["peak_mib"],
+            }
+        )
     return 0
 
 

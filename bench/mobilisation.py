@@ -51,12 +51,18 @@ def event_of(scale: str, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     grids = city.grids[city.grids["town_code"] == town]
     picked = grids.iloc[rng.choice(len(grids), size=min(FIELDS[scale], len(grids)), replace=False)]
-    tasks = pd.DataFrame({
-        "id": np.arange(1, len(picked) + 1), "public_id": [f"E{i:04d}" for i in range(len(picked))],
-        "priority": 2, "headcount": rng.integers(HANDS[0], HANDS[1] + 1, size=len(picked)),
-        "lon": picked["lon"].to_numpy(), "lat": picked["lat"].to_numpy(), "town_code": town,
-        "reported_at": pd.Timestamp(NOW),
-    })  # fmt: skip
+    tasks = pd.DataFrame(
+        {
+            "id": np.arange(1, len(picked) + 1),
+            "public_id": [f"E{i:04d}" for i in range(len(picked))],
+            "priority": 2,
+            "headcount": rng.integers(HANDS[0], HANDS[1] + 1, size=len(picked)),
+            "lon": picked["lon"].to_numpy(),
+            "lat": picked["lat"].to_numpy(),
+            "town_code": town,
+            "reported_at": pd.Timestamp(NOW),
+        }
+    )
     return {"city": city, "town": town, "tasks": tasks}
 
 
@@ -68,42 +74,76 @@ def run_scale(scale: str, args) -> dict:
     started = time.perf_counter()
     neighbours = neighbour_towns(city.towns, [found["town"]])
     neighbours_s = time.perf_counter() - started
-    out = {"fields": len(tasks), "needed": int(tasks["headcount"].sum()),
-           "cadres": len(city.cadres), "neighbours": len(neighbours),
-           "available": int((city.cadres["status"] == "available").sum()),
-           "neighbours_s": neighbours_s, "runs": {}}  # fmt: skip
+    out = {
+        "fields": len(tasks),
+        "needed": int(tasks["headcount"].sum()),
+        "cadres": len(city.cadres),
+        "neighbours": len(neighbours),
+        "available": int((city.cadres["status"] == "available").sum()),
+        "neighbours_s": neighbours_s,
+        "runs": {},
+    }
     for rest in (False, True):
         times, plan = [], None
         for _ in range(args.repeat):
             started = time.perf_counter()
-            plan = propose_mobilisation(tasks, city.cadres, city.pairings,
-                                        affected=[found["town"]], neighbours=neighbours,
-                                        include_rest=rest, max_travel_s=MAX_TRAVEL_S)  # fmt: skip
+            plan = propose_mobilisation(
+                tasks,
+                city.cadres,
+                city.pairings,
+                affected=[found["town"]],
+                neighbours=neighbours,
+                include_rest=rest,
+                max_travel_s=MAX_TRAVEL_S,
+            )
             times.append(time.perf_counter() - started)
         eta = plan.assignments["eta_s"].astype(float) / 60
         out["runs"]["with rest" if rest else "paired + neighbours"] = {
-            "seconds": summary(times), "filled": plan.filled, "tiers": plan.tiers,
+            "seconds": summary(times),
+            "filled": plan.filled,
+            "tiers": plan.tiers,
             "eta_p50_min": float(eta.median()) if len(eta) else None,
             "eta_max_min": float(eta.max()) if len(eta) else None,
-            "thin": len(plan.thin), "unmet": sum(plan.unmet.values()),
-        }  # fmt: skip
+            "thin": len(plan.thin),
+            "unmet": sum(plan.unmet.values()),
+        }
     return out
 
 
 def report(scale: str, r: dict) -> None:
-    print(f"\n{scale}: {r['fields']} fields needing {r['needed']:,} hands; "
-          f"{r['available']:,} of {r['cadres']:,} cadres available; {r['neighbours']} "
-          f"neighbouring towns (found in {r['neighbours_s'] * 1000:.0f} ms)")  # fmt: skip
+    print(
+        f"\n{scale}: {r['fields']} fields needing {r['needed']:,} hands; "
+        f"{r['available']:,} of {r['cadres']:,} cadres available; {r['neighbours']} "
+        f"neighbouring towns (found in {r['neighbours_s'] * 1000:.0f} ms)"
+    )
     rows = []
     for name, run in r["runs"].items():
         tiers = run["tiers"]
-        rows.append([name, f"{run['seconds']['median']:.2f} s",
-                     f"{run['filled']:,} / {r['needed']:,}",
-                     f"{tiers['paired']} / {tiers['neighbour']} / {tiers['rest']}",
-                     f"{run['eta_p50_min']:.0f} / {run['eta_max_min']:.0f} min",
-                     str(run["unmet"]), str(run["thin"])])  # fmt: skip
-    print(table(rows, ["proposal", "time (median)", "filled", "paired / neighbour / rest",
-                       "arrival p50 / max", "unmet", "units left thin"]))  # fmt: skip
+        rows.append(
+            [
+                name,
+                f"{run['seconds']['median']:.2f} s",
+                f"{run['filled']:,} / {r['needed']:,}",
+                f"{tiers['paired']} / {tiers['neighbour']} / {tiers['rest']}",
+                f"{run['eta_p50_min']:.0f} / {run['eta_max_min']:.0f} min",
+                str(run["unmet"]),
+                str(run["thin"]),
+            ]
+        )
+    print(
+        table(
+            rows,
+            [
+                "proposal",
+                "time (median)",
+                "filled",
+                "paired / neighbour / rest",
+                "arrival p50 / max",
+                "unmet",
+                "units left thin",
+            ],
+        )
+    )
     if scale in AIM_S:
         took = max(run["seconds"]["median"] for run in r["runs"].values())
         verdict = "met" if took < AIM_S[scale] else "MISSED"

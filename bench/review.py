@@ -141,8 +141,14 @@ def _page_rest(notes: list[str]) -> Callable | None:
         metric_header = header(review.query.metric, "zh")
         rows = [part for key in grids for part in grid_data(found.get(key), metric_header)]
         trend, mix = charts(review, "zh", VIEWPORT)
-        return [tiles(review, "zh"), breadcrumb(review, "zh"), trend, mix,
-                grid_card(review, "zh"), *rows]  # fmt: skip
+        return [
+            tiles(review, "zh"),
+            breadcrumb(review, "zh"),
+            trend,
+            mix,
+            grid_card(review, "zh"),
+            *rows,
+        ]
 
     notes.append(
         "page rest: what dashboard/pages/review.py's callback builds besides the map (tiles, "
@@ -601,8 +607,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=scales_arg, default=["county"])
     parser.add_argument("--database-url", help="an already seeded database (one scale); read only")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="print the N costliest functions of one more pass")  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print the N costliest functions of one more pass",
+    )
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args(argv)
     if args.database_url and len(args.scale) != 1:

@@ -90,8 +90,9 @@ def child(url: str) -> dict:
     codes = list(map_metrics())
     reviews = {}
     for code in codes:
-        query = parse_query({"from": start, "to": today.isoformat(), "metric": code},
-                            today=today, metrics=METRICS)  # fmt: skip
+        query = parse_query(
+            {"from": start, "to": today.isoformat(), "metric": code}, today=today, metrics=METRICS
+        )
         reviews[code] = build_review(store, query, leader, now=now, lang="zh")
     out: dict = {"grids": len(reviews[codes[0]].grids), "metrics": len(codes)}
     with app.server.app_context():
@@ -134,8 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url or stack.enter_context(fresh_database(None))
         seed(url, "county")
         for number in range(args.repeat):
-            done = subprocess.run([sys.executable, __file__, "--child", url], cwd=ROOT,
-                                  capture_output=True, text=True, check=False)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", url],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if done.returncode:
                 print(done.stderr[-3000:], file=sys.stderr)
                 return 1
@@ -144,21 +150,34 @@ def main(argv: list[str] | None = None) -> int:
     warm = [t for run in runs for t in run["warm_s"]]
     median = statistics.median
     rows = [
-        ["cold (first PNG of a process)", median(r["cold_s"] for r in runs),
-         max(r["cold_s"] for r in runs)],
+        [
+            "cold (first PNG of a process)",
+            median(r["cold_s"] for r in runs),
+            max(r["cold_s"] for r in runs),
+        ],
         ["warm (another metric)", median(warm), max(warm)],
-        ["print view map (2000 x 1500 px)", median(r["print_s"] for r in runs),
-         max(r["print_s"] for r in runs)],
-        ["cached (the same image again)", median(r["cached_s"] for r in runs),
-         max(r["cached_s"] for r in runs)],
-    ]  # fmt: skip
-    print(f"\ncounty: {runs[0]['grids']:,} grids, {len(runs)} processes, "
-          f"{runs[0]['metrics']} metrics, PNG {SIZE[0]} x {SIZE[1]} ({runs[0]['bytes']:,} bytes)")  # fmt: skip
+        [
+            "print view map (2000 x 1500 px)",
+            median(r["print_s"] for r in runs),
+            max(r["print_s"] for r in runs),
+        ],
+        [
+            "cached (the same image again)",
+            median(r["cached_s"] for r in runs),
+            max(r["cached_s"] for r in runs),
+        ],
+    ]
+    print(
+        f"\ncounty: {runs[0]['grids']:,} grids, {len(runs)} processes, "
+        f"{runs[0]['metrics']} metrics, PNG {SIZE[0]} x {SIZE[1]} ({runs[0]['bytes']:,} bytes)"
+    )
     print(table(rows, ["seconds per PNG", "median", "max"]))
     python_mb = max(r["python_peak_mb"] for r in runs)
     children_mb = max(r["children_peak_mb"] for r in runs)
-    print(f"peak RSS: Python {python_mb:.0f} MB, child processes "
-          f"{children_mb:.0f} MB ({max(r['children'] for r in runs)} processes)")  # fmt: skip
+    print(
+        f"peak RSS: Python {python_mb:.0f} MB, child processes "
+        f"{children_mb:.0f} MB ({max(r['children'] for r in runs)} processes)"
+    )
     if args.json:
         emit_json({"runs": runs, "python_peak_mb": python_mb, "children_peak_mb": children_mb})
     return 0

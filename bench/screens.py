@@ -104,10 +104,15 @@ def load_run(
         geo = [body(r) for r in responses if is_geojson(r.url)]
     finally:
         context.close()
-    return {"total_s": loaded + drawn, "dash_bytes": sum(map(len, dash)),
-            "dash_gzip_bytes": sum(map(gzip_size, dash)), "dash_responses": len(dash),
-            "geojson_bytes": sum(map(len, geo)), "geojson_responses": len(geo),
-            "geojson_gzip_bytes": sum(map(gzip_size, geo))}  # fmt: skip
+    return {
+        "total_s": loaded + drawn,
+        "dash_bytes": sum(map(len, dash)),
+        "dash_gzip_bytes": sum(map(gzip_size, dash)),
+        "dash_responses": len(dash),
+        "geojson_bytes": sum(map(len, geo)),
+        "geojson_responses": len(geo),
+        "geojson_gzip_bytes": sum(map(gzip_size, geo)),
+    }
 
 
 def map_part_bytes(raw: bytes) -> int:
@@ -121,8 +126,13 @@ def map_part_bytes(raw: bytes) -> int:
 
 
 def post_report(base: str, key: str, lon: float, lat: float, n: int) -> str:
-    form = {"api_key": key, "service_code": "garbage", "lat": f"{lat:.6f}",
-            "long": f"{lon:.6f}", "description": f"bench screens report {n}"}  # fmt: skip
+    form = {
+        "api_key": key,
+        "service_code": "garbage",
+        "lat": f"{lat:.6f}",
+        "long": f"{lon:.6f}",
+        "description": f"bench screens report {n}",
+    }
     request = urllib.request.Request(
         f"{base}/open311/v2/requests.json", data=urllib.parse.urlencode(form).encode()
     )
@@ -218,10 +228,14 @@ class ProtocolScreen(threading.Thread):
             next_at += self.period
             tick += 1
             request = urllib.request.Request(
-                self.base + "/_dash-update-component", data=self.body(tick),
-                headers={"Content-Type": "application/json", "Origin": self.base,
-                         "X-CSRFToken": csrf_token(self.opener) or ""},
-            )  # fmt: skip
+                self.base + "/_dash-update-component",
+                data=self.body(tick),
+                headers={
+                    "Content-Type": "application/json",
+                    "Origin": self.base,
+                    "X-CSRFToken": csrf_token(self.opener) or "",
+                },
+            )
             try:
                 with self.opener.open(request, timeout=60) as response:
                     raw = response.read()
@@ -266,13 +280,17 @@ def screens_run(
         for page in pages:
             wait_drawn(page, grids, args.timeout)
         template = dash_tick_template(pages[0])
-        robots = [ProtocolScreen(base, wall_key, template, args.refresh, stop)
-                  for _ in range(args.screens - real)]  # fmt: skip
+        robots = [
+            ProtocolScreen(base, wall_key, template, args.refresh, stop)
+            for _ in range(args.screens - real)
+        ]
         for robot in robots:
             robot.start()
         time.sleep(args.refresh * 2)  # every screen has drawn once
-        print(f"  {real} browser + {len(robots)} protocol screens; posting {args.reports} "
-              "reports", flush=True)  # fmt: skip
+        print(
+            f"  {real} browser + {len(robots)} protocol screens; posting {args.reports} reports",
+            flush=True,
+        )
         posted: dict[str, float] = {}  # id -> perf_counter at POST
         pending = {i: set() for i in range(len(pages))}  # page -> ids not shown yet
         delays: list[float] = []
@@ -321,19 +339,24 @@ def screens_run(
         stop.set()
         context.close()
     return {
-        "browser_screens": real, "protocol_screens": len(robots),
-        "pairs": len(delays), "missing": missing,
-        "p50_s": pct(delays, 0.5), "p95_s": pct(delays, 0.95),
+        "browser_screens": real,
+        "protocol_screens": len(robots),
+        "pairs": len(delays),
+        "missing": missing,
+        "p50_s": pct(delays, 0.5),
+        "p95_s": pct(delays, 0.95),
         "max_s": max(delays) if delays else float("nan"),
-        "protocol_pairs": len(robot_delays), "protocol_missing": robot_missing,
-        "protocol_p50_s": pct(robot_delays, 0.5), "protocol_p95_s": pct(robot_delays, 0.95),
+        "protocol_pairs": len(robot_delays),
+        "protocol_missing": robot_missing,
+        "protocol_p50_s": pct(robot_delays, 0.5),
+        "protocol_p95_s": pct(robot_delays, 0.95),
         "protocol_errors": sum(r.errors for r in robots),
         "update_bytes_median": statistics.median(update_bytes) if update_bytes else 0,
         "update_bytes_max": max(update_bytes) if update_bytes else 0,
         "update_map_bytes_median": statistics.median(map_bytes) if map_bytes else 0,
         "update_responses": len(update_bytes),
         "any_response_bytes_median": statistics.median(refresh_bytes) if refresh_bytes else 0,
-    }  # fmt: skip
+    }
 
 
 def renderers_arg(value: str) -> list[str]:
@@ -380,8 +403,12 @@ def folium_run(browser, url: str, workdir: Path, args) -> dict:
         }
     finally:
         store.close()
-    out = {"folium": folium.__version__, "leaflet": LEAFLET_VERSION, "paths": expected,
-           "renderers": {}}  # fmt: skip
+    out = {
+        "folium": folium.__version__,
+        "leaflet": LEAFLET_VERSION,
+        "paths": expected,
+        "renderers": {},
+    }
     print(f"  folium {folium.__version__} page, {expected:,} paths", flush=True)
     with serve_directory(workdir) as site:
         for name, page in pages.items():
@@ -389,8 +416,10 @@ def folium_run(browser, url: str, workdir: Path, args) -> dict:
             result = {"html_bytes": len(raw), "html_gzip_bytes": gzip_size(raw), "viewports": {}}
             for vp in VIEWPORTS:
                 size = f"{vp[0]}x{vp[1]}"
-                runs = [time_folium(browser, f"{site}/{name}/index.html", vp, expected, args.timeout)
-                        for _ in range(args.repeat)]  # fmt: skip
+                runs = [
+                    time_folium(browser, f"{site}/{name}/index.html", vp, expected, args.timeout)
+                    for _ in range(args.repeat)
+                ]
                 result["viewports"][size] = {
                     "total_s": statistics.median(r["total_s"] for r in runs),
                     "navigation_s": statistics.median(r["navigation_s"] for r in runs),
@@ -398,8 +427,10 @@ def folium_run(browser, url: str, workdir: Path, args) -> dict:
                     "js_errors": sum(len(r["errors"]) for r in runs),
                     "runs_s": [r["total_s"] for r in runs],
                 }
-                print(f"  folium {name} {size}: {[round(r['total_s'], 2) for r in runs]} s",
-                      flush=True)  # fmt: skip
+                print(
+                    f"  folium {name} {size}: {[round(r['total_s'], 2) for r in runs]} s",
+                    flush=True,
+                )
             out["renderers"][name] = result
     return out
 
@@ -417,29 +448,40 @@ def folium_rows(out: dict) -> list[list[object]]:
             rows.append([f"folium ({label[name]}) time to drawn {size}, median s", v["total_s"]])
             if size in loads:
                 ratio = loads[size]["total_s"] / v["total_s"]
-                rows.append([f"  ours / folium {size}",
-                             f"{ratio:.2f} (ours {loads[size]['total_s']:.2f} s)"])  # fmt: skip
+                rows.append(
+                    [
+                        f"  ours / folium {size}",
+                        f"{ratio:.2f} (ours {loads[size]['total_s']:.2f} s)",
+                    ]
+                )
     svg = fol["renderers"].get("svg") or next(iter(fol["renderers"].values()))
     first = next(iter(loads.values()))
     ours = int(first["dash_bytes"] + first["geojson_bytes"])
     ours_gz = int(first["dash_gzip_bytes"] + first["geojson_gzip_bytes"])
     rows += [
-        [f"folium page: HTML, data inline ({fol['paths']:,} paths), bytes (gzip)",
-         f"{svg['html_bytes']:,} ({svg['html_gzip_bytes']:,})"],
+        [
+            f"folium page: HTML, data inline ({fol['paths']:,} paths), bytes (gzip)",
+            f"{svg['html_bytes']:,} ({svg['html_gzip_bytes']:,})",
+        ],
         ["ours on load: JSON, callbacks + GeoJSON, bytes (gzip)", f"{ours:,} ({ours_gz:,})"],
         ["  folium HTML / our JSON on load", f"{svg['html_bytes'] / ours:.2f}"],
-    ]  # fmt: skip
+    ]
     hd = svg["viewports"].get("1920x1080") or next(iter(svg["viewports"].values()))
     mb = svg["html_bytes"] / 1e6
     rows += [
-        ["per update, folium: a static page, every change reloads it all",
-         f"full reload, {hd['total_s']:.2f} s / {mb:.2f} MB"],
-        ["per update, ours: Dash patch of the changed points, and changed panels",
-         f"{int(live['update_bytes_median']):,} bytes ({int(live['update_map_bytes_median']):,} "
-         "map patch), no reload"],
-    ]  # fmt: skip
-    external = sum(v["external_requests"] for r in fol["renderers"].values()
-                   for v in r["viewports"].values())  # fmt: skip
+        [
+            "per update, folium: a static page, every change reloads it all",
+            f"full reload, {hd['total_s']:.2f} s / {mb:.2f} MB",
+        ],
+        [
+            "per update, ours: Dash patch of the changed points, and changed panels",
+            f"{int(live['update_bytes_median']):,} bytes ({int(live['update_map_bytes_median']):,} "
+            "map patch), no reload",
+        ],
+    ]
+    external = sum(
+        v["external_requests"] for r in fol["renderers"].values() for v in r["viewports"].values()
+    )
     errors = sum(v["js_errors"] for r in fol["renderers"].values() for v in r["viewports"].values())
     rows.append(["  folium requests off 127.0.0.1 / JS errors", f"{external} / {errors}"])
     return rows
@@ -449,23 +491,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--screens", type=int, default=20)
-    parser.add_argument("--browser-screens", type=int, default=1,
-                        help="how many of the screens are real Chromium pages (the rest "
-                        "post the page's own refresh tick)")  # fmt: skip
+    parser.add_argument(
+        "--browser-screens",
+        type=int,
+        default=1,
+        help="how many of the screens are real Chromium pages (the rest "
+        "post the page's own refresh tick)",
+    )
     parser.add_argument("--reports", type=int, default=10)
     parser.add_argument("--every", type=float, default=3.0, help="seconds between reports")
     parser.add_argument("--refresh", type=float, default=2.0, help="the screens' refresh, s")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per page/report")
-    parser.add_argument("--folium-renderers", type=renderers_arg, default=["svg"],
-                        help="folium pages to time: svg (folium's default) and/or canvas")  # fmt: skip
+    parser.add_argument(
+        "--folium-renderers",
+        type=renderers_arg,
+        default=["svg"],
+        help="folium pages to time: svg (folium's default) and/or canvas",
+    )
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     from data.store import Store
 
-    out: dict = {"benchmark": "screens", "repeat": args.repeat, "screens": args.screens,
-                 "loadavg_start": load_average()}  # fmt: skip
+    out: dict = {
+        "benchmark": "screens",
+        "repeat": args.repeat,
+        "screens": args.screens,
+        "loadavg_start": load_average(),
+    }
     print(f"load average at start: {out['loadavg_start']}", flush=True)
     with (
         tempfile.TemporaryDirectory(prefix="gc-screens-") as tmp,
@@ -490,8 +544,10 @@ def main(argv: list[str] | None = None) -> int:
                 loads = {}
                 for vp in VIEWPORTS if args.repeat else []:
                     name = f"{vp[0]}x{vp[1]}"
-                    runs = [load_run(browser, base, wall_key, vp, grids, args.timeout)
-                            for _ in range(args.repeat)]  # fmt: skip
+                    runs = [
+                        load_run(browser, base, wall_key, vp, grids, args.timeout)
+                        for _ in range(args.repeat)
+                    ]
                     loads[name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                     loads[name]["runs"] = runs
                     print(f"  {name}: {[round(r['total_s'], 2) for r in runs]} s", flush=True)
@@ -511,13 +567,17 @@ def main(argv: list[str] | None = None) -> int:
     first = next(iter(out["load"].values()), None)
     if first:
         rows += [
-            ["JSON on load: _dash-update-component bytes (gzip)",
-             f"{int(first['dash_bytes']):,} ({int(first['dash_gzip_bytes']):,})"],
+            [
+                "JSON on load: _dash-update-component bytes (gzip)",
+                f"{int(first['dash_bytes']):,} ({int(first['dash_gzip_bytes']):,})",
+            ],
             ["  responses", int(first["dash_responses"])],
-            ["JSON on load: GeoJSON bytes (gzip)",
-             f"{int(first['geojson_bytes']):,} ({int(first['geojson_gzip_bytes']):,})"],
+            [
+                "JSON on load: GeoJSON bytes (gzip)",
+                f"{int(first['geojson_bytes']):,} ({int(first['geojson_gzip_bytes']):,})",
+            ],
             ["  responses (grids and towns, each fetch counted)", int(first["geojson_responses"])],
-        ]  # fmt: skip
+        ]
     live = out["live"]
     rows += [
         ["JSON per update carrying a report, median bytes", int(live["update_bytes_median"])],
@@ -529,16 +589,27 @@ def main(argv: list[str] | None = None) -> int:
         ["  any refresh response, median bytes", int(live["any_response_bytes_median"])],
     ]
     who = f"{live['browser_screens']} browser + {live['protocol_screens']} protocol screens"
-    rows += [[f"POST→drawn on a browser screen {k} s ({who})", live[f"{k}_s"]]
-             for k in ("p50", "p95", "max")]  # fmt: skip
+    rows += [
+        [f"POST→drawn on a browser screen {k} s ({who})", live[f"{k}_s"]]
+        for k in ("p50", "p95", "max")
+    ]
     rows += [["  (report, page) pairs seen / missing", f"{live['pairs']} / {live['missing']}"]]
-    rows += [[f"POST→answer at a protocol screen {k} s", live[f"protocol_{k}_s"]]
-             for k in ("p50", "p95")]  # fmt: skip
-    rows += [["  pairs seen / missing / failed ticks",
-              f"{live['protocol_pairs']} / {live['protocol_missing']} / {live['protocol_errors']}"]]  # fmt: skip
+    rows += [
+        [f"POST→answer at a protocol screen {k} s", live[f"protocol_{k}_s"]] for k in ("p50", "p95")
+    ]
+    rows += [
+        [
+            "  pairs seen / missing / failed ticks",
+            f"{live['protocol_pairs']} / {live['protocol_missing']} / {live['protocol_errors']}",
+        ]
+    ]
     rows += folium_rows(out)
-    rows += [["load average (1, 5, 15 min) at start / end",
-              f"{out['loadavg_start']} / {out['loadavg_end']}"]]  # fmt: skip
+    rows += [
+        [
+            "load average (1, 5, 15 min) at start / end",
+            f"{out['loadavg_start']} / {out['loadavg_end']}",
+        ]
+    ]
     print(f"\nscreens: county, {args.repeat} load(s) per viewport; byte counts are decoded")
     print("bodies (response.body()); the wire carries them gzip-compressed.\n")
     print(table(rows, ["figure", "value"]))

@@ -35,9 +35,11 @@ def api_key_command(settings: Settings, args) -> None:
                 f"the key for {args.name!r} is shown only now: hand it over safely", file=sys.stderr
             )
             if args.scopes is None:
-                print("no --scopes given: this key may only file and read Open311 reports "
-                      "(open311); name what a client needs, e.g. --scopes open311,field",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    "no --scopes given: this key may only file and read Open311 reports "
+                    "(open311); name what a client needs, e.g. --scopes open311,field",
+                    file=sys.stderr,
+                )
             if "display" in scopes.split(","):
                 print(wall_url_hint(settings, key), file=sys.stderr)
         elif args.action == "scopes":
@@ -58,15 +60,20 @@ def list_api_keys(store) -> None:
         state = "revoked" if row.revoked_at is not None else "live"
         town = f" town {row.town_code}" if row.town_code else ""
         warning = "  ! old default scopes: narrow them" if row.old_default else ""
-        print(f"{row.prefix}…  {row.name}  {row.scopes}{town}  {row.created_at:%Y-%m-%d}  "
-              f"{state}{warning}")  # fmt: skip
+        print(
+            f"{row.prefix}…  {row.name}  {row.scopes}{town}  {row.created_at:%Y-%m-%d}  "
+            f"{state}{warning}"
+        )
         if row.old_default:
             flagged.append(row.name)
     if flagged:
-        print(f"warning: {len(flagged)} live key(s) have open311,field,dispatch, the scopes keys "
-              "made without --scopes used to get (anyone holding one may move incidents and see "
-              "cadres): give each only what its client needs, e.g. python app.py apikey scopes "
-              f"{flagged[0]} --scopes open311", file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: {len(flagged)} live key(s) have open311,field,dispatch, the scopes keys "
+            "made without --scopes used to get (anyone holding one may move incidents and see "
+            "cadres): give each only what its client needs, e.g. python app.py apikey scopes "
+            f"{flagged[0]} --scopes open311",
+            file=sys.stderr,
+        )
 
 
 def wall_url_hint(settings: Settings, key: str) -> str:
@@ -76,9 +83,11 @@ def wall_url_hint(settings: Settings, key: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         guess = _outward_address()
         example = f", e.g. http://{guess}:{settings.port}/?key={key}" if guess else ""
-        return (f"a wall opens http://ADDRESS:{settings.port}/?key={key} with ADDRESS this "
-                f"server's address on the wall's network (HOST={host or '(empty)'} listens on "
-                f"every address{example})")  # fmt: skip
+        return (
+            f"a wall opens http://ADDRESS:{settings.port}/?key={key} with ADDRESS this "
+            f"server's address on the wall's network (HOST={host or '(empty)'} listens on "
+            f"every address{example})"
+        )
     shown = f"[{host}]" if ":" in host else host
     return f"a wall opens http://{shown}:{settings.port}/?key={key}  (HOST and PORT)"
 
@@ -116,8 +125,14 @@ def user_command(settings: Settings, args) -> None:
     try:
         if args.action == "add":
             store.check_new_user(args.username, args.role, args.town)  # before asking
-            store.create_user(args.username, new_password(), args.role, actor=actor,
-                              display_name=args.name, town=args.town)  # fmt: skip
+            store.create_user(
+                args.username,
+                new_password(),
+                args.role,
+                actor=actor,
+                display_name=args.name,
+                town=args.town,
+            )
             print(f"user {args.username} ({args.role}) added")
         elif args.action == "password":
             store.check_user(args.username)
@@ -145,5 +160,7 @@ def ask_password(prompt: str) -> str:
         try:
             return getpass.getpass(prompt)
         except (EOFError, getpass.GetPassWarning):
-            raise InvalidInput("no terminal to ask for the password at: set GC_NEW_PASSWORD, "
-                               "or use --random to have one made") from None  # fmt: skip
+            raise InvalidInput(
+                "no terminal to ask for the password at: set GC_NEW_PASSWORD, "
+                "or use --random to have one made"
+            ) from None

@@ -11,18 +11,28 @@ DATA_KINDS = ("towns", "communities", "grids", "cadres", "pairings")
 def add_data_commands(commands) -> None:
     """Add the four commands to ``commands`` (an argparse subparsers object)."""
     imp = commands.add_parser(
-        "import", help="bring a city's own boundaries (GeoJSON, zipped Shapefile, GeoPackage), "
+        "import",
+        help="bring a city's own boundaries (GeoJSON, zipped Shapefile, GeoPackage), "
         "cadre rosters and pairings (CSV, Excel): check, then write all or nothing",
-    )  # fmt: skip
+    )
     imp.add_argument("kind", choices=DATA_KINDS)
     imp.add_argument("file")
     imp.add_argument("--crs", help="the file's CRS when it has none, e.g. EPSG:4549")
     offset = imp.add_mutually_exclusive_group()
-    offset.add_argument("--gcj02", action="store_true", default=None,
-                        help="traced from a Chinese web map: undo the GCJ-02 offset")  # fmt: skip
-    offset.add_argument("--not-gcj02", "--wgs84", dest="gcj02", action="store_false",
-                        help="true WGS84/CGCS2000 coordinates: do not undo GCJ-02, even when "
-                        "the file fits the city better with it undone")  # fmt: skip
+    offset.add_argument(
+        "--gcj02",
+        action="store_true",
+        default=None,
+        help="traced from a Chinese web map: undo the GCJ-02 offset",
+    )
+    offset.add_argument(
+        "--not-gcj02",
+        "--wgs84",
+        dest="gcj02",
+        action="store_false",
+        help="true WGS84/CGCS2000 coordinates: do not undo GCJ-02, even when "
+        "the file fits the city better with it undone",
+    )
     imp.add_argument(
         "--map",
         action="append",
@@ -32,13 +42,21 @@ def add_data_commands(commands) -> None:
     )
     imp.add_argument("--layer", help="the GeoPackage layer, or the Excel sheet")
     imp.add_argument("--dry-run", action="store_true", help="only check; write nothing")
-    imp.add_argument("--problems", metavar="FILE.csv",
-                     help="write every problem found to this .csv or .xlsx file (the terminal "
-                     "lists the first 20)")  # fmt: skip
-    imp.add_argument("--accept-repairs", action="store_true",
-                     help="write shapes that the check repaired (listed by --dry-run)")  # fmt: skip
-    exp = commands.add_parser("export", help="write a layer or table back to a file "
-                              "(.geojson, .gpkg, .zip Shapefile; .csv, .xlsx)")  # fmt: skip
+    imp.add_argument(
+        "--problems",
+        metavar="FILE.csv",
+        help="write every problem found to this .csv or .xlsx file (the terminal "
+        "lists the first 20)",
+    )
+    imp.add_argument(
+        "--accept-repairs",
+        action="store_true",
+        help="write shapes that the check repaired (listed by --dry-run)",
+    )
+    exp = commands.add_parser(
+        "export",
+        help="write a layer or table back to a file (.geojson, .gpkg, .zip Shapefile; .csv, .xlsx)",
+    )
     exp.add_argument("kind", choices=DATA_KINDS)
     exp.add_argument("file")
     exp.add_argument("--crs", help="reproject, e.g. EPSG:4549 (GeoPackage and Shapefile)")
@@ -48,7 +66,10 @@ def add_data_commands(commands) -> None:
     log_actions.add_parser("undo", help="put back what an import replaced").add_argument(
         "id", type=int
     )
-    clear = commands.add_parser("clear-city", help="delete the demo city before importing a "
-                                "real one (the demo is not made again)")  # fmt: skip
-    clear.add_argument("--yes", action="store_true", help="yes, delete every town, grid, "
-                       "cadre and incident")  # fmt: skip
+    clear = commands.add_parser(
+        "clear-city",
+        help="delete the demo city before importing a real one (the demo is not made again)",
+    )
+    clear.add_argument(
+        "--yes", action="store_true", help="yes, delete every town, grid, cadre and incident"
+    )

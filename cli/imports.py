@@ -34,8 +34,14 @@ class ProgressBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=f"{self.what}: {STAGES.get(stage, stage)}", unit=" rows", file=self.out,
-                            mininterval=0.2, ascii=not getattr(self.out, "isatty", lambda: False)())  # fmt: skip
+            self.bar = tqdm(
+                total=total,
+                desc=f"{self.what}: {STAGES.get(stage, stage)}",
+                unit=" rows",
+                file=self.out,
+                mininterval=0.2,
+                ascii=not getattr(self.out, "isatty", lambda: False)(),
+            )
         self.bar.total = total
         self.bar.update(done - self.bar.n)
 
@@ -79,8 +85,15 @@ def run_import(store, args, actor: str) -> int:
         counts = apply_table(store, found, actor=actor, source=source)
         return _applied(args.kind, counts)
     print(f"reading and checking {source}…", flush=True)
-    found = check_file(store, args.kind, args.file, crs=args.crs, gcj02=args.gcj02,
-                       mapping=mapping, layer=args.layer)  # fmt: skip
+    found = check_file(
+        store,
+        args.kind,
+        args.file,
+        crs=args.crs,
+        gcj02=args.gcj02,
+        mapping=mapping,
+        layer=args.layer,
+    )
     preview = preview_check(store, found) if found.ok else None
     # A dry run foretells the same command without --dry-run.
     lines = report_lines(found, preview=preview, accept_repairs=args.accept_repairs)
@@ -101,8 +114,10 @@ def run_import(store, args, actor: str) -> int:
 def check_problems_file(path: str) -> None:
     """Refuse a --problems file that cannot be written, before any work."""
     if Path(path).suffix.lower() not in (".csv", ".xlsx"):
-        raise InvalidInput(f"--problems writes a .csv or .xlsx file, not {Path(path).name}",
-                           zh="--problems 只能写入 .csv 或 .xlsx 文件")  # fmt: skip
+        raise InvalidInput(
+            f"--problems writes a .csv or .xlsx file, not {Path(path).name}",
+            zh="--problems 只能写入 .csv 或 .xlsx 文件",
+        )
 
 
 def _write_problems(found, path: str | None) -> None:
@@ -145,19 +160,26 @@ def run_imports(store, args, actor: str) -> int:
     for row in listed.itertuples():
         state = f"undone {row.undone_at:%Y-%m-%d %H:%M} by {row.undone_by}" if row.undone_by else ""
         counts = ", ".join(f"{k} {v:,}" for k, v in row.counts.items())
-        print(f"{row.id:>4}  {row.at:%Y-%m-%d %H:%M}  {row.kind:<12} {row.source}  by {row.actor}: "
-              f"{counts}  {state}".rstrip())  # fmt: skip
+        print(
+            f"{row.id:>4}  {row.at:%Y-%m-%d %H:%M}  {row.kind:<12} {row.source}  by {row.actor}: "
+            f"{counts}  {state}".rstrip()
+        )
     return 0
 
 
 def run_clear_city(store, args, actor: str) -> int:
     if not args.yes:
-        raise InvalidInput("clear-city deletes every town, grid, cadre and incident: run it with "
-                           "--yes when that is what you want", zh="清空城市会删除全部数据，确认请加 --yes")  # fmt: skip
+        raise InvalidInput(
+            "clear-city deletes every town, grid, cadre and incident: run it with "
+            "--yes when that is what you want",
+            zh="清空城市会删除全部数据，确认请加 --yes",
+        )
     counts = store.clear_city(actor=actor)
     print("cleared: " + ", ".join(f"{n:,} {name}" for name, n in counts.items() if n))
-    print("the demo city will not come back; import towns, communities, grids, pairings and "
-          "cadres next")  # fmt: skip
+    print(
+        "the demo city will not come back; import towns, communities, grids, pairings and "
+        "cadres next"
+    )
     return 0
 
 

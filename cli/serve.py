@@ -64,8 +64,11 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
     first_password = store.ensure_first_admin(settings.admin_password or None)
     if first_password:
-        print(f"first run: sign in as admin with password {first_password}  (shown only now; "
-              "change it with `python app.py user password admin`)", flush=True)  # fmt: skip
+        print(
+            f"first run: sign in as admin with password {first_password}  (shown only now; "
+            "change it with `python app.py user password admin`)",
+            flush=True,
+        )
     scenario_cmd = scenario_command(store, settings, simulate) if simulate else None
     writer = _start_intake_writer(settings) if store.backend == "sqlite" else None
     store.close()
@@ -118,8 +121,11 @@ def _start_intake_writer(settings: Settings):
     writer = WriterProcess(settings.database_url)
     if writer.start():
         return writer
-    print("the intake writer did not start; each worker writes its own reports",
-          file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        "the intake writer did not start; each worker writes its own reports",
+        file=sys.stderr,
+        flush=True,
+    )
     writer.stop()
     return None
 

@@ -24,9 +24,18 @@ def scenario_command(store, settings: Settings, simulate: str) -> list[str]:
     except ValueError:
         raise GridCommandError(f"--simulate flood:SPEED needs a number, not {speed!r}") from None
     key = store.create_api_key("演练模拟器", actor="serve --simulate", scopes=SIMULATOR_SCOPES)
-    return [sys.executable, str(ROOT / "app.py"), "simulate", name,
-            "--speed", str(speed_value), "--url", f"http://{settings.host}:{settings.port}",
-            "--api-key", key]  # fmt: skip
+    return [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "simulate",
+        name,
+        "--speed",
+        str(speed_value),
+        "--url",
+        f"http://{settings.host}:{settings.port}",
+        "--api-key",
+        key,
+    ]
 
 
 def simulate(settings: Settings, args) -> None:
@@ -46,9 +55,18 @@ def simulate(settings: Settings, args) -> None:
     try:
         client.towns()
     except OSError:
-        raise GridCommandError(f"no Grid Command server answers at {base}: start it first "
-                               "(python app.py serve), or pass --url") from None  # fmt: skip
-    run = FloodRun(client, speed=args.speed, hours=args.hours, fields=args.fields,
-                   water=args.water, seed=args.seed, event_id=args.event,
-                   say=lambda line: print(line, flush=True))  # fmt: skip
+        raise GridCommandError(
+            f"no Grid Command server answers at {base}: start it first "
+            "(python app.py serve), or pass --url"
+        ) from None
+    run = FloodRun(
+        client,
+        speed=args.speed,
+        hours=args.hours,
+        fields=args.fields,
+        water=args.water,
+        seed=args.seed,
+        event_id=args.event,
+        say=lambda line: print(line, flush=True),
+    )
     run.run()

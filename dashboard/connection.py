@@ -55,8 +55,9 @@ function (_tick, _asked, answer, interval, lang) {
 """
 
 
-def register_connection_note(app, note: str, tick: str, refresh: str, answer: str,
-                             lang: str) -> None:  # fmt: skip
+def register_connection_note(
+    app, note: str, tick: str, refresh: str, answer: str, lang: str
+) -> None:
     """Show the note ``note`` (children, style) when the refresh ``refresh``
     (a dcc.Interval) went unanswered; ``answer`` is the dcc.Store that every
     answer of the server writes, ``tick`` the page's 1-second interval."""

@@ -38,21 +38,23 @@ def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
         return []
     flags = sla_flags(frame, now)
     i = 0 if lang == "zh" else 1
-    out = pd.DataFrame({
-        "id": frame["id"].astype(int),
-        "row_id": frame["id"].astype(int).astype(str),  # the grid's row id: a string
-        "public_id": frame["public_id"],
-        "category": frame["category"].map(lambda c: category_name(c, lang)),
-        "priority": frame["priority"].astype(int),
-        "priority_name": frame["priority"].map(lambda p: PRIORITIES.get(int(p), ("", ""))[i]),
-        "status": frame["status"].map(lambda s: status_name(s, lang)),
-        "grid": frame["grid_name"].fillna("—"),
-        "reported": local_text(frame["reported_at"], "%m-%d %H:%M"),
-        "due": local_text(frame["due_resolve_at"], "%m-%d %H:%M"),
-        "sla": flags["resolve_state"].map(lambda s: SLA_LABELS.get(s, (s, s))[i]),
-        "sla_state": flags["resolve_state"],
-        "description": frame["description"].str.slice(0, 60),
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "id": frame["id"].astype(int),
+            "row_id": frame["id"].astype(int).astype(str),  # the grid's row id: a string
+            "public_id": frame["public_id"],
+            "category": frame["category"].map(lambda c: category_name(c, lang)),
+            "priority": frame["priority"].astype(int),
+            "priority_name": frame["priority"].map(lambda p: PRIORITIES.get(int(p), ("", ""))[i]),
+            "status": frame["status"].map(lambda s: status_name(s, lang)),
+            "grid": frame["grid_name"].fillna("—"),
+            "reported": local_text(frame["reported_at"], "%m-%d %H:%M"),
+            "due": local_text(frame["due_resolve_at"], "%m-%d %H:%M"),
+            "sla": flags["resolve_state"].map(lambda s: SLA_LABELS.get(s, (s, s))[i]),
+            "sla_state": flags["resolve_state"],
+            "description": frame["description"].str.slice(0, 60),
+        }
+    )
     return out.to_dict("records")
 
 
@@ -68,18 +70,21 @@ def incident_detail(store, incident_id: int, lang: str) -> dict | None:
     audited = []
     for h in store.incident_history(incident_id).itertuples():
         after = json.loads(h.after) if h.after else {}
-        audited.append({
-            "at": _local(h.at), "actor": h.actor,
-            "action": ACTIONS[h.action].zh if h.action in ACTIONS else h.action,
-            "note": after.get("note") if isinstance(after, dict) else None,
-        })  # fmt: skip
+        audited.append(
+            {
+                "at": _local(h.at),
+                "actor": h.actor,
+                "action": ACTIONS[h.action].zh if h.action in ACTIONS else h.action,
+                "note": after.get("note") if isinstance(after, dict) else None,
+            }
+        )
     # A stamp that an audited move explains (same step, same minute) would say it twice.
     seen = {(e["at"], e["action"]) for e in audited}
     timeline = [
         {"at": _local(at), "actor": "", "action": name, "note": None}
         for name, at in stamps
         if at is not None and not pd.isna(at) and (_local(at), name) not in seen
-    ]  # fmt: skip
+    ]
     return {"row": row, "timeline": timeline + audited, "actions": legal_actions(row["status"])}
 
 
@@ -128,17 +133,29 @@ def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
     return [
         col("public_id", "编号", "No.", 128),
         col("category", "类别", "Category", 104),
-        col("priority_name", "优先级", "Priority", 82,
-            cellClassRules={"gc-urgent": "params.data.priority == 1"}),
+        col(
+            "priority_name",
+            "优先级",
+            "Priority",
+            82,
+            cellClassRules={"gc-urgent": "params.data.priority == 1"},
+        ),
         col("status", "状态", "Status", 70),
-        col("sla", "时限", "SLA", 76,
-            cellClassRules={"gc-breached": "params.data.sla_state == 'breached'",
-                            "gc-near": "params.data.sla_state == 'near'"}),
+        col(
+            "sla",
+            "时限",
+            "SLA",
+            76,
+            cellClassRules={
+                "gc-breached": "params.data.sla_state == 'breached'",
+                "gc-near": "params.data.sla_state == 'near'",
+            },
+        ),
         col("grid", "网格", "Grid", 150),
         col("reported", "上报", "Reported", 104, sort="desc"),
         col("due", "办结时限", "Due", 104),
         col("description", "内容", "Description", 300),
-    ]  # fmt: skip
+    ]
 
 
 def detail_children(detail: dict | None, lang: str, principal: Principal = ANONYMOUS):
@@ -152,32 +169,47 @@ def detail_children(detail: dict | None, lang: str, principal: Principal = ANONY
     row, zh = detail["row"], lang == "zh"
     fields = [
         (t("console.number", lang), row["public_id"]),
-        (t("console.priority", lang), PRIORITIES.get(int(row["priority"]), ("", ""))[0 if zh else 1]),
+        (
+            t("console.priority", lang),
+            PRIORITIES.get(int(row["priority"]), ("", ""))[0 if zh else 1],
+        ),
         (t("console.grid", lang), row.get("grid_name") or "—"),
         (t("console.address", lang), row.get("address") or "—"),
         (t("console.reporter", lang), row.get("reporter_name") or "—"),
         (t("console.phone", lang), mask_phone(row.get("reporter_phone"), principal) or "—"),
-    ]  # fmt: skip
+    ]
     buttons = [
-        html.Button(ACTIONS[a].zh if zh else a.replace("_", " "),
-                    id={"type": ids.ACTION_BUTTON, "action": a}, className="gc-button")
+        html.Button(
+            ACTIONS[a].zh if zh else a.replace("_", " "),
+            id={"type": ids.ACTION_BUTTON, "action": a},
+            className="gc-button",
+        )
         for a in detail["actions"]
-    ]  # fmt: skip
+    ]
     return [
         html.H2(f"{row['public_id']} · {category_name(row['category'], lang)}"),
         html.P(row["description"], className="gc-description"),
         html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
         html.H3(t("console.timeline", lang)),
-        html.Ol([html.Li(f"{e['at']} {e['action']} {display_actor(e['actor'])}"
-                         + (f"：{e['note']}" if e["note"] else "")) for e in detail["timeline"]]
-                or [html.Li(t("console.no_moves", lang))], className="gc-timeline"),
+        html.Ol(
+            [
+                html.Li(
+                    f"{e['at']} {e['action']} {display_actor(e['actor'])}"
+                    + (f"：{e['note']}" if e["note"] else "")
+                )
+                for e in detail["timeline"]
+            ]
+            or [html.Li(t("console.no_moves", lang))],
+            className="gc-timeline",
+        ),
         html.H3(t("console.moves", lang)),
-        dcc.Textarea(id=ids.ACTION_NOTE, placeholder=t("console.note", lang),
-                     className="gc-input gc-note"),
+        dcc.Textarea(
+            id=ids.ACTION_NOTE, placeholder=t("console.note", lang), className="gc-input gc-note"
+        ),
         dcc.Input(id=ids.ACTION_PROOF, placeholder=t("console.proof", lang), className="gc-input"),
         dcc.Input(id=ids.ACTION_EXTRA, placeholder=t("console.extra", lang), className="gc-input"),
         html.Div(buttons or t("console.final", lang), className="gc-buttons"),
-    ]  # fmt: skip
+    ]
 
 
 def plan_columns(lang: str, scale: float = 1.0) -> list[dict]:
@@ -191,18 +223,27 @@ def plan_columns(lang: str, scale: float = 1.0) -> list[dict]:
     return [
         col("incident", "plan.incident", 130),
         col("category", "plan.category", 104),
-        col("priority_name", "plan.priority", 70,
-            cellClassRules={"gc-urgent": "params.data.priority == 1"}),
+        col(
+            "priority_name",
+            "plan.priority",
+            70,
+            cellClassRules={"gc-urgent": "params.data.priority == 1"},
+        ),
         col("cadre_name", "plan.cadre", 84),
         col("department", "plan.department", 150, flex=1),
         col("km", "plan.km", 80, type="rightAligned", valueFormatter=ONE_DECIMAL),
         col("eta_min", "plan.eta", 92, type="rightAligned", valueFormatter=ONE_DECIMAL),
         col("paired", "plan.paired", 64),
-    ]  # fmt: skip
+    ]
 
 
 def grid_words(lang: str) -> dict:
     """AG Grid's own words (pagination, empty grid) in the screen's language."""
-    keys = {"noRowsToShow": "grid.empty", "page": "grid.page", "to": "grid.to",
-            "of": "grid.of", "pageSizeSelectorLabel": "grid.page_size"}  # fmt: skip
+    keys = {
+        "noRowsToShow": "grid.empty",
+        "page": "grid.page",
+        "to": "grid.to",
+        "of": "grid.of",
+        "pageSizeSelectorLabel": "grid.page_size",
+    }
     return {key: t(word, lang) for key, word in keys.items()}

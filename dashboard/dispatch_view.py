@@ -68,29 +68,44 @@ def picked(store, incident_id: int, lang: str, limit: int = LIMIT) -> dict | Non
     lon, lat = _number(row["lon"]), _number(row["lat"])
     dispatchable = row["status"] in DISPATCHABLE
     incident = {
-        "id": int(row["id"]), "public_id": str(row["public_id"]),
-        "lon": lon, "lat": lat, "label": category_name(row["category"], lang),
-        "urgent": int(row["priority"]) == 1, "status": str(row["status"]),
+        "id": int(row["id"]),
+        "public_id": str(row["public_id"]),
+        "lon": lon,
+        "lat": lat,
+        "label": category_name(row["category"], lang),
+        "urgent": int(row["priority"]) == 1,
+        "status": str(row["status"]),
         "status_name": status_name(row["status"], lang),
-        "dispatchable": dispatchable, "located": lon is not None and lat is not None,
-    }  # fmt: skip
+        "dispatchable": dispatchable,
+        "located": lon is not None and lat is not None,
+    }
     active = store.active_dispatches([incident_id])
     sent = [
-        {"name": str(a.cadre_name), "status": str(a.cadre_status),
-         "from": [float(a.cadre_lon), float(a.cadre_lat)]}
+        {
+            "name": str(a.cadre_name),
+            "status": str(a.cadre_status),
+            "from": [float(a.cadre_lon), float(a.cadre_lat)],
+        }
         for a in active.itertuples()
         if _number(a.cadre_lon) is not None and _number(a.cadre_lat) is not None
-    ]  # fmt: skip
+    ]
     cadres = []
     if dispatchable and incident["located"]:
         for r in recommendations(store, incident_id, lang=lang, limit=limit):
-            cadres.append({
-                "cadre_id": int(r["cadre_id"]), "name": str(r["name"]),
-                "department": r["department"], "reason": str(r["reason"]),
-                "eta_s": float(r["eta_s"]), "distance_m": float(r["distance_m"]),
-                "paired": bool(r["paired"]), "position_at": r["position_at"],
-                "from": [float(v) for v in r["from"]], "to": [float(v) for v in r["to"]],
-            })  # fmt: skip
+            cadres.append(
+                {
+                    "cadre_id": int(r["cadre_id"]),
+                    "name": str(r["name"]),
+                    "department": r["department"],
+                    "reason": str(r["reason"]),
+                    "eta_s": float(r["eta_s"]),
+                    "distance_m": float(r["distance_m"]),
+                    "paired": bool(r["paired"]),
+                    "position_at": r["position_at"],
+                    "from": [float(v) for v in r["from"]],
+                    "to": [float(v) for v in r["to"]],
+                }
+            )
     return {"incident": incident, "cadres": cadres, "sent": sent}
 
 
@@ -105,8 +120,9 @@ def send(store, chosen: Mapping, cadre_id: int, operator: object, lang: str) -> 
     actor = operator_name(operator)
     cadre = next((c for c in chosen["cadres"] if c["cadre_id"] == cadre_id), None)
     if cadre is None:
-        raise NotFound(f"cadre {cadre_id} is not among the recommended",
-                       zh="该干部不在推荐名单中，请刷新")  # fmt: skip
+        raise NotFound(
+            f"cadre {cadre_id} is not among the recommended", zh="该干部不在推荐名单中，请刷新"
+        )
     incident = chosen["incident"]
     item = {"incident": incident["id"], "cadre_id": cadre_id, "eta_s": cadre["eta_s"]}
     store.dispatch(assignments_from([item], store), actor=actor)
@@ -129,17 +145,27 @@ def plan_rows(payload: Mapping, lang: str, token: object = 0) -> list[dict]:
     i = 0 if lang == "zh" else 1
     yes = "是" if lang == "zh" else "yes"
     return [
-        {"id": f"{a['incident_id']}-{a['cadre_id']}", "plan": str(token),
-         "incident": a["incident"], "incident_id": a["incident_id"],
-         "category": category_name(a["category"], lang), "priority": a["priority"],
-         "priority_name": PRIORITIES.get(int(a["priority"]), ("", ""))[i],
-         "cadre_id": a["cadre_id"], "cadre_name": a["cadre_name"],
-         "department": a["department"] or "—",
-         "km": round(a["distance_m"] / 1000, 1), "eta_min": round(a["eta_s"] / 60, 1),
-         "paired": yes if a["paired"] else "", "eta_s": a["eta_s"],
-         "position_at": a["position_at"], "from": a["from"], "to": a["to"]}
+        {
+            "id": f"{a['incident_id']}-{a['cadre_id']}",
+            "plan": str(token),
+            "incident": a["incident"],
+            "incident_id": a["incident_id"],
+            "category": category_name(a["category"], lang),
+            "priority": a["priority"],
+            "priority_name": PRIORITIES.get(int(a["priority"]), ("", ""))[i],
+            "cadre_id": a["cadre_id"],
+            "cadre_name": a["cadre_name"],
+            "department": a["department"] or "—",
+            "km": round(a["distance_m"] / 1000, 1),
+            "eta_min": round(a["eta_s"] / 60, 1),
+            "paired": yes if a["paired"] else "",
+            "eta_s": a["eta_s"],
+            "position_at": a["position_at"],
+            "from": a["from"],
+            "to": a["to"],
+        }
         for a in sorted(payload["assignments"], key=lambda a: (a["priority"], a["eta_s"]))
-    ]  # fmt: skip
+    ]
 
 
 def _minutes(seconds: float) -> str:
@@ -150,10 +176,14 @@ def plan_summary(payload: Mapping, lang: str) -> dict:
     """The plan against greedy in words and figures: a small table and two lines."""
     head = [t(k, lang) for k in ("plan.method", "plan.filled", "plan.weighted", "plan.max")]
     rows = [
-        [t(f"plan.{name}", lang), f"{p['filled']}/{p['needed']}",
-         _minutes(p["total_weighted_s"]), _minutes(p["max_eta_s"])]
+        [
+            t(f"plan.{name}", lang),
+            f"{p['filled']}/{p['needed']}",
+            _minutes(p["total_weighted_s"]),
+            _minutes(p["max_eta_s"]),
+        ]
         for name, p in (("optimal", payload["optimal"]), ("greedy", payload["greedy"]))
-    ]  # fmt: skip
+    ]
     gain = t("plan.gain", lang).format(pct=payload["gain_vs_greedy_pct"])
     extra = payload["extra_filled_vs_greedy"]
     if extra > 0:
@@ -222,8 +252,10 @@ def console_map(
     """
     scale = map_size(screen)[2]
     style = MapStyle(scale=scale, lang=lang)
-    layers = {"backdrop": backdrop_layer(store.incidents(sorted(OPEN_STATUSES)), style=style),
-              **empty_layers()}  # fmt: skip
+    layers = {
+        "backdrop": backdrop_layer(store.incidents(sorted(OPEN_STATUSES)), style=style),
+        **empty_layers(),
+    }
     points: list = []
     if planned is not None:
         layers.update(plan_layers(planned, style=style))
@@ -231,8 +263,9 @@ def console_map(
         revision = f"plan-{plan_token}"
     elif chosen is not None and chosen["incident"]["located"]:
         incident = chosen["incident"]
-        layers.update(recommendation_layers(incident, chosen["cadres"], sent=chosen["sent"],
-                                            style=style))  # fmt: skip
+        layers.update(
+            recommendation_layers(incident, chosen["cadres"], sent=chosen["sent"], style=style)
+        )
         points = [[incident["lon"], incident["lat"]], *(c["from"] for c in chosen["cadres"])]
         points += [c["from"] for c in chosen["sent"]]
         revision = f"incident-{incident['id']}-{len(chosen['sent'])}"

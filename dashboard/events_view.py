@@ -45,30 +45,47 @@ def kind_options(lang: str) -> list[dict]:
 
 
 def severity_options(lang: str) -> list[dict]:
-    return [{"label": names[0 if lang == "zh" else 1], "value": k}
-            for k, names in SEVERITIES.items()]  # fmt: skip
+    return [
+        {"label": names[0 if lang == "zh" else 1], "value": k} for k, names in SEVERITIES.items()
+    ]
 
 
 def banner(event: dict, lang: str) -> list:
     """Name, kind, level, start (and end), the towns it covers, the CAP link."""
     zh = lang == "zh"
     towns = "、".join(town["name"] for town in event["towns"]) or "—"
-    state = (t("events.running", lang) if event["active"]
-             else f"{t('events.ended', lang)} {local(event['ended_at'])}")  # fmt: skip
+    state = (
+        t("events.running", lang)
+        if event["active"]
+        else f"{t('events.ended', lang)} {local(event['ended_at'])}"
+    )
     return [
-        html.Div([html.Span(event["kind_name"] if zh else KINDS[event["kind"]][1],
-                            className="gc-event-kind"),
-                  html.B(event["name"], className="gc-event-name"),
-                  html.Span(SEVERITIES[event["severity"]][0 if zh else 1],
-                            className=f"gc-event-level gc-level-{event['severity']}")],
-                 className="gc-event-title"),
-        html.Div(f"{t('events.started', lang)} {local(event['started_at'])} · {state} · "
-                 f"{t('events.towns', lang)}：{towns} · "
-                 f"{t('events.checkin_every', lang).format(m=event['checkin_minutes'])}",
-                 className="gc-event-meta"),
-        html.A("CAP 1.2 XML", href=f"/api/v1/events/{event['id']}/cap.xml?lang={lang}",
-               target="_blank", className="gc-link"),
-    ]  # fmt: skip
+        html.Div(
+            [
+                html.Span(
+                    event["kind_name"] if zh else KINDS[event["kind"]][1], className="gc-event-kind"
+                ),
+                html.B(event["name"], className="gc-event-name"),
+                html.Span(
+                    SEVERITIES[event["severity"]][0 if zh else 1],
+                    className=f"gc-event-level gc-level-{event['severity']}",
+                ),
+            ],
+            className="gc-event-title",
+        ),
+        html.Div(
+            f"{t('events.started', lang)} {local(event['started_at'])} · {state} · "
+            f"{t('events.towns', lang)}：{towns} · "
+            f"{t('events.checkin_every', lang).format(m=event['checkin_minutes'])}",
+            className="gc-event-meta",
+        ),
+        html.A(
+            "CAP 1.2 XML",
+            href=f"/api/v1/events/{event['id']}/cap.xml?lang={lang}",
+            target="_blank",
+            className="gc-link",
+        ),
+    ]
 
 
 def figures(board: dict, lang: str) -> list:
@@ -77,17 +94,34 @@ def figures(board: dict, lang: str) -> list:
     for f in board["figures"]:
         done, target = f["done"], f["target"]
         share = min(done / target, 1.0) if target else None
-        value = (f"{done:,.0f} / {target:,.0f} {f['unit']}" if target
-                 else f"{done:,.0f} {f['unit']}")  # fmt: skip
-        out.append(html.Div([
-            html.Div([html.Span(f["label"]), html.Span(value, className="gc-figure-value")],
-                     className="gc-figure-head"),
-            html.Div(html.Div(className="gc-figure-fill",
-                              style={"width": f"{(share or 0) * 100:.0f}%"}),
-                     className="gc-figure-bar") if target else None,
-        ], className="gc-figure", **{"data-measure": f["measure"]}))  # fmt: skip
-    hands = t("events.hands", lang).format(on=board["hands_on_task"], need=board["hands_needed"],
-                                          open=board["tasks_open"], all=len(board["tasks"]))  # fmt: skip
+        value = f"{done:,.0f} / {target:,.0f} {f['unit']}" if target else f"{done:,.0f} {f['unit']}"
+        out.append(
+            html.Div(
+                [
+                    html.Div(
+                        [html.Span(f["label"]), html.Span(value, className="gc-figure-value")],
+                        className="gc-figure-head",
+                    ),
+                    html.Div(
+                        html.Div(
+                            className="gc-figure-fill",
+                            style={"width": f"{(share or 0) * 100:.0f}%"},
+                        ),
+                        className="gc-figure-bar",
+                    )
+                    if target
+                    else None,
+                ],
+                className="gc-figure",
+                **{"data-measure": f["measure"]},
+            )
+        )
+    hands = t("events.hands", lang).format(
+        on=board["hands_on_task"],
+        need=board["hands_needed"],
+        open=board["tasks_open"],
+        all=len(board["tasks"]),
+    )
     return [html.Div(hands, className="gc-event-hands"), *out]
 
 
@@ -97,34 +131,60 @@ NO_EVENT_KIND = "flood"  # whose task columns a grid shows before any event is p
 def task_columns(kind: str, lang: str) -> list[dict]:
     zh = lang == "zh"
     columns = [
-        {"field": "state_name", "headerName": "状态" if zh else "Status", "flex": 0.8,
-         # dash-ag-grid's style conditions: a function string holding an object
-         # literal does not parse (a console error for every task row).
-         "cellStyle": {"styleConditions": [
-             {"condition": f"params.data.state === '{state}'", "style": {"color": colour, "fontWeight": 600}}
-             for state, colour in TASK_COLOURS.items()], "defaultStyle": {"fontWeight": 600}}},
+        {
+            "field": "state_name",
+            "headerName": "状态" if zh else "Status",
+            "flex": 0.8,
+            # dash-ag-grid's style conditions: a function string holding an object
+            # literal does not parse (a console error for every task row).
+            "cellStyle": {
+                "styleConditions": [
+                    {
+                        "condition": f"params.data.state === '{state}'",
+                        "style": {"color": colour, "fontWeight": 600},
+                    }
+                    for state, colour in TASK_COLOURS.items()
+                ],
+                "defaultStyle": {"fontWeight": 600},
+            },
+        },
         {"field": "title", "headerName": "任务" if zh else "Task", "flex": 2, "minWidth": 140},
         {"field": "hands", "headerName": "人员" if zh else "Hands", "flex": 0.7},
         {"field": "grid", "headerName": "网格" if zh else "Grid", "flex": 1, "minWidth": 100},
-    ]  # fmt: skip
+    ]
     for code in measures_of(kind):
         m = MEASURES[code]
-        columns.append({"field": code, "headerName": f"{m.label(lang)}（{m.unit(lang)}）",
-                        "flex": 1, "type": "rightAligned"})  # fmt: skip
+        columns.append(
+            {
+                "field": code,
+                "headerName": f"{m.label(lang)}（{m.unit(lang)}）",
+                "flex": 1,
+                "type": "rightAligned",
+            }
+        )
     return columns
 
 
 def task_rows(board: dict, lang: str) -> list[dict]:
-    names = {"waiting": ("待人员", "Waiting"), "working": ("进行中", "Working"),
-             "done": ("已完成", "Done")}  # fmt: skip
+    names = {
+        "waiting": ("待人员", "Waiting"),
+        "working": ("进行中", "Working"),
+        "done": ("已完成", "Done"),
+    }
     rows = []
     for task in board["tasks"]:
         state = task_state(task["status"], task["on_task"])
-        row = {"id": task["id"], "row_id": str(task["id"]), "public_id": task["public_id"],
-               "title": task["title"],
-               "state": state, "state_name": names[state][0 if lang == "zh" else 1],
-               "colour": TASK_COLOURS[state], "hands": f"{task['on_task']}/{task['headcount']}",
-               "grid": task["grid"] or "—"}  # fmt: skip
+        row = {
+            "id": task["id"],
+            "row_id": str(task["id"]),
+            "public_id": task["public_id"],
+            "title": task["title"],
+            "state": state,
+            "state_name": names[state][0 if lang == "zh" else 1],
+            "colour": TASK_COLOURS[state],
+            "hands": f"{task['on_task']}/{task['headcount']}",
+            "grid": task["grid"] or "—",
+        }
         for f in task["figures"]:
             target = f" / {f['target']:,.0f}" if f["target"] else ""
             row[f["measure"]] = f"{f['done']:,.0f}{target}"
@@ -138,14 +198,24 @@ def overdue_list(board: dict, lang: str):
     if not board["active"]:
         return html.Div(t("events.no_checkins_ended", lang), className="gc-muted")
     if not late:
-        return html.Div(t("events.all_checked_in", lang).format(n=len(board["mobilised"])),
-                        className="gc-ok")  # fmt: skip
-    return html.Div([
-        html.Div(t("events.missed", lang).format(n=len(late)), className="gc-alert-title"),
-        html.Ul([html.Li(f"{o['name']}（{o['department'] or '—'}）"
-                         + t("events.late_by", lang).format(m=o["late_min"]))
-                 for o in late[:12]]),
-    ], className="gc-alert")  # fmt: skip
+        return html.Div(
+            t("events.all_checked_in", lang).format(n=len(board["mobilised"])), className="gc-ok"
+        )
+    return html.Div(
+        [
+            html.Div(t("events.missed", lang).format(n=len(late)), className="gc-alert-title"),
+            html.Ul(
+                [
+                    html.Li(
+                        f"{o['name']}（{o['department'] or '—'}）"
+                        + t("events.late_by", lang).format(m=o["late_min"])
+                    )
+                    for o in late[:12]
+                ]
+            ),
+        ],
+        className="gc-alert",
+    )
 
 
 def proposal_columns(lang: str) -> list[dict]:
@@ -155,20 +225,41 @@ def proposal_columns(lang: str) -> list[dict]:
         {"field": "cadre_name", "headerName": "干部" if zh else "Cadre", "flex": 0.7},
         {"field": "unit", "headerName": "单位" if zh else "Unit", "flex": 1, "minWidth": 120},
         {"field": "task", "headerName": "任务" if zh else "Task", "flex": 1, "minWidth": 120},
-        {"field": "eta_min", "headerName": "到达（分钟）" if zh else "ETA (min)", "flex": 0.7,
-         "type": "rightAligned"},
-    ]  # fmt: skip
+        {
+            "field": "eta_min",
+            "headerName": "到达（分钟）" if zh else "ETA (min)",
+            "flex": 0.7,
+            "type": "rightAligned",
+        },
+    ]
 
 
 def proposal_rows(payload: dict, token: int) -> list[dict]:
     """Rows to tick, with the ids that make the confirmation; ``token`` tells
     one proposal's rows from the next."""
-    return [{**{k: r[k] for k in ("incident", "cadre_id", "eta_s", "position_at", "tier_name",
-                                  "cadre_name", "task", "from", "to")},
-             "id": f"{token}-{r['cadre_id']}", "row_id": f"{token}-{r['cadre_id']}",
-             "unit": r["department"] or r["town"] or "—",
-             "eta_min": max(1, round(r["eta_s"] / 60))}
-            for r in payload["assignments"]]  # fmt: skip
+    return [
+        {
+            **{
+                k: r[k]
+                for k in (
+                    "incident",
+                    "cadre_id",
+                    "eta_s",
+                    "position_at",
+                    "tier_name",
+                    "cadre_name",
+                    "task",
+                    "from",
+                    "to",
+                )
+            },
+            "id": f"{token}-{r['cadre_id']}",
+            "row_id": f"{token}-{r['cadre_id']}",
+            "unit": r["department"] or r["town"] or "—",
+            "eta_min": max(1, round(r["eta_s"] / 60)),
+        }
+        for r in payload["assignments"]
+    ]
 
 
 def proposal_summary(payload: dict, lang: str) -> list:
@@ -176,20 +267,30 @@ def proposal_summary(payload: dict, lang: str) -> list:
     zh = lang == "zh"
     tiers = payload["tiers"]
     head = t("events.proposal_counts", lang).format(
-        filled=payload["filled"], needed=payload["needed"], paired=tiers.get("paired", 0),
-        neighbour=tiers.get("neighbour", 0), rest=tiers.get("rest", 0),
-        p50=round(payload["eta_p50_s"] / 60), max=round(payload["eta_max_s"] / 60))  # fmt: skip
+        filled=payload["filled"],
+        needed=payload["needed"],
+        paired=tiers.get("paired", 0),
+        neighbour=tiers.get("neighbour", 0),
+        rest=tiers.get("rest", 0),
+        p50=round(payload["eta_p50_s"] / 60),
+        max=round(payload["eta_max_s"] / 60),
+    )
     parts = [html.Div(head, className="gc-proposal-head")]
     if payload["by_department"]:
-        parts.append(html.Div("、".join(f"{d['department']} {d['cadres']}"
-                                       for d in payload["by_department"][:8]),
-                              className="gc-muted"))  # fmt: skip
+        parts.append(
+            html.Div(
+                "、".join(f"{d['department']} {d['cadres']}" for d in payload["by_department"][:8]),
+                className="gc-muted",
+            )
+        )
     if payload["unmet"]:
         missing = sum(u["missing"] for u in payload["unmet"])
         parts.append(html.Div(t("events.unmet", lang).format(n=missing), className="gc-warn"))
     if payload["left_thin"]:
-        thin = "、".join(f"{x['name']}（{'剩' if zh else 'left '}{x['left']}/{x['before']}）"
-                        for x in payload["left_thin"][:6])  # fmt: skip
+        thin = "、".join(
+            f"{x['name']}（{'剩' if zh else 'left '}{x['left']}/{x['before']}）"
+            for x in payload["left_thin"][:6]
+        )
         parts.append(html.Div(t("events.thin", lang).format(units=thin), className="gc-warn"))
     return parts
 
@@ -217,16 +318,24 @@ def report_summary(report: dict, event_id: int, lang: str) -> list:
         (t("report.first_contact", lang), minutes(r["first_contact_median_s"])),
         (t("report.completion", lang), minutes(r["completion_median_s"])),
         (t("report.tasks", lang), f"{report['tasks']['done']} / {report['tasks']['total']}"),
-        (t("report.unmet", lang), f"{len(unmet['understaffed'])} / {len(unmet['open_tasks'])} / "
-                                  f"{len(unmet['below_target'])}"),
+        (
+            t("report.unmet", lang),
+            f"{len(unmet['understaffed'])} / {len(unmet['open_tasks'])} / "
+            f"{len(unmet['below_target'])}",
+        ),
         (t("report.checkins", lang), f"{k['received']:,} / {k['missed']:,}"),
-    ]  # fmt: skip
+    ]
     return [
-        html.Dl([part for label, value in rows for part in (html.Dt(label), html.Dd(value))],
-                className="gc-report"),
-        html.A(t("report.export", lang), className="gc-review-export",
-               href=f"/api/v1/events/{event_id}/report.xlsx?lang={lang}"),
-    ]  # fmt: skip
+        html.Dl(
+            [part for label, value in rows for part in (html.Dt(label), html.Dd(value))],
+            className="gc-report",
+        ),
+        html.A(
+            t("report.export", lang),
+            className="gc-review-export",
+            href=f"/api/v1/events/{event_id}/report.xlsx?lang={lang}",
+        ),
+    ]
 
 
 def replay_marks(start: str, end: str) -> tuple[int, int, dict]:
@@ -240,23 +349,55 @@ def replay_marks(start: str, end: str) -> tuple[int, int, dict]:
     step = step if step < 60 else step // 60 * 60
     one_day = first.astimezone(BEIJING).date() == last.astimezone(BEIJING).date()
     shape = "%H:%M" if one_day else "%m-%d %H:%M"
-    return length, step, {0: first.astimezone(BEIJING).strftime(shape),
-                          length: last.astimezone(BEIJING).strftime(shape)}  # fmt: skip
+    return (
+        length,
+        step,
+        {
+            0: first.astimezone(BEIJING).strftime(shape),
+            length: last.astimezone(BEIJING).strftime(shape),
+        },
+    )
 
 
 def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:
     """Tasks, cadres and the overdue of a replay frame, as the map draws them."""
     done = {"resolved": "resolved", "closed": "closed"}
-    tasks = [{"id": x["id"], "title": x["title"], "headcount": x["headcount"],
-              "on_task": x["hands"], "status": done.get(x["stage"], "dispatched"),
-              "lon": x["lon"], "lat": x["lat"]} for x in frame["tasks"]]  # fmt: skip
-    cadres = [{"cadre_id": c["cadre_id"], "name": c["name"], "department": c["department"],
-               "lon": c["lon"], "lat": c["lat"]} for c in frame["cadres"]]  # fmt: skip
+    tasks = [
+        {
+            "id": x["id"],
+            "title": x["title"],
+            "headcount": x["headcount"],
+            "on_task": x["hands"],
+            "status": done.get(x["stage"], "dispatched"),
+            "lon": x["lon"],
+            "lat": x["lat"],
+        }
+        for x in frame["tasks"]
+    ]
+    cadres = [
+        {
+            "cadre_id": c["cadre_id"],
+            "name": c["name"],
+            "department": c["department"],
+            "lon": c["lon"],
+            "lat": c["lat"],
+        }
+        for c in frame["cadres"]
+    ]
     return tasks, cadres, {c["cadre_id"] for c in frame["cadres"] if c["overdue"]}
 
 
-def desk_layers(store, grids, *, event_id: int | None, picked: set[str], proposal: list[dict],
-                lang: str, now: dt.datetime, replay: dict | None = None) -> dict:  # fmt: skip
+def desk_layers(
+    store,
+    grids,
+    *,
+    event_id: int | None,
+    picked: set[str],
+    proposal: list[dict],
+    lang: str,
+    now: dt.datetime,
+    replay: dict | None = None,
+) -> dict:
     """The desk map's live values: the grids of the area being drawn, and the
     chosen event with its work (as it is, or as it was in a ``replay`` frame)."""
     here = event_service.city(store)
@@ -275,16 +416,26 @@ def desk_layers(store, grids, *, event_id: int | None, picked: set[str], proposa
         if shown["towns"] and area is not None:
             bounds = widened(area.bounds)
     return event_map_layers(
-        bounds=bounds, picked=picked, area=area, area_codes=area_codes, tasks=tasks,
-        cadres=cadres, late=late, proposal=proposal, lang=lang,
-    )  # fmt: skip
+        bounds=bounds,
+        picked=picked,
+        area=area,
+        area_codes=area_codes,
+        tasks=tasks,
+        cadres=cadres,
+        late=late,
+        proposal=proposal,
+        lang=lang,
+    )
 
 
 def drawn_area(drawn: dict | None) -> str | None:
     """The polygons and rectangles drawn on the map (EditControl's ``geojson``)
     as one GeoJSON FeatureCollection text, or None when nothing is drawn."""
-    features = [f for f in (drawn or {}).get("features") or []
-                if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]  # fmt: skip
+    features = [
+        f
+        for f in (drawn or {}).get("features") or []
+        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
+    ]
     if not features:
         return None
     clean = [{"type": "Feature", "properties": {}, "geometry": f["geometry"]} for f in features]

@@ -37,28 +37,38 @@ def parse_kiosk(query: dict, towns: dict[str, str], default_refresh_s: float, la
                 raise ValueError
             refresh = value
         except ValueError:
-            notes.append(f"刷新间隔 {query['refresh']!r} 无效，按 {refresh:g} 秒" if zh else
-                         f"refresh {query['refresh']!r} ignored: every {refresh:g} s")  # fmt: skip
+            notes.append(
+                f"刷新间隔 {query['refresh']!r} 无效，按 {refresh:g} 秒"
+                if zh
+                else f"refresh {query['refresh']!r} ignored: every {refresh:g} s"
+            )
     layers = LAYER_IDS
     if query.get("layers"):
         asked = [v.strip() for v in query["layers"].split(",") if v.strip()]
         unknown = [v for v in asked if v not in LAYER_IDS]
         known = tuple(v for v in asked if v in LAYER_IDS)
         if unknown:
-            notes.append(f"未知图层 {', '.join(unknown)} 已忽略" if zh else
-                         f"unknown layers {', '.join(unknown)} ignored")  # fmt: skip
+            notes.append(
+                f"未知图层 {', '.join(unknown)} 已忽略"
+                if zh
+                else f"unknown layers {', '.join(unknown)} ignored"
+            )
         layers = known or LAYER_IDS
     town = None
     if query.get("town"):
         town = towns.get(query["town"])
         if town is None:
-            notes.append(f"未找到镇街 {query['town']!r}，显示全市" if zh else
-                         f"no town {query['town']!r}: showing the whole city")  # fmt: skip
+            notes.append(
+                f"未找到镇街 {query['town']!r}，显示全市"
+                if zh
+                else f"no town {query['town']!r}: showing the whole city"
+            )
     tour = None
     if query.get("tour"):
         try:
             tour = max(MIN_TOUR_S, float(query["tour"]))
         except ValueError:
-            notes.append(f"轮巡间隔 {query['tour']!r} 无效" if zh else
-                         f"tour {query['tour']!r} ignored")  # fmt: skip
+            notes.append(
+                f"轮巡间隔 {query['tour']!r} 无效" if zh else f"tour {query['tour']!r} ignored"
+            )
     return Kiosk(refresh, layers, town, tour, tuple(notes))

@@ -29,19 +29,23 @@ PAPER_LAND = {"fill": "#ffffff", "color": "#ffffff", "weight": 0.5}
 
 def towns_layer(layer_id: str, url: str, hideout: dict) -> dl.GeoJSON:
     """The towns by URL, drawn as ``hideout`` says (``gc.map.townStyle``)."""
-    return dl.GeoJSON(id=layer_id, url=url, style=js("townStyle"), onEachFeature=js("each"),
-                      hideout=hideout)  # fmt: skip
+    return dl.GeoJSON(
+        id=layer_id, url=url, style=js("townStyle"), onEachFeature=js("each"), hideout=hideout
+    )
 
 
-def canvas_map(map_id: str, layers: list, bounds, sources: dict, *,
-               background: str = BACKGROUND, **options) -> dl.MapContainer:  # fmt: skip
+def canvas_map(
+    map_id: str, layers: list, bounds, sources: dict, *, background: str = BACKGROUND, **options
+) -> dl.MapContainer:
     """A map drawn on one canvas (fast without a GPU), fitted to ``bounds``
     ([[south, west], [north, east]]), over the centre's tile server if
     ``sources`` names one (else no tiles: nothing leaves the machine), on
     ``background`` where there are no tiles (the wall's dark, the desk's paper)."""
     if sources.get("tiles"):
-        layers = [dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")),
-                  *layers]  # fmt: skip
+        layers = [
+            dl.TileLayer(url=sources["tiles"], attribution=sources.get("attribution")),
+            *layers,
+        ]
     return dl.MapContainer(
         layers,
         id=map_id,

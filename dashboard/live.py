@@ -70,8 +70,11 @@ def features_patch(before: dict, after: dict) -> Patch | None:
     edits = []  # from the end to the start, so each keeps the next one's indices valid
     for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
         if tag == "equal":
-            edits += [("set", i1 + k, new[j1 + k]) for k in reversed(range(i2 - i1))
-                      if old[i1 + k] != new[j1 + k]]  # fmt: skip
+            edits += [
+                ("set", i1 + k, new[j1 + k])
+                for k in reversed(range(i2 - i1))
+                if old[i1 + k] != new[j1 + k]
+            ]
             continue
         if tag in ("delete", "replace"):
             edits += [("del", i, None) for i in reversed(range(i1, i2))]

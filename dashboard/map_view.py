@@ -80,12 +80,23 @@ def active_events(store, now: dt.datetime, scope: str | None = None) -> list[dic
             continue
         board = event_service.board(store, int(row["id"]), now=now, lang="zh")
         done = sum(task["status"] in ("resolved", "verified", "closed") for task in board["tasks"])
-        out.append({"id": shown["id"], "name": shown["name"], "kind": shown["kind"],
-                    "severity": shown["severity"], "started_at": shown["started_at"],
-                    "towns": [town["name"] for town in shown["towns"]], "area": row["geometry"],
-                    "tasks": board["tasks"], "tasks_done": done,
-                    "hands_on_task": board["hands_on_task"], "hands_needed": board["hands_needed"],
-                    "overdue": len(board["overdue"]), "figures": board["figures"]})  # fmt: skip
+        out.append(
+            {
+                "id": shown["id"],
+                "name": shown["name"],
+                "kind": shown["kind"],
+                "severity": shown["severity"],
+                "started_at": shown["started_at"],
+                "towns": [town["name"] for town in shown["towns"]],
+                "area": row["geometry"],
+                "tasks": board["tasks"],
+                "tasks_done": done,
+                "hands_on_task": board["hands_on_task"],
+                "hands_needed": board["hands_needed"],
+                "overdue": len(board["overdue"]),
+                "figures": board["figures"],
+            }
+        )
     return out
 
 
@@ -184,8 +195,14 @@ def shared_view(store, *, lang: str, screen: dict | None, **options) -> CommandV
     ``FLASH_REBUILD_S``, so the ring goes out on time.
     """
     width, height, _ = map_area(screen)
-    key = (store.latest_seq(), current_minute(), lang, round(width), round(height),
-           tuple(sorted(options.items())))  # fmt: skip
+    key = (
+        store.latest_seq(),
+        current_minute(),
+        lang,
+        round(width),
+        round(height),
+        tuple(sorted(options.items())),
+    )
     with _CACHE_LOCK:
         view = _fresh(key)
         if view is not None:

@@ -24,8 +24,12 @@ from services.review_tables import TILE_METRICS, Table, category_name, header
 EXPORTS = ("xlsx", "csv", "geojson", "png")
 MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
 TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
-LEVEL_WORDS = {"city": ("全市", "City"), "town": ("镇街", "Town"),
-               "community": ("社区", "Community"), "grid": ("网格", "Grid")}  # fmt: skip
+LEVEL_WORDS = {
+    "city": ("全市", "City"),
+    "town": ("镇街", "Town"),
+    "community": ("社区", "Community"),
+    "grid": ("网格", "Grid"),
+}
 
 
 def notice_text(review, lang: str) -> str | None:
@@ -43,11 +47,19 @@ def tiles(review, lang: str) -> list:
         metric = METRICS[code]
         value = metric.format(review.totals.get(code), lang)
         unit = metric.unit(lang) if metric.kind == "hours" and value != "—" else ""
-        out.append(html.Div([
-            html.Div(metric.label(lang), className="gc-review-tile-label"),
-            html.Div([value, html.Small(f" {unit}") if unit else None],
-                     className="gc-review-tile-value"),
-        ], className="gc-review-tile", **{"data-metric": code}))  # fmt: skip
+        out.append(
+            html.Div(
+                [
+                    html.Div(metric.label(lang), className="gc-review-tile-label"),
+                    html.Div(
+                        [value, html.Small(f" {unit}") if unit else None],
+                        className="gc-review-tile-value",
+                    ),
+                ],
+                className="gc-review-tile",
+                **{"data-metric": code},
+            )
+        )
     return out
 
 
@@ -60,8 +72,11 @@ def breadcrumb(review, lang: str) -> list:
         if review.query.level == "community":
             codes["community"] = review.query.code
         else:
-            codes["community"] = str(review.grids.loc[
-                review.grids["code"] == review.query.code, "community_code"].iloc[0])  # fmt: skip
+            codes["community"] = str(
+                review.grids.loc[review.grids["code"] == review.query.code, "community_code"].iloc[
+                    0
+                ]
+            )
             codes["grid"] = review.query.code
     for position, level in enumerate(levels):
         name = review.names[level]
@@ -71,9 +86,14 @@ def breadcrumb(review, lang: str) -> list:
         if last:
             parts.append(html.Span(name, className="gc-crumb gc-crumb-here"))
         else:
-            parts.append(html.Button(name, className="gc-crumb", n_clicks=0,
-                                     id={"type": ids.REVIEW_CRUMB, "level": level,
-                                         "code": codes.get(level) or ""}))  # fmt: skip
+            parts.append(
+                html.Button(
+                    name,
+                    className="gc-crumb",
+                    n_clicks=0,
+                    id={"type": ids.REVIEW_CRUMB, "level": level, "code": codes.get(level) or ""},
+                )
+            )
     return parts
 
 
@@ -82,17 +102,33 @@ def export_links(review, lang: str) -> list:
     args = {**query_args(review.query), "lang": lang}
     links = [html.Span(t("review.export", lang), className="gc-review-label")]
     for fmt in EXPORTS:
-        links.append(html.A(fmt.upper() if fmt != "xlsx" else "Excel",
-                            href=f"/api/v1/review/export.{fmt}?{urlencode(args)}",
-                            className="gc-review-export", id=f"review-export-{fmt}",
-                            download=""))  # fmt: skip
-    links.append(html.A(t("review.link", lang), href=f"/review?{urlencode(args)}",
-                        className="gc-review-export", id="review-link",
-                        title=t("review.link_hint", lang)))  # fmt: skip
+        links.append(
+            html.A(
+                fmt.upper() if fmt != "xlsx" else "Excel",
+                href=f"/api/v1/review/export.{fmt}?{urlencode(args)}",
+                className="gc-review-export",
+                id=f"review-export-{fmt}",
+                download="",
+            )
+        )
+    links.append(
+        html.A(
+            t("review.link", lang),
+            href=f"/review?{urlencode(args)}",
+            className="gc-review-export",
+            id="review-link",
+            title=t("review.link_hint", lang),
+        )
+    )
     for paper in ("a4", "a3"):
-        links.append(html.A(t(f"review.print_{paper}", lang),
-                            href=f"/review/print?{urlencode({**args, 'paper': paper})}",
-                            target="_blank", className="gc-review-export"))  # fmt: skip
+        links.append(
+            html.A(
+                t(f"review.print_{paper}", lang),
+                href=f"/review/print?{urlencode({**args, 'paper': paper})}",
+                target="_blank",
+                className="gc-review-export",
+            )
+        )
     return links
 
 
@@ -107,10 +143,14 @@ def map_layers(review, lang: str, viewport: dict | None = None) -> dict:
     hot = review.hot_spots.rename(columns={"grid_code": "code"}) if len(review.hot_spots) else None
     width = float((viewport or {}).get("width") or 1920)
     drawn = review_map_layers(
-        review.grids, metric=review.metric, period_label=review.query.period.label(lang),
-        lang=lang, selected=review.query.code if review.query.level == "grid" else None,
-        hot=hot, scale=2.0 if width >= 3000 else 1.0,
-    )  # fmt: skip
+        review.grids,
+        metric=review.metric,
+        period_label=review.query.period.label(lang),
+        lang=lang,
+        selected=review.query.code if review.query.level == "grid" else None,
+        hot=hot,
+        scale=2.0 if width >= 3000 else 1.0,
+    )
     drawn["bounds"] = fit_bounds([review.bounds[:2], review.bounds[2:]] if review.bounds else [])
     return drawn
 
@@ -124,16 +164,28 @@ def review_map(sources: dict) -> html.Div:
     the empty one and keep it (its filter shows only the area's grids)."""
     layers = [
         towns_layer(MAP_LAYERS["land"], sources["towns"], PAPER_LAND),
-        dl.GeoJSON(id=MAP_LAYERS["grids"], style=js("reviewStyle"),
-                   onEachFeature=js("reviewEach"), filter=js("reviewShown"), hideout={}),
+        dl.GeoJSON(
+            id=MAP_LAYERS["grids"],
+            style=js("reviewStyle"),
+            onEachFeature=js("reviewEach"),
+            filter=js("reviewShown"),
+            hideout={},
+        ),
         towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWN_BORDERS),
-        dl.GeoJSON(id=MAP_LAYERS["hot"], data=empty(), pointToLayer=js("point"),
-                   onEachFeature=js("pointEach")),
-    ]  # fmt: skip
-    return html.Div([
-        canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
-        html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
-    ], className="gc-review-map")  # fmt: skip
+        dl.GeoJSON(
+            id=MAP_LAYERS["hot"],
+            data=empty(),
+            pointToLayer=js("point"),
+            onEachFeature=js("pointEach"),
+        ),
+    ]
+    return html.Div(
+        [
+            canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
+            html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
+        ],
+        className="gc-review-map",
+    )
 
 
 def legend_view(legend: dict) -> list:
@@ -143,17 +195,21 @@ def legend_view(legend: dict) -> list:
         html.Div(legend["period"], className="gc-review-legend-period"),
         html.Div(className="gc-review-legend-bar", style={"background": legend["gradient"]}),
         html.Div([html.Span(tick) for tick in legend["ticks"]], className="gc-review-legend-ticks"),
-        html.Div([html.Span(style={"background": legend["nodata"]}), legend["nodata_label"]],
-                 className="gc-review-legend-none"),
-    ]  # fmt: skip
+        html.Div(
+            [html.Span(style={"background": legend["nodata"]}), legend["nodata_label"]],
+            className="gc-review-legend-none",
+        ),
+    ]
 
 
 def charts(review, lang: str, viewport: dict | None = None) -> tuple[dict, dict]:
     message = notice_text(review, lang) or t("review.empty", lang)
     names = {code: category_name(code, lang) for code in review.categories.get("category", [])}
     scale = 2.0 if float((viewport or {}).get("width") or 0) >= 3000 else 1.0
-    return (trend_figure(review.trend, lang, message, scale),
-            category_figure(review.categories, names, lang, message, scale))  # fmt: skip
+    return (
+        trend_figure(review.trend, lang, message, scale),
+        category_figure(review.categories, names, lang, message, scale),
+    )
 
 
 def grid_card(review, lang: str) -> list:
@@ -163,14 +219,20 @@ def grid_card(review, lang: str) -> list:
     card = review.grid
     zh = lang == "zh"
     rows = [
-        (t("review.worker", lang), f"{card.get('worker_name') or '—'}  {card.get('worker_phone') or ''}"),
+        (
+            t("review.worker", lang),
+            f"{card.get('worker_name') or '—'}  {card.get('worker_phone') or ''}",
+        ),
         (t("review.secretary", lang), card.get("secretary") or "—"),
-        ("户数 · 人口" if zh else "Households · residents",
-         f"{int(card['households']):,} · {int(card['population']):,}"),
-    ]  # fmt: skip
-    return [html.H3(f"{card['name']}（{card['code']}）" if zh else f"{card['name']} ({card['code']})"),
-            html.Dl([item for label, value in rows
-                     for item in (html.Dt(label), html.Dd(value))])]  # fmt: skip
+        (
+            "户数 · 人口" if zh else "Households · residents",
+            f"{int(card['households']):,} · {int(card['population']):,}",
+        ),
+    ]
+    return [
+        html.H3(f"{card['name']}（{card['code']}）" if zh else f"{card['name']} ({card['code']})"),
+        html.Dl([item for label, value in rows for item in (html.Dt(label), html.Dd(value))]),
+    ]
 
 
 def tables_by_key(tables: list[Table]) -> dict[str, Table]:
@@ -270,9 +332,16 @@ def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tu
         # At least three characters, and the longest word of the header whole.
         word = max((text_px(w) for w in _UNBREAKABLE.findall(shown)), default=0.0)
         least = max(56, round(word) + _CELL_PAD)
-        column = {"field": c, "headerName": shown, "minWidth": round(least * scale), "flex": 1,
-                  "tooltipField": c, "headerTooltip": c, "wrapHeaderText": True,
-                  "autoHeaderHeight": True}  # fmt: skip
+        column = {
+            "field": c,
+            "headerName": shown,
+            "minWidth": round(least * scale),
+            "flex": 1,
+            "tooltipField": c,
+            "headerTooltip": c,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        }
         if c in codes and any(n in ordered for n in names):
             column["hide"] = True
         # Pinned columns take no flex (AG Grid sizes them by ``width``, 200 px unless
@@ -282,8 +351,9 @@ def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tu
             width = min(max(round(longest) + _CELL_PAD, 80), 150)
             column.update(pinned="left", width=round(width * scale), flex=None)
         if c in ranks:
-            column.update(pinned="left", width=round(46 * scale), minWidth=round(40 * scale),
-                          flex=None)  # fmt: skip
+            column.update(
+                pinned="left", width=round(46 * scale), minWidth=round(40 * scale), flex=None
+            )
         if c == metric_header:
             column["cellClass"] = "gc-review-metric-cell"
         columns.append(column)
@@ -327,8 +397,11 @@ def area_town(city, area: dict) -> str | None:
 
 def locate(city, code: str) -> tuple[str, str] | None:
     """(level, town code) of a unit code: a town, community or grid."""
-    for level, frame in (("town", city.towns), ("community", city.communities),
-                         ("grid", city.grids)):  # fmt: skip
+    for level, frame in (
+        ("town", city.towns),
+        ("community", city.communities),
+        ("grid", city.grids),
+    ):
         found = frame[frame["code"] == code]
         if len(found):
             return level, (code if level == "town" else str(found["town_code"].iloc[0]))

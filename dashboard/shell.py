@@ -139,12 +139,14 @@ def create_dash(server: Flask, settings, store) -> Dash:
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
-            first = command_map.first_picture(store, lang=lang, kiosk=kiosk, screen=window,
-                                              scope=principal.town)  # fmt: skip
+            first = command_map.first_picture(
+                store, lang=lang, kiosk=kiosk, screen=window, scope=principal.town
+            )
             body = page.layout(lang, kiosk, command_map.map_sources(store, settings), first)
         elif page is review:
-            body = page.layout(lang, _query(search), principal, store,
-                               command_map.map_sources(store, settings))  # fmt: skip
+            body = page.layout(
+                lang, _query(search), principal, store, command_map.map_sources(store, settings)
+            )
         elif page is events:
             body = page.layout(lang, store, command_map.map_sources(store, settings))
         elif page in (console, data_import):
@@ -162,8 +164,9 @@ def create_dash(server: Flask, settings, store) -> Dash:
 
     _titled_index(app, settings.lang)
     # Once per page load, before the router runs (its input), without a round trip.
-    app.clientside_callback(command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"),
-                            Input(ids.URL, "id"))  # fmt: skip
+    app.clientside_callback(
+        command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"), Input(ids.URL, "id")
+    )
     # The window's title follows the language when a link switches it, too.
     app.clientside_callback(
         TITLE_JS % json.dumps({lang: t("doc_title", lang) for lang in TEXT}, ensure_ascii=False),
@@ -195,8 +198,11 @@ def nav_links(principal, lang: str) -> list:
         ("nav.admin", "/admin", not anyone and principal.can(ADMIN)),
         ("nav.data", "/data", not anyone and principal.can(ADMIN)),
     ]
-    return [dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav")
-            for key, path, shown in pages if shown]  # fmt: skip
+    return [
+        dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav")
+        for key, path, shown in pages
+        if shown
+    ]
 
 
 def _town_index(store) -> dict[str, str]:
@@ -239,8 +245,9 @@ def _charts_plotly_is_the_bundle(server: Flask) -> None:
     def serve_bundle(package_name, fingerprinted_path, **kwargs):
         path, _ = check_fingerprint(fingerprinted_path)
         if (package_name, path) == DCC_PLOTLY:
-            return send_file(CHART_PLOTLY, mimetype="text/javascript", conditional=True,
-                             etag=True, max_age=0)  # fmt: skip
+            return send_file(
+                CHART_PLOTLY, mimetype="text/javascript", conditional=True, etag=True, max_age=0
+            )
         return serve(package_name=package_name, fingerprinted_path=fingerprinted_path, **kwargs)
 
     server.view_functions[endpoint] = serve_bundle

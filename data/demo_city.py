@@ -23,6 +23,7 @@ from data.demo_people import make_cadres, make_departments, person_names
 from data.facts import jiaozhou as facts
 
 # Column order of data.schema.grids (without the bounding box).
+# Aligned by hand: this table reads better laid out as a table.
 _GRID_COLUMNS = (
     "code", "town_code", "community_code", "name", "population", "households", "area_km2",
     "worker_id", "secretary", "lon", "lat",

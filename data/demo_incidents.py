@@ -32,6 +32,7 @@ _CHANNELS = list(CHANNELS)  # app, hotline, patrol, plaza, sensor
 # only watch water, lights, sewers, air, smoke and pipes.
 _PATROL = {"fire_lane", "garbage", "illegal_building", "road_damage", "traffic", "greening"}
 _PLAZA = {"dispute", "elderly_care", "farm_help", "other", "noise"}
+# Aligned by hand: this table reads better laid out as a table.
 _SENSOR = {
     "waterlogging": 0.08, "street_light": 0.06, "sewage": 0.04, "pollution": 0.05,
     "safety_hazard": 0.03, "water_supply": 0.03,
@@ -52,17 +53,66 @@ def _channel_mix() -> np.ndarray:
 # Local hour of day per channel (relative weights).
 _HOURS = np.array(
     [
-        [.3, .2, .1, .1, .1, .3, .8, 1.8, 3.5, 5, 5.5, 4.8, 3, 3, 4.2, 4.8, 4.5, 3.8, 3, 3.2,
-         3.4, 2.8, 1.8, .8],
-        [.6, .4, .3, .3, .3, .5, 1, 2, 4, 5, 5, 4.5, 3, 3, 4, 4.5, 4, 3.5, 3, 2.8, 2.5, 2, 1.5,
-         1],
-        [0, 0, 0, 0, 0, 0, 0, .5, 3, 5, 5, 4, 1.5, 2, 4, 4.5, 4, 2, .3, 0, 0, 0, 0, 0],
+        [
+            0.3,
+            0.2,
+            0.1,
+            0.1,
+            0.1,
+            0.3,
+            0.8,
+            1.8,
+            3.5,
+            5,
+            5.5,
+            4.8,
+            3,
+            3,
+            4.2,
+            4.8,
+            4.5,
+            3.8,
+            3,
+            3.2,
+            3.4,
+            2.8,
+            1.8,
+            0.8,
+        ],
+        [
+            0.6,
+            0.4,
+            0.3,
+            0.3,
+            0.3,
+            0.5,
+            1,
+            2,
+            4,
+            5,
+            5,
+            4.5,
+            3,
+            3,
+            4,
+            4.5,
+            4,
+            3.5,
+            3,
+            2.8,
+            2.5,
+            2,
+            1.5,
+            1,
+        ],
+        [0, 0, 0, 0, 0, 0, 0, 0.5, 3, 5, 5, 4, 1.5, 2, 4, 4.5, 4, 2, 0.3, 0, 0, 0, 0, 0],
         [0] * 19 + [4, 5, 2, 0, 0],
         [1] * 24,
     ]
-)  # fmt: skip
+)
 _WEEKDAY = np.array([1.08, 1.05, 1.03, 1.02, 1.0, 0.85, 0.8])  # Monday first
 
+# Aligned by hand: this table reads better laid out as a table.
 _TEMPLATES: dict[str, tuple[str, ...]] = {
     "fire_lane": ("{loc}消防通道被私家车占用", "{loc}消防通道堆放杂物，消防车无法通行",
                   "{loc}有车辆长期占用消防通道", "{loc}楼道内电动车充电，存在起火隐患"),
@@ -112,6 +162,7 @@ _SENSOR_TEXT = {
 }
 _PREFIX = {"patrol": "网格员巡查发现：", "plaza": "广场夜话群众反映："}
 # Village versions of the categories whose town wording makes no sense there.
+# Aligned by hand: this table reads better laid out as a table.
 _RURAL_TEMPLATES: dict[str, tuple[str, ...]] = {
     "fire_lane": ("{loc}村内道路被柴草堆占用，消防车进不去", "{loc}柴草垛紧挨民房，存在起火隐患"),
     "road_damage": ("{loc}村内道路坑洼不平", "{loc}生产路被雨水冲毁", "{loc}漫水桥桥面破损"),
@@ -127,15 +178,36 @@ _RURAL_TEMPLATES: dict[str, tuple[str, ...]] = {
     "traffic": ("{loc}农用车占道停放", "{loc}村口路段车速过快，缺少减速带"),
     "other": ("{loc}流浪狗伤人，请求处理", "{loc}健身器材损坏", "{loc}公交站牌损坏"),
 }  # fmt: skip
-_URBAN_LOC = ("{road}与{street}交叉口", "{road}{no}号门前", "{compound}{bldg}号楼",
-              "{compound}", "{landmark}附近", "{comm}{road}段", "{road}{side}")  # fmt: skip
-_RURAL_LOC = ("{comm}东头", "{comm}{side}", "{comm}村委会附近", "{comm}第{group}村民小组",
-              "{comm}南边")  # fmt: skip
+_URBAN_LOC = (
+    "{road}与{street}交叉口",
+    "{road}{no}号门前",
+    "{compound}{bldg}号楼",
+    "{compound}",
+    "{landmark}附近",
+    "{comm}{road}段",
+    "{road}{side}",
+)
+_RURAL_LOC = (
+    "{comm}东头",
+    "{comm}{side}",
+    "{comm}村委会附近",
+    "{comm}第{group}村民小组",
+    "{comm}南边",
+)
 _FIELD_LOC = ("{comm}南边农田", "{comm}东边的大棚", "{comm}第{group}村民小组的地里")
 _SIDES = ("东侧", "西侧", "南侧", "北侧")
 # Categories that happen in or at a building.
-_AT_HOME = {"fire_lane", "noise", "water_supply", "heating", "dispute", "elderly_care",
-            "sewage", "illegal_building", "waterlogging"}  # fmt: skip
+_AT_HOME = {
+    "fire_lane",
+    "noise",
+    "water_supply",
+    "heating",
+    "dispute",
+    "elderly_care",
+    "sewage",
+    "illegal_building",
+    "waterlogging",
+}
 _CROPS = ("土豆", "大白菜", "小麦", "玉米", "花生", "大蒜", "芋头")
 
 
@@ -193,8 +265,16 @@ def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) 
         }
     )
     satisfaction = life.pop("satisfaction")
-    for name in ("reported_at", "registered_at", "first_contact_at", "dispatched_at",
-                 "resolved_at", "closed_at", "due_contact_at", "due_resolve_at"):  # fmt: skip
+    for name in (
+        "reported_at",
+        "registered_at",
+        "first_contact_at",
+        "dispatched_at",
+        "resolved_at",
+        "closed_at",
+        "due_contact_at",
+        "due_resolve_at",
+    ):
         frame[name] = _utc(life[name])
     frame["satisfaction"] = pd.array(satisfaction, dtype="Int64")
     frame["updated_at"] = _utc(life["updated_at"])
@@ -434,8 +514,13 @@ def _course(rng, rep, cat) -> dict[str, np.ndarray]:
     res[late] = rep[late] + res_h[late] * rng.uniform(1, 2.2, late.sum())
     res = np.maximum(res, dis + 1800)
     closed = res + 3600 + rng.exponential(36000, n)
-    return {"registered": reg, "contact": contact, "dispatched": dis, "resolved": res,
-            "closed": closed}  # fmt: skip
+    return {
+        "registered": reg,
+        "contact": contact,
+        "dispatched": dis,
+        "resolved": res,
+        "closed": closed,
+    }
 
 
 def _satisfaction(rng, closed: np.ndarray, late: np.ndarray) -> np.ndarray:

@@ -30,10 +30,17 @@ _GIVEN = (
 _MOBILE = tuple(
     str(prefix)
     for prefix in (
-        *range(130, 140), *range(150, 154), *range(155, 160), 166, 177, *range(180, 184),
-        *range(185, 190), 198, 199,
+        *range(130, 140),
+        *range(150, 154),
+        *range(155, 160),
+        166,
+        177,
+        *range(180, 184),
+        *range(185, 190),
+        198,
+        199,
     )
-)  # fmt: skip
+)
 
 _STATUS = ("available", "en_route", "on_site", "off_duty")
 # A normal weekday: most available, some out on a job, some off duty.
@@ -73,6 +80,7 @@ def phones(rng, n: int) -> list[str]:
 
 
 # Elements of place names, with pinyin for the English names.
+# Aligned by hand: this table reads better laid out as a table.
 _PLACE_CHARS = {
     "东": "dong", "西": "xi", "南": "nan", "北": "bei", "中": "zhong", "大": "da",
     "小": "xiao", "新": "xin", "前": "qian", "后": "hou", "河": "he", "山": "shan",
@@ -110,8 +118,11 @@ def village_names(rng, k: int, n_village: int) -> list[tuple[str, str]]:
             name, kind = name + "社区", "community"
         else:
             end = _VILLAGE_END[rng.integers(len(_VILLAGE_END))]
-            head = _SURNAMES[rng.integers(len(_SURNAMES))] if "家" in end else _FIRST[
-                rng.integers(len(_FIRST))] + _SURNAMES[rng.integers(len(_SURNAMES))]  # fmt: skip
+            head = (
+                _SURNAMES[rng.integers(len(_SURNAMES))]
+                if "家" in end
+                else _FIRST[rng.integers(len(_FIRST))] + _SURNAMES[rng.integers(len(_SURNAMES))]
+            )
             name, kind = head + end, "village"
         if name not in seen:
             seen.add(name)
@@ -158,6 +169,7 @@ def make_departments(places) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, tupl
     return departments.drop(columns="district"), pairings.reset_index(drop=True), skills
 
 
+# Aligned by hand: this table reads better laid out as a table.
 _DISTRICT_EN = {
     "市南区": "Shinan", "市北区": "Shibei", "李沧区": "Licang", "崂山区": "Laoshan",
     "城阳区": "Chengyang", "黄岛区": "Huangdao", "即墨区": "Jimo", "胶州市": "Jiaozhou",

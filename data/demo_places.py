@@ -89,10 +89,18 @@ def county(rng: np.random.Generator, n_grids: int, n_atoms: int = 9000) -> Place
     targets = area / area.sum() * land.area.sum()
     polys, _ = _partition(rng, land, seeds, land.area, targets, tolerance=0.03)
     plans = [
-        TownPlan(t.code, t.name, t.name_en, t.kind, t.population, t.rural,
-                 facts.COMMUNITIES[t.code], facts.COUNTY_NAME)
+        TownPlan(
+            t.code,
+            t.name,
+            t.name_en,
+            t.kind,
+            t.population,
+            t.rural,
+            facts.COMMUNITIES[t.code],
+            facts.COUNTY_NAME,
+        )
         for t in towns
-    ]  # fmt: skip
+    ]
     seats = np.array([t.seat or t.point for t in towns])
     sm = np.column_stack(proj.to_metres(*seats.T))
     density = geo.Density(
@@ -185,9 +193,15 @@ def _region_plans(rng, pop, rural, district, urban, n_grids) -> list[TownPlan]:
             for j, (nm, kind) in enumerate(names)
         )
         plans[i] = TownPlan(
-            code, f"{dname}{name}{suffix}", f"{den} {name_en} {en_suffix}",
-            "subdistrict" if street else "town", int(pop[i]), float(rural[i]), comms, dname,
-        )  # fmt: skip
+            code,
+            f"{dname}{name}{suffix}",
+            f"{den} {name_en} {en_suffix}",
+            "subdistrict" if street else "town",
+            int(pop[i]),
+            float(rural[i]),
+            comms,
+            dname,
+        )
     return plans
 
 

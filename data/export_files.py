@@ -71,14 +71,16 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path | str, *, crs: str | int | N
     path = Path(path)
     driver = SUFFIXES.get(path.suffix.lower())
     if driver is None:
-        raise InvalidInput(f"{path.name}: boundaries are written to .geojson, .gpkg or .zip "
-                           "(Shapefile) files",
-                           zh=f"{path.name}：边界只能导出为 .geojson、.gpkg 或 .zip（Shapefile）文件")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name}: boundaries are written to .geojson, .gpkg or .zip (Shapefile) files",
+            zh=f"{path.name}：边界只能导出为 .geojson、.gpkg 或 .zip（Shapefile）文件",
+        )
     target = _target_crs(crs)
     if driver == "GeoJSON" and not target.equals(_WGS84, ignore_axis_order=True):
-        raise InvalidInput(f"{path.name}: GeoJSON is always WGS84 (RFC 7946); use .gpkg or "
-                           f".zip for {crs}",
-                           zh=f"{path.name}：GeoJSON 只能使用 WGS84 坐标系，其他坐标系请导出为 .gpkg 或 .zip")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name}: GeoJSON is always WGS84 (RFC 7946); use .gpkg or .zip for {crs}",
+            zh=f"{path.name}：GeoJSON 只能使用 WGS84 坐标系，其他坐标系请导出为 .gpkg 或 .zip",
+        )
     if driver == "ESRI Shapefile":
         _check_shapefile_names(frame, path.name)
     out = _prepared(frame, target)
@@ -86,12 +88,18 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path | str, *, crs: str | int | N
         if driver == "ESRI Shapefile":
             _write_zipped_shapefile(out, draft)
         elif driver == "GeoJSON":
-            pyogrio.write_dataframe(out, draft, driver=driver, promote_to_multi=True,
-                                    layer_options=_GEOJSON_OPTIONS)  # fmt: skip
+            pyogrio.write_dataframe(
+                out, draft, driver=driver, promote_to_multi=True, layer_options=_GEOJSON_OPTIONS
+            )
         else:
-            pyogrio.write_dataframe(out, draft, driver=driver, layer=path.stem,
-                                    promote_to_multi=True,
-                                    dataset_options={"VERSION": GPKG_VERSION})  # fmt: skip
+            pyogrio.write_dataframe(
+                out,
+                draft,
+                driver=driver,
+                layer=path.stem,
+                promote_to_multi=True,
+                dataset_options={"VERSION": GPKG_VERSION},
+            )
     return path
 
 
@@ -108,8 +116,10 @@ def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise InvalidInput(f"{path.name}: tables are written to .csv or .xlsx files",
-                           zh=f"{path.name}：表格只能导出为 .csv 或 .xlsx 文件")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name}: tables are written to .csv or .xlsx files",
+            zh=f"{path.name}：表格只能导出为 .csv 或 .xlsx 文件",
+        )
     table = frame.reset_index(drop=True)
     with _written_in_place(path) as draft:
         if suffix == ".csv":
@@ -125,8 +135,9 @@ def _target_crs(crs: str | int | None) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except CRSError:
-        raise InvalidInput(f"{str(crs)[:40]} is not a coordinate reference system",
-                           zh="无法识别的坐标系") from None  # fmt: skip
+        raise InvalidInput(
+            f"{str(crs)[:40]} is not a coordinate reference system", zh="无法识别的坐标系"
+        ) from None
 
 
 def _check_shapefile_names(frame: gpd.GeoDataFrame, shown: str) -> None:
@@ -134,9 +145,11 @@ def _check_shapefile_names(frame: gpd.GeoDataFrame, shown: str) -> None:
     names = [str(c) for c in frame.columns if c != frame.geometry.name]
     long = [name for name in names if len(name) > SHAPEFILE_NAME_LIMIT]
     if long:
-        raise InvalidInput(f"{shown}: a Shapefile column name has at most "
-                           f"{SHAPEFILE_NAME_LIMIT} characters, not {long[0]!r}",
-                           zh=f"{shown}：Shapefile 列名最多 {SHAPEFILE_NAME_LIMIT} 个字符")  # fmt: skip
+        raise InvalidInput(
+            f"{shown}: a Shapefile column name has at most "
+            f"{SHAPEFILE_NAME_LIMIT} characters, not {long[0]!r}",
+            zh=f"{shown}：Shapefile 列名最多 {SHAPEFILE_NAME_LIMIT} 个字符",
+        )
 
 
 def _prepared(frame: gpd.GeoDataFrame, target: CRS) -> gpd.GeoDataFrame:
@@ -149,8 +162,9 @@ def _prepared(frame: gpd.GeoDataFrame, target: CRS) -> gpd.GeoDataFrame:
 def _write_zipped_shapefile(frame: gpd.GeoDataFrame, archive: Path) -> None:
     """The Shapefile's parts written beside ``archive``, then zipped flat into it."""
     shp = archive.with_suffix(".shp")
-    pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8",
-                            promote_to_multi=True)  # fmt: skip
+    pyogrio.write_dataframe(
+        frame, shp, driver="ESRI Shapefile", encoding="UTF-8", promote_to_multi=True
+    )
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         for suffix in _SHAPEFILE_PARTS:
             part = shp.with_suffix(suffix)

@@ -60,8 +60,10 @@ def read_state(job: str, root: Path | None = None) -> dict:
     try:
         return json.loads((_folder(job, root) / "state.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput("no such upload: it expired or was cancelled; upload the file again",
-                           zh="上传已失效或已取消，请重新上传") from None  # fmt: skip
+        raise InvalidInput(
+            "no such upload: it expired or was cancelled; upload the file again",
+            zh="上传已失效或已取消，请重新上传",
+        ) from None
 
 
 def write_state(job: str, state: dict, root: Path | None = None) -> None:

@@ -66,12 +66,16 @@ def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise InvalidInput(f"{path.name}: old .xls workbooks are not read: open it in Excel "
-                           "or WPS and save it as .xlsx",
-                           zh=f"{path.name}：不支持旧版 .xls 文件，请用 Excel 或 WPS 另存为 .xlsx")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name}: old .xls workbooks are not read: open it in Excel "
+            "or WPS and save it as .xlsx",
+            zh=f"{path.name}：不支持旧版 .xls 文件，请用 Excel 或 WPS 另存为 .xlsx",
+        )
     if suffix not in SUFFIXES:
-        raise InvalidInput(f"{path.name}: import reads .csv or .xlsx tables",
-                           zh=f"{path.name}：只能导入 .csv 或 .xlsx 表格")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name}: import reads .csv or .xlsx tables",
+            zh=f"{path.name}：只能导入 .csv 或 .xlsx 表格",
+        )
     if existing_size(path, MAX_BYTES) == 0:
         raise _no_rows(path.name)
     rows = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path, sheet)
@@ -79,13 +83,16 @@ def read_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
 
 
 def _no_rows(name: str) -> InvalidInput:
-    return InvalidInput(f"{name} has no rows under its header",
-                        zh=f"{name} 中除表头外没有任何数据行")  # fmt: skip
+    return InvalidInput(
+        f"{name} has no rows under its header", zh=f"{name} 中除表头外没有任何数据行"
+    )
 
 
 def _not_what_it_says(name: str, what: str, zh_what: str) -> InvalidInput:
-    return InvalidInput(f"{name} is not {what}, whatever its name says",
-                        zh=f"{name} 不是{zh_what}，内容与文件名不符")  # fmt: skip
+    return InvalidInput(
+        f"{name} is not {what}, whatever its name says",
+        zh=f"{name} 不是{zh_what}，内容与文件名不符",
+    )
 
 
 # --- CSV -------------------------------------------------------------------
@@ -108,8 +115,11 @@ def _decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             pass
     elif data.startswith((_ZIP, _OLE2)):
-        raise _not_what_it_says(name, "a CSV text file (it looks like an Excel workbook: "
-                                "import it with the .xlsx name)", " CSV 文本文件（像是 Excel 工作簿）")  # fmt: skip
+        raise _not_what_it_says(
+            name,
+            "a CSV text file (it looks like an Excel workbook: import it with the .xlsx name)",
+            " CSV 文本文件（像是 Excel 工作簿）",
+        )
     elif b"\x00" not in data[:8192]:
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -138,9 +148,11 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list[object]]:
     with path.open("rb") as file:
         head = file.read(8)
     if head.startswith(_OLE2):
-        raise InvalidInput(f"{path.name} is an old .xls workbook or has a password: open it in "
-                           "Excel or WPS and save it as .xlsx without a password",
-                           zh=f"{path.name} 是旧版 .xls 或加密的工作簿，请另存为不加密码的 .xlsx")  # fmt: skip
+        raise InvalidInput(
+            f"{path.name} is an old .xls workbook or has a password: open it in "
+            "Excel or WPS and save it as .xlsx without a password",
+            zh=f"{path.name} 是旧版 .xls 或加密的工作簿，请另存为不加密码的 .xlsx",
+        )
     if not head.startswith(_ZIP):
         raise _not_what_it_says(path.name, "an Excel .xlsx workbook", " Excel .xlsx 工作簿")
     try:
@@ -162,8 +174,10 @@ def _sheet_rows(book, sheet: str | None, name: str) -> list[list[object]]:
     names = book.sheetnames
     if sheet is not None and sheet not in names:
         listed = ", ".join(names)
-        raise InvalidInput(f"{name} has no sheet {sheet!r}; its sheets: {listed}",
-                           zh=f"{name} 中没有工作表“{sheet}”，现有工作表：{'、'.join(names)}")  # fmt: skip
+        raise InvalidInput(
+            f"{name} has no sheet {sheet!r}; its sheets: {listed}",
+            zh=f"{name} 中没有工作表“{sheet}”，现有工作表：{'、'.join(names)}",
+        )
     worksheet = book[sheet if sheet is not None else names[0]]
     # Some writers record a wrong used range (e.g. A1); read what is there.
     worksheet.reset_dimensions()
@@ -211,8 +225,10 @@ def _frame(rows: list[list[object]], name: str) -> pd.DataFrame:
     if not body:
         raise _no_rows(name)
     if len(body) > MAX_ROWS:
-        raise InvalidInput(f"{name} has {len(body):,} rows, over the {MAX_ROWS:,} import limit",
-                           zh=f"{name} 共 {len(body):,} 行，超过 {MAX_ROWS:,} 行上限")  # fmt: skip
+        raise InvalidInput(
+            f"{name} has {len(body):,} rows, over the {MAX_ROWS:,} import limit",
+            zh=f"{name} 共 {len(body):,} 行，超过 {MAX_ROWS:,} 行上限",
+        )
     width = max(len(header), *(len(row) for row in body.values()))
     header = header + [None] * (width - len(header))
     data = [row + [None] * (width - len(row)) for row in body.values()]
@@ -253,6 +269,7 @@ def _header_row(cells: list[list[str | None]]) -> int | None:
 def _refuse_duplicates(columns: list[str], name: str) -> None:
     twice = [column for column, n in Counter(columns).items() if n > 1]
     if twice:
-        raise InvalidInput(f"{name}: the header names {', '.join(twice)} more than once; "
-                           "rename one of each",
-                           zh=f"{name}：表头中“{'、'.join(twice)}”重复，请改名")  # fmt: skip
+        raise InvalidInput(
+            f"{name}: the header names {', '.join(twice)} more than once; rename one of each",
+            zh=f"{name}：表头中“{'、'.join(twice)}”重复，请改名",
+        )

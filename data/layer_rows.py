@@ -30,8 +30,11 @@ def plan_layer(kind: str, table, before: list[dict], incoming: list[dict], whole
     # A file of grids or communities stands for the towns it covers: a
     # bureau may send one town's grids, and the others' must stay.
     towns = None if kind == "towns" or whole else {row["town_code"] for row in incoming}
-    removed = [code for code in old
-               if code not in new_codes and (towns is None or old[code]["town_code"] in towns)]  # fmt: skip
+    removed = [
+        code
+        for code in old
+        if code not in new_codes and (towns is None or old[code]["town_code"] in towns)
+    ]
     return old, towns, removed, merge_rows(table, old, incoming)
 
 

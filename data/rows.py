@@ -69,8 +69,9 @@ def json_text(value: dict | None) -> str | None:
     try:
         return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode()
     except TypeError:  # what orjson does not take, e.g. an integer beyond 64 bits
-        return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True,
-                          separators=(",", ":"))  # fmt: skip
+        return json.dumps(
+            value, ensure_ascii=False, default=_json_default, sort_keys=True, separators=(",", ":")
+        )
 
 
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS

@@ -379,9 +379,16 @@ class Store(
         key = None if entity_id is None else str(entity_id)
         conn.execute(
             _AUDIT_INSERT,
-            {"at": now, "actor": actor, "action": action, "entity": entity, "entity_id": key,
-             "before": rows.json_text(before), "after": rows.json_text(after)},
-        )  # fmt: skip
+            {
+                "at": now,
+                "actor": actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": key,
+                "before": rows.json_text(before),
+                "after": rows.json_text(after),
+            },
+        )
         if not feed:
             return None
         if self.backend == "postgresql":
@@ -460,8 +467,11 @@ class Store(
             ).scalar_one()
             if not numbered:
                 row["public_id"] = public_id_for(new_id, row["reported_at"])
-                conn.execute(update(schema.incidents).where(schema.incidents.c.id == new_id)
-                             .values(public_id=row["public_id"]))  # fmt: skip
+                conn.execute(
+                    update(schema.incidents)
+                    .where(schema.incidents.c.id == new_id)
+                    .values(public_id=row["public_id"])
+                )
             self._record(
                 conn,
                 actor=actor,
@@ -495,9 +505,11 @@ class Store(
         at = at or utcnow()
         i = schema.incidents
         with self._transaction() as conn:
-            current = conn.execute(
-                select(i).where(i.c.id == incident_id).with_for_update()
-            ).mappings().first()  # fmt: skip
+            current = (
+                conn.execute(select(i).where(i.c.id == incident_id).with_for_update())
+                .mappings()
+                .first()
+            )
             if current is None:
                 raise NotFound(
                     f"no incident with id {incident_id}", zh=f"没有编号为 {incident_id} 的事件"
@@ -527,10 +539,16 @@ class Store(
             after = {**dict(current), **move.changes}
             if closes_incident(move.target):
                 self.release_dispatches(conn, incident_id, at)
-            self._record(conn, actor=actor, action=action, entity="incident",
-                         entity_id=incident_id, before={"status": move.source},
-                         after={"status": move.target, **move.details},
-                         payload=rows.feed_incident(after))  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action=action,
+                entity="incident",
+                entity_id=incident_id,
+                before={"status": move.source},
+                after={"status": move.target, **move.details},
+                payload=rows.feed_incident(after),
+            )
         return move
 
     def record_positions(self, positions: Sequence[dict], *, actor: str) -> int:
@@ -584,10 +602,17 @@ def _number_incidents(conn: Connection, incidents: list[dict]) -> None:
         return
     i = schema.incidents
     if conn.dialect.name == "postgresql":  # take the ids from the table's own sequence
-        ids = conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
-                 "FROM generate_series(1, :n)"), {"n": len(incidents)},
-        ).scalars().all()  # fmt: skip
+        ids = (
+            conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(incidents)},
+            )
+            .scalars()
+            .all()
+        )
     else:  # SQLite, in a write transaction: the next rowids are ours
         top = conn.execute(select(func.coalesce(func.max(i.c.id), 0))).scalar_one()
         ids = range(top + 1, top + 1 + len(incidents))

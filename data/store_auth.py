@@ -62,13 +62,25 @@ class AuthStore:
                 raise Conflict(f"user {username!r} exists already", zh=f"用户 {username} 已存在")
             user_id = conn.execute(
                 insert(u)
-                .values(username=username, display_name=(display_name or username)[:60],
-                        role=role, town_code=town, password_hash=hashed, created_at=now)
+                .values(
+                    username=username,
+                    display_name=(display_name or username)[:60],
+                    role=role,
+                    town_code=town,
+                    password_hash=hashed,
+                    created_at=now,
+                )
                 .returning(u.c.id)
-            ).scalar_one()  # fmt: skip
-            self._record(conn, actor=actor, action="create_user", entity="user",
-                         entity_id=username, after={"role": role, "town": town},
-                         feed=False)  # fmt: skip
+            ).scalar_one()
+            self._record(
+                conn,
+                actor=actor,
+                action="create_user",
+                entity="user",
+                entity_id=username,
+                after={"role": role, "town": town},
+                feed=False,
+            )
         return user_id
 
     def check_new_user(self, username: str, role: str, town: str | None) -> tuple[str, str | None]:
@@ -76,8 +88,10 @@ class AuthStore:
         for a password); raises as ``create_user`` does, writes nothing."""
         username = (username or "").strip()
         if not _USERNAME.match(username):
-            raise InvalidInput("a user name is 2 to 40 letters, digits, '.', '-' or '_'",
-                               zh="用户名须为 2 至 40 个字母、数字或 . - _")  # fmt: skip
+            raise InvalidInput(
+                "a user name is 2 to 40 letters, digits, '.', '-' or '_'",
+                zh="用户名须为 2 至 40 个字母、数字或 . - _",
+            )
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
         town = self._checked_town(role, town)
@@ -109,22 +123,38 @@ class AuthStore:
         hashed = hash_password(password)
         with self._transaction() as conn:
             user_id = self._user_id(conn, username)
-            conn.execute(update(schema.users).where(schema.users.c.id == user_id)
-                         .values(password_hash=hashed, failed_logins=0, locked_until=None))  # fmt: skip
+            conn.execute(
+                update(schema.users)
+                .where(schema.users.c.id == user_id)
+                .values(password_hash=hashed, failed_logins=0, locked_until=None)
+            )
             conn.execute(delete(schema.sessions).where(schema.sessions.c.user_id == user_id))
-            self._record(conn, actor=actor, action="set_password", entity="user",
-                         entity_id=username, feed=False)  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="set_password",
+                entity="user",
+                entity_id=username,
+                feed=False,
+            )
 
     def set_disabled(self, username: str, disabled: bool, *, actor: str) -> None:
         """Disable (ending every session) or re-enable ``username``."""
         with self._transaction() as conn:
             user_id = self._user_id(conn, username)
-            conn.execute(update(schema.users).where(schema.users.c.id == user_id)
-                         .values(active=not disabled))  # fmt: skip
+            conn.execute(
+                update(schema.users).where(schema.users.c.id == user_id).values(active=not disabled)
+            )
             if disabled:
                 conn.execute(delete(schema.sessions).where(schema.sessions.c.user_id == user_id))
-            self._record(conn, actor=actor, action="disable_user" if disabled else "enable_user",
-                         entity="user", entity_id=username, feed=False)  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="disable_user" if disabled else "enable_user",
+                entity="user",
+                entity_id=username,
+                feed=False,
+            )
 
     def _user_id(self, conn, username: str) -> int:
         found = conn.execute(
@@ -138,10 +168,18 @@ class AuthStore:
         """Everyone who may sign in (never the password hashes)."""
         u = schema.users
         return self._listing(
-            select(u.c.id, u.c.username, u.c.display_name, u.c.role, u.c.town_code,
-                   u.c.failed_logins, u.c.locked_until, u.c.created_at, u.c.active)
-            .order_by(u.c.id)
-        )  # fmt: skip
+            select(
+                u.c.id,
+                u.c.username,
+                u.c.display_name,
+                u.c.role,
+                u.c.town_code,
+                u.c.failed_logins,
+                u.c.locked_until,
+                u.c.created_at,
+                u.c.active,
+            ).order_by(u.c.id)
+        )
 
     def ensure_first_admin(self, password: str | None) -> str | None:
         """On a database without users, create ``admin``.
@@ -154,8 +192,7 @@ class AuthStore:
                 return None
         chosen = password or random_password()
         try:
-            self.create_user("admin", chosen, "admin", actor="first run",
-                             display_name="系统管理员")  # fmt: skip
+            self.create_user("admin", chosen, "admin", actor="first run", display_name="系统管理员")
         except Conflict:  # another worker got there first
             return None
         return None if password else chosen
@@ -192,13 +229,27 @@ class AuthStore:
             raise Unauthenticated(WRONG, zh=WRONG_ZH)
         token = secrets.token_urlsafe(32)
         with self._transaction() as conn:
-            conn.execute(update(u).where(u.c.id == row.id)
-                         .values(failed_logins=0, locked_until=None))  # fmt: skip
-            conn.execute(insert(schema.sessions).values(
-                token_hash=token_hash(token), user_id=row.id, created_at=now,
-                expires_at=now + SESSION_LENGTH, client=client[:80]))  # fmt: skip
-            self._record(conn, actor=f"user:{row.username}", action="sign_in", entity="user",
-                         entity_id=row.username, after={"client": client[:80]}, feed=False)  # fmt: skip
+            conn.execute(
+                update(u).where(u.c.id == row.id).values(failed_logins=0, locked_until=None)
+            )
+            conn.execute(
+                insert(schema.sessions).values(
+                    token_hash=token_hash(token),
+                    user_id=row.id,
+                    created_at=now,
+                    expires_at=now + SESSION_LENGTH,
+                    client=client[:80],
+                )
+            )
+            self._record(
+                conn,
+                actor=f"user:{row.username}",
+                action="sign_in",
+                entity="user",
+                entity_id=row.username,
+                after={"client": client[:80]},
+                feed=False,
+            )
         return token, for_user(row.id, row.username, row.role, row.town_code)
 
     @staticmethod
@@ -214,24 +265,42 @@ class AuthStore:
         u = schema.users
         with self._transaction() as conn:
             failures = conn.execute(
-                update(u).where(u.c.id == user_id)
-                .values(failed_logins=u.c.failed_logins + 1).returning(u.c.failed_logins)
-            ).scalar_one()  # fmt: skip
+                update(u)
+                .where(u.c.id == user_id)
+                .values(failed_logins=u.c.failed_logins + 1)
+                .returning(u.c.failed_logins)
+            ).scalar_one()
             until = now + LOCKOUT if failures >= MAX_FAILURES else None
             if until is not None:
-                conn.execute(update(u).where(u.c.id == user_id)
-                             .values(locked_until=until, failed_logins=0))  # fmt: skip
-            self._record(conn, actor="anonymous", action="sign_in_failed", entity="user",
-                         entity_id=username, feed=False,
-                         after={"client": client[:80], "failures": failures,
-                                "locked_until": until.isoformat() if until else None})  # fmt: skip
+                conn.execute(
+                    update(u).where(u.c.id == user_id).values(locked_until=until, failed_logins=0)
+                )
+            self._record(
+                conn,
+                actor="anonymous",
+                action="sign_in_failed",
+                entity="user",
+                entity_id=username,
+                feed=False,
+                after={
+                    "client": client[:80],
+                    "failures": failures,
+                    "locked_until": until.isoformat() if until else None,
+                },
+            )
         return until
 
     def _audit_failure(self, username: str, client: str, reason: str) -> None:
         with self._transaction() as conn:
-            self._record(conn, actor="anonymous", action="sign_in_failed", entity="user",
-                         entity_id=(username or "")[:40], feed=False,
-                         after={"client": client[:80], "reason": reason})  # fmt: skip
+            self._record(
+                conn,
+                actor="anonymous",
+                action="sign_in_failed",
+                entity="user",
+                entity_id=(username or "")[:40],
+                feed=False,
+                after={"client": client[:80], "reason": reason},
+            )
 
     def session_principal(self, token: str | None) -> Principal | None:
         """Who holds the live session ``token``; None for an unknown, ended or expired one."""
@@ -242,9 +311,12 @@ class AuthStore:
             row = conn.execute(
                 select(u.c.id, u.c.username, u.c.role, u.c.town_code)
                 .select_from(s.join(u, u.c.id == s.c.user_id))
-                .where(s.c.token_hash == token_hash(token), s.c.expires_at > utcnow(),
-                       u.c.active.is_(True))
-            ).first()  # fmt: skip
+                .where(
+                    s.c.token_hash == token_hash(token),
+                    s.c.expires_at > utcnow(),
+                    u.c.active.is_(True),
+                )
+            ).first()
         return for_user(row.id, row.username, row.role, row.town_code) if row else None
 
     def sign_out(self, token: str | None) -> None:
@@ -261,5 +333,11 @@ class AuthStore:
             if row is None:
                 return
             conn.execute(delete(s).where(s.c.id == row.id))
-            self._record(conn, actor=f"user:{row.username}", action="sign_out", entity="user",
-                         entity_id=row.username, feed=False)  # fmt: skip
+            self._record(
+                conn,
+                actor=f"user:{row.username}",
+                action="sign_out",
+                entity="user",
+                entity_id=row.username,
+                feed=False,
+            )

@@ -124,11 +124,16 @@ class DispatchStore:
                     ids = [
                         conn.execute(
                             _DISPATCH_INSERT,
-                            {"incident_id": incident_id, "cadre_id": a.cadre_id,
-                             "sent_by": actor, "sent_at": now, "eta_s": a.eta_s},
+                            {
+                                "incident_id": incident_id,
+                                "cadre_id": a.cadre_id,
+                                "sent_by": actor,
+                                "sent_at": now,
+                                "eta_s": a.eta_s,
+                            },
                         ).scalar_one()
                         for a in group
-                    ]  # fmt: skip
+                    ]
                     new_ids.update(zip([a.cadre_id for a in group], ids, strict=True))
                     moves = ["register", "dispatch"] if status == "reported" else []
                     moves += ["dispatch"] if status in ("registered", "escalated") else []
@@ -137,14 +142,22 @@ class DispatchStore:
                         conn.execute(update(i).where(i.c.id == incident_id).values(**move.changes))
                         incident.update(move.changes)
                     self._record(
-                        conn, actor=actor, action="dispatch", entity="incident",
-                        entity_id=incident_id, before={"status": status},
-                        after={"status": incident["status"], "cadres": [a.cadre_id for a in group],
-                               "dispatches": ids},
-                        payload={**rows.feed_incident(incident),
-                                 "cadres": [{"id": a.cadre_id, "status": "en_route"}
-                                            for a in group]},
-                    )  # fmt: skip
+                        conn,
+                        actor=actor,
+                        action="dispatch",
+                        entity="incident",
+                        entity_id=incident_id,
+                        before={"status": status},
+                        after={
+                            "status": incident["status"],
+                            "cadres": [a.cadre_id for a in group],
+                            "dispatches": ids,
+                        },
+                        payload={
+                            **rows.feed_incident(incident),
+                            "cadres": [{"id": a.cadre_id, "status": "en_route"} for a in group],
+                        },
+                    )
         except IntegrityError:
             # The unique index caught what the conditional update let by (it never
             # should): report it like any taken cadre, nothing was written.
@@ -156,9 +169,11 @@ class DispatchStore:
 
     def _lock_incident(self, conn: Connection, incident_id: int) -> dict:
         i = schema.incidents
-        incident = conn.execute(
-            select(i).where(i.c.id == incident_id).with_for_update()
-        ).mappings().first()  # fmt: skip
+        incident = (
+            conn.execute(select(i).where(i.c.id == incident_id).with_for_update())
+            .mappings()
+            .first()
+        )
         if incident is None:
             raise NotFound(
                 f"no incident with id {incident_id}", zh=f"没有编号为 {incident_id} 的事件"
@@ -241,14 +256,18 @@ class DispatchStore:
         with self._transaction() as conn:
             # Lock the cadre first: two reports from one phone (a retried "done")
             # must not both release, the second freeing a cadre sent again since.
-            cadre = conn.execute(
-                select(k).where(k.c.id == cadre_id).with_for_update()
-            ).mappings().first()  # fmt: skip
+            cadre = (
+                conn.execute(select(k).where(k.c.id == cadre_id).with_for_update())
+                .mappings()
+                .first()
+            )
             if cadre is None:
                 raise NotFound(f"no cadre with id {cadre_id}", zh=f"没有编号为 {cadre_id} 的干部")
-            active = conn.execute(
-                select(d).where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None))
-            ).mappings().first()  # fmt: skip
+            active = (
+                conn.execute(select(d).where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None)))
+                .mappings()
+                .first()
+            )
             if status in ("arrived", "done") and active is None:
                 raise InvalidInput(
                     f"cadre {cadre_id} has no active assignment to be {status} at",
@@ -256,13 +275,18 @@ class DispatchStore:
                 )
             if status == "on_duty" and active is not None:
                 raise InvalidInput(f"cadre {cadre_id} is on an assignment already")
-            new_status = {"arrived": "on_site", "done": "available", "off_duty": "off_duty",
-                          "on_duty": "available"}[status]  # fmt: skip
+            new_status = {
+                "arrived": "on_site",
+                "done": "available",
+                "off_duty": "off_duty",
+                "on_duty": "available",
+            }[status]
             if status == "arrived":
                 conn.execute(
-                    update(d).where(d.c.id == active["id"], d.c.arrived_at.is_(None))
+                    update(d)
+                    .where(d.c.id == active["id"], d.c.arrived_at.is_(None))
                     .values(arrived_at=at)
-                )  # fmt: skip
+                )
                 self._start_work(conn, active["incident_id"], actor, at)
             elif active is not None:  # done, or off duty in the middle of a task
                 conn.execute(update(d).where(d.c.id == active["id"]).values(released_at=at))
@@ -273,15 +297,30 @@ class DispatchStore:
                     select(i.c.public_id).where(i.c.id == active["incident_id"])
                 ).scalar()
             self._record(
-                conn, actor=actor, action=f"field_{status}", entity="cadre", entity_id=cadre_id,
+                conn,
+                actor=actor,
+                action=f"field_{status}",
+                entity="cadre",
+                entity_id=cadre_id,
                 before={"status": cadre["status"]},
                 after={"status": new_status, "dispatch": active["id"] if active else None},
-                payload={"cadres": [{"id": cadre_id, "status": new_status,
-                                     "lon": cadre["lon"], "lat": cadre["lat"]}]},
-            )  # fmt: skip
-        return {"cadre_id": cadre_id, "status": new_status,
-                "dispatch_id": active["id"] if active else None,
-                "incident": incident_public_id}  # fmt: skip
+                payload={
+                    "cadres": [
+                        {
+                            "id": cadre_id,
+                            "status": new_status,
+                            "lon": cadre["lon"],
+                            "lat": cadre["lat"],
+                        }
+                    ]
+                },
+            )
+        return {
+            "cadre_id": cadre_id,
+            "status": new_status,
+            "dispatch_id": active["id"] if active else None,
+            "incident": incident_public_id,
+        }
 
     def _start_work(self, conn: Connection, incident_id: int, actor: str, at) -> None:
         """The first cadre on site starts work on a dispatched incident."""
@@ -290,9 +329,10 @@ class DispatchStore:
         if incident["status"] == "dispatched":
             move = plan(incident, "start", actor=actor, now=at, policy=self.sla_policy)
             conn.execute(
-                update(i).where(i.c.id == incident_id, i.c.status == "dispatched")
+                update(i)
+                .where(i.c.id == incident_id, i.c.status == "dispatched")
                 .values(**move.changes)
-            )  # fmt: skip
+            )
 
     def release_dispatches(self, conn: Connection, incident_id: int, at) -> list[int]:
         """Release the incident's active assignments (it closed); their cadres go back."""
@@ -306,13 +346,15 @@ class DispatchStore:
         )
         if active:
             conn.execute(
-                update(d).where(d.c.incident_id == incident_id, d.c.released_at.is_(None))
+                update(d)
+                .where(d.c.incident_id == incident_id, d.c.released_at.is_(None))
                 .values(released_at=at)
-            )  # fmt: skip
+            )
             conn.execute(
-                update(k).where(k.c.id.in_(active), k.c.status.in_(["en_route", "on_site"]))
+                update(k)
+                .where(k.c.id.in_(active), k.c.status.in_(["en_route", "on_site"]))
                 .values(status="available")
-            )  # fmt: skip
+            )
         return active
 
     # ----------------------------------------------------------------- reads
@@ -321,14 +363,21 @@ class DispatchStore:
         """Assignments not yet released, with cadre and incident names and positions."""
         d, k, i = schema.dispatches, schema.cadres, schema.incidents
         statement = (
-            select(d, k.c.name.label("cadre_name"), k.c.status.label("cadre_status"),
-                   k.c.lon.label("cadre_lon"), k.c.lat.label("cadre_lat"),
-                   i.c.public_id, i.c.lon.label("incident_lon"), i.c.lat.label("incident_lat"))
+            select(
+                d,
+                k.c.name.label("cadre_name"),
+                k.c.status.label("cadre_status"),
+                k.c.lon.label("cadre_lon"),
+                k.c.lat.label("cadre_lat"),
+                i.c.public_id,
+                i.c.lon.label("incident_lon"),
+                i.c.lat.label("incident_lat"),
+            )
             .join(k, k.c.id == d.c.cadre_id)
             .join(i, i.c.id == d.c.incident_id)
             .where(d.c.released_at.is_(None))
             .order_by(d.c.id)
-        )  # fmt: skip
+        )
         if incident_ids is not None:
             statement = statement.where(d.c.incident_id.in_([int(v) for v in incident_ids]))
         return self._frame(statement)

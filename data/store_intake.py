@@ -129,11 +129,15 @@ class ReportWrite:
 
     def message(self) -> dict:
         """The report as plain data for the intake writer process (no claim)."""
-        return {"columns": self.insert.columns, "values": self.values,
-                "id_prefix": self.id_prefix, "actor": self.actor,
-                "placed_with": self.placed_with,
-                "audit": (self.audit_after.pieces, self.audit_after.slots),
-                "feed": (self.feed_payload.pieces, self.feed_payload.slots)}  # fmt: skip
+        return {
+            "columns": self.insert.columns,
+            "values": self.values,
+            "id_prefix": self.id_prefix,
+            "actor": self.actor,
+            "placed_with": self.placed_with,
+            "audit": (self.audit_after.pieces, self.audit_after.slots),
+            "feed": (self.feed_payload.pieces, self.feed_payload.slots),
+        }
 
 
 def _answered(answer: dict) -> tuple[int, str]:
@@ -192,9 +196,15 @@ class IntakeStore:
                 )
                 .returning(schema.api_keys.c.id)
             ).scalar_one()
-            self._record(conn, actor=actor, action="create_api_key", entity="api_key",
-                         entity_id=new_id, feed=False,
-                         after={"name": name, "prefix": key[:10], "scopes": scopes, "town": town})  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="create_api_key",
+                entity="api_key",
+                entity_id=new_id,
+                feed=False,
+                after={"name": name, "prefix": key[:10], "scopes": scopes, "town": town},
+            )
         return key
 
     def revoke_api_keys(self, name_or_prefix: str, *, actor: str) -> int:
@@ -213,14 +223,21 @@ class IntakeStore:
             if not ids:
                 raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
             conn.execute(update(k).where(k.c.id.in_(ids)).values(revoked_at=now))
-            self._record(conn, actor=actor, action="revoke_api_key", entity="api_key",
-                         entity_id=",".join(map(str, ids)), after={"revoked": len(ids)},
-                         feed=False)  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="revoke_api_key",
+                entity="api_key",
+                entity_id=",".join(map(str, ids)),
+                after={"revoked": len(ids)},
+                feed=False,
+            )
         self._key_cache.clear()  # once committed: this process refuses them from now on
         return len(ids)
 
-    def set_api_key_scopes(self, name_or_prefix: str, scopes: tuple[str, ...] | str, *,
-                           actor: str) -> int:  # fmt: skip
+    def set_api_key_scopes(
+        self, name_or_prefix: str, scopes: tuple[str, ...] | str, *, actor: str
+    ) -> int:
         """Give every live key of a client name or with a key prefix these
         scopes (to narrow a key without handing out a new one); returns how many."""
         scopes = parse_scopes(scopes if isinstance(scopes, str) else ",".join(scopes))
@@ -236,10 +253,16 @@ class IntakeStore:
                 raise NotFound(f"no live API key named or starting {name_or_prefix!r}")
             ids = [row.id for row in found]
             conn.execute(update(k).where(k.c.id.in_(ids)).values(scopes=",".join(scopes)))
-            self._record(conn, actor=actor, action="set_api_key_scopes", entity="api_key",
-                         entity_id=",".join(map(str, ids)), feed=False,
-                         before={str(row.id): row.scopes for row in found},
-                         after={"scopes": list(scopes)})  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="set_api_key_scopes",
+                entity="api_key",
+                entity_id=",".join(map(str, ids)),
+                feed=False,
+                before={str(row.id): row.scopes for row in found},
+                after={"scopes": list(scopes)},
+            )
         self._key_cache.clear()  # narrowed: this process stops granting the old scopes now
         return len(ids)
 
@@ -326,14 +349,22 @@ class IntakeStore:
         t = schema.idempotency_keys
         now = rows.utcnow()
         with self._transaction() as conn:
-            row = conn.execute(
-                select(t).where(t.c.client_id == client_id, t.c.key == key)
-            ).mappings().first()  # fmt: skip
+            row = (
+                conn.execute(select(t).where(t.c.client_id == client_id, t.c.key == key))
+                .mappings()
+                .first()
+            )
             if row is None:
                 try:
-                    conn.execute(insert(t).values(client_id=client_id, key=key,
-                                                  request_hash=request_hash,
-                                                  state="in_flight", created_at=now))  # fmt: skip
+                    conn.execute(
+                        insert(t).values(
+                            client_id=client_id,
+                            key=key,
+                            request_hash=request_hash,
+                            state="in_flight",
+                            created_at=now,
+                        )
+                    )
                 except IntegrityError:  # another request claimed it a moment ago
                     raise Conflict(f"a request with Idempotency-Key {key!r} is in flight") from None
                 return Claim(client_id, key)
@@ -355,10 +386,11 @@ class IntakeStore:
         with self._transaction() as conn:
             conn.execute(
                 delete(t).where(
-                    t.c.client_id == claim.client_id, t.c.key == claim.key,
+                    t.c.client_id == claim.client_id,
+                    t.c.key == claim.key,
                     t.c.state == "in_flight",
                 )
-            )  # fmt: skip
+            )
 
     # --------------------------------------------------------------- intake
 
@@ -396,10 +428,18 @@ class IntakeStore:
         columns = tuple(c for c in row if c not in _IDS)
         statement = self._driver_insert(schema.incidents, _IDS + columns)
         insert_all = self._insert_reports
-        write = ReportWrite(public_id_prefix(row["reported_at"]), actor, claim, respond, placed_with, insert_all,
-                             statement, statement.values(row, columns),
-                             rows.json_text_later(row, _IDS),
-                             rows.json_text_later(rows.feed_incident(row), _IDS))  # fmt: skip
+        write = ReportWrite(
+            public_id_prefix(row["reported_at"]),
+            actor,
+            claim,
+            respond,
+            placed_with,
+            insert_all,
+            statement,
+            statement.values(row, columns),
+            rows.json_text_later(row, _IDS),
+            rows.json_text_later(rows.feed_incident(row), _IDS),
+        )
         if claim is None and self._intake_writer is not None:
             answer = self._intake_writer.send(write.message())
             if answer is not None:  # None: the writer process is not there, write here
@@ -439,14 +479,29 @@ class IntakeStore:
             known = {"id": new_id, "public_id": public_id}
             incidents.setdefault(write.insert, []).append((new_id, public_id, *write.values))
             entity_id = str(new_id)
-            audit.append((audit_at, write.actor, "add_report", "incident", entity_id, None,
-                          write.audit_after(known)))  # fmt: skip
+            audit.append(
+                (
+                    audit_at,
+                    write.actor,
+                    "add_report",
+                    "incident",
+                    entity_id,
+                    None,
+                    write.audit_after(known),
+                )
+            )
             feed.append((feed_at, "incident", entity_id, "insert", write.feed_payload(known)))
             if write.claim is not None and write.respond is not None:
                 status, body, content_type = write.respond(public_id)
-                answers.append({"claim_client": write.claim.client_id,
-                                "claim_key": write.claim.key, "answer_status": status,
-                                "answer_body": body, "answer_type": content_type})  # fmt: skip
+                answers.append(
+                    {
+                        "claim_client": write.claim.client_id,
+                        "claim_key": write.claim.key,
+                        "answer_status": status,
+                        "answer_body": body,
+                        "answer_type": content_type,
+                    }
+                )
             results.append((new_id, public_id))
         for statement, same_columns in incidents.items():
             statement.run(conn, same_columns)
@@ -483,11 +538,17 @@ class IntakeStore:
                 raise ValueError("the columns and values do not match")
             statement = self._driver_insert(schema.incidents, columns)
             write = ReportWrite(
-                str(message["id_prefix"]), str(message["actor"]),
-                None, None, message["placed_with"], self._insert_reports, statement,
-                tuple(message["values"]), rows.JsonLater(*map(tuple, message["audit"])),
+                str(message["id_prefix"]),
+                str(message["actor"]),
+                None,
+                None,
+                message["placed_with"],
+                self._insert_reports,
+                statement,
+                tuple(message["values"]),
+                rows.JsonLater(*map(tuple, message["audit"])),
                 rows.JsonLater(*map(tuple, message["feed"])),
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a report message: {exc!r}") from exc
         return write, self._insert_reports

@@ -34,8 +34,10 @@ def _epoch_sqlite(element, compiler, **kw):
     # strftime, the fraction from the text, so the sum is exact to the
     # microsecond (julianday's float is not, and could cross a midnight).
     column = compiler.process(element.clauses, **kw)
-    return (f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
-            f" + COALESCE(CAST(substr({column}, 20) AS REAL), 0.0))")  # fmt: skip
+    return (
+        f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+        f" + COALESCE(CAST(substr({column}, 20) AS REAL), 0.0))"
+    )
 
 
 @compiles(epoch_seconds)
@@ -61,10 +63,18 @@ class ReviewStore:
         """
         i, g = schema.incidents, schema.grids
         statement = select(
-            i.c.id, i.c.public_id, i.c.town_code, g.c.community_code, i.c.grid_code,
-            i.c.category, i.c.channel, i.c.status, i.c.priority, i.c.satisfaction,
+            i.c.id,
+            i.c.public_id,
+            i.c.town_code,
+            g.c.community_code,
+            i.c.grid_code,
+            i.c.category,
+            i.c.channel,
+            i.c.status,
+            i.c.priority,
+            i.c.satisfaction,
             *(epoch_seconds(i.c[name]).label(name) for name in _TIMES),
-        ).outerjoin(g, g.c.code == i.c.grid_code)  # fmt: skip
+        ).outerjoin(g, g.c.code == i.c.grid_code)
         if ids is not None:
             statement = statement.where(i.c.id.in_([int(v) for v in ids]))
         frame = self._fast_frame(statement)
@@ -82,8 +92,11 @@ class ReviewStore:
             dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
         )
         positional = compiled.positiontup is not None and bool(compiled.positiontup)
-        params = (tuple(compiled.params[name] for name in compiled.positiontup)
-                  if positional else compiled.params)  # fmt: skip
+        params = (
+            tuple(compiled.params[name] for name in compiled.positiontup)
+            if positional
+            else compiled.params
+        )
         with self.engine.connect() as conn:
             cursor = conn.connection.dbapi_connection.cursor()
             try:
@@ -111,13 +124,36 @@ class ReviewStore:
         i = schema.incidents
         wanted = [int(v) for v in ids]
         if not wanted:
-            return pd.DataFrame(columns=["id", "public_id", "category", "status", "priority",
-                                         "description", "address", "reported_at",
-                                         "resolved_at", "satisfaction"])  # fmt: skip
-        statement = select(
-            i.c.id, i.c.public_id, i.c.category, i.c.status, i.c.priority, i.c.description,
-            i.c.address, i.c.reported_at, i.c.resolved_at, i.c.satisfaction,
-        ).where(i.c.id.in_(wanted)).order_by(i.c.reported_at.desc(), i.c.id.desc())  # fmt: skip
+            return pd.DataFrame(
+                columns=[
+                    "id",
+                    "public_id",
+                    "category",
+                    "status",
+                    "priority",
+                    "description",
+                    "address",
+                    "reported_at",
+                    "resolved_at",
+                    "satisfaction",
+                ]
+            )
+        statement = (
+            select(
+                i.c.id,
+                i.c.public_id,
+                i.c.category,
+                i.c.status,
+                i.c.priority,
+                i.c.description,
+                i.c.address,
+                i.c.reported_at,
+                i.c.resolved_at,
+                i.c.satisfaction,
+            )
+            .where(i.c.id.in_(wanted))
+            .order_by(i.c.reported_at.desc(), i.c.id.desc())
+        )
         return self._frame(statement)
 
     def review_units(self) -> dict[str, pd.DataFrame]:
@@ -136,12 +172,24 @@ class ReviewStore:
         )
         grids = self._frame(
             select(
-                g.c.code, g.c.town_code, g.c.community_code, g.c.name, g.c.population,
-                g.c.households, g.c.lon, g.c.lat, g.c.minx, g.c.miny, g.c.maxx, g.c.maxy,
-                g.c.worker_id, k.c.name.label("worker_name"), k.c.phone.label("worker_phone"),
+                g.c.code,
+                g.c.town_code,
+                g.c.community_code,
+                g.c.name,
+                g.c.population,
+                g.c.households,
+                g.c.lon,
+                g.c.lat,
+                g.c.minx,
+                g.c.miny,
+                g.c.maxx,
+                g.c.maxy,
+                g.c.worker_id,
+                k.c.name.label("worker_name"),
+                k.c.phone.label("worker_phone"),
                 g.c.secretary,
             )
             .outerjoin(k, k.c.id == g.c.worker_id)
             .order_by(g.c.code)
-        )  # fmt: skip
+        )
         return {"towns": towns, "communities": communities, "grids": grids}

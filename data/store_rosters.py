@@ -20,8 +20,9 @@ from domain.errors import Conflict
 class RosterStore:
     """Import cadres and pairings."""
 
-    def import_cadres(self, roster: list[dict], new_departments: list[str], *, actor: str,
-                      source: str) -> dict:  # fmt: skip
+    def import_cadres(
+        self, roster: list[dict], new_departments: list[str], *, actor: str, source: str
+    ) -> dict:
         """Apply a checked roster (``domain.roster.check_cadres`` rows), by phone.
 
         A person already in the store (same phone) is updated and keeps their
@@ -35,21 +36,31 @@ class RosterStore:
             created = self._create_departments(conn, new_departments)
             department_id = dict(conn.execute(select(d.c.name, d.c.id)).all())
             stored = {r["phone"]: dict(r) for r in conn.execute(select(k)).mappings()}
-            grids_before = [list(r) for r in conn.execute(select(g.c.code, g.c.worker_id)
-                                                         .where(g.c.worker_id.is_not(None)))]  # fmt: skip
+            grids_before = [
+                list(r)
+                for r in conn.execute(
+                    select(g.c.code, g.c.worker_id).where(g.c.worker_id.is_not(None))
+                )
+            ]
             added, updated, unchanged, worker_grids = 0, [], 0, {}
             # Ids are given here: the demo city's were loaded with theirs, so a
             # PostgreSQL sequence would hand out ids already taken.
             next_id = conn.execute(select(func.coalesce(func.max(k.c.id), 0))).scalar()
             for person in roster:
-                values = {"name": person["name"], "role": person["role"],
-                          "department_id": department_id.get(person["department"]),
-                          "town_code": person["town_code"], "skills": person["skills"] or ""}  # fmt: skip
+                values = {
+                    "name": person["name"],
+                    "role": person["role"],
+                    "department_id": department_id.get(person["department"]),
+                    "town_code": person["town_code"],
+                    "skills": person["skills"] or "",
+                }
                 before = stored.get(person["phone"])
                 if before is None:
                     next_id += 1
-                    cadre_id = conn.execute(insert(k).returning(k.c.id), {"id": next_id,
-                        **values, "phone": person["phone"], "status": "available"}).scalar_one()  # fmt: skip
+                    cadre_id = conn.execute(
+                        insert(k).returning(k.c.id),
+                        {"id": next_id, **values, "phone": person["phone"], "status": "available"},
+                    ).scalar_one()
                     added += 1
                 else:
                     cadre_id = before["id"]
@@ -68,21 +79,37 @@ class RosterStore:
                 )
                 for cadre_id, codes in worker_grids.items():
                     conn.execute(update(g).where(g.c.code.in_(codes)).values(worker_id=cadre_id))
-            counts = {"added": added, "updated": len(updated), "unchanged": unchanged,
-                      "not_in_file": len(set(stored) - {p["phone"] for p in roster}),
-                      "departments_created": len(created),
-                      "grids_with_worker": sum(len(c) for c in worker_grids.values())}  # fmt: skip
+            counts = {
+                "added": added,
+                "updated": len(updated),
+                "unchanged": unchanged,
+                "not_in_file": len(set(stored) - {p["phone"] for p in roster}),
+                "departments_created": len(created),
+                "grids_with_worker": sum(len(c) for c in worker_grids.values()),
+            }
             new_phones = [p["phone"] for p in roster if p["phone"] not in stored]
-            snapshot = {"kind": "cadres", "rows": updated, "added_phones": new_phones,
-                        "departments": created, "grid_workers": grids_before}  # fmt: skip
+            snapshot = {
+                "kind": "cadres",
+                "rows": updated,
+                "added_phones": new_phones,
+                "departments": created,
+                "grid_workers": grids_before,
+            }
             counts["import_id"] = self._save_import(conn, "cadres", source, actor, counts, snapshot)
-            self._record(conn, actor=actor, action="import_cadres", entity="cadre",
-                         entity_id=counts["import_id"], after={"source": source, **counts},
-                         op="reload")  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="import_cadres",
+                entity="cadre",
+                entity_id=counts["import_id"],
+                after={"source": source, **counts},
+                op="reload",
+            )
         return counts
 
-    def import_pairings(self, pairs: list[tuple[str, str]], new_departments: list[str], *,
-                        actor: str, source: str) -> dict:  # fmt: skip
+    def import_pairings(
+        self, pairs: list[tuple[str, str]], new_departments: list[str], *, actor: str, source: str
+    ) -> dict:
         """Make the department–town pairings exactly ``pairs`` (name, town code)."""
         p, d = schema.pairings, schema.departments
         with self._transaction() as conn:
@@ -95,15 +122,25 @@ class RosterStore:
                 conn.execute(
                     insert(p), [{"department_id": i, "town_code": t} for i, t in sorted(after)]
                 )
-            counts = {"pairs": len(after), "added": len(after - before),
-                      "removed": len(before - after), "departments_created": len(created)}  # fmt: skip
+            counts = {
+                "pairs": len(after),
+                "added": len(after - before),
+                "removed": len(before - after),
+                "departments_created": len(created),
+            }
             snapshot = {"kind": "pairings", "pairs": sorted(before), "departments": created}
             counts["import_id"] = self._save_import(
                 conn, "pairings", source, actor, counts, snapshot
             )
-            self._record(conn, actor=actor, action="import_pairings", entity="pairing",
-                         entity_id=counts["import_id"], after={"source": source, **counts},
-                         op="reload")  # fmt: skip
+            self._record(
+                conn,
+                actor=actor,
+                action="import_pairings",
+                entity="pairing",
+                entity_id=counts["import_id"],
+                after={"source": source, **counts},
+                op="reload",
+            )
         return counts
 
     def _create_departments(self, conn: Connection, names: list[str]) -> list[str]:
@@ -112,8 +149,13 @@ class RosterStore:
         created = [name for name in dict.fromkeys(names) if name not in existing]
         if created:
             first = conn.execute(select(func.coalesce(func.max(d.c.id), 0))).scalar() + 1
-            conn.execute(insert(d), [{"id": first + n, "name": name, "name_en": name}
-                                     for n, name in enumerate(created)])  # fmt: skip
+            conn.execute(
+                insert(d),
+                [
+                    {"id": first + n, "name": name, "name_en": name}
+                    for n, name in enumerate(created)
+                ],
+            )
         return created
 
     def _undo_table(self, conn: Connection, kind: str, snapshot: dict) -> dict:
@@ -127,8 +169,10 @@ class RosterStore:
             if kind == "pairings":
                 conn.execute(delete(p))
                 if snapshot["pairs"]:
-                    conn.execute(insert(p), [{"department_id": i, "town_code": t}
-                                             for i, t in snapshot["pairs"]])  # fmt: skip
+                    conn.execute(
+                        insert(p),
+                        [{"department_id": i, "town_code": t} for i, t in snapshot["pairs"]],
+                    )
                 counts = {"pairs": len(snapshot["pairs"])}
             else:
                 conn.execute(update(g).values(worker_id=None))
@@ -151,6 +195,8 @@ class RosterStore:
             if snapshot["departments"]:
                 conn.execute(delete(d).where(d.c.name.in_(snapshot["departments"])))
         except IntegrityError:
-            raise Conflict(f"the {kind} this import added are in use since (sent to incidents, "
-                           "or named by a later import): undo is refused, nothing changed") from None  # fmt: skip
+            raise Conflict(
+                f"the {kind} this import added are in use since (sent to incidents, "
+                "or named by a later import): undo is refused, nothing changed"
+            ) from None
         return counts

@@ -90,8 +90,14 @@ ANONYMOUS = Principal("anonymous", "")
 
 def for_user(user_id: int, name: str, role: str, town: str | None) -> Principal:
     """The principal of a signed-in person."""
-    return Principal("user", name, ROLE_PERMISSIONS.get(role, frozenset()),
-                     town if role in TOWN_ROLES else None, role, user_id)  # fmt: skip
+    return Principal(
+        "user",
+        name,
+        ROLE_PERMISSIONS.get(role, frozenset()),
+        town if role in TOWN_ROLES else None,
+        role,
+        user_id,
+    )
 
 
 @functools.lru_cache(maxsize=1024)  # every report asks; the answer is a frozen value
@@ -127,8 +133,9 @@ def town_scope(principal: Principal, asked: str | None = None) -> str | None:
     if principal.town is None:
         return asked or None
     if asked and asked != principal.town:
-        raise Forbidden(f"{principal.actor} may only read town {principal.town}",
-                        zh="您只能查看本镇街的数据")  # fmt: skip
+        raise Forbidden(
+            f"{principal.actor} may only read town {principal.town}", zh="您只能查看本镇街的数据"
+        )
     return principal.town
 
 

@@ -43,8 +43,14 @@ DONE_STATUSES = frozenset({"resolved", "verified", "closed"})  # the work was do
 CANCELLED_STATUSES = frozenset({"rejected", "duplicate"})  # no work was due
 WITHIN_HOURS = (1, 6, 24)
 MAX_CURVE_POINTS = 24 * 60  # beyond 60 days the curve's step grows past an hour
-_TASK_TIMES = ("reported_at", "registered_at", "first_contact_at", "dispatched_at",
-               "resolved_at", "closed_at")  # fmt: skip
+_TASK_TIMES = (
+    "reported_at",
+    "registered_at",
+    "first_contact_at",
+    "dispatched_at",
+    "resolved_at",
+    "closed_at",
+)
 _DISPATCH_TIMES = ("sent_at", "arrived_at", "released_at")
 
 
@@ -86,8 +92,9 @@ def _first_of_tasks(tasks: pd.DataFrame, dispatches: pd.DataFrame, column: str) 
     return first.reindex(tasks["id"].to_numpy()).set_axis(tasks.index)
 
 
-def timeline_bounds(event: Mapping, tasks: pd.DataFrame, dispatches: pd.DataFrame, *,
-                    also: Iterable = ()) -> tuple[pd.Timestamp, pd.Timestamp]:  # fmt: skip
+def timeline_bounds(
+    event: Mapping, tasks: pd.DataFrame, dispatches: pd.DataFrame, *, also: Iterable = ()
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The span a replay's slider runs over: (start, end), aware UTC.
 
     Start is the event's ``started_at``. End is its ``ended_at``; for an event
@@ -140,8 +147,12 @@ def task_stages(t, tasks: pd.DataFrame, dispatches: pd.DataFrame) -> pd.Series:
     sent = _first_of_tasks(tasks, dispatches, "sent_at")
     sent = sent.where(sent.notna(), _times(tasks, "dispatched_at"))
     arrived = _first_of_tasks(tasks, dispatches, "arrived_at")
-    conditions = [_times(tasks, "closed_at") <= t, _times(tasks, "resolved_at") <= t,
-                  arrived <= t, sent <= t]  # fmt: skip
+    conditions = [
+        _times(tasks, "closed_at") <= t,
+        _times(tasks, "resolved_at") <= t,
+        arrived <= t,
+        sent <= t,
+    ]
     choices = ["closed", "resolved", "on_site", "dispatched"]
     stages = np.select([c.to_numpy(dtype=bool) for c in conditions], choices, default="reported")
     return pd.Series(stages, index=tasks.index, dtype=object)
@@ -159,9 +170,17 @@ def mobilised_at(t, dispatches: pd.DataFrame) -> pd.DataFrame:
     return out.drop_duplicates("cadre_id", keep="last")
 
 
-def state_at(t, tasks: pd.DataFrame, dispatches: pd.DataFrame, positions: pd.DataFrame,
-             progress: pd.DataFrame, checkins: pd.DataFrame, checkin_minutes: int, *,
-             measures: Iterable[str] = ()) -> Moment:  # fmt: skip
+def state_at(
+    t,
+    tasks: pd.DataFrame,
+    dispatches: pd.DataFrame,
+    positions: pd.DataFrame,
+    progress: pd.DataFrame,
+    checkins: pd.DataFrame,
+    checkin_minutes: int,
+    *,
+    measures: Iterable[str] = (),
+) -> Moment:
     """The event at time ``t`` (aware), for replaying it with a slider.
 
     Parameters
@@ -192,8 +211,11 @@ def state_at(t, tasks: pd.DataFrame, dispatches: pd.DataFrame, positions: pd.Dat
     cadres = _placed(t, out, tasks, positions)
     seen = checkins[_times(checkins, "at") <= t] if len(checkins) else checkins
     mobilised = out[["cadre_id", "incident_id", "sent_at"]] if len(out) else pd.DataFrame()
-    late = overdue(mobilised, seen, int(checkin_minutes), t) if len(out) else overdue(
-        pd.DataFrame(), pd.DataFrame(), int(checkin_minutes), t)  # fmt: skip
+    late = (
+        overdue(mobilised, seen, int(checkin_minutes), t)
+        if len(out)
+        else overdue(pd.DataFrame(), pd.DataFrame(), int(checkin_minutes), t)
+    )
     cadres["overdue"] = cadres["cadre_id"].isin(late["cadre_id"]) if len(cadres) else []
 
     figures = {str(code): 0.0 for code in measures}
@@ -216,9 +238,12 @@ def _placed(t, out: pd.DataFrame, tasks: pd.DataFrame, positions: pd.DataFrame) 
     frame["arrived"] = (_times(out, "arrived_at") <= t).to_numpy()
     before = positions[_times(positions, "recorded_at") <= t] if len(positions) else positions
     if len(before):
-        latest = (before.assign(recorded_at=_times(before, "recorded_at"))
-                  .sort_values("recorded_at", kind="stable")
-                  .drop_duplicates("cadre_id", keep="last").set_index("cadre_id"))  # fmt: skip
+        latest = (
+            before.assign(recorded_at=_times(before, "recorded_at"))
+            .sort_values("recorded_at", kind="stable")
+            .drop_duplicates("cadre_id", keep="last")
+            .set_index("cadre_id")
+        )
     else:
         latest = pd.DataFrame(columns=["lon", "lat", "recorded_at"])
     place = tasks.set_index("id") if len(tasks) else pd.DataFrame(columns=["lon", "lat"])
@@ -239,8 +264,14 @@ def _assignments(dispatches: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     start = _times(dispatches, "sent_at")
     stop = _times(dispatches, "released_at").fillna(as_of)
     stop = stop.where(stop >= start, start)
-    frame = pd.DataFrame({"cadre_id": dispatches["cadre_id"], "start": start, "stop": stop,
-                          "incident_id": dispatches["incident_id"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "cadre_id": dispatches["cadre_id"],
+            "start": start,
+            "stop": stop,
+            "incident_id": dispatches["incident_id"],
+        }
+    )
     return frame.reset_index(drop=True)
 
 
@@ -249,9 +280,10 @@ def max_concurrent(intervals: pd.DataFrame) -> dict[int, int]:
     [start, stop): a hand-over at one instant does not count twice."""
     out: dict[int, int] = {}
     for task, rows in intervals.groupby("incident_id"):
-        marks = sorted([(s, 1) for s, e in zip(rows["start"], rows["stop"], strict=True) if e > s]
-                       + [(e, -1) for s, e in zip(rows["start"], rows["stop"], strict=True)
-                          if e > s])  # fmt: skip
+        marks = sorted(
+            [(s, 1) for s, e in zip(rows["start"], rows["stop"], strict=True) if e > s]
+            + [(e, -1) for s, e in zip(rows["start"], rows["stop"], strict=True) if e > s]
+        )
         running = best = 0
         for _, step in marks:  # at one instant -1 sorts before +1
             running += step
@@ -260,8 +292,9 @@ def max_concurrent(intervals: pd.DataFrame) -> dict[int, int]:
     return out
 
 
-def missed_checkins(intervals: pd.DataFrame, checkins: pd.DataFrame, minutes: int,
-                    as_of: pd.Timestamp) -> dict[int, tuple[int, int]]:  # fmt: skip
+def missed_checkins(
+    intervals: pd.DataFrame, checkins: pd.DataFrame, minutes: int, as_of: pd.Timestamp
+) -> dict[int, tuple[int, int]]:
     """cadre_id -> (check-ins made while out, missed check-ins).
 
     For every assignment, the signs of life are its sending, the cadre's
@@ -295,9 +328,15 @@ def _summary(values: pd.Series) -> tuple[float | None, float | None]:
     return float(values.median()), float(values.max())
 
 
-def report(event: Mapping, tasks: pd.DataFrame, measures: pd.DataFrame,
-           dispatches: pd.DataFrame, checkins: pd.DataFrame, progress: pd.DataFrame,
-           now) -> dict:  # fmt: skip
+def report(
+    event: Mapping,
+    tasks: pd.DataFrame,
+    measures: pd.DataFrame,
+    dispatches: pd.DataFrame,
+    checkins: pd.DataFrame,
+    progress: pd.DataFrame,
+    now,
+) -> dict:
     """The key figures of the after-action report of an event.
 
     ``as_of`` is the event's end, or ``now`` while it runs. Definitions:
@@ -339,8 +378,11 @@ def report(event: Mapping, tasks: pd.DataFrame, measures: pd.DataFrame,
     ended = _stamp(event.get("ended_at"))
     as_of = max(start, ended if ended is not None else _stamp(now))
     minutes = int(event.get("checkin_minutes") or 30)
-    intervals = _assignments(dispatches, as_of) if len(dispatches) else pd.DataFrame(
-        columns=["cadre_id", "incident_id", "start", "stop"])  # fmt: skip
+    intervals = (
+        _assignments(dispatches, as_of)
+        if len(dispatches)
+        else pd.DataFrame(columns=["cadre_id", "incident_id", "start", "stop"])
+    )
     hands = max_concurrent(intervals)
     checked = missed_checkins(intervals, checkins, minutes, as_of)
     task_rows = _task_rows(tasks, dispatches, hands)
@@ -353,28 +395,49 @@ def report(event: Mapping, tasks: pd.DataFrame, measures: pd.DataFrame,
     contact_med, contact_max = _summary(rows["first_contact_s"])
     done_med, done_max = _summary(rows["completion_s"])
     return {
-        "event": {"id": _int(event.get("id")), "name": _text(event.get("name")),
-                  "kind": _text(event.get("kind")), "severity": _int(event.get("severity")),
-                  "started_at": start, "ended_at": ended, "as_of": as_of,
-                  "active": ended is None, "duration_s": (as_of - start).total_seconds(),
-                  "checkin_minutes": minutes},
+        "event": {
+            "id": _int(event.get("id")),
+            "name": _text(event.get("name")),
+            "kind": _text(event.get("kind")),
+            "severity": _int(event.get("severity")),
+            "started_at": start,
+            "ended_at": ended,
+            "as_of": as_of,
+            "active": ended is None,
+            "duration_s": (as_of - start).total_seconds(),
+            "checkin_minutes": minutes,
+        },
         "mobilisation": _mobilisation(dispatches, start, as_of),
-        "response": {"first_sent_median_s": sent_med, "first_sent_max_s": sent_max,
-                     "first_contact_median_s": contact_med, "first_contact_max_s": contact_max,
-                     "tasks_never_reached": sum(r["first_contact_s"] is None for r in task_rows
-                                                if r["status"] not in CANCELLED_STATUSES),
-                     "completion_median_s": done_med, "completion_max_s": done_max},
-        "tasks": {"total": len(task_rows), "done": sum(s in DONE_STATUSES for s in statuses),
-                  "open": sum(s in OPEN_STATUSES for s in statuses),
-                  "cancelled": sum(s in CANCELLED_STATUSES for s in statuses)},
+        "response": {
+            "first_sent_median_s": sent_med,
+            "first_sent_max_s": sent_max,
+            "first_contact_median_s": contact_med,
+            "first_contact_max_s": contact_max,
+            "tasks_never_reached": sum(
+                r["first_contact_s"] is None
+                for r in task_rows
+                if r["status"] not in CANCELLED_STATUSES
+            ),
+            "completion_median_s": done_med,
+            "completion_max_s": done_max,
+        },
+        "tasks": {
+            "total": len(task_rows),
+            "done": sum(s in DONE_STATUSES for s in statuses),
+            "open": sum(s in OPEN_STATUSES for s in statuses),
+            "cancelled": sum(s in CANCELLED_STATUSES for s in statuses),
+        },
         "figures": _figures(event, measures),
         "unmet": _unmet(task_rows, measures),
-        "checkins": {"interval_min": minutes, "received": len(checkins),
-                     "missed": sum(m for _, m in checked.values()),
-                     "cadres_missed": sum(m > 0 for _, m in checked.values())},
+        "checkins": {
+            "interval_min": minutes,
+            "received": len(checkins),
+            "missed": sum(m for _, m in checked.values()),
+            "cadres_missed": sum(m > 0 for _, m in checked.values()),
+        },
         "task_rows": task_rows,
         "cadre_rows": _cadre_rows(dispatches, intervals, checked),
-    }  # fmt: skip
+    }
 
 
 def _int(value) -> int | None:
@@ -392,30 +455,48 @@ def _task_rows(tasks: pd.DataFrame, dispatches: pd.DataFrame, hands: dict[int, i
         key = int(task["id"])
         reported, resolved = _stamp(task["reported_at"]), _stamp(task.get("resolved_at"))
         sent, arrived = _stamp(first_sent.get(key)), _stamp(first_arrived.get(key))
-        rows.append({
-            "id": key, "public_id": _text(task.get("public_id")),
-            "title": _text(task.get("description")), "status": _text(task.get("status")),
-            "headcount": _int(task.get("headcount")) or 1,
-            "cadres_sent": int(sent_by.get(key, 0)), "max_hands": hands.get(key, 0),
-            "reported_at": reported, "first_sent_at": sent, "first_arrived_at": arrived,
-            "resolved_at": resolved, "closed_at": _stamp(task.get("closed_at")),
-            "first_sent_s": None if sent is None else (sent - reported).total_seconds(),
-            "first_contact_s": None if arrived is None else (arrived - reported).total_seconds(),
-            "completion_s": None if resolved is None else (resolved - reported).total_seconds(),
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": key,
+                "public_id": _text(task.get("public_id")),
+                "title": _text(task.get("description")),
+                "status": _text(task.get("status")),
+                "headcount": _int(task.get("headcount")) or 1,
+                "cadres_sent": int(sent_by.get(key, 0)),
+                "max_hands": hands.get(key, 0),
+                "reported_at": reported,
+                "first_sent_at": sent,
+                "first_arrived_at": arrived,
+                "resolved_at": resolved,
+                "closed_at": _stamp(task.get("closed_at")),
+                "first_sent_s": None if sent is None else (sent - reported).total_seconds(),
+                "first_contact_s": None
+                if arrived is None
+                else (arrived - reported).total_seconds(),
+                "completion_s": None if resolved is None else (resolved - reported).total_seconds(),
+            }
+        )
     return rows
 
 
 def _mobilisation(dispatches: pd.DataFrame, start: pd.Timestamp, as_of: pd.Timestamp) -> dict:
-    first = (_times(dispatches, "sent_at").groupby(dispatches["cadre_id"].to_numpy()).min()
-             if len(dispatches) else pd.Series(dtype="datetime64[us, UTC]"))  # fmt: skip
+    first = (
+        _times(dispatches, "sent_at").groupby(dispatches["cadre_id"].to_numpy()).min()
+        if len(dispatches)
+        else pd.Series(dtype="datetime64[us, UTC]")
+    )
     after = first - start
     last = max(as_of, first.max()) if len(first) else as_of
     hours = max(0, math.ceil((last - start) / pd.Timedelta(hours=1)))
     step = max(1, math.ceil(hours / MAX_CURVE_POINTS))
-    curve = [{"hour": k, "at": start + pd.Timedelta(hours=k),
-              "cadres": int((after <= pd.Timedelta(hours=k)).sum())}
-             for k in range(0, hours + step, step)]  # fmt: skip
+    curve = [
+        {
+            "hour": k,
+            "at": start + pd.Timedelta(hours=k),
+            "cadres": int((after <= pd.Timedelta(hours=k)).sum()),
+        }
+        for k in range(0, hours + step, step)
+    ]
     people = dispatches.drop_duplicates("cadre_id") if len(dispatches) else dispatches
     units = Counter()
     for person in people.to_dict("records"):
@@ -425,12 +506,15 @@ def _mobilisation(dispatches: pd.DataFrame, start: pd.Timestamp, as_of: pd.Times
     by_department = [{"department": d, "town_code": t, "cadres": n} for (d, t), n in ranked]
     sent = _times(dispatches, "sent_at")
     return {
-        "cadres": len(first), "dispatches": len(dispatches),
+        "cadres": len(first),
+        "dispatches": len(dispatches),
         "first_sent_at": _stamp(sent.min()) if len(sent) else None,
         "last_sent_at": _stamp(sent.max()) if len(sent) else None,
         **{f"within_{h}h": int((after <= pd.Timedelta(hours=h)).sum()) for h in WITHIN_HOURS},
-        "by_department": by_department, "curve": curve, "curve_step_h": step,
-    }  # fmt: skip
+        "by_department": by_department,
+        "curve": curve,
+        "curve_step_h": step,
+    }
 
 
 def _figures(event: Mapping, measures: pd.DataFrame) -> list[dict]:
@@ -441,8 +525,14 @@ def _figures(event: Mapping, measures: pd.DataFrame) -> list[dict]:
     for code in order:
         total = totals.get(code, {"target": None, "done": 0.0})
         target, done = total["target"], float(total["done"])
-        out.append({"measure": code, "target": target, "done": done,
-                    "share": done / target if target else None})  # fmt: skip
+        out.append(
+            {
+                "measure": code,
+                "target": target,
+                "done": done,
+                "share": done / target if target else None,
+            }
+        )
     return out
 
 
@@ -454,42 +544,80 @@ def _unmet(task_rows: list[dict], measures: pd.DataFrame) -> dict:
         target, done = _number(m["target"]), _number(m["done"]) or 0.0
         if target and done < target:
             public_id, title = titles.get(int(m["incident_id"]), (None, None))
-            below.append({"task_id": int(m["incident_id"]), "public_id": public_id,
-                          "title": title, "measure": str(m["measure"]), "target": target,
-                          "done": done, "short": target - done})  # fmt: skip
+            below.append(
+                {
+                    "task_id": int(m["incident_id"]),
+                    "public_id": public_id,
+                    "title": title,
+                    "measure": str(m["measure"]),
+                    "target": target,
+                    "done": done,
+                    "short": target - done,
+                }
+            )
     return {
-        "understaffed": [{"task_id": r["id"], "public_id": r["public_id"], "title": r["title"],
-                          "headcount": r["headcount"], "max_hands": r["max_hands"],
-                          "short": r["headcount"] - r["max_hands"]}
-                         for r in live if r["max_hands"] < r["headcount"]],
-        "open_tasks": [{"task_id": r["id"], "public_id": r["public_id"], "title": r["title"],
-                        "status": r["status"]} for r in task_rows if r["status"] in OPEN_STATUSES],
+        "understaffed": [
+            {
+                "task_id": r["id"],
+                "public_id": r["public_id"],
+                "title": r["title"],
+                "headcount": r["headcount"],
+                "max_hands": r["max_hands"],
+                "short": r["headcount"] - r["max_hands"],
+            }
+            for r in live
+            if r["max_hands"] < r["headcount"]
+        ],
+        "open_tasks": [
+            {
+                "task_id": r["id"],
+                "public_id": r["public_id"],
+                "title": r["title"],
+                "status": r["status"],
+            }
+            for r in task_rows
+            if r["status"] in OPEN_STATUSES
+        ],
         "below_target": below,
-    }  # fmt: skip
+    }
 
 
-def _cadre_rows(dispatches: pd.DataFrame, intervals: pd.DataFrame,
-                checked: dict[int, tuple[int, int]]) -> list[dict]:  # fmt: skip
+def _cadre_rows(
+    dispatches: pd.DataFrame, intervals: pd.DataFrame, checked: dict[int, tuple[int, int]]
+) -> list[dict]:
     if not len(dispatches):
         return []
-    frame = dispatches.assign(sent_at=_times(dispatches, "sent_at"),
-                              arrived_at=_times(dispatches, "arrived_at"),
-                              released_at=_times(dispatches, "released_at"))  # fmt: skip
-    spent = (intervals["stop"] - intervals["start"]).dt.total_seconds().groupby(
-        intervals["cadre_id"].to_numpy()).sum()  # fmt: skip
+    frame = dispatches.assign(
+        sent_at=_times(dispatches, "sent_at"),
+        arrived_at=_times(dispatches, "arrived_at"),
+        released_at=_times(dispatches, "released_at"),
+    )
+    spent = (
+        (intervals["stop"] - intervals["start"])
+        .dt.total_seconds()
+        .groupby(intervals["cadre_id"].to_numpy())
+        .sum()
+    )
     rows = []
     for cadre, mine in frame.sort_values("sent_at", kind="stable").groupby("cadre_id", sort=False):
         head = mine.iloc[0]
         released = mine["released_at"]
         made, missed = checked.get(int(cadre), (0, 0))
-        rows.append({
-            "cadre_id": int(cadre), "name": _text(head.get("cadre_name")),
-            "department": _text(head.get("department")), "town_code": _text(head.get("town_code")),
-            "role": _text(head.get("role")), "assignments": len(mine),
-            "tasks": sorted({int(v) for v in mine["incident_id"]}),
-            "first_sent_at": _stamp(mine["sent_at"].min()),
-            "first_arrived_at": _stamp(mine["arrived_at"].min()),
-            "released_at": None if released.isna().any() else _stamp(released.max()),
-            "on_task_s": float(spent.get(cadre, 0.0)), "checkins": made, "missed": missed,
-        })  # fmt: skip
+        rows.append(
+            {
+                "cadre_id": int(cadre),
+                "name": _text(head.get("cadre_name")),
+                "department": _text(head.get("department")),
+                "town_code": _text(head.get("town_code")),
+                "role": _text(head.get("role")),
+                "assignments": len(mine),
+                "tasks": sorted({int(v) for v in mine["incident_id"]}),
+                "first_sent_at": _stamp(mine["sent_at"].min()),
+                "first_arrived_at": _stamp(mine["arrived_at"].min()),
+                "released_at": None if released.isna().any() else _stamp(released.max()),
+                "on_task_s": float(spent.get(cadre, 0.0)),
+                "checkins": made,
+                "missed": missed,
+            }
+        )
     return rows

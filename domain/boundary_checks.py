@@ -59,8 +59,16 @@ class CheckResult:
     features: gpd.GeoDataFrame
     problems: list[Problem] = field(default_factory=list)
 
-    BLOCKING = frozenset({"unrepairable", "not_polygon", "duplicate_code", "missing_code",
-                          "unknown_parent", "bad_number"})  # fmt: skip
+    BLOCKING = frozenset(
+        {
+            "unrepairable",
+            "not_polygon",
+            "duplicate_code",
+            "missing_code",
+            "unknown_parent",
+            "bad_number",
+        }
+    )
 
     @property
     def blocking(self) -> list[Problem]:
@@ -79,8 +87,11 @@ def area_m2(geometry) -> float:
 
 def _polygonal(geometry):
     """Only the polygon parts of ``geometry`` (None when it has none)."""
-    parts = [g for g in getattr(geometry, "geoms", [geometry])
-             if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]  # fmt: skip
+    parts = [
+        g
+        for g in getattr(geometry, "geoms", [geometry])
+        if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty
+    ]
     return shapely.union_all(parts) if parts else None
 
 
@@ -90,20 +101,36 @@ def repaired(features: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Problem
     for n, (code, shape) in enumerate(zip(features["code"].astype(str), shapes, strict=True)):
         if shape is None or shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
             kind = "not_polygon"
-            problems.append(Problem(kind, (code,), None, shape,
-                                    f"{code}: {getattr(shape, 'geom_type', 'empty')} is not a "
-                                    "polygon"))  # fmt: skip
+            problems.append(
+                Problem(
+                    kind,
+                    (code,),
+                    None,
+                    shape,
+                    f"{code}: {getattr(shape, 'geom_type', 'empty')} is not a polygon",
+                )
+            )
             continue
         if shape.is_valid:
             continue
         fixed = _polygonal(make_valid(shape))
         if fixed is not None and area_m2(fixed) > MIN_AREA_M2:
             shapes[n] = fixed
-            problems.append(Problem("repaired", (code,), area_m2(fixed), fixed,
-                                    f"{code}: invalid ring repaired"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "repaired", (code,), area_m2(fixed), fixed, f"{code}: invalid ring repaired"
+                )
+            )
         else:
-            problems.append(Problem("unrepairable", (code,), None, shape,
-                                    f"{code}: invalid ring that cannot be repaired safely"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "unrepairable",
+                    (code,),
+                    None,
+                    shape,
+                    f"{code}: invalid ring that cannot be repaired safely",
+                )
+            )
     out = features.copy()
     out = out.set_geometry(gpd.GeoSeries(shapes, index=features.index, crs=features.crs))
     return out, problems
@@ -115,12 +142,14 @@ def code_problems(features: pd.DataFrame) -> list[Problem]:
     problems = []
     missing = codes.isna() | (codes.astype(str).str.strip() == "")
     if missing.any():
-        problems.append(Problem("missing_code", (), None, None,
-                                f"{int(missing.sum())} features have no code"))  # fmt: skip
+        problems.append(
+            Problem("missing_code", (), None, None, f"{int(missing.sum())} features have no code")
+        )
     counts = codes[~missing].astype(str).value_counts()
     for code, n in counts[counts > 1].items():
-        problems.append(Problem("duplicate_code", (str(code),), None, None,
-                                f"code {code} appears {n} times"))  # fmt: skip
+        problems.append(
+            Problem("duplicate_code", (str(code),), None, None, f"code {code} appears {n} times")
+        )
     return problems
 
 
@@ -150,13 +179,21 @@ def overlaps(features: gpd.GeoDataFrame) -> list[Problem]:
     for i, j, shared, area in zip(left, right, pieces, areas, strict=True):
         if area > MIN_AREA_M2:
             pair = (codes[i], codes[j])
-            problems.append(Problem("overlap", pair, float(area), shared,
-                                    f"{pair[0]} and {pair[1]} overlap by {area:,.0f} m²"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "overlap",
+                    pair,
+                    float(area),
+                    shared,
+                    f"{pair[0]} and {pair[1]} overlap by {area:,.0f} m²",
+                )
+            )
     return problems
 
 
-def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame,
-                    unit: str = "grid") -> list[Problem]:  # fmt: skip
+def parent_problems(
+    features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, unit: str = "grid"
+) -> list[Problem]:
     """Unknown parents, surface outside the parent, and each parent's gaps.
 
     ``features`` has ``parent_code``; ``parents`` has ``code`` and geometry;
@@ -168,38 +205,63 @@ def parent_problems(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame,
     parent_codes = features["parent_code"].astype(str).to_numpy()
     known = np.array([p in parent_shapes for p in parent_codes], dtype=bool)
     for code, parent in zip(codes[~known], parent_codes[~known], strict=True):
-        problems.append(Problem("unknown_parent", (code,), None, None,
-                                f"{code}: no parent {parent}"))  # fmt: skip
+        problems.append(
+            Problem("unknown_parent", (code,), None, None, f"{code}: no parent {parent}")
+        )
     own = features.geometry.to_numpy()[known]
     their_parent = np.array([parent_shapes[p] for p in parent_codes[known]], dtype=object)
     pieces, areas = _measured(list(shapely.difference(own, their_parent)))
-    for code, parent, outside, area in zip(codes[known], parent_codes[known], pieces, areas,
-                                           strict=True):  # fmt: skip
+    for code, parent, outside, area in zip(
+        codes[known], parent_codes[known], pieces, areas, strict=True
+    ):
         if area > MIN_AREA_M2:
-            problems.append(Problem("outside_parent", (code, parent), float(area), outside,
-                                    f"{code}: {area:,.0f} m² outside {parent}"))  # fmt: skip
-    groups = [(parent, group) for parent, group in features.groupby(features["parent_code"].astype(str))
-              if parent in parent_shapes]  # fmt: skip
-    gaps = [parent_shapes[parent].difference(shapely.union_all(group.geometry.to_numpy()))
-            for parent, group in groups]  # fmt: skip
+            problems.append(
+                Problem(
+                    "outside_parent",
+                    (code, parent),
+                    float(area),
+                    outside,
+                    f"{code}: {area:,.0f} m² outside {parent}",
+                )
+            )
+    groups = [
+        (parent, group)
+        for parent, group in features.groupby(features["parent_code"].astype(str))
+        if parent in parent_shapes
+    ]
+    gaps = [
+        parent_shapes[parent].difference(shapely.union_all(group.geometry.to_numpy()))
+        for parent, group in groups
+    ]
     pieces, areas = _measured(gaps)
     for (parent, _), gap, area in zip(groups, pieces, areas, strict=True):
         if area > MIN_AREA_M2:
-            problems.append(Problem("gap", (parent,), float(area), gap,
-                                    f"{parent}: {area:,.0f} m² covered by no {unit}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    "gap",
+                    (parent,),
+                    float(area),
+                    gap,
+                    f"{parent}: {area:,.0f} m² covered by no {unit}",
+                )
+            )
     return problems
 
 
-def check_boundaries(features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None = None,
-                     unit: str = "grid") -> CheckResult:  # fmt: skip
+def check_boundaries(
+    features: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None = None, unit: str = "grid"
+) -> CheckResult:
     """Every check on ``features`` (code, geometry; parent_code with ``parents``);
     ``unit`` names the features in the messages (grid, community, town)."""
     if features.crs is None or features.crs.to_epsg() != 4326:
         raise ValueError("check_boundaries needs features in WGS84 (EPSG:4326)")
     fixed, problems = repaired(features)
     problems += code_problems(fixed)
-    usable = fixed[fixed.geometry.notna() & fixed.geometry.is_valid
-                   & fixed.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]  # fmt: skip
+    usable = fixed[
+        fixed.geometry.notna()
+        & fixed.geometry.is_valid
+        & fixed.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    ]
     problems += overlaps(usable)
     if parents is not None and "parent_code" in usable:
         problems += parent_problems(usable, parents, unit)

@@ -42,9 +42,16 @@ def parse_counts(
     problems = []
     if bad.any():
         shown = [f"{c}={v!r}" for c, v in zip(codes[bad][:5], values[bad][:5], strict=True)]
-        problems.append(Problem("bad_number", tuple(codes[bad].astype(str)), None, None,
-                                f"{field} must be a whole number: {int(bad.sum())} features are "
-                                f"not ({', '.join(shown)})"))  # fmt: skip
+        problems.append(
+            Problem(
+                "bad_number",
+                tuple(codes[bad].astype(str)),
+                None,
+                None,
+                f"{field} must be a whole number: {int(bad.sum())} features are "
+                f"not ({', '.join(shown)})",
+            )
+        )
     numbers = pd.to_numeric(text.where(good), errors="coerce").astype("Int64")
     return numbers, problems
 
@@ -59,8 +66,9 @@ def community_kind(name: str) -> str:
     return "village" if re.search(r"村(委会|民委员会)?$", str(name)) else "community"
 
 
-def table_rows(kind: str, features: gpd.GeoDataFrame,
-               community_towns: dict[str, str] | None = None) -> gpd.GeoDataFrame:  # fmt: skip
+def table_rows(
+    kind: str, features: gpd.GeoDataFrame, community_towns: dict[str, str] | None = None
+) -> gpd.GeoDataFrame:
     """The table's columns for checked ``features`` of ``kind`` (WGS84).
 
     ``features`` has code, name and geometry, parent_code for communities and
@@ -68,8 +76,12 @@ def table_rows(kind: str, features: gpd.GeoDataFrame,
     ``community_towns`` (community code -> town code).
     """
     geometry = features.geometry.reset_index(drop=True)
-    out = pd.DataFrame({"code": features["code"].astype(str).to_numpy(),
-                        "name": features["name"].astype(str).str.strip().to_numpy()})  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "code": features["code"].astype(str).to_numpy(),
+            "name": features["name"].astype(str).str.strip().to_numpy(),
+        }
+    )
     for name in COUNT_FIELDS:
         if name in features:
             out[name] = features[name].to_numpy()

@@ -49,9 +49,15 @@ def check_aware(value: object, name: str) -> dt.datetime:
         )
     if type(value) is not dt.datetime:
         value = dt.datetime(
-            value.year, value.month, value.day, value.hour, value.minute, value.second,
-            value.microsecond, tzinfo=value.tzinfo,
-        )  # fmt: skip
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=value.tzinfo,
+        )
     return value
 
 
@@ -253,8 +259,9 @@ class WorkCalendar:
             self._closes[key] = found  # a race computes the same value twice, harmlessly
         return found
 
-    def _close_after(self, day: dt.date, days: int, *, open_today: bool,
-                     closing: dt.timedelta) -> dt.datetime:  # fmt: skip
+    def _close_after(
+        self, day: dt.date, days: int, *, open_today: bool, closing: dt.timedelta
+    ) -> dt.datetime:
         if days == 0 and open_today and self.is_working_day(day):
             return _utc(day, closing)
         counted = 0

@@ -46,6 +46,7 @@ _ESTIMATED = "（推定）"  # holidays' mark on a lunar date beyond its tables
 # No date below is in doubt. Tests check that weekday days off minus make-up days equal
 # the statutory days (11 until 2024, 13 from 2025) and that every statutory day of the
 # law is off: a missing or mistyped day breaks one or the other.
+# Aligned by hand: this table reads better laid out as a table.
 _NOTICES: dict[int, tuple[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]]] = {
     2022: ("国办发明电〔2021〕11号", (
         ("元旦", "2022-01-01", "2022-01-03", ()),
@@ -209,8 +210,10 @@ def read_calendar_file(path: str | Path) -> tuple[Day, ...]:
     reader = csv.DictReader(text.splitlines())
     header = [c.strip() for c in reader.fieldnames or []]
     if missing := [c for c in ("date", "kind", "source") if c not in header]:
-        raise InvalidInput(f"{path}: line 1 must name the columns date,kind,source "
-                           f"(name optional); {', '.join(missing)} missing")  # fmt: skip
+        raise InvalidInput(
+            f"{path}: line 1 must name the columns date,kind,source "
+            f"(name optional); {', '.join(missing)} missing"
+        )
     reader.fieldnames = header
     rows: dict[dt.date, Day] = {}
     for row in reader:
@@ -239,8 +242,10 @@ def _row(values: dict[str, str], where: str) -> Day:
         raise InvalidInput(f"{where}: source is empty (say on whose word, e.g. the notice)")
     statutory = law_days(date.year)[0]
     if kind == WORK and date in statutory:
-        raise InvalidInput(f"{where}: {date} is a statutory day off ({statutory[date]}) "
-                           "and cannot be a working day")  # fmt: skip
+        raise InvalidInput(
+            f"{where}: {date} is a statutory day off ({statutory[date]}) "
+            "and cannot be a working day"
+        )
     name = values.get("name") or statutory.get(date, "")
     return Day(date, kind, name, f"{LOCAL}: {values['source']}")
 
@@ -256,8 +261,11 @@ def english(name: str) -> str:
     return " & ".join(known) + meaning if known else ""
 
 
-_MARKS = (("调休", " (make-up working day)"), ("（补假，推定）", " (day in lieu)"),
-          ("（补假）", " (day in lieu)"))  # fmt: skip
+_MARKS = (
+    ("调休", " (make-up working day)"),
+    ("（补假，推定）", " (day in lieu)"),
+    ("（补假）", " (day in lieu)"),
+)
 
 
 def describe_year(calendar, year: int) -> list[str]:

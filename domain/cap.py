@@ -20,8 +20,13 @@ from domain.events import KINDS, SEVERITIES
 
 NAMESPACE = "urn:oasis:names:tc:emergency:cap:1.2"
 LOCAL = ZoneInfo("Asia/Shanghai")
-CATEGORY = {"flood": "Met", "fire": "Fire", "epidemic": "Health", "harvest_help": "Other",
-            "other": "Other"}  # fmt: skip
+CATEGORY = {
+    "flood": "Met",
+    "fire": "Fire",
+    "epidemic": "Health",
+    "harvest_help": "Other",
+    "other": "Other",
+}
 SEVERITY = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}
 
 

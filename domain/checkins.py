@@ -53,8 +53,9 @@ def last_seen(mobilised: pd.DataFrame, checkins: pd.DataFrame) -> pd.Series:
     return sent
 
 
-def overdue(mobilised: pd.DataFrame, checkins: pd.DataFrame, minutes: int,
-            now: dt.datetime) -> pd.DataFrame:  # fmt: skip
+def overdue(
+    mobilised: pd.DataFrame, checkins: pd.DataFrame, minutes: int, now: dt.datetime
+) -> pd.DataFrame:
     """The mobilised cadres who have missed a check-in, the longest overdue first.
 
     Returns cadre_id, incident_id, last_seen_at, due_at and late_min (whole
@@ -63,11 +64,15 @@ def overdue(mobilised: pd.DataFrame, checkins: pd.DataFrame, minutes: int,
     if not len(mobilised):
         return pd.DataFrame(columns=list(OVERDUE_COLUMNS))
     seen = last_seen(mobilised, checkins)
-    frame = pd.DataFrame({
-        "cadre_id": seen.index.to_numpy(),
-        "incident_id": mobilised.set_index("cadre_id").loc[seen.index, "incident_id"].to_numpy(),
-        "last_seen_at": seen.to_numpy(),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "cadre_id": seen.index.to_numpy(),
+            "incident_id": mobilised.set_index("cadre_id")
+            .loc[seen.index, "incident_id"]
+            .to_numpy(),
+            "last_seen_at": seen.to_numpy(),
+        }
+    )
     frame["last_seen_at"] = pd.to_datetime(frame["last_seen_at"], utc=True)
     frame["due_at"] = frame["last_seen_at"] + pd.Timedelta(minutes=minutes)
     late = ((pd.Timestamp(now) - frame["due_at"]).dt.total_seconds() / 60).to_numpy()

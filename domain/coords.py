@@ -48,17 +48,27 @@ def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
         y = lat - 35.0
         wave = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
         dlat = (
-            -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            -100.0
+            + 2.0 * x
+            + 3.0 * y
+            + 0.2 * y * y
+            + 0.1 * x * y
+            + 0.2 * np.sqrt(np.abs(x))
             + wave
             + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
             + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
-        )  # fmt: skip
+        )
         dlon = (
-            300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            300.0
+            + x
+            + 2.0 * y
+            + 0.1 * x * x
+            + 0.1 * x * y
+            + 0.1 * np.sqrt(np.abs(x))
             + wave
             + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
             + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
-        )  # fmt: skip
+        )
         # The sums above are metres; turn them into degrees with the meridional
         # and prime-vertical radii of curvature at this latitude.
         rad = np.radians(lat)

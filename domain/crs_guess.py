@@ -79,8 +79,9 @@ def families(minx: float, miny: float, maxx: float, maxy: float) -> tuple[int, .
     return ()
 
 
-def guess_crs(bounds: tuple[float, float, float, float],
-              expected: tuple[float, float] = JIAOZHOU) -> list[CrsGuess]:  # fmt: skip
+def guess_crs(
+    bounds: tuple[float, float, float, float], expected: tuple[float, float] = JIAOZHOU
+) -> list[CrsGuess]:
     """Candidate CRSs for data with these bounds, nearest to ``expected`` first.
 
     Only candidates that put the data inside China are returned; an empty

@@ -40,17 +40,20 @@ class Measure:
         return self.unit_zh if lang == "zh" else self.unit_en
 
 
-MEASURES: dict[str, Measure] = {m.code: m for m in (
-    Measure("area_mu", "抢收面积", "Area harvested", "亩", "mu"),
-    Measure("tonnes", "收获量", "Harvest", "吨", "t"),
-    Measure("sales_yuan", "销售额", "Sales", "元", "yuan"),
-    Measure("households", "排查住户", "Households checked", "户", "households"),
-    Measure("people_moved", "转移群众", "People moved to safety", "人", "people"),
-    Measure("pumped_m3", "排水量", "Water pumped", "立方米", "m³"),
-    Measure("people_tested", "核酸检测", "People tested", "人", "people"),
-    Measure("area_m2", "清理面积", "Area cleared", "平方米", "m²"),
-    Measure("items", "完成事项", "Items done", "项", "items"),
-)}  # fmt: skip
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure("area_mu", "抢收面积", "Area harvested", "亩", "mu"),
+        Measure("tonnes", "收获量", "Harvest", "吨", "t"),
+        Measure("sales_yuan", "销售额", "Sales", "元", "yuan"),
+        Measure("households", "排查住户", "Households checked", "户", "households"),
+        Measure("people_moved", "转移群众", "People moved to safety", "人", "people"),
+        Measure("pumped_m3", "排水量", "Water pumped", "立方米", "m³"),
+        Measure("people_tested", "核酸检测", "People tested", "人", "people"),
+        Measure("area_m2", "清理面积", "Area cleared", "平方米", "m²"),
+        Measure("items", "完成事项", "Items done", "项", "items"),
+    )
+}
 
 # Event kind -> the figures its tasks report, and the incident category of a task.
 KIND_MEASURES: dict[str, tuple[str, ...]] = {
@@ -96,8 +99,9 @@ def _number(value: object, name: str, *, zh: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be a number, not {str(value)[:30]!r}",
-                           zh=f"{zh}应为数字") from None  # fmt: skip
+        raise InvalidInput(
+            f"{name} must be a number, not {str(value)[:30]!r}", zh=f"{zh}应为数字"
+        ) from None
     if not math.isfinite(number) or not 0 <= number <= MAX_FIGURE:
         raise InvalidInput(f"{name} must be from 0 to {MAX_FIGURE:.0e}", zh=f"{zh}超出范围")
     return number
@@ -106,8 +110,10 @@ def _number(value: object, name: str, *, zh: str) -> float:
 def _whole(value: object, name: str, low: int, high: int, *, zh: str) -> int:
     number = _number(value, name, zh=zh)
     if number != int(number) or not low <= number <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}",
-                           zh=f"{zh}应为 {low} 至 {high} 的整数")  # fmt: skip
+        raise InvalidInput(
+            f"{name} must be a whole number from {low} to {high}",
+            zh=f"{zh}应为 {low} 至 {high} 的整数",
+        )
     return int(number)
 
 
@@ -123,18 +129,21 @@ def checked_task(fields: Mapping, *, kind: str, area, locate) -> TaskSpec:
     if not title:
         raise InvalidInput("a task needs a title", zh="请填写任务名称")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"a task title has at most {MAX_TITLE} characters",
-                           zh=f"任务名称最多 {MAX_TITLE} 个字")  # fmt: skip
+        raise InvalidInput(
+            f"a task title has at most {MAX_TITLE} characters", zh=f"任务名称最多 {MAX_TITLE} 个字"
+        )
     if fields.get("lon") is None or fields.get("lat") is None:
         raise InvalidInput("a task needs a place: lon and lat", zh="请在地图上选择任务地点")
     lon = _number(fields.get("lon"), "lon", zh="经度") if fields.get("lon") != "" else None
     lat = _number(fields.get("lat"), "lat", zh="纬度") if fields.get("lat") != "" else None
     if lon is None or lat is None or locate(lon, lat) is None:
-        raise InvalidInput("the task's place is not in any grid of the city",
-                           zh="任务地点不在本市网格内")  # fmt: skip
+        raise InvalidInput(
+            "the task's place is not in any grid of the city", zh="任务地点不在本市网格内"
+        )
     if area is not None and not area.is_empty and not area.buffer(0.002).contains(Point(lon, lat)):
-        raise InvalidInput("the task's place lies outside the event's area",
-                           zh="任务地点不在事件影响区域内")  # fmt: skip
+        raise InvalidInput(
+            "the task's place lies outside the event's area", zh="任务地点不在事件影响区域内"
+        )
     headcount = _whole(fields.get("headcount", 1), "headcount", 1, MAX_HEADCOUNT, zh="所需人数")
     priority = _whole(fields.get("priority", 2), "priority", 1, 4, zh="优先级")
     category = str(fields.get("category") or KIND_CATEGORY.get(kind, "other"))
@@ -151,14 +160,17 @@ def checked_targets(targets: object, kind: str) -> dict[str, float | None]:
     allowed = measures_of(kind)
     unknown = [str(k) for k in targets if k not in allowed]
     if unknown:
-        raise InvalidInput(f"an event of kind {kind} has no figure {unknown[0][:30]!r}; "
-                           f"it counts {', '.join(allowed)}",
-                           zh=f"该类事件没有“{unknown[0][:30]}”这一指标")  # fmt: skip
+        raise InvalidInput(
+            f"an event of kind {kind} has no figure {unknown[0][:30]!r}; "
+            f"it counts {', '.join(allowed)}",
+            zh=f"该类事件没有“{unknown[0][:30]}”这一指标",
+        )
     out: dict[str, float | None] = {}
     for code in allowed:
         value = targets.get(code)
-        out[code] = None if value in (None, "") else _number(value, f"targets.{code}",
-                                                            zh=MEASURES[code].zh)  # fmt: skip
+        out[code] = (
+            None if value in (None, "") else _number(value, f"targets.{code}", zh=MEASURES[code].zh)
+        )
     return out
 
 
@@ -169,13 +181,15 @@ def checked_progress(amounts: object, measures: tuple[str, ...]) -> dict[str, fl
     figure or nothing at all is refused; zeros are dropped.
     """
     if not isinstance(amounts, Mapping) or not amounts:
-        raise InvalidInput("report progress as an object of measure: amount done since",
-                           zh="请填写本次完成的数量")  # fmt: skip
+        raise InvalidInput(
+            "report progress as an object of measure: amount done since", zh="请填写本次完成的数量"
+        )
     unknown = [str(k) for k in amounts if k not in measures]
     if unknown:
-        raise InvalidInput(f"this task has no figure {unknown[0][:30]!r}; it counts "
-                           f"{', '.join(measures)}",
-                           zh=f"该任务没有“{unknown[0][:30]}”这一指标")  # fmt: skip
+        raise InvalidInput(
+            f"this task has no figure {unknown[0][:30]!r}; it counts {', '.join(measures)}",
+            zh=f"该任务没有“{unknown[0][:30]}”这一指标",
+        )
     out = {code: _number(value, code, zh=MEASURES[code].zh) for code, value in amounts.items()}
     out = {code: value for code, value in out.items() if value > 0}
     if not out:

@@ -79,16 +79,19 @@ def checked_name(value: object) -> str:
     if not name:
         raise InvalidInput("an event needs a name", zh="请填写事件名称")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"an event name has at most {MAX_NAME} characters",
-                           zh=f"事件名称最多 {MAX_NAME} 个字")  # fmt: skip
+        raise InvalidInput(
+            f"an event name has at most {MAX_NAME} characters", zh=f"事件名称最多 {MAX_NAME} 个字"
+        )
     return name
 
 
 def checked_kind(value: object) -> str:
     kind = str(value or "")
     if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
-                           zh="事件类型应为：洪涝、火灾、疫情、助农抢收或其他")  # fmt: skip
+        raise InvalidInput(
+            f"kind must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
+            zh="事件类型应为：洪涝、火灾、疫情、助农抢收或其他",
+        )
     return kind
 
 
@@ -98,8 +101,9 @@ def checked_severity(value: object) -> int:
     except ValueError:
         severity = 0
     if severity not in SEVERITIES:
-        raise InvalidInput("severity must be 1 (gravest) to 4",
-                           zh="响应级别应为 1（I级，最高）至 4（IV级）")  # fmt: skip
+        raise InvalidInput(
+            "severity must be 1 (gravest) to 4", zh="响应级别应为 1（I级，最高）至 4（IV级）"
+        )
     return severity
 
 
@@ -122,13 +126,13 @@ def polygon_from_geojson(value: object) -> Polygon | MultiPolygon:
     if kind == "Feature":
         return polygon_from_geojson(value.get("geometry"))
     if kind not in ("Polygon", "MultiPolygon"):
-        raise InvalidInput(f"the area must be a Polygon or MultiPolygon, not {str(kind)[:30]}",
-                           zh="区域应为多边形")  # fmt: skip
+        raise InvalidInput(
+            f"the area must be a Polygon or MultiPolygon, not {str(kind)[:30]}", zh="区域应为多边形"
+        )
     try:
         geometry = shape(value)
     except (ValueError, TypeError, AttributeError, IndexError):
-        raise InvalidInput("the area's coordinates cannot be read",
-                           zh="区域坐标无法读取") from None  # fmt: skip
+        raise InvalidInput("the area's coordinates cannot be read", zh="区域坐标无法读取") from None
     return _polygonal(geometry)
 
 
@@ -136,8 +140,11 @@ def _polygonal(geometry) -> Polygon | MultiPolygon:
     """Only the polygons of ``geometry``, repaired where their rings cross."""
     if not geometry.is_valid:
         geometry = make_valid(geometry)
-    polygons = [g for g in getattr(geometry, "geoms", [geometry])
-                if isinstance(g, (Polygon, MultiPolygon)) and not g.is_empty]  # fmt: skip
+    polygons = [
+        g
+        for g in getattr(geometry, "geoms", [geometry])
+        if isinstance(g, (Polygon, MultiPolygon)) and not g.is_empty
+    ]
     if not polygons:
         return Polygon()
     merged = shapely.union_all(polygons)
@@ -152,8 +159,9 @@ def area_of_grids(codes: Iterable[str], grids) -> Polygon | MultiPolygon:
     found = grids[grids["code"].isin(wanted)]
     missing = sorted(set(wanted) - set(found["code"]))
     if missing:
-        raise InvalidInput(f"no grid {', '.join(missing[:5])}",
-                           zh=f"没有网格 {', '.join(missing[:5])}")  # fmt: skip
+        raise InvalidInput(
+            f"no grid {', '.join(missing[:5])}", zh=f"没有网格 {', '.join(missing[:5])}"
+        )
     return _polygonal(shapely.union_all(found.geometry.to_numpy()))
 
 
@@ -186,8 +194,10 @@ def declaration(fields: Mapping, *, city_outline, grids, now: dt.datetime) -> De
     if started_at > now + dt.timedelta(minutes=5):
         raise InvalidInput("an event cannot start in the future", zh="事件开始时间不能晚于现在")
     if fields.get("grids") and fields.get("area"):
-        raise InvalidInput("give the area as grids or as a polygon, not both",
-                           zh="区域请二选一：选择网格或上传多边形")  # fmt: skip
+        raise InvalidInput(
+            "give the area as grids or as a polygon, not both",
+            zh="区域请二选一：选择网格或上传多边形",
+        )
     if fields.get("grids"):
         codes = fields["grids"]
         codes = codes.split(",") if isinstance(codes, str) else codes
@@ -195,8 +205,9 @@ def declaration(fields: Mapping, *, city_outline, grids, now: dt.datetime) -> De
     elif fields.get("area"):
         area = polygon_from_geojson(fields["area"])
     else:
-        raise InvalidInput("an event needs an area: grids or a polygon",
-                           zh="请在地图上框选受影响区域或上传多边形")  # fmt: skip
+        raise InvalidInput(
+            "an event needs an area: grids or a polygon", zh="请在地图上框选受影响区域或上传多边形"
+        )
     inside, codes = clipped_to_city(area, city_outline, grids)
     return Declaration(name, kind, severity, started_at, inside, codes, checkin_minutes)
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 # Field -> names a column holding it goes by (compared lower-case, without
 # spaces, underscores or hyphens). Most specific first.
+# Aligned by hand: this table reads better laid out as a table.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": ("code", "gridcode", "wgbm", "wgdm", "bm", "dm", "id", "编码", "代码", "网格编码",
              "网格代码", "网格编号", "编号", "行政区划代码", "区划代码", "社区编码", "镇街编码"),
@@ -54,11 +55,17 @@ _TOWN_PARENT = ("sszj", "ssjd", "ssxz", "所属镇街", "所属街道", "所属�
 _COMMUNITY_PARENT = ("sssq", "sssqbm", "所属社区", "所属社区编码", "所属村居")
 KIND_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "towns": {"code": _TOWN_CODE, "name": _TOWN_NAME},
-    "communities": {"code": _COMMUNITY_CODE, "name": _COMMUNITY_NAME,
-                    "parent_code": _TOWN_PARENT + _TOWN_CODE, "": _TOWN_NAME},
-    "grids": {"parent_code": _COMMUNITY_PARENT + _COMMUNITY_CODE,
-              "": _COMMUNITY_NAME + _TOWN_CODE + _TOWN_NAME + _TOWN_PARENT},
-}  # fmt: skip
+    "communities": {
+        "code": _COMMUNITY_CODE,
+        "name": _COMMUNITY_NAME,
+        "parent_code": _TOWN_PARENT + _TOWN_CODE,
+        "": _TOWN_NAME,
+    },
+    "grids": {
+        "parent_code": _COMMUNITY_PARENT + _COMMUNITY_CODE,
+        "": _COMMUNITY_NAME + _TOWN_CODE + _TOWN_NAME + _TOWN_PARENT,
+    },
+}
 """Per kind, field -> its own names first; under "" names that hold no field
 of the kind (a grid's community name is not its name)."""
 
@@ -71,9 +78,12 @@ def synonyms_for(kind: str | None) -> dict[str, tuple[str, ...]]:
     if not extra:
         return SYNONYMS
     claimed = {name for names in extra.values() for name in names}
-    return {field: tuple(dict.fromkeys(extra.get(field, ())
-                                       + tuple(n for n in names if n not in claimed)))
-            for field, names in SYNONYMS.items()}  # fmt: skip
+    return {
+        field: tuple(
+            dict.fromkeys(extra.get(field, ()) + tuple(n for n in names if n not in claimed))
+        )
+        for field, names in SYNONYMS.items()
+    }
 
 
 def normal(name: object) -> str:
@@ -112,10 +122,13 @@ def guess_mapping(
     table = synonyms_for(kind) if synonyms is None else synonyms
     columns = [str(c) for c in columns if str(c).lower() != "geometry"]
     pairs = sorted(
-        ((score(field, column, table), -n, field, column)
-         for field in table for n, column in enumerate(columns)),
+        (
+            (score(field, column, table), -n, field, column)
+            for field in table
+            for n, column in enumerate(columns)
+        ),
         reverse=True,
-    )  # fmt: skip
+    )
     found: dict[str, str | None] = dict.fromkeys(table)
     used: set[str] = set()
     for certainty, _, field, column in pairs:

@@ -39,8 +39,14 @@ def positions_from(items: object, now: dt.datetime) -> list[dict]:
         except InvalidInput as error:
             raise InvalidInput(f"{where}: {error}") from None
         lon, lat = to_wgs84(lon, lat, crs)
-        rows.append({"cadre_id": cadre, "lon": lon, "lat": lat,
-                     "recorded_at": _time(item.get("recorded_at"), where, now)})  # fmt: skip
+        rows.append(
+            {
+                "cadre_id": cadre,
+                "lon": lon,
+                "lat": lat,
+                "recorded_at": _time(item.get("recorded_at"), where, now),
+            }
+        )
     return rows
 
 

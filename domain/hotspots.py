@@ -58,8 +58,15 @@ def hot_spots(observed: pd.Series, baseline: pd.Series, grids: pd.Index) -> pd.D
     p = p.where(observed > 0, 1.0).clip(0.0, 1.0)
     q = pd.Series(false_discovery_control(p.to_numpy(), method="bh"), index=grids) if len(p) else p
     ratio = observed / expected.where(expected > 0)
-    out = pd.DataFrame({"observed": observed, "expected": expected.round(2), "ratio": ratio.round(2),
-                        "p": p, "q": q})  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "observed": observed,
+            "expected": expected.round(2),
+            "ratio": ratio.round(2),
+            "p": p,
+            "q": q,
+        }
+    )
     out["hot"] = (out["q"] < ALPHA) & (out["observed"] >= MIN_COUNT) & (out["ratio"] >= MIN_RATIO)
     out.index.name = "grid_code"
     return out.sort_values(["hot", "q", "ratio"], ascending=[False, True, False], kind="stable")

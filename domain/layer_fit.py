@@ -117,8 +117,9 @@ def misfit(shapes, keys, reference: dict) -> float | None:
     whole = float(shapely.area(theirs).sum())
     if whole <= 0:
         return None
-    apart = shapely.area(shapely.symmetric_difference(shapely.make_valid(mine),
-                                                      shapely.make_valid(theirs)))  # fmt: skip
+    apart = shapely.area(
+        shapely.symmetric_difference(shapely.make_valid(mine), shapely.make_valid(theirs))
+    )
     return float(np.nansum(apart)) / whole
 
 

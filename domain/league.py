@@ -49,8 +49,9 @@ def responsible_pairs(pairings: pd.DataFrame, skills: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(rows, columns=["town_code", "category", "department_id"])
 
 
-def league_table(incidents: pd.DataFrame, flags: pd.DataFrame, pairings: pd.DataFrame,
-                 responsible: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+def league_table(
+    incidents: pd.DataFrame, flags: pd.DataFrame, pairings: pd.DataFrame, responsible: pd.DataFrame
+) -> pd.DataFrame:
     """Every pair of ``pairings`` with its figures, best first.
 
     Ranked on the mean of the four rates (response, closure, satisfaction,
@@ -62,18 +63,30 @@ def league_table(incidents: pd.DataFrame, flags: pd.DataFrame, pairings: pd.Data
         responsible, on=["town_code", "category"], how="left"
     )
     attributed.index = incidents.index
-    figures = unit_metrics(attributed.dropna(subset=["department_id"]).astype(
-        {"department_id": int}), flags, ["department_id", "town_code"])  # fmt: skip
+    figures = unit_metrics(
+        attributed.dropna(subset=["department_id"]).astype({"department_id": int}),
+        flags,
+        ["department_id", "town_code"],
+    )
     table = pairings.merge(figures.reset_index(), on=["department_id", "town_code"], how="left")
-    for column in ("incidents", "counted", "resolved", "rated", "satisfied", "responded",
-                   "on_time", "breaches"):  # fmt: skip
+    for column in (
+        "incidents",
+        "counted",
+        "resolved",
+        "rated",
+        "satisfied",
+        "responded",
+        "on_time",
+        "breaches",
+    ):
         table[column] = table[column].fillna(0).astype(int)
     # The mean of the rates there are: a pair whose reports are not yet rated
     # is still ranked on the others; a pair with nothing has no score.
     table["score"] = table[list(LEAGUE_METRICS)].mean(axis=1, skipna=True)
     table.loc[table["incidents"] == 0, "score"] = float("nan")
-    table = table.sort_values(["score", "incidents"], ascending=[False, False],
-                              na_position="last", kind="stable").reset_index(drop=True)  # fmt: skip
+    table = table.sort_values(
+        ["score", "incidents"], ascending=[False, False], na_position="last", kind="stable"
+    ).reset_index(drop=True)
     table.insert(0, "rank", pd.array(range(1, len(table) + 1), dtype="Int64"))
     table.loc[table["score"].isna(), "rank"] = pd.NA
     return table

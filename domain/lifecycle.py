@@ -69,20 +69,27 @@ ACTIONS: dict[str, Action] = {
         _action("merge", "合并重复", {"reported", "registered"}, "duplicate", "closed_at"),
         _action("dispatch", "派遣", {"registered", "escalated"}, "dispatched", "dispatched_at"),
         _action("start", "开始处置", {"dispatched"}, "in_progress"),
-        _action("escalate", "上报", {"registered", "dispatched", "in_progress"}, "escalated",
-                needs_note=True),
-        _action("park", "挂账", {"registered", "dispatched", "in_progress"}, "parked",
-                needs_note=True),
+        _action(
+            "escalate",
+            "上报",
+            {"registered", "dispatched", "in_progress"},
+            "escalated",
+            needs_note=True,
+        ),
+        _action(
+            "park", "挂账", {"registered", "dispatched", "in_progress"}, "parked", needs_note=True
+        ),
         _action("unpark", "解除挂账", {"parked"}, "registered"),
         _action("resolve", "办结", {"in_progress"}, "resolved", "resolved_at", True),
         _action("verify", "核查通过", {"resolved"}, "verified"),
         _action("send_back", "核查退回", {"resolved"}, "in_progress", needs_note=True),
         _action("close", "结案", {"verified"}, "closed", "closed_at"),
         _action("rate", "评价", {"closed"}, "closed"),
-        _action("reopen", "重新办理", {"resolved", "verified", "closed"}, "registered",
-                needs_note=True),
+        _action(
+            "reopen", "重新办理", {"resolved", "verified", "closed"}, "registered", needs_note=True
+        ),
     )
-}  # fmt: skip
+}
 
 # The statuses each status can move to, derived from the actions.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -99,8 +99,9 @@ def neighbour_towns(towns, affected: Iterable[str]) -> list[str]:
     return sorted(set(codes) - affected)
 
 
-def tier_of_cadres(cadres: pd.DataFrame, pairings: pd.DataFrame, affected: Iterable[str],
-                   neighbours: Iterable[str]) -> pd.Series:  # fmt: skip
+def tier_of_cadres(
+    cadres: pd.DataFrame, pairings: pd.DataFrame, affected: Iterable[str], neighbours: Iterable[str]
+) -> pd.Series:
     """Each cadre's tier ("paired", "neighbour", "rest"), or None for grid workers.
 
     A department cadre's tier is that of the nearest call: paired with an
@@ -177,8 +178,7 @@ def propose_mobilisation(
         sent[name] = len(plan.assignments)
         need = _less(need, plan.assignments)
     columns = [*ASSIGNMENT_COLUMNS, "tier"]
-    assignments = (pd.concat(parts, ignore_index=True) if parts
-                   else pd.DataFrame(columns=columns))  # fmt: skip
+    assignments = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     needed = int(pd.to_numeric(tasks["headcount"]).sum()) if len(tasks) else 0
     unmet = {int(i): int(n) for i, n in zip(need["id"], need["headcount"], strict=True)}
     return Mobilisation(
@@ -211,21 +211,27 @@ def left_thin(cadres: pd.DataFrame, sent_ids: Iterable[int]) -> pd.DataFrame:
     gone = pool["id"].isin(set(int(i) for i in sent_ids))
     rows = []
     is_dept = (pool["role"] == "dept_cadre").to_numpy()
-    for unit, mask, key in (("department", is_dept, "department_id"),
-                            ("town", ~is_dept, "town_code")):  # fmt: skip
+    for unit, mask, key in (
+        ("department", is_dept, "department_id"),
+        ("town", ~is_dept, "town_code"),
+    ):
         part = pool[mask]
         if not len(part) or key not in part:
             continue
-        keys = (pd.to_numeric(part[key], errors="coerce").astype("Int64") if unit == "department"
-                else part[key].astype("string"))  # fmt: skip
+        keys = (
+            pd.to_numeric(part[key], errors="coerce").astype("Int64")
+            if unit == "department"
+            else part[key].astype("string")
+        )
         before = part.groupby(keys, dropna=True).size()
         out = gone[mask].groupby(keys, dropna=True).sum()
         for code, total in before.items():
             n = int(out.get(code, 0))
             left = int(total) - n
             if n and left < math.ceil(THIN_SHARE * int(total)):
-                rows.append((unit, int(code) if unit == "department" else str(code), int(total),
-                             n, left))  # fmt: skip
+                rows.append(
+                    (unit, int(code) if unit == "department" else str(code), int(total), n, left)
+                )
     frame = pd.DataFrame(rows, columns=list(THIN_COLUMNS))
     if len(frame):
         share = frame["left"] / frame["before"]

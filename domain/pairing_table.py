@@ -25,6 +25,7 @@ from domain.roster import (
     row_values,
 )
 
+# Aligned by hand: this table reads better laid out as a table.
 PAIRING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "department": ("department", "dept", "部门", "单位", "包联部门", "包联单位", "帮包单位",
                    "联系部门", "派出单位", "部门名称", "单位名称"),
@@ -53,8 +54,13 @@ def guess_pairing_mapping(columns) -> dict[str, str | None]:
     return guess_mapping(columns, PAIRING_SYNONYMS)
 
 
-def check_pairings(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
-                   towns: pd.DataFrame, departments: pd.DataFrame) -> PairingCheck:  # fmt: skip
+def check_pairings(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str | None],
+    *,
+    towns: pd.DataFrame,
+    departments: pd.DataFrame,
+) -> PairingCheck:
     """Check a pairing table: which department is paired with which town.
 
     A cell may list several departments or towns (市水务局、市财政局); each
@@ -89,17 +95,27 @@ def check_pairings(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
         row = int(index) + 2
         dep_cell, town_cell = values.get("department"), values.get("town")
         if dep_cell is None or town_cell is None:
-            out.problems.append(Problem(row, "missing_cell",
-                                        "both the department and the town are needed",
-                                        "部门和镇街均不能为空"))  # fmt: skip
+            out.problems.append(
+                Problem(
+                    row,
+                    "missing_cell",
+                    "both the department and the town are needed",
+                    "部门和镇街均不能为空",
+                )
+            )
             continue
         codes = []
         for town in cell_items(town_cell):
             code = town_index.code(town)
             if code is None:
-                out.problems.append(Problem(row, "unknown_town",
-                                            f"no town has the code or name {town}",
-                                            f"镇街“{town}”不存在（按编码或名称查找）"))  # fmt: skip
+                out.problems.append(
+                    Problem(
+                        row,
+                        "unknown_town",
+                        f"no town has the code or name {town}",
+                        f"镇街“{town}”不存在（按编码或名称查找）",
+                    )
+                )
             codes.append(code)
         for department in cell_items(dep_cell):
             name = dep_index.name(department)
@@ -112,12 +128,16 @@ def check_pairings(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
 def _add_pair(out: PairingCheck, first_rows: dict, pair: tuple[str, str], row: int) -> None:
     """Add a pair once; a repeat is a note naming the row it first appeared on."""
     if pair in first_rows:
-        out.problems.append(Problem(row, "duplicate_pair",
-                                    f"{pair[0]} and {pair[1]} are already paired on row "
-                                    f"{first_rows[pair]}; counted once",
-                                    f"{pair[0]} 与 {pair[1]} 的包联已在第 {first_rows[pair]} "
-                                    "行出现，仅计一次",
-                                    blocking=False))  # fmt: skip
+        out.problems.append(
+            Problem(
+                row,
+                "duplicate_pair",
+                f"{pair[0]} and {pair[1]} are already paired on row "
+                f"{first_rows[pair]}; counted once",
+                f"{pair[0]} 与 {pair[1]} 的包联已在第 {first_rows[pair]} 行出现，仅计一次",
+                blocking=False,
+            )
+        )
         return
     first_rows[pair] = row
     out.pairs.append(pair)

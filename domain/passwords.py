@@ -18,11 +18,14 @@ _HASHER = PasswordHasher()
 def check_strength(password: str) -> None:
     """Raise InvalidInput for a password too short or made of one repeated character."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_LENGTH} characters",
-                           zh=f"密码至少需要 {MIN_LENGTH} 个字符")  # fmt: skip
+        raise InvalidInput(
+            f"a password needs at least {MIN_LENGTH} characters",
+            zh=f"密码至少需要 {MIN_LENGTH} 个字符",
+        )
     if len(set(password)) < 4:
-        raise InvalidInput("a password needs at least 4 different characters",
-                           zh="密码至少需要 4 个不同的字符")  # fmt: skip
+        raise InvalidInput(
+            "a password needs at least 4 different characters", zh="密码至少需要 4 个不同的字符"
+        )
 
 
 def hash_password(password: str) -> str:

@@ -37,14 +37,31 @@ from domain.errors import InvalidInput
 ZH_WINDOW = 4  # characters: "没有发现起火" still counts as negated
 EN_WINDOW = 3  # words: "no sign of fire" still counts as negated
 NEGATORS_ZH: tuple[str, ...] = ("没有", "没", "无", "未", "不是", "不存在", "并非", "非")
+# Aligned by hand: this table reads better laid out as a table.
 NOT_NEGATORS_ZH: tuple[str, ...] = (
     "无法", "无数", "无证", "无照", "未成年", "未经", "未能", "没想到", "没法", "淹没",
     "非常", "非法",
 )  # fmt: skip
 NEGATORS_EN: frozenset[str] = frozenset(
-    ("no", "not", "never", "without", "none", "nothing", "isn't", "aren't", "wasn't",
-     "weren't", "don't", "doesn't", "didn't", "hasn't", "haven't", "hadn't")
-)  # fmt: skip
+    (
+        "no",
+        "not",
+        "never",
+        "without",
+        "none",
+        "nothing",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+    )
+)
 _CLAUSE_END = re.compile(r"[.,;:!?。，；：！？、\n]")
 _EN_WORD = re.compile(r"[a-z']+")
 
@@ -96,6 +113,7 @@ class Reason(NamedTuple):
 
 
 _FLOOD = ("积水", "内涝", "淹", "水漫", "flood", "flooded", "flooding", "waterlogged")
+# Aligned by hand: this table reads better laid out as a table.
 _FIRE_EXCLUDE = (
     "火锅", "火车", "火腿", "火柴", "火龙果", "火箭", "火爆", "火气", "发火", "上火", "恼火",
     "红火", "防火", "灭火器", "消火栓", "燃气费", "煤气费",
@@ -104,27 +122,94 @@ _FIRE_EXCLUDE = (
 )  # fmt: skip
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule(("起火", "着火", "失火", "火灾", "火情", "明火", "火", "冒烟", "浓烟", "燃气", "煤气",
-          "天然气", "液化气", "漏气", "fire", "smoke", "gas leak", "smell of gas"),
-         1, "火情或燃气", "fire or gas", exclude=_FIRE_EXCLUDE),
-    Rule(("触电", "电线掉落", "电线断落", "电线脱落", "漏电", "electric shock", "electrocuted",
-          "live wire", "power line down", "downed power line"),
-         1, "触电危险", "electrical danger"),
-    Rule(("塌", "坍塌", "倒塌", "塌方", "collapse", "collapsed", "caved in"),
-         1, "坍塌", "collapse"),
-    Rule(("受伤", "伤者", "流血", "昏迷", "injured", "injury", "bleeding", "unconscious"),
-         1, "有人受伤", "someone injured"),
+    Rule(
+        (
+            "起火",
+            "着火",
+            "失火",
+            "火灾",
+            "火情",
+            "明火",
+            "火",
+            "冒烟",
+            "浓烟",
+            "燃气",
+            "煤气",
+            "天然气",
+            "液化气",
+            "漏气",
+            "fire",
+            "smoke",
+            "gas leak",
+            "smell of gas",
+        ),
+        1,
+        "火情或燃气",
+        "fire or gas",
+        exclude=_FIRE_EXCLUDE,
+    ),
+    Rule(
+        (
+            "触电",
+            "电线掉落",
+            "电线断落",
+            "电线脱落",
+            "漏电",
+            "electric shock",
+            "electrocuted",
+            "live wire",
+            "power line down",
+            "downed power line",
+        ),
+        1,
+        "触电危险",
+        "electrical danger",
+    ),
+    Rule(
+        ("塌", "坍塌", "倒塌", "塌方", "collapse", "collapsed", "caved in"), 1, "坍塌", "collapse"
+    ),
+    Rule(
+        ("受伤", "伤者", "流血", "昏迷", "injured", "injury", "bleeding", "unconscious"),
+        1,
+        "有人受伤",
+        "someone injured",
+    ),
     Rule(("被困", "困人", "困在", "trapped"), 1, "有人被困", "someone trapped"),
-    Rule(_FLOOD, 1, "积水危及老人或儿童", "flooding with elderly people or children at risk",
-         with_any=("老人", "儿童", "小孩", "孩子", "学生", "被困", "困在", "elderly", "child",
-                   "children", "kids", "trapped")),
+    Rule(
+        _FLOOD,
+        1,
+        "积水危及老人或儿童",
+        "flooding with elderly people or children at risk",
+        with_any=(
+            "老人",
+            "儿童",
+            "小孩",
+            "孩子",
+            "学生",
+            "被困",
+            "困在",
+            "elderly",
+            "child",
+            "children",
+            "kids",
+            "trapped",
+        ),
+    ),
     Rule(_FLOOD, 2, "积水内涝", "flooding"),
-    Rule(("老人", "独居", "孤寡", "残疾", "瘫痪", "elderly", "disabled", "lives alone"),
-         2, "老人或残疾人", "elderly or disabled person"),
-    Rule(("消防通道", "生命通道", "fire lane", "fire exit", "fire escape"),
-         2, "消防通道堵塞", "blocked fire lane",
-         with_any=("堵", "占", "停", "block", "blocked", "blocking", "parked", "obstructed")),
-)  # fmt: skip
+    Rule(
+        ("老人", "独居", "孤寡", "残疾", "瘫痪", "elderly", "disabled", "lives alone"),
+        2,
+        "老人或残疾人",
+        "elderly or disabled person",
+    ),
+    Rule(
+        ("消防通道", "生命通道", "fire lane", "fire exit", "fire escape"),
+        2,
+        "消防通道堵塞",
+        "blocked fire lane",
+        with_any=("堵", "占", "停", "block", "blocked", "blocking", "parked", "obstructed"),
+    ),
+)
 
 
 def _normalise(text: str) -> str:

@@ -45,10 +45,22 @@ def incident_moves(incidents: pd.DataFrame, grids: gpd.GeoDataFrame) -> pd.DataF
     new_grid = np.where(found, codes[new_index], np.where(still_there, old_grid, None))
     old_town = incidents["town_code"].astype(object).to_numpy()
     town_of = dict(zip(codes, towns, strict=True))
-    new_town = np.array([town_of.get(g, t) if g is not None else t
-                         for g, t in zip(new_grid, old_town, strict=True)], dtype=object)  # fmt: skip
-    moves = pd.DataFrame({"id": incidents["id"].to_numpy(), "old_grid": old_grid,
-                          "new_grid": new_grid, "old_town": old_town, "new_town": new_town})  # fmt: skip
+    new_town = np.array(
+        [
+            town_of.get(g, t) if g is not None else t
+            for g, t in zip(new_grid, old_town, strict=True)
+        ],
+        dtype=object,
+    )
+    moves = pd.DataFrame(
+        {
+            "id": incidents["id"].to_numpy(),
+            "old_grid": old_grid,
+            "new_grid": new_grid,
+            "old_town": old_town,
+            "new_town": new_town,
+        }
+    )
     changed = (moves["old_grid"].fillna("") != moves["new_grid"].fillna("")) | (
         moves["old_town"].fillna("") != moves["new_town"].fillna("")
     )

@@ -62,24 +62,47 @@ METRICS: dict[str, Metric] = {
     m.code: m
     for m in (
         Metric("incidents", "诉求件数", "Incidents", "件", "incidents", None, "count"),
-        Metric("per_1000", "千人诉求数", "Incidents per 1,000 residents", "件/千人",
-               "per 1,000", None, "per_1000"),
+        Metric(
+            "per_1000",
+            "千人诉求数",
+            "Incidents per 1,000 residents",
+            "件/千人",
+            "per 1,000",
+            None,
+            "per_1000",
+        ),
         Metric("closure_rate", "办结率", "Closure rate", "%", "%", True, "rate"),
         Metric("satisfaction_rate", "满意率", "Satisfaction rate", "%", "%", True, "rate"),
         Metric("response_rate", "响应率", "Response rate", "%", "%", True, "rate"),
         Metric("on_time_rate", "按时办结率", "On-time rate", "%", "%", True, "rate"),
-        Metric("contact_h", "首次联系中位时长", "Median first-contact time", "小时", "hours",
-               False, "hours"),
-        Metric("resolve_h", "办结中位时长", "Median resolution time", "小时", "hours",
-               False, "hours"),
+        Metric(
+            "contact_h",
+            "首次联系中位时长",
+            "Median first-contact time",
+            "小时",
+            "hours",
+            False,
+            "hours",
+        ),
+        Metric(
+            "resolve_h", "办结中位时长", "Median resolution time", "小时", "hours", False, "hours"
+        ),
         Metric("breaches", "超时件数", "SLA breaches", "件", "breaches", False, "count"),
     )
-}  # fmt: skip
-MAP_METRICS = ("incidents", "per_1000", "closure_rate", "satisfaction_rate", "contact_h",
-               "resolve_h", "breaches")  # fmt: skip
+}
+MAP_METRICS = (
+    "incidents",
+    "per_1000",
+    "closure_rate",
+    "satisfaction_rate",
+    "contact_h",
+    "resolve_h",
+    "breaches",
+)
 LEAGUE_METRICS = ("response_rate", "closure_rate", "satisfaction_rate", "on_time_rate")
 
 # Columns of unit_metrics, in order.
+# Aligned by hand: this table reads better laid out as a table.
 FIGURES = (
     "incidents", "counted", "resolved", "closure_rate", "rated", "satisfied",
     "satisfaction_rate", "responded", "response_rate", "on_time", "on_time_rate",
@@ -145,8 +168,9 @@ def unit_metrics(
         empty = pd.DataFrame(columns=[*keys, *FIGURES])
         return empty.set_index(keys)
     grouped = frame.groupby(keys, sort=True, dropna=True)
-    sums = grouped[["counted", "resolved", "rated", "satisfied", "responded", "on_time",
-                    "breached"]].sum()  # fmt: skip
+    sums = grouped[
+        ["counted", "resolved", "rated", "satisfied", "responded", "on_time", "breached"]
+    ].sum()
     out = pd.DataFrame(index=sums.index)
     out["incidents"] = grouped.size()
     out["counted"] = sums["counted"]
@@ -171,9 +195,26 @@ def total_metrics(incidents: pd.DataFrame, flags: pd.DataFrame) -> pd.Series:
     table = unit_metrics(frame, flags, "_all")
     if len(table):
         return table.iloc[0]
-    return pd.Series({f: (0 if f in ("incidents", "counted", "resolved", "rated", "satisfied",
-                                      "responded", "on_time", "breaches") else np.nan)
-                      for f in FIGURES})  # fmt: skip
+    return pd.Series(
+        {
+            f: (
+                0
+                if f
+                in (
+                    "incidents",
+                    "counted",
+                    "resolved",
+                    "rated",
+                    "satisfied",
+                    "responded",
+                    "on_time",
+                    "breaches",
+                )
+                else np.nan
+            )
+            for f in FIGURES
+        }
+    )
 
 
 def with_units(units: pd.DataFrame, figures: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -181,8 +222,16 @@ def with_units(units: pd.DataFrame, figures: pd.DataFrame, key: str) -> pd.DataF
     units without incidents get 0 counts and empty rates, so the map still
     shows them. Adds per_1000 from the unit's population."""
     merged = units.merge(figures, left_on=key, right_index=True, how="left")
-    for column in ("incidents", "counted", "resolved", "rated", "satisfied", "responded",
-                   "on_time", "breaches"):  # fmt: skip
+    for column in (
+        "incidents",
+        "counted",
+        "resolved",
+        "rated",
+        "satisfied",
+        "responded",
+        "on_time",
+        "breaches",
+    ):
         merged[column] = merged[column].fillna(0).astype(np.int64)
     population = pd.to_numeric(merged.get("population"), errors="coerce")
     merged["per_1000"] = (merged["incidents"] / population.where(population > 0) * 1000).round(2)
@@ -231,8 +280,9 @@ def trend(
     else:
         bucket = local.dt.to_period("M").dt.to_timestamp()
         starts = pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), end, freq="MS")
-    frame = pd.DataFrame({"start": bucket, "counted": flags["counted"],
-                          "resolved": flags["resolved"]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"start": bucket, "counted": flags["counted"], "resolved": flags["resolved"]}
+    )
     grouped = frame.groupby("start").agg(
         incidents=("counted", "size"), counted=("counted", "sum"), resolved=("resolved", "sum")
     )

@@ -75,8 +75,10 @@ def quick_period(pick: str, today: dt.date) -> Period:
         return Period(today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today)
     if pick == "year":
         return Period(today.replace(month=1, day=1), today)
-    raise InvalidInput(f"unknown period {pick!r}: use one of {', '.join(QUICK_PICKS)}",
-                       zh=f"未知的时间范围 {pick!r}")  # fmt: skip
+    raise InvalidInput(
+        f"unknown period {pick!r}: use one of {', '.join(QUICK_PICKS)}",
+        zh=f"未知的时间范围 {pick!r}",
+    )
 
 
 def local_today(now: dt.datetime) -> dt.date:
@@ -90,16 +92,21 @@ def parse_date(text: object, name: str) -> dt.date:
     else:
         raw = str(text or "").strip()
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise InvalidInput(f"{name} must be a date like 2026-06-01, not {raw!r}",
-                               zh=f"{name} 应为日期，如 2026-06-01")  # fmt: skip
+            raise InvalidInput(
+                f"{name} must be a date like 2026-06-01, not {raw!r}",
+                zh=f"{name} 应为日期，如 2026-06-01",
+            )
         try:
             value = dt.date.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(f"{name} is not a calendar date: {raw!r}",
-                               zh=f"{name} 不是有效日期：{raw}") from None  # fmt: skip
+            raise InvalidInput(
+                f"{name} is not a calendar date: {raw!r}", zh=f"{name} 不是有效日期：{raw}"
+            ) from None
     if not EARLIEST <= value <= LATEST:
-        raise InvalidInput(f"{name} must lie between {EARLIEST} and {LATEST}",
-                           zh=f"{name} 应在 {EARLIEST} 与 {LATEST} 之间")  # fmt: skip
+        raise InvalidInput(
+            f"{name} must lie between {EARLIEST} and {LATEST}",
+            zh=f"{name} 应在 {EARLIEST} 与 {LATEST} 之间",
+        )
     return value
 
 
@@ -135,9 +142,10 @@ def _choices(values: Iterable[str], allowed: Mapping | Iterable[str], name: str)
     chosen = tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
     unknown = [v for v in chosen if v not in allowed]
     if unknown:
-        raise InvalidInput(f"unknown {name}: {', '.join(unknown)}",
-                           zh=f"未知的{'类别' if name == 'categories' else '渠道'}："
-                              f"{', '.join(unknown)}")  # fmt: skip
+        raise InvalidInput(
+            f"unknown {name}: {', '.join(unknown)}",
+            zh=f"未知的{'类别' if name == 'categories' else '渠道'}：{', '.join(unknown)}",
+        )
     return chosen
 
 
@@ -170,17 +178,22 @@ def parse_query(
     """
     metric = str(args.get("metric") or "incidents")
     if metric not in set(metrics):
-        raise InvalidInput(f"unknown metric {metric!r}: use one of {', '.join(metrics)}",
-                           zh=f"未知的指标 {metric!r}")  # fmt: skip
+        raise InvalidInput(
+            f"unknown metric {metric!r}: use one of {', '.join(metrics)}",
+            zh=f"未知的指标 {metric!r}",
+        )
     start, end = args.get("from"), args.get("to")
     pick = str(args.get("period") or ("custom" if start or end else "month"))
     if pick not in QUICK_PICKS:
-        raise InvalidInput(f"unknown period {pick!r}: use one of {', '.join(QUICK_PICKS)}",
-                           zh=f"未知的时间范围 {pick!r}")  # fmt: skip
+        raise InvalidInput(
+            f"unknown period {pick!r}: use one of {', '.join(QUICK_PICKS)}",
+            zh=f"未知的时间范围 {pick!r}",
+        )
     if pick == "custom":
         if not start and not end:
-            raise InvalidInput("a custom period needs from and/or to",
-                               zh="自定义时间范围需要开始或结束日期")  # fmt: skip
+            raise InvalidInput(
+                "a custom period needs from and/or to", zh="自定义时间范围需要开始或结束日期"
+            )
         first = parse_date(start, "from") if start else None
         last = parse_date(end, "to") if end else None
         if first is None:
@@ -197,13 +210,13 @@ def parse_query(
         if not code:
             continue
         if not _CODE.match(code):
-            raise InvalidInput(f"{level} is not a code: {code[:40]!r}",
-                               zh=f"{level} 编码无效")  # fmt: skip
+            raise InvalidInput(f"{level} is not a code: {code[:40]!r}", zh=f"{level} 编码无效")
         area = (level, code)
         if level == "town":
             town = code
-    categories = _choices(split_list(args.get("category")), {c.code for c in CATEGORIES},
-                          "categories")  # fmt: skip
+    categories = _choices(
+        split_list(args.get("category")), {c.code for c in CATEGORIES}, "categories"
+    )
     channels = _choices(split_list(args.get("channel")), CHANNELS, "channels")
     return ReviewQuery(period, metric, area, categories, channels, pick, town)
 

@@ -29,6 +29,7 @@ from domain.field_mapping import guess_mapping, missing_fields, normal
 
 # Field -> names a column holding it goes by, as in ``field_mapping.SYNONYMS``
 # (lower-case, without spaces, underscores or hyphens). Most specific first.
+# Aligned by hand: this table reads better laid out as a table.
 CADRE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("name", "xm", "姓名", "名字", "人员姓名", "干部姓名", "网格员姓名"),
     "phone": ("phone", "mobile", "tel", "telephone", "sjhm", "lxdh", "sjh", "手机", "手机号",
@@ -48,13 +49,19 @@ CADRE_REQUIRED = ("name", "phone", "role")
 ROLE_NAMES: dict[str, str] = {
     **{normal(code): code for code in ROLES},
     **{normal(en): code for code, (_, en) in ROLES.items()},
-    "网格员": "grid_worker", "专职网格员": "grid_worker",
-    "部门干部": "dept_cadre", "机关干部": "dept_cadre", "下沉干部": "dept_cadre",
-    "包联干部": "dept_cadre", "deptcadre": "dept_cadre",
-    "镇街干部": "town_cadre", "镇干部": "town_cadre", "街道干部": "town_cadre",
+    "网格员": "grid_worker",
+    "专职网格员": "grid_worker",
+    "部门干部": "dept_cadre",
+    "机关干部": "dept_cadre",
+    "下沉干部": "dept_cadre",
+    "包联干部": "dept_cadre",
+    "deptcadre": "dept_cadre",
+    "镇街干部": "town_cadre",
+    "镇干部": "town_cadre",
+    "街道干部": "town_cadre",
     "乡镇干部": "town_cadre",
     "志愿者": "volunteer",
-}  # fmt: skip
+}
 
 # Widths of the schema's columns (data.schema): longer text cannot be stored.
 MAX_NAME, MAX_DEPARTMENT, MAX_SKILLS = 40, 60, 200
@@ -63,6 +70,7 @@ LANDLINE = re.compile(r"0\d{9,11}")  # 0, area code, number: 10-12 digits
 _LIST_SEPARATORS = re.compile(r"[、，,;；/\n]+")
 _TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
 # Other ways a roster writes the skills of ``domain.categories.SKILLS``.
+# Aligned by hand: this table reads better laid out as a table.
 SKILL_ALIASES: dict[str, str] = {
     "社会工作": "social_work", "社工": "social_work", "社会工作者": "social_work",
     "民政": "social_work", "社会事务": "social_work", "socialworker": "social_work",
@@ -215,9 +223,14 @@ class DepartmentIndex:
         return self.new.setdefault(key, value)
 
 
-def check_cadres(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
-                 towns: pd.DataFrame, departments: pd.DataFrame,
-                 grid_codes: Collection[str] | Mapping[str, str]) -> RosterCheck:  # fmt: skip
+def check_cadres(
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str | None],
+    *,
+    towns: pd.DataFrame,
+    departments: pd.DataFrame,
+    grid_codes: Collection[str] | Mapping[str, str],
+) -> RosterCheck:
     """Check a roster and turn it into rows for the apply.
 
     Parameters
@@ -263,15 +276,26 @@ def check_cadres(frame: pd.DataFrame, mapping: Mapping[str, str | None], *,
         cadre = _cadre(values, row, town_index, dep_index, grids, grid_town, found)
         phone = cadre["phone"]
         if (first := _first_row(phone, phone_rows, row)) is not None:
-            found.append(Problem(row, "duplicate_phone", f"the phone {phone} is also on row "
-                                 f"{first}; the phone identifies a person, so each may appear once",
-                                 f"电话 {phone} 与第 {first} 行重复（电话是人员的唯一标识）"))  # fmt: skip
+            found.append(
+                Problem(
+                    row,
+                    "duplicate_phone",
+                    f"the phone {phone} is also on row "
+                    f"{first}; the phone identifies a person, so each may appear once",
+                    f"电话 {phone} 与第 {first} 行重复（电话是人员的唯一标识）",
+                )
+            )
         worked = (cadre["grid_code"] or "").split(",") if cadre["role"] == "grid_worker" else []
         for grid in filter(None, worked):
             if grid in grids and (first := _first_row(grid, grid_rows, row)) is not None:
-                found.append(Problem(row, "grid_taken", f"grid {grid} already has its grid worker "
-                                     f"on row {first}; a grid has one",
-                                     f"网格 {grid} 已有网格员（第 {first} 行），每个网格只能有一名"))  # fmt: skip
+                found.append(
+                    Problem(
+                        row,
+                        "grid_taken",
+                        f"grid {grid} already has its grid worker on row {first}; a grid has one",
+                        f"网格 {grid} 已有网格员（第 {first} 行），每个网格只能有一名",
+                    )
+                )
         out.rows.append(cadre)
         out.problems += found
     out.new_departments = list(dep_index.new.values())
@@ -284,8 +308,14 @@ def _cadre(values, row, town_index, dep_index, grids, grid_town, found) -> dict:
     if name is None:
         found.append(Problem(row, "missing_name", "the name is empty", "姓名为空"))
     elif len(name) > MAX_NAME:
-        found.append(Problem(row, "too_long", f"the name is over {MAX_NAME} characters",
-                             f"姓名超过 {MAX_NAME} 个字符"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "too_long",
+                f"the name is over {MAX_NAME} characters",
+                f"姓名超过 {MAX_NAME} 个字符",
+            )
+        )
     phone = _phone(values.get("phone"), row, found)
     role = _role(values.get("role"), row, found)
     department = _department(values.get("department"), role, row, dep_index, found)
@@ -293,16 +323,31 @@ def _cadre(values, row, town_index, dep_index, grids, grid_town, found) -> dict:
     grid_list = [g for g in re.split(r"[\s,，、;；]+", values.get("grid") or "") if g]
     for grid in grid_list:
         if grid not in grids:
-            found.append(Problem(row, "unknown_grid", f"no grid has the code {grid}",
-                                 f"网格编码 {grid} 不存在"))  # fmt: skip
+            found.append(
+                Problem(
+                    row, "unknown_grid", f"no grid has the code {grid}", f"网格编码 {grid} 不存在"
+                )
+            )
     if not grid_list and role == "grid_worker":
-        found.append(Problem(row, "missing_grid", "a grid worker needs the code of their grid",
-                             "网格员须填写所属网格编码"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "missing_grid",
+                "a grid worker needs the code of their grid",
+                "网格员须填写所属网格编码",
+            )
+        )
     grid = grid_list[0] if grid_list else None
     town = _town(values.get("town"), role, grid, grid_town, row, town_index, found)
-    return {"name": name, "phone": phone, "role": role, "department": department,
-            "town_code": town, "grid_code": ",".join(grid_list) or None,
-            "skills": _skills(values.get("skills"), row, found)}  # fmt: skip
+    return {
+        "name": name,
+        "phone": phone,
+        "role": role,
+        "department": department,
+        "town_code": town,
+        "grid_code": ",".join(grid_list) or None,
+        "skills": _skills(values.get("skills"), row, found),
+    }
 
 
 def _phone(value: str | None, row: int, found: list[Problem]) -> str | None:
@@ -310,15 +355,25 @@ def _phone(value: str | None, row: int, found: list[Problem]) -> str | None:
     if phone is None:
         found.append(Problem(row, "missing_phone", "the phone is empty", "电话为空"))
     elif re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", phone):
-        found.append(Problem(row, "bad_phone",
-                             f"the phone {value} was shortened by Excel: format the column "
-                             "as text and type the number again",
-                             f"电话 {value} 已被 Excel 改成科学计数法，请将该列设为文本后重新输入"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "bad_phone",
+                f"the phone {value} was shortened by Excel: format the column "
+                "as text and type the number again",
+                f"电话 {value} 已被 Excel 改成科学计数法，请将该列设为文本后重新输入",
+            )
+        )
     elif not phone_is_valid(phone):
-        found.append(Problem(row, "bad_phone",
-                             f"{value} is neither a mobile (11 digits from 1) nor a landline "
-                             "with its area code (0532…)",
-                             f"电话 {value} 不是有效的手机号（1 开头 11 位）或带区号的固定电话"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "bad_phone",
+                f"{value} is neither a mobile (11 digits from 1) nor a landline "
+                "with its area code (0532…)",
+                f"电话 {value} 不是有效的手机号（1 开头 11 位）或带区号的固定电话",
+            )
+        )
     return phone
 
 
@@ -327,23 +382,38 @@ def _role(value: str | None, row: int, found: list[Problem]) -> str | None:
     if role is None:
         accepted = "、".join(zh for zh, _ in ROLES.values())
         shown = "empty" if value is None else f"{value!r}"
-        found.append(Problem(row, "unknown_role",
-                             f"the role is {shown}: one of {', '.join(ROLES)} "
-                             f"or {accepted}",
-                             f"角色“{value or ''}”无法识别，应为{accepted}之一"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "unknown_role",
+                f"the role is {shown}: one of {', '.join(ROLES)} or {accepted}",
+                f"角色“{value or ''}”无法识别，应为{accepted}之一",
+            )
+        )
     return role
 
 
 def _department(value, role, row, dep_index, found) -> str | None:
     if value is None:
         if role == "dept_cadre":
-            found.append(Problem(row, "missing_department", "a department cadre needs a department",
-                                 "部门干部须填写所属部门"))  # fmt: skip
+            found.append(
+                Problem(
+                    row,
+                    "missing_department",
+                    "a department cadre needs a department",
+                    "部门干部须填写所属部门",
+                )
+            )
         return None
     if len(value) > MAX_DEPARTMENT:
-        found.append(Problem(row, "too_long",
-                             f"the department name is over {MAX_DEPARTMENT} characters",
-                             f"部门名称超过 {MAX_DEPARTMENT} 个字符"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "too_long",
+                f"the department name is over {MAX_DEPARTMENT} characters",
+                f"部门名称超过 {MAX_DEPARTMENT} 个字符",
+            )
+        )
     return dep_index.name(value)
 
 
@@ -352,17 +422,34 @@ def _town(value, role, grid, grid_town, row, town_index, found) -> str | None:
     of_grid = grid_town.get(grid) if grid_town is not None and grid is not None else None
     if value is None:
         if role in ("town_cadre", "volunteer"):
-            found.append(Problem(row, "missing_town", f"a {ROLES[role][1].lower()} needs a town",
-                                 f"{ROLES[role][0]}须填写所属镇街"))  # fmt: skip
+            found.append(
+                Problem(
+                    row,
+                    "missing_town",
+                    f"a {ROLES[role][1].lower()} needs a town",
+                    f"{ROLES[role][0]}须填写所属镇街",
+                )
+            )
         return of_grid if role == "grid_worker" else None
     code = town_index.code(value)
     if code is None:
-        found.append(Problem(row, "unknown_town", f"no town has the code or name {value}",
-                             f"镇街“{value}”不存在（按编码或名称查找）"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "unknown_town",
+                f"no town has the code or name {value}",
+                f"镇街“{value}”不存在（按编码或名称查找）",
+            )
+        )
     elif role == "grid_worker" and of_grid is not None and of_grid != code:
-        found.append(Problem(row, "town_mismatch",
-                             f"grid {grid} lies in town {of_grid}, not in {value}",
-                             f"网格 {grid} 属于镇街 {of_grid}，与“{value}”不符"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "town_mismatch",
+                f"grid {grid} lies in town {of_grid}, not in {value}",
+                f"网格 {grid} 属于镇街 {of_grid}，与“{value}”不符",
+            )
+        )
     return code
 
 
@@ -370,13 +457,24 @@ def _skills(value: str | None, row: int, found: list[Problem]) -> str:
     skills, unknown = skill_codes(value)
     text = ",".join(skills)
     if len(text) > MAX_SKILLS:
-        found.append(Problem(row, "too_long", f"the skills are over {MAX_SKILLS} characters",
-                             f"专长超过 {MAX_SKILLS} 个字符"))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "too_long",
+                f"the skills are over {MAX_SKILLS} characters",
+                f"专长超过 {MAX_SKILLS} 个字符",
+            )
+        )
     if unknown:
-        found.append(Problem(row, "unknown_skill",
-                             f"skills kept as written, not matched in dispatch: {', '.join(unknown)}",
-                             f"以下专长不在标准列表中，将原样保存，派单时不参与匹配：{'、'.join(unknown)}",
-                             blocking=False))  # fmt: skip
+        found.append(
+            Problem(
+                row,
+                "unknown_skill",
+                f"skills kept as written, not matched in dispatch: {', '.join(unknown)}",
+                f"以下专长不在标准列表中，将原样保存，派单时不参与匹配：{'、'.join(unknown)}",
+                blocking=False,
+            )
+        )
     return text
 
 
@@ -396,24 +494,36 @@ def mapped_columns(frame: pd.DataFrame, mapping, required) -> dict[str, str]:
     missing = missing_fields(dict(mapping), required)
     has = ", ".join(map(str, frame.columns))
     if missing:
-        raise InvalidInput(f"no column is chosen for {', '.join(missing)}; the file has: {has}",
-                           zh=f"未指定{'、'.join(_ZH_FIELDS.get(f, f) for f in missing)}对应的列；"
-                              f"文件中的列：{'、'.join(map(str, frame.columns))}")  # fmt: skip
+        raise InvalidInput(
+            f"no column is chosen for {', '.join(missing)}; the file has: {has}",
+            zh=f"未指定{'、'.join(_ZH_FIELDS.get(f, f) for f in missing)}对应的列；"
+            f"文件中的列：{'、'.join(map(str, frame.columns))}",
+        )
     absent = [c for c in mapping.values() if c and c not in frame.columns]
     if absent:
-        raise InvalidInput(f"the file has no column {', '.join(absent)}; it has: {has}",
-                           zh=f"文件中没有列“{'、'.join(absent)}”；现有列：{'、'.join(map(str, frame.columns))}")  # fmt: skip
+        raise InvalidInput(
+            f"the file has no column {', '.join(absent)}; it has: {has}",
+            zh=f"文件中没有列“{'、'.join(absent)}”；现有列：{'、'.join(map(str, frame.columns))}",
+        )
     return {f: c for f, c in mapping.items() if c}
 
 
-_ZH_FIELDS = {"name": "姓名", "phone": "电话", "role": "角色", "department": "部门",
-              "town": "镇街", "grid": "网格", "skills": "专长"}  # fmt: skip
+_ZH_FIELDS = {
+    "name": "姓名",
+    "phone": "电话",
+    "role": "角色",
+    "department": "部门",
+    "town": "镇街",
+    "grid": "网格",
+    "skills": "专长",
+}
 
 
 def row_values(frame: pd.DataFrame, columns: dict[str, str]):
     """(index, {field: text or None}) for each row with any mapped cell filled."""
-    for index, cells in zip(frame.index, frame[list(columns.values())].itertuples(index=False),
-                            strict=True):  # fmt: skip
+    for index, cells in zip(
+        frame.index, frame[list(columns.values())].itertuples(index=False), strict=True
+    ):
         values = {f: _text(v) for f, v in zip(columns, cells, strict=True)}
         if any(v is not None for v in values.values()):
             yield index, values

@@ -31,8 +31,10 @@ from domain.errors import InvalidInput
 
 UNITS = ("clock_hours", "working_hours", "working_days", "same_evening")
 STATES = ("met", "breached", "near", "running", "paused")
-PAIRS = {"contact_state": ("due_contact_at", "first_contact_at"),
-         "resolve_state": ("due_resolve_at", "resolved_at")}  # fmt: skip
+PAIRS = {
+    "contact_state": ("due_contact_at", "first_contact_at"),
+    "resolve_state": ("due_resolve_at", "resolved_at"),
+}
 FRAME_COLUMNS = ("reported_at", *PAIRS["contact_state"], *PAIRS["resolve_state"])
 _TOPS = {"clock_hours": MAX_HOURS, "working_hours": MAX_HOURS, "working_days": MAX_DAYS}
 _EVENING = {"cutoff": "evening_cutoff", "due": "evening_due", "next_day_due": "next_day_due"}

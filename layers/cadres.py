@@ -34,10 +34,25 @@ def build_layer(cadres: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -> d
     colour = placed["status"].map(COLOURS).fillna(COLOURS["available"])
     r = radius(style.px(5))
     props = [
-        {"c": c, "r": r, "tooltip": card(f"{name} · {ro}", [u, *(
-            (f"状态 {st}", f"位置更新于 {t}") if zh else (f"Status {st}", f"Position at {t}"))])}
-        for c, name, ro, u, st, t in zip(colour, placed["name"], role, unit, status, at, strict=True)
-    ]  # fmt: skip
+        {
+            "c": c,
+            "r": r,
+            "tooltip": card(
+                f"{name} · {ro}",
+                [
+                    u,
+                    *(
+                        (f"状态 {st}", f"位置更新于 {t}")
+                        if zh
+                        else (f"Status {st}", f"Position at {t}")
+                    ),
+                ],
+            ),
+        }
+        for c, name, ro, u, st, t in zip(
+            colour, placed["name"], role, unit, status, at, strict=True
+        )
+    ]
     return point_collection(placed["id"], placed["lon"], placed["lat"], props)
 
 

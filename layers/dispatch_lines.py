@@ -46,15 +46,18 @@ def _point(value: Sequence[float]) -> list[float]:
     return [round(float(value[0]), 6), round(float(value[1]), 6)]
 
 
-def line_features(pairs: Iterable[tuple[Sequence[float], Sequence[float]]], colour: str,
-                  width: float) -> list[dict]:  # fmt: skip
+def line_features(
+    pairs: Iterable[tuple[Sequence[float], Sequence[float]]], colour: str, width: float
+) -> list[dict]:
     """Straight lines from each start to its end (WGS84 lon, lat), one feature each."""
     return [
-        {"type": "Feature",
-         "geometry": {"type": "LineString", "coordinates": [_point(start), _point(end)]},
-         "properties": {"c": colour, "w": width}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [_point(start), _point(end)]},
+            "properties": {"c": colour, "w": width},
+        }
         for start, end in pairs
-    ]  # fmt: skip
+    ]
 
 
 def _minutes(seconds) -> int:
@@ -70,9 +73,12 @@ def _eta(style: MapStyle, seconds, distance_m=None) -> str:
 
 
 def recommendation_layers(
-    incident: Mapping, recommended: Sequence[Mapping], *, style: MapStyle,
+    incident: Mapping,
+    recommended: Sequence[Mapping],
+    *,
+    style: MapStyle,
     sent: Sequence[Mapping] = (),
-) -> dict[str, dict]:  # fmt: skip
+) -> dict[str, dict]:
     """The incident, its recommended cadres and a line from each; the best one stands out.
 
     Parameters
@@ -97,19 +103,30 @@ def recommendation_layers(
     ]
     rows = [*sent, *reversed(recommended)]  # the best drawn last, on top
     props = [
-        {"c": SENT, "r": radius(style.px(11)),
-         "tooltip": card(c["name"], [style.text("已派", "Sent")])}
+        {
+            "c": SENT,
+            "r": radius(style.px(11)),
+            "tooltip": card(c["name"], [style.text("已派", "Sent")]),
+        }
         for c in sent
     ] + [
-        {"c": BEST if rank == 1 else OTHER, "r": radius(style.px(13)), "label": str(rank),
-         "tooltip": card(r["name"], [r.get("department") or "—",
-                                     _eta(style, r.get("eta_s"), r.get("distance_m"))])}
+        {
+            "c": BEST if rank == 1 else OTHER,
+            "r": radius(style.px(13)),
+            "label": str(rank),
+            "tooltip": card(
+                r["name"],
+                [r.get("department") or "—", _eta(style, r.get("eta_s"), r.get("distance_m"))],
+            ),
+        }
         for rank, r in reversed(list(enumerate(recommended, start=1)))
-    ]  # fmt: skip
+    ]
     cadres = point_collection(
         [f"cadre-{n}" for n in range(len(rows))],
-        [r["from"][0] for r in rows], [r["from"][1] for r in rows], props,
-    )  # fmt: skip
+        [r["from"][0] for r in rows],
+        [r["from"][1] for r in rows],
+        props,
+    )
     return {
         "lines": _collection(lines),
         "cadres": cadres,
@@ -117,8 +134,14 @@ def recommendation_layers(
     }
 
 
-def _incident_marks(incidents: Sequence[Mapping], *, style: MapStyle, size: float = 20,
-                    halo: bool = True, hover: bool = True) -> dict:  # fmt: skip
+def _incident_marks(
+    incidents: Sequence[Mapping],
+    *,
+    style: MapStyle,
+    size: float = 20,
+    halo: bool = True,
+    hover: bool = True,
+) -> dict:
     """Incidents as big dots (red when urgent), each over a faint halo if ``halo``."""
     ids, lon, lat, props = [], [], [], []
     for i in incidents:
@@ -155,24 +178,34 @@ def plan_layers(assignments: Sequence[Mapping], *, style: MapStyle) -> dict[str,
     """
     seen: dict[str, dict] = {}
     for a in assignments:
-        seen.setdefault(a["incident"], {
-            "public_id": a["incident"], "lon": a["to"][0], "lat": a["to"][1],
-            "urgent": int(a["priority"]) == 1,
-        })  # fmt: skip
+        seen.setdefault(
+            a["incident"],
+            {
+                "public_id": a["incident"],
+                "lon": a["to"][0],
+                "lat": a["to"][1],
+                "urgent": int(a["priority"]) == 1,
+            },
+        )
     lines: list[dict] = []
     for kind, priorities, colour, _zh, _en in reversed(PLAN_KINDS):
         rows = [a for a in assignments if int(a["priority"]) in priorities]
         width = style.px(3.5 if kind == "urgent" else 2.8)
         lines += line_features([(a["from"], a["to"]) for a in rows], colour, width)
     props = [
-        {"c": BEST, "r": radius(style.px(7)),
-         "tooltip": card(f"{a['cadre_name']} → {a['incident']}", [_eta(style, a["eta_s"])])}
+        {
+            "c": BEST,
+            "r": radius(style.px(7)),
+            "tooltip": card(f"{a['cadre_name']} → {a['incident']}", [_eta(style, a["eta_s"])]),
+        }
         for a in assignments
-    ]  # fmt: skip
+    ]
     cadres = point_collection(
         [f"cadre-{n}" for n in range(len(assignments))],
-        [a["from"][0] for a in assignments], [a["from"][1] for a in assignments], props,
-    )  # fmt: skip
+        [a["from"][0] for a in assignments],
+        [a["from"][1] for a in assignments],
+        props,
+    )
     marks = _incident_marks(list(seen.values()), style=style, size=10, halo=False, hover=False)
     return {"lines": _collection(lines), "cadres": cadres, "incident": marks}
 
@@ -181,8 +214,10 @@ def backdrop_layer(incidents: pd.DataFrame, *, style: MapStyle) -> dict:
     """Open incidents as faint dots: where the rest of the work is (id, public_id,
     lon, lat). Each feature's id is the incident's row id: a click selects it."""
     placed = incidents.dropna(subset=["lon", "lat"])
-    props = [{"c": BACKDROP, "r": radius(style.px(9)), "o": 0.75, "tooltip": card(pid, [])}
-             for pid in placed["public_id"].astype(str)]  # fmt: skip
+    props = [
+        {"c": BACKDROP, "r": radius(style.px(9)), "o": 0.75, "tooltip": card(pid, [])}
+        for pid in placed["public_id"].astype(str)
+    ]
     return point_collection(placed["id"].astype(int), placed["lon"], placed["lat"], props)
 
 
@@ -191,8 +226,9 @@ def empty_layers() -> dict[str, dict]:
     return {name: _collection([]) for name in ("lines", "cadres", "incident")}
 
 
-def fit_bounds(points: Iterable[Sequence[float] | None],
-               fallback: tuple[float, float, float, float] = COUNTY) -> list[list[float]]:  # fmt: skip
+def fit_bounds(
+    points: Iterable[Sequence[float] | None], fallback: tuple[float, float, float, float] = COUNTY
+) -> list[list[float]]:
     """Leaflet bounds [[south, west], [north, east]] around every point, never
     narrower than a street (``MIN_SPAN_DEG``); ``fallback`` (WGS84 minx, miny,
     maxx, maxy) when there is none."""
@@ -204,5 +240,7 @@ def fit_bounds(points: Iterable[Sequence[float] | None],
     cx, cy = (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
     half_x = max(max(lons) - min(lons), MIN_SPAN_DEG) / 2
     half_y = max(max(lats) - min(lats), MIN_SPAN_DEG) / 2
-    return [[round(cy - half_y, 6), round(cx - half_x, 6)],
-            [round(cy + half_y, 6), round(cx + half_x, 6)]]  # fmt: skip
+    return [
+        [round(cy - half_y, 6), round(cx - half_x, 6)],
+        [round(cy + half_y, 6), round(cx + half_x, 6)],
+    ]

@@ -44,50 +44,82 @@ def grid_hideout(picked: set[str], area_codes: set[str], lang: str) -> dict:
     the rest are outlines. Only these codes travel, never the shapes."""
     marks = {code: 1 for code in area_codes}
     marks.update({code: 2 for code in picked})
-    return {"mark": dict(sorted(marks.items())), "fill": [None, IN_AREA, PICKED],
-            "line": OUTLINE, "alpha": 0.55}  # fmt: skip
+    return {
+        "mark": dict(sorted(marks.items())),
+        "fill": [None, IN_AREA, PICKED],
+        "line": OUTLINE,
+        "alpha": 0.55,
+    }
 
 
 def area_layer(area) -> dict:
     """The event's area: a red outline over a faint red fill."""
     if area is None or area.is_empty:
         return _collection([])
-    return _collection([{"type": "Feature", "id": "area",
-                         "properties": {"c": AREA_LINE, "o": 0.06, "line": AREA_LINE, "w": 3},
-                         "geometry": json.loads(shapely.to_geojson(area.simplify(0.0002)))}])  # fmt: skip
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": "area",
+                "properties": {"c": AREA_LINE, "o": 0.06, "line": AREA_LINE, "w": 3},
+                "geometry": json.loads(shapely.to_geojson(area.simplify(0.0002))),
+            }
+        ]
+    )
 
 
 def task_layer(tasks: list[dict], lang: str, scale: float) -> dict:
     """Tasks as dots coloured by state, sized by the hands they need, titled."""
     hands = "人" if lang == "zh" else " people"
-    props = [{"c": TASK_COLOURS[task_state(t["status"], t.get("on_task", 0))],
-              "r": radius((10 + min(t["headcount"], 60) ** 0.5 * 3) * scale),
-              "label": f"{t['title']} {t.get('on_task', 0)}/{t['headcount']}{hands}"}
-             for t in tasks]  # fmt: skip
-    return point_collection([t["id"] for t in tasks], [t["lon"] for t in tasks],
-                            [t["lat"] for t in tasks], props)  # fmt: skip
+    props = [
+        {
+            "c": TASK_COLOURS[task_state(t["status"], t.get("on_task", 0))],
+            "r": radius((10 + min(t["headcount"], 60) ** 0.5 * 3) * scale),
+            "label": f"{t['title']} {t.get('on_task', 0)}/{t['headcount']}{hands}",
+        }
+        for t in tasks
+    ]
+    return point_collection(
+        [t["id"] for t in tasks], [t["lon"] for t in tasks], [t["lat"] for t in tasks], props
+    )
 
 
 def cadre_layer(cadres: list[dict], late: set[int], lang: str, scale: float) -> dict:
     """Mobilised cadres as dots, red once they have missed a check-in."""
     placed = [c for c in cadres if c.get("lon") is not None and c.get("lat") is not None]
     said = ("未按时报到", "missed a check-in")
-    props = [{"c": LATE if c["cadre_id"] in late else CADRE, "r": radius(8 * scale),
-              "tooltip": card(c["name"], [c.get("department") or "",
-                                          said[lang != "zh"] if c["cadre_id"] in late else ""])}
-             for c in placed]  # fmt: skip
-    return point_collection([c["cadre_id"] for c in placed], [c["lon"] for c in placed],
-                            [c["lat"] for c in placed], props)  # fmt: skip
+    props = [
+        {
+            "c": LATE if c["cadre_id"] in late else CADRE,
+            "r": radius(8 * scale),
+            "tooltip": card(
+                c["name"],
+                [c.get("department") or "", said[lang != "zh"] if c["cadre_id"] in late else ""],
+            ),
+        }
+        for c in placed
+    ]
+    return point_collection(
+        [c["cadre_id"] for c in placed],
+        [c["lon"] for c in placed],
+        [c["lat"] for c in placed],
+        props,
+    )
 
 
 def proposal_layer(rows: list[dict], scale: float = 1.0) -> dict:
     """A proposal's lines: each cadre to the task they would go to."""
-    return _collection([
-        {"type": "Feature", "id": str(n),
-         "properties": {"c": PROPOSED, "w": round(1.5 * scale, 1)},
-         "geometry": {"type": "LineString", "coordinates": [list(r["from"]), list(r["to"])]}}
-        for n, r in enumerate(rows)
-    ])  # fmt: skip
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": str(n),
+                "properties": {"c": PROPOSED, "w": round(1.5 * scale, 1)},
+                "geometry": {"type": "LineString", "coordinates": [list(r["from"]), list(r["to"])]},
+            }
+            for n, r in enumerate(rows)
+        ]
+    )
 
 
 def place_layer(place: dict | None, lang: str, scale: float = 1.0) -> dict:
@@ -95,9 +127,12 @@ def place_layer(place: dict | None, lang: str, scale: float = 1.0) -> dict:
     if not place:
         return _collection([])
     label = "新任务位置" if lang == "zh" else "New task here"
-    return point_collection(["place"], [place["lon"]], [place["lat"]],
-                            [{"c": PICKED, "r": radius(12 * scale), "ring": 3, "o": 0.25,
-                              "label": label}])  # fmt: skip
+    return point_collection(
+        ["place"],
+        [place["lon"]],
+        [place["lat"]],
+        [{"c": PICKED, "r": radius(12 * scale), "ring": 3, "o": 0.25, "label": label}],
+    )
 
 
 def _collection(features: list[dict]) -> dict:
@@ -138,10 +173,17 @@ def wall_layers(events: list[dict], *, scale: float = 1.0, lang: str = "zh") -> 
     dicts with ``area`` (a shapely polygon, WGS84) and ``tasks`` (as
     ``services.events.tasks_shown``)."""
     shown = [e for e in events if e.get("area") is not None and not e["area"].is_empty]
-    areas = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": str(n), "properties": {"tooltip": card(e["name"], []), "w": round(3 * scale, 1)},
-         "geometry": json.loads(shapely.to_geojson(e["area"].simplify(0.0005)))}
-        for n, e in enumerate(shown)
-    ]}  # fmt: skip
+    areas = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": str(n),
+                "properties": {"tooltip": card(e["name"], []), "w": round(3 * scale, 1)},
+                "geometry": json.loads(shapely.to_geojson(e["area"].simplify(0.0005))),
+            }
+            for n, e in enumerate(shown)
+        ],
+    }
     tasks = [task for e in events for task in e.get("tasks", [])]
     return {"areas": areas, "tasks": task_layer(tasks, lang, scale)}

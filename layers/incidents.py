@@ -44,8 +44,12 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
     """
     zh = style.lang == "zh"
     urgent = incidents[incidents["priority"] == 1]
-    halo = point_collection(urgent["public_id"], urgent["lon"], urgent["lat"],
-                            [{"c": URGENT, "r": radius(style.px(30)), "o": 0.35}] * len(urgent))  # fmt: skip
+    halo = point_collection(
+        urgent["public_id"],
+        urgent["lon"],
+        urgent["lat"],
+        [{"c": URGENT, "r": radius(style.px(30)), "o": 0.35}] * len(urgent),
+    )
     category = incidents["category"].map(
         lambda c: (BY_CODE[c].zh if zh else BY_CODE[c].en) if c in BY_CODE else c
     )
@@ -64,15 +68,29 @@ def build_layer(incidents: pd.DataFrame, *, style: MapStyle, now: dt.datetime) -
             "r": radius(style.px(_SIZE.get(int(p), 9))),
             "tooltip": card(
                 f"{cat} · {prio}",
-                [desc, *((f"编号 {pid}", f"状态 {st}", f"上报 {at}", f"网格 {g}") if zh else
-                         (f"No. {pid}", f"Status {st}", f"Reported {at}", f"Grid {g}"))],
+                [
+                    desc,
+                    *(
+                        (f"编号 {pid}", f"状态 {st}", f"上报 {at}", f"网格 {g}")
+                        if zh
+                        else (f"No. {pid}", f"Status {st}", f"Reported {at}", f"Grid {g}")
+                    ),
+                ],
             ),
         }
         for code, p, cat, prio, desc, pid, st, at, g in zip(
-            codes, incidents["priority"], category, priority, text, incidents["public_id"],
-            status, reported, grid, strict=True,
+            codes,
+            incidents["priority"],
+            category,
+            priority,
+            text,
+            incidents["public_id"],
+            status,
+            reported,
+            grid,
+            strict=True,
         )
-    ]  # fmt: skip
+    ]
     dots = point_collection(incidents["public_id"], incidents["lon"], incidents["lat"], props)
     return {"halo": halo, "dots": dots, "flash": build_flash(incidents, style=style, now=now)}
 

@@ -52,11 +52,19 @@ def _empty(message: str, lang: str, scale: float = 1.0) -> dict:
             scale,
             xaxis={"visible": False},
             yaxis={"visible": False},
-            annotations=[{"text": message, "showarrow": False, "x": 0.5, "y": 0.5,
-                          "xref": "paper", "yref": "paper", "font": {"size": round(14 * scale),
-                                                                     "color": "#6b7280"}}],
+            annotations=[
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "font": {"size": round(14 * scale), "color": "#6b7280"},
+                }
+            ],
         ),
-    }  # fmt: skip
+    }
 
 
 def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: float = 1.0) -> dict:
@@ -70,30 +78,58 @@ def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: floa
     rate = (pd.to_numeric(trend["closure_rate"], errors="coerce") * 100).round(1)
     return {
         "data": [
-            {"type": "bar", "x": starts, "y": trend["incidents"].tolist(),
-             "name": f"诉求件数（每{word}）" if zh else f"Incidents per {word}",
-             "marker": {"color": BAR}},
-            {"type": "scatter", "mode": "lines+markers", "x": starts,
-             "y": [None if pd.isna(v) else v for v in rate], "yaxis": "y2",
-             "name": "办结率 %" if zh else "Closure rate %", "line": {"color": LINE, "width": 2},
-             "marker": {"size": 4}, "cliponaxis": False},
+            {
+                "type": "bar",
+                "x": starts,
+                "y": trend["incidents"].tolist(),
+                "name": f"诉求件数（每{word}）" if zh else f"Incidents per {word}",
+                "marker": {"color": BAR},
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": starts,
+                "y": [None if pd.isna(v) else v for v in rate],
+                "yaxis": "y2",
+                "name": "办结率 %" if zh else "Closure rate %",
+                "line": {"color": LINE, "width": 2},
+                "marker": {"size": 4},
+                "cliponaxis": False,
+            },
         ],
         "layout": _layout(
             lang,
             scale,
             xaxis={"type": "category", "gridcolor": GRID, "tickangle": 0, "nticks": 10},
-            yaxis={"gridcolor": GRID, "rangemode": "tozero", "tick0": 0,
-                   "dtick": count_step(int(trend["incidents"].max()))},
+            yaxis={
+                "gridcolor": GRID,
+                "rangemode": "tozero",
+                "tick0": 0,
+                "dtick": count_step(int(trend["incidents"].max())),
+            },
             # A share never passes 100 %: the axis stops there (points on it are
             # drawn whole, not clipped, so 100 % needs no head-room above).
-            yaxis2={"overlaying": "y", "side": "right", "range": [0, 100], "tick0": 0,
-                    "dtick": 20, "ticksuffix": "%", "showgrid": False, "fixedrange": True},
+            yaxis2={
+                "overlaying": "y",
+                "side": "right",
+                "range": [0, 100],
+                "tick0": 0,
+                "dtick": 20,
+                "ticksuffix": "%",
+                "showgrid": False,
+                "fixedrange": True,
+            },
         ),
-    }  # fmt: skip
+    }
 
 
-def category_figure(categories: pd.DataFrame, names: dict[str, str], lang: str,
-                    empty_message: str, scale: float = 1.0) -> dict:  # fmt: skip
+def category_figure(
+    categories: pd.DataFrame,
+    names: dict[str, str],
+    lang: str,
+    empty_message: str,
+    scale: float = 1.0,
+) -> dict:
     """Incidents per category, most at the top, with their share."""
     if not len(categories):
         return _empty(empty_message, lang, scale)
@@ -102,15 +138,30 @@ def category_figure(categories: pd.DataFrame, names: dict[str, str], lang: str,
     share = (ordered["share"] * 100).round(1)
     return {
         "data": [
-            {"type": "bar", "orientation": "h", "y": labels, "x": ordered["incidents"].tolist(),
-             "text": [f"{v:.1f}%" for v in share], "textposition": "auto",
-             "marker": {"color": BAR}, "name": "诉求件数" if lang == "zh" else "Incidents",
-             "customdata": ordered["category"].tolist(),
-             "hovertemplate": "%{y}: %{x} (%{text})<extra></extra>"},
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": labels,
+                "x": ordered["incidents"].tolist(),
+                "text": [f"{v:.1f}%" for v in share],
+                "textposition": "auto",
+                "marker": {"color": BAR},
+                "name": "诉求件数" if lang == "zh" else "Incidents",
+                "customdata": ordered["category"].tolist(),
+                "hovertemplate": "%{y}: %{x} (%{text})<extra></extra>",
+            },
         ],
-        "layout": _layout(lang, scale, showlegend=False, hovermode="closest",
-                          margin={"l": round(96 * scale), "r": 16, "t": 10, "b": round(30 * scale)},
-                          xaxis={"gridcolor": GRID, "tick0": 0,
-                                 "dtick": count_step(int(categories["incidents"].max()))},
-                          yaxis={"automargin": True}),
-    }  # fmt: skip
+        "layout": _layout(
+            lang,
+            scale,
+            showlegend=False,
+            hovermode="closest",
+            margin={"l": round(96 * scale), "r": 16, "t": 10, "b": round(30 * scale)},
+            xaxis={
+                "gridcolor": GRID,
+                "tick0": 0,
+                "dtick": count_step(int(categories["incidents"].max())),
+            },
+            yaxis={"automargin": True},
+        ),
+    }

@@ -25,8 +25,13 @@ TOWN_LINE = "#33475b"
 SELECTED = "#111827"
 HOT = "#b00020"
 # Light to dark red: low to high concern (ColorBrewer YlOrRd, colour-blind safe).
-CONCERN = [[0.0, "#ffffcc"], [0.25, "#fed976"], [0.5, "#fd8d3c"], [0.75, "#e31a1c"],
-           [1.0, "#800026"]]  # fmt: skip
+CONCERN = [
+    [0.0, "#ffffcc"],
+    [0.25, "#fed976"],
+    [0.5, "#fd8d3c"],
+    [0.75, "#e31a1c"],
+    [1.0, "#800026"],
+]
 
 
 def colorscale(metric: Metric) -> list[list]:
@@ -121,10 +126,14 @@ def legend(metric: Metric, period_label: str, lang: str, low: float, high: float
         text = f"{value:,.0f}" if metric.kind == "count" or abs(value) >= 100 else f"{value:,.1f}"
         return text + suffix
 
-    return {"title": title, "period": period_label,
-            "gradient": f"linear-gradient(to right, {stops})",
-            "ticks": [tick(low), tick((low + high) / 2), tick(high)],
-            "nodata": NO_DATA, "nodata_label": "无数据" if lang == "zh" else "No data"}  # fmt: skip
+    return {
+        "title": title,
+        "period": period_label,
+        "gradient": f"linear-gradient(to right, {stops})",
+        "ticks": [tick(low), tick((low + high) / 2), tick(high)],
+        "nodata": NO_DATA,
+        "nodata_label": "无数据" if lang == "zh" else "No data",
+    }
 
 
 def hot_layer(hot: pd.DataFrame | None, lang: str, scale: float = 1.0) -> dict:
@@ -135,21 +144,39 @@ def hot_layer(hot: pd.DataFrame | None, lang: str, scale: float = 1.0) -> dict:
     said = "热点网格" if lang == "zh" else "Hot spot"
     codes = hot["code"].astype(str).tolist() if "code" in hot else [None] * len(hot)
     return point_collection(
-        [f"hot-{n}" for n in range(len(hot))], hot["lon"].tolist(), hot["lat"].tolist(),
-        [{"code": code, "c": HOT, "r": radius(16 * scale), "o": 0.35,
-          "tooltip": card(said, [name])}
-         for code, name in zip(codes, hot["name"].astype(str), strict=True)],
-    )  # fmt: skip
+        [f"hot-{n}" for n in range(len(hot))],
+        hot["lon"].tolist(),
+        hot["lat"].tolist(),
+        [
+            {
+                "code": code,
+                "c": HOT,
+                "r": radius(16 * scale),
+                "o": 0.35,
+                "tooltip": card(said, [name]),
+            }
+            for code, name in zip(codes, hot["name"].astype(str), strict=True)
+        ],
+    )
 
 
-def review_map_layers(grids: pd.DataFrame, *, metric: Metric, period_label: str,
-                      lang: str = "zh", selected: str | None = None,
-                      hot: pd.DataFrame | None = None, scale: float = 1.0) -> dict:  # fmt: skip
+def review_map_layers(
+    grids: pd.DataFrame,
+    *,
+    metric: Metric,
+    period_label: str,
+    lang: str = "zh",
+    selected: str | None = None,
+    hot: pd.DataFrame | None = None,
+    scale: float = 1.0,
+) -> dict:
     """The review map's live values: the grids' ``hideout``, the hot spots,
     the legend. ``grids``: code, incidents and the metric's column;
     ``hot``: hot-spot grids (lon, lat, name)."""
     shown = shown_values(grids[metric.code], metric) if len(grids) else pd.Series(dtype=float)
     low, high = value_range(shown, metric)
-    return {"grids": grid_hideout(grids, metric, lang, selected),
-            "hot": hot_layer(hot, lang, scale),
-            "legend": legend(metric, period_label, lang, low, high)}  # fmt: skip
+    return {
+        "grids": grid_hideout(grids, metric, lang, selected),
+        "hot": hot_layer(hot, lang, scale),
+        "legend": legend(metric, period_label, lang, low, high),
+    }

@@ -41,8 +41,14 @@ from layers.review_map import (
 )
 
 # Families tried in order; the first one matplotlib knows is used.
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
-                "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei")  # fmt: skip
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "SimHei",
+)
 LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib
 PT = 0.72  # points per CSS pixel (the picture is laid out at 100 dpi)
 FILL_ALPHA = 0.92  # as on the screen: the land shows faintly through
@@ -80,8 +86,9 @@ class Titles:
     period: str  # "2026年6月"
 
 
-def picture_titles(names: list[str], metric: Metric, period: dict[str, str], lang: str,
-           area_code: str | None) -> tuple[Titles, bool]:  # fmt: skip
+def picture_titles(
+    names: list[str], metric: Metric, period: dict[str, str], lang: str, area_code: str | None
+) -> tuple[Titles, bool]:
     """The titles, and whether town names may be drawn (a CJK font is present).
 
     ``period``: the period's label by language. Without a CJK font, Chinese
@@ -180,8 +187,9 @@ def review_png(
     if len(towns):
         towns.boundary.plot(ax=ax, color=TOWN_LINE, linewidth=1.6 * PT, aspect=None)
     if hot is not None and len(hot):
-        ax.scatter(hot["lon"], hot["lat"], s=(16 * PT) ** 2, color=HOT, alpha=0.35,
-                   linewidths=0, zorder=4)  # fmt: skip
+        ax.scatter(
+            hot["lon"], hot["lat"], s=(16 * PT) ** 2, color=HOT, alpha=0.35, linewidths=0, zorder=4
+        )
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect(1 / squeeze, adjustable="datalim")
@@ -193,15 +201,35 @@ def review_png(
             continue
         if not (xlim[0] <= point.x <= xlim[1] and ylim[0] <= point.y <= ylim[1]):
             continue
-        ax.text(point.x, point.y, str(town.name if town_names else town.code),
-                ha="center", va="center", fontsize=13 * PT, color=TOWN_LINE,
-                family=family, weight="bold", path_effects=halo, zorder=5, clip_on=True)  # fmt: skip
+        ax.text(
+            point.x,
+            point.y,
+            str(town.name if town_names else town.code),
+            ha="center",
+            va="center",
+            fontsize=13 * PT,
+            color=TOWN_LINE,
+            family=family,
+            weight="bold",
+            path_effects=halo,
+            zorder=5,
+            clip_on=True,
+        )
 
     # The title, top left: the area, then the metric and the period.
     box = {"boxstyle": "round,pad=0.4", "facecolor": "white", "alpha": 0.85, "linewidth": 0}
-    figure.text(12 / width, 1 - 12 / height, f"{titles.area}\n{titles.metric} · {titles.period}",
-                ha="left", va="top", fontsize=15 * PT, color=TEXT, family=family,
-                linespacing=1.5, bbox=box)  # fmt: skip
+    figure.text(
+        12 / width,
+        1 - 12 / height,
+        f"{titles.area}\n{titles.metric} · {titles.period}",
+        ha="left",
+        va="top",
+        fontsize=15 * PT,
+        color=TEXT,
+        family=family,
+        linespacing=1.5,
+        bbox=box,
+    )
 
     # The colour bar, top right: 14 px wide, 60 % of the height, ticks on its left.
     bar_w, bar_h = 14 / width, 0.6
@@ -216,8 +244,17 @@ def review_png(
         cax.yaxis.set_major_locator(MultipleLocator(count_step(int(high))))
     for label in cax.get_yticklabels():
         label.set_family(family)
-    figure.text(1 - 24 / width, 1 - 40 / height, titles.metric, ha="right", va="bottom",
-                fontsize=12 * PT, color=TEXT, family=family, bbox=box)  # fmt: skip
+    figure.text(
+        1 - 24 / width,
+        1 - 40 / height,
+        titles.metric,
+        ha="right",
+        va="bottom",
+        fontsize=12 * PT,
+        color=TEXT,
+        family=family,
+        bbox=box,
+    )
 
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=100 * scale, facecolor=PAPER)

@@ -58,8 +58,10 @@ def label_layer(towns: pd.DataFrame, *, style: MapStyle, zoom: float = 10.0) -> 
     char_width = font if style.lang == "zh" else font * 0.55
     widths = names.str.len().to_numpy() * char_width + font
     anchors = label_positions(towns["lon"], towns["lat"], widths, font * 1.4, zoom)
-    props = [{"name": name, "s": font, "a": anchor.split()[1]}
-             for name, anchor in zip(names, anchors, strict=True)]  # fmt: skip
+    props = [
+        {"name": name, "s": font, "a": anchor.split()[1]}
+        for name, anchor in zip(names, anchors, strict=True)
+    ]
     return point_collection(towns["code"], towns["lon"], towns["lat"], props)
 
 

@@ -45,8 +45,9 @@ class GridCommandClient:
         if answer.status_code >= 400:
             try:
                 body = answer.json()
-                message = body["error"]["message"] if isinstance(body, dict) else body[0][
-                    "description"]  # fmt: skip
+                message = (
+                    body["error"]["message"] if isinstance(body, dict) else body[0]["description"]
+                )
             except (ValueError, KeyError, IndexError, TypeError):
                 message = answer.text[:200]
             raise ApiError(f"{answer.request.method} {answer.url}: {answer.status_code} {message}")
@@ -60,8 +61,9 @@ class GridCommandClient:
 
     def grids(self, town: str | None = None) -> list[Place]:
         params = {"town": town} if town else None
-        answer = self.session.get(f"{self.base}/api/v1/grids.geojson", params=params,
-                                  timeout=TIMEOUT)  # fmt: skip
+        answer = self.session.get(
+            f"{self.base}/api/v1/grids.geojson", params=params, timeout=TIMEOUT
+        )
         places = []
         for feature in self._check(answer)["features"]:
             point = shapely.geometry.shape(feature["geometry"]).representative_point()
@@ -72,28 +74,51 @@ class GridCommandClient:
     def towns(self) -> dict[str, str]:
         """Town name -> code."""
         answer = self.session.get(f"{self.base}/api/v1/towns.geojson", timeout=TIMEOUT)
-        return {f["properties"]["name"]: f["properties"]["code"]
-                for f in self._check(answer)["features"]}  # fmt: skip
+        return {
+            f["properties"]["name"]: f["properties"]["code"]
+            for f in self._check(answer)["features"]
+        }
 
     # ---------------------------------------------------------------- Open311
 
-    def report(self, service_code: str, lon: float, lat: float, description: str, *,
-               channel: str = "app", attributes: dict | None = None, name: str = "") -> str:  # fmt: skip
+    def report(
+        self,
+        service_code: str,
+        lon: float,
+        lat: float,
+        description: str,
+        *,
+        channel: str = "app",
+        attributes: dict | None = None,
+        name: str = "",
+    ) -> str:
         """Post a report; returns its service_request_id."""
-        form = {"api_key": self.key, "service_code": service_code, "lat": f"{lat:.6f}",
-                "long": f"{lon:.6f}", "description": description, "channel": channel}  # fmt: skip
+        form = {
+            "api_key": self.key,
+            "service_code": service_code,
+            "lat": f"{lat:.6f}",
+            "long": f"{lon:.6f}",
+            "description": description,
+            "channel": channel,
+        }
         if name:
             form["last_name"] = name
         for code, value in (attributes or {}).items():
             form[f"attribute[{code}]"] = str(value)
-        answer = self.session.post(f"{self.base}/open311/v2/requests.json", data=form,
-                                   timeout=TIMEOUT)  # fmt: skip
+        answer = self.session.post(
+            f"{self.base}/open311/v2/requests.json", data=form, timeout=TIMEOUT
+        )
         return self._check(answer)[0]["service_request_id"]
 
     # --------------------------------------------------------------- dispatch
 
-    def plan(self, *, town: str | None = None, incidents: list[str] | None = None,
-             max_travel_min: float = 60) -> dict:  # fmt: skip
+    def plan(
+        self,
+        *,
+        town: str | None = None,
+        incidents: list[str] | None = None,
+        max_travel_min: float = 60,
+    ) -> dict:
         body: dict = {"max_travel_min": max_travel_min}
         if town:
             body["town"] = town
@@ -102,18 +127,27 @@ class GridCommandClient:
         return self._post("/api/v1/dispatch/plan", body)
 
     def confirm(self, assignments: list[dict], actor: str) -> dict:
-        return self._post("/api/v1/dispatch/confirm",
-                          {"actor": actor, "assignments": assignments})  # fmt: skip
+        return self._post("/api/v1/dispatch/confirm", {"actor": actor, "assignments": assignments})
 
     def act(self, public_id: str, action: str, actor: str, **details) -> dict:
-        return self._post(f"/api/v1/incidents/{public_id}/actions",
-                          {"actor": actor, "action": action, **details})  # fmt: skip
+        return self._post(
+            f"/api/v1/incidents/{public_id}/actions", {"actor": actor, "action": action, **details}
+        )
 
     # ------------------------------------------------------------ field app
 
     def positions(self, batch: list[tuple[int, float, float, dt.datetime]]) -> int:
-        body = {"positions": [{"cadre_id": c, "lon": round(x, 6), "lat": round(y, 6),
-                               "recorded_at": at.isoformat()} for c, x, y, at in batch]}  # fmt: skip
+        body = {
+            "positions": [
+                {
+                    "cadre_id": c,
+                    "lon": round(x, 6),
+                    "lat": round(y, 6),
+                    "recorded_at": at.isoformat(),
+                }
+                for c, x, y, at in batch
+            ]
+        }
         return self._post("/api/v1/field/positions", body)["stored"]
 
     def status(self, cadre_id: int, status: str) -> dict:
@@ -121,33 +155,69 @@ class GridCommandClient:
 
     # --------------------------------------------------------------- events
 
-    def declare_event(self, name: str, kind: str, grids: list[str], *, severity: int = 3,
-                      checkin_minutes: int = 30) -> dict:  # fmt: skip
-        return self._post("/api/v1/events", {"name": name, "kind": kind, "severity": severity,
-                                             "grids": grids,
-                                             "checkin_minutes": checkin_minutes})  # fmt: skip
+    def declare_event(
+        self,
+        name: str,
+        kind: str,
+        grids: list[str],
+        *,
+        severity: int = 3,
+        checkin_minutes: int = 30,
+    ) -> dict:
+        return self._post(
+            "/api/v1/events",
+            {
+                "name": name,
+                "kind": kind,
+                "severity": severity,
+                "grids": grids,
+                "checkin_minutes": checkin_minutes,
+            },
+        )
 
-    def add_task(self, event_id: int, title: str, lon: float, lat: float, headcount: int,
-                 targets: dict, actor: str) -> dict:  # fmt: skip
-        return self._post(f"/api/v1/events/{event_id}/tasks",
-                          {"title": title, "lon": lon, "lat": lat, "headcount": headcount,
-                           "targets": targets, "actor": actor})  # fmt: skip
+    def add_task(
+        self,
+        event_id: int,
+        title: str,
+        lon: float,
+        lat: float,
+        headcount: int,
+        targets: dict,
+        actor: str,
+    ) -> dict:
+        return self._post(
+            f"/api/v1/events/{event_id}/tasks",
+            {
+                "title": title,
+                "lon": lon,
+                "lat": lat,
+                "headcount": headcount,
+                "targets": targets,
+                "actor": actor,
+            },
+        )
 
     def mobilisation(self, event_id: int, max_travel_min: float = 90) -> dict:
-        answer = self.session.get(f"{self.base}/api/v1/events/{event_id}/mobilisation",
-                                  params={"max_travel_min": max_travel_min}, timeout=TIMEOUT)  # fmt: skip
+        answer = self.session.get(
+            f"{self.base}/api/v1/events/{event_id}/mobilisation",
+            params={"max_travel_min": max_travel_min},
+            timeout=TIMEOUT,
+        )
         return self._check(answer)
 
     def mobilise(self, event_id: int, assignments: list[dict], actor: str) -> dict:
-        return self._post(f"/api/v1/events/{event_id}/mobilisation",
-                          {"actor": actor, "assignments": assignments})  # fmt: skip
+        return self._post(
+            f"/api/v1/events/{event_id}/mobilisation", {"actor": actor, "assignments": assignments}
+        )
 
     def progress(self, event_id: int, task_id: int, done: dict) -> dict:
         return self._post(f"/api/v1/events/{event_id}/tasks/{task_id}/progress", {"done": done})
 
     def check_in(self, event_id: int, cadre_id: int, lon: float, lat: float) -> dict:
-        return self._post(f"/api/v1/events/{event_id}/checkins",
-                          {"cadre_id": cadre_id, "lon": round(lon, 6), "lat": round(lat, 6)})  # fmt: skip
+        return self._post(
+            f"/api/v1/events/{event_id}/checkins",
+            {"cadre_id": cadre_id, "lon": round(lon, 6), "lat": round(lat, 6)},
+        )
 
     def end_event(self, event_id: int, actor: str) -> dict:
         return self._post(f"/api/v1/events/{event_id}/end", {"actor": actor})

@@ -118,9 +118,18 @@ class Tally:
 class FloodRun:
     """Plays the timeline against a server, ``speed`` times faster than real time."""
 
-    def __init__(self, client: GridCommandClient, *, speed: float = 60.0, hours: float = 96.0,
-                 fields: int = 10, water: int = 40, seed: int = 2024,
-                 event_id: int | None = None, say: Callable[[str], None] = print):  # fmt: skip
+    def __init__(
+        self,
+        client: GridCommandClient,
+        *,
+        speed: float = 60.0,
+        hours: float = 96.0,
+        fields: int = 10,
+        water: int = 40,
+        seed: int = 2024,
+        event_id: int | None = None,
+        say: Callable[[str], None] = print,
+    ):
         if speed <= 0 or hours <= 0:
             raise ValueError("speed and hours must be positive")
         self.client, self.speed, self.hours, self.say = client, speed, hours, say
@@ -147,8 +156,9 @@ class FloodRun:
         if self.own_event:
             event = self.client.declare_event(EVENT_NAME, "harvest_help", self.jiaoxi)
             self.event_id = event["id"]
-            self.say(f"[{self._clock()}] 宣布进入战时状态: {event['name']}"
-                     f"（{event['severity_name']}）")  # fmt: skip
+            self.say(
+                f"[{self._clock()}] 宣布进入战时状态: {event['name']}（{event['severity_name']}）"
+            )
         started = time.monotonic()
         next_plan = next_positions = 0.0
         while self.sim_s < self.hours * HOUR:
@@ -182,10 +192,12 @@ class FloodRun:
         r = self.tally.report or {}
         m, tasks = r.get("mobilisation", {}), r.get("tasks", {})
         done = {f["measure"]: f["done"] for f in r.get("figures", [])}
-        return (f"出动干部 {m.get('cadres', 0)} 人, 完成任务 {tasks.get('done', 0)}/"
-                f"{tasks.get('total', 0)} 项, 抢收 {done.get('area_mu', 0):,.0f} 亩, "
-                f"{done.get('tonnes', 0):,.0f} 吨, 销售 {done.get('sales_yuan', 0):,.0f} 元, "
-                f"报到 {r.get('checkins', {}).get('received', 0)} 次")  # fmt: skip
+        return (
+            f"出动干部 {m.get('cadres', 0)} 人, 完成任务 {tasks.get('done', 0)}/"
+            f"{tasks.get('total', 0)} 项, 抢收 {done.get('area_mu', 0):,.0f} 亩, "
+            f"{done.get('tonnes', 0):,.0f} 吨, 销售 {done.get('sales_yuan', 0):,.0f} 元, "
+            f"报到 {r.get('checkins', {}).get('received', 0)} 次"
+        )
 
     def _clock(self, at_s: float | None = None) -> str:
         """China time of the replay, ``第N天 HH:MM``."""
@@ -193,9 +205,11 @@ class FloodRun:
 
     def _summary(self) -> str:
         t = self.tally
-        return (f"{t.reports} 件上报, {t.dispatched} 人次派遣, {t.closed} 件办结, "
-                f"抢收 {t.harvested_mu:,.0f} 亩, 助销土豆 {t.sold_t:,.0f} 吨 "
-                f"{t.sales_yuan:,.0f} 元")  # fmt: skip
+        return (
+            f"{t.reports} 件上报, {t.dispatched} 人次派遣, {t.closed} 件办结, "
+            f"抢收 {t.harvested_mu:,.0f} 亩, 助销土豆 {t.sold_t:,.0f} 吨 "
+            f"{t.sales_yuan:,.0f} 元"
+        )
 
     # ------------------------------------------------------------ the steps
 
@@ -203,18 +217,30 @@ class FloodRun:
         p = report.place
         if report.kind == "field":  # the village's call becomes a task of the event
             task = self.client.add_task(
-                self.event_id, report.description, p.lon, p.lat,
+                self.event_id,
+                report.description,
+                p.lon,
+                p.lat,
                 int(report.attributes["helpers_needed"]),
-                {"area_mu": round(report.area_mu), "tonnes": round(report.area_mu * YIELD_T_PER_MU)},
+                {
+                    "area_mu": round(report.area_mu),
+                    "tonnes": round(report.area_mu * YIELD_T_PER_MU),
+                },
                 DISPATCHER,
-            )  # fmt: skip
+            )
             public_id = task["public_id"]
             self.tasks[public_id] = Task(public_id, report, task_id=task["id"])
             self.tally.reports += 1
             self.say(f"[{self._clock()}] 新增战时任务 {public_id}: {report.description}")
             return
-        public_id = self.client.report(report.service_code, p.lon, p.lat, report.description,
-                                       channel=report.channel, attributes=report.attributes)  # fmt: skip
+        public_id = self.client.report(
+            report.service_code,
+            p.lon,
+            p.lat,
+            report.description,
+            channel=report.channel,
+            attributes=report.attributes,
+        )
         self.tasks[public_id] = Task(public_id, report)
         self.tally.reports += 1
         self.say(f"[{self._clock()}] 上报 {public_id}: {report.description}")
@@ -227,20 +253,29 @@ class FloodRun:
         streets = [t.public_id for t in short if t.task_id is None]
         fields = sum(1 for t in short if t.task_id is not None)
         if streets:
-            self._send(lambda: self.client.plan(incidents=streets, max_travel_min=MAX_TRAVEL_MIN),
-                       lambda rows: self.client.confirm(rows, DISPATCHER), len(streets))  # fmt: skip
+            self._send(
+                lambda: self.client.plan(incidents=streets, max_travel_min=MAX_TRAVEL_MIN),
+                lambda rows: self.client.confirm(rows, DISPATCHER),
+                len(streets),
+            )
         if fields:
-            self._send(lambda: self.client.mobilisation(self.event_id, MAX_TRAVEL_MIN),
-                       lambda rows: self.client.mobilise(self.event_id, rows, DISPATCHER),
-                       fields)  # fmt: skip
+            self._send(
+                lambda: self.client.mobilisation(self.event_id, MAX_TRAVEL_MIN),
+                lambda rows: self.client.mobilise(self.event_id, rows, DISPATCHER),
+                fields,
+            )
 
     def _send(self, propose, confirm, competing: int) -> None:
         try:
             plan = propose()
             if not plan["assignments"]:
                 return
-            confirm([{k: a[k] for k in ("incident", "cadre_id", "eta_s", "position_at")}
-                     for a in plan["assignments"]])  # fmt: skip
+            confirm(
+                [
+                    {k: a[k] for k in ("incident", "cadre_id", "eta_s", "position_at")}
+                    for a in plan["assignments"]
+                ]
+            )
         except ApiError as error:  # taken or moved meanwhile: plan again next round
             self.tally.refused += 1
             self.say(f"[{self._clock()}] 方案未执行，下一轮重排: {error}")
@@ -252,9 +287,15 @@ class FloodRun:
         sent = len(plan["assignments"])
         self.tally.dispatched += sent
         best, greedy = plan["optimal"], plan["greedy"]
-        self.tally.batches.append(Batch(competing, best["total_weighted_s"],
-                                        greedy["total_weighted_s"], best["filled"],
-                                        greedy["filled"]))  # fmt: skip
+        self.tally.batches.append(
+            Batch(
+                competing,
+                best["total_weighted_s"],
+                greedy["total_weighted_s"],
+                best["filled"],
+                greedy["filled"],
+            )
+        )
         if competing == 1:
             compared = "本批仅 1 件，最优即就近"
         else:
@@ -265,8 +306,10 @@ class FloodRun:
             if extra:
                 compared += f"，多补 {extra} 人"
         if "tiers" in plan:
-            self.say(f"[{self._clock()}] 战时调派 {sent} 人: 对口部门 {plan['tiers']['paired']}, "
-                     f"邻近镇街 {plan['tiers']['neighbour']}; {compared}")  # fmt: skip
+            self.say(
+                f"[{self._clock()}] 战时调派 {sent} 人: 对口部门 {plan['tiers']['paired']}, "
+                f"邻近镇街 {plan['tiers']['neighbour']}; {compared}"
+            )
         else:
             self.say(f"[{self._clock()}] 派遣 {sent} 人; {compared}")
 
@@ -329,8 +372,11 @@ class FloodRun:
                 task.on_site_s += now - last
             if task.task_id is not None and now - task.reported_at_s >= PROGRESS_EVERY:
                 self._report_harvest(task, task.done_mu)
-            if (finished_s is not None or task.resolved_s is not None) and not self._short(task) \
-                    and all(t.arrived for t in task.trips.values()):  # fmt: skip
+            if (
+                (finished_s is not None or task.resolved_s is not None)
+                and not self._short(task)
+                and all(t.arrived for t in task.trips.values())
+            ):
                 task.resolved_s = task.resolved_s if task.resolved_s is not None else finished_s
                 self._close(task)
             elif finished_s is not None:  # done, but hands still to come: close when they have
@@ -353,8 +399,10 @@ class FloodRun:
             mu = task.report.area_mu
             # Sold through the helpers' channels, not the whole crop (see flood_model).
             sold = helped_sales_t(len(task.trips), mu * YIELD_T_PER_MU, self.rng)
-            note = (f"抢收土豆 {mu:.0f} 亩，产量约 {mu * YIELD_T_PER_MU:.0f} 吨，干部帮销 "
-                    f"{sold:.0f} 吨、{sold * YUAN_PER_TONNE:,.0f} 元")  # fmt: skip
+            note = (
+                f"抢收土豆 {mu:.0f} 亩，产量约 {mu * YIELD_T_PER_MU:.0f} 吨，干部帮销 "
+                f"{sold:.0f} 吨、{sold * YUAN_PER_TONNE:,.0f} 元"
+            )
             self.tally.harvested_mu += mu
             self.tally.sold_t += sold
             self.tally.sales_yuan += round(sold * YUAN_PER_TONNE)

@@ -60,8 +60,9 @@ FIELDS_PER_WAVE = 4
 FIELD_WAVE_SPREAD_MIN = 10.0  # villages call within minutes of each other
 
 
-def burst_schedule(n: int, rng: random.Random, *, peaks: Sequence[Burst] = RAIN_PEAKS,
-                   hours: float = RAIN_HOURS) -> list[float]:  # fmt: skip
+def burst_schedule(
+    n: int, rng: random.Random, *, peaks: Sequence[Burst] = RAIN_PEAKS, hours: float = RAIN_HOURS
+) -> list[float]:
     """When ``n`` waterlogging reports come, seconds after the start, in order.
 
     Each peak takes ``round(share × n)`` reports, spread evenly at random
@@ -80,9 +81,14 @@ def burst_schedule(n: int, rng: random.Random, *, peaks: Sequence[Burst] = RAIN_
     return sorted(times)
 
 
-def field_schedule(fields: int, rng: random.Random, *, waves_h: Sequence[float] = FIELD_WAVES_H,
-                   per_wave: int = FIELDS_PER_WAVE,
-                   spread_min: float = FIELD_WAVE_SPREAD_MIN) -> list[float]:  # fmt: skip
+def field_schedule(
+    fields: int,
+    rng: random.Random,
+    *,
+    waves_h: Sequence[float] = FIELD_WAVES_H,
+    per_wave: int = FIELDS_PER_WAVE,
+    spread_min: float = FIELD_WAVE_SPREAD_MIN,
+) -> list[float]:
     """When ``fields`` villages ask for hands: up to ``per_wave`` fields within
     ``spread_min`` minutes of each wave, seconds after the start, in order;
     fields beyond the last wave come a day after the one before."""
@@ -98,8 +104,12 @@ def field_schedule(fields: int, rng: random.Random, *, waves_h: Sequence[float] 
     return sorted(times)
 
 
-_STREET_WATER = ("{name}路口积水，车辆无法通行", "{name}小区地下车库进水", "{name}低洼处积水没过膝盖",
-                 "{name}排水口堵塞，积水严重")  # fmt: skip
+_STREET_WATER = (
+    "{name}路口积水，车辆无法通行",
+    "{name}小区地下车库进水",
+    "{name}低洼处积水没过膝盖",
+    "{name}排水口堵塞，积水严重",
+)
 _TRAPPED = "{name}积水严重，有老人被困家中，请尽快救援"
 _FIELD = "{name}土豆地被淹约{mu:.0f}亩，土豆再泡就要烂在地里，急需人手抢收"
 
@@ -118,8 +128,9 @@ class Report:
     area_mu: float = 0.0
 
 
-def timeline(jiaoxi: list[Place], city: list[Place], rng: random.Random, *,
-             fields: int = 10, water: int = 40) -> list[Report]:  # fmt: skip
+def timeline(
+    jiaoxi: list[Place], city: list[Place], rng: random.Random, *, fields: int = 10, water: int = 40
+) -> list[Report]:
     """The reports of the flood, in time order.
 
     ``water`` waterlogging reports over the first 8 hours, most of them in
@@ -136,20 +147,39 @@ def timeline(jiaoxi: list[Place], city: list[Place], rng: random.Random, *,
         place = rng.choice(jiaoxi if rng.random() < 0.7 else city)
         trapped = n % 9 == 4
         text = (_TRAPPED if trapped else rng.choice(_STREET_WATER)).format(name=place.name)
-        attributes = {"depth": "waist" if trapped else rng.choice(["ankle", "knee", "knee"]),
-                      "people_trapped": "yes" if trapped else "no"}  # fmt: skip
-        reports.append(Report(at, "water", "waterlogging", place, text,
-                              rng.choice(["app", "sensor", "hotline", "patrol"]), attributes))  # fmt: skip
+        attributes = {
+            "depth": "waist" if trapped else rng.choice(["ankle", "knee", "knee"]),
+            "people_trapped": "yes" if trapped else "no",
+        }
+        reports.append(
+            Report(
+                at,
+                "water",
+                "waterlogging",
+                place,
+                text,
+                rng.choice(["app", "sensor", "hotline", "patrol"]),
+                attributes,
+            )
+        )
     villages = [p for p in jiaoxi if "村" in p.name] or jiaoxi
     shares = [rng.uniform(0.6, 1.4) for _ in range(fields)]
     places = rng.sample(villages, min(fields, len(villages)))
     for n, (place, at) in enumerate(zip(places, field_schedule(len(places), rng), strict=True)):
         mu = MU_PER_FIELD * fields * shares[n] / sum(shares)
         helpers = max(8, min(20, round(mu / 200)))
-        reports.append(Report(at, "field", "farm_help", place,
-                              _FIELD.format(name=place.name, mu=mu), "patrol",
-                              {"crop": "土豆", "area_mu": round(mu), "helpers_needed": helpers},
-                              area_mu=mu))  # fmt: skip
+        reports.append(
+            Report(
+                at,
+                "field",
+                "farm_help",
+                place,
+                _FIELD.format(name=place.name, mu=mu),
+                "patrol",
+                {"crop": "土豆", "area_mu": round(mu), "helpers_needed": helpers},
+                area_mu=mu,
+            )
+        )
     return sorted(reports, key=lambda r: r.at_s)
 
 
@@ -260,8 +290,9 @@ def outcome(reports: Sequence[Followed], batches: Sequence[Batch]) -> Outcome:
     """The response's figures: contact, hands, time to resolve, the plan's gain."""
     contacted = sum(1 for r in reports if r.arrivals_s and min(r.arrivals_s) - r.reported_s <= HOUR)
     needed = sum(r.needed for r in reports)
-    met = sum(min(r.needed, sum(1 for a in r.arrivals_s if a - r.reported_s <= DAY))
-              for r in reports)  # fmt: skip
+    met = sum(
+        min(r.needed, sum(1 for a in r.arrivals_s if a - r.reported_s <= DAY)) for r in reports
+    )
     spans = [(r.resolved_s - r.reported_s) / HOUR for r in reports if r.resolved_s is not None]
     same = [b for b in batches if b.optimal_filled == b.greedy_filled]
     greedy = sum(b.greedy_s for b in same)

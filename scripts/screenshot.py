@@ -124,8 +124,10 @@ def main() -> int:
                 raise SystemExit(f"the display key was refused (HTTP {status})")
         if args.path == "/":  # the big screen: wait until its map is drawn
             state, seconds = wait_for_map(page)
-            drawn = (f"map drawn in {seconds:.1f} s, {state['grids']} grids, "
-                     f"{state['incidentPoints']} incidents, {state['cadrePoints']} cadres")  # fmt: skip
+            drawn = (
+                f"map drawn in {seconds:.1f} s, {state['grids']} grids, "
+                f"{state['incidentPoints']} incidents, {state['cadrePoints']} cadres"
+            )
         else:  # another screen: wait until it stops loading
             page.wait_for_load_state("networkidle")
             drawn = "loaded"

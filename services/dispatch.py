@@ -50,9 +50,12 @@ def max_travel_seconds(minutes: object) -> float:
 
 
 def propose(
-    store, *, town: str | None = None, public_ids: Iterable[str] | None = None,
+    store,
+    *,
+    town: str | None = None,
+    public_ids: Iterable[str] | None = None,
     max_travel_s: float = MAX_TRAVEL_MIN * 60.0,
-) -> Proposal:  # fmt: skip
+) -> Proposal:
     """Both plans for the open work (of one town, or of the incidents named)."""
     ids = list(public_ids) if public_ids is not None else None
     incidents = store.incidents(sorted(OPEN_STATUSES), town=town or None, public_ids=ids)
@@ -87,17 +90,23 @@ def plan_rows(plan: Plan, work: pd.DataFrame, cadres: pd.DataFrame) -> list[dict
     rows = []
     for a in plan.assignments.itertuples(index=False):
         incident, cadre = incidents.loc[a.incident_id], people.loc[a.cadre_id]
-        rows.append({
-            "incident": incident["public_id"], "incident_id": int(a.incident_id),
-            "category": incident["category"], "priority": int(incident["priority"]),
-            "cadre_id": int(a.cadre_id), "cadre_name": cadre["name"],
-            "department": _text(cadre.get("department")),
-            "eta_s": round(float(a.eta_s), 1), "distance_m": round(float(a.distance_m)),
-            "paired": bool(a.paired),
-            "position_at": _iso(cadre["position_at"]),
-            "from": [float(cadre["lon"]), float(cadre["lat"])],
-            "to": [float(incident["lon"]), float(incident["lat"])],
-        })  # fmt: skip
+        rows.append(
+            {
+                "incident": incident["public_id"],
+                "incident_id": int(a.incident_id),
+                "category": incident["category"],
+                "priority": int(incident["priority"]),
+                "cadre_id": int(a.cadre_id),
+                "cadre_name": cadre["name"],
+                "department": _text(cadre.get("department")),
+                "eta_s": round(float(a.eta_s), 1),
+                "distance_m": round(float(a.distance_m)),
+                "paired": bool(a.paired),
+                "position_at": _iso(cadre["position_at"]),
+                "from": [float(cadre["lon"]), float(cadre["lat"])],
+                "to": [float(incident["lon"]), float(incident["lat"])],
+            }
+        )
     return rows
 
 
@@ -143,17 +152,24 @@ def recommendations(store, incident_id: int, *, lang: str = "zh", limit: int = 5
     cadres = store.cadres()
     now = dt.datetime.now(dt.UTC)
     found = recommend(
-        incident, cadres, store.pairings(), store.workload(start_of_local_day(now)),
-        limit=limit, lang=lang,
-    )  # fmt: skip
+        incident,
+        cadres,
+        store.pairings(),
+        store.workload(start_of_local_day(now)),
+        limit=limit,
+        lang=lang,
+    )
     people = cadres.set_index("id")
     return [
-        {**r.to_dict(), "department": _text(people.loc[r.cadre_id, "department"]),
-         "position_at": _iso(people.loc[r.cadre_id, "position_at"]),
-         "from": [float(people.loc[r.cadre_id, "lon"]), float(people.loc[r.cadre_id, "lat"])],
-         "to": [float(incident["lon"]), float(incident["lat"])]}
+        {
+            **r.to_dict(),
+            "department": _text(people.loc[r.cadre_id, "department"]),
+            "position_at": _iso(people.loc[r.cadre_id, "position_at"]),
+            "from": [float(people.loc[r.cadre_id, "lon"]), float(people.loc[r.cadre_id, "lat"])],
+            "to": [float(incident["lon"]), float(incident["lat"])],
+        }
         for r in found
-    ]  # fmt: skip
+    ]
 
 
 def assignments_from(items: object, store) -> list[Assignment]:

@@ -69,9 +69,15 @@ def after_action(store, event_id: int, now: dt.datetime, lang: str = "zh") -> di
     with display names: the kind's and severity's, each task's status, each
     figure's label and unit, each town's name. NotFound for an unknown event."""
     event = store.event(event_id)
-    found = report(event, store.event_tasks(event_id), store.task_measures(event_id),
-                   store.event_dispatches(event_id), store.event_checkins(event_id),
-                   store.event_progress_log(event_id), now)  # fmt: skip
+    found = report(
+        event,
+        store.event_tasks(event_id),
+        store.task_measures(event_id),
+        store.event_dispatches(event_id),
+        store.event_checkins(event_id),
+        store.event_progress_log(event_id),
+        now,
+    )
     towns = dict(zip(city(store).towns["code"], city(store).towns["name"], strict=True))
     zh = lang == "zh"
     kind = KINDS.get(found["event"]["kind"] or "", (None, None))
@@ -86,8 +92,9 @@ def after_action(store, event_id: int, now: dt.datetime, lang: str = "zh") -> di
     return _json(found)
 
 
-def replay_frame(store, event_id: int, t: dt.datetime | str | None = None,
-                 lang: str = "zh") -> dict:  # fmt: skip
+def replay_frame(
+    store, event_id: int, t: dt.datetime | str | None = None, lang: str = "zh"
+) -> dict:
     """The event as it was at ``t`` (aware, or ISO 8601 text with its offset;
     None: the end), for the replay's slider.
 
@@ -101,38 +108,78 @@ def replay_frame(store, event_id: int, t: dt.datetime | str | None = None,
     event = store.event(event_id)
     tasks, dispatches = store.event_tasks(event_id), store.event_dispatches(event_id)
     progress, checkins = store.event_progress_log(event_id), store.event_checkins(event_id)
-    start, end = timeline_bounds(event, tasks, dispatches,
-                                 also=[*progress["at"], *checkins["at"]])  # fmt: skip
+    start, end = timeline_bounds(event, tasks, dispatches, also=[*progress["at"], *checkins["at"]])
     when = end if t is None else pd.Timestamp(parse_time(t, "t"))
     when = min(max(when, start), end)
     positions = store.event_positions(event_id, until=when.to_pydatetime())
-    moment = state_at(when, tasks, dispatches, positions, progress, checkins,
-                      int(event["checkin_minutes"]),
-                      measures=measures_of(event["kind"]))  # fmt: skip
-    who = (dispatches.drop_duplicates("cadre_id").set_index("cadre_id") if len(dispatches)
-           else pd.DataFrame(columns=["cadre_name", "department"]))  # fmt: skip
+    moment = state_at(
+        when,
+        tasks,
+        dispatches,
+        positions,
+        progress,
+        checkins,
+        int(event["checkin_minutes"]),
+        measures=measures_of(event["kind"]),
+    )
+    who = (
+        dispatches.drop_duplicates("cadre_id").set_index("cadre_id")
+        if len(dispatches)
+        else pd.DataFrame(columns=["cadre_name", "department"])
+    )
     late = moment.overdue.set_index("cadre_id")["late_min"] if len(moment.overdue) else {}
     zh = lang == "zh"
-    return _json({
-        "event_id": event_id, "at": when, "start": start, "end": end,
-        "tasks": [{"id": r["id"], "public_id": r.get("public_id"), "title": r.get("description"),
-                   "stage": r["stage"], "stage_name": STAGES[r["stage"]][0 if zh else 1],
-                   "headcount": r["headcount"], "hands": r["hands"],
-                   "lon": float(r["lon"]), "lat": float(r["lat"])}
-                  for r in moment.tasks.to_dict("records")],
-        "cadres": [{"cadre_id": r["cadre_id"], "name": who["cadre_name"].get(r["cadre_id"]),
+    return _json(
+        {
+            "event_id": event_id,
+            "at": when,
+            "start": start,
+            "end": end,
+            "tasks": [
+                {
+                    "id": r["id"],
+                    "public_id": r.get("public_id"),
+                    "title": r.get("description"),
+                    "stage": r["stage"],
+                    "stage_name": STAGES[r["stage"]][0 if zh else 1],
+                    "headcount": r["headcount"],
+                    "hands": r["hands"],
+                    "lon": float(r["lon"]),
+                    "lat": float(r["lat"]),
+                }
+                for r in moment.tasks.to_dict("records")
+            ],
+            "cadres": [
+                {
+                    "cadre_id": r["cadre_id"],
+                    "name": who["cadre_name"].get(r["cadre_id"]),
                     "department": _text(who["department"].get(r["cadre_id"])),
-                    "task_id": r["incident_id"], "lon": r["lon"], "lat": r["lat"],
+                    "task_id": r["incident_id"],
+                    "lon": r["lon"],
+                    "lat": r["lat"],
                     "position_at": None if pd.isna(r["position_at"]) else r["position_at"],
-                    "from_task": bool(pd.isna(r["position_at"])), "arrived": bool(r["arrived"]),
-                    "overdue": bool(r["overdue"]), "late_min": late.get(r["cadre_id"])}
-                   for r in moment.cadres.to_dict("records")],
-        "figures": [{"measure": code, **_label(code, lang), "done": done}
-                    for code, done in moment.figures.items()],
-        "overdue": [{"cadre_id": r["cadre_id"], "task_id": r["incident_id"],
-                     "last_seen_at": r["last_seen_at"], "late_min": r["late_min"]}
-                    for r in moment.overdue.to_dict("records")],
-    })  # fmt: skip
+                    "from_task": bool(pd.isna(r["position_at"])),
+                    "arrived": bool(r["arrived"]),
+                    "overdue": bool(r["overdue"]),
+                    "late_min": late.get(r["cadre_id"]),
+                }
+                for r in moment.cadres.to_dict("records")
+            ],
+            "figures": [
+                {"measure": code, **_label(code, lang), "done": done}
+                for code, done in moment.figures.items()
+            ],
+            "overdue": [
+                {
+                    "cadre_id": r["cadre_id"],
+                    "task_id": r["incident_id"],
+                    "last_seen_at": r["last_seen_at"],
+                    "late_min": r["late_min"],
+                }
+                for r in moment.overdue.to_dict("records")
+            ],
+        }
+    )
 
 
 def _text(value) -> str | None:
@@ -179,13 +226,25 @@ def summary_figures(found: Mapping, lang: str) -> list[tuple[str, float | int | 
         ("1小时内出动", "Sent within 1 h", m["within_1h"], people),
         ("6小时内出动", "Sent within 6 h", m["within_6h"], people),
         ("24小时内出动", "Sent within 24 h", m["within_24h"], people),
-        ("首次派出用时（中位数）", "First sent, median", _minutes(r["first_sent_median_s"]),
-         minutes),
+        (
+            "首次派出用时（中位数）",
+            "First sent, median",
+            _minutes(r["first_sent_median_s"]),
+            minutes,
+        ),
         ("首次派出用时（最长）", "First sent, longest", _minutes(r["first_sent_max_s"]), minutes),
-        ("首次到场用时（中位数）", "First on site, median",
-         _minutes(r["first_contact_median_s"]), minutes),
-        ("首次到场用时（最长）", "First on site, longest", _minutes(r["first_contact_max_s"]),
-         minutes),
+        (
+            "首次到场用时（中位数）",
+            "First on site, median",
+            _minutes(r["first_contact_median_s"]),
+            minutes,
+        ),
+        (
+            "首次到场用时（最长）",
+            "First on site, longest",
+            _minutes(r["first_contact_max_s"]),
+            minutes,
+        ),
         ("无人到场任务", "Tasks nobody reached", r["tasks_never_reached"], count),
         ("办结用时（中位数）", "Completion, median", _hours(r["completion_median_s"]), hours),
         ("办结用时（最长）", "Completion, longest", _hours(r["completion_max_s"]), hours),
@@ -198,7 +257,7 @@ def summary_figures(found: Mapping, lang: str) -> list[tuple[str, float | int | 
         ("收到报到", "Check-ins received", c["received"], "次" if zh else ""),
         ("漏报到", "Check-ins missed", c["missed"], "次" if zh else ""),
         ("有漏报到的干部", "Cadres who missed one", c["cadres_missed"], people),
-    ]  # fmt: skip
+    ]
     return [(z if zh else e, value, unit) for z, e, value, unit in rows]
 
 
@@ -210,32 +269,48 @@ def _summary_sheet(sheet, event: Mapping, found: Mapping, lang: str) -> None:
     severity = SEVERITIES.get(_int(event.get("severity")), (None, None))[0 if zh else 1]
     info = found["event"]
     ended = _local(info.get("ended_at")) or (
-        f"进行中（截至 {_local(info.get('as_of'))}）" if zh
-        else f"running (as of {_local(info.get('as_of'))})")  # fmt: skip
+        f"进行中（截至 {_local(info.get('as_of'))}）"
+        if zh
+        else f"running (as of {_local(info.get('as_of'))})"
+    )
     facts = [
         ("事件名称" if zh else "Event", event.get("name")),
         ("事件类型" if zh else "Kind", kind),
         ("响应级别" if zh else "Severity", severity),
         ("开始时间" if zh else "Started", _local(info.get("started_at"))),
         ("结束时间" if zh else "Ended", ended),
-        ("报到间隔" if zh else "Check-in interval",
-         f"{info['checkin_minutes']} 分钟" if zh else f"{info['checkin_minutes']} min"),
-    ]  # fmt: skip
+        (
+            "报到间隔" if zh else "Check-in interval",
+            f"{info['checkin_minutes']} 分钟" if zh else f"{info['checkin_minutes']} min",
+        ),
+    ]
     row = 3
     for label, value in facts:
         sheet.cell(row=row, column=1, value=label).font = BOLD
         write_cell(sheet, row, 2, value)
         row += 1
-    row = _block(sheet, row + 1, ("指标", "数值", "单位") if zh else ("Figure", "Value", "Unit"),
-                 summary_figures(found, lang))  # fmt: skip
-    units = [(_unit_name(u, lang), u["cadres"], "人" if zh else "people")
-             for u in found["mobilisation"]["by_department"]]  # fmt: skip
-    _block(sheet, row + 1, ("出动单位", "出动干部", "单位") if zh else ("Unit", "Cadres", "Unit"),
-           units)  # fmt: skip
-    sheet.column_dimensions["A"].width = max(24, min(MAX_WIDTH, max(
-        (text_width(u[0]) for u in units), default=0) + 2))  # fmt: skip
-    sheet.column_dimensions["B"].width = max(18, min(MAX_WIDTH, max(
-        (text_width(v) for _, v in facts if v is not None), default=0) + 2))  # fmt: skip
+    row = _block(
+        sheet,
+        row + 1,
+        ("指标", "数值", "单位") if zh else ("Figure", "Value", "Unit"),
+        summary_figures(found, lang),
+    )
+    units = [
+        (_unit_name(u, lang), u["cadres"], "人" if zh else "people")
+        for u in found["mobilisation"]["by_department"]
+    ]
+    _block(
+        sheet,
+        row + 1,
+        ("出动单位", "出动干部", "单位") if zh else ("Unit", "Cadres", "Unit"),
+        units,
+    )
+    sheet.column_dimensions["A"].width = max(
+        24, min(MAX_WIDTH, max((text_width(u[0]) for u in units), default=0) + 2)
+    )
+    sheet.column_dimensions["B"].width = max(
+        18, min(MAX_WIDTH, max((text_width(v) for _, v in facts if v is not None), default=0) + 2)
+    )
     sheet.column_dimensions["C"].width = 10
 
 
@@ -264,7 +339,8 @@ def _tasks_table(found: Mapping, tasks_list: list[dict] | None, lang: str) -> pd
     rows = []
     for t in found["task_rows"]:
         row = {
-            "任务编号" if zh else "Task": t["public_id"], "任务" if zh else "Title": t["title"],
+            "任务编号" if zh else "Task": t["public_id"],
+            "任务" if zh else "Title": t["title"],
             "状态" if zh else "Status": status_name(t["status"] or "", lang),
             "所需人数" if zh else "Headcount": t["headcount"],
             "派出干部" if zh else "Cadres sent": t["cadres_sent"],
@@ -273,12 +349,15 @@ def _tasks_table(found: Mapping, tasks_list: list[dict] | None, lang: str) -> pd
             "首次派出（分钟）" if zh else "First sent (min)": _minutes(t["first_sent_s"]),
             "首次到场（分钟）" if zh else "First on site (min)": _minutes(t["first_contact_s"]),
             "办结用时（小时）" if zh else "Completion (h)": _hours(t["completion_s"]),
-        }  # fmt: skip
+        }
         for code in codes:
             name, unit = _label(code, lang).values()
             mine = figures.get(t["id"], {}).get(code, {})
-            target, done = (f"{name}目标（{unit}）", f"{name}完成（{unit}）") if zh else (
-                f"{name} target ({unit})", f"{name} done ({unit})")  # fmt: skip
+            target, done = (
+                (f"{name}目标（{unit}）", f"{name}完成（{unit}）")
+                if zh
+                else (f"{name} target ({unit})", f"{name} done ({unit})")
+            )
             row[target], row[done] = mine.get("target"), mine.get("done")
         rows.append(row)
     return pd.DataFrame(rows, dtype=object)
@@ -286,50 +365,97 @@ def _tasks_table(found: Mapping, tasks_list: list[dict] | None, lang: str) -> pd
 
 def _cadres_table(found: Mapping, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
-    return pd.DataFrame([{
-        "干部" if zh else "Cadre": c["name"], "单位" if zh else "Unit": _unit_name(c, lang),
-        "任务数" if zh else "Tasks": len(c["tasks"]),
-        "派遣次数" if zh else "Assignments": c["assignments"],
-        "首次派出" if zh else "First sent": _local(c["first_sent_at"]),
-        "首次到场" if zh else "First on site": _local(c["first_arrived_at"]),
-        "撤离时间" if zh else "Released": _local(c["released_at"]),
-        "在岗时长（小时）" if zh else "Time out (h)": _hours(c["on_task_s"]),
-        "报到次数" if zh else "Check-ins": c["checkins"],
-        "漏报到次数" if zh else "Check-ins missed": c["missed"],
-    } for c in found["cadre_rows"]], dtype=object)  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "干部" if zh else "Cadre": c["name"],
+                "单位" if zh else "Unit": _unit_name(c, lang),
+                "任务数" if zh else "Tasks": len(c["tasks"]),
+                "派遣次数" if zh else "Assignments": c["assignments"],
+                "首次派出" if zh else "First sent": _local(c["first_sent_at"]),
+                "首次到场" if zh else "First on site": _local(c["first_arrived_at"]),
+                "撤离时间" if zh else "Released": _local(c["released_at"]),
+                "在岗时长（小时）" if zh else "Time out (h)": _hours(c["on_task_s"]),
+                "报到次数" if zh else "Check-ins": c["checkins"],
+                "漏报到次数" if zh else "Check-ins missed": c["missed"],
+            }
+            for c in found["cadre_rows"]
+        ],
+        dtype=object,
+    )
 
 
 def _figures_table(found: Mapping, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
-    return pd.DataFrame([{
-        "指标" if zh else "Figure": _label(f["measure"], lang)["label"],
-        "单位" if zh else "Unit": _label(f["measure"], lang)["unit"],
-        "目标" if zh else "Target": f["target"], "完成" if zh else "Done": f["done"],
-        "完成率（%）" if zh else "Share (%)":
-            None if f["share"] is None else round(100 * f["share"], 1),
-    } for f in found["figures"]], dtype=object)  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "指标" if zh else "Figure": _label(f["measure"], lang)["label"],
+                "单位" if zh else "Unit": _label(f["measure"], lang)["unit"],
+                "目标" if zh else "Target": f["target"],
+                "完成" if zh else "Done": f["done"],
+                "完成率（%）" if zh else "Share (%)": None
+                if f["share"] is None
+                else round(100 * f["share"], 1),
+            }
+            for f in found["figures"]
+        ],
+        dtype=object,
+    )
 
 
 def _unmet_table(found: Mapping, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
     unmet = found["unmet"]
-    heads = (("类型", "任务编号", "任务", "项目", "需要", "实际", "缺口") if zh else
-             ("Kind", "Task", "Title", "What", "Needed", "Got", "Short"))  # fmt: skip
-    rows = [("人手不足" if zh else "Short of hands", u["public_id"], u["title"],
-             "人数" if zh else "people", u["headcount"], u["max_hands"], u["short"])
-            for u in unmet["understaffed"]]  # fmt: skip
-    rows += [("未达目标" if zh else "Below target", b["public_id"], b["title"],
-              "{label}（{unit}）".format(**_label(b["measure"], lang)) if zh
-              else "{label} ({unit})".format(**_label(b["measure"], lang)),
-              b["target"], b["done"], b["short"]) for b in unmet["below_target"]]  # fmt: skip
-    rows += [("未完成" if zh else "Still open", o["public_id"], o["title"],
-              status_name(o["status"] or "", lang), None, None, None)
-             for o in unmet["open_tasks"]]  # fmt: skip
+    heads = (
+        ("类型", "任务编号", "任务", "项目", "需要", "实际", "缺口")
+        if zh
+        else ("Kind", "Task", "Title", "What", "Needed", "Got", "Short")
+    )
+    rows = [
+        (
+            "人手不足" if zh else "Short of hands",
+            u["public_id"],
+            u["title"],
+            "人数" if zh else "people",
+            u["headcount"],
+            u["max_hands"],
+            u["short"],
+        )
+        for u in unmet["understaffed"]
+    ]
+    rows += [
+        (
+            "未达目标" if zh else "Below target",
+            b["public_id"],
+            b["title"],
+            "{label}（{unit}）".format(**_label(b["measure"], lang))
+            if zh
+            else "{label} ({unit})".format(**_label(b["measure"], lang)),
+            b["target"],
+            b["done"],
+            b["short"],
+        )
+        for b in unmet["below_target"]
+    ]
+    rows += [
+        (
+            "未完成" if zh else "Still open",
+            o["public_id"],
+            o["title"],
+            status_name(o["status"] or "", lang),
+            None,
+            None,
+            None,
+        )
+        for o in unmet["open_tasks"]
+    ]
     return pd.DataFrame(rows, columns=list(heads), dtype=object)
 
 
-def report_workbook(event_row: Mapping, report_dict: Mapping, tasks_list: list[dict] | None,
-                    lang: str = "zh") -> bytes:  # fmt: skip
+def report_workbook(
+    event_row: Mapping, report_dict: Mapping, tasks_list: list[dict] | None, lang: str = "zh"
+) -> bytes:
     """The after-action report as an .xlsx: summary, tasks, mobilised cadres,
     figures and unmet needs, one sheet each.
 

@@ -56,9 +56,11 @@ def city(store) -> City:
             towns, grids = store.towns(), store.grids()
             _CITY.clear()
             _CITY[key] = City(
-                shapely.union_all(towns.geometry.to_numpy()), grids, towns,
+                shapely.union_all(towns.geometry.to_numpy()),
+                grids,
+                towns,
                 GridLocator(grids["code"], grids["town_code"], grids.geometry.to_numpy()),
-            )  # fmt: skip
+            )
         return _CITY[key]
 
 
@@ -86,19 +88,21 @@ def add_task(store, event_id: int, fields: Mapping, *, actor: str) -> dict:
     """Check and store a task of an active event; returns it as the API shows it."""
     event = store.event(event_id)
     if not _active(event):
-        raise Conflict("the event has ended: it takes no more work",
-                       zh="该事件已经结束，不能再增加任务")  # fmt: skip
+        raise Conflict(
+            "the event has ended: it takes no more work", zh="该事件已经结束，不能再增加任务"
+        )
     here = city(store)
-    task = checked_task(fields, kind=event["kind"], area=event["geometry"],
-                        locate=here.locator.locate)  # fmt: skip
+    task = checked_task(
+        fields, kind=event["kind"], area=event["geometry"], locate=here.locator.locate
+    )
     place = here.locator.locate(task.lon, task.lat)
-    new_id, _ = store.add_task(event_id, task, grid_code=place.grid_code, town_code=place.town_code,
-                               actor=actor)  # fmt: skip
+    new_id, _ = store.add_task(
+        event_id, task, grid_code=place.grid_code, town_code=place.town_code, actor=actor
+    )
     return next(t for t in tasks_shown(store, event_id) if t["id"] == new_id)
 
 
-def report_progress(store, event_id: int, task_id: int, amounts: object, *,
-                    actor: str) -> dict:  # fmt: skip
+def report_progress(store, event_id: int, task_id: int, amounts: object, *, actor: str) -> dict:
     """Add a field report to a task's figures; returns the task as shown."""
     event = store.event(event_id)
     checked = checked_progress(amounts, measures_of(event["kind"]))
@@ -118,22 +122,34 @@ def tasks_shown(store, event_id: int, lang: str = "zh") -> list[dict]:
     out = []
     for task in tasks.to_dict("records"):
         mine = figures[figures["incident_id"] == task["id"]]
-        out.append({
-            "id": int(task["id"]), "public_id": task["public_id"], "title": task["description"],
-            "category": task["category"], "priority": int(task["priority"]),
-            "status": task["status"], "headcount": int(task["headcount"]),
-            "on_task": int(on_task.get(task["id"], 0)),
-            "lon": float(task["lon"]), "lat": float(task["lat"]),
-            "grid": _text(task.get("grid_name")), "town_code": _text(task.get("town_code")),
-            "reported_at": _iso(task["reported_at"]), "resolved_at": _iso(task["resolved_at"]),
-            "figures": [
-                {"measure": m["measure"], "label": MEASURES[m["measure"]].label(lang),
-                 "unit": MEASURES[m["measure"]].unit(lang),
-                 "target": None if pd.isna(m["target"]) else float(m["target"]),
-                 "done": float(m["done"])}
-                for m in mine.to_dict("records")
-            ],
-        })  # fmt: skip
+        out.append(
+            {
+                "id": int(task["id"]),
+                "public_id": task["public_id"],
+                "title": task["description"],
+                "category": task["category"],
+                "priority": int(task["priority"]),
+                "status": task["status"],
+                "headcount": int(task["headcount"]),
+                "on_task": int(on_task.get(task["id"], 0)),
+                "lon": float(task["lon"]),
+                "lat": float(task["lat"]),
+                "grid": _text(task.get("grid_name")),
+                "town_code": _text(task.get("town_code")),
+                "reported_at": _iso(task["reported_at"]),
+                "resolved_at": _iso(task["resolved_at"]),
+                "figures": [
+                    {
+                        "measure": m["measure"],
+                        "label": MEASURES[m["measure"]].label(lang),
+                        "unit": MEASURES[m["measure"]].unit(lang),
+                        "target": None if pd.isna(m["target"]) else float(m["target"]),
+                        "done": float(m["done"]),
+                    }
+                    for m in mine.to_dict("records")
+                ],
+            }
+        )
     return out
 
 
@@ -147,13 +163,18 @@ def overdue_checkins(store, event: Mapping, now: dt.datetime) -> pd.DataFrame:
     if not _active(event):
         return overdue(pd.DataFrame(), pd.DataFrame(), 30, now)
     on = mobilised(store, int(event["id"]))
-    frame = overdue(on[["cadre_id", "incident_id", "sent_at"]] if len(on) else on,
-                    store.event_checkins(int(event["id"])), int(event["checkin_minutes"]),
-                    now)  # fmt: skip
+    frame = overdue(
+        on[["cadre_id", "incident_id", "sent_at"]] if len(on) else on,
+        store.event_checkins(int(event["id"])),
+        int(event["checkin_minutes"]),
+        now,
+    )
     if len(frame):
         names = on.drop_duplicates("cadre_id").set_index("cadre_id")
-        frame = frame.assign(cadre_name=frame["cadre_id"].map(names["cadre_name"]),
-                             department=frame["cadre_id"].map(names["department"]))  # fmt: skip
+        frame = frame.assign(
+            cadre_name=frame["cadre_id"].map(names["cadre_name"]),
+            department=frame["cadre_id"].map(names["department"]),
+        )
     return frame
 
 
@@ -190,20 +211,28 @@ def _number_or_none(value) -> float | None:
 
 def _mobilised_row(r: dict) -> dict:
     return {
-        "cadre_id": int(r["cadre_id"]), "name": r["cadre_name"],
-        "department": _text(r["department"]), "town_code": _text(r["town_code"]),
-        "task_id": int(r["incident_id"]), "sent_at": _iso(r["sent_at"]),
-        "arrived_at": _iso(r["arrived_at"]), "status": r["cadre_status"],
-        "lon": _number_or_none(r["lon"]), "lat": _number_or_none(r["lat"]),
-    }  # fmt: skip
+        "cadre_id": int(r["cadre_id"]),
+        "name": r["cadre_name"],
+        "department": _text(r["department"]),
+        "town_code": _text(r["town_code"]),
+        "task_id": int(r["incident_id"]),
+        "sent_at": _iso(r["sent_at"]),
+        "arrived_at": _iso(r["arrived_at"]),
+        "status": r["cadre_status"],
+        "lon": _number_or_none(r["lon"]),
+        "lat": _number_or_none(r["lat"]),
+    }
 
 
 def _overdue_row(r: dict) -> dict:
     return {
-        "cadre_id": int(r["cadre_id"]), "name": r.get("cadre_name"),
-        "department": _text(r.get("department")), "task_id": int(r["incident_id"]),
-        "last_seen_at": _iso(r["last_seen_at"]), "late_min": int(r["late_min"]),
-    }  # fmt: skip
+        "cadre_id": int(r["cadre_id"]),
+        "name": r.get("cadre_name"),
+        "department": _text(r.get("department")),
+        "task_id": int(r["incident_id"]),
+        "last_seen_at": _iso(r["last_seen_at"]),
+        "late_min": int(r["late_min"]),
+    }
 
 
 @dataclass(frozen=True)
@@ -217,13 +246,16 @@ class Proposal:
     neighbours: list[str]
 
 
-def propose(store, event_id: int, *, include_rest: bool = False,
-            max_travel_s: float = 2 * 3600) -> Proposal:  # fmt: skip
+def propose(
+    store, event_id: int, *, include_rest: bool = False, max_travel_s: float = 2 * 3600
+) -> Proposal:
     """Who to send to the event's tasks: paired departments, then neighbours."""
     event = store.event(event_id)
     if not _active(event):
-        raise Conflict("the event has ended: nobody is mobilised for it any more",
-                       zh="该事件已经结束，不能再调派")  # fmt: skip
+        raise Conflict(
+            "the event has ended: nobody is mobilised for it any more",
+            zh="该事件已经结束，不能再调派",
+        )
     here = city(store)
     tasks = store.event_tasks(event_id)
     tasks = tasks[tasks["status"].isin(sorted(OPEN_STATUSES))]
@@ -231,9 +263,15 @@ def propose(store, event_id: int, *, include_rest: bool = False,
     cadres = store.cadres()
     affected = affected_towns(event, here.towns)
     neighbours = neighbour_towns(here.towns, affected)
-    plan = propose_mobilisation(work, cadres, store.pairings(), affected=affected,
-                                neighbours=neighbours, include_rest=include_rest,
-                                max_travel_s=max_travel_s)  # fmt: skip
+    plan = propose_mobilisation(
+        work,
+        cadres,
+        store.pairings(),
+        affected=affected,
+        neighbours=neighbours,
+        include_rest=include_rest,
+        max_travel_s=max_travel_s,
+    )
     return Proposal(plan, work, cadres, affected, neighbours)
 
 
@@ -246,28 +284,38 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
     rows = []
     for a in plan.assignments.itertuples(index=False):
         task, cadre = work.loc[a.incident_id], people.loc[a.cadre_id]
-        rows.append({
-            "incident": task["public_id"], "incident_id": int(a.incident_id),
-            "task": task["description"], "cadre_id": int(a.cadre_id),
-            "cadre_name": cadre["name"], "role": cadre["role"],
-            "department": _text(cadre.get("department")),
-            "town": town_names.get(_text(cadre.get("town_code"))),
-            "tier": a.tier, "tier_name": TIERS[a.tier][0 if lang == "zh" else 1],
-            "eta_s": round(float(a.eta_s), 1), "distance_m": round(float(a.distance_m)),
-            "position_at": _iso(cadre["position_at"]),
-            "from": [float(cadre["lon"]), float(cadre["lat"])],
-            "to": [float(task["lon"]), float(task["lat"])],
-        })  # fmt: skip
+        rows.append(
+            {
+                "incident": task["public_id"],
+                "incident_id": int(a.incident_id),
+                "task": task["description"],
+                "cadre_id": int(a.cadre_id),
+                "cadre_name": cadre["name"],
+                "role": cadre["role"],
+                "department": _text(cadre.get("department")),
+                "town": town_names.get(_text(cadre.get("town_code"))),
+                "tier": a.tier,
+                "tier_name": TIERS[a.tier][0 if lang == "zh" else 1],
+                "eta_s": round(float(a.eta_s), 1),
+                "distance_m": round(float(a.distance_m)),
+                "position_at": _iso(cadre["position_at"]),
+                "from": [float(cadre["lon"]), float(cadre["lat"])],
+                "to": [float(task["lon"]), float(task["lat"])],
+            }
+        )
     eta = plan.assignments["eta_s"].astype(float) if len(plan.assignments) else pd.Series([0.0])
     thin = []
     for r in plan.thin.to_dict("records"):
         name = names.get(r["code"]) if r["unit"] == "department" else town_names.get(r["code"])
-        thin.append({**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()},
-                     "name": name})  # fmt: skip
+        thin.append(
+            {**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}, "name": name}
+        )
     town_cadres = "（镇街干部）" if lang == "zh" else " (town)"
-    sent_from = [_text(people.loc[c].get("department"))
-                 or f"{town_names.get(_text(people.loc[c].get('town_code')), '—')}{town_cadres}"
-                 for c in plan.assignments["cadre_id"]]  # fmt: skip
+    sent_from = [
+        _text(people.loc[c].get("department"))
+        or f"{town_names.get(_text(people.loc[c].get('town_code')), '—')}{town_cadres}"
+        for c in plan.assignments["cadre_id"]
+    ]
     by_department = pd.Series(sent_from, dtype=object).value_counts()
     unmet = [
         {"incident": work.loc[k, "public_id"], "task": work.loc[k, "description"], "missing": v}
@@ -307,14 +355,18 @@ def mobilise(store, event_id: int, items: object, *, actor: str) -> list[int]:
     """
     event = store.event(event_id)
     if not _active(event):
-        raise Conflict("the event has ended: nobody is mobilised for it any more",
-                       zh="该事件已经结束，不能再调派")  # fmt: skip
+        raise Conflict(
+            "the event has ended: nobody is mobilised for it any more",
+            zh="该事件已经结束，不能再调派",
+        )
     assignments = assignments_from(items, store)
     own = set(store.event_tasks(event_id)["id"].astype(int))
     stray = [a.incident_id for a in assignments if int(a.incident_id) not in own]
     if stray:
-        raise InvalidInput(f"incident {stray[0]} is not a task of event {event_id}",
-                           zh="所选事项不属于该事件的任务")  # fmt: skip
+        raise InvalidInput(
+            f"incident {stray[0]} is not a task of event {event_id}",
+            zh="所选事项不属于该事件的任务",
+        )
     return store.dispatch(assignments, actor=actor)
 
 

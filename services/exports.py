@@ -21,8 +21,13 @@ BOUNDARY_KINDS = ("towns", "communities", "grids")
 TABLE_KINDS = ("cadres", "pairings")
 KINDS = BOUNDARY_KINDS + TABLE_KINDS
 
-_ZH = {"towns": "镇街", "communities": "社区", "grids": "网格", "cadres": "干部",
-       "pairings": "部门包联"}  # fmt: skip
+_ZH = {
+    "towns": "镇街",
+    "communities": "社区",
+    "grids": "网格",
+    "cadres": "干部",
+    "pairings": "部门包联",
+}
 
 
 def export_kind(store, kind: str, path: Path | str, *, crs: str | int | None = None) -> int:
@@ -50,19 +55,26 @@ def _check_format(kind: str, path: Path, crs) -> None:
     """Refuse a kind export does not write, or a format that does not fit it."""
     suffix = path.suffix.lower()
     if kind not in KINDS:
-        raise InvalidInput(f"export writes {', '.join(KINDS)}, not {kind!r}",
-                           zh=f"无法导出“{kind}”")  # fmt: skip
+        raise InvalidInput(
+            f"export writes {', '.join(KINDS)}, not {kind!r}", zh=f"无法导出“{kind}”"
+        )
     if kind in BOUNDARY_KINDS and suffix not in LAYER_SUFFIXES:
-        raise InvalidInput(f"{kind} are boundaries: export them to .geojson, .gpkg or .zip "
-                           f"(Shapefile), not {path.name}",
-                           zh=f"{_ZH[kind]}边界只能导出为 .geojson、.gpkg 或 .zip（Shapefile），"
-                              f"不能导出为 {path.name}")  # fmt: skip
+        raise InvalidInput(
+            f"{kind} are boundaries: export them to .geojson, .gpkg or .zip "
+            f"(Shapefile), not {path.name}",
+            zh=f"{_ZH[kind]}边界只能导出为 .geojson、.gpkg 或 .zip（Shapefile），"
+            f"不能导出为 {path.name}",
+        )
     if kind in TABLE_KINDS and suffix not in TABLE_SUFFIXES:
-        raise InvalidInput(f"{kind} are a table: export them to .csv or .xlsx, not {path.name}",
-                           zh=f"{_ZH[kind]}是表格，只能导出为 .csv 或 .xlsx，不能导出为 {path.name}")  # fmt: skip
+        raise InvalidInput(
+            f"{kind} are a table: export them to .csv or .xlsx, not {path.name}",
+            zh=f"{_ZH[kind]}是表格，只能导出为 .csv 或 .xlsx，不能导出为 {path.name}",
+        )
     if kind in TABLE_KINDS and crs is not None:
-        raise InvalidInput(f"{kind} have no geometry: a coordinate system does not apply",
-                           zh=f"{_ZH[kind]}没有几何图形，无需指定坐标系")  # fmt: skip
+        raise InvalidInput(
+            f"{kind} have no geometry: a coordinate system does not apply",
+            zh=f"{_ZH[kind]}没有几何图形，无需指定坐标系",
+        )
 
 
 def _boundaries(frame: gpd.GeoDataFrame, columns: dict[str, str]) -> gpd.GeoDataFrame:
@@ -77,17 +89,32 @@ def _towns(store) -> gpd.GeoDataFrame:
 
 
 def _communities(store) -> gpd.GeoDataFrame:
-    return _boundaries(store.communities(), {
-        "code": "code", "name": "name", "town_code": "parent", "kind": "kind",
-        "population": "population", "households": "households",
-    })  # fmt: skip
+    return _boundaries(
+        store.communities(),
+        {
+            "code": "code",
+            "name": "name",
+            "town_code": "parent",
+            "kind": "kind",
+            "population": "population",
+            "households": "households",
+        },
+    )
 
 
 def _grids(store) -> gpd.GeoDataFrame:
-    return _boundaries(store.grids(), {
-        "code": "code", "name": "name", "community_code": "parent", "town_code": "town",
-        "population": "population", "households": "households", "secretary": "secretary",
-    })  # fmt: skip
+    return _boundaries(
+        store.grids(),
+        {
+            "code": "code",
+            "name": "name",
+            "community_code": "parent",
+            "town_code": "town",
+            "population": "population",
+            "households": "households",
+            "secretary": "secretary",
+        },
+    )
 
 
 def _cadres(store) -> pd.DataFrame:
@@ -97,15 +124,17 @@ def _cadres(store) -> pd.DataFrame:
     worked = grids.dropna(subset=["worker_id"]).groupby("worker_id")["code"]
     grid_of = worked.agg(lambda codes: ",".join(sorted(codes)))
     grid_of.index = grid_of.index.astype("int64")
-    return pd.DataFrame({
-        "name": cadres["name"],
-        "phone": cadres["phone"].astype("string"),
-        "role": cadres["role"],
-        "department": cadres["department"],
-        "town": cadres["town_code"],
-        "grid": cadres["id"].map(grid_of).fillna(""),
-        "skills": cadres["skills"].fillna(""),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "name": cadres["name"],
+            "phone": cadres["phone"].astype("string"),
+            "role": cadres["role"],
+            "department": cadres["department"],
+            "town": cadres["town_code"],
+            "grid": cadres["id"].map(grid_of).fillna(""),
+            "skills": cadres["skills"].fillna(""),
+        }
+    )
 
 
 def _pairings(store) -> pd.DataFrame:

@@ -68,8 +68,15 @@ def check_job(store, job: str, choices: Choices) -> tuple[ImportCheck | TableChe
         ), None
     if choices.kind not in KINDS:
         raise InvalidInput(f"nothing imports {choices.kind!r}", zh="未知的导入类型")
-    found = check_file(store, choices.kind, path, crs=choices.crs, gcj02=choices.gcj02,
-                       mapping=choices.mapping, layer=choices.layer)  # fmt: skip
+    found = check_file(
+        store,
+        choices.kind,
+        path,
+        crs=choices.crs,
+        gcj02=choices.gcj02,
+        mapping=choices.mapping,
+        layer=choices.layer,
+    )
     return found, preview_check(store, found) if found.ok else None
 
 
@@ -85,8 +92,9 @@ def start_import(store, job: str, choices: Choices, *, actor: str) -> None:
     except FileExistsError:
         raise Conflict("this file is being imported already", zh="该文件正在导入") from None
     import_jobs.write_state(job, {"state": "running", "stage": "check", "done": 0, "total": 0})
-    thread = threading.Thread(target=_run, args=(store, job, choices, actor),
-                              name=f"import-{job[:6]}", daemon=True)  # fmt: skip
+    thread = threading.Thread(
+        target=_run, args=(store, job, choices, actor), name=f"import-{job[:6]}", daemon=True
+    )
     thread.start()
 
 
@@ -95,12 +103,19 @@ def _run(store, job: str, choices: Choices, actor: str) -> None:
         counts = _import(store, job, choices, actor)
         import_jobs.write_state(job, {"state": "done", "counts": counts})
     except GridCommandError as error:
-        import_jobs.write_state(job, {"state": "failed", "zh": error.message("zh"),
-                                      "en": error.message("en")})  # fmt: skip
+        import_jobs.write_state(
+            job, {"state": "failed", "zh": error.message("zh"), "en": error.message("en")}
+        )
     except Exception:  # a crash must reach the page, not hang its progress bar
         log.exception("import %s failed", job)
-        import_jobs.write_state(job, {"state": "failed", "zh": "导入失败（服务器错误），未写入任何数据",
-                                      "en": "the import failed (server error); nothing was written"})  # fmt: skip
+        import_jobs.write_state(
+            job,
+            {
+                "state": "failed",
+                "zh": "导入失败（服务器错误），未写入任何数据",
+                "en": "the import failed (server error); nothing was written",
+            },
+        )
 
 
 def _import(store, job: str, choices: Choices, actor: str) -> dict:
@@ -111,8 +126,10 @@ def _import(store, job: str, choices: Choices, actor: str) -> dict:
     if found.result is None:
         raise refused(found)
     if found.result.count("repaired") and not choices.accept_repairs:
-        raise InvalidInput("some shapes were repaired: tick 'accept repairs' to import them",
-                           zh="部分图形已自动修复：勾选“接受修复”后再导入")  # fmt: skip
+        raise InvalidInput(
+            "some shapes were repaired: tick 'accept repairs' to import them",
+            zh="部分图形已自动修复：勾选“接受修复”后再导入",
+        )
     return apply_check(store, found, actor=actor, source=source, progress=_Progress(job))
 
 
@@ -125,6 +142,7 @@ class _Progress:
     def __call__(self, done: int, total: int, stage: str) -> None:
         now = time.monotonic()
         if stage != self.stage or done >= total or now - self.last >= PROGRESS_EVERY_S:
-            import_jobs.write_state(self.job, {"state": "running", "stage": stage, "done": done,
-                                               "total": total})  # fmt: skip
+            import_jobs.write_state(
+                self.job, {"state": "running", "stage": stage, "done": done, "total": total}
+            )
             self.last, self.stage = now, stage

@@ -42,8 +42,12 @@ PARENT_OF = {"communities": "towns", "grids": "communities"}
 
 READY = "ready to import"  # the verdict line when nothing refuses the file
 PROBLEM_LIMIT = 20  # problems listed on the terminal; --problems FILE takes them all
-LAYER_WORDS = {"towns": ("town", "镇街"), "communities": ("community", "社区（村）"),
-               "grids": ("grid", "网格")}  # fmt: skip
+LAYER_WORDS = {
+    "towns": ("town", "镇街"),
+    "communities": ("community", "社区（村）"),
+    "grids": ("grid", "网格"),
+}
+# Aligned by hand: this table reads better laid out as a table.
 REFERENCE_WORDS = {"communities": ("their parent communities", "所属社区"),
                    "towns": ("their parent towns", "所属镇街"),
                    "towns_stored": ("the towns stored", "现有镇街"),
@@ -97,14 +101,24 @@ def parse_mapping(pairs: list[str] | None, kind: str = "grids") -> dict[str, str
     for pair in pairs or []:
         name, sep, column = pair.partition("=")
         if not sep or name not in fields or not column:
-            raise InvalidInput(f"--map takes field=column with a field of {', '.join(fields)}, "
-                               f"not {pair!r}", zh="--map 格式应为 字段=列名")  # fmt: skip
+            raise InvalidInput(
+                f"--map takes field=column with a field of {', '.join(fields)}, not {pair!r}",
+                zh="--map 格式应为 字段=列名",
+            )
         out[name] = column
     return out
 
 
-def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool | None = None,
-               mapping: Mapping[str, str] | None = None, layer: str | None = None) -> ImportCheck:  # fmt: skip
+def check_file(
+    store,
+    kind: str,
+    path,
+    *,
+    crs: str | None = None,
+    gcj02: bool | None = None,
+    mapping: Mapping[str, str] | None = None,
+    layer: str | None = None,
+) -> ImportCheck:
     """Read, map, reproject and check one file of ``kind``; writes nothing.
 
     ``gcj02``: True undoes the offset of Chinese web maps, False says the
@@ -119,26 +133,43 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool | 
     used = {**guess_mapping(frame.columns, kind=kind), **(mapping or {})}
     unknown = [c for c in used.values() if c and c not in frame.columns]
     if unknown:
-        raise InvalidInput(f"the file has no column {unknown[0]!r}; it has "
-                           f"{', '.join(map(str, frame.columns[:12]))}",
-                           zh=f"文件中没有“{unknown[0]}”这一列")  # fmt: skip
+        raise InvalidInput(
+            f"the file has no column {unknown[0]!r}; it has "
+            f"{', '.join(map(str, frame.columns[:12]))}",
+            zh=f"文件中没有“{unknown[0]}”这一列",
+        )
     needed = ["code", "name"] + (["parent_code"] if kind in PARENT_OF else [])
-    found = ImportCheck(kind, len(frame), used, frame.crs.to_string() if frame.crs else None,
-                        notes=list(frame.attrs.get("notes", [])), gcj02=gcj02)  # fmt: skip
+    found = ImportCheck(
+        kind,
+        len(frame),
+        used,
+        frame.crs.to_string() if frame.crs else None,
+        notes=list(frame.attrs.get("notes", [])),
+        gcj02=gcj02,
+    )
     missing = missing_fields(used, needed)
     if missing:
         columns = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
-        found.refusals.append(Refusal(
-            "unmapped", f"no column is mapped to {', '.join(missing)}: give --map "
-            f"{missing[0]}=COLUMN (the file has {columns})",
-            f"请指定 {', '.join(missing)} 所在的列（--map {missing[0]}=列名；文件中的列：{columns}）"))  # fmt: skip
+        found.refusals.append(
+            Refusal(
+                "unmapped",
+                f"no column is mapped to {', '.join(missing)}: give --map "
+                f"{missing[0]}=COLUMN (the file has {columns})",
+                f"请指定 {', '.join(missing)} 所在的列（--map {missing[0]}=列名；文件中的列：{columns}）",
+            )
+        )
     city = store.towns()
     centre = _centre(city)
     if frame.crs is None and crs is None:
         found.guesses = guess_crs(tuple(frame.total_bounds), centre)
-        found.refusals.append(Refusal(
-            "no_crs", "the file has no CRS; likely ones, nearest to the city first "
-            "(confirm with --crs EPSG:CODE):", "文件没有坐标系，可能的坐标系如下（离本市最近的在前，用 --crs 确认）："))  # fmt: skip
+        found.refusals.append(
+            Refusal(
+                "no_crs",
+                "the file has no CRS; likely ones, nearest to the city first "
+                "(confirm with --crs EPSG:CODE):",
+                "文件没有坐标系，可能的坐标系如下（离本市最近的在前，用 --crs 确认）：",
+            )
+        )
         return found
     wgs = to_wgs84(frame, crs)
     misplaced = _misplaced(frame, wgs, crs if crs is not None else frame.crs, city, centre)
@@ -149,8 +180,9 @@ def check_file(store, kind: str, path, *, crs: str | None = None, gcj02: bool | 
         return found
     features = gpd.GeoDataFrame(
         {"code": wgs[used["code"]].astype("string"), "name": wgs[used["name"]]},
-        geometry=wgs.geometry, crs=4326,
-    )  # fmt: skip
+        geometry=wgs.geometry,
+        crs=4326,
+    )
     parents = None
     if kind in PARENT_OF:
         features["parent_code"] = wgs[used["parent_code"]].astype("string")
@@ -261,7 +293,7 @@ def _gcj02_refusal(fit: Gcj02Fit) -> Refusal:
         f"图形疑似描自国内网络地图（GCJ-02）：纠偏（此处约 {fit.offset_m:,.0f} 米）后与{what_zh}"
         f"吻合得多，差异面积占 {fit.undone:.1%}，不纠偏则为 {fit.as_is:.1%}。请说明：需要纠偏加 "
         "--gcj02，文件确为 WGS84/CGCS2000 坐标加 --not-gcj02",
-    )  # fmt: skip
+    )
 
 
 def fit_line(fit: Gcj02Fit, lang: str = "en") -> str:
@@ -269,8 +301,10 @@ def fit_line(fit: Gcj02Fit, lang: str = "en") -> str:
     what, what_zh = REFERENCE_WORDS[fit.reference]
     if lang == "zh":
         return f"与{what_zh}的差异面积：不纠偏 {fit.as_is:.1%}，GCJ-02 纠偏后 {fit.undone:.1%}"
-    return (f"fit with {what}: {fit.as_is:.1%} of the area apart as it is, {fit.undone:.1%} "
-            "with GCJ-02 undone")  # fmt: skip
+    return (
+        f"fit with {what}: {fit.as_is:.1%} of the area apart as it is, {fit.undone:.1%} "
+        "with GCJ-02 undone"
+    )
 
 
 def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=None) -> dict:
@@ -279,8 +313,9 @@ def apply_check(store, check: ImportCheck, *, actor: str, source: str, progress=
     Refuses a check with blocking problems (or an unconfirmed CRS): the
     caller shows those instead.
     """
-    return store.import_boundaries(check.kind, _layer(store, check), actor=actor, source=source,
-                                   progress=progress)  # fmt: skip
+    return store.import_boundaries(
+        check.kind, _layer(store, check), actor=actor, source=source, progress=progress
+    )
 
 
 def preview_check(store, check: ImportCheck) -> dict:
@@ -291,18 +326,22 @@ def preview_check(store, check: ImportCheck) -> dict:
 
 def refused(check: ImportCheck) -> InvalidInput:
     """The error for a check whose file was refused as a whole (its refusals)."""
-    first = check.refusals[0] if check.refusals else Refusal(
-        "no_crs", "confirm the file's CRS first", "请先确认文件的坐标系")  # fmt: skip
-    return InvalidInput(f"{first.message}; nothing was imported",
-                        zh=f"{first.zh}；未写入任何数据")  # fmt: skip
+    first = (
+        check.refusals[0]
+        if check.refusals
+        else Refusal("no_crs", "confirm the file's CRS first", "请先确认文件的坐标系")
+    )
+    return InvalidInput(f"{first.message}; nothing was imported", zh=f"{first.zh}；未写入任何数据")
 
 
 def _layer(store, check: ImportCheck):
     if check.result is None:
         raise refused(check)
     if check.result.blocking:
-        raise InvalidInput(f"{len(check.result.blocking)} blocking problem(s): nothing was "
-                           "imported", zh="存在阻止导入的问题，未写入任何数据")  # fmt: skip
+        raise InvalidInput(
+            f"{len(check.result.blocking)} blocking problem(s): nothing was imported",
+            zh="存在阻止导入的问题，未写入任何数据",
+        )
     towns_of = None
     if check.kind == "grids":
         parents = check.parents if check.parents is not None else store.communities()
@@ -310,28 +349,39 @@ def _layer(store, check: ImportCheck):
     return table_rows(check.kind, check.result.features, towns_of)
 
 
-def report_lines(check: ImportCheck, lang: str = "en", *, preview: dict | None = None,
-                 accept_repairs: bool = True, limit: int = PROBLEM_LIMIT) -> list[str]:  # fmt: skip
+def report_lines(
+    check: ImportCheck,
+    lang: str = "en",
+    *,
+    preview: dict | None = None,
+    accept_repairs: bool = True,
+    limit: int = PROBLEM_LIMIT,
+) -> list[str]:
     """The dry run's findings, a line each, for the terminal, ending with the
     verdict: "ready to import" only when nothing refuses the file, neither
     its checks, nor ``preview``'s ``blocked``, nor repairs not accepted."""
-    lines = [f"{check.rows:,} {check.kind} read; columns: "
-             + ", ".join(f"{k}={v}" for k, v in check.mapping.items() if v)]  # fmt: skip
+    lines = [
+        f"{check.rows:,} {check.kind} read; columns: "
+        + ", ".join(f"{k}={v}" for k, v in check.mapping.items() if v)
+    ]
     lines += [en if lang != "zh" else zh for en, zh in check.notes]
     if check.refusals:
         for refusal in check.refusals:
             lines.append(refusal.text(lang))
             if refusal.kind == "no_crs":
-                lines += [f"  EPSG:{g.epsg}  {g.name}  ({g.distance_km:,.0f} km from the city)"
-                          for g in check.guesses[:5]] or ["  none fits: give --crs"]  # fmt: skip
+                lines += [
+                    f"  EPSG:{g.epsg}  {g.name}  ({g.distance_km:,.0f} km from the city)"
+                    for g in check.guesses[:5]
+                ] or ["  none fits: give --crs"]
         lines.append(f"{len(check.refusals)} problem(s) with the file: nothing can be imported")
         return lines
     if check.fit is not None and check.gcj02 is not None:
         lines.append(fit_line(check.fit, lang))
     problems = check.result.problems
     counts = Counter(p.kind for p in problems)
-    lines.append("problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
-                                 or "none"))  # fmt: skip
+    lines.append(
+        "problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none")
+    )
     lines += [f"  {p.kind}: {p.message}" for p in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"  … and {len(problems) - limit:,} more (--problems FILE writes them all)")
@@ -346,8 +396,10 @@ def _verdict(check: ImportCheck, preview: dict | None, accept_repairs: bool) -> 
         return f"{preview['blocked']}: nothing can be imported"
     repaired = check.result.count("repaired")
     if repaired and not accept_repairs:
-        return (f"{repaired} shapes were repaired (listed above): look at them, then run "
-                "again with --accept-repairs; nothing can be imported until then")  # fmt: skip
+        return (
+            f"{repaired} shapes were repaired (listed above): look at them, then run "
+            "again with --accept-repairs; nothing can be imported until then"
+        )
     return READY
 
 
@@ -355,21 +407,46 @@ def problem_table(check) -> pd.DataFrame:
     """Every problem of a checked file or table, a row each, for --problems FILE."""
     if isinstance(check, TableCheck):
         return pd.DataFrame(
-            [{"row": p.row, "kind": p.kind, "blocking": p.blocking, "message": p.message,
-              "message_zh": p.zh} for p in check.check.problems],
+            [
+                {
+                    "row": p.row,
+                    "kind": p.kind,
+                    "blocking": p.blocking,
+                    "message": p.message,
+                    "message_zh": p.zh,
+                }
+                for p in check.check.problems
+            ],
             columns=["row", "kind", "blocking", "message", "message_zh"],
-        )  # fmt: skip
+        )
     if check.result is None:
-        rows = [{"kind": r.kind, "codes": "", "area_m2": None, "blocking": True,
-                 "message": r.message, "message_zh": r.zh} for r in check.refusals]  # fmt: skip
+        rows = [
+            {
+                "kind": r.kind,
+                "codes": "",
+                "area_m2": None,
+                "blocking": True,
+                "message": r.message,
+                "message_zh": r.zh,
+            }
+            for r in check.refusals
+        ]
     else:
         blocking = check.result.BLOCKING
-        rows = [{"kind": p.kind, "codes": " / ".join(p.codes),
-                 "area_m2": None if p.area_m2 is None else round(p.area_m2, 1),
-                 "blocking": p.kind in blocking, "message": p.message, "message_zh": ""}
-                for p in check.result.problems]  # fmt: skip
-    return pd.DataFrame(rows, columns=["kind", "codes", "area_m2", "blocking", "message",
-                                       "message_zh"])  # fmt: skip
+        rows = [
+            {
+                "kind": p.kind,
+                "codes": " / ".join(p.codes),
+                "area_m2": None if p.area_m2 is None else round(p.area_m2, 1),
+                "blocking": p.kind in blocking,
+                "message": p.message,
+                "message_zh": "",
+            }
+            for p in check.result.problems
+        ]
+    return pd.DataFrame(
+        rows, columns=["kind", "codes", "area_m2", "blocking", "message", "message_zh"]
+    )
 
 
 @dataclass
@@ -386,8 +463,9 @@ class TableCheck:
         return self.check.blocking
 
 
-def check_table(store, kind: str, path, *, mapping: Mapping[str, str] | None = None,
-                sheet: str | None = None) -> TableCheck:  # fmt: skip
+def check_table(
+    store, kind: str, path, *, mapping: Mapping[str, str] | None = None, sheet: str | None = None
+) -> TableCheck:
     """Read and check a cadre roster or a pairing table (CSV or Excel); writes nothing."""
     from data.import_tables import read_table
 
@@ -398,8 +476,13 @@ def check_table(store, kind: str, path, *, mapping: Mapping[str, str] | None = N
     departments = store.departments()[["id", "name"]]
     if kind == "cadres":
         grids = store.grids(geometry=False)
-        checked = check_cadres(frame, used, towns=towns, departments=departments,
-                               grid_codes=dict(zip(grids["code"], grids["town_code"], strict=True)))  # fmt: skip
+        checked = check_cadres(
+            frame,
+            used,
+            towns=towns,
+            departments=departments,
+            grid_codes=dict(zip(grids["code"], grids["town_code"], strict=True)),
+        )
     elif kind == "pairings":
         checked = check_pairings(frame, used, towns=towns, departments=departments)
     else:
@@ -410,20 +493,27 @@ def check_table(store, kind: str, path, *, mapping: Mapping[str, str] | None = N
 def apply_table(store, found: TableCheck, *, actor: str, source: str) -> dict:
     """Write a checked roster or pairing table, all or nothing."""
     if found.blocking:
-        raise InvalidInput("the table has blocking problems: nothing was imported",
-                           zh="存在阻止导入的问题，未写入任何数据")  # fmt: skip
+        raise InvalidInput(
+            "the table has blocking problems: nothing was imported",
+            zh="存在阻止导入的问题，未写入任何数据",
+        )
     if found.kind == "cadres":
-        return store.import_cadres(found.check.rows, found.check.new_departments, actor=actor,
-                                   source=source)  # fmt: skip
-    return store.import_pairings(found.check.pairs, found.check.new_departments, actor=actor,
-                                 source=source)  # fmt: skip
+        return store.import_cadres(
+            found.check.rows, found.check.new_departments, actor=actor, source=source
+        )
+    return store.import_pairings(
+        found.check.pairs, found.check.new_departments, actor=actor, source=source
+    )
 
 
-def table_report_lines(found: TableCheck, lang: str = "en", *,
-                       limit: int = PROBLEM_LIMIT) -> list[str]:  # fmt: skip
+def table_report_lines(
+    found: TableCheck, lang: str = "en", *, limit: int = PROBLEM_LIMIT
+) -> list[str]:
     """A checked table's findings, a line each, for the terminal."""
-    lines = [f"{found.rows:,} rows of {found.kind} read; columns: "
-             + ", ".join(f"{k}={v}" for k, v in found.mapping.items() if v)]  # fmt: skip
+    lines = [
+        f"{found.rows:,} rows of {found.kind} read; columns: "
+        + ", ".join(f"{k}={v}" for k, v in found.mapping.items() if v)
+    ]
     if found.check.new_departments:
         lines.append(
             "new departments (created on import): " + "、".join(found.check.new_departments)
@@ -433,13 +523,17 @@ def table_report_lines(found: TableCheck, lang: str = "en", *,
         "problems: " + (", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none")
     )
     problems = found.check.problems
-    lines += [f"  row {p.row}: {p.text(lang)}" if p.row else f"  {p.text(lang)}"
-              for p in problems[:limit]]  # fmt: skip
+    lines += [
+        f"  row {p.row}: {p.text(lang)}" if p.row else f"  {p.text(lang)}" for p in problems[:limit]
+    ]
     if len(problems) > limit:
         lines.append(f"  … and {len(problems) - limit:,} more (--problems FILE writes them all)")
     blocking = sum(p.blocking for p in problems)
-    lines.append(f"{blocking} blocking problem(s): nothing can be imported" if blocking
-                 else "ready to import")  # fmt: skip
+    lines.append(
+        f"{blocking} blocking problem(s): nothing can be imported"
+        if blocking
+        else "ready to import"
+    )
     return lines
 
 

@@ -65,9 +65,11 @@ def store_report(
         try:
             _, public_id = store.add_report(
                 {**report.values, "client_id": client.id},
-                actor=f"open311:{client.name}", claim=claim, respond=respond_with,
+                actor=f"open311:{client.name}",
+                claim=claim,
+                respond=respond_with,
                 placed_with=found.version if attempt < PLACING_ATTEMPTS else None,
-            )  # fmt: skip
+            )
         except StaleGeometry as moved:
             in_force = moved.version
             continue

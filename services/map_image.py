@@ -36,8 +36,13 @@ def image_key(*parts: object) -> str:
 class MapImages:
     """Draws images one at a time and keeps the last few; thread-safe."""
 
-    def __init__(self, *, wait_s: float = WAIT_S, max_waiting: int = MAX_WAITING,
-                 cache_size: int = CACHE_SIZE):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        wait_s: float = WAIT_S,
+        max_waiting: int = MAX_WAITING,
+        cache_size: int = CACHE_SIZE,
+    ):
         self.wait_s = wait_s
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
@@ -53,12 +58,16 @@ class MapImages:
         if cached is not None:
             return cached
         if not self._waiting.acquire(blocking=False):
-            raise Unavailable("too many map images are being drawn; try again shortly",
-                              zh="正在生成的地图图片过多，请稍后再试")  # fmt: skip
+            raise Unavailable(
+                "too many map images are being drawn; try again shortly",
+                zh="正在生成的地图图片过多，请稍后再试",
+            )
         try:
             if not self._drawing.acquire(timeout=self.wait_s):
-                raise Unavailable(f"no map image could be drawn within {self.wait_s:g} s; "
-                                  "try again shortly", zh="地图图片生成繁忙，请稍后再试")  # fmt: skip
+                raise Unavailable(
+                    f"no map image could be drawn within {self.wait_s:g} s; try again shortly",
+                    zh="地图图片生成繁忙，请稍后再试",
+                )
             try:
                 image = self.cached(key) or draw()  # drawn meanwhile by the request ahead
             finally:

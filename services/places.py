@@ -51,11 +51,14 @@ def _build(store) -> Places:
     version = store.geometry_version()  # read first: a later import moves it on
     grids = store.grids()
     communities = store.communities()
-    named = pd.concat([
-        pd.DataFrame({"name": grids["name"], "lon": grids["lon"], "lat": grids["lat"]}),
-        pd.DataFrame({"name": communities["name"], "lon": communities["lon"],
-                      "lat": communities["lat"]}),
-    ])  # fmt: skip
+    named = pd.concat(
+        [
+            pd.DataFrame({"name": grids["name"], "lon": grids["lon"], "lat": grids["lat"]}),
+            pd.DataFrame(
+                {"name": communities["name"], "lon": communities["lon"], "lat": communities["lat"]}
+            ),
+        ]
+    )
     return Places(
         GridLocator(grids["code"], grids["town_code"], grids.geometry.to_numpy()),
         Gazetteer(named["name"], named["lon"], named["lat"]),

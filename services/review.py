@@ -85,8 +85,13 @@ def units(store) -> Units:
             parts["grids"]["community_name"] = parts["grids"]["community_code"].map(names)
             pairings = store.pairings()
             skills = department_skills(store.cadres())
-            found = Units(parts["towns"], parts["communities"], parts["grids"], pairings,
-                          responsible_pairs(pairings, skills))  # fmt: skip
+            found = Units(
+                parts["towns"],
+                parts["communities"],
+                parts["grids"],
+                pairings,
+                responsible_pairs(pairings, skills),
+            )
             _UNITS.clear()
             _UNITS[key] = found
         return found
@@ -191,8 +196,9 @@ def _unit_table(level: str, city: Units, figures: pd.DataFrame, query: ReviewQue
     return ranking(table, METRICS[query.metric])
 
 
-def build_review(store, query: ReviewQuery, principal: Principal, *, now: dt.datetime,
-                 lang: str = "zh") -> Review:  # fmt: skip
+def build_review(
+    store, query: ReviewQuery, principal: Principal, *, now: dt.datetime, lang: str = "zh"
+) -> Review:
     """The review of ``query`` as ``principal`` may see it.
 
     Raises NotFound for an area that does not exist and Forbidden for a town
@@ -221,8 +227,11 @@ def build_review(store, query: ReviewQuery, principal: Principal, *, now: dt.dat
         child_table = _unit_table("grid", city, grid_figures, query)
     base_start = start - dt.timedelta(days=BASELINE_DAYS)
     baseline = _filtered(_in_period(everything, base_start, start), query)
-    tested = hot_spots(period["grid_code"].value_counts(), baseline["grid_code"].value_counts(),
-                       pd.Index(city.grids["code"]))  # fmt: skip
+    tested = hot_spots(
+        period["grid_code"].value_counts(),
+        baseline["grid_code"].value_counts(),
+        pd.Index(city.grids["code"]),
+    )
     hot = tested[tested["hot"] & tested.index.isin(grids_in_area["code"])]
     hot = hot.join(
         city.grids.set_index("code")[["name", "town_code", "community_code", "lon", "lat"]]
@@ -271,8 +280,12 @@ def _grid_card(city: Units, code: str) -> dict:
 def _bounds(grids: pd.DataFrame) -> tuple[float, float, float, float] | None:
     if not len(grids):
         return None
-    return (float(grids["minx"].min()), float(grids["miny"].min()),
-            float(grids["maxx"].max()), float(grids["maxy"].max()))  # fmt: skip
+    return (
+        float(grids["minx"].min()),
+        float(grids["miny"].min()),
+        float(grids["maxx"].max()),
+        float(grids["maxy"].max()),
+    )
 
 
 def _empty(query: ReviewQuery, city: Units, lang: str, notice: str) -> Review:

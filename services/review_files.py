@@ -36,13 +36,21 @@ def filter_words(review, lang: str, now: dt.datetime) -> list[tuple[str, str]]:
         ("时间" if zh else "Period", query.period.label(lang) + days),
         ("类别" if zh else "Categories", categories),
         ("渠道" if zh else "Channels", channels),
-        ("地图指标" if zh else "Map metric", f"{metric.label(lang)}（{metric.unit(lang)}）" if zh
-         else f"{metric.label(lang)} ({metric.unit(lang)})"),
+        (
+            "地图指标" if zh else "Map metric",
+            f"{metric.label(lang)}（{metric.unit(lang)}）"
+            if zh
+            else f"{metric.label(lang)} ({metric.unit(lang)})",
+        ),
         ("生成时间" if zh else "Generated", now.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")),
-    ]  # fmt: skip
+    ]
     if review.notice == "empty":
-        rows.append(("说明" if zh else "Note", "所选时段和范围内没有诉求。" if zh
-                     else "No incidents in this period and area."))  # fmt: skip
+        rows.append(
+            (
+                "说明" if zh else "Note",
+                "所选时段和范围内没有诉求。" if zh else "No incidents in this period and area.",
+            )
+        )
     return rows
 
 
@@ -64,9 +72,12 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if pd.api.types.is_float_dtype(values) and len(values.dropna()):
             finite = values.dropna().to_numpy(float)
-            if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) and \
-                    _key(column) not in RATES | {"per_1000", "contact_h", "resolve_h", "ratio",
-                                                 "expected", "q"}:  # fmt: skip
+            if (
+                np.all(np.isfinite(finite))
+                and np.all(finite == np.round(finite))
+                and _key(column)
+                not in RATES | {"per_1000", "contact_h", "resolve_h", "ratio", "expected", "q"}
+            ):
                 out[column] = values.astype("Int64")
     return out
 
@@ -143,26 +154,49 @@ def map_png(store, review, lang: str, width: int, height: int, scale: float = 1)
     metric = review.metric
     grids = gpd.GeoDataFrame(
         {"code": codes.to_numpy(), metric.code: review.grids[metric.code].to_numpy()},
-        geometry=grid_shapes.reindex(codes.to_numpy()).to_numpy(), crs="EPSG:4326",
-    )  # fmt: skip
+        geometry=grid_shapes.reindex(codes.to_numpy()).to_numpy(),
+        crs="EPSG:4326",
+    )
     town = review.query.town
     towns = town_shapes[town_shapes["code"] == town] if town else town_shapes
     period = {code: review.query.period.label(code) for code in ("zh", "en")}
-    titles, town_names = picture_titles(list(review.names.values()), metric, period, lang,
-                                        review.query.code)  # fmt: skip
+    titles, town_names = picture_titles(
+        list(review.names.values()), metric, period, lang, review.query.code
+    )
     selected = review.query.code if review.query.level == "grid" else None
     hot = review.hot_spots if len(review.hot_spots) else None
     key = image_key(
-        store.geometry_version(), id(store), width, height, scale, titles, town_names,
-        review.bounds, selected, metric.code, towns["code"].tolist(), codes.str.cat(sep=","),
+        store.geometry_version(),
+        id(store),
+        width,
+        height,
+        scale,
+        titles,
+        town_names,
+        review.bounds,
+        selected,
+        metric.code,
+        towns["code"].tolist(),
+        codes.str.cat(sep=","),
         pd.to_numeric(review.grids[metric.code], errors="coerce").to_numpy(float).tobytes(),
         None if hot is None else hot[["lon", "lat"]].to_numpy(float).tobytes(),
-    )  # fmt: skip
-    return MAP_IMAGES.png(key, lambda: review_png(
-        grids, towns, metric=metric, titles=titles, town_names=town_names,
-        bounds=review.bounds, width=width, height=height, scale=scale,
-        selected=selected, hot=hot,
-    ))  # fmt: skip
+    )
+    return MAP_IMAGES.png(
+        key,
+        lambda: review_png(
+            grids,
+            towns,
+            metric=metric,
+            titles=titles,
+            town_names=town_names,
+            bounds=review.bounds,
+            width=width,
+            height=height,
+            scale=scale,
+            selected=selected,
+            hot=hot,
+        ),
+    )
 
 
 _SHAPES: dict = {}
@@ -177,8 +211,10 @@ def city_shapes(store) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame]:
         found = _SHAPES.get(key)
         if found is None:
             grids = store.grids()
-            found = (grids.set_index(grids["code"].astype(str)).geometry,
-                     store.towns()[["code", "name", "geometry"]])  # fmt: skip
+            found = (
+                grids.set_index(grids["code"].astype(str)).geometry,
+                store.towns()[["code", "name", "geometry"]],
+            )
             _SHAPES.clear()
             _SHAPES[key] = found
         return found

@@ -23,8 +23,10 @@ from services.review_tables import HEADERS, Table, header, summary_rows
 PAPERS = {"a4": "A4", "a3": "A3"}
 MAX_ROWS = 40
 BIG_TABLE = 14  # rows: a table longer than this starts a new page
-FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
-         '"PingFang SC", sans-serif')  # fmt: skip
+FONTS = (
+    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
+    '"PingFang SC", sans-serif'
+)
 _KEY_OF = {label: key for key, pair in HEADERS.items() for label in pair}
 
 _ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -199,16 +201,27 @@ def _block(table: Table, review, lang: str) -> dict:
         frame = concern_first(frame, review.metric, lang)
         if total > MAX_ROWS:
             label = review.metric.label(lang)
-            note = (f"共{total}个网格，按{label}列出最需关注的前{MAX_ROWS}个" if zh else
-                    f"{total} grids; the {MAX_ROWS} needing most attention by "
-                    f"{label.lower()} are listed")  # fmt: skip
+            note = (
+                f"共{total}个网格，按{label}列出最需关注的前{MAX_ROWS}个"
+                if zh
+                else f"{total} grids; the {MAX_ROWS} needing most attention by "
+                f"{label.lower()} are listed"
+            )
     elif total > MAX_ROWS:
-        note = (f"共{total}行，列出前{MAX_ROWS}行" if zh
-                else f"{total} rows; the first {MAX_ROWS} are listed")  # fmt: skip
+        note = (
+            f"共{total}行，列出前{MAX_ROWS}行"
+            if zh
+            else f"{total} rows; the first {MAX_ROWS} are listed"
+        )
     shown = frame.head(MAX_ROWS)
     rows = [[cell_text(v) for v in values] for values in shown.itertuples(index=False, name=None)]
-    return {"title": table.title, "headers": [str(c) for c in frame.columns], "rows": rows,
-            "note": note, "big": len(rows) > BIG_TABLE}  # fmt: skip
+    return {
+        "title": table.title,
+        "headers": [str(c) for c in frame.columns],
+        "rows": rows,
+        "note": note,
+        "big": len(rows) > BIG_TABLE,
+    }
 
 
 def legend(review, lang: str) -> dict:
@@ -218,8 +231,11 @@ def legend(review, lang: str) -> dict:
     zh = lang == "zh"
     metric = review.metric
     stops = colorscale(metric)
-    gradient = "linear-gradient(to right, " + ", ".join(
-        f"{colour} {float(stop) * 100:.0f}%" for stop, colour in stops) + ")"  # fmt: skip
+    gradient = (
+        "linear-gradient(to right, "
+        + ", ".join(f"{colour} {float(stop) * 100:.0f}%" for stop, colour in stops)
+        + ")"
+    )
     values = shown_values(review.grids[metric.code], metric) if len(review.grids) else pd.Series()
     low, high = value_range(values, metric)
     unit = "%" if metric.kind == "rate" else f" {metric.unit(lang)}"
@@ -237,52 +253,84 @@ def legend(review, lang: str) -> dict:
             else "pale yellow is low, dark red high: the redder, the more to look at"
         )
     return {
-        "metric": f"{metric.label(lang)}（{metric.unit(lang)}）" if zh
+        "metric": f"{metric.label(lang)}（{metric.unit(lang)}）"
+        if zh
         else f"{metric.label(lang)} ({metric.unit(lang)})",
         "gradient": gradient,
         "low": f"{low:g}{unit}" if has_values else "—",
         "high": f"{high:g}{unit}" if has_values else "—",
         "reading": reading,
         "no_data": NO_DATA,
-        "grey": "灰色：无可计算的数据（没有诉求或没有评价）" if zh
+        "grey": "灰色：无可计算的数据（没有诉求或没有评价）"
+        if zh
         else "grey: nothing to measure (no incidents or no ratings)",
-        "hot": "红色圆点：热点网格（显著高于常态）" if zh
+        "hot": "红色圆点：热点网格（显著高于常态）"
+        if zh
         else "red dots: hot spots (well above their usual level)",
-        "lines": "深色粗线为镇街界线，细线为网格界线" if zh
+        "lines": "深色粗线为镇街界线，细线为网格界线"
+        if zh
         else "thick dark lines: town borders; thin lines: grid borders",
-    }  # fmt: skip
+    }
 
 
-def print_page(review, tables: list[Table], filters: list[tuple[str, str]], *, lang: str,
-               paper: str, image: bytes | None, image_problem: str | None,
-               back_url: str) -> str:  # fmt: skip
+def print_page(
+    review,
+    tables: list[Table],
+    filters: list[tuple[str, str]],
+    *,
+    lang: str,
+    paper: str,
+    image: bytes | None,
+    image_problem: str | None,
+    back_url: str,
+) -> str:
     """The HTML of the print view."""
     zh = lang == "zh"
     names = list(review.names.values())
     title = " › ".join(names) + (" 网格化治理考核复盘" if zh else " · town review")
     notice = None
     if review.notice == "reversed":
-        notice = ("开始日期晚于结束日期，请调整时间范围。" if zh
-                  else "The start date is after the end date: change the period.")  # fmt: skip
+        notice = (
+            "开始日期晚于结束日期，请调整时间范围。"
+            if zh
+            else "The start date is after the end date: change the period."
+        )
     elif review.notice == "empty":
         notice = "所选时段和范围内没有诉求。" if zh else "No incidents in this period and area."
     generated = dict(filters).get("生成时间" if zh else "Generated", "")
     return _PAGE.render(
-        zh=zh, colon="：" if zh else ": ", paper=PAPERS[paper], fonts=FONTS, title=title,
-        period=review.query.period.label(lang), filters=filters, notice=notice,
+        zh=zh,
+        colon="：" if zh else ": ",
+        paper=PAPERS[paper],
+        fonts=FONTS,
+        title=title,
+        period=review.query.period.label(lang),
+        filters=filters,
+        notice=notice,
         image=base64.b64encode(image).decode("ascii") if image else None,
-        image_problem=image_problem or ("地图图片暂不可用" if zh else "The map image is not available"),
-        map_alt=(f"{review.metric.label(lang)}地图" if zh else f"Map of {review.metric.en.lower()}"),
-        tiles=summary_rows(review, lang), legend=legend(review, lang),
+        image_problem=image_problem
+        or ("地图图片暂不可用" if zh else "The map image is not available"),
+        map_alt=(
+            f"{review.metric.label(lang)}地图" if zh else f"Map of {review.metric.en.lower()}"
+        ),
+        tiles=summary_rows(review, lang),
+        legend=legend(review, lang),
         blocks=[_block(t, review, lang) for t in tables] if review.notice != "reversed" else [],
         back_url=back_url,
-        footer=(f"胶州市网格化指挥中心 · 生成于 {generated}" if zh
-                else f"Grid Command · generated {generated}"),
-    )  # fmt: skip
+        footer=(
+            f"胶州市网格化指挥中心 · 生成于 {generated}"
+            if zh
+            else f"Grid Command · generated {generated}"
+        ),
+    )
 
 
 def error_page(error: GridCommandError, lang: str) -> str:
     """A short page that says what is wrong with the link."""
     zh = lang == "zh"
-    return _ERROR.render(zh=zh, fonts=FONTS, heading="无法生成打印页" if zh else "Cannot print this",
-                         message=error.message(lang))  # fmt: skip
+    return _ERROR.render(
+        zh=zh,
+        fonts=FONTS,
+        heading="无法生成打印页" if zh else "Cannot print this",
+        message=error.message(lang),
+    )

@@ -54,8 +54,17 @@ HEADERS: dict[str, tuple[str, str]] = {
     "reported_at": ("上报时间", "Reported"),
     "satisfaction": ("评价", "Rating"),
 }
-FIGURE_COLUMNS = ["incidents", "per_1000", "closure_rate", "satisfaction_rate", "response_rate",
-                  "on_time_rate", "contact_h", "resolve_h", "breaches"]  # fmt: skip
+FIGURE_COLUMNS = [
+    "incidents",
+    "per_1000",
+    "closure_rate",
+    "satisfaction_rate",
+    "response_rate",
+    "on_time_rate",
+    "contact_h",
+    "resolve_h",
+    "breaches",
+]
 RATES = {"closure_rate", "satisfaction_rate", "response_rate", "on_time_rate", "score", "share"}
 _CATEGORY = {c.code: (c.zh, c.en) for c in CATEGORIES}
 
@@ -86,7 +95,8 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = pd.to_numeric(out[column], errors="coerce").round(2)
         elif column == "q":
             out[column] = pd.to_numeric(out[column], errors="coerce").map(
-                lambda v: float(f"{v:.3g}") if pd.notna(v) else np.nan)  # fmt: skip
+                lambda v: float(f"{v:.3g}") if pd.notna(v) else np.nan
+            )
     return out
 
 
@@ -124,21 +134,49 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
     """
     zh = lang == "zh"
     metric = METRICS[review.query.metric]
-    level_names = {"town": ("镇街", "Towns"), "community": ("社区", "Communities"),
-                   "grid": ("网格", "Grids")}  # fmt: skip
+    level_names = {
+        "town": ("镇街", "Towns"),
+        "community": ("社区", "Communities"),
+        "grid": ("网格", "Grids"),
+    }
     tables: list[Table] = []
     grids = _with_town_names(review.grids, towns, lang)
     title = f"网格排名（{metric.zh}）" if zh else f"Grids ranked by {metric.en.lower()}"
-    tables.append(Table("grids", title,
-                        _shown(grids, ["rank", "code", "name", "town", "population", "households",
-                                       "worker_name", *FIGURE_COLUMNS], lang)))  # fmt: skip
+    tables.append(
+        Table(
+            "grids",
+            title,
+            _shown(
+                grids,
+                [
+                    "rank",
+                    "code",
+                    "name",
+                    "town",
+                    "population",
+                    "households",
+                    "worker_name",
+                    *FIGURE_COLUMNS,
+                ],
+                lang,
+            ),
+        )
+    )
     if review.unit_level:
         title = level_names[review.unit_level][0 if zh else 1]
         title = f"{title}排名（{metric.zh}）" if zh else f"{title} ranked by {metric.en.lower()}"
-        tables.append(Table("units", title, _shown(review.units, ["rank", "code", "name",
-                                                   *FIGURE_COLUMNS], lang)))  # fmt: skip
-    trend = review.trend.assign(start=review.trend["start"].astype(str)) if len(review.trend) \
-        else review.trend  # fmt: skip
+        tables.append(
+            Table(
+                "units",
+                title,
+                _shown(review.units, ["rank", "code", "name", *FIGURE_COLUMNS], lang),
+            )
+        )
+    trend = (
+        review.trend.assign(start=review.trend["start"].astype(str))
+        if len(review.trend)
+        else review.trend
+    )
     tables.append(
         Table(
             "trend",
@@ -148,21 +186,51 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
     )
     categories = review.categories
     if len(categories):
-        categories = categories.assign(category=categories["category"].map(
-            lambda c: category_name(c, lang)))  # fmt: skip
-    tables.append(Table("categories", "类别构成" if zh else "Category mix",
-                        _shown(categories, ["category", "incidents", "share", "closure_rate",
-                                            "satisfaction_rate"], lang)))  # fmt: skip
+        categories = categories.assign(
+            category=categories["category"].map(lambda c: category_name(c, lang))
+        )
+    tables.append(
+        Table(
+            "categories",
+            "类别构成" if zh else "Category mix",
+            _shown(
+                categories,
+                ["category", "incidents", "share", "closure_rate", "satisfaction_rate"],
+                lang,
+            ),
+        )
+    )
     hot = _with_town_names(review.hot_spots.rename(columns={"grid_code": "code"}), towns, lang)
-    tables.append(Table("hot_spots", "热点网格" if zh else "Hot spots",
-                        _shown(hot, ["code", "name", "town", "observed", "expected", "ratio",
-                                     "q"], lang)))  # fmt: skip
+    tables.append(
+        Table(
+            "hot_spots",
+            "热点网格" if zh else "Hot spots",
+            _shown(hot, ["code", "name", "town", "observed", "expected", "ratio", "q"], lang),
+        )
+    )
     league = review.league
-    tables.append(Table("league", "结对单位三率排名" if zh else "Paired departments league",
-                        _shown(league.rename(columns={"town_code": "code"}) if len(league)
-                               else league, ["rank", "department", "code", "town", "incidents",
-                                        "response_rate", "closure_rate", "satisfaction_rate",
-                                        "on_time_rate", "score"], lang)))  # fmt: skip
+    tables.append(
+        Table(
+            "league",
+            "结对单位三率排名" if zh else "Paired departments league",
+            _shown(
+                league.rename(columns={"town_code": "code"}) if len(league) else league,
+                [
+                    "rank",
+                    "department",
+                    "code",
+                    "town",
+                    "incidents",
+                    "response_rate",
+                    "closure_rate",
+                    "satisfaction_rate",
+                    "on_time_rate",
+                    "score",
+                ],
+                lang,
+            ),
+        )
+    )
     if review.query.level == "grid":
         listed = review.incidents
         if len(listed):
@@ -173,15 +241,39 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
                 .dt.tz_convert("Asia/Shanghai")
                 .dt.strftime("%Y-%m-%d %H:%M"),
             )
-        tables.append(Table("incidents", "网格诉求清单" if zh else "Incidents of the grid",
-                            _shown(listed, ["public_id", "category", "status", "priority",
-                                            "description", "address", "reported_at",
-                                            "satisfaction"], lang)))  # fmt: skip
+        tables.append(
+            Table(
+                "incidents",
+                "网格诉求清单" if zh else "Incidents of the grid",
+                _shown(
+                    listed,
+                    [
+                        "public_id",
+                        "category",
+                        "status",
+                        "priority",
+                        "description",
+                        "address",
+                        "reported_at",
+                        "satisfaction",
+                    ],
+                    lang,
+                ),
+            )
+        )
     return tables
 
 
-TILE_METRICS = ("incidents", "closure_rate", "satisfaction_rate", "response_rate", "on_time_rate",
-                "contact_h", "resolve_h", "breaches")  # fmt: skip
+TILE_METRICS = (
+    "incidents",
+    "closure_rate",
+    "satisfaction_rate",
+    "response_rate",
+    "on_time_rate",
+    "contact_h",
+    "resolve_h",
+    "breaches",
+)
 
 
 def summary_rows(review, lang: str = "zh") -> list[tuple[str, str]]:

@@ -27,8 +27,15 @@ MAX_WIDTH = 48  # characters; long descriptions wrap at this width
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _KEY_OF = {label: key for key, pair in HEADERS.items() for label in pair}
 # Number formats by column key: what the screen shows.
-FORMATS = {**{key: "0.0" for key in RATES}, "contact_h": "0.0", "resolve_h": "0.0",
-           "ratio": "0.0", "expected": "0.0", "per_1000": "0.00", "q": "0.000"}  # fmt: skip
+FORMATS = {
+    **{key: "0.0" for key in RATES},
+    "contact_h": "0.0",
+    "resolve_h": "0.0",
+    "ratio": "0.0",
+    "expected": "0.0",
+    "per_1000": "0.00",
+    "q": "0.000",
+}
 
 
 def cell_value(value):
@@ -109,8 +116,9 @@ def _summary_sheet(sheet, review, filters: list[tuple[str, str]], lang: str) -> 
         cell.number_format = "#,##0" if isinstance(number, int) else "0.0"
         sheet.cell(row=row, column=3, value=unit)
     sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = max(16, min(MAX_WIDTH, max(
-        (text_width(v) for _, v in filters), default=16) + 2))  # fmt: skip
+    sheet.column_dimensions["B"].width = max(
+        16, min(MAX_WIDTH, max((text_width(v) for _, v in filters), default=16) + 2)
+    )
     sheet.column_dimensions["C"].width = 10
 
 
@@ -132,8 +140,9 @@ def table_sheet(sheet, table: Table) -> None:
             f"A1:{get_column_letter(len(frame.columns))}{max(len(frame), 1) + 1}"
         )
     for column, header in enumerate(frame.columns, 1):
-        widths = [text_width(header)] + [text_width(v) for v in frame.iloc[:200, column - 1]
-                                         if cell_value(v) is not None]  # fmt: skip
+        widths = [text_width(header)] + [
+            text_width(v) for v in frame.iloc[:200, column - 1] if cell_value(v) is not None
+        ]
         width = min(MAX_WIDTH, max(8, max(widths) + 2))
         sheet.column_dimensions[get_column_letter(column)].width = width
 

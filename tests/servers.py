@@ -64,8 +64,10 @@ def signed_in_client(server, username: str, password: str = PASSWORD):
     """A Flask test client of ``server`` signed in as ``username`` through /login."""
     client = server.test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"username": username, "password": password,
-                                         "csrf_token": token, "next": "/"})  # fmt: skip
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+    )
     if answer.status_code != 302:
         raise AssertionError(f"sign-in failed: HTTP {answer.status_code}")
     return client
@@ -78,9 +80,12 @@ def signed_in_session(base: str, username: str, password: str = PASSWORD):
 
     session = requests.Session()
     token = csrf_from(session.get(f"{base}/login", timeout=30).text)
-    answer = session.post(f"{base}/login", timeout=30, allow_redirects=False,
-                          data={"username": username, "password": password,
-                                "csrf_token": token})  # fmt: skip
+    answer = session.post(
+        f"{base}/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"username": username, "password": password, "csrf_token": token},
+    )
     if answer.status_code != 302:
         raise AssertionError(f"sign-in failed: HTTP {answer.status_code}")
     session.get(f"{base}/", timeout=30)  # the page sets the _csrf_token cookie
@@ -114,8 +119,10 @@ def browser_sign_in(page, base: str, username: str, password: str = PASSWORD, th
 def demo_county_server(workdir, users: list[tuple[str, str, str | None]]) -> Iterator[dict]:
     """A server seeding the demo county on first start, with ``users`` given
     as (role, username, town); yields its base URL and database URL."""
-    env = {"DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}",
-           "GC_TEST_LOG": str(workdir / "server.log")}  # fmt: skip
+    env = {
+        "DATABASE_URL": f"sqlite:///{workdir / 'grid.db'}",
+        "GC_TEST_LOG": str(workdir / "server.log"),
+    }
     with app_process(env, timeout=300) as base:
         from data.store import Store
 
@@ -130,8 +137,9 @@ def wait_text(page, selector: str, text: str, timeout_ms: int = 60_000) -> str:
     """The element's text once it contains ``text``."""
     page.wait_for_function(
         "([s, t]) => document.querySelector(s) && document.querySelector(s).innerText.includes(t)",
-        arg=[selector, text], timeout=timeout_ms,
-    )  # fmt: skip
+        arg=[selector, text],
+        timeout=timeout_ms,
+    )
     return page.inner_text(selector)
 
 

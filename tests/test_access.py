@@ -37,8 +37,14 @@ from tests.tiny_city import tiny_city
 from web.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
-KEYS = {"key-open311": "open311", "key-field": "field", "key-display": "display",
-        "key-dispatch": "dispatch", "wall-town": "display"}  # fmt: skip
+KEYS = {
+    "key-open311": "open311",
+    "key-field": "field",
+    "key-display": "display",
+    "key-dispatch": "dispatch",
+    "wall-town": "display",
+}
+# Aligned by hand: this table reads better laid out as a table.
 SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "path": "dispatch",
           "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
           "_rest": "nothing", "event_id": "1", "task_id": "1"}  # fmt: skip
@@ -77,8 +83,12 @@ def guarded(tmp_path_factory):
         name = add_user(store, role, town=town)
         client = server.test_client()
         token = csrf_from(client.get("/login").get_data(as_text=True))
-        assert client.post("/login", data={"username": name, "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 302  # fmt: skip
+        assert (
+            client.post(
+                "/login", data={"username": name, "password": PASSWORD, "csrf_token": token}
+            ).status_code
+            == 302
+        )
         client.get("/")  # sets the _csrf_token cookie, as for a browser
         principal = store.sign_in(name, PASSWORD)[1]
         callers[role] = Caller(role, client, principal, _csrf_header(client))
@@ -147,8 +157,10 @@ def test_every_route_allows_and_denies_as_its_rule_says_for_every_caller(guarded
             expect = allowed(rule, caller)
             counted["allowed" if expect else "denied"] += 1
             if denied(answer) == expect:
-                mistakes.append(f"{caller.name} {method} {url}: HTTP {answer.status_code}, "
-                                f"expected {'allowed' if expect else 'denied'}")  # fmt: skip
+                mistakes.append(
+                    f"{caller.name} {method} {url}: HTTP {answer.status_code}, "
+                    f"expected {'allowed' if expect else 'denied'}"
+                )
             assert answer.status_code < 500, f"{caller.name} {method} {url}"
     assert mistakes == []
     assert counted["allowed"] > 100 and counted["denied"] > 100
@@ -164,8 +176,10 @@ def test_each_single_scope_key_gets_exactly_what_its_scope_allows_over_http(guar
     """Derived from ROUTE_RULES and KEY_SCOPES: for every route, a key of each
     scope alone is let through exactly where its permissions meet the rule."""
     store, app = guarded["store"], guarded["app"]
-    keys = {scope: store.create_api_key(f"scope {scope}", actor="test", scopes=scope)
-            for scope in KEY_SCOPES}  # fmt: skip
+    keys = {
+        scope: store.create_api_key(f"scope {scope}", actor="test", scopes=scope)
+        for scope in KEY_SCOPES
+    }
     mistakes, let_through = [], {scope: set() for scope in KEY_SCOPES}
     with thread_server(app.server) as base:
         for endpoint, method, url in route_cases(app):
@@ -176,12 +190,19 @@ def test_each_single_scope_key_gets_exactly_what_its_scope_allows_over_http(guar
                 # identity: flask-compress leaves a streamed static file unclosed
                 # under werkzeug's server (ResourceWarning); gunicorn closes it.
                 headers = {"X-API-Key": key, "Accept-Encoding": "identity"}
-                answer = requests.request(method, base + url, headers=headers,
-                                          allow_redirects=False, timeout=60,
-                                          **_post_body(endpoint, method))  # fmt: skip
+                answer = requests.request(
+                    method,
+                    base + url,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=60,
+                    **_post_body(endpoint, method),
+                )
                 if denied(answer) == expect:
-                    mistakes.append(f"{scope} key {method} {url}: HTTP {answer.status_code}, "
-                                    f"expected {'allowed' if expect else 'denied'}")  # fmt: skip
+                    mistakes.append(
+                        f"{scope} key {method} {url}: HTTP {answer.status_code}, "
+                        f"expected {'allowed' if expect else 'denied'}"
+                    )
                 assert answer.status_code < 500, f"{scope} key {method} {url}"
                 if expect and not rule.public:
                     let_through[scope].add(endpoint)
@@ -193,9 +214,14 @@ def test_a_key_made_without_scopes_may_only_report(guarded):
     """Issue 16: `apikey create NAME` once gave open311,field,dispatch, so a
     citizen app's public key could move incidents and read cadres' positions."""
     url = guarded["store"].engine.url.render_as_string(hide_password=False)
-    made = subprocess.run([sys.executable, str(ROOT / "app.py"), "apikey", "create", "我要报事小程序"],
-                          env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)  # fmt: skip
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "apikey", "create", "我要报事小程序"],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert made.returncode == 0, made.stderr
     assert "no --scopes given" in made.stderr and "(open311)" in made.stderr
     key = made.stdout.strip()
@@ -203,8 +229,9 @@ def test_a_key_made_without_scopes_may_only_report(guarded):
     with thread_server(guarded["app"].server) as base:
 
         def status(method, path, **kwargs) -> int:
-            return requests.request(method, base + path, headers=headers, timeout=60,
-                                    allow_redirects=False, **kwargs).status_code  # fmt: skip
+            return requests.request(
+                method, base + path, headers=headers, timeout=60, allow_redirects=False, **kwargs
+            ).status_code
 
         assert status("POST", "/api/v1/incidents/T1/actions", json={"action": "register"}) == 403
         assert status("GET", "/api/v1/cadres.geojson") == 403
@@ -212,10 +239,17 @@ def test_a_key_made_without_scopes_may_only_report(guarded):
         assert status("POST", "/api/v1/field/positions", json={"positions": []}) == 403
         assert status("GET", "/api/v1/incidents.geojson") == 403
         assert status("GET", "/") == 403
-        report = requests.post(f"{base}/open311/v2/requests.json", timeout=60,
-                               data={"api_key": key, "service_code": "garbage",
-                                     "description": "垃圾未清运", "lat": "36.011",
-                                     "long": "120.005"})  # fmt: skip
+        report = requests.post(
+            f"{base}/open311/v2/requests.json",
+            timeout=60,
+            data={
+                "api_key": key,
+                "service_code": "garbage",
+                "description": "垃圾未清运",
+                "lat": "36.011",
+                "long": "120.005",
+            },
+        )
         assert report.status_code in (200, 201), report.text
         assert report.json()[0]["service_request_id"]
         assert status("GET", "/open311/v2/requests.json") == 200
@@ -266,8 +300,13 @@ def dash_body(key: str, entry: dict, *, relabel: bool = False) -> dict:
         return out
 
     outputs = split_callback_id(key)
-    return {"output": key, "outputs": outputs, "inputs": items(entry["inputs"]),
-            "state": items(entry["state"]), "changedPropIds": []}  # fmt: skip
+    return {
+        "output": key,
+        "outputs": outputs,
+        "inputs": items(entry["inputs"]),
+        "state": items(entry["state"]),
+        "changedPropIds": [],
+    }
 
 
 def test_every_callback_allows_and_denies_as_its_rule_says_for_every_caller(guarded):
@@ -297,26 +336,34 @@ def test_forged_callbacks_are_refused_relabelled_unknown_or_unauthenticated(guar
             answer = town_leader.request("POST", "/_dash-update-component", json=forged)
             assert answer.status_code == 403, key
     for body in ({"output": "no-such.children", "inputs": []}, {"inputs": []}, "not json"):
-        answer = callers["operator"].request("POST", "/_dash-update-component",
-                                             data=json.dumps(body),
-                                             content_type="application/json")  # fmt: skip
+        answer = callers["operator"].request(
+            "POST",
+            "/_dash-update-component",
+            data=json.dumps(body),
+            content_type="application/json",
+        )
         assert answer.status_code == 403
 
 
 def _map_body(app, town: str | None) -> dict:
     """The wall's refresh, as its page posts it, with a kiosk town of the caller's choosing."""
-    key = next(k for k, e in app.callback_map.items()
-               if "callback" in e and first_output_id(k) == ids.MAP)  # fmt: skip
+    key = next(
+        k for k, e in app.callback_map.items() if "callback" in e and first_output_id(k) == ids.MAP
+    )
     return {
         "output": key,
         "outputs": split_callback_id(key),
-        "inputs": [{"id": ids.SCREEN, "property": "data", "value": {"width": 1920, "height": 1080}},
-                   {"id": ids.REFRESH, "property": "n_intervals", "value": 1}],
-        "state": [{"id": "live-state", "property": "data", "value": None},
-                  {"id": "kiosk-options", "property": "data", "value": {"town": town}},
-                  {"id": ids.LANG, "property": "data", "value": "zh"}],
+        "inputs": [
+            {"id": ids.SCREEN, "property": "data", "value": {"width": 1920, "height": 1080}},
+            {"id": ids.REFRESH, "property": "n_intervals", "value": 1},
+        ],
+        "state": [
+            {"id": "live-state", "property": "data", "value": None},
+            {"id": "kiosk-options", "property": "data", "value": {"town": town}},
+            {"id": ids.LANG, "property": "data", "value": "zh"},
+        ],
         "changedPropIds": [f"{ids.SCREEN}.data"],
-    }  # fmt: skip
+    }
 
 
 def _route_body(app, search: str) -> dict:
@@ -325,11 +372,13 @@ def _route_body(app, search: str) -> dict:
     return {
         "output": key,
         "outputs": split_callback_id(key),
-        "inputs": [{"id": ids.URL, "property": "pathname", "value": "/"},
-                   {"id": ids.URL, "property": "search", "value": search},
-                   {"id": ids.WINDOW, "property": "data", "value": {"width": 1920, "height": 1080}}],
+        "inputs": [
+            {"id": ids.URL, "property": "pathname", "value": "/"},
+            {"id": ids.URL, "property": "search", "value": search},
+            {"id": ids.WINDOW, "property": "data", "value": {"width": 1920, "height": 1080}},
+        ],
         "changedPropIds": [f"{ids.URL}.pathname"],
-    }  # fmt: skip
+    }
 
 
 def _first_picture_points(page: dict, component: str) -> list[str]:
@@ -363,8 +412,9 @@ def test_a_town_leader_gets_only_their_town_even_when_asking_for_another(guarded
         return {towns_of[f["id"]] for f in dots}
 
     def first_shown(caller, town):  # the wall's first picture, in the router's answer
-        answer = caller.request("POST", "/_dash-update-component",
-                                json=_route_body(guarded["app"], f"?town={town}"))  # fmt: skip
+        answer = caller.request(
+            "POST", "/_dash-update-component", json=_route_body(guarded["app"], f"?town={town}")
+        )
         assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
         page = answer.get_json()["response"][ids.PAGE]["children"]
         return {towns_of[i] for i in _first_picture_points(page, "wall-incidents")}
@@ -390,11 +440,13 @@ def test_cookie_carried_changes_need_the_csrf_token_and_this_site(guarded):
     body = dash_body(key, guarded["app"].callback_map[key])
     plain = operator.client.post("/_dash-update-component", json=body)  # no X-CSRFToken
     assert plain.status_code == 400 and "CSRF" in plain.get_json()["error"]["message"]
-    foreign = operator.request("POST", "/_dash-update-component", json=body,
-                               headers={"Origin": "https://evil.example"})  # fmt: skip
+    foreign = operator.request(
+        "POST", "/_dash-update-component", json=body, headers={"Origin": "https://evil.example"}
+    )
     assert foreign.status_code == 403
-    cross = operator.request("POST", "/_dash-update-component", json=body,
-                             headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
+    cross = operator.request(
+        "POST", "/_dash-update-component", json=body, headers={"Sec-Fetch-Site": "cross-site"}
+    )
     assert cross.status_code == 403
     assert operator.request("POST", "/_dash-update-component", json=body).status_code == 200
 
@@ -446,10 +498,11 @@ def test_wrong_passwords_lock_out_over_http_and_sign_in_is_rate_limited(tmp_path
     client = app.server.test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
     codes = [
-        client.post("/login", data={"username": "zhao", "password": "wrong wrong 1",
-                                    "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"username": "zhao", "password": "wrong wrong 1", "csrf_token": token}
+        ).status_code
         for _ in range(8)
-    ]  # fmt: skip
+    ]
     assert codes[:4] == [401] * 4 and codes[4:7] == [429] * 3  # locked after 5 wrong
     assert codes[7] == 429 and "锁定" not in client.post("/login").get_data(as_text=True)
     assert (store.audit(limit=100)["action"] == "sign_in_failed").sum() == 7
@@ -486,9 +539,16 @@ def test_the_public_intake_is_rate_limited_per_key(tmp_path):
     before = store.count_reports()
 
     def report(key):
-        return client.post("/open311/v2/requests.json", data={
-            "api_key": key, "service_code": "garbage", "description": "垃圾未清运",
-            "lat": "36.011", "long": "120.005"})  # fmt: skip
+        return client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "garbage",
+                "description": "垃圾未清运",
+                "lat": "36.011",
+                "long": "120.005",
+            },
+        )
 
     codes = [report(noisy).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

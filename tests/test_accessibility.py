@@ -15,8 +15,10 @@ from tests.servers import add_user, app_process, browser_sign_in
 
 pytestmark = pytest.mark.slow
 
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-        "resultTypes": ["violations"]}  # fmt: skip
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 # Pages whose violations are known, each left to the issue that rebuilds it:
 # strict, so a page that comes to pass says so.
 KNOWN: dict[str, str] = {}
@@ -52,9 +54,11 @@ def site(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN[p], strict=True)) if p in KNOWN else p
-     for p in PAGES],
-)  # fmt: skip
+    [
+        pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN[p], strict=True)) if p in KNOWN else p
+        for p in PAGES
+    ],
+)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_serious_or_critical_wcag_violation(site, browser, path, lang):
     base, key = site
@@ -70,9 +74,14 @@ def test_no_serious_or_critical_wcag_violation(site, browser, path, lang):
         page.wait_for_selector(drawn, timeout=60_000)
         page.wait_for_timeout(1000)  # late callbacks and the repairs of gc_a11y.js
         found = Axe().run(page, options=WCAG).response["violations"]
-        serious = {v["id"]: [(" ".join(n["target"]), (n.get("any") or [{}])[0].get("data"))
-                             for n in v["nodes"][:3]]  # where, and e.g. the colours
-                   for v in found if v["impact"] in ("serious", "critical")}  # fmt: skip
+        serious = {
+            v["id"]: [
+                (" ".join(n["target"]), (n.get("any") or [{}])[0].get("data"))
+                for n in v["nodes"][:3]
+            ]  # where, and e.g. the colours
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        }
         assert serious == {}
         assert page.evaluate("() => document.documentElement.lang") == (
             "zh-CN" if lang == "zh" else "en"

@@ -19,75 +19,113 @@ def at(hours: int, minutes: int = 0) -> pd.Timestamp:
 
 
 NAT = pd.NaT
-EVENT = {"id": 7, "name": "胶西土豆抢收", "kind": "harvest_help", "severity": 3,
-         "started_at": T0, "ended_at": at(10), "checkin_minutes": 30}  # fmt: skip
+EVENT = {
+    "id": 7,
+    "name": "胶西土豆抢收",
+    "kind": "harvest_help",
+    "severity": 3,
+    "started_at": T0,
+    "ended_at": at(10),
+    "checkin_minutes": 30,
+}
 
 
 def tasks() -> pd.DataFrame:
     """1: closed, 3 hands wanted; 2: in progress, 2 wanted; 3: rejected, never staffed."""
-    return pd.DataFrame({
-        "id": [1, 2, 3], "public_id": ["E1", "E2", "E3"],
-        "description": ["1号地抢收", "2号地抢收", "3号地（重复）"],
-        "status": ["closed", "in_progress", "rejected"], "headcount": [3, 2, 1],
-        "reported_at": [at(0, 10), at(1), at(2)],
-        "dispatched_at": [at(0, 20), at(2), NAT],
-        "resolved_at": [at(5), NAT, NAT], "closed_at": [at(6), NAT, at(2, 30)],
-        "lon": [120.005, 120.015, 120.012], "lat": [36.01, 36.01, 36.012],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "public_id": ["E1", "E2", "E3"],
+            "description": ["1号地抢收", "2号地抢收", "3号地（重复）"],
+            "status": ["closed", "in_progress", "rejected"],
+            "headcount": [3, 2, 1],
+            "reported_at": [at(0, 10), at(1), at(2)],
+            "dispatched_at": [at(0, 20), at(2), NAT],
+            "resolved_at": [at(5), NAT, NAT],
+            "closed_at": [at(6), NAT, at(2, 30)],
+            "lon": [120.005, 120.015, 120.012],
+            "lat": [36.01, 36.01, 36.012],
+        }
+    )
 
 
 def dispatches() -> pd.DataFrame:
     """Cadres 4 and 5 (应急管理局) to task 1 at 0:20; 5 moves to task 2 at 2:00;
     8 (a town cadre of 乙镇, no department) joins task 2 at 7:00."""
-    return pd.DataFrame({
-        "id": [11, 12, 13, 14], "incident_id": [1, 1, 2, 2], "cadre_id": [4, 5, 5, 8],
-        "sent_at": [at(0, 20), at(0, 20), at(2), at(7)],
-        "arrived_at": [at(0, 50), at(1), at(2, 30), NAT],
-        "released_at": [at(5), at(2), NAT, NAT],
-        "cadre_name": ["赵一", "钱二", "钱二", "周五"], "role": ["dept_cadre"] * 3 + ["town_cadre"],
-        "department": ["应急管理局", "应急管理局", "应急管理局", None],
-        "town_code": [None, None, None, "370281002"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": [11, 12, 13, 14],
+            "incident_id": [1, 1, 2, 2],
+            "cadre_id": [4, 5, 5, 8],
+            "sent_at": [at(0, 20), at(0, 20), at(2), at(7)],
+            "arrived_at": [at(0, 50), at(1), at(2, 30), NAT],
+            "released_at": [at(5), at(2), NAT, NAT],
+            "cadre_name": ["赵一", "钱二", "钱二", "周五"],
+            "role": ["dept_cadre"] * 3 + ["town_cadre"],
+            "department": ["应急管理局", "应急管理局", "应急管理局", None],
+            "town_code": [None, None, None, "370281002"],
+        }
+    )
 
 
 def positions() -> pd.DataFrame:
     """Only cadre 4's phone reported where it was."""
-    return pd.DataFrame({
-        "cadre_id": [4, 4, 4], "lon": [120.020, 120.010, 120.005], "lat": [36.0, 36.005, 36.01],
-        "recorded_at": [at(0, 25), at(0, 40), at(1)],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "cadre_id": [4, 4, 4],
+            "lon": [120.020, 120.010, 120.005],
+            "lat": [36.0, 36.005, 36.01],
+            "recorded_at": [at(0, 25), at(0, 40), at(1)],
+        }
+    )
 
 
 def progress() -> pd.DataFrame:
-    return pd.DataFrame({
-        "at": [at(1, 30), at(1, 30), at(3), at(3), at(3), at(4)],
-        "actor": ["field"] * 6, "incident_id": [1, 1, 1, 1, 1, 2],
-        "measure": ["area_mu", "tonnes", "area_mu", "tonnes", "sales_yuan", "area_mu"],
-        "added": [40.0, 60.0, 60.0, 90.0, 5000.0, 20.0],
-        "done_after": [40.0, 60.0, 100.0, 150.0, 5000.0, 20.0],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "at": [at(1, 30), at(1, 30), at(3), at(3), at(3), at(4)],
+            "actor": ["field"] * 6,
+            "incident_id": [1, 1, 1, 1, 1, 2],
+            "measure": ["area_mu", "tonnes", "area_mu", "tonnes", "sales_yuan", "area_mu"],
+            "added": [40.0, 60.0, 60.0, 90.0, 5000.0, 20.0],
+            "done_after": [40.0, 60.0, 100.0, 150.0, 5000.0, 20.0],
+        }
+    )
 
 
 def checkins() -> pd.DataFrame:
     """Cadre 4 at 0:45 and 1:35; cadre 5 at 0:40, 1:05, 1:30 and 2:20; 8 never."""
-    return pd.DataFrame({
-        "id": range(1, 7), "cadre_id": [4, 4, 5, 5, 5, 5],
-        "at": [at(0, 45), at(1, 35), at(0, 40), at(1, 5), at(1, 30), at(2, 20)],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "id": range(1, 7),
+            "cadre_id": [4, 4, 5, 5, 5, 5],
+            "at": [at(0, 45), at(1, 35), at(0, 40), at(1, 5), at(1, 30), at(2, 20)],
+        }
+    )
 
 
 def measures() -> pd.DataFrame:
-    return pd.DataFrame({
-        "incident_id": [1, 1, 1, 2, 2, 2, 3, 3, 3],
-        "measure": ["area_mu", "tonnes", "sales_yuan"] * 3,
-        "target": [100.0, 200.0, None, 50.0, None, None, 10.0, None, None],
-        "done": [100.0, 150.0, 5000.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "incident_id": [1, 1, 1, 2, 2, 2, 3, 3, 3],
+            "measure": ["area_mu", "tonnes", "sales_yuan"] * 3,
+            "target": [100.0, 200.0, None, 50.0, None, None, 10.0, None, None],
+            "done": [100.0, 150.0, 5000.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
 
 
 def moment(t):
-    return state_at(t, tasks(), dispatches(), positions(), progress(), checkins(), 30,
-                    measures=("area_mu", "tonnes", "sales_yuan"))  # fmt: skip
+    return state_at(
+        t,
+        tasks(),
+        dispatches(),
+        positions(),
+        progress(),
+        checkins(),
+        30,
+        measures=("area_mu", "tonnes", "sales_yuan"),
+    )
 
 
 # ----------------------------------------------------------------- replay
@@ -149,7 +187,8 @@ def test_figures_at_t_are_the_sum_of_what_was_reported_by_then():
     assert three.figures == {"area_mu": 100.0, "tonnes": 150.0, "sales_yuan": 5000.0}
     assert moment(at(9)).task_figures == {
         1: {"area_mu": 100.0, "sales_yuan": 5000.0, "tonnes": 150.0},
-        2: {"area_mu": 20.0}}  # fmt: skip
+        2: {"area_mu": 20.0},
+    }
 
 
 def test_overdue_at_t_counts_only_check_ins_made_by_then():
@@ -183,8 +222,7 @@ def test_timeline_of_a_running_event_ends_at_the_last_thing_that_happened():
 
 @pytest.fixture(scope="module")
 def full():
-    return report(EVENT, tasks(), measures(), dispatches(), checkins(), progress(),
-                  now=at(30))  # fmt: skip
+    return report(EVENT, tasks(), measures(), dispatches(), checkins(), progress(), now=at(30))
 
 
 def test_mobilisation_counts_each_cadre_once(full):
@@ -233,12 +271,23 @@ def test_unmet_needs_name_the_tasks(full):
     unmet = full["unmet"]
     # Task 1 wanted 3; at most 2 were there at once (4 and 5, 0:20–2:00).
     # Task 2 wanted 2: 5 from 2:00 and 8 from 7:00 overlap. Task 3 was rejected.
-    assert unmet["understaffed"] == [{"task_id": 1, "public_id": "E1", "title": "1号地抢收",
-                                      "headcount": 3, "max_hands": 2, "short": 1}]  # fmt: skip
-    assert unmet["open_tasks"] == [{"task_id": 2, "public_id": "E2", "title": "2号地抢收",
-                                    "status": "in_progress"}]  # fmt: skip
+    assert unmet["understaffed"] == [
+        {
+            "task_id": 1,
+            "public_id": "E1",
+            "title": "1号地抢收",
+            "headcount": 3,
+            "max_hands": 2,
+            "short": 1,
+        }
+    ]
+    assert unmet["open_tasks"] == [
+        {"task_id": 2, "public_id": "E2", "title": "2号地抢收", "status": "in_progress"}
+    ]
     assert [(b["task_id"], b["measure"], b["short"]) for b in unmet["below_target"]] == [
-        (1, "tonnes", 50.0), (2, "area_mu", 30.0)]  # fmt: skip
+        (1, "tonnes", 50.0),
+        (2, "area_mu", 30.0),
+    ]
 
 
 def test_check_ins_received_and_missed(full):
@@ -247,8 +296,7 @@ def test_check_ins_received_and_missed(full):
     # 20, 25, 25, 30: none over); then 2:00 until the end at 10:00 with one
     # check-in at 2:20: gaps 20 and 460 min, one over. Cadre 8, 7:00–10:00 with
     # none: one gap of 180 min. 2 + 1 + 1 = 4 missed, by all three.
-    assert full["checkins"] == {"interval_min": 30, "received": 6, "missed": 4,
-                                "cadres_missed": 3}  # fmt: skip
+    assert full["checkins"] == {"interval_min": 30, "received": 6, "missed": 4, "cadres_missed": 3}
     cadres = {c["cadre_id"]: c for c in full["cadre_rows"]}
     assert [c["cadre_id"] for c in full["cadre_rows"]] == [4, 5, 8]  # by first sending
     assert (cadres[4]["checkins"], cadres[4]["missed"]) == (2, 2)
@@ -270,31 +318,69 @@ def test_a_running_event_is_reported_as_of_now():
 
 
 def test_an_event_with_nothing_done_reports_zeros_and_nones():
-    empty_tasks = pd.DataFrame(columns=["id", "public_id", "description", "status",
-                                        "headcount", "reported_at", "resolved_at",
-                                        "closed_at", "lon", "lat"])  # fmt: skip
-    empty_dispatches = pd.DataFrame(columns=["id", "incident_id", "cadre_id", "sent_at",
-                                             "arrived_at", "released_at", "department",
-                                             "town_code"])  # fmt: skip
+    empty_tasks = pd.DataFrame(
+        columns=[
+            "id",
+            "public_id",
+            "description",
+            "status",
+            "headcount",
+            "reported_at",
+            "resolved_at",
+            "closed_at",
+            "lon",
+            "lat",
+        ]
+    )
+    empty_dispatches = pd.DataFrame(
+        columns=[
+            "id",
+            "incident_id",
+            "cadre_id",
+            "sent_at",
+            "arrived_at",
+            "released_at",
+            "department",
+            "town_code",
+        ]
+    )
     empty_measures = pd.DataFrame(columns=["incident_id", "measure", "target", "done"])
     empty_checkins = pd.DataFrame(columns=["id", "cadre_id", "at"])
-    empty_progress = pd.DataFrame(columns=["at", "actor", "incident_id", "measure", "added",
-                                           "done_after"])  # fmt: skip
+    empty_progress = pd.DataFrame(
+        columns=["at", "actor", "incident_id", "measure", "added", "done_after"]
+    )
     event = {**EVENT, "ended_at": None}
-    r = report(event, empty_tasks, empty_measures, empty_dispatches, empty_checkins,
-               empty_progress, now=at(2, 30))  # fmt: skip
+    r = report(
+        event,
+        empty_tasks,
+        empty_measures,
+        empty_dispatches,
+        empty_checkins,
+        empty_progress,
+        now=at(2, 30),
+    )
     m = r["mobilisation"]
     assert (m["cadres"], m["dispatches"], m["first_sent_at"], m["within_24h"]) == (0, 0, None, 0)
     assert [p["cadres"] for p in m["curve"]] == [0, 0, 0, 0] and m["by_department"] == []
     assert set(r["response"].values()) == {None, 0}
     assert r["tasks"] == {"total": 0, "done": 0, "open": 0, "cancelled": 0}
-    assert r["figures"] == [{"measure": code, "target": None, "done": 0.0, "share": None}
-                            for code in ("area_mu", "tonnes", "sales_yuan")]  # fmt: skip
+    assert r["figures"] == [
+        {"measure": code, "target": None, "done": 0.0, "share": None}
+        for code in ("area_mu", "tonnes", "sales_yuan")
+    ]
     assert r["unmet"] == {"understaffed": [], "open_tasks": [], "below_target": []}
     assert r["checkins"] == {"interval_min": 30, "received": 0, "missed": 0, "cadres_missed": 0}
     assert r["task_rows"] == [] and r["cadre_rows"] == []
-    m = state_at(at(1), empty_tasks, empty_dispatches, pd.DataFrame(), empty_progress,
-                 empty_checkins, 30, measures=["area_mu"])  # fmt: skip
+    m = state_at(
+        at(1),
+        empty_tasks,
+        empty_dispatches,
+        pd.DataFrame(),
+        empty_progress,
+        empty_checkins,
+        30,
+        measures=["area_mu"],
+    )
     assert m.tasks.empty and m.cadres.empty and m.overdue.empty
     assert m.figures == {"area_mu": 0.0} and m.task_figures == {}
     assert timeline_bounds(event, empty_tasks, empty_dispatches) == (T0, T0)
@@ -312,8 +398,14 @@ def test_a_task_nobody_was_sent_to_is_reported_not_an_error():
     """The desk redraws between a task being added and anyone being sent."""
     from domain.after_action import task_stages
 
-    tasks = pd.DataFrame({"id": [7], "reported_at": [pd.Timestamp("2026-06-20T01:00Z")],
-                          "dispatched_at": [pd.NaT], "resolved_at": [pd.NaT],
-                          "closed_at": [pd.NaT]})  # fmt: skip
+    tasks = pd.DataFrame(
+        {
+            "id": [7],
+            "reported_at": [pd.Timestamp("2026-06-20T01:00Z")],
+            "dispatched_at": [pd.NaT],
+            "resolved_at": [pd.NaT],
+            "closed_at": [pd.NaT],
+        }
+    )
     nobody = pd.DataFrame(columns=["incident_id", "cadre_id", "sent_at", "arrived_at"])
     assert task_stages(pd.Timestamp("2026-06-20T02:00Z"), tasks, nobody).tolist() == ["reported"]

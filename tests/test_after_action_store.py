@@ -30,32 +30,45 @@ def city_with_cadres(now: dt.datetime):
     """The tiny city with four free cadres: 4 and 5 of 应急管理局 (department 1),
     6 of 农业农村局 (department 2), 8 a town cadre of 乙镇."""
     city = tiny_city(now)
-    extra = pd.DataFrame({
-        "id": [4, 5, 6, 8], "name": ["赵一", "钱二", "孙三", "周五"],
-        "phone": ["13900000004", "13900000005", "13900000006", "13900000008"],
-        "role": ["dept_cadre"] * 3 + ["town_cadre"],
-        "department_id": pd.array([1, 1, 2, None], dtype="Int64"),
-        "town_code": [None, None, None, B], "skills": ["agriculture"] * 4,
-        "status": ["available"] * 4,
-        "lon": [120.031, 120.032, 120.001, 120.039], "lat": [36.001] * 4,
-        "position_at": [now] * 4,
-    })  # fmt: skip
+    extra = pd.DataFrame(
+        {
+            "id": [4, 5, 6, 8],
+            "name": ["赵一", "钱二", "孙三", "周五"],
+            "phone": ["13900000004", "13900000005", "13900000006", "13900000008"],
+            "role": ["dept_cadre"] * 3 + ["town_cadre"],
+            "department_id": pd.array([1, 1, 2, None], dtype="Int64"),
+            "town_code": [None, None, None, B],
+            "skills": ["agriculture"] * 4,
+            "status": ["available"] * 4,
+            "lon": [120.031, 120.032, 120.001, 120.039],
+            "lat": [36.001] * 4,
+            "position_at": [now] * 4,
+        }
+    )
     city.cadres = pd.concat([city.cadres, extra], ignore_index=True)
     return city
 
 
 def declare(store, name: str, grids: list[str], started_at: dt.datetime) -> int:
     outline = shapely.union_all(store.towns().geometry.to_numpy())
-    fields = {"name": name, "kind": "harvest_help", "severity": 3, "grids": grids,
-              "started_at": started_at, "checkin_minutes": 30}  # fmt: skip
+    fields = {
+        "name": name,
+        "kind": "harvest_help",
+        "severity": 3,
+        "grids": grids,
+        "started_at": started_at,
+        "checkin_minutes": 30,
+    }
     event = declaration(fields, city_outline=outline, grids=store.grids(), now=started_at)
     return store.declare_event(event, actor="指挥长")
 
 
-def task(store, event: int, title: str, lon: float, grid: str, headcount: int,
-         targets: dict) -> int:  # fmt: skip
-    spec = TaskSpec(title, "farm_help", 2, headcount, lon, 36.01,
-                    checked_targets(targets, "harvest_help"))  # fmt: skip
+def task(
+    store, event: int, title: str, lon: float, grid: str, headcount: int, targets: dict
+) -> int:
+    spec = TaskSpec(
+        title, "farm_help", 2, headcount, lon, 36.01, checked_targets(targets, "harvest_help")
+    )
     town = A if grid.startswith("A") else B
     return store.add_task(event, spec, grid_code=grid, town_code=town, actor="指挥长")[0]
 
@@ -82,15 +95,29 @@ def built(store):
     for cadre, minutes in ((4, 20), (4, 45), (6, 25), (6, 50)):
         store.check_in(event, cadre, actor="field", at=sent + minutes * MIN)
     # Resolving T2 releases cadre 6, who then checks in no more.
-    store.apply_action(t2, "resolve", actor="孙三", at=sent + 60 * MIN, note="收完",
-                       photo_url="https://example.org/2.jpg")  # fmt: skip
-    store.record_positions([
-        {"cadre_id": 4, "lon": 120.03, "lat": 36.001, "recorded_at": sent + 5 * MIN},
-        {"cadre_id": 4, "lon": 120.006, "lat": 36.01, "recorded_at": sent + 15 * MIN},
-        {"cadre_id": 4, "lon": 120.0, "lat": 36.0, "recorded_at": start - 60 * MIN},  # before
-        {"cadre_id": 4, "lon": 120.0, "lat": 36.0, "recorded_at": sent + 180 * MIN},  # after
-        {"cadre_id": 1, "lon": 120.006, "lat": 36.011, "recorded_at": sent + 5 * MIN},  # not sent
-    ], actor="field")  # fmt: skip
+    store.apply_action(
+        t2,
+        "resolve",
+        actor="孙三",
+        at=sent + 60 * MIN,
+        note="收完",
+        photo_url="https://example.org/2.jpg",
+    )
+    store.record_positions(
+        [
+            {"cadre_id": 4, "lon": 120.03, "lat": 36.001, "recorded_at": sent + 5 * MIN},
+            {"cadre_id": 4, "lon": 120.006, "lat": 36.01, "recorded_at": sent + 15 * MIN},
+            {"cadre_id": 4, "lon": 120.0, "lat": 36.0, "recorded_at": start - 60 * MIN},  # before
+            {"cadre_id": 4, "lon": 120.0, "lat": 36.0, "recorded_at": sent + 180 * MIN},  # after
+            {
+                "cadre_id": 1,
+                "lon": 120.006,
+                "lat": 36.011,
+                "recorded_at": sent + 5 * MIN,
+            },  # not sent
+        ],
+        actor="field",
+    )
     other = declare(store, "乙镇抢收", ["B-1"], start)
     t3 = task(store, other, "乙村抢收", 120.025, "B-1", 1, {"area_mu": 10})
     store.report_progress(other, t3, {"area_mu": 5.0}, actor="周五")
@@ -102,10 +129,12 @@ def test_the_progress_log_holds_each_figure_of_each_report_of_this_event_only(bu
     log = built["store"].event_progress_log(built["event"])
     t1, t2 = built["t1"], built["t2"]
     assert log[["incident_id", "measure", "added", "done_after"]].values.tolist() == [
-        [t1, "area_mu", 120.0, 120.0], [t1, "tonnes", 200.0, 200.0],
-        [t1, "area_mu", 30.0, 150.0], [t1, "sales_yuan", 8000.0, 8000.0],
+        [t1, "area_mu", 120.0, 120.0],
+        [t1, "tonnes", 200.0, 200.0],
+        [t1, "area_mu", 30.0, 150.0],
+        [t1, "sales_yuan", 8000.0, 8000.0],
         [t2, "area_mu", 50.0, 50.0],
-    ]  # fmt: skip
+    ]
     assert log["actor"].tolist() == ["赵一", "赵一", "钱二", "钱二", "孙三"]
     assert pd.to_datetime(log["at"], utc=True).is_monotonic_increasing
     empty = built["store"].event_progress_log(999)
@@ -119,7 +148,9 @@ def test_positions_are_of_the_events_cadres_within_its_period(built):
     # Cadre 4's reports at +5 and +15 min; the one before the start, the one
     # after the end and cadre 1's (never sent) are left out.
     assert positions[["cadre_id", "lon", "lat"]].values.tolist() == [
-        [4, 120.03, 36.001], [4, 120.006, 36.01]]  # fmt: skip
+        [4, 120.03, 36.001],
+        [4, 120.006, 36.01],
+    ]
     assert positions["recorded_at"].tolist() == [sent + 5 * MIN, sent + 15 * MIN]
     assert len(store.event_positions(built["event"], until=sent + 10 * MIN)) == 1
 
@@ -143,32 +174,58 @@ def test_the_report_counts_what_was_done(built):
     r = found["response"]
     # First on site: T1 at +10 min (cadre 4), T2 at +30 min (cadre 6), each
     # from its own report time; the only completion is T2's, resolved at +60.
-    contact = sorted([(sent + 10 * MIN - reported[built["t1"]]).total_seconds(),
-                      (sent + 30 * MIN - reported[built["t2"]]).total_seconds()])  # fmt: skip
+    contact = sorted(
+        [
+            (sent + 10 * MIN - reported[built["t1"]]).total_seconds(),
+            (sent + 30 * MIN - reported[built["t2"]]).total_seconds(),
+        ]
+    )
     assert r["first_contact_max_s"] == pytest.approx(contact[1])
     assert r["first_contact_median_s"] == pytest.approx(sum(contact) / 2)
     assert r["completion_max_s"] == pytest.approx(
-        (sent + 60 * MIN - reported[built["t2"]]).total_seconds())  # fmt: skip
+        (sent + 60 * MIN - reported[built["t2"]]).total_seconds()
+    )
     assert found["tasks"] == {"total": 2, "done": 1, "open": 1, "cancelled": 0}
     assert found["figures"] == [
-        {"measure": "area_mu", "target": 350.0, "done": 200.0, "share": 200 / 350,
-         "label": "抢收面积", "unit": "亩"},
-        {"measure": "tonnes", "target": 600.0, "done": 200.0, "share": 200 / 600,
-         "label": "收获量", "unit": "吨"},
-        {"measure": "sales_yuan", "target": None, "done": 8000.0, "share": None,
-         "label": "销售额", "unit": "元"},
-    ]  # fmt: skip
+        {
+            "measure": "area_mu",
+            "target": 350.0,
+            "done": 200.0,
+            "share": 200 / 350,
+            "label": "抢收面积",
+            "unit": "亩",
+        },
+        {
+            "measure": "tonnes",
+            "target": 600.0,
+            "done": 200.0,
+            "share": 200 / 600,
+            "label": "收获量",
+            "unit": "吨",
+        },
+        {
+            "measure": "sales_yuan",
+            "target": None,
+            "done": 8000.0,
+            "share": None,
+            "label": "销售额",
+            "unit": "元",
+        },
+    ]
     unmet = found["unmet"]
     assert [(u["task_id"], u["max_hands"], u["short"]) for u in unmet["understaffed"]] == [
-        (built["t1"], 2, 1)]  # fmt: skip
+        (built["t1"], 2, 1)
+    ]
     assert [(u["task_id"], u["status"]) for u in unmet["open_tasks"]] == [
-        (built["t1"], "in_progress")]  # fmt: skip
+        (built["t1"], "in_progress")
+    ]
     assert [(b["measure"], b["short"]) for b in unmet["below_target"]] == [
-        ("area_mu", 150.0), ("tonnes", 400.0)]  # fmt: skip
+        ("area_mu", 150.0),
+        ("tonnes", 400.0),
+    ]
     # Cadre 4: sent, +20, +45, end at +120: one gap (75 min) over 30. Cadre 5:
     # none in two hours, one. Cadre 6: +25, +50, released at +60: none.
-    assert found["checkins"] == {"interval_min": 30, "received": 4, "missed": 2,
-                                 "cadres_missed": 2}  # fmt: skip
+    assert found["checkins"] == {"interval_min": 30, "received": 4, "missed": 2, "cadres_missed": 2}
     cadres = {c["cadre_id"]: c for c in found["cadre_rows"]}
     assert cadres[6]["released_at"] == (sent + 60 * MIN).isoformat()
     assert cadres[6]["on_task_s"] == 3600.0 and cadres[4]["on_task_s"] == 7200.0

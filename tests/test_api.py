@@ -98,8 +98,9 @@ def test_versioned_geometry_may_be_kept_by_the_browser_until_the_boundaries_chan
     for name in ("grids", "towns"):
         status, headers, _ = get(f"{base_url}/api/v1/{name}.geojson?v={version}")
         assert status == 200 and headers["Cache-Control"] == "private, max-age=86400"
-        again, _, _ = get(f"{base_url}/api/v1/{name}.geojson?v={version}",
-                          {"If-None-Match": headers["ETag"]})  # fmt: skip
+        again, _, _ = get(
+            f"{base_url}/api/v1/{name}.geojson?v={version}", {"If-None-Match": headers["ETag"]}
+        )
         assert again == 304
         for url in (f"{name}.geojson", f"{name}.geojson?v={version - 1}"):  # unversioned, or old
             _, plain, _ = get(f"{base_url}/api/v1/{url}")

@@ -64,9 +64,12 @@ OPEN311_POSTS = {("POST", "/open311/v2/requests.json"), ("POST", "/open311/v2/re
 PUBLIC = {  # operations anyone may call (web.guard.ROUTE_RULES), in JSON and XML
     ("GET", "/api/v1/health"),
     ("GET", "/api/openapi.json"),
-    *[("GET", f"/open311/{path}.{fmt}") for fmt in ("json", "xml")
-      for path in ("discovery", "v2/services", "v2/services/{service_code}")],
-}  # fmt: skip
+    *[
+        ("GET", f"/open311/{path}.{fmt}")
+        for fmt in ("json", "xml")
+        for path in ("discovery", "v2/services", "v2/services/{service_code}")
+    ],
+}
 INCIDENTS = ["T1", "T2", "T3", "T4", "T5"]  # tests/tiny_city.py
 CADRES = [1, 2, 3]
 CHECKS = [
@@ -99,71 +102,129 @@ NOT_INT = "ValueError: invalid literal for int()"
 FIXED_5XX = {
     # Found by this fuzz (seed 2026 or deeper runs).
     "recommendations-incident-superscript": Known5xx(
-        "GET /api/v1/dispatch/recommendations", NOT_INT, "GET",
+        "GET /api/v1/dispatch/recommendations",
+        NOT_INT,
+        "GET",
         "/api/v1/dispatch/recommendations?incident=%C2%B9",
-        where="api/dispatch.py recommendations: '¹'.isdigit() is True, int('¹') raises"),
+        where="api/dispatch.py recommendations: '¹'.isdigit() is True, int('¹') raises",
+    ),
     "field-status-huge-cadre": Known5xx(
-        "POST /api/v1/field/status", SQLITE_INT, "POST", "/api/v1/field/status",
+        "POST /api/v1/field/status",
+        SQLITE_INT,
+        "POST",
+        "/api/v1/field/status",
         {"cadre_id": TOO_BIG, "status": "done"},
-        where="data/store_dispatch.py report_field_status"),
+        where="data/store_dispatch.py report_field_status",
+    ),
     "field-positions-huge-cadre": Known5xx(
-        "POST /api/v1/field/positions", SQLITE_INT, "POST", "/api/v1/field/positions",
-        {"positions": [{"cadre_id": TOO_BIG, "lon": 120.01, "lat": 36.01,
-                        "recorded_at": "2026-01-01T00:00:00Z"}]},
-        where="data/store.py record_positions"),
+        "POST /api/v1/field/positions",
+        SQLITE_INT,
+        "POST",
+        "/api/v1/field/positions",
+        {
+            "positions": [
+                {
+                    "cadre_id": TOO_BIG,
+                    "lon": 120.01,
+                    "lat": 36.01,
+                    "recorded_at": "2026-01-01T00:00:00Z",
+                }
+            ]
+        },
+        where="data/store.py record_positions",
+    ),
     "trail-huge-cadre": Known5xx(
-        "GET /api/v1/cadres/{cadre_id}/trail.geojson", SQLITE_INT, "GET",
+        "GET /api/v1/cadres/{cadre_id}/trail.geojson",
+        SQLITE_INT,
+        "GET",
         f"/api/v1/cadres/{TOO_BIG}/trail.geojson",
-        where="data/store_dispatch.py position_history"),
+        where="data/store_dispatch.py position_history",
+    ),
     "confirm-huge-incident": Known5xx(
-        "POST /api/v1/dispatch/confirm", SQLITE_INT, "POST", "/api/v1/dispatch/confirm",
+        "POST /api/v1/dispatch/confirm",
+        SQLITE_INT,
+        "POST",
+        "/api/v1/dispatch/confirm",
         {"actor": "fuzz", "assignments": [{"incident": TOO_BIG, "cadre_id": 1}]},
-        where="data/store_dispatch.py _lock_incident"),
+        where="data/store_dispatch.py _lock_incident",
+    ),
     # Found by hand, next to the fuzz's finds: the same mistakes elsewhere.
     "recommendations-limit-superscript": Known5xx(
-        "GET /api/v1/dispatch/recommendations", NOT_INT, "GET",
+        "GET /api/v1/dispatch/recommendations",
+        NOT_INT,
+        "GET",
         "/api/v1/dispatch/recommendations?incident=T1&limit=%C2%B9",
-        where="api/dispatch.py recommendations: limit.isdigit() then int(limit)"),
+        where="api/dispatch.py recommendations: limit.isdigit() then int(limit)",
+    ),
     "recommendations-huge-incident": Known5xx(
-        "GET /api/v1/dispatch/recommendations", SQLITE_INT, "GET",
+        "GET /api/v1/dispatch/recommendations",
+        SQLITE_INT,
+        "GET",
         f"/api/v1/dispatch/recommendations?incident={TOO_BIG}",
-        where="api/dispatch_service.py recommendations -> data/store.py incidents"),
+        where="api/dispatch_service.py recommendations -> data/store.py incidents",
+    ),
     "confirm-huge-cadre": Known5xx(
-        "POST /api/v1/dispatch/confirm", SQLITE_INT, "POST", "/api/v1/dispatch/confirm",
+        "POST /api/v1/dispatch/confirm",
+        SQLITE_INT,
+        "POST",
+        "/api/v1/dispatch/confirm",
         {"actor": "fuzz", "assignments": [{"incident": "T1", "cadre_id": TOO_BIG}]},
-        where="data/store_dispatch.py _take_cadre"),
+        where="data/store_dispatch.py _take_cadre",
+    ),
     "incidents-geojson-early-since": Known5xx(
-        "GET /api/v1/incidents.geojson", DATE_RANGE, "GET",
+        "GET /api/v1/incidents.geojson",
+        DATE_RANGE,
+        "GET",
         "/api/v1/incidents.geojson?since=0001-01-01T00:00:00%2B14:00",
-        where="api/params.py parse_time -> data/schema.py process_bind_param astimezone"),
+        where="api/params.py parse_time -> data/schema.py process_bind_param astimezone",
+    ),
     "open311-requests-early-start": Known5xx(
-        "GET /open311/v2/requests.json", DATE_RANGE, "GET",
+        "GET /open311/v2/requests.json",
+        DATE_RANGE,
+        "GET",
         "/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B14:00",
-        where="api/open311.py list_requests -> data/schema.py process_bind_param"),
+        where="api/open311.py list_requests -> data/schema.py process_bind_param",
+    ),
     "trail-early-since": Known5xx(
-        "GET /api/v1/cadres/{cadre_id}/trail.geojson", DATE_RANGE, "GET",
+        "GET /api/v1/cadres/{cadre_id}/trail.geojson",
+        DATE_RANGE,
+        "GET",
         "/api/v1/cadres/1/trail.geojson?since=0001-01-01T00:00:00%2B14:00",
-        where="api/field.py trail -> data/schema.py process_bind_param"),
+        where="api/field.py trail -> data/schema.py process_bind_param",
+    ),
     "field-positions-early-time": Known5xx(
-        "POST /api/v1/field/positions", DATE_RANGE, "POST", "/api/v1/field/positions",
+        "POST /api/v1/field/positions",
+        DATE_RANGE,
+        "POST",
+        "/api/v1/field/positions",
         {"positions": [{"cadre_id": 1, "lon": 120.01, "lat": 36.01, "recorded_at": EARLY}]},
-        where="domain/field_report.py _time: stamp.astimezone(dt.UTC)"),
+        where="domain/field_report.py _time: stamp.astimezone(dt.UTC)",
+    ),
     "confirm-early-position-at": Known5xx(
-        "POST /api/v1/dispatch/confirm", DATE_RANGE, "POST", "/api/v1/dispatch/confirm",
-        {"actor": "fuzz",
-         "assignments": [{"incident": "T1", "cadre_id": 1, "position_at": EARLY}]},
-        where="api/dispatch_service.py _parse_time: stamp.astimezone(dt.UTC)"),
-}  # fmt: skip
+        "POST /api/v1/dispatch/confirm",
+        DATE_RANGE,
+        "POST",
+        "/api/v1/dispatch/confirm",
+        {"actor": "fuzz", "assignments": [{"incident": "T1", "cadre_id": 1, "position_at": EARLY}]},
+        where="api/dispatch_service.py _parse_time: stamp.astimezone(dt.UTC)",
+    ),
+}
 
 
 def fuzz_config(max_examples: int, *, coverage: bool) -> schemathesis.Config:
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"mode": "all", "max-examples": max_examples, "deterministic": True,
-                       "database": "none"},
-        "phases": {"coverage": {"enabled": coverage}, "stateful": {"enabled": False}},
-        "output": {"sanitization": {"enabled": False}},  # the key is hidden below, as $KEY
-    })  # fmt: skip
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",
+                "max-examples": max_examples,
+                "deterministic": True,
+                "database": "none",
+            },
+            "phases": {"coverage": {"enabled": coverage}, "stateful": {"enabled": False}},
+            "output": {"sanitization": {"enabled": False}},  # the key is hidden below, as $KEY
+        }
+    )
 
 
 # Collected from the code's document: no server runs at import time.
@@ -189,12 +250,10 @@ def served(tmp_path_factory):
     url = f"sqlite:///{workdir / 'grid.db'}"
     store = Store.open(url)
     store.load_city(tiny_city(dt.datetime.now(dt.UTC)))
-    key = store.create_api_key("fuzz", actor="test",
-                               scopes="open311,field,dispatch,display,events")  # fmt: skip
+    key = store.create_api_key("fuzz", actor="test", scopes="open311,field,dispatch,display,events")
     store.close()
     log = workdir / "server.log"
-    env = {"DATABASE_URL": url, "GC_TEST_LOG": str(log),
-           "GC_INTAKE_RATE": "100000/minute"}  # fmt: skip
+    env = {"DATABASE_URL": url, "GC_TEST_LOG": str(log), "GC_INTAKE_RATE": "100000/minute"}
     # One worker starts fastest, and the log then holds just the request in hand.
     with app_process(env, args=("serve", "--workers", "1"), timeout=120) as base:
         served_document = schemathesis.openapi.from_url(f"{base}/api/openapi.json").raw_schema
@@ -253,15 +312,20 @@ def send(case, served, headers: dict[str, str]):
     try:
         case.validate_response(response, checks=CHECKS, headers=headers)
     except (AssertionError, BaseExceptionGroup) as failure:
-        problems = [f"- {getattr(one, 'title', type(one).__name__)}: "
-                    + getattr(one, "message", str(one)).strip().replace("\n", "\n  ")
-                    for one in getattr(failure, "exceptions", [failure])]  # fmt: skip
+        problems = [
+            f"- {getattr(one, 'title', type(one).__name__)}: "
+            + getattr(one, "message", str(one)).strip().replace("\n", "\n  ")
+            for one in getattr(failure, "exceptions", [failure])
+        ]
         curl = case.as_curl_command(headers=headers, base_url=served["base"])
         curl = curl.replace(served["key"], "$KEY")
         server_log = log_since(log, before) if response.status_code >= 500 else ""
-        raise AssertionError(f"{case.operation.label} answered {response.status_code}\n"
-                             + "\n".join(problems) + f"\n{curl}\n--- server log ---\n"
-                             f"{server_log}") from None  # fmt: skip
+        raise AssertionError(
+            f"{case.operation.label} answered {response.status_code}\n"
+            + "\n".join(problems)
+            + f"\n{curl}\n--- server log ---\n"
+            f"{server_log}"
+        ) from None
     return response
 
 
@@ -297,8 +361,13 @@ def test_answers_conform_without_a_key(case, served):
 def test_fixed_5xx_stay_fixed(fixed, served):
     """Each 5xx the fuzz found, by its minimal request: now a clear 4xx, no traceback."""
     before = served["log"].stat().st_size
-    answer = requests.request(fixed.method, served["base"] + fixed.path, json=fixed.json,
-                              headers={"X-API-Key": served["key"]}, timeout=60)  # fmt: skip
+    answer = requests.request(
+        fixed.method,
+        served["base"] + fixed.path,
+        json=fixed.json,
+        headers={"X-API-Key": served["key"]},
+        timeout=60,
+    )
     assert 400 <= answer.status_code < 500, f"{fixed.operation}: {answer.status_code}"
     assert answer.json(), "a 4xx says what is wrong"
     assert "Traceback" not in log_since(served["log"], before)

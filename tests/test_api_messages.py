@@ -86,12 +86,20 @@ def served(tmp_path_factory):
         ("GET", "/api/v1/incidents.geojson", {"bbox": "1,2,3"}, "bbox"),
         ("GET", "/api/v1/incidents.geojson", {"status": "lost"}, "status"),
         ("GET", "/api/v1/cadres/1/trail.geojson", {"since": "yesterday"}, "since"),
-        ("POST", "/api/v1/field/status", {"cadre_id": 1, "status": "done", "at": "yesterday"},
-         "at"),
-        ("POST", "/api/v1/field/status", {"cadre_id": 1, "status": "done", "at": "1900-01-01"},
-         "at"),
+        (
+            "POST",
+            "/api/v1/field/status",
+            {"cadre_id": 1, "status": "done", "at": "yesterday"},
+            "at",
+        ),
+        (
+            "POST",
+            "/api/v1/field/status",
+            {"cadre_id": 1, "status": "done", "at": "1900-01-01"},
+            "at",
+        ),
     ],
-)  # fmt: skip
+)
 def test_regression_each_bad_parameter_is_named_as_sent(served, method, path, sent, name):
     store = served["store"]
     audit_before = len(store.audit(1000))

@@ -94,7 +94,9 @@ def offences(root: Path = ROOT) -> dict[str, list[str]]:
                 bad.append("an import whose name is not written in the code")
             elif module == "<above>":
                 bad.append("a relative import above its room")
-            elif (top in ROOMS and top not in ROOMS[room]) or (top in LIBRARIES and room not in LIBRARIES[top]):
+            elif (top in ROOMS and top not in ROOMS[room]) or (
+                top in LIBRARIES and room not in LIBRARIES[top]
+            ):
                 bad.append(module)
         if bad:
             found[str(path.relative_to(root))] = sorted(bad)

@@ -9,27 +9,33 @@ from shapely.geometry import LineString, Polygon, box
 
 from domain.boundary_checks import area_m2, check_boundaries
 
-TOWN = gpd.GeoDataFrame({"code": ["T1"]}, geometry=[box(120.00, 36.00, 120.02, 36.01)],
-                        crs="EPSG:4326")  # fmt: skip
+TOWN = gpd.GeoDataFrame(
+    {"code": ["T1"]}, geometry=[box(120.00, 36.00, 120.02, 36.01)], crs="EPSG:4326"
+)
 
 
 def grids(shapes, codes=None, parents=None):
     codes = codes or [f"G{n}" for n in range(len(shapes))]
-    return gpd.GeoDataFrame({"code": codes, "parent_code": parents or ["T1"] * len(shapes)},
-                            geometry=shapes, crs="EPSG:4326")  # fmt: skip
+    return gpd.GeoDataFrame(
+        {"code": codes, "parent_code": parents or ["T1"] * len(shapes)},
+        geometry=shapes,
+        crs="EPSG:4326",
+    )
 
 
 def test_a_clean_tiling_has_no_problem():
-    result = check_boundaries(grids([box(120.00, 36.00, 120.01, 36.01),
-                                     box(120.01, 36.00, 120.02, 36.01)]), TOWN)  # fmt: skip
+    result = check_boundaries(
+        grids([box(120.00, 36.00, 120.01, 36.01), box(120.01, 36.00, 120.02, 36.01)]), TOWN
+    )
     assert result.problems == [] and result.blocking == []
 
 
 def test_an_overlap_and_the_gap_it_leaves_are_reported_with_their_areas():
     # G1 slides 0.001° west over G0: a 0.001° strip shared, and a 0.001° strip
     # of the town left uncovered at the east end. Each about 90 m × 1,110 m.
-    result = check_boundaries(grids([box(120.00, 36.00, 120.01, 36.01),
-                                     box(120.009, 36.00, 120.019, 36.01)]), TOWN)  # fmt: skip
+    result = check_boundaries(
+        grids([box(120.00, 36.00, 120.01, 36.01), box(120.009, 36.00, 120.019, 36.01)]), TOWN
+    )
     overlap = [p for p in result.problems if p.kind == "overlap"]
     gap = [p for p in result.problems if p.kind == "gap"]
     assert [p.codes for p in overlap] == [("G0", "G1")]
@@ -39,9 +45,13 @@ def test_an_overlap_and_the_gap_it_leaves_are_reported_with_their_areas():
 
 
 def test_a_grid_outside_its_town_and_an_unknown_parent():
-    result = check_boundaries(grids([box(120.00, 36.00, 120.01, 36.011),
-                                     box(120.01, 36.00, 120.02, 36.01)],
-                                    parents=["T1", "T9"]), TOWN)  # fmt: skip
+    result = check_boundaries(
+        grids(
+            [box(120.00, 36.00, 120.01, 36.011), box(120.01, 36.00, 120.02, 36.01)],
+            parents=["T1", "T9"],
+        ),
+        TOWN,
+    )
     outside = [p for p in result.problems if p.kind == "outside_parent"]
     assert outside[0].codes == ("G0", "T1")
     assert outside[0].area_m2 == pytest.approx(900 * 111, rel=0.05)  # 0.01° × 0.001°
@@ -60,8 +70,11 @@ def test_a_bow_tie_is_repaired_and_a_line_is_refused():
 
 
 def test_duplicate_and_missing_codes_block_the_import():
-    shapes = [box(120.00, 36.00, 120.005, 36.01), box(120.005, 36.00, 120.01, 36.01),
-              box(120.01, 36.00, 120.02, 36.01)]  # fmt: skip
+    shapes = [
+        box(120.00, 36.00, 120.005, 36.01),
+        box(120.005, 36.00, 120.01, 36.01),
+        box(120.01, 36.00, 120.02, 36.01),
+    ]
     result = check_boundaries(grids(shapes, codes=["A", "A", " "]))
     assert sorted(p.kind for p in result.blocking) == ["duplicate_code", "missing_code"]
 

@@ -65,9 +65,15 @@ def open_map(browser):
             "request",
             lambda r: None if r.url.startswith(LOCAL_PREFIXES) else outside.append(r.url),
         )
-        page.on("console", lambda m: page.errors.append(m.text)
+        page.on(
+            "console",
+            lambda m: (
+                page.errors.append(m.text)
                 if (m.type == "error" and "Content-Security-Policy" in m.text)
-                or "AG Grid" in m.text else None)  # fmt: skip  # e.g. its warning #25
+                or "AG Grid" in m.text
+                else None
+            ),
+        )  # e.g. its warning #25
         if path.startswith("/dispatch"):
             browser_sign_in(page, base, OPERATOR, then=path)
         else:
@@ -226,8 +232,9 @@ def test_wall_gets_larger_marks_and_the_same_county(served, open_map):
 
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
-def test_every_layer_switch_is_on_screen_and_the_wall_logs_no_error(served, open_map, width,
-                                                                    height):  # fmt: skip
+def test_every_layer_switch_is_on_screen_and_the_wall_logs_no_error(
+    served, open_map, width, height
+):
     """Issue 17: two of five switches were reachable at 1920x1080, one at 4K."""
     page, outside = open_map(served["base"], width, height)
     logged: list[str] = []
@@ -258,8 +265,9 @@ def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
     while not card.is_visible() and time.monotonic() < deadline:
         for dx, dy in spots:
             for nudge in (0, 3):
-                page.mouse.move(box["x"] + box["width"] * dx + nudge,
-                                box["y"] + box["height"] * dy + nudge)  # fmt: skip
+                page.mouse.move(
+                    box["x"] + box["width"] * dx + nudge, box["y"] + box["height"] * dy + nudge
+                )
             if card.is_visible():
                 break
             page.wait_for_timeout(200)
@@ -295,8 +303,9 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     page.fill("#action-note", "等待业主回来后处理")
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector("#action-result .gc-ok")
-    page.wait_for_function("() => document.querySelector('.gc-timeline').innerText"
-                           ".includes('等待业主回来后处理')")  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('.gc-timeline').innerText.includes('等待业主回来后处理')"
+    )
     store = Store.open(served["env"]["DATABASE_URL"])
     row = store.incident_by_public_id(number)
     store.close()
@@ -443,10 +452,16 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
     requests_seen: list[str] = []
     page.on("request", lambda r: requests_seen.append(r.url))
     answer = requests.post(
-        f"{served['base']}/open311/v2/requests.json", timeout=30,
-        data={"api_key": key, "service_code": "safety_hazard", "lat": 36.2839, "long": 120.0033,
-              "description": "楼道起火冒烟，有老人被困"},
-    )  # fmt: skip
+        f"{served['base']}/open311/v2/requests.json",
+        timeout=30,
+        data={
+            "api_key": key,
+            "service_code": "safety_hazard",
+            "lat": 36.2839,
+            "long": 120.0033,
+            "description": "楼道起火冒烟，有老人被困",
+        },
+    )
     number = answer.json()[0]["service_request_id"]
     shown = """(number) => number in window.gc.map.points('wall-incidents')
         && number in window.gc.map.points('wall-incidents-flash')"""
@@ -455,14 +470,26 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
     # what it then shows is exactly the open incidents the server holds.
     for n, (lat, lon) in enumerate([(36.25, 119.95), (36.31, 120.05)]):
         answer = requests.post(
-            f"{served['base']}/open311/v2/requests.json", timeout=30,
-            data={"api_key": key, "service_code": "garbage", "lat": lat, "long": lon,
-                  "description": f"垃圾满溢 {n}"},
-        )  # fmt: skip
-        page.wait_for_function(SHOWN_IDS_JS + ".includes(n)", arg=answer.json()[0]["service_request_id"],
-                               timeout=20_000)  # fmt: skip
-    feed = requests.get(f"{served['base']}/api/v1/incidents.geojson?status=open", timeout=30,
-                        headers={"X-API-Key": WALL["key"]}).json()  # fmt: skip
+            f"{served['base']}/open311/v2/requests.json",
+            timeout=30,
+            data={
+                "api_key": key,
+                "service_code": "garbage",
+                "lat": lat,
+                "long": lon,
+                "description": f"垃圾满溢 {n}",
+            },
+        )
+        page.wait_for_function(
+            SHOWN_IDS_JS + ".includes(n)",
+            arg=answer.json()[0]["service_request_id"],
+            timeout=20_000,
+        )
+    feed = requests.get(
+        f"{served['base']}/api/v1/incidents.geojson?status=open",
+        timeout=30,
+        headers={"X-API-Key": WALL["key"]},
+    ).json()
     expected = {
         f["properties"]["public_id"]: f["geometry"]["coordinates"] for f in feed["features"]
     }
@@ -520,8 +547,9 @@ def test_an_administrator_issues_a_wall_key_that_shows_the_wall_and_revokes_it(s
         row = page.locator("#admin-keys .ag-row", has_text="三里河街道大屏")
         row.locator(".ag-cell").first.click()
         page.locator("#admin-revoke-key").click()
-        page.wait_for_function("() => document.querySelector('#admin-key-result')"
-                               ".innerText.includes('已吊销 1')")  # fmt: skip
+        page.wait_for_function(
+            "() => document.querySelector('#admin-key-result').innerText.includes('已吊销 1')"
+        )
         shown.reload()
         assert "/login" in shown.url  # revoked: the wall is signed out
     finally:

@@ -64,22 +64,39 @@ def test_the_calendar_command_lists_2027_with_its_sources(tmp_path):
     result = run_app("calendar", "2027", env={"GC_CALENDAR_FILE": ""})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for day in ("2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08",
-                "2027-04-05", "2027-05-01", "2027-05-02", "2027-06-09", "2027-09-15",
-                "2027-10-01", "2027-10-02", "2027-10-03"):  # fmt: skip
+    for day in (
+        "2027-01-01",
+        "2027-02-05",
+        "2027-02-06",
+        "2027-02-07",
+        "2027-02-08",
+        "2027-04-05",
+        "2027-05-01",
+        "2027-05-02",
+        "2027-06-09",
+        "2027-09-15",
+        "2027-10-01",
+        "2027-10-02",
+        "2027-10-03",
+    ):
         assert any(line.startswith(day) and line.endswith("[law]") for line in lines), day
     assert "2027-02-08  Mon  off   春节 Spring Festival  [law]" in lines
     assert "2027-09-15  Wed  off   中秋节 Mid-Autumn  [law]" in lines
     assert any(line.startswith("2027-02-09") and "estimated" in line for line in lines)
     assert "no State Council holiday notice for 2027" in result.stdout
     # A notice a city adds locally: its days are listed with their source, the warning goes.
-    csv = write(tmp_path / "calendar.csv", "date,kind,source,name\n"
-                f"2027-02-20,work,{NOTICE_2027},春节调休\n"
-                f"2027-02-11,off,{NOTICE_2027},春节\n")  # fmt: skip
+    csv = write(
+        tmp_path / "calendar.csv",
+        "date,kind,source,name\n"
+        f"2027-02-20,work,{NOTICE_2027},春节调休\n"
+        f"2027-02-11,off,{NOTICE_2027},春节\n",
+    )
     result = run_app("calendar", "2027", env={"GC_CALENDAR_FILE": str(csv)})
     assert result.returncode == 0, result.stderr
-    assert f"2027-02-20  Sat  work  春节调休 Spring Festival (make-up working day)  " \
-           f"[local file: {NOTICE_2027}]" in result.stdout.splitlines()  # fmt: skip
+    assert (
+        f"2027-02-20  Sat  work  春节调休 Spring Festival (make-up working day)  "
+        f"[local file: {NOTICE_2027}]" in result.stdout.splitlines()
+    )
     assert "no State Council holiday notice" not in result.stdout
     shipped = run_app("calendar", "2026", env={})
     assert "2026-02-14  Sat  work  春节调休 Spring Festival (make-up working day)  [notice " in (
@@ -88,8 +105,11 @@ def test_the_calendar_command_lists_2027_with_its_sources(tmp_path):
 
 
 def test_a_local_file_adds_a_make_up_day(tmp_path):
-    csv = write(tmp_path / "calendar.csv", "\ufeffdate,kind,source\n"  # Excel's BOM
-                f"2027-02-20,work,{NOTICE_2027}\n\n")  # fmt: skip
+    csv = write(
+        tmp_path / "calendar.csv",
+        "\ufeffdate,kind,source\n"  # Excel's BOM
+        f"2027-02-20,work,{NOTICE_2027}\n\n",
+    )
     settings = Settings.from_env({"GC_CALENDAR_FILE": str(csv)})
     assert settings.calendar.is_working_day(D(2027, 2, 20))  # a Saturday, worked
     assert not WorkCalendar().is_working_day(D(2027, 2, 20))
@@ -109,12 +129,14 @@ def test_a_local_file_adds_a_make_up_day(tmp_path):
         ("date,kind,source\n2027-2-30,work,x\n", "line 2: date '2027-2-30' is not YYYY-MM-DD"),
         ("date,kind,source\n2027-02-20,holiday,x\n", "line 2: kind must be off or work"),
         ("date,kind,source\n2027-02-20,work,\n", "line 2: source is empty"),
-        ("date,kind,source\n2027-02-20,work,x\n2027-02-20,off,y\n", "line 3: 2027-02-20 is "
-         "listed twice"),
+        (
+            "date,kind,source\n2027-02-20,work,x\n2027-02-20,off,y\n",
+            "line 3: 2027-02-20 is listed twice",
+        ),
         ("date,kind,source\n2027-02-08,work,x\n", "2027-02-08 is a statutory day off (春节)"),
         ("date,kind,source\n1999-02-08,off,x\n", "outside 2000–2100"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_calendar_file_is_refused_in_one_line(tmp_path, text, phrase):
     path = write(tmp_path / "calendar.csv", text)
     with pytest.raises(InvalidInput, match="^" + str(path)) as refused:

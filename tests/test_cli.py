@@ -191,10 +191,13 @@ def test_apikey_scopes_narrows_a_flagged_key_and_refuses_bad_scopes(listed):
     from data.store import Store
 
     env = {"DATABASE_URL": listed["url"]}
-    assert_one_clear_line(run_app("apikey", "scopes", "legacy", "--scopes", "root", env=env),
-                          "unknown key scopes root")  # fmt: skip
-    assert_one_clear_line(run_app("apikey", "scopes", "gone", "--scopes", "open311", env=env),
-                          "no live API key")  # fmt: skip
+    assert_one_clear_line(
+        run_app("apikey", "scopes", "legacy", "--scopes", "root", env=env),
+        "unknown key scopes root",
+    )
+    assert_one_clear_line(
+        run_app("apikey", "scopes", "gone", "--scopes", "open311", env=env), "no live API key"
+    )
     store = Store.open(listed["url"])
     try:
         before = store.api_keys().set_index("name")["scopes"].to_dict()
@@ -267,10 +270,16 @@ def test_user_add_without_a_terminal_is_one_line_and_adds_nobody(tmp_path):
     from data.store import Store
 
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}", "GC_NEW_PASSWORD": ""}
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "user", "add", "zhao",
-                             "--role", "operator"], env={**os.environ, **env}, cwd=ROOT,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            timeout=120, start_new_session=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "user", "add", "zhao", "--role", "operator"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
     assert_one_clear_line(result, "no terminal", "GC_NEW_PASSWORD", "--random")
     store = Store.open(env["DATABASE_URL"])
     assert store.users().empty
@@ -290,17 +299,25 @@ def test_user_add_without_a_terminal_is_one_line_and_adds_nobody(tmp_path):
 def test_bad_user_arguments_are_refused_before_a_password_is_asked(tmp_path, args, phrase):
     """A bad role was met only after the password had been typed."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}", "GC_NEW_PASSWORD": ""}
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), *args],
-                            env={**os.environ, **env}, cwd=ROOT, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, timeout=120,
-                            start_new_session=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+    )
     assert_one_clear_line(result, phrase)
     assert "terminal" not in result.stderr  # refused before any password was asked for
 
 
 def test_user_add_with_gc_new_password_still_works(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}",
-           "GC_NEW_PASSWORD": "a long enough password 2026"}  # fmt: skip
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}",
+        "GC_NEW_PASSWORD": "a long enough password 2026",
+    }
     result = run_app("user", "add", "zhao", "--role", "operator", env=env)
     assert result.returncode == 0 and "user zhao (operator) added" in result.stdout, result.stderr
 
@@ -312,12 +329,20 @@ def test_user_add_with_gc_new_password_still_works(tmp_path):
 def test_list_commands_import_neither_dash_nor_plotly_nor_geopandas(tmp_path, command):
     """A list command started in 5-13 s because every command imported everything."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'grid.db'}"}
-    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "app.py"), *command],
-                            env={**os.environ, **env}, capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "app.py"), *command],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
-                if line.startswith("import time:")}  # fmt: skip
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     heavy = {m for m in imported if m.split(".")[0] in ("dash", "plotly", "geopandas", "scipy")}
     assert heavy == set()
     assert "sqlalchemy" in imported  # the measurement itself works

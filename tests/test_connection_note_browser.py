@@ -54,8 +54,9 @@ def utc_page(browser):
     page = context.new_page()
     page.add_init_script(WATCH_NOTE_JS)
     refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text) if "Content-Security-Policy" in m.text
-            else None)  # fmt: skip
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content-Security-Policy" in m.text else None
+    )
     yield page
     context.close()
     assert refused == []  # the note's function runs under the strict CSP
@@ -83,8 +84,9 @@ def shown_time(text: str) -> dt.time:
 
 
 def seconds_apart(a: dt.time, b: dt.time) -> float:
-    gap = abs((a.hour * 3600 + a.minute * 60 + a.second) - (b.hour * 3600 + b.minute * 60
-                                                           + b.second))  # fmt: skip
+    gap = abs(
+        (a.hour * 3600 + a.minute * 60 + a.second) - (b.hour * 3600 + b.minute * 60 + b.second)
+    )
     return min(gap, 86400 - gap)
 
 

@@ -133,12 +133,16 @@ def test_console_map_shows_the_county_an_incident_or_the_plan(staffed):
     screen = {"width": 1920, "height": 1080, "mapWidth": 860, "mapHeight": 480}
     overview = view.console_map(staffed, lang="zh", screen=screen)
     assert overview["revision"] == "overview"
-    open_ids = {int(i) for i in staffed.incidents(["reported", "registered", "dispatched",
-                                                   "in_progress"])["id"]}  # fmt: skip
+    open_ids = {
+        int(i)
+        for i in staffed.incidents(["reported", "registered", "dispatched", "in_progress"])["id"]
+    }
     assert {int(f["id"]) for f in overview["layers"]["backdrop"]["features"]} <= open_ids
     assert overview["layers"]["lines"]["features"] == []
     assert {f["properties"]["name"] for f in overview["layers"]["labels"]["features"]} == {
-        "甲街道", "乙镇"}  # fmt: skip
+        "甲街道",
+        "乙镇",
+    }
 
     chosen = view.picked(staffed, incident(staffed, "T1"), "zh")
     one = view.console_map(staffed, lang="zh", screen=screen, chosen=chosen)

@@ -63,20 +63,36 @@ def town_grids(url: str, path, *, broken: bool = False, gcj02: bool = False):
     store.close()
     first, second = grids.iloc[0], grids.iloc[1]
     rest = grids.iloc[2:][["code", "name", "community_code", "population", "geometry"]]
-    merged = gpd.GeoDataFrame({"code": [f"{first['code']}M"], "name": ["合并网格"],
-                               "community_code": [first["community_code"]],
-                               "population": [first["population"] + second["population"]]},
-                              geometry=[shapely.union(first.geometry, second.geometry)], crs=4326)  # fmt: skip
+    merged = gpd.GeoDataFrame(
+        {
+            "code": [f"{first['code']}M"],
+            "name": ["合并网格"],
+            "community_code": [first["community_code"]],
+            "population": [first["population"] + second["population"]],
+        },
+        geometry=[shapely.union(first.geometry, second.geometry)],
+        crs=4326,
+    )
     frame = gpd.GeoDataFrame(pd.concat([rest, merged], ignore_index=True), crs=4326)
     frame["population"] = frame["population"].astype(str)
     if broken:
         frame.loc[0, "geometry"] = frame.geometry.iloc[0].buffer(0.003)
         frame.loc[1, "population"] = "约300"
     if gcj02:
-        frame = frame.set_geometry(shapely.transform(
-            frame.geometry.to_numpy(), lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))  # fmt: skip
-    frame = frame.rename(columns={"code": "网格编码", "name": "网格名称",
-                                  "community_code": "所属社区编码", "population": "人口"})  # fmt: skip
+        frame = frame.set_geometry(
+            shapely.transform(
+                frame.geometry.to_numpy(),
+                lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])),
+            )
+        )
+    frame = frame.rename(
+        columns={
+            "code": "网格编码",
+            "name": "网格名称",
+            "community_code": "所属社区编码",
+            "population": "人口",
+        }
+    )
     frame.to_crs(4549).to_file(path, engine="pyogrio")
     return path, {first["code"], second["code"]}, f"{first['code']}M"
 
@@ -109,11 +125,13 @@ def test_a_broken_file_is_shown_on_the_map_and_the_list_and_writes_nothing(desk,
     assert "数字列含文字" in problems and "人口或户数须为整数" in problems
     # On the Leaflet canvas: the file's outlines, the overlap filled red in
     # view, over the towns as white land; and the red is really on screen.
-    desk.wait_for_function("() => { const s = window.gc.map.state();"
-                           " return s && (s.fills['import-map-problems'] || {})['#dc2626'] > 0"
-                           " && s.drawn['import-map-shapes'] > 0"
-                           " && (s.fills['import-map-towns'] || {})['#ffffff'] > 0; }",
-                           timeout=30_000)  # fmt: skip
+    desk.wait_for_function(
+        "() => { const s = window.gc.map.state();"
+        " return s && (s.fills['import-map-problems'] || {})['#dc2626'] > 0"
+        " && s.drawn['import-map-shapes'] > 0"
+        " && (s.fills['import-map-towns'] || {})['#ffffff'] > 0; }",
+        timeout=30_000,
+    )
     assert red_pixels(desk) > 0
     assert state(served["url"]) == before
 

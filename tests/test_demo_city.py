@@ -85,10 +85,13 @@ def test_columns_match_the_schema(city):
         # needs (not null, no default, not filled by the store) is in the frame.
         filled_by_store = {"minx", "miny", "maxx", "maxy", "id" if name == "incidents" else ""}
         needed = {
-            c.name for c in table.columns
-            if not c.nullable and c.server_default is None and c.name not in filled_by_store
+            c.name
+            for c in table.columns
+            if not c.nullable
+            and c.server_default is None
+            and c.name not in filled_by_store
             and not (c.primary_key and c.autoincrement is True)
-        }  # fmt: skip
+        }
         assert set(frame.columns) <= {c.name for c in table.columns}, name
         assert needed <= set(frame.columns), name
         assert frame.notna().all().any(), name

@@ -21,19 +21,21 @@ def staffed_city():
     """The tiny city with 20 more available cadres spread over both towns."""
     city = tiny_city(dt.datetime.now(dt.UTC))
     n = range(EXTRA)
-    extra = pd.DataFrame({
-        "id": [101 + i for i in n],
-        "name": [f"干部{i:02d}" for i in n],
-        "phone": [f"1390000{i:04d}" for i in n],
-        "role": ["dept_cadre" if i % 2 else "grid_worker" for i in n],
-        "department_id": pd.array([1 + i % 2 if i % 2 else None for i in n], dtype="Int64"),
-        "town_code": ["370281001" if i < 10 else "370281002" for i in n],
-        "skills": ["" for _ in n],
-        "status": ["available" for _ in n],
-        "lon": [120.002 + 0.0017 * i for i in n],
-        "lat": [36.004 + 0.0006 * i for i in n],
-        "position_at": [dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3) for _ in n],
-    })  # fmt: skip
+    extra = pd.DataFrame(
+        {
+            "id": [101 + i for i in n],
+            "name": [f"干部{i:02d}" for i in n],
+            "phone": [f"1390000{i:04d}" for i in n],
+            "role": ["dept_cadre" if i % 2 else "grid_worker" for i in n],
+            "department_id": pd.array([1 + i % 2 if i % 2 else None for i in n], dtype="Int64"),
+            "town_code": ["370281001" if i < 10 else "370281002" for i in n],
+            "skills": ["" for _ in n],
+            "status": ["available" for _ in n],
+            "lon": [120.002 + 0.0017 * i for i in n],
+            "lat": [36.004 + 0.0006 * i for i in n],
+            "position_at": [dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3) for _ in n],
+        }
+    )
     city.cadres = pd.concat([city.cadres, extra], ignore_index=True)
     return city
 
@@ -65,8 +67,11 @@ def plan(served, **body):
 
 
 def confirm(served, assignments, actor="李值班"):
-    return requests.post(f"{served['api']}/dispatch/confirm",
-                         json={"actor": actor, "assignments": assignments}, timeout=30)  # fmt: skip
+    return requests.post(
+        f"{served['api']}/dispatch/confirm",
+        json={"actor": actor, "assignments": assignments},
+        timeout=30,
+    )
 
 
 def test_plan_covers_open_work_and_is_no_worse_than_greedy(served):
@@ -120,10 +125,22 @@ def test_a_taken_cadre_is_refused_naming_who_took_them_and_nothing_is_half_appli
 def test_a_plan_made_before_the_cadre_moved_is_refused(served):
     proposal = plan(served)
     mine = next(a for a in proposal["assignments"] if a["cadre_id"] > 100)
-    moved = {"positions": [{"cadre_id": mine["cadre_id"], "lon": 120.02, "lat": 36.02,
-                            "recorded_at": dt.datetime.now(dt.UTC).isoformat()}]}  # fmt: skip
-    answer = requests.post(f"{served['api']}/field/positions", json=moved,
-                           headers={"X-API-Key": served["key"]}, timeout=30)  # fmt: skip
+    moved = {
+        "positions": [
+            {
+                "cadre_id": mine["cadre_id"],
+                "lon": 120.02,
+                "lat": 36.02,
+                "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+        ]
+    }
+    answer = requests.post(
+        f"{served['api']}/field/positions",
+        json=moved,
+        headers={"X-API-Key": served["key"]},
+        timeout=30,
+    )
     assert answer.status_code == 200, answer.text
     refused = confirm(served, proposal["assignments"])
     assert refused.status_code == 409 and "moved" in refused.json()["error"]["message"]
@@ -138,11 +155,14 @@ def test_a_plan_made_before_the_cadre_moved_is_refused(served):
         ([{"incident": "T1", "cadre_id": 2}], 409, "not available"),  # on site already
         ([{"incident": "JZ-nope", "cadre_id": 101}], 404, "no incident"),
         ([{"incident": "T1", "cadre_id": "101"}], 400, "cadre_id must be a whole number"),
-        ([{"incident": "T1", "cadre_id": 101}, {"incident": "T2", "cadre_id": 101}], 400,
-         "appears twice"),
+        (
+            [{"incident": "T1", "cadre_id": 101}, {"incident": "T2", "cadre_id": 101}],
+            400,
+            "appears twice",
+        ),
         ([], 400, "non-empty list"),
     ],
-)  # fmt: skip
+)
 def test_bad_confirmations_say_why_and_change_nothing(served, assignments, status, phrase):
     before = served["store"].audit(limit=1)["id"].iloc[0]
     answer = confirm(served, assignments)
@@ -154,13 +174,18 @@ def test_bad_confirmations_say_why_and_change_nothing(served, assignments, statu
 
 def test_the_audit_names_the_key_and_a_bad_actor_or_body_is_refused(served):
     for bad in ("", " ", "名" * 61, 42):
-        answer = requests.post(f"{served['api']}/dispatch/confirm", timeout=30,
-                               json={"actor": bad, "assignments": [{"incident": "T1", "cadre_id": 101}]})  # fmt: skip
+        answer = requests.post(
+            f"{served['api']}/dispatch/confirm",
+            timeout=30,
+            json={"actor": bad, "assignments": [{"incident": "T1", "cadre_id": 101}]},
+        )
         assert answer.status_code == 400 and "actor" in answer.json()["error"]["message"]
     assert served["store"].active_dispatches().empty
-    answer = requests.post(f"{served['api']}/dispatch/confirm",
-                           json={"assignments": [{"incident": "T1", "cadre_id": 101}]},
-                           timeout=30)  # fmt: skip
+    answer = requests.post(
+        f"{served['api']}/dispatch/confirm",
+        json={"assignments": [{"incident": "T1", "cadre_id": 101}]},
+        timeout=30,
+    )
     assert answer.status_code == 200, answer.text
     assert set(served["store"].active_dispatches()["sent_by"]) == {"key:外勤App"}
     form = requests.post(f"{served['api']}/dispatch/confirm", data={"a": 1}, timeout=30)
@@ -168,15 +193,21 @@ def test_the_audit_names_the_key_and_a_bad_actor_or_body_is_refused(served):
 
 
 def test_recommendations_are_ranked_and_explained(served):
-    answer = requests.get(f"{served['api']}/dispatch/recommendations",
-                          params={"incident": "T1", "limit": 3}, timeout=30)  # fmt: skip
+    answer = requests.get(
+        f"{served['api']}/dispatch/recommendations",
+        params={"incident": "T1", "limit": 3},
+        timeout=30,
+    )
     assert answer.status_code == 200, answer.text
     found = answer.json()["recommendations"]
     assert len(found) == 3
     assert [r["score"] for r in found] == sorted(r["score"] for r in found)
     assert all("km" in r["reason"] and "分钟" in r["reason"] for r in found)
-    english = requests.get(f"{served['api']}/dispatch/recommendations",
-                           params={"incident": "T1", "lang": "en"}, timeout=30).json()  # fmt: skip
+    english = requests.get(
+        f"{served['api']}/dispatch/recommendations",
+        params={"incident": "T1", "lang": "en"},
+        timeout=30,
+    ).json()
     assert "min" in english["recommendations"][0]["reason"]
 
 
@@ -186,8 +217,12 @@ def test_field_reports_stamp_arrival_and_release(served):
     headers = {"X-API-Key": served["key"]}
 
     def report(status):
-        return requests.post(f"{served['api']}/field/status", headers=headers,
-                             json={"cadre_id": 101, "status": status}, timeout=30)  # fmt: skip
+        return requests.post(
+            f"{served['api']}/field/status",
+            headers=headers,
+            json={"cadre_id": 101, "status": status},
+            timeout=30,
+        )
 
     arrived = report("arrived")
     assert arrived.status_code == 200, arrived.text
@@ -205,11 +240,22 @@ def test_field_reports_stamp_arrival_and_release(served):
 def test_positions_are_converted_kept_as_history_and_served_as_a_trail(served):
     store = served["store"]
     now = dt.datetime.now(dt.UTC)
-    batch = [{"cadre_id": 103, "lon": 120.0100 + 0.001 * k, "lat": 36.0100,
-              "recorded_at": (now - dt.timedelta(seconds=60 - 10 * k)).isoformat(),
-              "coordinate_system": "gcj02"} for k in range(5)]  # fmt: skip
-    answer = requests.post(f"{served['api']}/field/positions", json={"positions": batch},
-                           headers={"X-API-Key": served["key"]}, timeout=30)  # fmt: skip
+    batch = [
+        {
+            "cadre_id": 103,
+            "lon": 120.0100 + 0.001 * k,
+            "lat": 36.0100,
+            "recorded_at": (now - dt.timedelta(seconds=60 - 10 * k)).isoformat(),
+            "coordinate_system": "gcj02",
+        }
+        for k in range(5)
+    ]
+    answer = requests.post(
+        f"{served['api']}/field/positions",
+        json={"positions": batch},
+        headers={"X-API-Key": served["key"]},
+        timeout=30,
+    )
     assert answer.json() == {"stored": 5}
     cadre = store.cadres().set_index("id").loc[103]  # moved to the newest, in WGS84
     expected = to_wgs84(120.014, 36.01, "gcj02")
@@ -223,32 +269,87 @@ def test_positions_are_converted_kept_as_history_and_served_as_a_trail(served):
 @pytest.mark.parametrize(
     "body, headers, status, phrase",
     [
-        ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}]},
-         {"X-API-Key": ""}, 403, "X-API-Key"),
-        ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}]},
-         {"X-API-Key": "display"}, 403, "may not field"),
-        ({"positions": [{"cadre_id": 103, "lon": "nan", "lat": 36,
-                         "recorded_at": "2026-01-01T00:00:00Z"}]}, None, 400, "lon must be"),
-        ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "yesterday"}]},
-         None, 400, "ISO 8601"),
-        ({"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00"}]},
-         None, 400, "time zone"),
-        ({"positions": [{"cadre_id": 9999, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}]},
-         None, 400, "no cadre with id 9999"),
+        (
+            {
+                "positions": [
+                    {"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}
+                ]
+            },
+            {"X-API-Key": ""},
+            403,
+            "X-API-Key",
+        ),
+        (
+            {
+                "positions": [
+                    {"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}
+                ]
+            },
+            {"X-API-Key": "display"},
+            403,
+            "may not field",
+        ),
+        (
+            {
+                "positions": [
+                    {
+                        "cadre_id": 103,
+                        "lon": "nan",
+                        "lat": 36,
+                        "recorded_at": "2026-01-01T00:00:00Z",
+                    }
+                ]
+            },
+            None,
+            400,
+            "lon must be",
+        ),
+        (
+            {"positions": [{"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "yesterday"}]},
+            None,
+            400,
+            "ISO 8601",
+        ),
+        (
+            {
+                "positions": [
+                    {"cadre_id": 103, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00"}
+                ]
+            },
+            None,
+            400,
+            "time zone",
+        ),
+        (
+            {
+                "positions": [
+                    {"cadre_id": 9999, "lon": 120, "lat": 36, "recorded_at": "2026-01-01T00:00:00Z"}
+                ]
+            },
+            None,
+            400,
+            "no cadre with id 9999",
+        ),
         ({"positions": "many"}, None, 400, "non-empty list"),
     ],
-)  # fmt: skip
+)
 def test_bad_position_batches_are_refused_whole(served, body, headers, status, phrase):
     headers = {"X-API-Key": served["key"]} if headers is None else headers
     if headers.get("X-API-Key") == "display":  # a key without the field scope
-        headers = {"X-API-Key": served["store"].create_api_key("大屏", actor="test",
-                                                               scopes="display")}  # fmt: skip
-    good = {"cadre_id": 104, "lon": 120.01, "lat": 36.01,
-            "recorded_at": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+        headers = {
+            "X-API-Key": served["store"].create_api_key("大屏", actor="test", scopes="display")
+        }
+    good = {
+        "cadre_id": 104,
+        "lon": 120.01,
+        "lat": 36.01,
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
     if isinstance(body["positions"], list):
         body = {"positions": [good, *body["positions"]]}  # the good one must not be kept either
-    answer = requests.post(f"{served['api']}/field/positions", json=body, headers=headers,
-                           timeout=30)  # fmt: skip
+    answer = requests.post(
+        f"{served['api']}/field/positions", json=body, headers=headers, timeout=30
+    )
     assert answer.status_code == status, answer.text
     assert phrase in answer.json()["error"]["message"]
     assert served["store"].position_history([104]).empty

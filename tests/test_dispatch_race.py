@@ -67,8 +67,11 @@ class Watch:
 
 
 def confirm(session, base, assignments, actor):
-    return session.post(f"{base}/api/v1/dispatch/confirm",
-                        json={"actor": actor, "assignments": assignments}, timeout=60)  # fmt: skip
+    return session.post(
+        f"{base}/api/v1/dispatch/confirm",
+        json={"actor": actor, "assignments": assignments},
+        timeout=60,
+    )
 
 
 def test_one_cadre_pressed_by_many_operators_at_once_goes_once(server, database_url):
@@ -134,9 +137,12 @@ def test_overlapping_plans_hammered_from_many_threads_never_double_book(server, 
                 else:
                     other[answer.status_code] += 1
             if rng.random() < 0.4:  # a cadre reports the task done: free to be sent again
-                done = session.post(f"{server}/api/v1/field/status", timeout=60,
-                                    headers={"X-API-Key": key},
-                                    json={"cadre_id": rng.choice(POOL), "status": "done"})  # fmt: skip
+                done = session.post(
+                    f"{server}/api/v1/field/status",
+                    timeout=60,
+                    headers={"X-API-Key": key},
+                    json={"cadre_id": rng.choice(POOL), "status": "done"},
+                )
                 with lock:
                     released.append(done.status_code)
 
@@ -154,8 +160,12 @@ def test_overlapping_plans_hammered_from_many_threads_never_double_book(server, 
     assert not watch.doubles, f"seen with two active assignments: {watch.doubles[:5]}"
     store = Store.open(database_url)
     try:
-        every = pd.concat([store.dispatches_of(incident_id) for incident_id in
-                           store.incidents(public_ids=INCIDENTS)["id"]])  # fmt: skip
+        every = pd.concat(
+            [
+                store.dispatches_of(incident_id)
+                for incident_id in store.incidents(public_ids=INCIDENTS)["id"]
+            ]
+        )
     finally:
         store.close()
     assert sorted(every["cadre_id"]) == sorted(granted)  # what clients were told is what is stored

@@ -58,15 +58,33 @@ def test_situation_counts_near_breaches_and_late_call_backs():
 
     hour = dt.timedelta(hours=1)
     rows = [  # reported 10 h ago with 10 h 30 min to resolve: 5 % left, so near
-        {"priority": 3, "reported_at": NOW - 10 * hour, "due_resolve_at": NOW + hour / 2,
-         "resolved_at": None, "due_contact_at": NOW - 9 * hour, "first_contact_at": None},
+        {
+            "priority": 3,
+            "reported_at": NOW - 10 * hour,
+            "due_resolve_at": NOW + hour / 2,
+            "resolved_at": None,
+            "due_contact_at": NOW - 9 * hour,
+            "first_contact_at": None,
+        },
         # plenty of time left, called back in time
-        {"priority": 3, "reported_at": NOW - hour, "due_resolve_at": NOW + 48 * hour,
-         "resolved_at": None, "due_contact_at": NOW + hour, "first_contact_at": NOW - hour / 2},
+        {
+            "priority": 3,
+            "reported_at": NOW - hour,
+            "due_resolve_at": NOW + 48 * hour,
+            "resolved_at": None,
+            "due_contact_at": NOW + hour,
+            "first_contact_at": NOW - hour / 2,
+        },
         # past due: overdue, not "near"
-        {"priority": 1, "reported_at": NOW - 9 * hour, "due_resolve_at": NOW - hour,
-         "resolved_at": None, "due_contact_at": NOW - 8 * hour, "first_contact_at": NOW - 8.5 * hour},
-    ]  # fmt: skip
+        {
+            "priority": 1,
+            "reported_at": NOW - 9 * hour,
+            "due_resolve_at": NOW - hour,
+            "resolved_at": None,
+            "due_contact_at": NOW - 8 * hour,
+            "first_contact_at": NOW - 8.5 * hour,
+        },
+    ]
     frame = pd.DataFrame(rows)
     s = kpis.situation(frame, tiny_city().cadres, reported_today=0, now=NOW)
     assert (s.open, s.overdue, s.near_due, s.contact_late) == (3, 1, 1, 1)
@@ -76,13 +94,15 @@ def test_service_figures_over_the_window():
     import pandas as pd
 
     hour = dt.timedelta(hours=1)
-    frame = pd.DataFrame({
-        "status": ["closed", "closed", "in_progress", "rejected"],
-        "satisfaction": pd.array([5, 2, None, None], dtype="Int64"),
-        "reported_at": [NOW - 10 * hour] * 4,
-        "first_contact_at": [NOW - 9 * hour, NOW - 8 * hour, NOW - 7 * hour, None],
-        "resolved_at": [NOW - 4 * hour, NOW - 2 * hour, None, None],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "status": ["closed", "closed", "in_progress", "rejected"],
+            "satisfaction": pd.array([5, 2, None, None], dtype="Int64"),
+            "reported_at": [NOW - 10 * hour] * 4,
+            "first_contact_at": [NOW - 9 * hour, NOW - 8 * hour, NOW - 7 * hour, None],
+            "resolved_at": [NOW - 4 * hour, NOW - 2 * hour, None, None],
+        }
+    )
     f = kpis.service_figures(frame)
     assert f.closure_rate == round(2 / 3, 3)  # rejected reports do not count
     assert f.satisfaction_rate == 0.5
@@ -94,8 +114,15 @@ def test_trends_count_per_local_hour_and_day_with_empty_periods():
     import pandas as pd
 
     # NOW is 12:00 in Beijing on 2026-06-20.
-    times = pd.Series([NOW, NOW - dt.timedelta(minutes=30), NOW - dt.timedelta(hours=3),
-                       NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=30)])  # fmt: skip
+    times = pd.Series(
+        [
+            NOW,
+            NOW - dt.timedelta(minutes=30),
+            NOW - dt.timedelta(hours=3),
+            NOW - dt.timedelta(days=2),
+            NOW - dt.timedelta(days=30),
+        ]
+    )
     hourly = kpis.trend(times, NOW, step="h", periods=24)
     assert len(hourly) == 24 and hourly["count"].sum() == 3
     assert hourly["count"].iloc[-1] == 1 and hourly["count"].iloc[-2] == 1

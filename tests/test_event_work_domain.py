@@ -38,9 +38,17 @@ PAIRINGS = pd.DataFrame({"department_id": [1, 2, 3], "town_code": [A, B, D]})
 
 
 def cadre(id_, role, lon, department=None, town=None, status="available"):
-    return {"id": id_, "name": f"c{id_}", "role": role, "department_id": department,
-            "town_code": town, "status": status, "lon": lon, "lat": 36.01,
-            "position_at": NOW}  # fmt: skip
+    return {
+        "id": id_,
+        "name": f"c{id_}",
+        "role": role,
+        "department_id": department,
+        "town_code": town,
+        "status": status,
+        "lon": lon,
+        "lat": 36.01,
+        "position_at": NOW,
+    }
 
 
 def frame(rows):
@@ -50,8 +58,16 @@ def frame(rows):
 
 
 def task(id_, headcount, lon=120.01, priority=2):
-    return {"id": id_, "priority": priority, "headcount": headcount, "lon": lon, "lat": 36.01,
-            "town_code": A, "reported_at": NOW, "public_id": f"T{id_}"}  # fmt: skip
+    return {
+        "id": id_,
+        "priority": priority,
+        "headcount": headcount,
+        "lon": lon,
+        "lat": 36.01,
+        "town_code": A,
+        "reported_at": NOW,
+        "public_id": f"T{id_}",
+    }
 
 
 # ------------------------------------------------------------- mobilisation
@@ -65,27 +81,32 @@ def test_neighbours_are_the_towns_that_share_a_border():
 
 
 def test_tiers_paired_departments_and_local_towns_first_grid_workers_never():
-    cadres = frame([
-        cadre(1, "dept_cadre", 120.05, department=1),  # paired with A
-        cadre(2, "dept_cadre", 120.05, department=2),  # paired with B, a neighbour
-        cadre(3, "dept_cadre", 120.05, department=3),  # paired with D: the rest
-        cadre(4, "town_cadre", 120.01, town=A),
-        cadre(5, "volunteer", 120.03, town=B),
-        cadre(6, "town_cadre", 120.07, town=D),
-        cadre(7, "grid_worker", 120.01, town=A),
-    ])  # fmt: skip
+    cadres = frame(
+        [
+            cadre(1, "dept_cadre", 120.05, department=1),  # paired with A
+            cadre(2, "dept_cadre", 120.05, department=2),  # paired with B, a neighbour
+            cadre(3, "dept_cadre", 120.05, department=3),  # paired with D: the rest
+            cadre(4, "town_cadre", 120.01, town=A),
+            cadre(5, "volunteer", 120.03, town=B),
+            cadre(6, "town_cadre", 120.07, town=D),
+            cadre(7, "grid_worker", 120.01, town=A),
+        ]
+    )
     tiers = tier_of_cadres(cadres, PAIRINGS, [A], [B])
     assert tiers.tolist() == ["paired", "neighbour", "rest", "paired", "neighbour", "rest", None]
 
 
 def test_the_paired_tier_fills_first_even_when_a_neighbour_is_nearer():
-    cadres = frame([
-        cadre(1, "dept_cadre", 120.039, department=1),  # paired with A, but far east
-        cadre(2, "dept_cadre", 120.011, department=2),  # neighbour's department, right there
-        cadre(3, "dept_cadre", 120.012, department=2),
-    ])  # fmt: skip
-    plan = propose_mobilisation(pd.DataFrame([task(10, 2)]), cadres, PAIRINGS,
-                                affected=[A], neighbours=[B])  # fmt: skip
+    cadres = frame(
+        [
+            cadre(1, "dept_cadre", 120.039, department=1),  # paired with A, but far east
+            cadre(2, "dept_cadre", 120.011, department=2),  # neighbour's department, right there
+            cadre(3, "dept_cadre", 120.012, department=2),
+        ]
+    )
+    plan = propose_mobilisation(
+        pd.DataFrame([task(10, 2)]), cadres, PAIRINGS, affected=[A], neighbours=[B]
+    )
     sent = plan.assignments.set_index("cadre_id")["tier"].to_dict()
     assert sent[1] == "paired"  # the paired department goes although it is further
     assert list(sent.values()).count("neighbour") == 1  # one neighbour for the second hand
@@ -94,18 +115,21 @@ def test_the_paired_tier_fills_first_even_when_a_neighbour_is_nearer():
 
 
 def test_what_the_tiers_cannot_fill_is_unmet_unless_the_rest_is_called():
-    cadres = frame([
-        cadre(1, "dept_cadre", 120.01, department=1),
-        cadre(2, "dept_cadre", 120.07, department=3),  # the rest of the city
-        cadre(3, "dept_cadre", 120.01, department=1, status="en_route"),  # busy: never
-    ])  # fmt: skip
+    cadres = frame(
+        [
+            cadre(1, "dept_cadre", 120.01, department=1),
+            cadre(2, "dept_cadre", 120.07, department=3),  # the rest of the city
+            cadre(3, "dept_cadre", 120.01, department=1, status="en_route"),  # busy: never
+        ]
+    )
     tasks = pd.DataFrame([task(10, 2, priority=1), task(11, 1, priority=3)])
     plan = propose_mobilisation(tasks, cadres, PAIRINGS, affected=[A], neighbours=[B])
     assert plan.filled == 1 and plan.needed == 3
     assert plan.assignments["incident_id"].tolist() == [10]  # the urgent task first
     assert plan.unmet == {10: 1, 11: 1}
-    wider = propose_mobilisation(tasks, cadres, PAIRINGS, affected=[A], neighbours=[B],
-                                 include_rest=True)  # fmt: skip
+    wider = propose_mobilisation(
+        tasks, cadres, PAIRINGS, affected=[A], neighbours=[B], include_rest=True
+    )
     assert wider.filled == 2 and wider.tiers["rest"] == 1
     assert wider.unmet == {11: 1}  # the rest of the city fills the urgent task first
     assert 3 not in set(wider.assignments["cadre_id"])
@@ -115,10 +139,12 @@ def test_the_proposal_says_what_it_gains_over_nearest_first_when_tasks_compete()
     """Regression (issue 16): the flood replay printed 0.0 % every round; a
     proposal now carries the same tiers filled nearest-first beside it. The
     older task's nearest cadre is the only near one of the newer task."""
-    cadres = frame([
-        cadre(1, "dept_cadre", 120.014, department=1),  # between the two fields
-        cadre(2, "dept_cadre", 119.983, department=1),  # west of the first field only
-    ])  # fmt: skip
+    cadres = frame(
+        [
+            cadre(1, "dept_cadre", 120.014, department=1),  # between the two fields
+            cadre(2, "dept_cadre", 119.983, department=1),  # west of the first field only
+        ]
+    )
     older = {**task(10, 1, lon=120.0), "reported_at": NOW - dt.timedelta(hours=1)}
     tasks = pd.DataFrame([older, task(11, 1, lon=120.03)])
     plan = propose_mobilisation(tasks, cadres, PAIRINGS, affected=[A], neighbours=[B])
@@ -132,21 +158,25 @@ def test_the_proposal_says_what_it_gains_over_nearest_first_when_tasks_compete()
 
 def test_no_tasks_or_no_cadres_is_an_empty_proposal_not_an_error():
     cadres = frame([cadre(1, "grid_worker", 120.01, town=A)])
-    plan = propose_mobilisation(pd.DataFrame([task(10, 3)]), cadres, PAIRINGS,
-                                affected=[A], neighbours=[B])  # fmt: skip
+    plan = propose_mobilisation(
+        pd.DataFrame([task(10, 3)]), cadres, PAIRINGS, affected=[A], neighbours=[B]
+    )
     assert plan.filled == 0 and plan.unmet == {10: 3} and len(plan.assignments) == 0
-    empty = propose_mobilisation(pd.DataFrame([task(10, 3)]).iloc[0:0], cadres, PAIRINGS,
-                                 affected=[A], neighbours=[B])  # fmt: skip
+    empty = propose_mobilisation(
+        pd.DataFrame([task(10, 3)]).iloc[0:0], cadres, PAIRINGS, affected=[A], neighbours=[B]
+    )
     assert empty.needed == 0 and empty.filled == 0
 
 
 def test_a_unit_keeping_less_than_half_its_available_cadres_is_left_thin():
-    cadres = frame([
-        *[cadre(n, "dept_cadre", 120.01, department=1) for n in (1, 2, 3, 4)],
-        *[cadre(n, "town_cadre", 120.03, town=B) for n in (5, 6, 7)],
-        cadre(8, "dept_cadre", 120.01, department=2, status="on_site"),  # not available
-        cadre(9, "dept_cadre", 120.01, department=2),
-    ])  # fmt: skip
+    cadres = frame(
+        [
+            *[cadre(n, "dept_cadre", 120.01, department=1) for n in (1, 2, 3, 4)],
+            *[cadre(n, "town_cadre", 120.03, town=B) for n in (5, 6, 7)],
+            cadre(8, "dept_cadre", 120.01, department=2, status="on_site"),  # not available
+            cadre(9, "dept_cadre", 120.01, department=2),
+        ]
+    )
     # Department 1 sends 2 of 4 (keeps half: fine); town B 2 of 3 (keeps 1: thin);
     # department 2 sends its only available cadre (thin).
     thin = left_thin(cadres, [1, 2, 5, 6, 9])
@@ -168,9 +198,18 @@ AREA = box(120.00, 36.00, 120.02, 36.02)
 
 
 def test_a_task_gets_the_kinds_figures_and_a_category():
-    spec = checked_task({"title": " 抢收  1号地 ", "lon": 120.01, "lat": 36.01, "headcount": 40,
-                         "targets": {"area_mu": 3000, "tonnes": "6000"}},
-                        kind="harvest_help", area=AREA, locate=locate_in_city)  # fmt: skip
+    spec = checked_task(
+        {
+            "title": " 抢收  1号地 ",
+            "lon": 120.01,
+            "lat": 36.01,
+            "headcount": 40,
+            "targets": {"area_mu": 3000, "tonnes": "6000"},
+        },
+        kind="harvest_help",
+        area=AREA,
+        locate=locate_in_city,
+    )
     assert spec.title == "抢收 1号地" and spec.category == "farm_help" and spec.headcount == 40
     assert spec.targets == {"area_mu": 3000.0, "tonnes": 6000.0, "sales_yuan": None}
     assert measures_of("flood") == ("households", "people_moved", "pumped_m3")
@@ -203,21 +242,34 @@ def test_a_bad_task_is_refused_with_its_reason(fields, message):
 def test_progress_only_grows_and_only_by_the_tasks_own_figures():
     figures = measures_of("harvest_help")
     assert checked_progress({"area_mu": 12.5, "tonnes": 0}, figures) == {"area_mu": 12.5}
-    for bad, message in [({}, "report progress"), ({"area_mu": -1}, "must be from 0"),
-                         ({"households": 3}, "no figure"), ({"tonnes": 0}, "every amount is 0"),
-                         ({"tonnes": "lots"}, "must be a number"),
-                         ({"tonnes": float("nan")}, "must be from 0"),
-                         ({"tonnes": True}, "must be a number"), ([1], "report progress")]:  # fmt: skip
+    for bad, message in [
+        ({}, "report progress"),
+        ({"area_mu": -1}, "must be from 0"),
+        ({"households": 3}, "no figure"),
+        ({"tonnes": 0}, "every amount is 0"),
+        ({"tonnes": "lots"}, "must be a number"),
+        ({"tonnes": float("nan")}, "must be from 0"),
+        ({"tonnes": True}, "must be a number"),
+        ([1], "report progress"),
+    ]:
         with pytest.raises(InvalidInput, match=message):
             checked_progress(bad, figures)
     assert checked_targets({}, "other") == {"items": None}
 
 
 def test_totals_add_targets_only_where_a_task_set_one():
-    rows = pd.DataFrame({"incident_id": [1, 1, 2, 2], "measure": ["area_mu", "tonnes"] * 2,
-                         "target": [100.0, None, 50.0, None], "done": [20.0, 30.0, 5.0, 1.5]})  # fmt: skip
-    assert totals_by_measure(rows) == {"area_mu": {"target": 150.0, "done": 25.0},
-                                       "tonnes": {"target": None, "done": 31.5}}  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "incident_id": [1, 1, 2, 2],
+            "measure": ["area_mu", "tonnes"] * 2,
+            "target": [100.0, None, 50.0, None],
+            "done": [20.0, 30.0, 5.0, 1.5],
+        }
+    )
+    assert totals_by_measure(rows) == {
+        "area_mu": {"target": 150.0, "done": 25.0},
+        "tonnes": {"target": None, "done": 31.5},
+    }
 
 
 # ---------------------------------------------------------------- check-ins
@@ -225,9 +277,13 @@ def test_totals_add_targets_only_where_a_task_set_one():
 
 def test_the_clock_starts_when_sent_and_each_check_in_restarts_it():
     minute = dt.timedelta(minutes=1)
-    mobilised = pd.DataFrame({"cadre_id": [1, 2, 3], "incident_id": [10, 10, 11],
-                              "sent_at": [NOW - 50 * minute, NOW - 50 * minute,
-                                          NOW - 10 * minute]})  # fmt: skip
+    mobilised = pd.DataFrame(
+        {
+            "cadre_id": [1, 2, 3],
+            "incident_id": [10, 10, 11],
+            "sent_at": [NOW - 50 * minute, NOW - 50 * minute, NOW - 10 * minute],
+        }
+    )
     checkins = pd.DataFrame({"cadre_id": [1, 1], "at": [NOW - 40 * minute, NOW - 5 * minute]})
     late = overdue(mobilised, checkins, 30, NOW)
     # 1 checked in 5 min ago; 2 was sent 50 min ago and never checked in: 20 min late;
@@ -239,8 +295,10 @@ def test_the_clock_starts_when_sent_and_each_check_in_restarts_it():
     assert len(overdue(mobilised, checkins, 60, NOW)) == 0
     assert len(overdue(mobilised.iloc[0:0], checkins, 30, NOW)) == 0
     # Half a minute past due is already overdue, and shown as 1 minute.
-    assert overdue(mobilised, checkins.iloc[0:0], 30, NOW - 19.5 * minute)["late_min"].tolist() \
-        == [1, 1]  # fmt: skip
+    assert overdue(mobilised, checkins.iloc[0:0], 30, NOW - 19.5 * minute)["late_min"].tolist() == [
+        1,
+        1,
+    ]
 
 
 @pytest.mark.parametrize("value", [0, 4, 241, "half an hour", 2.5])

@@ -24,8 +24,10 @@ def served(database_url):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(tiny_city(dt.datetime.now(dt.UTC)))
-    keys = {scopes: store.create_api_key(f"key {scopes}", actor="test", scopes=scopes)
-            for scopes in ("events", "display", "dispatch")}  # fmt: skip
+    keys = {
+        scopes: store.create_api_key(f"key {scopes}", actor="test", scopes=scopes)
+        for scopes in ("events", "display", "dispatch")
+    }
     with thread_server(app.server) as base:
         yield {"api": f"{base}/api/v1", "store": store, "keys": keys}
     store.close()
@@ -78,8 +80,7 @@ def test_declare_read_and_end_an_event_with_its_audit_and_feed(served):
         ({"grids": None}, "needs an area"),
     ],
 )
-def test_a_bad_declaration_is_refused_with_its_reason_and_stores_nothing(served, fields,
-                                                                         message):  # fmt: skip
+def test_a_bad_declaration_is_refused_with_its_reason_and_stores_nothing(served, fields, message):
     store = served["store"]
     before_seq, before_audit = store.latest_seq(), len(store.audit(limit=1000))
     answer = declare(served, **fields)
@@ -101,8 +102,9 @@ def test_an_event_ended_twice_is_refused_and_keeps_its_first_end(served):
 def test_two_commanders_ending_at_once_exactly_one_succeeds(served):
     event = declare(served).json()
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda _: call(served, "POST", f"/events/{event['id']}/end"),
-                                range(8)))  # fmt: skip
+        answers = list(
+            pool.map(lambda _: call(served, "POST", f"/events/{event['id']}/end"), range(8))
+        )
     codes = sorted(a.status_code for a in answers)
     assert codes == [200] + [409] * 7
     assert audit_actions(served["store"]).count("end_event") == 1
@@ -111,8 +113,9 @@ def test_two_commanders_ending_at_once_exactly_one_succeeds(served):
 def test_only_callers_with_the_events_permission_declare_or_end(served):
     event = declare(served).json()
     for scope in ("display", "dispatch"):
-        refused = call(served, "POST", "/events", scope,
-                       json={"name": "x", "kind": "fire", "grids": ["A-1"]})  # fmt: skip
+        refused = call(
+            served, "POST", "/events", scope, json={"name": "x", "kind": "fire", "grids": ["A-1"]}
+        )
         assert refused.status_code == 403
         assert call(served, "POST", f"/events/{event['id']}/end", scope).status_code == 403
         assert call(served, "GET", f"/events/{event['id']}", scope).status_code == 200

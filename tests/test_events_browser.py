@@ -38,9 +38,16 @@ def desk(browser, served):
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         # AG Grid's warnings (e.g. #25, a row id that is not a string) and the
         # grids' own logged errors (a style function that does not parse) count too.
-        page.on("console", lambda m: page.errors.append(m.text) if m.type == "error"
-                or "AG Grid" in m.text or (m.type == "log" and m.text.startswith("Error"))
-                else None)  # fmt: skip
+        page.on(
+            "console",
+            lambda m: (
+                page.errors.append(m.text)
+                if m.type == "error"
+                or "AG Grid" in m.text
+                or (m.type == "log" and m.text.startswith("Error"))
+                else None
+            ),
+        )
         browser_sign_in(page, served["base"], username, then=f"/events{query}")
         page.wait_for_selector("#event-map.leaflet-container", timeout=60_000)
         wait_quiet(page)
@@ -60,7 +67,8 @@ def wait_quiet(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
         " && window.gc && Object.keys(window.gc.map.styles('event-map-grids')).length > 0",
-        timeout=60_000)  # fmt: skip
+        timeout=60_000,
+    )
     page.wait_for_timeout(400)
 
 
@@ -109,8 +117,12 @@ def area_grids(store, event) -> list[str]:
 def town_box(store, n: int = 6) -> tuple[float, float, float, float]:
     """A box around the centres of a few of 胶西's grids (west, south, east, north)."""
     grids = store.grids(town=TOWN, geometry=False).sort_values("code").head(n)
-    return (float(grids["lon"].min()), float(grids["lat"].min()),
-            float(grids["lon"].max()), float(grids["lat"].max()))  # fmt: skip
+    return (
+        float(grids["lon"].min()),
+        float(grids["lat"].min()),
+        float(grids["lon"].max()),
+        float(grids["lat"].max()),
+    )
 
 
 def inside_city(store, shape):
@@ -145,7 +157,10 @@ def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
     assert picked >= 6  # every grid whose centre is in the box, and those it cuts
     page.wait_for_function(  # shown on the map before declaring
         "(n) => Object.values(window.gc.map.styles('event-map-grids'))"
-        ".filter(s => s.fill === '#2563eb').length === n", arg=picked, timeout=30_000)  # fmt: skip
+        ".filter(s => s.fill === '#2563eb').length === n",
+        arg=picked,
+        timeout=30_000,
+    )
     page.fill("#event-name", "胶西土豆抢收（演练）")
     choose(page, "#event-kind", "助农抢收")
     page.click("#event-declare")
@@ -183,7 +198,9 @@ def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
         rows = page.locator("#event-proposal .ag-center-cols-container .ag-row")
         page.wait_for_function(
             "() => document.querySelectorAll('#event-proposal .ag-center-cols-container .ag-row')"
-            ".length > 0", timeout=30_000)  # fmt: skip
+            ".length > 0",
+            timeout=30_000,
+        )
         offered = rows.count()
         page.click("#event-confirm")
         sent = wait_text(page, "#event-mobilise-result", "已调派")
@@ -199,9 +216,11 @@ def test_a_commander_declares_staffs_and_ends_an_event(served, desk):
         from data import schema
 
         with store.engine.begin() as conn:
-            conn.execute(update(schema.dispatches).where(schema.dispatches.c.id.in_(
-                on["id"].tolist())).values(sent_at=dt.datetime.now(dt.UTC)
-                                           - dt.timedelta(minutes=40)))  # fmt: skip
+            conn.execute(
+                update(schema.dispatches)
+                .where(schema.dispatches.c.id.in_(on["id"].tolist()))
+                .values(sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=40))
+            )
         page.reload()
         alert = wait_text(page, "#event-overdue", "未按时报到")
         assert f"{offered} 名干部未按时报到" in alert and "超时 10 分钟" in alert
@@ -285,10 +304,12 @@ def test_the_replay_slider_shows_its_labels_whole(served, desk, width, height, l
             grids = store.grids(town=TOWN, geometry=False)["code"].tolist()[:3]
             import requests
 
-            answer = requests.post(f"{served['base']}/api/v1/events", timeout=30,
-                                   headers={"X-API-Key": key},
-                                   json={"name": "回放", "kind": "flood", "severity": 3,
-                                         "grids": grids})  # fmt: skip
+            answer = requests.post(
+                f"{served['base']}/api/v1/events",
+                timeout=30,
+                headers={"X-API-Key": key},
+                json={"name": "回放", "kind": "flood", "severity": 3, "grids": grids},
+            )
             assert answer.status_code == 201, answer.text
     finally:
         store.close()

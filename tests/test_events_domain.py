@@ -25,10 +25,14 @@ NOW = dt.datetime(2026, 6, 12, 1, 0, tzinfo=dt.UTC)
 # A city of four 0.1° grids around (120.0, 36.0), two towns.
 GRIDS = gpd.GeoDataFrame(
     {"code": ["A-1", "A-2", "B-1", "B-2"]},
-    geometry=[box(119.9, 36.0, 120.0, 36.1), box(120.0, 36.0, 120.1, 36.1),
-              box(119.9, 35.9, 120.0, 36.0), box(120.0, 35.9, 120.1, 36.0)],
+    geometry=[
+        box(119.9, 36.0, 120.0, 36.1),
+        box(120.0, 36.0, 120.1, 36.1),
+        box(119.9, 35.9, 120.0, 36.0),
+        box(120.0, 35.9, 120.1, 36.0),
+    ],
     crs="EPSG:4326",
-)  # fmt: skip
+)
 CITY = box(119.9, 35.9, 120.1, 36.1)
 
 
@@ -53,8 +57,10 @@ def test_a_drawn_polygon_is_clipped_to_the_city_and_finds_the_grids_it_covers():
 
 def test_a_feature_collection_and_a_self_crossing_ring_are_read():
     bowtie = Polygon([(119.91, 36.01), (119.99, 36.09), (119.99, 36.01), (119.91, 36.09)])
-    collection = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": mapping(bowtie)}]}  # fmt: skip
+    collection = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": mapping(bowtie)}],
+    }
     area = polygon_from_geojson(collection)
     assert area.is_valid and area.area > 0
     assert declare(area=collection).grid_codes == ("A-1",)
@@ -118,9 +124,17 @@ def cap_schema():
 
 
 def alert(ended_at=None, area=None, lang="zh") -> str:
-    event = CapEvent(7, "胶西马铃薯抢收", "harvest_help", 2, NOW, ended_at,
-                     area if area is not None else box(119.9, 36.0, 120.0, 36.1),
-                     "胶西街道", "胶州市网格化服务管理指挥中心")  # fmt: skip
+    event = CapEvent(
+        7,
+        "胶西马铃薯抢收",
+        "harvest_help",
+        2,
+        NOW,
+        ended_at,
+        area if area is not None else box(119.9, 36.0, 120.0, 36.1),
+        "胶西街道",
+        "胶州市网格化服务管理指挥中心",
+    )
     return cap_alert(event, sender="gridcommand@370281.local", lang=lang)
 
 
@@ -143,8 +157,9 @@ def test_an_ended_event_refers_to_its_first_alert():
     ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
     first = etree.fromstring(alert().encode())
     update = etree.fromstring(alert(NOW + dt.timedelta(days=6)).encode())
-    reference = ",".join(first.findtext(f"cap:{t}", namespaces=ns)
-                         for t in ("sender", "identifier", "sent"))  # fmt: skip
+    reference = ",".join(
+        first.findtext(f"cap:{t}", namespaces=ns) for t in ("sender", "identifier", "sent")
+    )
     assert update.findtext("cap:references", namespaces=ns) == reference
     assert update.findtext("cap:info/cap:urgency", namespaces=ns) == "Past"
     assert alert() == alert()  # the same state, the same message

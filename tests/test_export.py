@@ -55,9 +55,19 @@ def awkward_city():
         box(120.00, 36.00, 120.01, 36.02), box(120.002, 36.002, 120.004, 36.004)
     )
     city.grids.loc[3, "geometry"] = MultiPolygon([box(120.03, 36.00, 120.04, 36.02), island])
-    extra = {"id": 4, "name": "赵敏", "phone": LANDLINE, "role": "dept_cadre",
-             "department_id": 2, "town_code": None, "skills": "drainage,first_aid",
-             "status": "available", "lon": None, "lat": None, "position_at": None}  # fmt: skip
+    extra = {
+        "id": 4,
+        "name": "赵敏",
+        "phone": LANDLINE,
+        "role": "dept_cadre",
+        "department_id": 2,
+        "town_code": None,
+        "skills": "drainage,first_aid",
+        "status": "available",
+        "lon": None,
+        "lat": None,
+        "position_at": None,
+    }
     city.cadres = pd.concat([city.cadres, pd.DataFrame([extra])], ignore_index=True)
     city.cadres["department_id"] = city.cadres["department_id"].astype("Int64")
     return city
@@ -183,15 +193,43 @@ def test_geojson_is_rfc_7946_wgs84_multipolygons(store, tmp_path):
 
 
 CADRES = [
-    {"name": "张伟", "phone": "13800000001", "role": "grid_worker", "department": "",
-     "town": "370281001", "grid": "A-1,A-2", "skills": ""},
-    {"name": "王芳", "phone": "13800000002", "role": "grid_worker", "department": "",
-     "town": "370281002", "grid": "B-1,B-2", "skills": ""},
-    {"name": "刘洋", "phone": "13800000003", "role": "dept_cadre", "department": "应急管理局",
-     "town": "", "grid": "", "skills": "flood_control"},
-    {"name": "赵敏", "phone": LANDLINE, "role": "dept_cadre", "department": "农业农村局",
-     "town": "", "grid": "", "skills": "drainage,first_aid"},
-]  # fmt: skip
+    {
+        "name": "张伟",
+        "phone": "13800000001",
+        "role": "grid_worker",
+        "department": "",
+        "town": "370281001",
+        "grid": "A-1,A-2",
+        "skills": "",
+    },
+    {
+        "name": "王芳",
+        "phone": "13800000002",
+        "role": "grid_worker",
+        "department": "",
+        "town": "370281002",
+        "grid": "B-1,B-2",
+        "skills": "",
+    },
+    {
+        "name": "刘洋",
+        "phone": "13800000003",
+        "role": "dept_cadre",
+        "department": "应急管理局",
+        "town": "",
+        "grid": "",
+        "skills": "flood_control",
+    },
+    {
+        "name": "赵敏",
+        "phone": LANDLINE,
+        "role": "dept_cadre",
+        "department": "农业农村局",
+        "town": "",
+        "grid": "",
+        "skills": "drainage,first_aid",
+    },
+]
 PAIRINGS = [
     {"department": "应急管理局", "town": "370281001", "town_name": "甲街道"},
     {"department": "农业农村局", "town": "370281002", "town_name": "乙镇"},

@@ -122,8 +122,10 @@ def test_the_cadres_helped_sell_about_300000_yuan_not_the_whole_crop():
     helpers = [int(r.attributes["helpers_needed"]) for r in fields]
     assert 140 <= sum(helpers) <= 160
     rng = random.Random(7)
-    sold_t = sum(helped_sales_t(h, r.area_mu * YIELD_T_PER_MU, rng)
-                 for h, r in zip(helpers, fields, strict=True))  # fmt: skip
+    sold_t = sum(
+        helped_sales_t(h, r.area_mu * YIELD_T_PER_MU, rng)
+        for h, r in zip(helpers, fields, strict=True)
+    )
     assert 240_000 <= sold_t * YUAN_PER_TONNE <= 300_000
     assert sold_t < 0.01 * 30_000 * YIELD_T_PER_MU  # a sliver of the crop
 

@@ -31,12 +31,22 @@ def write(tmp_path: Path, name: str, columns: dict, shapes: list, crs=4326) -> P
     return path
 
 
-def grids_file(tmp_path, grids: list[tuple[str, object]], *, parents=None, population=None,
-               name="grids.gpkg", crs=4549) -> Path:  # fmt: skip
+def grids_file(
+    tmp_path,
+    grids: list[tuple[str, object]],
+    *,
+    parents=None,
+    population=None,
+    name="grids.gpkg",
+    crs=4549,
+) -> Path:
     codes = [code for code, _ in grids]
-    columns = {"网格编码": codes, "网格名称": [f"{c}网格" for c in codes],
-               "所属社区编码": parents or [COMMUNITY_A if c.startswith("A") else COMMUNITY_B
-                                            for c in codes]}  # fmt: skip
+    columns = {
+        "网格编码": codes,
+        "网格名称": [f"{c}网格" for c in codes],
+        "所属社区编码": parents
+        or [COMMUNITY_A if c.startswith("A") else COMMUNITY_B for c in codes],
+    }
     if population is not None:
         columns["人口"] = population
     return write(tmp_path, name, columns, [shape for _, shape in grids], crs)
@@ -45,9 +55,19 @@ def grids_file(tmp_path, grids: list[tuple[str, object]], *, parents=None, popul
 def state(store) -> tuple:
     grids = store.grids()
     incidents = store.incidents()[["public_id", "grid_code", "town_code"]]
-    return (store.table_counts(), store.latest_seq(),
-            sorted(zip(grids["code"], grids["worker_id"].astype(str), shapely.to_wkt(grids.geometry.to_numpy(), rounding_precision=9), strict=True)),
-            sorted(map(tuple, incidents.astype(str).to_numpy())))  # fmt: skip
+    return (
+        store.table_counts(),
+        store.latest_seq(),
+        sorted(
+            zip(
+                grids["code"],
+                grids["worker_id"].astype(str),
+                shapely.to_wkt(grids.geometry.to_numpy(), rounding_precision=9),
+                strict=True,
+            )
+        ),
+        sorted(map(tuple, incidents.astype(str).to_numpy())),
+    )
 
 
 def apply_file(store, kind, path, **options):
@@ -68,8 +88,11 @@ def grid_of(store, public_id: str) -> str | None:
 
 # Town A re-drawn: A-1 narrower, A-2 gone, a new A-3 in its place; T5
 # (120.015, 36.01) was in A-2 and is now in A-3.
-REDRAWN = [("A-1", box(120.00, 36.00, 120.012, 36.02)), ("A-3", box(120.012, 36.00, 120.02, 36.02)),
-           *B_GRIDS]  # fmt: skip
+REDRAWN = [
+    ("A-1", box(120.00, 36.00, 120.012, 36.02)),
+    ("A-3", box(120.012, 36.00, 120.02, 36.02)),
+    *B_GRIDS,
+]
 
 
 def test_a_redrawn_town_updates_by_code_and_moves_incidents(city_store, tmp_path):
@@ -78,7 +101,11 @@ def test_a_redrawn_town_updates_by_code_and_moves_incidents(city_store, tmp_path
         city_store, "grids", grids_file(tmp_path, REDRAWN, population=[10, 20, 30, 40])
     )
     assert {k: counts[k] for k in ("added", "updated", "unchanged", "removed")} == {
-        "added": 1, "updated": 3, "unchanged": 0, "removed": 1}  # fmt: skip
+        "added": 1,
+        "updated": 3,
+        "unchanged": 0,
+        "removed": 1,
+    }
     assert counts["incidents_moved"] == 1 and counts["incidents_without_grid"] == 0
     grids = city_store.grids().set_index("code")
     assert list(grids.index) == ["A-1", "A-3", "B-1", "B-2"]
@@ -108,8 +135,15 @@ def test_undo_puts_back_grids_workers_and_incidents(city_store, tmp_path):
 
 def test_only_the_latest_import_of_a_layer_can_be_undone(city_store, tmp_path):
     first = apply_file(city_store, "grids", grids_file(tmp_path, REDRAWN))
-    second = apply_file(city_store, "grids", grids_file(tmp_path, [
-        REDRAWN[0], ("A-4", box(120.012, 36.00, 120.02, 36.02)), *B_GRIDS], name="again.gpkg"))  # fmt: skip
+    second = apply_file(
+        city_store,
+        "grids",
+        grids_file(
+            tmp_path,
+            [REDRAWN[0], ("A-4", box(120.012, 36.00, 120.02, 36.02)), *B_GRIDS],
+            name="again.gpkg",
+        ),
+    )
     with pytest.raises(Conflict, match=f"import {second['import_id']} of grids came later"):
         city_store.undo_import(first["import_id"], actor="admin")
     city_store.undo_import(second["import_id"], actor="admin")
@@ -121,10 +155,18 @@ def test_only_the_latest_import_of_a_layer_can_be_undone(city_store, tmp_path):
 def test_the_same_file_again_changes_nothing(city_store, tmp_path):
     """A round trip: the store's grids written out in another CRS and read back."""
     stored = city_store.grids()
-    path = write(tmp_path, "export.gpkg", {"code": stored["code"], "name": stored["name"],
-                                           "parent": stored["community_code"],
-                                           "population": stored["population"]},
-                 list(stored.geometry), crs=32650)  # fmt: skip
+    path = write(
+        tmp_path,
+        "export.gpkg",
+        {
+            "code": stored["code"],
+            "name": stored["name"],
+            "parent": stored["community_code"],
+            "population": stored["population"],
+        },
+        list(stored.geometry),
+        crs=32650,
+    )
     before = state(city_store)
     counts = apply_file(city_store, "grids", path, mapping={"parent_code": "parent"})
     assert (counts["added"], counts["updated"], counts["removed"], counts["unchanged"]) == (
@@ -177,26 +219,39 @@ def test_a_failure_half_way_leaves_the_store_as_it_was(city_store, tmp_path):
 
 
 def test_a_town_that_still_has_communities_cannot_be_removed(city_store, tmp_path):
-    path = write(tmp_path, "towns.geojson", {"code": [TOWN_A], "name": ["甲街道"]},
-                 [box(120.00, 36.00, 120.02, 36.02)])  # fmt: skip
+    path = write(
+        tmp_path,
+        "towns.geojson",
+        {"code": [TOWN_A], "name": ["甲街道"]},
+        [box(120.00, 36.00, 120.02, 36.02)],
+    )
     before = state(city_store)
     preview = preview_check(city_store, check_file(city_store, "towns", path))
     assert preview["removed"] == 1 and "still have 1 communities" in preview["blocked"]
-    with pytest.raises(Conflict, match=r"1 towns of the store are not in the file \(370281002\) "
-                                       r"but still have 1 communities, 2 grids, 1 cadres, 1 pairings"):  # fmt: skip
+    with pytest.raises(
+        Conflict,
+        match=r"1 towns of the store are not in the file \(370281002\) "
+        r"but still have 1 communities, 2 grids, 1 cadres, 1 pairings",
+    ):
         apply_file(city_store, "towns", path)
     assert state(city_store) == before
 
 
 def test_a_community_moved_to_another_town_takes_its_grids_and_incidents(city_store, tmp_path):
     # 乙村 becomes part of 甲街道, whose shape now covers both.
-    towns = write(tmp_path, "towns.geojson", {"code": [TOWN_A, TOWN_B], "name": ["甲街道", "乙镇"]},
-                  [box(120.00, 36.00, 120.04, 36.02), box(120.04, 36.00, 120.06, 36.02)])  # fmt: skip
+    towns = write(
+        tmp_path,
+        "towns.geojson",
+        {"code": [TOWN_A, TOWN_B], "name": ["甲街道", "乙镇"]},
+        [box(120.00, 36.00, 120.04, 36.02), box(120.04, 36.00, 120.06, 36.02)],
+    )
     apply_file(city_store, "towns", towns)
-    communities = write(tmp_path, "communities.geojson",
-                        {"code": [COMMUNITY_A, COMMUNITY_B], "name": ["甲社区", "乙村"],
-                         "town": [TOWN_A, TOWN_A]},
-                        [box(120.00, 36.00, 120.02, 36.02), box(120.02, 36.00, 120.04, 36.02)])  # fmt: skip
+    communities = write(
+        tmp_path,
+        "communities.geojson",
+        {"code": [COMMUNITY_A, COMMUNITY_B], "name": ["甲社区", "乙村"], "town": [TOWN_A, TOWN_A]},
+        [box(120.00, 36.00, 120.02, 36.02), box(120.02, 36.00, 120.04, 36.02)],
+    )
     counts = apply_file(city_store, "communities", communities, mapping={"parent_code": "town"})
     assert counts["updated"] == 1 and counts["grids_moved_town"] == 2
     assert set(city_store.grids()["town_code"]) == {TOWN_A}
@@ -210,8 +265,13 @@ def test_a_new_city_is_built_from_files_after_clearing_the_demo(city_store, tmp_
     cleared = city_store.clear_city(actor="admin")
     assert cleared["incidents"] == 5 and cleared["towns"] == 2
     assert city_store.is_empty()
-    towns = write(tmp_path, "towns.gpkg", {"DM": ["370281100"], "MC": ["新城街道"], "RKS": ["5000"]},
-                  [box(119.9, 36.2, 120.0, 36.3)], crs=4490)  # fmt: skip
+    towns = write(
+        tmp_path,
+        "towns.gpkg",
+        {"DM": ["370281100"], "MC": ["新城街道"], "RKS": ["5000"]},
+        [box(119.9, 36.2, 120.0, 36.3)],
+        crs=4490,
+    )
     counts = apply_file(city_store, "towns", towns)
     assert counts["added"] == 1
     town = city_store.towns().iloc[0]
@@ -222,14 +282,20 @@ def test_a_new_city_is_built_from_files_after_clearing_the_demo(city_store, tmp_
         5000,
     )
     assert town["area_km2"] == pytest.approx(100, rel=0.1) and 119.9 < town["lon"] < 120.0
-    communities = write(tmp_path, "c.geojson", {"code": ["370281100201"], "name": ["东关村"],
-                                                "towncode": ["370281100"]},
-                        [box(119.9, 36.2, 120.0, 36.3)])  # fmt: skip
+    communities = write(
+        tmp_path,
+        "c.geojson",
+        {"code": ["370281100201"], "name": ["东关村"], "towncode": ["370281100"]},
+        [box(119.9, 36.2, 120.0, 36.3)],
+    )
     apply_file(city_store, "communities", communities)
     assert city_store.communities().iloc[0]["kind"] == "village"
-    grids = write(tmp_path, "g.geojson", {"code": ["G1", "G2"], "name": ["一网格", "二网格"],
-                                          "communitycode": ["370281100201"] * 2},
-                  [box(119.9, 36.2, 119.95, 36.3), box(119.95, 36.2, 120.0, 36.3)])  # fmt: skip
+    grids = write(
+        tmp_path,
+        "g.geojson",
+        {"code": ["G1", "G2"], "name": ["一网格", "二网格"], "communitycode": ["370281100201"] * 2},
+        [box(119.9, 36.2, 119.95, 36.3), box(119.95, 36.2, 120.0, 36.3)],
+    )
     assert apply_file(city_store, "grids", grids)["added"] == 2
     assert list(city_store.grids()["town_code"]) == ["370281100"] * 2
 
@@ -249,11 +315,24 @@ def roster(*people) -> list[dict]:
 def test_a_roster_updates_people_by_phone_gives_workers_their_grids_and_undoes(city_store):
     before = state(city_store)
     cadres_before = city_store.cadres()
-    counts = city_store.import_cadres(roster(
-        ("张伟", "13800000001", "grid_worker", None, TOWN_A, "A-1", "mediation"),  # gives up A-2
-        ("赵敏", "13900000009", "grid_worker", None, TOWN_A, "A-2", ""),
-        ("钱八", "13900000010", "dept_cadre", "市水务局", None, None, "flood_control"),
-    ), ["市水务局"], actor="admin", source="roster.xlsx")  # fmt: skip
+    counts = city_store.import_cadres(
+        roster(
+            (
+                "张伟",
+                "13800000001",
+                "grid_worker",
+                None,
+                TOWN_A,
+                "A-1",
+                "mediation",
+            ),  # gives up A-2
+            ("赵敏", "13900000009", "grid_worker", None, TOWN_A, "A-2", ""),
+            ("钱八", "13900000010", "dept_cadre", "市水务局", None, None, "flood_control"),
+        ),
+        ["市水务局"],
+        actor="admin",
+        source="roster.xlsx",
+    )
     assert (
         counts["added"],
         counts["updated"],
@@ -275,8 +354,12 @@ def test_a_roster_updates_people_by_phone_gives_workers_their_grids_and_undoes(c
 def test_a_roster_import_cannot_be_undone_once_its_people_are_sent(city_store):
     from data.store_dispatch import Assignment
 
-    counts = city_store.import_cadres(roster(("赵敏", "13900000009", "volunteer", None, TOWN_A, None, "")),
-                                      [], actor="admin", source="r.csv")  # fmt: skip
+    counts = city_store.import_cadres(
+        roster(("赵敏", "13900000009", "volunteer", None, TOWN_A, None, "")),
+        [],
+        actor="admin",
+        source="r.csv",
+    )
     new_id = int(city_store.cadres().set_index("phone").loc["13900000009", "id"])
     incident = int(city_store.incidents(public_ids=["T1"])["id"].iloc[0])
     city_store.dispatch([Assignment(incident_id=incident, cadre_id=new_id)], actor="op")
@@ -286,8 +369,12 @@ def test_a_roster_import_cannot_be_undone_once_its_people_are_sent(city_store):
 
 
 def test_pairings_are_replaced_whole_and_undone(city_store):
-    counts = city_store.import_pairings([("应急管理局", TOWN_B), ("市水务局", TOWN_A)], ["市水务局"],
-                                        actor="admin", source="pairs.csv")  # fmt: skip
+    counts = city_store.import_pairings(
+        [("应急管理局", TOWN_B), ("市水务局", TOWN_A)],
+        ["市水务局"],
+        actor="admin",
+        source="pairs.csv",
+    )
     assert (counts["pairs"], counts["added"], counts["removed"]) == (2, 2, 2)
     pairs = set(
         zip(city_store.pairings()["department"], city_store.pairings()["town_code"], strict=True)
@@ -301,10 +388,16 @@ def test_pairings_are_replaced_whole_and_undone(city_store):
     assert "市水务局" not in set(city_store.departments()["name"])
 
 
-@pytest.mark.parametrize(("kind", "suffix", "crs"), [
-    ("towns", ".geojson", None), ("communities", ".gpkg", "EPSG:4490"),
-    ("grids", ".zip", "EPSG:4549"), ("grids", ".gpkg", "EPSG:32650"), ("grids", ".geojson", None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "suffix", "crs"),
+    [
+        ("towns", ".geojson", None),
+        ("communities", ".gpkg", "EPSG:4490"),
+        ("grids", ".zip", "EPSG:4549"),
+        ("grids", ".gpkg", "EPSG:32650"),
+        ("grids", ".geojson", None),
+    ],
+)
 def test_export_then_import_is_a_round_trip_that_changes_nothing(
     city_store, tmp_path, kind, suffix, crs
 ):

@@ -31,10 +31,14 @@ def state(url: str) -> tuple:
 
 def grids_file(tmp_path, shapes, parents, name="grids.geojson", crs=4326):
     frame = gpd.GeoDataFrame(
-        {"网格编码": [f"N{n}" for n in range(len(shapes))],
-         "网格名称": [f"新网格{n}" for n in range(len(shapes))], "所属社区编码": parents},
-        geometry=shapes, crs="EPSG:4326",
-    ).to_crs(crs)  # fmt: skip
+        {
+            "网格编码": [f"N{n}" for n in range(len(shapes))],
+            "网格名称": [f"新网格{n}" for n in range(len(shapes))],
+            "所属社区编码": parents,
+        },
+        geometry=shapes,
+        crs="EPSG:4326",
+    ).to_crs(crs)
     path = tmp_path / name
     frame.to_file(path, driver="GeoJSON" if name.endswith("json") else "GPKG", engine="pyogrio")
     return path
@@ -43,8 +47,11 @@ def grids_file(tmp_path, shapes, parents, name="grids.geojson", crs=4326):
 def test_a_good_file_is_ready_and_nothing_is_written(tmp_path):
     url = city_db(tmp_path)
     before = state(url)
-    path = grids_file(tmp_path, [box(120.00, 36.00, 120.01, 36.02), box(120.01, 36.00, 120.02, 36.02)],
-                      ["370281001001", "370281001001"])  # fmt: skip
+    path = grids_file(
+        tmp_path,
+        [box(120.00, 36.00, 120.01, 36.02), box(120.01, 36.00, 120.02, 36.02)],
+        ["370281001001", "370281001001"],
+    )
     run = run_app("import", "grids", str(path), "--dry-run", env={"DATABASE_URL": url})
     assert run.returncode == 0, run.stderr
     assert (
@@ -58,9 +65,17 @@ def test_a_good_file_is_ready_and_nothing_is_written(tmp_path):
 def test_overlaps_and_gaps_are_reported_and_an_unknown_parent_blocks(tmp_path):
     url = city_db(tmp_path)
     before = state(url)
-    path = grids_file(tmp_path, [box(120.00, 36.00, 120.012, 36.02), box(120.01, 36.00, 120.018, 36.02),
-                                 box(120.02, 36.00, 120.03, 36.02)],
-                      ["370281001001", "370281001001", "NO-SUCH"], name="grids.gpkg", crs=4549)  # fmt: skip
+    path = grids_file(
+        tmp_path,
+        [
+            box(120.00, 36.00, 120.012, 36.02),
+            box(120.01, 36.00, 120.018, 36.02),
+            box(120.02, 36.00, 120.03, 36.02),
+        ],
+        ["370281001001", "370281001001", "NO-SUCH"],
+        name="grids.gpkg",
+        crs=4549,
+    )
     run = run_app("import", "grids", str(path), "--dry-run", env={"DATABASE_URL": url})
     assert run.returncode == 1, run.stdout + run.stderr
     assert "overlap 1" in run.stdout and "gap 1" in run.stdout and "unknown_parent 1" in run.stdout
@@ -90,8 +105,17 @@ def test_a_file_without_a_crs_gets_guesses_and_then_checks_with_the_confirmed_on
     run = run_app("import", "grids", str(archive), "--dry-run", env={"DATABASE_URL": url})
     assert run.returncode == 1 and "the file has no CRS" in run.stdout
     assert run.stdout.index("EPSG:4549") < run.stdout.index("EPSG:32650")  # the true one first
-    confirmed = run_app("import", "grids", str(archive), "--dry-run", "--crs", "EPSG:4549",
-                        "--map", "parent_code=SQBM", env={"DATABASE_URL": url})  # fmt: skip
+    confirmed = run_app(
+        "import",
+        "grids",
+        str(archive),
+        "--dry-run",
+        "--crs",
+        "EPSG:4549",
+        "--map",
+        "parent_code=SQBM",
+        env={"DATABASE_URL": url},
+    )
     assert confirmed.returncode == 0, confirmed.stdout + confirmed.stderr
     assert "parent_code=SQBM" in confirmed.stdout and "gap 1" in confirmed.stdout
 
@@ -102,19 +126,44 @@ def test_bad_input_gets_one_clear_line(tmp_path):
     good = grids_file(tmp_path, [box(120.00, 36.00, 120.01, 36.02)], ["370281001001"])
     fake = tmp_path / "fake.gpkg"
     fake.write_text("just text")
-    assert_one_clear_line(run_app("import", "grids", str(fake), "--dry-run",
-                                  env={"DATABASE_URL": url}), "is not a GeoPackage")  # fmt: skip
-    assert_one_clear_line(run_app("import", "grids", str(good), "--dry-run", "--map", "colour=x",
-                                  env={"DATABASE_URL": url}), "--map takes field=column")  # fmt: skip
-    assert_one_clear_line(run_app("import", "grids", str(good), "--dry-run", "--map",
-                                  "code=NOPE", env={"DATABASE_URL": url}), "no column 'NOPE'")  # fmt: skip
-    assert_one_clear_line(run_app("import", "cadres", str(good), env={"DATABASE_URL": url}),
-                          "reads .csv or .xlsx")  # fmt: skip
-    assert_one_clear_line(run_app("imports", "undo", "99", env={"DATABASE_URL": url}),
-                          "no import 99")  # fmt: skip
+    assert_one_clear_line(
+        run_app("import", "grids", str(fake), "--dry-run", env={"DATABASE_URL": url}),
+        "is not a GeoPackage",
+    )
+    assert_one_clear_line(
+        run_app(
+            "import",
+            "grids",
+            str(good),
+            "--dry-run",
+            "--map",
+            "colour=x",
+            env={"DATABASE_URL": url},
+        ),
+        "--map takes field=column",
+    )
+    assert_one_clear_line(
+        run_app(
+            "import",
+            "grids",
+            str(good),
+            "--dry-run",
+            "--map",
+            "code=NOPE",
+            env={"DATABASE_URL": url},
+        ),
+        "no column 'NOPE'",
+    )
+    assert_one_clear_line(
+        run_app("import", "cadres", str(good), env={"DATABASE_URL": url}), "reads .csv or .xlsx"
+    )
+    assert_one_clear_line(
+        run_app("imports", "undo", "99", env={"DATABASE_URL": url}), "no import 99"
+    )
     assert_one_clear_line(run_app("clear-city", env={"DATABASE_URL": url}), "--yes")
-    assert_one_clear_line(run_app("export", "grids", str(tmp_path / "g.csv"),
-                                  env={"DATABASE_URL": url}), ".geojson")  # fmt: skip
+    assert_one_clear_line(
+        run_app("export", "grids", str(tmp_path / "g.csv"), env={"DATABASE_URL": url}), ".geojson"
+    )
     assert state(url) == before
 
 
@@ -122,9 +171,17 @@ def test_import_writes_with_a_progress_bar_and_undo_puts_it_back(tmp_path):
     url = city_db(tmp_path)
     before = state(url)
     # Town A (community 370281001001) re-drawn as three grids; town B's stay.
-    path = grids_file(tmp_path, [box(120.00, 36.00, 120.007, 36.02), box(120.007, 36.00, 120.014, 36.02),
-                                 box(120.014, 36.00, 120.02, 36.02)],
-                      ["370281001001"] * 3, name="town-a.gpkg", crs=4549)  # fmt: skip
+    path = grids_file(
+        tmp_path,
+        [
+            box(120.00, 36.00, 120.007, 36.02),
+            box(120.007, 36.00, 120.014, 36.02),
+            box(120.014, 36.00, 120.02, 36.02),
+        ],
+        ["370281001001"] * 3,
+        name="town-a.gpkg",
+        crs=4549,
+    )
     run = run_app("import", "grids", str(path), env={"DATABASE_URL": url})
     assert run.returncode == 0, run.stdout + run.stderr
     assert "importing grids: writing features: 100%" in run.stderr and "5/5" in run.stderr

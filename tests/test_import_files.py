@@ -20,7 +20,7 @@ GRIDS = gpd.GeoDataFrame(
     {"编码": ["G1", "G2"], "名称": ["一网格", "二网格"], "人口": [1200, 800]},
     geometry=[box(120.00, 36.20, 120.01, 36.21), box(120.01, 36.20, 120.02, 36.21)],
     crs="EPSG:4326",
-)  # fmt: skip
+)
 
 
 def zipped_shapefile(frame, folder, *, prj: bool = True, name: str = "grids"):

@@ -65,22 +65,63 @@ def test_gcj02_leaves_points_outside_china_alone():
 @pytest.mark.parametrize(
     ("columns", "expected"),
     [
-        (["网格编码", "网格名称", "所属社区编码", "常住人口", "户数", "geometry"],
-         {"code": "网格编码", "name": "网格名称", "parent_code": "所属社区编码",
-          "population": "常住人口", "households": "户数", "name_en": None}),
-        (["OBJECTID", "WGBM", "WGMC", "SQDM", "RKS", "HS"],
-         {"code": "WGBM", "name": "WGMC", "parent_code": None, "population": "RKS",
-          "households": "HS", "name_en": None}),
-        (["Grid_Code", "Name", "Town_Code", "Population", "Households"],
-         {"code": "Grid_Code", "name": "Name", "parent_code": "Town_Code",
-          "population": "Population", "households": "Households", "name_en": None}),
-        (["code", "name", "name_en", "area_km2"],
-         {"code": "code", "name": "name", "parent_code": None, "population": None,
-          "households": None, "name_en": "name_en"}),
-        (["submitted", "remark"], {"code": None, "name": None, "parent_code": None,
-                                   "population": None, "households": None, "name_en": None}),
+        (
+            ["网格编码", "网格名称", "所属社区编码", "常住人口", "户数", "geometry"],
+            {
+                "code": "网格编码",
+                "name": "网格名称",
+                "parent_code": "所属社区编码",
+                "population": "常住人口",
+                "households": "户数",
+                "name_en": None,
+            },
+        ),
+        (
+            ["OBJECTID", "WGBM", "WGMC", "SQDM", "RKS", "HS"],
+            {
+                "code": "WGBM",
+                "name": "WGMC",
+                "parent_code": None,
+                "population": "RKS",
+                "households": "HS",
+                "name_en": None,
+            },
+        ),
+        (
+            ["Grid_Code", "Name", "Town_Code", "Population", "Households"],
+            {
+                "code": "Grid_Code",
+                "name": "Name",
+                "parent_code": "Town_Code",
+                "population": "Population",
+                "households": "Households",
+                "name_en": None,
+            },
+        ),
+        (
+            ["code", "name", "name_en", "area_km2"],
+            {
+                "code": "code",
+                "name": "name",
+                "parent_code": None,
+                "population": None,
+                "households": None,
+                "name_en": "name_en",
+            },
+        ),
+        (
+            ["submitted", "remark"],
+            {
+                "code": None,
+                "name": None,
+                "parent_code": None,
+                "population": None,
+                "households": None,
+                "name_en": None,
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_mapping_guess_reads_chinese_pinyin_and_english_names(columns, expected):
     assert guess_mapping(columns) == expected
 

@@ -38,11 +38,14 @@ def from_gcj02(shape):
 
 def grids_file(tmp_path, shapes, name="grids.gpkg", crs=4326) -> Path:
     frame = gpd.GeoDataFrame(
-        {"网格编码": [f"N{n}" for n in range(len(shapes))],
-         "网格名称": [f"新网格{n}" for n in range(len(shapes))],
-         "所属社区编码": ["370281001001"] * len(shapes)},
-        geometry=shapes, crs="EPSG:4326",
-    ).to_crs(crs)  # fmt: skip
+        {
+            "网格编码": [f"N{n}" for n in range(len(shapes))],
+            "网格名称": [f"新网格{n}" for n in range(len(shapes))],
+            "所属社区编码": ["370281001001"] * len(shapes),
+        },
+        geometry=shapes,
+        crs="EPSG:4326",
+    ).to_crs(crs)
     path = tmp_path / name
     frame.to_file(path, driver="GeoJSON" if name.endswith("json") else "GPKG", engine="pyogrio")
     return path
@@ -151,8 +154,10 @@ def test_misfit_measures_the_surface_apart_from_the_reference():
 
 
 def _shared_towns() -> Path | None:
-    for folder in (Path(__file__).resolve().parents[2] / "shared" / "data",
-                   Path(os.environ.get("GC_SHARED_DATA", "/nonexistent"))):  # fmt: skip
+    for folder in (
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        Path(os.environ.get("GC_SHARED_DATA", "/nonexistent")),
+    ):
         if (folder / "jiaozhou_towns.geojson").is_file():
             return folder / "jiaozhou_towns.geojson"
     return None

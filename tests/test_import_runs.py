@@ -22,10 +22,11 @@ def jobs(tmp_path, monkeypatch):
 
 
 def grids_bytes(tmp_path) -> bytes:
-    frame = gpd.GeoDataFrame({"code": ["A-1", "A-9"], "name": ["一", "九"],
-                              "parent": ["370281001001"] * 2},
-                             geometry=[box(120.00, 36.00, 120.01, 36.02), box(120.01, 36.00, 120.02, 36.02)],
-                             crs=4326)  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"code": ["A-1", "A-9"], "name": ["一", "九"], "parent": ["370281001001"] * 2},
+        geometry=[box(120.00, 36.00, 120.01, 36.02), box(120.01, 36.00, 120.02, 36.02)],
+        crs=4326,
+    )
     path = tmp_path / "g.geojson"
     frame.to_file(path, driver="GeoJSON", engine="pyogrio")
     return path.read_bytes()

@@ -37,15 +37,24 @@ def served(database_url):
     key = store.create_api_key("小程序", actor="test", scopes="open311")
     other = Store.open(database_url)  # another worker, or the command line
     with thread_server(app.server) as base:
-        yield {"url": f"{base}/open311/v2/requests.json", "key": key, "store": store,
-               "other": other}  # fmt: skip
+        yield {
+            "url": f"{base}/open311/v2/requests.json",
+            "key": key,
+            "store": store,
+            "other": other,
+        }
     other.close()
     store.close()
 
 
 def post(served, **fields) -> requests.Response:
-    data = {"api_key": served["key"], "service_code": "garbage", "description": "垃圾未清运",
-            **IN_A2, **fields}  # fmt: skip
+    data = {
+        "api_key": served["key"],
+        "service_code": "garbage",
+        "description": "垃圾未清运",
+        **IN_A2,
+        **fields,
+    }
     return requests.post(served["url"], data=data, timeout=30)
 
 

@@ -57,9 +57,13 @@ def server(url: str, log_path) -> Iterator[tuple[str, subprocess.Popen]]:
     }  # a load test, not a rate-limit test
     with open(log_path, "a") as log:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "serve"], cwd=ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [sys.executable, str(ROOT / "app.py"), "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_healthy(base, process, timeout=90)
@@ -87,8 +91,13 @@ def post_until_gone(base: str, key: str, points: list, number: int, load: Load) 
     sent = 0
     while True:
         lon, lat = points[(number * 131 + sent) % len(points)]
-        form = {"api_key": key, "service_code": "garbage", "lat": lat, "long": lon,
-                "description": f"垃圾未清运 client {number} report {sent}"}  # fmt: skip
+        form = {
+            "api_key": key,
+            "service_code": "garbage",
+            "lat": lat,
+            "long": lon,
+            "description": f"垃圾未清运 client {number} report {sent}",
+        }
         sent += 1
         try:
             answer = session.post(base + INTAKE, data=form, timeout=10)
@@ -126,8 +135,10 @@ def test_every_acknowledged_report_survives_a_sigkill(database_url, tmp_path):
 
     load = Load()
     with server(database_url, tmp_path / "server.log") as (base, process):
-        clients = [threading.Thread(target=post_until_gone, args=(base, key, points, n, load))
-                   for n in range(CLIENTS)]  # fmt: skip
+        clients = [
+            threading.Thread(target=post_until_gone, args=(base, key, points, n, load))
+            for n in range(CLIENTS)
+        ]
         for client in clients:
             client.start()
         wait_for_load(load)
@@ -163,7 +174,12 @@ def test_every_acknowledged_report_survives_a_sigkill(database_url, tmp_path):
         assert health.status_code == 200
         assert health.json()["counts"]["incidents"] == before + stored_new
         lon, lat = points[0]
-        form = {"api_key": key, "service_code": "garbage", "lat": lat, "long": lon,
-                "description": "垃圾未清运，重启以后"}  # fmt: skip
+        form = {
+            "api_key": key,
+            "service_code": "garbage",
+            "lat": lat,
+            "long": lon,
+            "description": "垃圾未清运，重启以后",
+        }
         again = requests.post(base + INTAKE, data=form, timeout=10)
         assert again.status_code == 200, again.text

@@ -56,13 +56,17 @@ def _flask_alone(app):
 def test_a_plain_report_is_stored_by_the_lane_with_flasks_answer_and_headers(lane):
     app, store, key, flask_served = lane
     client = app.server.test_client()
-    by_lane = {fmt: client.post(f"/open311/v2/requests.{fmt}", data={"api_key": key, **REPORT})
-               for fmt in ("json", "xml")}  # fmt: skip
+    by_lane = {
+        fmt: client.post(f"/open311/v2/requests.{fmt}", data={"api_key": key, **REPORT})
+        for fmt in ("json", "xml")
+    }
     assert flask_served == []
     the_lane = _flask_alone(app)
     try:
-        by_flask = {fmt: client.post(f"/open311/v2/requests.{fmt}", data={"api_key": key, **REPORT})
-                    for fmt in ("json", "xml")}  # fmt: skip
+        by_flask = {
+            fmt: client.post(f"/open311/v2/requests.{fmt}", data={"api_key": key, **REPORT})
+            for fmt in ("json", "xml")
+        }
     finally:
         app.server.wsgi_app = the_lane
     assert len(flask_served) == 2
@@ -107,10 +111,12 @@ HANDED_ON = [
 ]
 
 
-@pytest.mark.parametrize(("case", "change", "headers", "status", "phrase"), HANDED_ON,
-                         ids=[c[0] for c in HANDED_ON])  # fmt: skip
-def test_a_refused_report_is_answered_by_flask_and_stores_nothing(lane, case, change, headers,
-                                                                  status, phrase):  # fmt: skip
+@pytest.mark.parametrize(
+    ("case", "change", "headers", "status", "phrase"), HANDED_ON, ids=[c[0] for c in HANDED_ON]
+)
+def test_a_refused_report_is_answered_by_flask_and_stores_nothing(
+    lane, case, change, headers, status, phrase
+):
     app, store, key, flask_served = lane
     fields = {"api_key": key, **REPORT, **change}
     fields = {k: v for k, v in fields.items() if not (k == "api_key" and case == "no key")}
@@ -160,8 +166,9 @@ def test_a_body_flask_must_judge_reaches_it_whole(lane):
     assert large.status_code == 400 and "description" in large.get_json()[0]["description"]
     latin = _form_body({"api_key": key, **REPORT, "description": "x"}) + b"%FF&address=\xff"
     odd = client.post(INTAKE, data=latin, content_type="application/x-www-form-urlencoded")
-    as_json = client.post(INTAKE, data=json.dumps(REPORT), headers={"X-API-Key": key},
-                          content_type="application/json")  # fmt: skip
+    as_json = client.post(
+        INTAKE, data=json.dumps(REPORT), headers={"X-API-Key": key}, content_type="application/json"
+    )
     assert as_json.status_code == 400 and "form-encoded" in as_json.get_json()[0]["description"]
     assert flask_served == [INTAKE] * 3
     assert store.added() == (1 if odd.status_code == 200 else 0)

@@ -34,9 +34,16 @@ def intake(tmp_path):
     client = app.server.test_client()
 
     def report():
-        return client.post("/open311/v2/requests.json", data={
-            "api_key": key, "service_code": "garbage", "description": "垃圾未清运",
-            "lat": "36.011", "long": "120.005"})  # fmt: skip
+        return client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "garbage",
+                "description": "垃圾未清运",
+                "lat": "36.011",
+                "long": "120.005",
+            },
+        )
 
     yield report
     store.close()
@@ -138,8 +145,13 @@ def test_a_group_of_reports_costs_one_statement_a_table_and_no_update(tmp_path):
     group of reports now takes its ids first and writes one statement a table."""
     app, store = tiny_app(tmp_path)
     key = store.create_api_key("小程序", actor="test", scopes="open311")
-    form = {"api_key": key, "service_code": "garbage", "description": "垃圾未清运",
-            "lat": "36.011", "long": "120.005"}  # fmt: skip
+    form = {
+        "api_key": key,
+        "service_code": "garbage",
+        "description": "垃圾未清运",
+        "lat": "36.011",
+        "long": "120.005",
+    }
     assert app.server.test_client().post("/open311/v2/requests.json", data=form).status_code == 200
     statements: list[str] = []
     event.listen(
@@ -166,8 +178,11 @@ def test_a_group_of_reports_costs_one_statement_a_table_and_no_update(tmp_path):
     release.set()
     for thread in [holder, *threads]:
         thread.join()
-    written = [s.split("(")[0].split(" SET")[0].strip() for s in statements
-               if s.startswith(("INSERT", "UPDATE"))]  # fmt: skip
+    written = [
+        s.split("(")[0].split(" SET")[0].strip()
+        for s in statements
+        if s.startswith(("INSERT", "UPDATE"))
+    ]
     assert written == ["INSERT INTO incidents", "INSERT INTO audit_log", "INSERT INTO change_feed"]
     public_ids = [answers[n].get_json()[0]["service_request_id"] for n in range(8)]
     assert all(answers[n].status_code == 200 for n in range(8))
@@ -196,8 +211,9 @@ def test_a_signed_in_session_still_loads(tmp_path):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     assert client.get("/api/v1/health").status_code == 200
     assert client.get("/_dash-layout").status_code == 401  # no session: refused
-    signed_in = client.post("/login", data={"username": "admin", "password": "s3cret-pass-word",
-                                            "csrf_token": token})  # fmt: skip
+    signed_in = client.post(
+        "/login", data={"username": "admin", "password": "s3cret-pass-word", "csrf_token": token}
+    )
     assert signed_in.status_code == 302 and "session" in signed_in.headers["Set-Cookie"]
     assert client.get("/_dash-layout").status_code == 200  # the session cookie is read
     store.close()

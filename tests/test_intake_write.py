@@ -40,20 +40,39 @@ metadata = MetaData()
 
 
 def _table(name: str) -> Table:
-    return Table(name, metadata, Column("id", Integer, primary_key=True),
-                 Column("at", UTCDateTime()), Column("lon", Float), Column("name", String(40)),
-                 Column("note", Text), Column("count", Integer))  # fmt: skip
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+        Column("lon", Float),
+        Column("name", String(40)),
+        Column("note", Text),
+        Column("count", Integer),
+    )
 
 
 BY_CORE, BY_DRIVER = _table("by_core"), _table("by_driver")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 ROWS = [
-    {"id": 1, "at": dt.datetime(2026, 12, 6, 8, 30, 1, 123456, tzinfo=dt.UTC), "lon": 120.0051,
-     "name": "胶州", "note": "引号 ' 和 \" 与 %s ?", "count": 3},
-    {"id": 2, "at": dt.datetime(2026, 12, 6, 23, 59, 59, tzinfo=SHANGHAI), "lon": -0.5,
-     "name": None, "note": "", "count": None},
+    {
+        "id": 1,
+        "at": dt.datetime(2026, 12, 6, 8, 30, 1, 123456, tzinfo=dt.UTC),
+        "lon": 120.0051,
+        "name": "胶州",
+        "note": "引号 ' 和 \" 与 %s ?",
+        "count": 3,
+    },
+    {
+        "id": 2,
+        "at": dt.datetime(2026, 12, 6, 23, 59, 59, tzinfo=SHANGHAI),
+        "lon": -0.5,
+        "name": None,
+        "note": "",
+        "count": None,
+    },
     {"id": 3, "at": None, "lon": None, "name": "x" * 40, "note": "多行\n文本", "count": 0},
-]  # fmt: skip
+]
 
 
 @pytest.fixture

@@ -39,8 +39,12 @@ from data.store import Store
 from data.store_intake import StaleGeometry
 from tests.servers import ROOT, thread_server, tiny_app
 
-REPORT = {"service_code": "garbage", "description": "垃圾未清运", "lat": "36.011",
-          "long": "120.005"}  # fmt: skip
+REPORT = {
+    "service_code": "garbage",
+    "description": "垃圾未清运",
+    "lat": "36.011",
+    "long": "120.005",
+}
 
 
 @pytest.fixture
@@ -60,8 +64,9 @@ def store(tiny_url):
 
 
 def _report(store, n: int = 0) -> str:
-    _, public_id = store_report(store, {**REPORT, "description": f"垃圾未清运 {n}"},
-                                store.client, None, "json")  # fmt: skip
+    _, public_id = store_report(
+        store, {**REPORT, "description": f"垃圾未清运 {n}"}, store.client, None, "json"
+    )
     return public_id
 
 
@@ -75,8 +80,9 @@ def _wait(condition, seconds: float = 20.0) -> None:
 
 def _entries(store, table, ids: list[int]) -> list[dict]:
     """The ``table`` entries (audit log or change feed) of the incidents ``ids``."""
-    wanted = select(table).where(table.c.entity == "incident",
-                                 table.c.entity_id.in_([str(i) for i in ids]))  # fmt: skip
+    wanted = select(table).where(
+        table.c.entity == "incident", table.c.entity_id.in_([str(i) for i in ids])
+    )
     with store.engine.connect() as conn:
         return [dict(row) for row in conn.execute(wanted).mappings()]
 
@@ -155,8 +161,15 @@ def test_without_a_writer_the_worker_writes_itself(store, tmp_path):
 def test_a_report_placed_with_replaced_boundaries_is_refused_by_the_writer(writer, store):
     store.use_intake_writer(writer.path)
     before = store.count_reports()
-    values = {"channel": "app", "category": "garbage", "description": "x", "lon": 120.005,
-              "lat": 36.011, "priority": 3, "client_id": store.client.id}  # fmt: skip
+    values = {
+        "channel": "app",
+        "category": "garbage",
+        "description": "x",
+        "lon": 120.005,
+        "lat": 36.011,
+        "priority": 3,
+        "client_id": store.client.id,
+    }
     moved_on = store.geometry_version() + 1
     with pytest.raises(StaleGeometry) as refused:
         store.add_report(values, actor="t", placed_with=moved_on)
@@ -223,12 +236,19 @@ def test_a_writer_whose_server_was_killed_stops_by_itself(tiny_url):
     """The server's master dies without a word (SIGKILL): its writer notices
     within a second, answers what it has, and goes."""
     master = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\n"
-         "from data.intake_writer_process import WriterProcess\n"
-         "w = WriterProcess(sys.argv[1]); assert w.start()\n"
-         "print(w.pid, w.path, flush=True); time.sleep(600)", tiny_url],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from data.intake_writer_process import WriterProcess\n"
+            "w = WriterProcess(sys.argv[1]); assert w.start()\n"
+            "print(w.pid, w.path, flush=True); time.sleep(600)",
+            tiny_url,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     pid, path = master.stdout.readline().split()
     os.kill(master.pid, signal.SIGKILL)
     master.wait(timeout=10)
@@ -303,8 +323,11 @@ def test_a_report_whose_writer_vanished_is_refused_with_503_and_not_written_agai
     query = "" if through == "lane" else "?via=flask"  # a query string is Flask's to serve
     with thread_server(app.server) as base:
         for fmt in ("json", "xml"):
-            answer = requests.post(f"{base}/open311/v2/requests.{fmt}{query}",
-                                   data={"api_key": key, **REPORT}, timeout=30)  # fmt: skip
+            answer = requests.post(
+                f"{base}/open311/v2/requests.{fmt}{query}",
+                data={"api_key": key, **REPORT},
+                timeout=30,
+            )
             assert answer.status_code == 503, answer.text
             assert answer.headers["Retry-After"] == "5"
             assert "may not have been stored" in answer.text

@@ -130,9 +130,15 @@ def test_wall_labels_carry_their_side_and_language(city):
     assert [p["name"] for p in _props(zh)] == ["甲街道", "乙镇"]
     assert "Jia Subdistrict" in [p["name"] for p in _props(en)]
     assert _props(en)[0]["s"] == 2 * _props(zh)[0]["s"]
-    frame = pd.DataFrame({"code": ["1", "2", "3"], "name": ["阜安街道", "中云街道", "里岔镇"],
-                          "name_en": ["Fu'an", "Zhongyun", "Licha"],
-                          "lon": [120.0137, 119.9756, 119.8137], "lat": [36.2907, 36.2838, 36.0916]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "code": ["1", "2", "3"],
+            "name": ["阜安街道", "中云街道", "里岔镇"],
+            "name_en": ["Fu'an", "Zhongyun", "Licha"],
+            "lon": [120.0137, 119.9756, 119.8137],
+            "lat": [36.2907, 36.2838, 36.0916],
+        }
+    )
     sides = [p["a"] for p in _props(towns.label_layer(frame, style=MapStyle(), zoom=9.3))]
     assert sides == ["right", "left", "center"]
 
@@ -147,10 +153,20 @@ def test_view_fits_the_county_into_the_map():
 
 
 WALL_EVENT = {
-    "name": "甲街道内涝", "area": box(120.00, 36.00, 120.02, 36.02),
-    "tasks": [{"id": 9, "title": "排水", "status": "dispatched", "on_task": 2, "headcount": 5,
-               "lon": 120.01, "lat": 36.01}],
-}  # fmt: skip
+    "name": "甲街道内涝",
+    "area": box(120.00, 36.00, 120.02, 36.02),
+    "tasks": [
+        {
+            "id": 9,
+            "title": "排水",
+            "status": "dispatched",
+            "on_task": 2,
+            "headcount": 5,
+            "lon": 120.01,
+            "lat": 36.01,
+        }
+    ],
+}
 
 
 def test_the_wall_outlines_running_events_and_marks_their_tasks():
@@ -191,11 +207,16 @@ INCIDENT = {"lon": 120.005, "lat": 36.005, "public_id": "T1", "label": "消防�
 
 def _recommended(n=3):
     return [
-        {"name": f"干部{i}", "department": "应急管理局" if i == 0 else None,
-         "eta_s": 120.0 * (i + 1), "distance_m": 500.0 * (i + 1),
-         "from": [120.006 + 0.001 * i, 36.006], "to": [120.005, 36.005]}
+        {
+            "name": f"干部{i}",
+            "department": "应急管理局" if i == 0 else None,
+            "eta_s": 120.0 * (i + 1),
+            "distance_m": 500.0 * (i + 1),
+            "from": [120.006 + 0.001 * i, 36.006],
+            "to": [120.005, 36.005],
+        }
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def _coords(collection) -> list:
@@ -211,8 +232,10 @@ def test_recommendations_draw_one_line_per_cadre_the_best_one_bold():
     assert [f["geometry"]["type"] for f in lines] == ["LineString"] * 4
     sent_line, *others, best = lines  # sent first, the best last: on top
     assert best["geometry"]["coordinates"] == [[120.006, 36.006], [120.005, 36.005]]
-    assert [o["geometry"]["coordinates"][0] for o in others] == [[120.007, 36.006],
-                                                                 [120.008, 36.006]]  # fmt: skip
+    assert [o["geometry"]["coordinates"][0] for o in others] == [
+        [120.007, 36.006],
+        [120.008, 36.006],
+    ]
     assert best["properties"]["w"] > others[0]["properties"]["w"]
     assert best["properties"]["c"] == dispatch_lines.BEST != others[0]["properties"]["c"]
     assert sent_line["geometry"]["coordinates"] == [[120.0, 36.0], [120.005, 36.005]]
@@ -228,11 +251,26 @@ def test_recommendations_draw_one_line_per_cadre_the_best_one_bold():
 
 def test_plan_lines_coloured_by_priority_urgent_on_top():
     rows = [
-        {"incident": f"JZ{p}", "priority": p, "cadre_name": f"干部{p}", "eta_s": 300.0,
-         "from": [120.0 + p / 100, 36.0], "to": [120.0 + p / 100, 36.01], "category": "garbage"}
+        {
+            "incident": f"JZ{p}",
+            "priority": p,
+            "cadre_name": f"干部{p}",
+            "eta_s": 300.0,
+            "from": [120.0 + p / 100, 36.0],
+            "to": [120.0 + p / 100, 36.01],
+            "category": "garbage",
+        }
         for p in (1, 2, 3, 4)
-    ] + [{"incident": "JZ1", "priority": 1, "cadre_name": "干部9", "eta_s": 60.0,
-          "from": [120.02, 36.02], "to": [120.01, 36.01]}]  # fmt: skip
+    ] + [
+        {
+            "incident": "JZ1",
+            "priority": 1,
+            "cadre_name": "干部9",
+            "eta_s": 60.0,
+            "from": [120.02, 36.02],
+            "to": [120.01, 36.01],
+        }
+    ]
     layers = dispatch_lines.plan_layers(rows, style=MapStyle(lang="en"))
     colours = [f["properties"]["c"] for f in layers["lines"]["features"]]
     routine, high, urgent = dispatch_lines.ROUTINE, dispatch_lines.HIGH, dispatch_lines.URGENT
@@ -253,8 +291,9 @@ def test_backdrop_skips_incidents_without_a_place_and_names_each_by_its_row(city
 
 
 def test_fit_bounds_frames_the_points_but_not_closer_than_a_street():
-    (south, west), (north, east) = dispatch_lines.fit_bounds([(120.005, 36.005),
-                                                              (120.0051, 36.0051)])  # fmt: skip
+    (south, west), (north, east) = dispatch_lines.fit_bounds(
+        [(120.005, 36.005), (120.0051, 36.0051)]
+    )
     assert north - south == pytest.approx(dispatch_lines.MIN_SPAN_DEG)
     assert (west + east) / 2 == pytest.approx(120.00505)
     far = dispatch_lines.fit_bounds([(120.0, 36.0), (120.1, 36.05)])
@@ -267,9 +306,11 @@ def test_the_import_map_fills_problems_by_kind_largest_first_and_fits_the_file()
     from domain.boundary_checks import Problem
     from layers.import_map import PROBLEM_FILL, SHAPE_LINE, import_map_layers
 
-    shapes = gpd.GeoDataFrame({"code": ["a", "b"]}, crs=4326,
-                              geometry=[box(120.0, 36.2, 120.01, 36.21),
-                                        box(120.01, 36.2, 120.02, 36.21)])  # fmt: skip
+    shapes = gpd.GeoDataFrame(
+        {"code": ["a", "b"]},
+        crs=4326,
+        geometry=[box(120.0, 36.2, 120.01, 36.21), box(120.01, 36.2, 120.02, 36.21)],
+    )
     small = Problem("gap", ("a",), 50.0, box(120.009, 36.2, 120.0095, 36.2005), "a gap")
     large = Problem("overlap", ("a", "b"), 900.0, box(120.0, 36.2, 120.005, 36.205), "<b>x</b>")
     unplaced = Problem("bad_number", ("a",), None, None, "text")
@@ -300,12 +341,14 @@ def test_the_review_map_sends_each_grid_a_colour_and_value_not_shapes():
     from domain.review_metrics import METRICS
     from layers.review_map import CONCERN, NO_DATA, review_map_layers
 
-    grids = pd.DataFrame({"code": ["a", "b", "c"], "incidents": [0, 5, 10],
-                          "satisfaction_rate": [None, 0.9, 1.0]})  # fmt: skip
+    grids = pd.DataFrame(
+        {"code": ["a", "b", "c"], "incidents": [0, 5, 10], "satisfaction_rate": [None, 0.9, 1.0]}
+    )
     hot = pd.DataFrame({"code": ["c"], "name": ["<c>"], "lon": [120.0], "lat": [36.3]})
     rate = METRICS["satisfaction_rate"]
-    drawn = review_map_layers(grids, metric=rate, period_label="2026-11", lang="zh",
-                              selected="b", hot=hot)  # fmt: skip
+    drawn = review_map_layers(
+        grids, metric=rate, period_label="2026-11", lang="zh", selected="b", hot=hot
+    )
     hideout = drawn["grids"]
     assert set(hideout["fill"]) == {"b", "c"}  # no rating: grey, not a colour that reads as one
     assert hideout["nodata"] == NO_DATA

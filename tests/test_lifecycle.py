@@ -26,9 +26,18 @@ NEEDS = {
 
 
 def incident(status: str, **extra) -> dict:
-    return {"id": 1, "status": status, "lon": 120.0, "lat": 36.0, "resolved_by": "甲",
-            "pauses": None, "category": "garbage", "priority": 3,
-            "reported_at": NOW - dt.timedelta(hours=2), **extra}  # fmt: skip
+    return {
+        "id": 1,
+        "status": status,
+        "lon": 120.0,
+        "lat": 36.0,
+        "resolved_by": "甲",
+        "pauses": None,
+        "category": "garbage",
+        "priority": 3,
+        "reported_at": NOW - dt.timedelta(hours=2),
+        **extra,
+    }
 
 
 PAIRS = list(itertools.product(STATUSES, ACTIONS))
@@ -67,15 +76,33 @@ def test_resolving_needs_proof():
     with pytest.raises(InvalidInput, match="needs proof"):
         plan(incident("in_progress"), "resolve", actor="乙", now=NOW, note="好了")
     with pytest.raises(InvalidInput, match="must be within 200 m"):
-        plan(incident("in_progress"), "resolve", actor="乙", now=NOW, note="好了",
-            checkin=(120.01, 36.0))  # fmt: skip
-    near = plan(incident("in_progress"), "resolve", actor="乙", now=NOW, note="好了",
-                checkin=(120.001, 36.0))  # fmt: skip
+        plan(
+            incident("in_progress"),
+            "resolve",
+            actor="乙",
+            now=NOW,
+            note="好了",
+            checkin=(120.01, 36.0),
+        )
+    near = plan(
+        incident("in_progress"),
+        "resolve",
+        actor="乙",
+        now=NOW,
+        note="好了",
+        checkin=(120.001, 36.0),
+    )
     assert near.changes["resolved_by"] == "乙"
     assert json.loads(near.changes["resolution"])["checkin"] == [120.001, 36.0]
     with pytest.raises(InvalidInput, match="photo_url"):
-        plan(incident("in_progress"), "resolve", actor="乙", now=NOW, note="好了",
-             photo_url="javascript:alert(1)")  # fmt: skip
+        plan(
+            incident("in_progress"),
+            "resolve",
+            actor="乙",
+            now=NOW,
+            note="好了",
+            photo_url="javascript:alert(1)",
+        )
 
 
 def test_the_resolver_cannot_verify():
@@ -84,8 +111,9 @@ def test_the_resolver_cannot_verify():
     assert plan(incident("resolved", resolved_by="乙"), "verify", actor="丙", now=NOW)
 
 
-@pytest.mark.parametrize("rating, status", [(1, "registered"), (2, "registered"),
-                                            (3, "closed"), (5, "closed")])  # fmt: skip
+@pytest.mark.parametrize(
+    "rating, status", [(1, "registered"), (2, "registered"), (3, "closed"), (5, "closed")]
+)
 def test_ratings_of_one_or_two_reopen(rating, status):
     move = plan(incident("closed"), "rate", actor="居民", now=NOW, rating=rating)
     assert move.changes["status"] == status and move.changes["satisfaction"] == rating
@@ -100,8 +128,9 @@ def test_ratings_must_be_one_to_five(rating):
 def test_parking_records_a_pause_and_unparking_ends_it():
     parked = plan(incident("in_progress"), "park", actor="乙", now=NOW, note="等待配件")
     later = NOW + dt.timedelta(hours=5)
-    back = plan(incident("parked", pauses=parked.changes["pauses"]), "unpark", actor="乙",
-                now=later)  # fmt: skip
+    back = plan(
+        incident("parked", pauses=parked.changes["pauses"]), "unpark", actor="乙", now=later
+    )
     assert json.loads(back.changes["pauses"]) == [[NOW.isoformat(), later.isoformat()]]
 
 

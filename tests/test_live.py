@@ -40,11 +40,14 @@ def apply_patch(figure: dict, patch: Patch) -> dict:
 
 def _feature(fid: str, rng: random.Random) -> dict:
     return {
-        "type": "Feature", "id": fid,
-        "geometry": {"type": "Point", "coordinates": [round(rng.uniform(119.6, 120.2), 6),
-                                                      round(rng.uniform(36.0, 36.5), 6)]},
+        "type": "Feature",
+        "id": fid,
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(rng.uniform(119.6, 120.2), 6), round(rng.uniform(36.0, 36.5), 6)],
+        },
         "properties": {"c": rng.choice(["#ffe066", "#3a86ff"]), "r": 6, "tooltip": f"<b>{fid}</b>"},
-    }  # fmt: skip
+    }
 
 
 def _points(ids: list[str], rng: random.Random) -> dict:
@@ -72,7 +75,10 @@ def test_a_first_look_gets_every_layer_and_a_quiet_one_nothing(monkeypatch):
     grids = first[WALL.index("grids")]
     assert isinstance(grids, Patch)  # the screen's own key (switched on or off) stays
     assert {op["location"][0] for op in grids.to_plotly_json()["operations"]} == {
-        "cls", "open", "weight"}  # fmt: skip
+        "cls",
+        "open",
+        "weight",
+    }
     assert map_updates(view, view.digests) == [no_update] * len(WALL)
 
 
@@ -126,8 +132,12 @@ def test_without_the_shown_points_or_when_most_changed_the_layer_is_sent_whole()
 
 
 def test_kiosk_options_are_checked_and_wrong_ones_fall_back_with_a_note():
-    good = parse_kiosk({"town": "胶西街道", "layers": "grids,incidents", "refresh": "5",
-                        "tour": "30"}, TOWNS, 2.0, "zh")  # fmt: skip
+    good = parse_kiosk(
+        {"town": "胶西街道", "layers": "grids,incidents", "refresh": "5", "tour": "30"},
+        TOWNS,
+        2.0,
+        "zh",
+    )
     assert (good.town, good.layers, good.refresh_s, good.tour_s) == (
         "370281009",
         ("grids", "incidents"),
@@ -135,8 +145,9 @@ def test_kiosk_options_are_checked_and_wrong_ones_fall_back_with_a_note():
         30.0,
     )
     assert good.notes == ()
-    bad = parse_kiosk({"town": "火星镇", "layers": "grids,rockets", "refresh": "0"},
-                      TOWNS, 2.0, "zh")  # fmt: skip
+    bad = parse_kiosk(
+        {"town": "火星镇", "layers": "grids,rockets", "refresh": "0"}, TOWNS, 2.0, "zh"
+    )
     assert bad.town is None and bad.layers == ("grids",) and bad.refresh_s == 2.0
     assert len(bad.notes) == 3 and any("火星镇" in n for n in bad.notes)
     english = parse_kiosk({"layers": "nothing"}, TOWNS, 2.0, "en")
@@ -166,8 +177,14 @@ def test_wall_panels_show_rates_trends_and_the_newest_reports_with_priority_colo
     bars = trend_bars(trend(pd.Series([now, now]), now, step="h", periods=24), "zh", step="h")
     columns = bars.children[0].children
     assert len(columns) == 24 and columns[-1].className == "col now"
-    rows = pd.DataFrame({"reported_at": [now, now], "priority": [1, 3],
-                         "category": ["waterlogging", "garbage"], "grid_name": ["甲网格", None]})  # fmt: skip
+    rows = pd.DataFrame(
+        {
+            "reported_at": [now, now],
+            "priority": [1, 3],
+            "category": ["waterlogging", "garbage"],
+            "grid_name": ["甲网格", None],
+        }
+    )
     items = ticker(rows, "zh").children
     assert items[0].className == "gc-tick p1" and items[0].children[1].children == "积水内涝"
     assert items[0].children[0].children == "12:00" and items[1].children[2].children == "—"
@@ -188,18 +205,20 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     def slow_view(store, **kwargs):
         builds.append(kwargs)
         time.sleep(0.2)
-        return map_view.CommandView(layers=copy.deepcopy(LAYERS), situation=None,
-                                    ranking=None, change_seq=41)  # fmt: skip
+        return map_view.CommandView(
+            layers=copy.deepcopy(LAYERS), situation=None, ranking=None, change_seq=41
+        )
 
     LAYERS = _wall(random.Random(7), ["JZ1"])
     monkeypatch.setattr(map_view, "command_view", slow_view)
     monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
     views = []
     threads = [
-        threading.Thread(target=lambda: views.append(
-            map_view.shared_view(Store(), lang="zh", screen=None)))
+        threading.Thread(
+            target=lambda: views.append(map_view.shared_view(Store(), lang="zh", screen=None))
+        )
         for _ in range(8)
-    ]  # fmt: skip
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -40,14 +40,24 @@ def served(database_url, monkeypatch):
 
     monkeypatch.setattr(requests, "get", get_with_key)
     with thread_server(app.server) as base:
-        yield {"base": base, "v2": f"{base}/open311/v2", "key": key, "store": store,
-               "plain_get": plain_get}  # fmt: skip
+        yield {
+            "base": base,
+            "v2": f"{base}/open311/v2",
+            "key": key,
+            "store": store,
+            "plain_get": plain_get,
+        }
     store.close()
 
 
 def post(served, fmt="json", headers=None, **fields):
-    data = {"api_key": served["key"], "service_code": "garbage", "description": "垃圾未清运",
-            **INSIDE, **fields}  # fmt: skip
+    data = {
+        "api_key": served["key"],
+        "service_code": "garbage",
+        "description": "垃圾未清运",
+        **INSIDE,
+        **fields,
+    }
     data = {k: v for k, v in data.items() if v is not None}
     return requests.post(f"{served['v2']}/requests.{fmt}", data=data, headers=headers, timeout=30)
 
@@ -106,8 +116,9 @@ def test_report_lands_in_its_grid_with_priority_and_deadlines(served):
 def test_gcj02_location_is_converted_and_the_original_kept(served):
     answer = post(served, lat="36.00855", long="120.01014", coordinate_system="gcj02")
     request_id = answer.json()[0]["service_request_id"]
-    read = requests.get(f"{served['v2']}/requests/{request_id}.json",
-                        params={"extensions": "true"}, timeout=30).json()[0]  # fmt: skip
+    read = requests.get(
+        f"{served['v2']}/requests/{request_id}.json", params={"extensions": "true"}, timeout=30
+    ).json()[0]
     extended = read["extended_attributes"]
     assert extended["coordinate_system"] == "gcj02"
     assert (extended["original_lat"], extended["original_long"]) == (36.00855, 120.01014)
@@ -147,8 +158,9 @@ def test_markup_is_stored_as_given_and_escaped_in_xml(served):
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_bad_reports_get_the_spec_error_shape_and_store_nothing(served, fields, status, phrase,
-                                                                  fmt):  # fmt: skip
+def test_bad_reports_get_the_spec_error_shape_and_store_nothing(
+    served, fields, status, phrase, fmt
+):
     before, audit_before = stored(served), len(served["store"].audit(1000))
     answer = post(served, fmt, **fields)
     assert answer.status_code == status, answer.text
@@ -162,19 +174,26 @@ def test_bad_reports_get_the_spec_error_shape_and_store_nothing(served, fields, 
 
 
 def test_json_bodies_are_refused_with_a_clear_message(served):
-    answer = requests.post(f"{served['v2']}/requests.json", timeout=30,
-                           json={"api_key": served["key"], "service_code": "garbage"})  # fmt: skip
+    answer = requests.post(
+        f"{served['v2']}/requests.json",
+        timeout=30,
+        json={"api_key": served["key"], "service_code": "garbage"},
+    )
     # The key inside a JSON body is not where Open311 puts it: refused before anything else.
     assert answer.status_code == 401 and "form-encoded" in answer.json()[0]["description"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize("param, value", [("start_date", "yesterday"),
-                                          ("end_date", "yesterday"),
-                                          ("start_date", "1900-01-01"),
-                                          ("end_date", "2300-01-01T00:00:00Z")])  # fmt: skip
-def test_regression_a_bad_date_is_named_as_the_caller_sent_it_not_since(served, param, value,
-                                                                         fmt):  # fmt: skip
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("start_date", "yesterday"),
+        ("end_date", "yesterday"),
+        ("start_date", "1900-01-01"),
+        ("end_date", "2300-01-01T00:00:00Z"),
+    ],
+)
+def test_regression_a_bad_date_is_named_as_the_caller_sent_it_not_since(served, param, value, fmt):
     answer = requests.get(f"{served['v2']}/requests.{fmt}", params={param: value}, timeout=30)
     assert answer.status_code == 400, answer.text
     if fmt == "json":
@@ -201,16 +220,22 @@ def test_regression_a_get_without_a_key_is_told_where_a_gets_key_goes(served):
     assert (
         "api_key query parameter" in xmltodict.parse(xml.content)["errors"]["error"]["description"]
     )
-    post_answer = requests.post(f"{served['v2']}/requests.json", timeout=30,
-                                data={"service_code": "garbage", "description": "x", **INSIDE})  # fmt: skip
+    post_answer = requests.post(
+        f"{served['v2']}/requests.json",
+        timeout=30,
+        data={"service_code": "garbage", "description": "x", **INSIDE},
+    )
     assert post_answer.status_code == 401
     message = post_answer.json()[0]["description"]
     assert "form-encoded" in message and "X-API-Key" in message
     assert "query parameter" not in message
     assert stored(served) == before  # refused, nothing stored
     # The key as the README shows it, in the query, is enough to read one back.
-    answer = served["plain_get"](f"{served['v2']}/requests/{public_id}.json", timeout=30,
-                                 params={"api_key": served["key"], "extensions": "true"})  # fmt: skip
+    answer = served["plain_get"](
+        f"{served['v2']}/requests/{public_id}.json",
+        timeout=30,
+        params={"api_key": served["key"], "extensions": "true"},
+    )
     assert answer.status_code == 200 and answer.json()[0]["service_request_id"] == public_id
 
 
@@ -296,14 +321,18 @@ def test_discovery_points_at_v2(served):
 
 def test_list_filters_and_their_errors(served):
     ids = [post(served).json()[0]["service_request_id"] for _ in range(3)]
-    got = requests.get(f"{served['v2']}/requests.json", timeout=30,
-                       params={"service_request_id": ",".join(ids[:2])}).json()  # fmt: skip
+    got = requests.get(
+        f"{served['v2']}/requests.json",
+        timeout=30,
+        params={"service_request_id": ",".join(ids[:2])},
+    ).json()
     assert sorted(r["service_request_id"] for r in got) == sorted(ids[:2])
-    for params, phrase in [({"status": "lost"}, "open or closed"),
-                           ({"start_date": "yesterday"}, "ISO 8601"),
-                           ({"end_date": "1900-01-01"}, "between 1970 and 2200"),
-                           ({"start_date": "2026-01-01T00:00:00Z",
-                             "end_date": "2026-06-01T00:00:00Z"}, "90 days")]:  # fmt: skip
+    for params, phrase in [
+        ({"status": "lost"}, "open or closed"),
+        ({"start_date": "yesterday"}, "ISO 8601"),
+        ({"end_date": "1900-01-01"}, "between 1970 and 2200"),
+        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90 days"),
+    ]:
         answer = requests.get(f"{served['v2']}/requests.json", params=params, timeout=30)
         assert answer.status_code == 400 and phrase in answer.json()[0]["description"]
     assert json.loads(requests.get(f"{served['v2']}/requests.json", timeout=30).text)
@@ -322,9 +351,14 @@ def test_the_reporter_of_a_duplicate_follows_the_incident_it_was_merged_into(ser
     assert read["status"] == "open"  # the original is still open, so is the reporter's request
     assert first["service_request_id"] in read["status_notes"] and "合并" in read["status_notes"]
 
-    for action, details in (("register", {}), ("dispatch", {}), ("start", {}),
-                            ("resolve", {"note": "已更换灯泡", "photo_url": "https://x.cn/1.jpg"}),
-                            ("verify", {}), ("close", {})):  # fmt: skip
+    for action, details in (
+        ("register", {}),
+        ("dispatch", {}),
+        ("start", {}),
+        ("resolve", {"note": "已更换灯泡", "photo_url": "https://x.cn/1.jpg"}),
+        ("verify", {}),
+        ("close", {}),
+    ):
         actor = "核查员" if action == "verify" else "处置员"
         store.apply_action(int(original["id"]), action, actor=actor, **details)
     read = client.get_service_request(second["service_request_id"])
@@ -332,8 +366,9 @@ def test_the_reporter_of_a_duplicate_follows_the_incident_it_was_merged_into(ser
     assert "已办结" in read["status_notes"] or "closed" in read["status_notes"].lower()
     extended = requests.get(
         f"{served['v2']}/requests/{second['service_request_id']}.json",
-        params={"extensions": "true"}, timeout=30,
-    ).json()[0]  # fmt: skip
+        params={"extensions": "true"},
+        timeout=30,
+    ).json()[0]
     assert extended["extended_attributes"]["merged_into"] == first["service_request_id"]
     assert extended["extended_attributes"]["lifecycle_status"] == "duplicate"
 
@@ -360,15 +395,26 @@ def test_the_sla_policy_setting_sets_the_deadlines_of_new_reports(database_url, 
 
 
 def test_a_farm_help_report_asks_for_the_hands_it_names(served):
-    answer = post(served, service_code="farm_help", description="土豆地被淹，急需人手抢收",
-                  **{"attribute[crop]": "土豆", "attribute[area_mu]": "120",
-                     "attribute[helpers_needed]": "20"})  # fmt: skip
+    answer = post(
+        served,
+        service_code="farm_help",
+        description="土豆地被淹，急需人手抢收",
+        **{
+            "attribute[crop]": "土豆",
+            "attribute[area_mu]": "120",
+            "attribute[helpers_needed]": "20",
+        },
+    )
     assert answer.status_code == 200, answer.text
     row = served["store"].incident_by_public_id(answer.json()[0]["service_request_id"])
     assert row["headcount"] == 20
     before = stored(served)
     for bad in ("0", "2.5", "100000"):
-        refused = post(served, service_code="farm_help", description="抢收",
-                       **{"attribute[helpers_needed]": bad})  # fmt: skip
+        refused = post(
+            served,
+            service_code="farm_help",
+            description="抢收",
+            **{"attribute[helpers_needed]": bad},
+        )
         assert refused.status_code == 400 and "helpers_needed" in refused.json()[0]["description"]
     assert stored(served) == before

@@ -48,8 +48,9 @@ def test_regression_every_answer_says_what_it_is():
             for status, answer in operation["responses"].items():
                 label = f"{method.upper()} {path} {status}"
                 described = answer.get("description", "").strip()
-                if status[0] in "45" and (described.upper() in ("", "OK") or
-                                          not answer.get("content")):  # fmt: skip
+                if status[0] in "45" and (
+                    described.upper() in ("", "OK") or not answer.get("content")
+                ):
                     wrong.append(f"{label}: {described!r}, content {answer.get('content')}")
                 elif not described:
                     wrong.append(f"{label}: no description")

@@ -42,10 +42,13 @@ UNREACHED = {  # documented answers a test cannot bring about on purpose, and wh
     ("post", "/open311/v2/requests.xml", "409"): "a request with the same key still in flight",
     ("post", "/open311/v2/requests.json", "429"): "the intake rate (tests/test_access.py)",
     ("post", "/open311/v2/requests.xml", "429"): "the intake rate (tests/test_access.py)",
-    ("post", "/api/v1/incidents/{service_request_id}/actions", "409"):
-        "another move of the same incident between the read and the write",
+    (
+        "post",
+        "/api/v1/incidents/{service_request_id}/actions",
+        "409",
+    ): "another move of the same incident between the read and the write",
     ("get", "/api/v1/review/export.png", "503"): "the browser drawing the map timing out",
-}  # fmt: skip
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY_MAGIC = {"image/png": b"\x89PNG", XLSX: b"PK"}  # a PNG; a zip
 
@@ -69,11 +72,18 @@ class Conformance:
         resource = DRAFT202012.create_resource(self.spec)
         self.registry = Registry().with_resource(URI, resource)
 
-    def ask(self, status: int, method: str, template: str, *, key: str | None = "all",
-            path: dict | None = None, **kwargs) -> requests.Response:  # fmt: skip
+    def ask(
+        self,
+        status: int,
+        method: str,
+        template: str,
+        *,
+        key: str | None = "all",
+        path: dict | None = None,
+        **kwargs,
+    ) -> requests.Response:
         """Send one request; its answer must have ``status`` and conform."""
-        url = self.base + re.sub(r"\{(\w+)\}", lambda m: quote(str((path or {})[m[1]])),
-                                 template)  # fmt: skip
+        url = self.base + re.sub(r"\{(\w+)\}", lambda m: quote(str((path or {})[m[1]])), template)
         headers = dict(kwargs.pop("headers", {}))
         if key is not None:
             headers["X-API-Key"] = self.keys.get(key, key)
@@ -101,14 +111,18 @@ class Conformance:
             return [] if not answer.content else [f"a body where none is documented: {media}"]
         if media not in content:
             return [f"media type {media!r}, documented {sorted(content)}"]
-        where = pointer("paths", template, method, "responses", status, "content", media,
-                        "schema")  # fmt: skip
+        where = pointer("paths", template, method, "responses", status, "content", media, "schema")
         schema = content[media]["schema"]
         if media == "application/json" or media.endswith("+json"):
-            validator = OAS31Validator({"$ref": URI + "#" + where}, registry=self.registry,
-                                       format_checker=oas31_format_checker)  # fmt: skip
-            return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                    for e in validator.iter_errors(answer.json())][:5]  # fmt: skip
+            validator = OAS31Validator(
+                {"$ref": URI + "#" + where},
+                registry=self.registry,
+                format_checker=oas31_format_checker,
+            )
+            return [
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in validator.iter_errors(answer.json())
+            ][:5]
         if media.endswith("xml"):
             return xml_problems(answer.content, schema)
         if media in BINARY_MAGIC and not answer.content.startswith(BINARY_MAGIC[media]):
@@ -137,8 +151,10 @@ def served(module_database_url):
     app = create_app(Settings.from_env({"DATABASE_URL": module_database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(city_with_hands(dt.datetime.now(dt.UTC)))
-    keys = {scopes: store.create_api_key(f"key {scopes}", actor="test", scopes=scopes)
-            for scopes in ("open311", "field", "display", "dispatch", "events")}  # fmt: skip
+    keys = {
+        scopes: store.create_api_key(f"key {scopes}", actor="test", scopes=scopes)
+        for scopes in ("open311", "field", "display", "dispatch", "events")
+    }
     keys["all"] = store.create_api_key("every scope", actor="test", scopes=ALL_SCOPES)
     with thread_server(app.server) as base:
         yield Conformance(base, document(base + "/"), keys)
@@ -154,9 +170,12 @@ def test_real_answers_of_every_operation_conform_to_the_document(served):
     review(check)
     refusals(check, places)
     assert check.problems == [], "\n".join(check.problems)
-    documented = {(method, path, status) for path, operations in check.spec["paths"].items()
-                  for method, operation in operations.items()
-                  for status in operation["responses"]}  # fmt: skip
+    documented = {
+        (method, path, status)
+        for path, operations in check.spec["paths"].items()
+        for method, operation in operations.items()
+        for status in operation["responses"]
+    }
     assert sorted(documented - check.seen - set(UNREACHED)) == []
     assert set(UNREACHED) <= documented
 
@@ -166,13 +185,23 @@ def open311(check: Conformance) -> dict:
     for fmt in ("json", "xml"):
         ask(200, "GET", f"/open311/discovery.{fmt}", key=None)
         ask(200, "GET", f"/open311/v2/services.{fmt}", key=None)
-        ask(404, "GET", f"/open311/v2/services.{fmt}", key=None,
-            params={"jurisdiction_id": "110000"})  # fmt: skip
+        ask(
+            404,
+            "GET",
+            f"/open311/v2/services.{fmt}",
+            key=None,
+            params={"jurisdiction_id": "110000"},
+        )
         one = f"/open311/v2/services/{{service_code}}.{fmt}"
         ask(200, "GET", one, key=None, path={"service_code": SERVICE})
         ask(404, "GET", one, key=None, path={"service_code": "no_such_service"})
-        form = {"api_key": check.keys["open311"], "service_code": SERVICE, "lat": "36.01",
-                "long": "120.005", "description": f"井盖缺失 ({fmt})"}  # fmt: skip
+        form = {
+            "api_key": check.keys["open311"],
+            "service_code": SERVICE,
+            "lat": "36.01",
+            "long": "120.005",
+            "description": f"井盖缺失 ({fmt})",
+        }
         post = f"/open311/v2/requests.{fmt}"
         ask(200, "POST", post, key=None, data=form)
         ask(400, "POST", post, key=None, data={**form, "description": ""})
@@ -196,16 +225,24 @@ def open311(check: Conformance) -> dict:
 def feeds_and_dispatch(check: Conformance) -> dict:
     ask = check.ask
     ask(200, "GET", "/api/v1/health", key=None)
-    malformed = {"grids": {"bbox": "1,2,3"}, "incidents": {"limit": "0"},
-                 "cadres": {"status": "asleep"}}  # towns.geojson takes no filter  # fmt: skip
+    malformed = {
+        "grids": {"bbox": "1,2,3"},
+        "incidents": {"limit": "0"},
+        "cadres": {"status": "asleep"},
+    }  # towns.geojson takes no filter
     for feed in ("towns", "grids", "incidents", "cadres"):
         path = f"/api/v1/{feed}.geojson"
         etag = ask(200, "GET", path, key="display").headers["ETag"]
         ask(304, "GET", path, key="display", headers={"If-None-Match": etag})
         if feed in malformed:
             ask(400, "GET", path, key="display", params=malformed[feed])
-    ask(200, "GET", "/api/v1/incidents.geojson", key="display",
-        params={"status": "open", "since": "2026-01-01T00:00:00+08:00", "limit": "3"})  # fmt: skip
+    ask(
+        200,
+        "GET",
+        "/api/v1/incidents.geojson",
+        key="display",
+        params={"status": "open", "since": "2026-01-01T00:00:00+08:00", "limit": "3"},
+    )
     ask(200, "GET", "/api/v1/changes", key="display", params={"since": "0", "limit": "5"})
     ask(400, "GET", "/api/v1/changes", key="display", params={"since": "-1"})
 
@@ -221,25 +258,62 @@ def feeds_and_dispatch(check: Conformance) -> dict:
     ask(200, "POST", confirm, key="dispatch", json=sent)
     ask(409, "POST", confirm, key="dispatch", json=sent)  # cadre 1 is on T1 now
     ask(400, "POST", confirm, key="dispatch", json={"actor": "调度员", "assignments": []})
-    ask(404, "POST", confirm, key="dispatch",
-        json={"actor": "调度员", "assignments": [{"incident": "T2", "cadre_id": 99999}]})  # fmt: skip
+    ask(
+        404,
+        "POST",
+        confirm,
+        key="dispatch",
+        json={"actor": "调度员", "assignments": [{"incident": "T2", "cadre_id": 99999}]},
+    )
     act = "/api/v1/incidents/{service_request_id}/actions"
-    ask(200, "POST", act, key="dispatch", path={"service_request_id": "T2"},
-        json={"actor": "调度员", "action": "register", "note": "已核实"})  # fmt: skip
-    ask(400, "POST", act, key="dispatch", path={"service_request_id": "T2"},
-        json={"actor": "调度员", "action": "close"})  # fmt: skip
-    ask(404, "POST", act, key="dispatch", path={"service_request_id": "JZ000000"},
-        json={"actor": "调度员", "action": "register"})  # fmt: skip
+    ask(
+        200,
+        "POST",
+        act,
+        key="dispatch",
+        path={"service_request_id": "T2"},
+        json={"actor": "调度员", "action": "register", "note": "已核实"},
+    )
+    ask(
+        400,
+        "POST",
+        act,
+        key="dispatch",
+        path={"service_request_id": "T2"},
+        json={"actor": "调度员", "action": "close"},
+    )
+    ask(
+        404,
+        "POST",
+        act,
+        key="dispatch",
+        path={"service_request_id": "JZ000000"},
+        json={"actor": "调度员", "action": "register"},
+    )
 
     now = dt.datetime.now(dt.UTC).isoformat()
-    ask(200, "POST", "/api/v1/field/positions", key="field", json={"positions": [
-        {"cadre_id": 1, "lon": 120.006, "lat": 36.012, "recorded_at": now},
-        {"cadre_id": 1, "lon": 120.007, "lat": 36.013, "recorded_at": now}]})  # fmt: skip
+    ask(
+        200,
+        "POST",
+        "/api/v1/field/positions",
+        key="field",
+        json={
+            "positions": [
+                {"cadre_id": 1, "lon": 120.006, "lat": 36.012, "recorded_at": now},
+                {"cadre_id": 1, "lon": 120.007, "lat": 36.013, "recorded_at": now},
+            ]
+        },
+    )
     ask(400, "POST", "/api/v1/field/positions", key="field", json={"positions": "here"})
     ask(200, "POST", "/api/v1/field/status", key="field", json={"cadre_id": 1, "status": "arrived"})
     ask(400, "POST", "/api/v1/field/status", key="field", json={"cadre_id": 1, "status": "asleep"})
-    ask(404, "POST", "/api/v1/field/status", key="field",
-        json={"cadre_id": 99999, "status": "off_duty"})  # fmt: skip
+    ask(
+        404,
+        "POST",
+        "/api/v1/field/status",
+        key="field",
+        json={"cadre_id": 99999, "status": "off_duty"},
+    )
     trail = "/api/v1/cadres/{cadre_id}/trail.geojson"
     ask(200, "GET", trail, key="dispatch", path={"cadre_id": 1})
     ask(200, "GET", trail, key="dispatch", path={"cadre_id": 3})  # no positions: no geometry
@@ -250,58 +324,117 @@ def feeds_and_dispatch(check: Conformance) -> dict:
 
 def events(check: Conformance) -> dict:
     ask = check.ask
-    declaration = {"name": "甲街道土豆抢收", "kind": "harvest_help", "severity": 3,
-                   "grids": ["A-1", "A-2"], "checkin_minutes": 30}  # fmt: skip
+    declaration = {
+        "name": "甲街道土豆抢收",
+        "kind": "harvest_help",
+        "severity": 3,
+        "grids": ["A-1", "A-2"],
+        "checkin_minutes": 30,
+    }
     event = ask(201, "POST", "/api/v1/events", key="events", json=declaration).json()["id"]
     ask(400, "POST", "/api/v1/events", key="events", json={**declaration, "kind": "asteroid"})
-    ended = ask(201, "POST", "/api/v1/events", key="events",
-                json={**declaration, "name": "已结束的事件"}).json()["id"]  # fmt: skip
+    ended = ask(
+        201, "POST", "/api/v1/events", key="events", json={**declaration, "name": "已结束的事件"}
+    ).json()["id"]
     one = "/api/v1/events/{event_id}"
     ask(200, "GET", one, key="display", path={"event_id": event})  # ended_at null
     ask(404, "GET", one, key="display", path={"event_id": 99999})
 
     task_path = one + "/tasks"
-    task_body = {"title": "1号地抢收", "lon": 120.005, "lat": 36.01, "headcount": 2,
-                 "targets": {"area_mu": 300}}  # fmt: skip
-    task = ask(201, "POST", task_path, key="events", path={"event_id": event},
-               json=task_body).json()  # figures without a target: target null  # fmt: skip
-    ask(400, "POST", task_path, key="events", path={"event_id": event},
-        json={**task_body, "headcount": 0})  # fmt: skip
+    task_body = {
+        "title": "1号地抢收",
+        "lon": 120.005,
+        "lat": 36.01,
+        "headcount": 2,
+        "targets": {"area_mu": 300},
+    }
+    task = ask(
+        201, "POST", task_path, key="events", path={"event_id": event}, json=task_body
+    ).json()  # figures without a target: target null
+    ask(
+        400,
+        "POST",
+        task_path,
+        key="events",
+        path={"event_id": event},
+        json={**task_body, "headcount": 0},
+    )
     ask(404, "POST", task_path, key="events", path={"event_id": 99999}, json=task_body)
     progress = one + "/tasks/{task_id}/progress"
     ids = {"event_id": event, "task_id": task["id"]}
     ask(200, "POST", progress, key="field", path=ids, json={"done": {"area_mu": 120}})
     ask(400, "POST", progress, key="field", path=ids, json={"done": {"area_mu": -1}})
-    ask(404, "POST", progress, key="field", path={**ids, "task_id": 99999},
-        json={"done": {"area_mu": 1}})  # fmt: skip
+    ask(
+        404,
+        "POST",
+        progress,
+        key="field",
+        path={**ids, "task_id": 99999},
+        json={"done": {"area_mu": 1}},
+    )
 
     mobilisation = one + "/mobilisation"
-    ask(200, "GET", mobilisation, key="events", path={"event_id": event},
-        params={"include_rest": "true", "lang": "en"})  # fmt: skip
-    ask(400, "GET", mobilisation, key="events", path={"event_id": event},
-        params={"include_rest": "maybe"})  # fmt: skip
+    ask(
+        200,
+        "GET",
+        mobilisation,
+        key="events",
+        path={"event_id": event},
+        params={"include_rest": "true", "lang": "en"},
+    )
+    ask(
+        400,
+        "GET",
+        mobilisation,
+        key="events",
+        path={"event_id": event},
+        params={"include_rest": "maybe"},
+    )
     ask(404, "GET", mobilisation, key="events", path={"event_id": 99999})
     send = {"assignments": [{"incident": task["public_id"], "cadre_id": 4}], "actor": "指挥长"}
     ask(201, "POST", mobilisation, key="events", path={"event_id": event}, json=send)
     ask(409, "POST", mobilisation, key="events", path={"event_id": event}, json=send)
-    ask(400, "POST", mobilisation, key="events", path={"event_id": event},
-        json={"assignments": "all"})  # fmt: skip
+    ask(
+        400,
+        "POST",
+        mobilisation,
+        key="events",
+        path={"event_id": event},
+        json={"assignments": "all"},
+    )
     ask(404, "POST", mobilisation, key="events", path={"event_id": 99999}, json=send)
     checkins = one + "/checkins"
-    ask(201, "POST", checkins, key="field", path={"event_id": event},
-        json={"cadre_id": 4, "lon": 120.005, "lat": 36.01})  # fmt: skip
-    ask(400, "POST", checkins, key="field", path={"event_id": event},
-        json={"cadre_id": 4, "lon": 120.005})  # fmt: skip
+    ask(
+        201,
+        "POST",
+        checkins,
+        key="field",
+        path={"event_id": event},
+        json={"cadre_id": 4, "lon": 120.005, "lat": 36.01},
+    )
+    ask(
+        400,
+        "POST",
+        checkins,
+        key="field",
+        path={"event_id": event},
+        json={"cadre_id": 4, "lon": 120.005},
+    )
     ask(404, "POST", checkins, key="field", path={"event_id": 99999}, json={"cadre_id": 4})
     ask(409, "POST", checkins, key="field", path={"event_id": event}, json={"cadre_id": 1})
 
     for view in ("/board", "/report", "/report.xlsx", "/replay", "/cap.xml"):
         ask(200, "GET", one + view, key="display", path={"event_id": event})
-        ask(400, "GET", one + view, key="display", path={"event_id": event},
-            params={"lang": "fr"})  # fmt: skip
+        ask(400, "GET", one + view, key="display", path={"event_id": event}, params={"lang": "fr"})
         ask(404, "GET", one + view, key="display", path={"event_id": 99999})
-    ask(200, "GET", one + "/replay", key="display", path={"event_id": event},
-        params={"at": "2000-01-01T00:00:00+08:00", "lang": "en"})  # fmt: skip
+    ask(
+        200,
+        "GET",
+        one + "/replay",
+        key="display",
+        path={"event_id": event},
+        params={"at": "2000-01-01T00:00:00+08:00", "lang": "en"},
+    )
     ask(200, "GET", "/api/v1/events", key="display", params={"active": "true"})
     ask(400, "GET", "/api/v1/events", key="display", params={"active": "maybe"})
 
@@ -313,8 +446,11 @@ def events(check: Conformance) -> dict:
     ask(404, "POST", end, key="events", path={"event_id": 99999})
     ask(200, "GET", one, key="display", path={"event_id": ended})  # ended_at a time
     ask(200, "GET", "/api/v1/events", key="display")  # running and ended
-    for path, body in ((task_path, task_body), (progress, {"done": {"area_mu": 1}}),
-                       (checkins, {"cadre_id": 4})):  # fmt: skip
+    for path, body in (
+        (task_path, task_body),
+        (progress, {"done": {"area_mu": 1}}),
+        (checkins, {"cadre_id": 4}),
+    ):
         ask(409, "POST", path, key="events", path={**ids, "event_id": ended}, json=body)
     ask(409, "GET", mobilisation, key="events", path={"event_id": ended})
     return {"event_id": event, "task_id": task["id"]}
@@ -327,11 +463,17 @@ def review(check: Conformance) -> None:
         if ext == "png":
             params |= {"width": "640", "height": "480"}
         check.ask(200, "GET", path, key="display", params=params)
-        check.ask(400, "GET", path, key="display", params={"from": "2026-03-01",
-                                                           "to": "2026-02-01"})  # fmt: skip
+        check.ask(
+            400, "GET", path, key="display", params={"from": "2026-03-01", "to": "2026-02-01"}
+        )
         check.ask(404, "GET", path, key="display", params={"town": "999999999"})
-    check.ask(200, "GET", "/api/v1/review/export.csv", key="display",
-              params={"table": "units", "town": "370281001"})  # fmt: skip
+    check.ask(
+        200,
+        "GET",
+        "/api/v1/review/export.csv",
+        key="display",
+        params={"table": "units", "town": "370281001"},
+    )
 
 
 def refusals(check: Conformance, places: dict) -> None:

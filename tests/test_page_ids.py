@@ -17,16 +17,23 @@ from dashboard import ids
 from tests.servers import add_user, signed_in_client, tiny_app
 
 # Each page, and who may open it.
-PAGES = {"/": "admin", "/dispatch": "operator", "/review": "admin", "/events": "admin",
-         "/admin": "admin", "/data": "admin"}  # fmt: skip
+PAGES = {
+    "/": "admin",
+    "/dispatch": "operator",
+    "/review": "admin",
+    "/events": "admin",
+    "/admin": "admin",
+    "/data": "admin",
+}
 
 
 @pytest.fixture(scope="module")
 def routed(tmp_path_factory):
     """Signed-in clients by role, and the router's key."""
     app, store = tiny_app(tmp_path_factory.mktemp("ids"))
-    clients = {role: signed_in_client(app.server, add_user(store, role))
-               for role in set(PAGES.values())}  # fmt: skip
+    clients = {
+        role: signed_in_client(app.server, add_user(store, role)) for role in set(PAGES.values())
+    }
     for client in clients.values():
         client.get("/")  # sets the _csrf_token cookie, as for a browser
     key = next(k for k in app.callback_map if f"{ids.PAGE}.children" in k)
@@ -52,17 +59,29 @@ def component_ids(node) -> list[str]:
 
 def page_tree(app, client, key: str, path: str) -> dict:
     entry = app.callback_map[key]
-    values = {(ids.URL, "pathname"): path, (ids.URL, "search"): "",
-              (ids.WINDOW, "data"): {"width": 1920, "height": 1080}}  # fmt: skip
+    values = {
+        (ids.URL, "pathname"): path,
+        (ids.URL, "search"): "",
+        (ids.WINDOW, "data"): {"width": 1920, "height": 1080},
+    }
 
     def items(specs):
-        return [{"id": s["id"], "property": s["property"], "value": values.get((s["id"], s["property"]))}
-                for s in specs]  # fmt: skip
+        return [
+            {
+                "id": s["id"],
+                "property": s["property"],
+                "value": values.get((s["id"], s["property"])),
+            }
+            for s in specs
+        ]
 
-    body = {"output": key, "outputs": [{"id": ids.PAGE, "property": "children"},
-                                       {"id": ids.LANG, "property": "data"}],
-            "inputs": items(entry["inputs"]), "state": items(entry["state"]),
-            "changedPropIds": [f"{ids.URL}.pathname"]}  # fmt: skip
+    body = {
+        "output": key,
+        "outputs": [{"id": ids.PAGE, "property": "children"}, {"id": ids.LANG, "property": "data"}],
+        "inputs": items(entry["inputs"]),
+        "state": items(entry["state"]),
+        "changedPropIds": [f"{ids.URL}.pathname"],
+    }
     token = client.get_cookie("_csrf_token").value
     answer = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
@@ -79,7 +98,14 @@ def test_no_two_components_of_a_page_share_an_id(routed, path):
 
 
 def test_the_walk_finds_a_shared_id():
-    tree = {"type": "Div", "namespace": "dash_html_components",
-            "props": {"children": [{"type": "Div", "namespace": "x", "props": {"id": "a"}},
-                                   {"type": "Div", "namespace": "x", "props": {"id": "a"}}]}}  # fmt: skip
+    tree = {
+        "type": "Div",
+        "namespace": "dash_html_components",
+        "props": {
+            "children": [
+                {"type": "Div", "namespace": "x", "props": {"id": "a"}},
+                {"type": "Div", "namespace": "x", "props": {"id": "a"}},
+            ]
+        },
+    }
     assert Counter(component_ids(tree))["a"] == 2

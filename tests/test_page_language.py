@@ -21,8 +21,9 @@ def client(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", PAGES)
-@pytest.mark.parametrize(("asked", "declared"), [("", "zh-CN"), ("?lang=en", "en"),
-                                                 ("?lang=zh", "zh-CN")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("asked", "declared"), [("", "zh-CN"), ("?lang=en", "en"), ("?lang=zh", "zh-CN")]
+)
 def test_each_page_declares_the_language_it_is_shown_in(client, path, asked, declared):
     answer = client.get(path + asked)
     if path == "/login":  # signed in already: sent on; the form itself is signed out

@@ -84,8 +84,16 @@ def test_bundle_has_every_trace_type_the_app_draws():
     assert used <= bundled_traces(), "add them to scripts/plotly_bundle/entry.js and rebuild"
 
 
-MAP_TRACES = {"scattermap", "choroplethmap", "densitymap", "scattermapbox", "choroplethmapbox",
-              "densitymapbox", "scattergeo", "choropleth"}  # fmt: skip
+MAP_TRACES = {
+    "scattermap",
+    "choroplethmap",
+    "densitymap",
+    "scattermapbox",
+    "choroplethmapbox",
+    "densitymapbox",
+    "scattergeo",
+    "choropleth",
+}
 
 
 def test_no_map_is_drawn_by_plotly_and_the_bundle_carries_no_map_code():

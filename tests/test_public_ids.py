@@ -36,8 +36,10 @@ def served(database_url):
     app = create_app(Settings.from_env({"DATABASE_URL": database_url}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(unnumbered(tiny_city(dt.datetime.now(dt.UTC))))
-    keys = {scope: store.create_api_key(f"key {scope}", actor="test", scopes=scope)
-            for scope in ("open311", "events")}  # fmt: skip
+    keys = {
+        scope: store.create_api_key(f"key {scope}", actor="test", scopes=scope)
+        for scope in ("open311", "events")
+    }
     with thread_server(app.server) as base:
         yield {"base": base, "store": store, "keys": keys}
     store.close()
@@ -54,23 +56,49 @@ def test_every_way_in_gives_the_same_number_format(served):
     store, keys, base = served["store"], served["keys"], served["base"]
     made = {"seed": list(store.incidents()["public_id"])}
     for channel in ("app", "hotline", "patrol"):
-        answer = requests.post(f"{base}/open311/v2/requests.json", timeout=30, data={
-            "api_key": keys["open311"], "service_code": "garbage", "description": "垃圾未清运",
-            "lat": "36.011", "long": "120.005", "channel": channel})  # fmt: skip
+        answer = requests.post(
+            f"{base}/open311/v2/requests.json",
+            timeout=30,
+            data={
+                "api_key": keys["open311"],
+                "service_code": "garbage",
+                "description": "垃圾未清运",
+                "lat": "36.011",
+                "long": "120.005",
+                "channel": channel,
+            },
+        )
         assert answer.status_code in (200, 201), answer.text
         made[channel] = [answer.json()[0]["service_request_id"]]
     events = {"X-API-Key": keys["events"]}
-    answer = requests.post(f"{base}/api/v1/events", headers=events, timeout=30, json={
-        "name": "甲街道土豆抢收", "kind": "harvest_help", "severity": 3, "grids": ["A-1"]})  # fmt: skip
+    answer = requests.post(
+        f"{base}/api/v1/events",
+        headers=events,
+        timeout=30,
+        json={"name": "甲街道土豆抢收", "kind": "harvest_help", "severity": 3, "grids": ["A-1"]},
+    )
     assert answer.status_code == 201, answer.text
-    answer = requests.post(f"{base}/api/v1/events/{answer.json()['id']}/tasks", headers=events,
-                           timeout=30, json={"title": "1号地抢收", "lon": 120.005, "lat": 36.01,
-                                             "headcount": 3})  # fmt: skip
+    answer = requests.post(
+        f"{base}/api/v1/events/{answer.json()['id']}/tasks",
+        headers=events,
+        timeout=30,
+        json={"title": "1号地抢收", "lon": 120.005, "lat": 36.01, "headcount": 3},
+    )
     assert answer.status_code == 201, answer.text
     made["event task"] = [answer.json()["public_id"]]
-    direct = store.add_incident({"channel": "plaza", "category": "garbage", "description": "x",
-                                 "lon": 120.005, "lat": 36.011, "grid_code": "A-1",
-                                 "town_code": "370281001", "priority": 3}, actor="test")  # fmt: skip
+    direct = store.add_incident(
+        {
+            "channel": "plaza",
+            "category": "garbage",
+            "description": "x",
+            "lon": 120.005,
+            "lat": 36.011,
+            "grid_code": "A-1",
+            "town_code": "370281001",
+            "priority": 3,
+        },
+        actor="test",
+    )
     made["direct insert"] = [store.incidents().set_index("id").loc[direct, "public_id"]]
     for way, public_ids in made.items():
         assert public_ids, way
@@ -89,8 +117,17 @@ def test_a_reseeded_city_keeps_numbering_after_its_rows(store):
     store.load_city(unnumbered(tiny_city(NOW)), replace=True)
     first = store.incidents()
     assert first["public_id"].is_unique and len(first) == 5
-    new = store.add_incident({"channel": "app", "category": "garbage", "description": "x",
-                              "lon": 120.005, "lat": 36.011, "priority": 3}, actor="test")  # fmt: skip
+    new = store.add_incident(
+        {
+            "channel": "app",
+            "category": "garbage",
+            "description": "x",
+            "lon": 120.005,
+            "lat": 36.011,
+            "priority": 3,
+        },
+        actor="test",
+    )
     assert new > first["id"].max()
     for public_id in store.incidents()["public_id"]:
         assert_house_format(store, public_id)

@@ -10,8 +10,12 @@ from domain import coords
 from domain.errors import InvalidInput
 from domain.report import ReportInvalid, ValidReport, validate_report
 
-GOOD = {"service_code": "garbage", "description": "小区门口垃圾三天没人清运", "lat": "36.28",
-        "long": "120.0"}  # fmt: skip
+GOOD = {
+    "service_code": "garbage",
+    "description": "小区门口垃圾三天没人清运",
+    "lat": "36.28",
+    "long": "120.0",
+}
 
 
 def merged(changes: dict) -> dict:
@@ -58,8 +62,9 @@ def test_priority_and_reasons_come_from_the_description():
 
 def test_all_problems_are_reported_together():
     with pytest.raises(ReportInvalid) as caught:
-        validate_report({"service_code": "garbage", "description": "  ", "lat": "abc",
-                         "long": "120"})  # fmt: skip
+        validate_report(
+            {"service_code": "garbage", "description": "  ", "lat": "abc", "long": "120"}
+        )
     assert str(caught.value) == (
         "description is required; lat must be a number between -90 and 90, not 'abc'"
     )
@@ -73,13 +78,16 @@ def test_a_report_must_be_a_mapping():
 # --- service_code -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (..., "service_code is required"),
-    ("", "service_code is required"),
-    ("rubbish", "service_code must be one of fire_lane, road_damage"),
-    ("GARBAGE", "not 'GARBAGE'"),
-    (7, "service_code must be text, not int"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (..., "service_code is required"),
+        ("", "service_code is required"),
+        ("rubbish", "service_code must be one of fire_lane, road_damage"),
+        ("GARBAGE", "not 'GARBAGE'"),
+        (7, "service_code must be text, not int"),
+    ],
+)
 def test_service_code(value, message):
     assert message in problems(service_code=value)["service_code"]
 
@@ -87,31 +95,37 @@ def test_service_code(value, message):
 # --- description --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (..., "description is required"),
-    ("", "description is required"),
-    (" \n\t ", "description is required"),
-    ("x" * 2001, "description must be at most 2000 characters, not 2001"),
-    ("bell\x07", "description contains a control character (U+0007) at position 5"),
-    ("nul\x00", "U+0000"),
-    ("esc\x1b[31m", "U+001B"),
-    ("del\x7f", "U+007F"),
-    ("lone \ud800 surrogate", "U+D800"),
-    (["list"], "description must be text, not list"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (..., "description is required"),
+        ("", "description is required"),
+        (" \n\t ", "description is required"),
+        ("x" * 2001, "description must be at most 2000 characters, not 2001"),
+        ("bell\x07", "description contains a control character (U+0007) at position 5"),
+        ("nul\x00", "U+0000"),
+        ("esc\x1b[31m", "U+001B"),
+        ("del\x7f", "U+007F"),
+        ("lone \ud800 surrogate", "U+D800"),
+        (["list"], "description must be text, not list"),
+    ],
+)
 def test_description_problems(value, message):
     assert message in problems(description=value)["description"]
 
 
-@pytest.mark.parametrize("text", [
-    "x",
-    "y" * 2000,
-    "  padded  ",
-    "路灯不亮了 🌃🔦",
-    "👨‍👩‍👧 family emoji with zero-width joiners",
-    "Ünïcödé ñ 한국어 العربية",
-    "line one\nline two\twith a tab",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x",
+        "y" * 2000,
+        "  padded  ",
+        "路灯不亮了 🌃🔦",
+        "👨‍👩‍👧 family emoji with zero-width joiners",
+        "Ünïcödé ñ 한국어 العربية",
+        "line one\nline two\twith a tab",
+    ],
+)
 def test_descriptions_accepted(text):
     assert report(description=text).description == text.strip()
 
@@ -145,19 +159,22 @@ def test_position_or_address_is_required():
     assert problems(lat="", long=" ")["location"].startswith("lat and long")
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"lat": "abc"}, "lat", "lat must be a number between -90 and 90, not 'abc'"),
-    ({"lat": "95"}, "lat", "lat must be a number between -90 and 90, not '95'"),
-    ({"lat": "nan"}, "lat", "not 'nan'"),
-    ({"long": "inf"}, "long", "long must be a number between -180 and 180, not 'inf'"),
-    ({"long": "181"}, "long", "not '181'"),
-    ({"long": ...}, "long", "long is required"),
-    ({"lat": ...}, "lat", "lat is required"),
-    ({"address_string": "路" * 201}, "address_string", "at most 200 characters, not 201"),
-    ({"address_string": "a\nb"}, "address_string", "a line break at position 2"),
-    ({"address_string": "a\tb"}, "address_string", "U+0009"),
-    ({"crs": "utm"}, "crs", "crs must be one of wgs84, gcj02, bd09, not 'utm'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"lat": "abc"}, "lat", "lat must be a number between -90 and 90, not 'abc'"),
+        ({"lat": "95"}, "lat", "lat must be a number between -90 and 90, not '95'"),
+        ({"lat": "nan"}, "lat", "not 'nan'"),
+        ({"long": "inf"}, "long", "long must be a number between -180 and 180, not 'inf'"),
+        ({"long": "181"}, "long", "not '181'"),
+        ({"long": ...}, "long", "long is required"),
+        ({"lat": ...}, "lat", "lat is required"),
+        ({"address_string": "路" * 201}, "address_string", "at most 200 characters, not 201"),
+        ({"address_string": "a\nb"}, "address_string", "a line break at position 2"),
+        ({"address_string": "a\tb"}, "address_string", "U+0009"),
+        ({"crs": "utm"}, "crs", "crs must be one of wgs84, gcj02, bd09, not 'utm'"),
+    ],
+)
 def test_position_problems(changes, field, message):
     assert message in problems(**changes)[field]
 
@@ -208,29 +225,41 @@ def test_emails_accepted(email):
     assert report(email=email).email == email
 
 
-@pytest.mark.parametrize("email", ["zhang", "zhang@", "@example.com", "a@b", "a b@c.cn",
-                                   "a@@b.cn", "x" * 250 + "@a.cn"])  # fmt: skip
+@pytest.mark.parametrize(
+    "email", ["zhang", "zhang@", "@example.com", "a@b", "a b@c.cn", "a@@b.cn", "x" * 250 + "@a.cn"]
+)
 def test_emails_refused(email):
     assert "email" in problems(email=email)
 
 
-@pytest.mark.parametrize(("phone", "stored"), [
-    ("13800138000", "13800138000"),
-    ("138 0013 8000", "13800138000"),
-    ("+86 138 0013 8000", "+8613800138000"),
-    ("0532-87654321", "0532-87654321"),
-    ("0532-87654321-123", "0532-87654321-123"),
-    ("053287654321", "053287654321"),
-    ("010-12345678", "010-12345678"),
-    ("87654321", "87654321"),
-    ("１３８００１３８０００", "13800138000"),  # full-width digits
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("13800138000", "13800138000"),
+        ("138 0013 8000", "13800138000"),
+        ("+86 138 0013 8000", "+8613800138000"),
+        ("0532-87654321", "0532-87654321"),
+        ("0532-87654321-123", "0532-87654321-123"),
+        ("053287654321", "053287654321"),
+        ("010-12345678", "010-12345678"),
+        ("87654321", "87654321"),
+        ("１３８００１３８０００", "13800138000"),  # full-width digits
+    ],
+)
 def test_phones_accepted(phone, stored):
     assert report(phone=phone).phone == stored
 
 
-BAD_PHONES = ["123", "23800138000", "1380013800", "138001380000", "abc", "0532--87654321",
-              "+1 415 555 0100", "5" * 41]  # fmt: skip
+BAD_PHONES = [
+    "123",
+    "23800138000",
+    "1380013800",
+    "138001380000",
+    "abc",
+    "0532--87654321",
+    "+1 415 555 0100",
+    "5" * 41,
+]
 
 
 @pytest.mark.parametrize("phone", BAD_PHONES)
@@ -241,22 +270,27 @@ def test_phones_refused(phone):
 # --- media and attributes -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["https://img.example.cn/a.jpg", "http://10.0.0.5/p?id=1",
-                                 "HTTPS://Example.com/" + "x" * 480])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    ["https://img.example.cn/a.jpg", "http://10.0.0.5/p?id=1", "HTTPS://Example.com/" + "x" * 480],
+)
 def test_media_urls_accepted(url):
     assert report(media_url=url).media_url == url
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("javascript:alert(1)", "must be an http:// or https:// address"),
-    ("ftp://example.com/a.jpg", "must be an http:// or https:// address"),
-    ("data:image/png;base64,AAAA", "must be an http:// or https:// address"),
-    ("https://", "must be an http:// or https:// address"),
-    ("/relative/path.jpg", "must be an http:// or https:// address"),
-    ("https://[::1/a.jpg", "must be an http:// or https:// address"),
-    ("https://example.com/a b.jpg", "must be an http:// or https:// address"),
-    ("https://example.com/" + "x" * 481, "at most 500 characters, not 501"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("javascript:alert(1)", "must be an http:// or https:// address"),
+        ("ftp://example.com/a.jpg", "must be an http:// or https:// address"),
+        ("data:image/png;base64,AAAA", "must be an http:// or https:// address"),
+        ("https://", "must be an http:// or https:// address"),
+        ("/relative/path.jpg", "must be an http:// or https:// address"),
+        ("https://[::1/a.jpg", "must be an http:// or https:// address"),
+        ("https://example.com/a b.jpg", "must be an http:// or https:// address"),
+        ("https://example.com/" + "x" * 481, "at most 500 characters, not 501"),
+    ],
+)
 def test_media_urls_refused(url, message):
     assert message in problems(media_url=url)["media_url"]
 
@@ -273,14 +307,17 @@ def test_attributes_in_open311_form_encoding():
     assert dict(got.attributes) == {"floor": "3"}
 
 
-@pytest.mark.parametrize(("attributes", "field", "message"), [
-    ("floor=3", "attributes", "attributes must be a mapping"),
-    ({"bad code": "x"}, "attributes", "attribute code 'bad code' must be"),
-    ({"floor": "x" * 501}, "attribute[floor]", "at most 500 characters, not 501"),
-    ({"floor": "a\x00"}, "attribute[floor]", "U+0000"),
-    ({"floor": ["3"]}, "attribute[floor]", "must be text, not list"),
-    ({f"a{i}": "x" for i in range(51)}, "attributes", "at most 50, not 51"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("attributes", "field", "message"),
+    [
+        ("floor=3", "attributes", "attributes must be a mapping"),
+        ({"bad code": "x"}, "attributes", "attribute code 'bad code' must be"),
+        ({"floor": "x" * 501}, "attribute[floor]", "at most 500 characters, not 501"),
+        ({"floor": "a\x00"}, "attribute[floor]", "U+0000"),
+        ({"floor": ["3"]}, "attribute[floor]", "must be text, not list"),
+        ({f"a{i}": "x" for i in range(51)}, "attributes", "at most 50, not 51"),
+    ],
+)
 def test_attribute_problems(attributes, field, message):
     assert message in problems(attributes=attributes)[field]
 
@@ -290,12 +327,34 @@ def test_unknown_keys_are_ignored():
 
 
 def test_every_bad_field_at_once():
-    found = problems(service_code="x", description="", lat="x", long="x", crs="x", channel="x",
-                     first_name="x" * 51, last_name="x" * 51, email="x", phone="x",
-                     media_url="x", attributes={"a b": "x"})  # fmt: skip
-    assert set(found) == {"service_code", "description", "lat", "long", "crs", "channel",
-                          "first_name", "last_name", "email", "phone", "media_url",
-                          "attributes"}  # fmt: skip
+    found = problems(
+        service_code="x",
+        description="",
+        lat="x",
+        long="x",
+        crs="x",
+        channel="x",
+        first_name="x" * 51,
+        last_name="x" * 51,
+        email="x",
+        phone="x",
+        media_url="x",
+        attributes={"a b": "x"},
+    )
+    assert set(found) == {
+        "service_code",
+        "description",
+        "lat",
+        "long",
+        "crs",
+        "channel",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "media_url",
+        "attributes",
+    }
 
 
 @pytest.mark.parametrize("allowed", ["", "\n\t"])

@@ -178,11 +178,13 @@ def test_filters_change_the_map_and_tables_and_match_the_server(served, review_p
     # One category: fewer reports.
     pick_dropdown(page, "review-categories", "垃圾清运")
     garbage = wait_changed(page, by_rate, "tiles")
-    expected = server_review(served["url"], {"period": "year", "metric": "satisfaction_rate",
-                                             "category": "garbage"})  # fmt: skip
+    expected = server_review(
+        served["url"], {"period": "year", "metric": "satisfaction_rate", "category": "garbage"}
+    )
     assert garbage["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
     assert int(garbage["tiles"]["incidents"].replace(",", "")) < int(
-        year["tiles"]["incidents"].replace(",", ""))  # fmt: skip
+        year["tiles"]["incidents"].replace(",", "")
+    )
     # The view's link opens the same view (a bookmark).
     link = page.get_attribute("#review-link", "href")
     assert "category=garbage" in link and "metric=satisfaction_rate" in link
@@ -242,21 +244,29 @@ def test_a_metric_changed_while_the_grids_load_is_the_one_drawn(served, browser)
                 break
             page.wait_for_timeout(100)
         assert held, "the review map never asked for its grids"
-        page.wait_for_function("() => document.getElementById('review-legend')"
-                               ".innerText.includes('诉求件数')", timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "() => document.getElementById('review-legend').innerText.includes('诉求件数')",
+            timeout=60_000,
+        )
         pick_dropdown(page, "review-metric", "满意率")
-        page.wait_for_function("() => document.getElementById('review-legend')"
-                               ".innerText.includes('满意率')", timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "() => document.getElementById('review-legend').innerText.includes('满意率')",
+            timeout=60_000,
+        )
         for route in held:
             route.continue_()
-        page.wait_for_function("() => Object.keys(window.gc.map.styles('review-map-grids'))"
-                               ".length > 0", timeout=60_000)  # fmt: skip
+        page.wait_for_function(
+            "() => Object.keys(window.gc.map.styles('review-map-grids')).length > 0", timeout=60_000
+        )
         page.wait_for_timeout(300)
         drawn, wanted = page.evaluate("""() => [window.gc.map.styles('review-map-grids'),
             window.dash_component_api.getLayout('review-map-grids').props.hideout]""")
         assert len(drawn) == 1400 and len(wanted["fill"]) > 100
-        wrong = [code for code, style in drawn.items()
-                 if style["fill"] != wanted["fill"].get(code, wanted["nodata"])]  # fmt: skip
+        wrong = [
+            code
+            for code, style in drawn.items()
+            if style["fill"] != wanted["fill"].get(code, wanted["nodata"])
+        ]
         assert wrong == []
     finally:
         page.close()
@@ -276,8 +286,7 @@ def test_a_town_leader_sees_only_their_town(served, review_page):
     assert snapshot["tiles"]["incidents"] == f"{int(expected.totals['incidents']):,}"
 
 
-def test_an_empty_period_and_a_reversed_range_say_so_and_draw_no_blank_chart(served,
-                                                                            review_page):  # fmt: skip
+def test_an_empty_period_and_a_reversed_range_say_so_and_draw_no_blank_chart(served, review_page):
     page = review_page(CITY_LEADER, "?from=2020-01-01&to=2020-01-31")  # before the channel
     empty = state(page)
     assert empty["notice"] == "所选时段和范围内没有诉求。"
@@ -309,7 +318,8 @@ def test_clicking_a_bar_drills_into_its_category_and_its_month(served, review_pa
     chosen = page.inner_text("#review-categories")
     assert chosen.strip() and "全部" not in chosen
     assert int(category["tiles"]["incidents"].replace(",", "")) < int(
-        year["tiles"]["incidents"].replace(",", ""))  # fmt: skip
+        year["tiles"]["incidents"].replace(",", "")
+    )
     # A month of the trend: the period becomes that month.
     page.locator("#review-trend .bars .point path").first.click(force=True)
     month = wait_changed(page, category, "crumbs")
@@ -363,8 +373,12 @@ def test_every_header_reads_whole_every_column_shows_and_rates_stop_at_100(
     page.locator("#review-league").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     tables = page.evaluate(TABLES_JS)
-    assert {t["id"] for t in tables} == {"review-units", "review-hot", "review-grids",
-                                         "review-league"}  # fmt: skip
+    assert {t["id"] for t in tables} == {
+        "review-units",
+        "review-hot",
+        "review-grids",
+        "review-league",
+    }
     for table in tables:
         assert len(table["headers"]) >= 6, table
         assert table["cut"] == [] and table["split"] == [], table

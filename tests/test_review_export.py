@@ -54,8 +54,9 @@ TOWN_A, TOWN_B = "370281001", "370281002"
 JUNE = {"from": "2026-06-01", "to": "2026-06-30"}  # all five incidents of the tiny city
 EMPTY = {"from": "2025-01-01", "to": "2025-01-31"}  # none
 REVERSED = {"from": "2026-06-30", "to": "2026-06-01"}
-XLSX, CSV, GEOJSON, PNG = (f"/api/v1/review/export.{ext}" for ext in ("xlsx", "csv", "geojson",
-                                                                       "png"))  # fmt: skip
+XLSX, CSV, GEOJSON, PNG = (
+    f"/api/v1/review/export.{ext}" for ext in ("xlsx", "csv", "geojson", "png")
+)
 HOUR = dt.timedelta(hours=1)
 
 
@@ -84,9 +85,11 @@ def served(module_database_url):
             "key": key,
             "city": signed_in_session(base, city),
             "town": signed_in_session(base, town),
-            "principals": {"city": for_user(1, city, "city_leader", None),
-                           "town": for_user(2, town, "town_leader", TOWN_A)},
-        }  # fmt: skip
+            "principals": {
+                "city": for_user(1, city, "city_leader", None),
+                "town": for_user(2, town, "town_leader", TOWN_A),
+            },
+        }
     store.close()
 
 
@@ -98,8 +101,9 @@ def expected_tables(served, who: str, args: dict, lang: str = "zh") -> dict:
     """The screen's tables of the same query, built here directly."""
     store = served["store"]
     query = parse_query(args, today=NOW.date(), metrics=METRICS)
-    review = build_review(store, query, served["principals"][who],
-                          now=dt.datetime.now(dt.UTC), lang=lang)  # fmt: skip
+    review = build_review(
+        store, query, served["principals"][who], now=dt.datetime.now(dt.UTC), lang=lang
+    )
     return review, {t.key: t for t in review_tables(review, units(store).towns, lang)}
 
 
@@ -112,8 +116,7 @@ def same(got, want) -> bool:
     if missing(want):
         return missing(got) or got == ""
     if isinstance(want, int | float | np.number) and not isinstance(want, bool):
-        return isinstance(got, int | float) and math.isclose(float(got), float(want),
-                                                             abs_tol=1e-9)  # fmt: skip
+        return isinstance(got, int | float) and math.isclose(float(got), float(want), abs_tol=1e-9)
     return str(got) == str(want)
 
 
@@ -190,8 +193,7 @@ def test_csv_is_each_table_exactly_with_a_bom(served):
         )
         assert response.content.startswith("\ufeff".encode())
         assert "attachment" in response.headers["Content-Disposition"]
-        read = pd.read_csv(io.BytesIO(response.content), encoding="utf-8-sig",
-                           dtype={"编码": str})  # fmt: skip
+        read = pd.read_csv(io.BytesIO(response.content), encoding="utf-8-sig", dtype={"编码": str})
         assert_same_frame(read, table.frame)
     default = get(served, "city", CSV, **JUNE)
     assert default.content == get(served, "city", CSV, **JUNE, table="grids").content
@@ -231,13 +233,20 @@ FEATURE_COLLECTION = {  # RFC 7946, the parts a grid layer uses
     "properties": {
         "type": {"const": "FeatureCollection"},
         "bbox": {"type": "array", "minItems": 4, "maxItems": 4},
-        "features": {"type": "array", "items": {
-            "type": "object", "required": ["type", "geometry", "properties"],
-            "properties": {"type": {"const": "Feature"}, "geometry": GEOMETRY,
-                           "properties": {"type": "object"}},
-        }},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "geometry": GEOMETRY,
+                    "properties": {"type": "object"},
+                },
+            },
+        },
     },
-}  # fmt: skip
+}
 
 
 def test_geojson_is_rfc7946_wgs84_with_the_grid_tables_figures(served):
@@ -397,16 +406,26 @@ def test_too_many_pngs_at_once_are_turned_away_at_once():
 
 def _tiny_picture(names: list[str], lang: str) -> bytes:
     square = shapely.box(120.0, 36.0, 120.01, 36.01)
-    grids = gpd.GeoDataFrame({"code": ["A-1"], "incidents": [3]}, geometry=[square],
-                             crs="EPSG:4326")  # fmt: skip
-    towns = gpd.GeoDataFrame({"code": [TOWN_A], "name": ["九龙街道"]}, geometry=[square],
-                             crs="EPSG:4326")  # fmt: skip
+    grids = gpd.GeoDataFrame(
+        {"code": ["A-1"], "incidents": [3]}, geometry=[square], crs="EPSG:4326"
+    )
+    towns = gpd.GeoDataFrame(
+        {"code": [TOWN_A], "name": ["九龙街道"]}, geometry=[square], crs="EPSG:4326"
+    )
     period = {"zh": "2026年6月", "en": "June 2026"}
-    titles, town_names = review_png.picture_titles(names, METRICS["incidents"], period, lang,
-                                                   TOWN_A)  # fmt: skip
-    return review_png.review_png(grids, towns, metric=METRICS["incidents"], titles=titles,
-                                 town_names=town_names, bounds=None, width=400,
-                                 height=300)  # fmt: skip
+    titles, town_names = review_png.picture_titles(
+        names, METRICS["incidents"], period, lang, TOWN_A
+    )
+    return review_png.review_png(
+        grids,
+        towns,
+        metric=METRICS["incidents"],
+        titles=titles,
+        town_names=town_names,
+        bounds=None,
+        width=400,
+        height=300,
+    )
 
 
 def test_chinese_labels_are_drawn_with_the_installed_cjk_font():
@@ -426,8 +445,12 @@ def test_without_a_cjk_font_the_map_is_drawn_in_english_with_town_codes(monkeypa
     review_png.cjk_family.cache_clear()
     try:
         titles, town_names = review_png.picture_titles(
-            ["全市", "九龙街道"], METRICS["incidents"], {"zh": "2026年6月", "en": "June 2026"},
-            "zh", TOWN_A)  # fmt: skip
+            ["全市", "九龙街道"],
+            METRICS["incidents"],
+            {"zh": "2026年6月", "en": "June 2026"},
+            "zh",
+            TOWN_A,
+        )
         assert titles == review_png.Titles(TOWN_A, "Incidents (incidents)", "June 2026")
         assert town_names is False
         with warnings.catch_warnings(record=True) as caught:
@@ -505,11 +528,13 @@ def test_nobody_signed_in_is_refused_and_a_display_key_may_export(served):
     for path in (XLSX, CSV, GEOJSON, PNG):
         answer = requests.get(served["base"] + path, params=JUNE, timeout=30)
         assert answer.status_code == 401 and answer.json()["error"]["message"]
-    page = requests.get(served["base"] + "/review/print", params=JUNE, timeout=30,
-                        allow_redirects=False)  # fmt: skip
+    page = requests.get(
+        served["base"] + "/review/print", params=JUNE, timeout=30, allow_redirects=False
+    )
     assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=")
-    keyed = requests.get(served["base"] + CSV, params=JUNE, timeout=30,
-                         headers={"X-API-Key": served["key"]})  # fmt: skip
+    keyed = requests.get(
+        served["base"] + CSV, params=JUNE, timeout=30, headers={"X-API-Key": served["key"]}
+    )
     assert keyed.status_code == 200
 
 

@@ -46,12 +46,30 @@ def test_the_flood_runs_as_an_event_declared_ended_and_reviewed_in_a_browser(tmp
         try:
             event_id = declare_in_browser(page, base, url, area)
             run = subprocess.run(
-                [sys.executable, str(ROOT / "app.py"), "simulate", "flood", "--url", base,
-                 "--speed", "14400", "--fields", "3", "--water", "6", "--hours", "120",
-                 "--event", str(event_id)],
-                cwd=ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                capture_output=True, text=True, timeout=600,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    str(ROOT / "app.py"),
+                    "simulate",
+                    "flood",
+                    "--url",
+                    base,
+                    "--speed",
+                    "14400",
+                    "--fields",
+                    "3",
+                    "--water",
+                    "6",
+                    "--hours",
+                    "120",
+                    "--event",
+                    str(event_id),
+                ],
+                cwd=ROOT,
+                env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             assert run.returncode == 0, run.stderr[-2000:]
             assert "演练结束: 9 件上报" in run.stdout and "9 件办结" in run.stdout, run.stdout[
                 -2000:
@@ -126,7 +144,8 @@ def review_in_browser(page, base: str, event_id: int) -> None:
     page.wait_for_function(
         "() => document.querySelector('#event-report')"
         " && document.querySelector('#event-report').innerText.includes('出动干部')",
-        timeout=60_000)  # fmt: skip
+        timeout=60_000,
+    )
     for cookie in page.context.cookies():
         session.cookies.set(cookie["name"], cookie["value"])
     report = session.get(f"{base}/api/v1/events/{event_id}/report", timeout=60).json()
@@ -141,13 +160,15 @@ def review_in_browser(page, base: str, event_id: int) -> None:
     # A moment with cadres in the field: asked of the server, then shown by the slider.
     frame = session.get(f"{base}/api/v1/events/{event_id}/replay", timeout=60).json()
     start, end = frame["start"], frame["end"]
-    length = int((dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start))
-                 .total_seconds())  # fmt: skip
+    length = int(
+        (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
+    )
     busy = None
     for second in range(1, length, max(1, length // 12)):
         at = (dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second)).isoformat()
-        moment = session.get(f"{base}/api/v1/events/{event_id}/replay",
-                             params={"at": at}, timeout=60).json()  # fmt: skip
+        moment = session.get(
+            f"{base}/api/v1/events/{event_id}/replay", params={"at": at}, timeout=60
+        ).json()
         if moment["cadres"]:
             busy = (second, len(moment["cadres"]))
             break
@@ -160,8 +181,10 @@ def review_in_browser(page, base: str, event_id: int) -> None:
     page.wait_for_function(f"() => ({REPLAY_CADRES_JS})() === 0", timeout=30_000)
     # The slider's step, read off the slider itself: one key press moves it one step.
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => Number(document.querySelector("
-                           "'#event-replay [role=slider]').getAttribute('aria-valuenow')) > 0")  # fmt: skip
+    page.wait_for_function(
+        "() => Number(document.querySelector("
+        "'#event-replay [role=slider]').getAttribute('aria-valuenow')) > 0"
+    )
     step = int(thumb.get_attribute("aria-valuenow"))
     for _ in range(busy[0] // step - 1):
         page.keyboard.press("ArrowRight")

@@ -24,11 +24,28 @@ def test_a_small_flood_run_prints_its_outcome_with_plausible_figures(tmp_path):
     store.close()
     with app_process({"DATABASE_URL": url}) as base:
         run = subprocess.run(
-            [sys.executable, str(ROOT / "app.py"), "simulate", "flood", "--url", base,
-             "--speed", "14400", "--fields", "3", "--water", "6", "--hours", "120"],
-            cwd=ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(ROOT / "app.py"),
+                "simulate",
+                "flood",
+                "--url",
+                base,
+                "--speed",
+                "14400",
+                "--fields",
+                "3",
+                "--water",
+                "6",
+                "--hours",
+                "120",
+            ],
+            cwd=ROOT,
+            env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     out = run.stdout
     assert run.returncode == 0, run.stderr[-2000:]
     assert "演练结束: 9 件上报" in out and "9 件办结" in out, out[-2000:]

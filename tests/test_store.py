@@ -168,8 +168,14 @@ def test_a_whole_lifecycle_is_audited_move_by_move(city_store):
     assert pd.notna(row["dispatched_at"]) and pd.notna(row["closed_at"])
     moves = city_store.audit(20)
     moves = moves[moves["entity_id"] == str(t1)]
-    assert list(moves["action"])[::-1] == ["dispatch", "start", "resolve", "verify", "close",
-                                           "rate"]  # fmt: skip
+    assert list(moves["action"])[::-1] == [
+        "dispatch",
+        "start",
+        "resolve",
+        "verify",
+        "close",
+        "rate",
+    ]
     assert "车已挪走" in moves.loc[moves["action"] == "resolve", "after"].iloc[0]
 
 
@@ -202,10 +208,18 @@ def test_duplicates_merge_into_an_open_incident_only(city_store):
     with pytest.raises(InvalidInput, match="cannot merge"):
         city_store.apply_action(t3, "merge", actor="operator", into=t5)
     new = city_store.add_incident(
-        {"public_id": "N9", "channel": "app", "category": "noise", "description": "吵",
-         "lon": 120.001, "lat": 36.001, "grid_code": "A-1", "priority": 3},
+        {
+            "public_id": "N9",
+            "channel": "app",
+            "category": "noise",
+            "description": "吵",
+            "lon": 120.001,
+            "lat": 36.001,
+            "grid_code": "A-1",
+            "priority": 3,
+        },
         actor="t",
-    )  # fmt: skip
+    )
     with pytest.raises(InvalidInput, match="another open incident"):
         city_store.apply_action(new, "merge", actor="operator", into=found["T1"])
 

@@ -167,8 +167,14 @@ def current_principal() -> Principal:
     return g.get("principal", ANONYMOUS)
 
 
-def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = False,
-            upload_bytes: int | None = None) -> None:  # fmt: skip
+def install(
+    server: Flask,
+    store,
+    callback_rules_for,
+    *,
+    secure_cookies: bool = False,
+    upload_bytes: int | None = None,
+) -> None:
     """Guard every request to ``server``.
 
     ``callback_rules_for(output_key)`` gives the Rule of a Dash callback
@@ -223,8 +229,10 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
                 raise Unauthenticated(message, zh=zh)
             require(principal, rule.any_of[0])  # raises 403 with a clear message
         if rule.city_wide and principal.town is not None:
-            raise Forbidden(f"{principal.actor} may only read town {principal.town}",
-                            zh="您只能查看本镇街的数据")  # fmt: skip
+            raise Forbidden(
+                f"{principal.actor} may only read town {principal.town}",
+                zh="您只能查看本镇街的数据",
+            )
         return None
 
     @server.before_request
@@ -235,8 +243,10 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
             return None
         client = store.client_for_key(key)
         if client is None or "display" not in client.scopes:
-            raise Forbidden("this display key is wrong, revoked, or not a display key",
-                            zh="大屏密钥无效、已吊销或不是大屏密钥")  # fmt: skip
+            raise Forbidden(
+                "this display key is wrong, revoked, or not a display key",
+                zh="大屏密钥无效、已吊销或不是大屏密钥",
+            )
         session.clear()
         session[DISPLAY_KEY] = client.id
         session.permanent = True
@@ -247,31 +257,42 @@ def install(server: Flask, store, callback_rules_for, *, secure_cookies: bool = 
     def _csrf_cookie(response):
         principal = current_principal()
         if (principal.signed_in and principal.kind == "user") or session.get(DISPLAY_KEY):
-            response.set_cookie(CSRF_COOKIE, generate_csrf(), samesite="Strict",
-                                secure=secure_cookies, httponly=False)  # fmt: skip
+            response.set_cookie(
+                CSRF_COOKIE,
+                generate_csrf(),
+                samesite="Strict",
+                secure=secure_cookies,
+                httponly=False,
+            )
         return response
 
     @server.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         body = {"code": 400, "message": f"CSRF check failed: {error.description}"}
-        return current_app.response_class(json.dumps({"error": body}), status=400,
-                                          mimetype="application/json")  # fmt: skip
+        return current_app.response_class(
+            json.dumps({"error": body}), status=400, mimetype="application/json"
+        )
 
 
 def where_the_key_goes(method: str, path: str) -> tuple[str, str]:
     """What a caller without a key is told, in English and Chinese: where
     this request's key goes (as ``_caller`` reads it), or to sign in."""
     if not path.startswith("/open311/"):
-        return ("sign in, or send an API key in the X-API-Key header",
-                "请先登录，或在 X-API-Key 请求头中提供 API 密钥")  # fmt: skip
+        return (
+            "sign in, or send an API key in the X-API-Key header",
+            "请先登录，或在 X-API-Key 请求头中提供 API 密钥",
+        )
     if method in SAFE_METHODS:
-        return ("send your key as the api_key query parameter (?api_key=…) "
-                "or in the X-API-Key header",
-                "请在查询参数 api_key 或 X-API-Key 请求头中提供 API 密钥")  # fmt: skip
-    return ("send your api_key as a field of the form-encoded body "
-            "(application/x-www-form-urlencoded), or in the X-API-Key header",
-            "请以表单格式（application/x-www-form-urlencoded）提交 api_key，"
-            "或在 X-API-Key 请求头中提供")  # fmt: skip
+        return (
+            "send your key as the api_key query parameter (?api_key=…) or in the X-API-Key header",
+            "请在查询参数 api_key 或 X-API-Key 请求头中提供 API 密钥",
+        )
+    return (
+        "send your api_key as a field of the form-encoded body "
+        "(application/x-www-form-urlencoded), or in the X-API-Key header",
+        "请以表单格式（application/x-www-form-urlencoded）提交 api_key，"
+        "或在 X-API-Key 请求头中提供",
+    )
 
 
 def _caller(store) -> tuple[Principal, bool]:

@@ -198,20 +198,43 @@ def event_banner(events, lang: str) -> list:
 
     items = []
     for e in events:
-        figures = " · ".join(f"{f['label']} {f['done']:,.0f}"
-                             + (f"/{f['target']:,.0f}" if f["target"] else "") + f" {f['unit']}"
-                             for f in e["figures"] if f["done"] or f["target"])  # fmt: skip
-        overdue = (html.Span(t("wall.overdue", lang).format(n=e["overdue"]),
-                             className="gc-event-overdue") if e["overdue"] else None)  # fmt: skip
-        items.append(html.Div([
-            html.Span(SEVERITIES[e["severity"]][0 if lang == "zh" else 1],
-                      className=f"gc-event-level gc-level-{e['severity']}"),
-            html.B(e["name"]),
-            html.Span(KINDS[e["kind"]][0 if lang == "zh" else 1], className="gc-event-kind"),
-            html.Span(t("wall.event", lang).format(
-                towns="、".join(e["towns"]), done=e["tasks_done"], tasks=len(e["tasks"]),
-                on=e["hands_on_task"], need=e["hands_needed"])),
-            html.Span(figures) if figures else None,
-            overdue,
-        ], className="gc-wall-event", **{"data-event": str(e["id"])}))  # fmt: skip
+        figures = " · ".join(
+            f"{f['label']} {f['done']:,.0f}"
+            + (f"/{f['target']:,.0f}" if f["target"] else "")
+            + f" {f['unit']}"
+            for f in e["figures"]
+            if f["done"] or f["target"]
+        )
+        overdue = (
+            html.Span(t("wall.overdue", lang).format(n=e["overdue"]), className="gc-event-overdue")
+            if e["overdue"]
+            else None
+        )
+        items.append(
+            html.Div(
+                [
+                    html.Span(
+                        SEVERITIES[e["severity"]][0 if lang == "zh" else 1],
+                        className=f"gc-event-level gc-level-{e['severity']}",
+                    ),
+                    html.B(e["name"]),
+                    html.Span(
+                        KINDS[e["kind"]][0 if lang == "zh" else 1], className="gc-event-kind"
+                    ),
+                    html.Span(
+                        t("wall.event", lang).format(
+                            towns="、".join(e["towns"]),
+                            done=e["tasks_done"],
+                            tasks=len(e["tasks"]),
+                            on=e["hands_on_task"],
+                            need=e["hands_needed"],
+                        )
+                    ),
+                    html.Span(figures) if figures else None,
+                    overdue,
+                ],
+                className="gc-wall-event",
+                **{"data-event": str(e["id"])},
+            )
+        )
     return items

@@ -41,13 +41,22 @@ SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
 CATEGORIES, TICKER = "open-categories", "ticker"
 EVENTS_BANNER = "wall-events"
 # The panels a refresh fills, in the order of ``wall_panels``.
-PANELS = (ids.KPIS, ids.TOWN_RANKING, SERVICE, TREND_24H, TREND_7D, CATEGORIES, TICKER,
-          EVENTS_BANNER)  # fmt: skip
+PANELS = (
+    ids.KPIS,
+    ids.TOWN_RANKING,
+    SERVICE,
+    TREND_24H,
+    TREND_7D,
+    CATEGORIES,
+    TICKER,
+    EVENTS_BANNER,
+)
 
 
 def _panel(title: str, body_id: str, class_name: str | None = None, body=None) -> html.Div:
-    return html.Div([html.H2(title), html.Div(body, id=body_id, className=class_name)],
-                    className="gc-panel")  # fmt: skip
+    return html.Div(
+        [html.H2(title), html.Div(body, id=body_id, className=class_name)], className="gc-panel"
+    )
 
 
 # Every layer of the wall: its dash-leaflet component id and the prop a live
@@ -61,8 +70,9 @@ def _component(name: str) -> str:
     return f"wall-{name}"
 
 
-def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
-             first: dict | None = None) -> dl.MapContainer:  # fmt: skip
+def wall_map(
+    lang: str, shown: tuple[str, ...], sources: dict, first: dict | None = None
+) -> dl.MapContainer:
     """The Leaflet map: one canvas, polygons by URL, points sent as small collections.
 
     ``first`` (``first_picture``) puts the first values of every layer and the
@@ -82,8 +92,10 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
         props = functions.get(name, {"pointToLayer": js("point"), "onEachFeature": js("pointEach")})
         value = values.get(name)
         if name == "grids":
-            source = {"url": sources["grids"],
-                      "hideout": {**grids.static_hideout(lang, show), **(value or {})}}  # fmt: skip
+            source = {
+                "url": sources["grids"],
+                "hideout": {**grids.static_hideout(lang, show), **(value or {})},
+            }
         elif name == "towns":
             source = {"url": sources["towns"], "hideout": {"show": show, **(value or {})}}
         else:
@@ -93,8 +105,9 @@ def wall_map(lang: str, shown: tuple[str, ...], sources: dict,
     return canvas_map(ids.MAP, layers, bounds, sources, zoomControl=False)
 
 
-def layout(lang: str, kiosk: Kiosk | None = None, sources: dict | None = None,
-           first: dict | None = None) -> html.Div:  # fmt: skip
+def layout(
+    lang: str, kiosk: Kiosk | None = None, sources: dict | None = None, first: dict | None = None
+) -> html.Div:
     """The page in ``lang``, with its first picture (``first_picture``) if given,
     else the map's values and the figures arrive by callback.
 
@@ -279,8 +292,12 @@ def register(app, context) -> None:
         scope = current_principal().town  # a town leader sees their town only
         focus = scope or focus_town(kiosk or {}, town_codes(context.store), time.time())
         first = not state or state.get("focus") != focus  # else the layout's picture stands
-        quiet = state and state.get("seq") == context.store.latest_seq() and not state.get(
-            "flash") and state.get("minute") == current_minute()  # fmt: skip
+        quiet = (
+            state
+            and state.get("seq") == context.store.latest_seq()
+            and not state.get("flash")
+            and state.get("minute") == current_minute()
+        )
         if not first and quiet:
             return (*[no_update] * (10 + len(WALL)), {**state, "ok_at": _now_ms()})
         view = shared_view(context.store, lang=lang, screen=screen, focus=focus, scope=scope)
@@ -334,13 +351,20 @@ def updated_note(view, lang: str) -> str:
 
 def wall_state(view, focus: str | None, panel_digests: list[str]) -> dict:
     """What a screen shows (``LIVE_STATE``): the next refresh sends only what differs."""
-    return {"seq": view.change_seq, "digests": view.digests, "ok_at": _now_ms(),
-            "flash": view.flash_until is not None, "focus": focus,
-            "panels": panel_digests, "minute": current_minute()}  # fmt: skip
+    return {
+        "seq": view.change_seq,
+        "digests": view.digests,
+        "ok_at": _now_ms(),
+        "flash": view.flash_until is not None,
+        "focus": focus,
+        "panels": panel_digests,
+        "minute": current_minute(),
+    }
 
 
-def first_picture(store, *, lang: str, kiosk: Kiosk, screen: dict | None,
-                  scope: str | None) -> dict:  # fmt: skip
+def first_picture(
+    store, *, lang: str, kiosk: Kiosk, screen: dict | None, scope: str | None
+) -> dict:
     """The wall's first picture, for its layout: every layer's value, the
     focus's bounds, the panels and the live state, as the first refresh would
     send them, so the map draws once without waiting for a callback.
@@ -348,8 +372,9 @@ def first_picture(store, *, lang: str, kiosk: Kiosk, screen: dict | None,
     ``scope`` is the caller's town (a town leader's wall shows only it), as in
     the refresh.
     """
-    focus = scope or focus_town({"town": kiosk.town, "tour_s": kiosk.tour_s},
-                                town_codes(store), time.time())  # fmt: skip
+    focus = scope or focus_town(
+        {"town": kiosk.town, "tour_s": kiosk.tour_s}, town_codes(store), time.time()
+    )
     view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
     panels = wall_panels(view, lang)
     _, panel_digests = unchanged_panels(panels, None)

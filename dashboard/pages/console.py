@@ -55,47 +55,86 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
 
     ``sources`` holds the town and grid GeoJSON URLs (versioned) and the
     optional tile URL (``command_map.map_sources``)."""
-    return html.Div([
-        dcc.Store(id=ids.MOVED, data=0),
-        dcc.Store(id=ids.RECOMMENDED),
-        dcc.Store(id=ids.CONSOLE_SCREEN),
-        dcc.Store(id=MAP_REVISION),
-        dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),
-        html.Div([
-            html.Div([
-                html.H2(t("console.queue", lang)),
-                html.Div(dcc.RadioItems(
-                    id=ids.QUEUE_SCOPE, value="open", inline=True, className="gc-scope",
-                    options=[{"label": t("console.open", lang), "value": "open"},
-                             {"label": t("console.week", lang), "value": "week"}],
-                ), title=t("console.queue", lang)),  # names the choice (dashboard/assets/gc_a11y.js)
-                html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
-            ], className="gc-toolbar"),
-            html.Div(dag.AgGrid(
-                id=ids.QUEUE, columnDefs=queue_columns(lang), rowData=[],
-                getRowId="params.data.row_id",  # AG Grid wants a string (its warning #25)
-                defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                dashGridOptions={"pagination": True, "paginationPageSize": 50,
-                                 "rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                                  "enableClickSelection": True},
-                                 "animateRows": False, "localeText": grid_words(lang)},
-                style={"height": "100%"},
-            ), className="gc-grid", **{"data-ag-theme-mode": "dark-blue"}),
-        ], className="gc-panel gc-queue"),
-        dispatch_map(lang, sources),
-        plan_panel(lang),
-        html.Div([
-            html.Div([
-                html.H2(t("console.recommend", lang)),
-                html.Div(t("console.recommend_pick", lang), id=ids.RECOMMENDATIONS),
-                html.Div(id=ids.SEND_RESULT, className="gc-result"),
-            ], className="gc-panel gc-recs"),
-            html.Div([
-                html.Div(t("console.pick", lang), id=ids.DETAIL),
-                html.Div(id=ids.ACTION_RESULT, className="gc-result"),
-            ], className="gc-panel gc-detail"),
-        ], className="gc-right"),
-    ], className="gc-console")  # fmt: skip
+    return html.Div(
+        [
+            dcc.Store(id=ids.MOVED, data=0),
+            dcc.Store(id=ids.RECOMMENDED),
+            dcc.Store(id=ids.CONSOLE_SCREEN),
+            dcc.Store(id=MAP_REVISION),
+            dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H2(t("console.queue", lang)),
+                            html.Div(
+                                dcc.RadioItems(
+                                    id=ids.QUEUE_SCOPE,
+                                    value="open",
+                                    inline=True,
+                                    className="gc-scope",
+                                    options=[
+                                        {"label": t("console.open", lang), "value": "open"},
+                                        {"label": t("console.week", lang), "value": "week"},
+                                    ],
+                                ),
+                                title=t("console.queue", lang),
+                            ),  # names the choice (dashboard/assets/gc_a11y.js)
+                            html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
+                        ],
+                        className="gc-toolbar",
+                    ),
+                    html.Div(
+                        dag.AgGrid(
+                            id=ids.QUEUE,
+                            columnDefs=queue_columns(lang),
+                            rowData=[],
+                            getRowId="params.data.row_id",  # AG Grid wants a string (its warning #25)
+                            defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                            dashGridOptions={
+                                "pagination": True,
+                                "paginationPageSize": 50,
+                                "rowSelection": {
+                                    "mode": "singleRow",
+                                    "checkboxes": False,
+                                    "enableClickSelection": True,
+                                },
+                                "animateRows": False,
+                                "localeText": grid_words(lang),
+                            },
+                            style={"height": "100%"},
+                        ),
+                        className="gc-grid",
+                        **{"data-ag-theme-mode": "dark-blue"},
+                    ),
+                ],
+                className="gc-panel gc-queue",
+            ),
+            dispatch_map(lang, sources),
+            plan_panel(lang),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H2(t("console.recommend", lang)),
+                            html.Div(t("console.recommend_pick", lang), id=ids.RECOMMENDATIONS),
+                            html.Div(id=ids.SEND_RESULT, className="gc-result"),
+                        ],
+                        className="gc-panel gc-recs",
+                    ),
+                    html.Div(
+                        [
+                            html.Div(t("console.pick", lang), id=ids.DETAIL),
+                            html.Div(id=ids.ACTION_RESULT, className="gc-result"),
+                        ],
+                        className="gc-panel gc-detail",
+                    ),
+                ],
+                className="gc-right",
+            ),
+        ],
+        className="gc-console",
+    )
 
 
 # The console's map: town and grid outlines by URL, the rest as small collections.
@@ -113,17 +152,21 @@ SELECT_ON_MAP_JS = """function (clicked) {
 
 def map_targets(**options) -> list[Output]:
     """The console map's outputs: its view, each layer's data, the revision shown."""
-    return [Output(ids.DISPATCH_MAP, "viewport", **options),
-            *[Output(_layer_id(name), "data", **options) for name in (*LAYERS, "labels")],
-            Output(MAP_REVISION, "data", **options)]  # fmt: skip
+    return [
+        Output(ids.DISPATCH_MAP, "viewport", **options),
+        *[Output(_layer_id(name), "data", **options) for name in (*LAYERS, "labels")],
+        Output(MAP_REVISION, "data", **options),
+    ]
 
 
 def fit_room(scale: float) -> dict:
     """Room around what the map is fitted to, in CSS px at the screen's
     ``scale``: for the cadres' number tags above their dots, and for the
     legend along the bottom."""
-    return {"paddingTopLeft": [48 * scale, 56 * scale],
-            "paddingBottomRight": [48 * scale, 72 * scale]}  # fmt: skip
+    return {
+        "paddingTopLeft": [48 * scale, 56 * scale],
+        "paddingBottomRight": [48 * scale, 72 * scale],
+    }
 
 
 def _layer_id(name: str) -> str:
@@ -140,55 +183,111 @@ def dispatch_map(lang: str, sources: dict | None = None) -> html.Div:
         ("line", SENT, t("map.sent", lang)),
         ("dot", BACKDROP, t("map.open", lang)),
     ] + [("line", colour, zh if lang == "zh" else en) for _, _, colour, zh, en in PLAN_KINDS]
-    legend = html.Div([
-        html.Span([html.Span(className=f"gc-key-{shape}", style={"background": colour}), label],
-                  className="gc-key")
-        for shape, colour, label in marks
-    ], className="gc-map-legend")  # fmt: skip
+    legend = html.Div(
+        [
+            html.Span(
+                [html.Span(className=f"gc-key-{shape}", style={"background": colour}), label],
+                className="gc-key",
+            )
+            for shape, colour, label in marks
+        ],
+        className="gc-map-legend",
+    )
     drawn = {"lines": {"style": js("lineStyle"), "onEachFeature": js("each")}}
     points = {"pointToLayer": js("point"), "onEachFeature": js("pointEach")}
     layers = [
-        dl.GeoJSON(id=_layer_id("grids"), url=sources["grids"], style=js("outlineStyle"),
-                   onEachFeature=js("each"), hideout=GRID_OUTLINE),
-        dl.GeoJSON(id=_layer_id("towns"), url=sources["towns"], style=js("townStyle"),
-                   onEachFeature=js("areaEach"), hideout={}),
-        *[dl.GeoJSON(id=_layer_id(name), data=empty(), **drawn.get(name, points))
-          for name in LAYERS],
-        dl.GeoJSON(id=_layer_id("labels"), data=empty(), pointToLayer=js("label"),
-                   onEachFeature=js("labelEach")),
-    ]  # fmt: skip
-    return html.Div([
-        canvas_map(ids.DISPATCH_MAP, layers, fit_bounds([]), sources),
-        legend,
-    ], className="gc-map-frame gc-console-map")  # fmt: skip
+        dl.GeoJSON(
+            id=_layer_id("grids"),
+            url=sources["grids"],
+            style=js("outlineStyle"),
+            onEachFeature=js("each"),
+            hideout=GRID_OUTLINE,
+        ),
+        dl.GeoJSON(
+            id=_layer_id("towns"),
+            url=sources["towns"],
+            style=js("townStyle"),
+            onEachFeature=js("areaEach"),
+            hideout={},
+        ),
+        *[
+            dl.GeoJSON(id=_layer_id(name), data=empty(), **drawn.get(name, points))
+            for name in LAYERS
+        ],
+        dl.GeoJSON(
+            id=_layer_id("labels"),
+            data=empty(),
+            pointToLayer=js("label"),
+            onEachFeature=js("labelEach"),
+        ),
+    ]
+    return html.Div(
+        [
+            canvas_map(ids.DISPATCH_MAP, layers, fit_bounds([]), sources),
+            legend,
+        ],
+        className="gc-map-frame gc-console-map",
+    )
 
 
 def plan_panel(lang: str) -> html.Div:
     """The plan for all open work: how to plan, what it gives, which rows to send."""
-    return html.Div([
-        html.Div([
-            html.H2(t("plan.title", lang)),
-            html.Button(t("plan.button", lang), id=ids.PLAN_BUTTON, className="gc-button"),
-            dcc.Input(id=ids.PLAN_MINUTES, type="number", min=1, max=MAX_TRAVEL_LIMIT_MIN,
-                      placeholder=t("plan.minutes", lang), className="gc-input gc-minutes"),
-            dcc.Dropdown(id=ids.PLAN_TOWN, options=[], placeholder=t("plan.all_towns", lang),
-                         className="gc-town", searchable=False),
-            html.Button(t("plan.confirm", lang), id=ids.PLAN_CONFIRM,
-                        className="gc-button gc-confirm"),
-        ], className="gc-toolbar"),
-        html.Div(t("plan.hint", lang), id=ids.PLAN_SUMMARY, className="gc-plan-summary"),
-        html.Div(id=ids.PLAN_RESULT, className="gc-result"),
-        html.Div(dag.AgGrid(
-            id=ids.PLAN_GRID, columnDefs=plan_columns(lang), rowData=[],
-            getRowId="params.data.id",  # a string (dispatch_view.plan_rows): AG Grid wants one
-            defaultColDef={"sortable": True, "resizable": True},
-            dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True,
-                                              "headerCheckbox": True,
-                                              "enableClickSelection": False},
-                             "animateRows": False, "localeText": grid_words(lang)},
-            style={"height": "100%"},
-        ), className="gc-grid", **{"data-ag-theme-mode": "dark-blue"}),
-    ], className="gc-panel gc-plan")  # fmt: skip
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H2(t("plan.title", lang)),
+                    html.Button(t("plan.button", lang), id=ids.PLAN_BUTTON, className="gc-button"),
+                    dcc.Input(
+                        id=ids.PLAN_MINUTES,
+                        type="number",
+                        min=1,
+                        max=MAX_TRAVEL_LIMIT_MIN,
+                        placeholder=t("plan.minutes", lang),
+                        className="gc-input gc-minutes",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.PLAN_TOWN,
+                        options=[],
+                        placeholder=t("plan.all_towns", lang),
+                        className="gc-town",
+                        searchable=False,
+                    ),
+                    html.Button(
+                        t("plan.confirm", lang),
+                        id=ids.PLAN_CONFIRM,
+                        className="gc-button gc-confirm",
+                    ),
+                ],
+                className="gc-toolbar",
+            ),
+            html.Div(t("plan.hint", lang), id=ids.PLAN_SUMMARY, className="gc-plan-summary"),
+            html.Div(id=ids.PLAN_RESULT, className="gc-result"),
+            html.Div(
+                dag.AgGrid(
+                    id=ids.PLAN_GRID,
+                    columnDefs=plan_columns(lang),
+                    rowData=[],
+                    getRowId="params.data.id",  # a string (dispatch_view.plan_rows): AG Grid wants one
+                    defaultColDef={"sortable": True, "resizable": True},
+                    dashGridOptions={
+                        "rowSelection": {
+                            "mode": "multiRow",
+                            "checkboxes": True,
+                            "headerCheckbox": True,
+                            "enableClickSelection": False,
+                        },
+                        "animateRows": False,
+                        "localeText": grid_words(lang),
+                    },
+                    style={"height": "100%"},
+                ),
+                className="gc-grid",
+                **{"data-ag-theme-mode": "dark-blue"},
+            ),
+        ],
+        className="gc-panel gc-plan",
+    )
 
 
 def _recommendations(chosen: dict | None, lang: str):
@@ -197,10 +296,14 @@ def _recommendations(chosen: dict | None, lang: str):
     incident = chosen["incident"]
     head = html.Div(f"{incident['public_id']} · {incident['label']}", className="gc-rec-for")
     sent = chosen["sent"]
-    already = html.Div(
-        f"{t('console.already', lang)}：" + "、".join(c["name"] for c in sent),
-        className="gc-rec-sent",
-    ) if sent else None  # fmt: skip
+    already = (
+        html.Div(
+            f"{t('console.already', lang)}：" + "、".join(c["name"] for c in sent),
+            className="gc-rec-sent",
+        )
+        if sent
+        else None
+    )
     if not incident["dispatchable"]:
         note = t("console.not_dispatchable", lang).format(status=incident["status_name"])
     elif not incident["located"]:
@@ -212,33 +315,62 @@ def _recommendations(chosen: dict | None, lang: str):
     if note:
         return [head, already, html.P(note, className="gc-muted")]
     items = [
-        html.Li([
-            html.Span(str(n + 1), className="gc-rec-rank"),
-            html.Div([
-                html.Div([html.B(c["name"]), html.Span(c["department"] or "",
-                                                       className="gc-rec-dept")],
-                         className="gc-rec-who"),
-                html.Div(c["reason"], className="gc-rec-reason"),
-            ], className="gc-rec-body"),
-            html.Span(t("console.minutes", lang).format(m=max(1, round(c["eta_s"] / 60))),
-                      className="gc-rec-eta"),
-            html.Button(t("console.send", lang), className="gc-button gc-send",
-                        id={"type": ids.SEND_BUTTON, "cadre": c["cadre_id"]}),
-        ], className="gc-rec gc-rec-best" if n == 0 else "gc-rec")
+        html.Li(
+            [
+                html.Span(str(n + 1), className="gc-rec-rank"),
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.B(c["name"]),
+                                html.Span(c["department"] or "", className="gc-rec-dept"),
+                            ],
+                            className="gc-rec-who",
+                        ),
+                        html.Div(c["reason"], className="gc-rec-reason"),
+                    ],
+                    className="gc-rec-body",
+                ),
+                html.Span(
+                    t("console.minutes", lang).format(m=max(1, round(c["eta_s"] / 60))),
+                    className="gc-rec-eta",
+                ),
+                html.Button(
+                    t("console.send", lang),
+                    className="gc-button gc-send",
+                    id={"type": ids.SEND_BUTTON, "cadre": c["cadre_id"]},
+                ),
+            ],
+            className="gc-rec gc-rec-best" if n == 0 else "gc-rec",
+        )
         for n, c in enumerate(chosen["cadres"])
-    ]  # fmt: skip
+    ]
     return [head, already, html.Ol(items, className="gc-recs-list")]
 
 
 def _summary(summary: dict):
-    table = html.Table([
-        html.Thead(html.Tr([html.Th(h) for h in summary["head"]])),
-        html.Tbody([html.Tr([html.Td(v) for v in row], className=name)
-                    for name, row in zip(("optimal", "greedy"), summary["rows"], strict=True)]),
-    ], className="gc-compare")  # fmt: skip
+    table = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(h) for h in summary["head"]])),
+            html.Tbody(
+                [
+                    html.Tr([html.Td(v) for v in row], className=name)
+                    for name, row in zip(("optimal", "greedy"), summary["rows"], strict=True)
+                ]
+            ),
+        ],
+        className="gc-compare",
+    )
     unmet = "gc-warn" if summary["unmet_count"] else "gc-ok"
-    return [table, html.Div([html.Div(summary["gain"], className="gc-gain"),
-                             html.Div(summary["unmet"], className=unmet)])]  # fmt: skip
+    return [
+        table,
+        html.Div(
+            [
+                html.Div(summary["gain"], className="gc-gain"),
+                html.Div(summary["unmet"], className=unmet),
+            ]
+        ),
+    ]
 
 
 # The map's size is that of its frame on this screen: the view is fitted to it.
@@ -282,8 +414,9 @@ def register(app, context) -> None:
     """The console's callbacks: the queue, an incident, its moves, whom to send, the plan."""
     store = context.store
 
-    app.clientside_callback(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"),
-                            Input(ids.DISPATCH_MAP, "id"))  # fmt: skip
+    app.clientside_callback(
+        SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"), Input(ids.DISPATCH_MAP, "id")
+    )
 
     @app.callback(
         Output(ids.QUEUE, "columnDefs"),
@@ -325,13 +458,25 @@ def register(app, context) -> None:
 
     def map_outputs(screen, shown, lang, *, chosen=None, planned=None, token="") -> list:
         """The console map's outputs (``MAP_OUTPUTS``) for what is to be shown."""
-        drawn = console_map(store, lang=lang or "zh", screen=screen, chosen=chosen,
-                            planned=planned, plan_token=token)  # fmt: skip
+        drawn = console_map(
+            store,
+            lang=lang or "zh",
+            screen=screen,
+            chosen=chosen,
+            planned=planned,
+            plan_token=token,
+        )
         # Fitted anew only for something else to show: zoom and pan stay the operator's.
-        viewport = no_update if drawn["revision"] == shown else {
-            "bounds": drawn["bounds"], "options": fit_room(map_size(screen)[2])}  # fmt: skip
-        return [viewport, *[drawn["layers"][name] for name in (*LAYERS, "labels")],
-                drawn["revision"]]  # fmt: skip
+        viewport = (
+            no_update
+            if drawn["revision"] == shown
+            else {"bounds": drawn["bounds"], "options": fit_room(map_size(screen)[2])}
+        )
+        return [
+            viewport,
+            *[drawn["layers"][name] for name in (*LAYERS, "labels")],
+            drawn["revision"],
+        ]
 
     @app.callback(
         Output(ids.RECOMMENDED, "data"),
@@ -361,8 +506,12 @@ def register(app, context) -> None:
         chosen = picked(store, incident_id, lang)
         if chosen is not None:
             chosen["moved"] = moved
-        return [chosen, _recommendations(chosen, lang), no_update if same else None,
-                *map_outputs(screen, revision, lang, chosen=chosen)]  # fmt: skip
+        return [
+            chosen,
+            _recommendations(chosen, lang),
+            no_update if same else None,
+            *map_outputs(screen, revision, lang, chosen=chosen),
+        ]
 
     @app.callback(
         Output(ids.SEND_RESULT, "children"),
@@ -399,15 +548,23 @@ def register(app, context) -> None:
         show_plan = bool(planned) and ctx.triggered_id == ids.PLAN_GRID
         if show_plan and not isinstance(ticked, list):
             return (no_update,) * (len(LAYERS) + 3)  # "select all": the grid answers with rows
-        return map_outputs(screen, shown, lang, chosen=chosen,
-                           planned=(ticked or []) if show_plan else None,
-                           token=planned[0]["plan"] if show_plan else "")  # fmt: skip
+        return map_outputs(
+            screen,
+            shown,
+            lang,
+            chosen=chosen,
+            planned=(ticked or []) if show_plan else None,
+            token=planned[0]["plan"] if show_plan else "",
+        )
 
     # A click on an open incident selects its row of the queue, as a click
     # there does; in the browser, without a round trip to the server.
-    app.clientside_callback(SELECT_ON_MAP_JS, Output(ids.QUEUE, "selectedRows"),
-                            Input(_layer_id("backdrop"), "clickData"),
-                            prevent_initial_call=True)  # fmt: skip
+    app.clientside_callback(
+        SELECT_ON_MAP_JS,
+        Output(ids.QUEUE, "selectedRows"),
+        Input(_layer_id("backdrop"), "clickData"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.PLAN_GRID, "rowData"),

@@ -51,14 +51,27 @@ from services.imports import peek
 from web.guard import current_principal
 
 # CRSs a Chinese surveying bureau delivers in, offered beside the guesses.
-COMMON_CRS = ("EPSG:4326", "EPSG:4490", "EPSG:4549", "EPSG:4528", "EPSG:4548", "EPSG:32650",
-              "EPSG:32651", "EPSG:3857")  # fmt: skip
+COMMON_CRS = (
+    "EPSG:4326",
+    "EPSG:4490",
+    "EPSG:4549",
+    "EPSG:4528",
+    "EPSG:4548",
+    "EPSG:32650",
+    "EPSG:32651",
+    "EPSG:3857",
+)
 MAP_LAYERS = {name: f"import-map-{name}" for name in ("towns", "shapes", "problems")}
 # The towns as land on paper, their borders grey.
 TOWNS = {"color": "#64748b", "weight": 1.2, "fill": "#ffffff"}
 DEFAULT_SOURCES = {"towns": "/api/v1/towns.geojson"}
-EXPORT_FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "xlsx": ".xlsx",
-                  "csv": ".csv"}  # fmt: skip
+EXPORT_FORMATS = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "shp": ".zip",
+    "xlsx": ".xlsx",
+    "csv": ".csv",
+}
 
 
 def _grid(grid_id: str, columns: list[tuple[str, str]], lang: str, *, select: bool = False):
@@ -69,23 +82,42 @@ def _grid(grid_id: str, columns: list[tuple[str, str]], lang: str, *, select: bo
             "checkboxes": False,
             "enableClickSelection": True,
         }
-    return html.Div(dag.AgGrid(
-        id=grid_id, rowData=[], style={"height": "100%"}, dashGridOptions=options,
-        columnDefs=[{"field": f, "headerName": name, "flex": 3 if f in ("message", "counts") else 1,
-                     "tooltipField": f} for f, name in columns],
-        getRowId="params.data.row_id" if select else None,
-    ), className="gc-grid gc-data-grid", **{"data-ag-theme-mode": "dark-blue"})  # fmt: skip
+    return html.Div(
+        dag.AgGrid(
+            id=grid_id,
+            rowData=[],
+            style={"height": "100%"},
+            dashGridOptions=options,
+            columnDefs=[
+                {
+                    "field": f,
+                    "headerName": name,
+                    "flex": 3 if f in ("message", "counts") else 1,
+                    "tooltipField": f,
+                }
+                for f, name in columns
+            ],
+            getRowId="params.data.row_id" if select else None,
+        ),
+        className="gc-grid gc-data-grid",
+        **{"data-ag-theme-mode": "dark-blue"},
+    )
 
 
 def file_map(sources: dict) -> dl.MapContainer:
     """The file's shapes and problems over the city's towns, on paper colours."""
     layers = [
         towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWNS),
-        dl.GeoJSON(id=MAP_LAYERS["shapes"], data=empty(), style=js("lineStyle"),
-                   onEachFeature=js("each")),
-        dl.GeoJSON(id=MAP_LAYERS["problems"], data=empty(), style=js("fillStyle"),
-                   onEachFeature=js("areaEach")),
-    ]  # fmt: skip
+        dl.GeoJSON(
+            id=MAP_LAYERS["shapes"], data=empty(), style=js("lineStyle"), onEachFeature=js("each")
+        ),
+        dl.GeoJSON(
+            id=MAP_LAYERS["problems"],
+            data=empty(),
+            style=js("fillStyle"),
+            onEachFeature=js("areaEach"),
+        ),
+    ]
     return canvas_map(ids.IMPORT_MAP, layers, fit_bounds([]), sources, background=PAPER)
 
 
@@ -94,77 +126,193 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
 
     ``sources``: the towns' GeoJSON URL (versioned) and the optional tile URL
     (``command_map.map_sources``)."""
-    return html.Div([
-        dcc.Store(id=ids.IMPORT_JOB), dcc.Store(id=ids.IMPORT_LOG_CHANGED, data=0),
-        dcc.Interval(id=ids.IMPORT_POLL, interval=500, disabled=True),
-        dcc.Download(id=ids.IMPORT_DOWNLOAD),
-        html.Div([
-            html.H2(t("data.title", lang)),
-            html.Div([
-                html.H3(t("data.step_file", lang)),
-                dcc.Dropdown(id=ids.IMPORT_KIND, options=kind_options(lang), value="grids",
-                             clearable=False, className="gc-dropdown"),
-                dcc.Upload(html.Div(t("data.drop", lang)), id=ids.IMPORT_UPLOAD,
-                           className="gc-upload", multiple=False),
-                html.Div(id=ids.IMPORT_FILE_NAME, className="gc-data-file"),
-                html.Div([
-                    dcc.Dropdown(id=ids.IMPORT_CRS, options=[], placeholder=t("data.crs", lang),
-                                 className="gc-dropdown gc-crs"),
-                    dcc.Checklist(id=ids.IMPORT_GCJ02, value=[], className="gc-toggles",
-                                  options=[{"label": t("data.gcj02", lang), "value": "gcj02"},
-                                           {"label": t("data.not_gcj02", lang),
-                                            "value": "not_gcj02"}]),
-                    dcc.Input(id=ids.IMPORT_LAYER, placeholder=t("data.layer", lang),
-                              className="gc-input", debounce=True, maxLength=80),
-                ], className="gc-admin-form"),
-            ], className="gc-data-step"),
-            html.Div([
-                html.H3(t("data.step_columns", lang)),
-                html.Div(id=ids.IMPORT_FIELDS, className="gc-fields"),
-                _grid(ids.IMPORT_PREVIEW, [("_", t("data.preview", lang))], lang),
-            ], className="gc-data-step"),
-            html.Div([
-                html.H3(t("data.step_check", lang)),
-                dcc.Loading(html.Div(id=ids.IMPORT_SUMMARY, className="gc-data-summary"),
-                            type="dot", color="#38bdf8"),
-                dcc.Checklist(id=ids.IMPORT_ACCEPT_REPAIRS, value=[], className="gc-toggles",
-                              options=[{"label": t("data.accept_repairs", lang), "value": "yes"}]),
-                html.Div([
-                    html.Button(t("data.import", lang), id=ids.IMPORT_APPLY, disabled=True,
-                                className="gc-button gc-button-primary"),
-                    html.Button(t("data.cancel", lang), id=ids.IMPORT_CANCEL, className="gc-button"),
-                ], className="gc-admin-form"),
-                html.Div(id=ids.IMPORT_PROGRESS, className="gc-data-progress"),
-            ], className="gc-data-step"),
-            html.Div([
-                html.H3(t("data.log", lang)),
-                _grid(ids.IMPORT_LOG, [("id", "#"), ("at", t("data.at", lang)),
-                                       ("kind", t("data.kind", lang)), ("source", t("data.file", lang)),
-                                       ("counts", t("data.changes", lang)), ("state", "")],
-                      lang, select=True),
-                html.Div([
-                    html.Button(t("data.undo", lang), id=ids.IMPORT_UNDO, className="gc-button"),
-                    html.Span(id=ids.IMPORT_UNDO_RESULT),
-                ], className="gc-admin-form"),
-                html.Div([
-                    dcc.Dropdown(id=ids.IMPORT_EXPORT_KIND, options=kind_options(lang), value="grids",
-                                 clearable=False, className="gc-dropdown"),
-                    dcc.Dropdown(id=ids.IMPORT_EXPORT_FORMAT, clearable=False, value="gpkg",
-                                 options=[{"label": k.upper() if k != "shp" else "Shapefile (.zip)",
-                                           "value": k} for k in EXPORT_FORMATS],
-                                 className="gc-dropdown"),
-                    html.Button(t("data.export", lang), id=ids.IMPORT_EXPORT, className="gc-button"),
-                    html.Span(id=ids.IMPORT_EXPORT_RESULT),
-                ], className="gc-admin-form"),
-            ], className="gc-data-step"),
-        ], className="gc-panel gc-data-steps"),
-        html.Div([
-            html.Div(file_map(sources or DEFAULT_SOURCES), className="gc-data-map"),
-            _grid(ids.IMPORT_PROBLEMS, [("kind", t("data.problem", lang)), ("where", t("data.where", lang)),
-                                        ("area", t("data.area", lang)), ("message", t("data.message", lang)),
-                                        ("blocking", "")], lang),
-        ], className="gc-panel gc-data-right"),
-    ], className="gc-data")  # fmt: skip
+    return html.Div(
+        [
+            dcc.Store(id=ids.IMPORT_JOB),
+            dcc.Store(id=ids.IMPORT_LOG_CHANGED, data=0),
+            dcc.Interval(id=ids.IMPORT_POLL, interval=500, disabled=True),
+            dcc.Download(id=ids.IMPORT_DOWNLOAD),
+            html.Div(
+                [
+                    html.H2(t("data.title", lang)),
+                    html.Div(
+                        [
+                            html.H3(t("data.step_file", lang)),
+                            dcc.Dropdown(
+                                id=ids.IMPORT_KIND,
+                                options=kind_options(lang),
+                                value="grids",
+                                clearable=False,
+                                className="gc-dropdown",
+                            ),
+                            dcc.Upload(
+                                html.Div(t("data.drop", lang)),
+                                id=ids.IMPORT_UPLOAD,
+                                className="gc-upload",
+                                multiple=False,
+                            ),
+                            html.Div(id=ids.IMPORT_FILE_NAME, className="gc-data-file"),
+                            html.Div(
+                                [
+                                    dcc.Dropdown(
+                                        id=ids.IMPORT_CRS,
+                                        options=[],
+                                        placeholder=t("data.crs", lang),
+                                        className="gc-dropdown gc-crs",
+                                    ),
+                                    dcc.Checklist(
+                                        id=ids.IMPORT_GCJ02,
+                                        value=[],
+                                        className="gc-toggles",
+                                        options=[
+                                            {"label": t("data.gcj02", lang), "value": "gcj02"},
+                                            {
+                                                "label": t("data.not_gcj02", lang),
+                                                "value": "not_gcj02",
+                                            },
+                                        ],
+                                    ),
+                                    dcc.Input(
+                                        id=ids.IMPORT_LAYER,
+                                        placeholder=t("data.layer", lang),
+                                        className="gc-input",
+                                        debounce=True,
+                                        maxLength=80,
+                                    ),
+                                ],
+                                className="gc-admin-form",
+                            ),
+                        ],
+                        className="gc-data-step",
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("data.step_columns", lang)),
+                            html.Div(id=ids.IMPORT_FIELDS, className="gc-fields"),
+                            _grid(ids.IMPORT_PREVIEW, [("_", t("data.preview", lang))], lang),
+                        ],
+                        className="gc-data-step",
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("data.step_check", lang)),
+                            dcc.Loading(
+                                html.Div(id=ids.IMPORT_SUMMARY, className="gc-data-summary"),
+                                type="dot",
+                                color="#38bdf8",
+                            ),
+                            dcc.Checklist(
+                                id=ids.IMPORT_ACCEPT_REPAIRS,
+                                value=[],
+                                className="gc-toggles",
+                                options=[{"label": t("data.accept_repairs", lang), "value": "yes"}],
+                            ),
+                            html.Div(
+                                [
+                                    html.Button(
+                                        t("data.import", lang),
+                                        id=ids.IMPORT_APPLY,
+                                        disabled=True,
+                                        className="gc-button gc-button-primary",
+                                    ),
+                                    html.Button(
+                                        t("data.cancel", lang),
+                                        id=ids.IMPORT_CANCEL,
+                                        className="gc-button",
+                                    ),
+                                ],
+                                className="gc-admin-form",
+                            ),
+                            html.Div(id=ids.IMPORT_PROGRESS, className="gc-data-progress"),
+                        ],
+                        className="gc-data-step",
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("data.log", lang)),
+                            _grid(
+                                ids.IMPORT_LOG,
+                                [
+                                    ("id", "#"),
+                                    ("at", t("data.at", lang)),
+                                    ("kind", t("data.kind", lang)),
+                                    ("source", t("data.file", lang)),
+                                    ("counts", t("data.changes", lang)),
+                                    ("state", ""),
+                                ],
+                                lang,
+                                select=True,
+                            ),
+                            html.Div(
+                                [
+                                    html.Button(
+                                        t("data.undo", lang),
+                                        id=ids.IMPORT_UNDO,
+                                        className="gc-button",
+                                    ),
+                                    html.Span(id=ids.IMPORT_UNDO_RESULT),
+                                ],
+                                className="gc-admin-form",
+                            ),
+                            html.Div(
+                                [
+                                    dcc.Dropdown(
+                                        id=ids.IMPORT_EXPORT_KIND,
+                                        options=kind_options(lang),
+                                        value="grids",
+                                        clearable=False,
+                                        className="gc-dropdown",
+                                    ),
+                                    dcc.Dropdown(
+                                        id=ids.IMPORT_EXPORT_FORMAT,
+                                        clearable=False,
+                                        value="gpkg",
+                                        options=[
+                                            {
+                                                "label": k.upper()
+                                                if k != "shp"
+                                                else "Shapefile (.zip)",
+                                                "value": k,
+                                            }
+                                            for k in EXPORT_FORMATS
+                                        ],
+                                        className="gc-dropdown",
+                                    ),
+                                    html.Button(
+                                        t("data.export", lang),
+                                        id=ids.IMPORT_EXPORT,
+                                        className="gc-button",
+                                    ),
+                                    html.Span(id=ids.IMPORT_EXPORT_RESULT),
+                                ],
+                                className="gc-admin-form",
+                            ),
+                        ],
+                        className="gc-data-step",
+                    ),
+                ],
+                className="gc-panel gc-data-steps",
+            ),
+            html.Div(
+                [
+                    html.Div(file_map(sources or DEFAULT_SOURCES), className="gc-data-map"),
+                    _grid(
+                        ids.IMPORT_PROBLEMS,
+                        [
+                            ("kind", t("data.problem", lang)),
+                            ("where", t("data.where", lang)),
+                            ("area", t("data.area", lang)),
+                            ("message", t("data.message", lang)),
+                            ("blocking", ""),
+                        ],
+                        lang,
+                    ),
+                ],
+                className="gc-panel gc-data-right",
+            ),
+        ],
+        className="gc-data",
+    )
 
 
 def _error(error: GridCommandError, lang: str) -> html.Span:
@@ -209,10 +357,18 @@ def register(app, context) -> None:
         except GridCommandError as error:
             return None, [], [], [], [], _error(error, lang), None
         common = [{"label": c, "value": c} for c in COMMON_CRS]
-        name = t("data.file_rows", lang).format(name=path.name, n=seen.count,
-                                                 kind=name_of(KIND_NAMES, kind, lang))  # fmt: skip
-        return (job, field_pickers(kind, seen.columns, seen.mapping, lang), seen.rows,
-                _columns(seen.columns), crs_options(seen, lang) + common, name, None)  # fmt: skip
+        name = t("data.file_rows", lang).format(
+            name=path.name, n=seen.count, kind=name_of(KIND_NAMES, kind, lang)
+        )
+        return (
+            job,
+            field_pickers(kind, seen.columns, seen.mapping, lang),
+            seen.rows,
+            _columns(seen.columns),
+            crs_options(seen, lang) + common,
+            name,
+            None,
+        )
 
     @app.callback(
         Output(ids.IMPORT_SUMMARY, "children"),
@@ -239,20 +395,30 @@ def register(app, context) -> None:
         if not job:
             return [], [], *unchanged, True
         try:
-            choices = Choices(kind, chosen_mapping(values, pickers), crs or None,
-                              gcj02_choice(gcj02), layer or None)  # fmt: skip
+            choices = Choices(
+                kind,
+                chosen_mapping(values, pickers),
+                crs or None,
+                gcj02_choice(gcj02),
+                layer or None,
+            )
             found, preview = check_job(store, job, choices)
         except GridCommandError as error:
             return [_error(error, lang)], [], *unchanged, True
         drawn = unchanged
         if getattr(found, "result", None) is not None:
             shown = import_map_layers(
-                found.result.features, found.result.problems,
+                found.result.features,
+                found.result.problems,
                 names={k: name_of(PROBLEM_NAMES, k, lang) for k in PROBLEM_NAMES},
-                texts=[problem_text(p, lang, found.kind) for p in found.result.problems])  # fmt: skip
-            drawn = [shown["shapes"], shown["problems"],
-                     f"/api/v1/towns.geojson?v={store.geometry_version()}",
-                     {"bounds": shown["bounds"], "options": FIT}]  # fmt: skip
+                texts=[problem_text(p, lang, found.kind) for p in found.result.problems],
+            )
+            drawn = [
+                shown["shapes"],
+                shown["problems"],
+                f"/api/v1/towns.geojson?v={store.geometry_version()}",
+                {"bounds": shown["bounds"], "options": FIT},
+            ]
         return (
             summary(found, preview, lang),
             problem_rows(found, lang),
@@ -279,9 +445,14 @@ def register(app, context) -> None:
         """Start the import; the poll shows its progress."""
         lang = lang or "zh"
         try:
-            choices = Choices(kind, chosen_mapping(values, pickers), crs or None,
-                              gcj02_choice(gcj02), layer or None,
-                              accept_repairs=bool(repairs))  # fmt: skip
+            choices = Choices(
+                kind,
+                chosen_mapping(values, pickers),
+                crs or None,
+                gcj02_choice(gcj02),
+                layer or None,
+                accept_repairs=bool(repairs),
+            )
             start_import(store, job, choices, actor=current_principal().actor)
         except GridCommandError as error:
             return [_error(error, lang)], True
@@ -306,8 +477,12 @@ def register(app, context) -> None:
         except GridCommandError as error:
             return [_error(error, lang)], True, no_update, True
         finished = state.get("state") in ("done", "failed")
-        return (progress_view(state, lang), finished, (changed or 0) + 1 if finished else no_update,
-                True)  # fmt: skip
+        return (
+            progress_view(state, lang),
+            finished,
+            (changed or 0) + 1 if finished else no_update,
+            True,
+        )
 
     @app.callback(
         Output(ids.IMPORT_JOB, "data", allow_duplicate=True),
@@ -346,8 +521,11 @@ def register(app, context) -> None:
                     counts = store.undo_import(
                         int(selected[0]["id"]), actor=current_principal().actor
                     )
-                    message = html.Span(t("data.undid", lang).format(id=selected[0]["id"])
-                                        + counts_text(counts, lang), className="gc-ok")  # fmt: skip
+                    message = html.Span(
+                        t("data.undid", lang).format(id=selected[0]["id"])
+                        + counts_text(counts, lang),
+                        className="gc-ok",
+                    )
                 except GridCommandError as error:
                     message = _error(error, lang)
         return history_rows(store.imports(), lang), message

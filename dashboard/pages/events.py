@@ -66,8 +66,9 @@ def uploaded_area(contents: str | None) -> str | None:
         data = base64.b64decode(contents.split(",", 1)[1])
         return data.decode("utf-8-sig")
     except (IndexError, ValueError, UnicodeDecodeError):
-        raise InvalidInput("the file is not a GeoJSON text file",
-                           zh="文件不是 GeoJSON 文本文件") from None  # fmt: skip
+        raise InvalidInput(
+            "the file is not a GeoJSON text file", zh="文件不是 GeoJSON 文本文件"
+        ) from None
 
 
 def register(app, context) -> None:
@@ -94,20 +95,34 @@ def register(app, context) -> None:
         shown = event_service.shown_event(event, event_service.city(store).towns)
         board = event_service.board(store, int(event_id), now=_now(), lang=lang)
         targets = [
-            field(f"{MEASURES[code].label(lang)}（{MEASURES[code].unit(lang)}）",
-                   dcc.Input(id={"type": ids.TASK_TARGET, "measure": code}, type="number",
-                             min=0, className="gc-event-input gc-event-short"))
+            field(
+                f"{MEASURES[code].label(lang)}（{MEASURES[code].unit(lang)}）",
+                dcc.Input(
+                    id={"type": ids.TASK_TARGET, "measure": code},
+                    type="number",
+                    min=0,
+                    className="gc-event-input gc-event-short",
+                ),
+            )
             for code in measures_of(event["kind"])
-        ]  # fmt: skip
-        return (banner(shown, lang), figures(board, lang), task_rows(board, lang),
-                task_columns(event["kind"], lang), overdue_list(board, lang), targets)  # fmt: skip
+        ]
+        return (
+            banner(shown, lang),
+            figures(board, lang),
+            task_rows(board, lang),
+            task_columns(event["kind"], lang),
+            overdue_list(board, lang),
+            targets,
+        )
 
     map_outputs = ("grids", "area", "proposal", "cadres", "tasks")
 
     @app.callback(
         Output(ids.EVENT_MAP, "viewport"),
-        *[Output(MAP_LAYERS[name], "hideout" if name == "grids" else "data")
-          for name in map_outputs],
+        *[
+            Output(MAP_LAYERS[name], "hideout" if name == "grids" else "data")
+            for name in map_outputs
+        ],
         Output(ids.EVENT_MAP_SHOWN, "data"),
         Input(ids.EVENT_PICK, "value"),
         Input(ids.EVENT_PICKED, "data"),
@@ -120,9 +135,20 @@ def register(app, context) -> None:
         State(ids.EVENT_MAP_SHOWN, "data"),
         State(MAP_LAYERS["grids"], "hideout"),
         State(ids.LANG, "data"),
-    )  # fmt: skip
-    def draw_map(event_id, picked, proposal, _changed, _tick, replay_on, second, start, shown,
-                 grids_before, lang):  # fmt: skip
+    )
+    def draw_map(
+        event_id,
+        picked,
+        proposal,
+        _changed,
+        _tick,
+        replay_on,
+        second,
+        start,
+        shown,
+        grids_before,
+        lang,
+    ):
         """The map's values; fitted anew only for another event (zoom and pan
         stay the commander's), the grids restyled only when their marks change."""
         here, lang = event_service.city(store), lang or "zh"
@@ -130,13 +156,22 @@ def register(app, context) -> None:
         if event_id and "on" in (replay_on or []) and start:
             at = dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second or 0)
             replay = event_report.replay_frame(store, int(event_id), at, lang)
-        drawn = desk_layers(store, here.grids, event_id=int(event_id) if event_id else None,
-                            picked=set(picked or []), proposal=proposal or [], lang=lang,
-                            now=_now(), replay=replay)  # fmt: skip
+        drawn = desk_layers(
+            store,
+            here.grids,
+            event_id=int(event_id) if event_id else None,
+            picked=set(picked or []),
+            proposal=proposal or [],
+            lang=lang,
+            now=_now(),
+            replay=replay,
+        )
         showing = event_id or ""
         viewport = no_update if showing == shown else {"bounds": drawn["bounds"], "options": FIT}
-        values = [no_update if name == "grids" and drawn[name] == grids_before else drawn[name]
-                  for name in map_outputs]  # fmt: skip
+        values = [
+            no_update if name == "grids" and drawn[name] == grids_before else drawn[name]
+            for name in map_outputs
+        ]
         return viewport, *values, showing
 
     @app.callback(
@@ -157,8 +192,14 @@ def register(app, context) -> None:
         report = event_report.after_action(store, int(event_id), _now(), lang)
         frame = event_report.replay_frame(store, int(event_id), None, lang)
         length, step, marks = replay_marks(frame["start"], frame["end"])
-        return (report_summary(report, int(event_id), lang), length, step, marks, length,
-                frame["start"])  # fmt: skip
+        return (
+            report_summary(report, int(event_id), lang),
+            length,
+            step,
+            marks,
+            length,
+            frame["start"],
+        )
 
     @app.callback(
         Output(ids.EVENT_REPLAY_TIME, "children"),
@@ -198,8 +239,9 @@ def register(app, context) -> None:
                 note = None
             if text is None:
                 return [], None, t("events.area_hint", lang)
-            codes = sorted(event_service.grids_in(polygon_from_geojson(text),
-                                                  event_service.city(store).grids))  # fmt: skip
+            codes = sorted(
+                event_service.grids_in(polygon_from_geojson(text), event_service.city(store).grids)
+            )
         except GridCommandError as error:
             return [], None, _error(error, lang)
         return codes, text, note or t("events.area_grids", lang).format(n=len(codes))
@@ -244,8 +286,14 @@ def register(app, context) -> None:
         if not n:
             return no_update, no_update, no_update, no_update, no_update
         # The area as drawn or uploaded; the grids inside it were only shown.
-        fields = {"name": name, "kind": kind, "severity": severity, "checkin_minutes": checkin,
-                  "grids": None if uploaded else picked or None, "area": uploaded or None}  # fmt: skip
+        fields = {
+            "name": name,
+            "kind": kind,
+            "severity": severity,
+            "checkin_minutes": checkin,
+            "grids": None if uploaded else picked or None,
+            "area": uploaded or None,
+        }
         here = event_service.city(store)
         try:
             event = declaration(fields, city_outline=here.outline, grids=here.grids, now=_now())
@@ -296,13 +344,19 @@ def register(app, context) -> None:
             return no_update, no_update
         if not event_id:
             return html.Span(t("events.pick_first", lang), className="gc-error"), no_update
-        targets = {i["measure"]: v for i, v in zip(target_ids, values, strict=True)
-                   if v not in (None, "")}  # fmt: skip
-        fields = {"title": title, "headcount": headcount if headcount is not None else 1,
-                  "targets": targets, **(place or {})}  # fmt: skip
+        targets = {
+            i["measure"]: v for i, v in zip(target_ids, values, strict=True) if v not in (None, "")
+        }
+        fields = {
+            "title": title,
+            "headcount": headcount if headcount is not None else 1,
+            "targets": targets,
+            **(place or {}),
+        }
         try:
-            task = event_service.add_task(store, int(event_id), fields,
-                                          actor=current_principal().actor)  # fmt: skip
+            task = event_service.add_task(
+                store, int(event_id), fields, actor=current_principal().actor
+            )
         except GridCommandError as error:
             return _error(error, lang), no_update
         return _ok(t("events.task_added", lang).format(id=task["public_id"])), (changed or 0) + 1
@@ -349,13 +403,19 @@ def register(app, context) -> None:
         if not n or not event_id:
             return no_update, no_update, no_update, no_update
         if not ticked:
-            return (html.Span(t("events.tick_first", lang), className="gc-error"), no_update,
-                    no_update, no_update)  # fmt: skip
-        items = [{k: row[k] for k in ("incident", "cadre_id", "eta_s", "position_at")}
-                 for row in ticked]  # fmt: skip
+            return (
+                html.Span(t("events.tick_first", lang), className="gc-error"),
+                no_update,
+                no_update,
+                no_update,
+            )
+        items = [
+            {k: row[k] for k in ("incident", "cadre_id", "eta_s", "position_at")} for row in ticked
+        ]
         try:
-            sent = event_service.mobilise(store, int(event_id), items,
-                                          actor=current_principal().actor)  # fmt: skip
+            sent = event_service.mobilise(
+                store, int(event_id), items, actor=current_principal().actor
+            )
         except GridCommandError as error:
             text = error.message(lang) + ("。" if lang == "zh" else ". ") + t("plan.again", lang)
             return html.Span(text, className="gc-error"), no_update, no_update, no_update

@@ -82,20 +82,40 @@ def _now() -> dt.datetime:
 
 
 def _grid(grid_id: str, lang: str, height: str) -> html.Div:
-    return html.Div(dag.AgGrid(
-        id=grid_id, rowData=[], columnDefs=[],
-        defaultColDef={"sortable": True, "resizable": True, "minWidth": 60, "flex": 1,
-                       "wrapHeaderText": True, "autoHeaderHeight": True},
-        dashGridOptions={"localeText": grid_words(lang), "suppressCellFocus": True,
-                         "tooltipShowDelay": 300},
-        style={"height": height}, className="ag-theme-quartz",
-    ), className="gc-review-table" + (" gc-clickable" if grid_id in CLICKABLE else ""))  # fmt: skip
+    return html.Div(
+        dag.AgGrid(
+            id=grid_id,
+            rowData=[],
+            columnDefs=[],
+            defaultColDef={
+                "sortable": True,
+                "resizable": True,
+                "minWidth": 60,
+                "flex": 1,
+                "wrapHeaderText": True,
+                "autoHeaderHeight": True,
+            },
+            dashGridOptions={
+                "localeText": grid_words(lang),
+                "suppressCellFocus": True,
+                "tooltipShowDelay": 300,
+            },
+            style={"height": height},
+            className="ag-theme-quartz",
+        ),
+        className="gc-review-table" + (" gc-clickable" if grid_id in CLICKABLE else ""),
+    )
 
 
 def _section(title_id: str, title: str, body, note: str | None = None, extra: str = "") -> html.Div:
-    return html.Div([html.H2(title, id=title_id), body,
-                     *( [html.P(note, className="gc-review-note")] if note else [])],
-                    className=f"gc-review-card {extra}")  # fmt: skip
+    return html.Div(
+        [
+            html.H2(title, id=title_id),
+            body,
+            *([html.P(note, className="gc-review-note")] if note else []),
+        ],
+        className=f"gc-review-card {extra}",
+    )
 
 
 def initial_query(args: dict, principal, today: dt.date) -> tuple[ReviewQuery, str | None]:
@@ -118,9 +138,11 @@ def layout(lang: str, args: dict, principal, store, sources: dict) -> html.Div:
     towns = city.towns
     town_label = "name" if zh else "name_en"
     if principal.town is not None:
-        town_options = [{"label": n, "value": c}
-                        for c, n in zip(towns["code"], towns[town_label], strict=True)
-                        if c == principal.town]  # fmt: skip
+        town_options = [
+            {"label": n, "value": c}
+            for c, n in zip(towns["code"], towns[town_label], strict=True)
+            if c == principal.town
+        ]
         town_value, area = principal.town, {"level": "town", "code": principal.town}
     else:
         town_options = [{"label": t("review.all_towns", lang), "value": ""}] + [
@@ -342,8 +364,9 @@ def register(app, context) -> None:
         Input(ids.REVIEW_CATEGORY_MIX, "clickData"),
         State(ids.LANG, "data"),
     )
-    def show_review(area, pick, start, end, categories, channels, metric, viewport, trend_click,
-                    mix_click, lang):  # fmt: skip
+    def show_review(
+        area, pick, start, end, categories, channels, metric, viewport, trend_click, mix_click, lang
+    ):
         if viewport is None:
             # The window's size arrives a moment after the page: one review,
             # sized for the screen, instead of two racing each other.
@@ -363,10 +386,15 @@ def register(app, context) -> None:
                 categories = [clicked_category(mix_click)]
             area = area or {"level": "city", "code": None}
             town = area.get("code") if area.get("level") == "town" else None
-            query = ReviewQuery(period, metric or "incidents",
-                                (area.get("level", "city"), area.get("code")),
-                                tuple(categories or ()), tuple(channels or ()), pick or "month",
-                                town)  # fmt: skip
+            query = ReviewQuery(
+                period,
+                metric or "incidents",
+                (area.get("level", "city"), area.get("code")),
+                tuple(categories or ()),
+                tuple(channels or ()),
+                pick or "month",
+                town,
+            )
             if query.metric not in METRICS:
                 raise GridCommandError(f"unknown metric {query.metric}", zh="未知的指标")
             review = build_review(store, query, principal, now=_now(), lang=lang)
@@ -401,8 +429,10 @@ def register(app, context) -> None:
             drawn["hot"],
             legend_view(drawn["legend"]),
             tiles(review, lang),
-            [*breadcrumb(review, lang), html.Span(period_text(review, lang),
-                                                  className="gc-review-period")],
+            [
+                *breadcrumb(review, lang),
+                html.Span(period_text(review, lang), className="gc-review-period"),
+            ],
             export_links(review, lang),
             notice,
             notice is None,
@@ -415,7 +445,7 @@ def register(app, context) -> None:
             review.query.period.start.isoformat(),
             review.query.period.end.isoformat(),
             list(review.query.categories),
-        ]  # fmt: skip
+        ]
 
     app.clientside_callback(
         DRILL_PREVIEW_JS,
@@ -452,8 +482,10 @@ def register(app, context) -> None:
         if trigger == ids.REVIEW_TOWN:
             if (town or None) == shown_town:
                 return no_update, no_update
-            return ({"level": "town", "code": town} if town else {"level": "city", "code": None},
-                    no_update)  # fmt: skip
+            return (
+                {"level": "town", "code": town} if town else {"level": "city", "code": None},
+                no_update,
+            )
         if trigger in (MAP_LAYERS["grids"], MAP_LAYERS["hot"]):
             code = area_from_click(click if trigger == MAP_LAYERS["grids"] else hot_click)
         elif trigger in CLICKABLE:
@@ -463,11 +495,12 @@ def register(app, context) -> None:
                 return no_update, no_update  # the breadcrumb was just drawn
             level, code = trigger["level"], trigger["code"] or None
             new_town = code if level == "town" else (None if level == "city" else shown_town)
-            return ({"level": level, "code": code},
-                    no_update if new_town == shown_town else new_town or "")  # fmt: skip
+            return (
+                {"level": level, "code": code},
+                no_update if new_town == shown_town else new_town or "",
+            )
         found = locate(units(store), code) if code else None
         if found is None:
             return no_update, no_update
         level, town_code = found
-        return {"level": level, "code": code}, (no_update if town_code == shown_town
-                                                else town_code)  # fmt: skip
+        return {"level": level, "code": code}, (no_update if town_code == shown_town else town_code)

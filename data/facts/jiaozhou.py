@@ -513,12 +513,14 @@ STREETS: tuple[str, ...] = (
     "新华街",
 )
 # Residential compounds a report may name.
+# Aligned by hand: this table reads better laid out as a table.
 COMPOUNDS: tuple[str, ...] = (
     "阳光丽景小区", "水岸府邸小区", "东湖星城小区", "青建景苑小区", "金色家园小区",
     "书香名苑小区", "馨河湾小区", "正北名苑小区", "景尚名都小区", "鑫汇新都小区",
     "宝佳花园", "绿城百合公寓", "少海国际花园", "映月园小区", "云溪河畔小区",
 )  # fmt: skip
 # Markets, parks, schools and other landmarks.
+# Aligned by hand: this table reads better laid out as a table.
 LANDMARKS: tuple[str, ...] = (
     "中云农贸市场", "三里河公园", "少海湿地公园", "市民广场", "胶州火车站", "实验小学",
     "第一中学", "人民医院", "汽车站", "体育中心",
