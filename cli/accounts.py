@@ -24,7 +24,7 @@ def api_key_command(settings: Settings, args) -> None:
     """`python app.py apikey create|scopes|revoke|list`."""
     from data.store import Store
 
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
     actor = f"cli:{getpass.getuser()}"
     try:
         if args.action == "create":
@@ -112,7 +112,7 @@ def user_command(settings: Settings, args) -> None:
     from data.store import Store
     from domain.passwords import random_password
 
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
     actor = f"cli:{getpass.getuser()}"
 
     def new_password() -> str:

@@ -188,7 +188,7 @@ def data_command(settings, args) -> int:
     from data.store import Store
 
     actor = f"cli:{getpass.getuser()}"
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
     try:
         if args.command == "import":
             args.map = args.map or []

@@ -161,7 +161,7 @@ def _seed(settings: Settings, args) -> None:
     from data.store import Store
 
     seed_city(
-        Store.open(settings.database_url),
+        Store.open(settings.database_url, sla_policy=settings.sla_policy),
         scale=args.scale or settings.demo_scale,
         seed=settings.demo_seed if args.seed is None else args.seed,
         replace=args.replace,

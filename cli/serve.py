@@ -59,7 +59,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     from data.store import Store
 
     check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
     if store.is_empty() and not store.city_is_own():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)
     first_password = store.ensure_first_admin(settings.admin_password or None)

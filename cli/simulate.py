@@ -47,7 +47,7 @@ def simulate(settings: Settings, args) -> None:
     if not key:
         from data.store import Store
 
-        store = Store.open(settings.database_url)
+        store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
         key = store.create_api_key("演练模拟器", actor="simulate", scopes=SIMULATOR_SCOPES)
         store.close()
     base = args.url or f"http://{settings.host}:{settings.port}"

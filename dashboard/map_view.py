@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -168,14 +169,17 @@ FLASH_REBUILD_S = 1.0
 
 
 def town_codes(store) -> list[str]:
-    """The towns' codes in order: the stops of a kiosk tour (cached per process)."""
-    global _TOWN_CODES
-    if _TOWN_CODES is None:
-        _TOWN_CODES = store.towns()["code"].tolist()
-    return _TOWN_CODES
+    """The towns' codes in order: the stops of a kiosk tour, read again when
+    an import has changed the boundaries (the store's geometry version)."""
+    version = store.geometry_version()
+    held = _TOWN_CODES.get(store)
+    if held is None or held[0] != version:
+        held = (version, store.towns()["code"].tolist())
+        _TOWN_CODES[store] = held
+    return held[1]
 
 
-_TOWN_CODES: list[str] | None = None
+_TOWN_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store -> (version, codes)
 
 
 def current_minute() -> int:

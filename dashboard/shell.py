@@ -95,7 +95,6 @@ def _titled_index(app: Dash, default_lang: str) -> None:
 
 def create_dash(server: Flask, settings, store) -> Dash:
     """The Dash app serving every screen on ``server`` (the API is mounted beside it)."""
-    store.sla_policy = settings.sla_policy
     app = Dash(
         __name__,
         server=server,

@@ -71,7 +71,7 @@ class Store(
         From ``data.engine.make_engine``; the schema must be in place.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, sla_policy=None):
         self.engine = engine
         self.backend = backend_name(engine)
         self._writer_lock = writer_lock(engine)
@@ -79,11 +79,14 @@ class Store(
         self._key_cache: dict = {}  # IntakeStore.client_for_key(cached=True)
         self._driver_inserts: dict = {}  # IntakeStore._driver_insert
         self._intake_writer = None  # IntakeStore.use_intake_writer: a WriterClient
-        self.sla_policy = None  # domain.sla.SlaPolicy in force; None is the default policy
+        self.sla_policy = sla_policy  # domain.sla.SlaPolicy in force; None is the default policy
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, sla_policy=None) -> Store:
         """Connect to ``url``, create the schema if the database is empty.
+
+        ``sla_policy`` (``domain.sla.SlaPolicy``, None for the default) sets
+        the deadlines of every action this store applies: pass the settings'.
 
         Raises ``Unavailable`` or ``SchemaMismatch`` with a message for people.
         """
@@ -93,7 +96,7 @@ class Store(
         except BaseException:
             engine.dispose()  # a refused database leaves no connection behind
             raise
-        return cls(engine)
+        return cls(engine, sla_policy=sla_policy)
 
     def close(self) -> None:
         self.use_intake_writer(None)

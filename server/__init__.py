@@ -28,7 +28,7 @@ from web.limits import install_limits
 def create_app(settings: Settings | None = None) -> Dash:
     """Settings in, the Dash app out (the store opened, the schema checked)."""
     settings = settings or Settings.from_env()
-    return compose(settings, Store.open(settings.database_url))
+    return compose(settings, Store.open(settings.database_url, sla_policy=settings.sla_policy))
 
 
 def create_server() -> Flask:
