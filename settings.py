@@ -99,7 +99,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings in force, immutable once read."""
+    """The settings in force, immutable once read (``from_env``; each default
+    is written once, in ``SETTINGS``)."""
 
     database_url: str
     host: str
@@ -110,15 +111,15 @@ class Settings:
     tile_attribution: str
     demo_seed: int
     demo_scale: str
-    sla_policy: SlaPolicy | None = None  # None: SlaPolicy.default()
-    refresh_s: float = 1.0
-    admin_password: str = field(default="", repr=False)
-    secure_cookies: bool = False
-    rate_limit_storage: str = "memory://"
-    signin_rate: str = "10/minute"
-    intake_rate: str = "300/minute"
-    max_request_bytes: int = 2_000_000
-    max_upload_bytes: int = 200_000_000
+    sla_policy: SlaPolicy | None  # None: SlaPolicy.default()
+    refresh_s: float
+    admin_password: str = field(repr=False)
+    secure_cookies: bool
+    rate_limit_storage: str
+    signin_rate: str
+    intake_rate: str
+    max_request_bytes: int
+    max_upload_bytes: int
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # also in sla_policy
 
     @classmethod

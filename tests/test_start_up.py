@@ -102,3 +102,18 @@ def test_settings_refuse_with_their_own_error():
 
     with pytest.raises(SettingsError, match="GC_LANG"):
         Settings.from_env({"GC_LANG": "fr"})
+
+
+def test_each_default_is_written_once_in_the_table_of_settings():
+    """Settings' fields have no defaults of their own: ``SETTINGS`` holds them."""
+    import dataclasses
+
+    from settings import SETTINGS, Settings
+
+    own = [
+        f.name
+        for f in dataclasses.fields(Settings)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    ]
+    assert own == ["calendar"]  # made from GC_CALENDAR_FILE, itself in SETTINGS
+    assert "GC_CALENDAR_FILE" in {s.env for s in SETTINGS}
