@@ -1,12 +1,14 @@
-"""The README's shell examples run as written (issue 16, item 11).
+"""The shell examples of the README and the manual in docs/ run as written
+(issue 16, item 11; issue 18, item 7: the manual moved to docs/).
 
 Its Open311 GET had no key and got 401, its "Command line" block left out
-half the commands. Here every `sh` block of README.md is read:
+half the commands. Here every `sh` block of README.md and of each docs/*.md
+page is read, the pages in the order of the README's map of the docs:
 
-- the "Command line" block is a synopsis: each command and action it names
-  must answer ``--help`` with exit 0, each option it shows must be one of
-  that command's, and every command and action of the real argparse must be
-  named in it;
+- the "Command line" block of docs/administrator.md is a synopsis: each
+  command and action it names must answer ``--help`` with exit 0, each option
+  it shows must be one of that command's, and every command and action of the
+  real argparse must be named in it;
 - every other ``curl`` and ``app.py`` line runs against a real server on a
   fresh demo database (``python app.py serve`` on a free port), with the
   port, the key the last ``apikey create`` printed (``gc_…``) and the id the
@@ -14,6 +16,9 @@ half the commands. Here every `sh` block of README.md is read:
   2xx. A line ``a x | b y`` lists alternatives of one command: each runs.
   The few that cannot run here as written answer ``--help`` instead, each
   with its reason in ``NOT_RUN``.
+
+Every ``python app.py`` command shown in prose too is checked against the
+real argparse by tests/test_docs_commands.py.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -35,12 +41,14 @@ import app
 from tests.servers import ROOT, demo_county_server
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+SYNOPSIS_PAGE = "docs/administrator.md"
 SYNOPSIS_HEADING = "## Command line"
 DEMO_BASE = "http://127.0.0.1:8050"
 # Commands run as --help only: (first words after app.py) -> why.
 NOT_RUN = {
     ("serve",): "starts a server that runs until stopped; the test starts its own",
-    ("import",): "reads the city's own files (镇街.geojson …), which the README only names",
+    ("import",): "reads the city's own files (镇街.geojson …), which the manual only names",
     ("imports", "undo"): "undoes an import by its id; a fresh demo database has none",
     ("clear-city",): "deletes the demo city that the other examples read",
 }
@@ -49,39 +57,56 @@ NOT_RUN = {
 PENDING = {"calendar": "issue 16 item 8 adds `python app.py calendar YEAR`"}
 
 
+def pages() -> list[Path]:
+    """README.md, then the docs/ pages in the order its map of the docs links
+    them (a page's examples may use a key an earlier page made), then any
+    page it does not link, by name."""
+    linked = re.findall(r"\]\((docs/[\w-]+\.md)\)", README.read_text(encoding="utf-8"))
+    ordered = [ROOT / name for name in dict.fromkeys(linked) if (ROOT / name).exists()]
+    return [README, *ordered, *(p for p in sorted(DOCS.glob("*.md")) if p not in ordered)]
+
+
 @dataclass(frozen=True)
 class Example:
+    page: str
     heading: str
     line: int
     words: tuple[str, ...]
 
     @property
     def where(self) -> str:
-        return f"README.md:{self.line} ({self.heading})"
+        return f"{self.page}:{self.line} ({self.heading})"
 
 
 def sh_examples() -> list[Example]:
-    """Every command line in README.md's ```sh blocks, continuations joined,
-    comments dropped, with the heading of its section."""
-    examples, heading, block, pending, start = [], "", False, "", 0
-    for number, text in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
-        if not block and text.startswith("#"):
-            heading = text.strip()
-        elif not block and text.strip() == "```sh":
-            block = True
-        elif block and text.strip() == "```":
-            block = False
-        elif block:
-            start = start or number
-            if text.rstrip().endswith("\\"):
-                pending += text.rstrip()[:-1] + " "
-                continue
-            words = shlex.split(pending + text, comments=True)
-            pending = ""
-            if words:
-                examples.append(Example(heading, start, tuple(words)))
-            start = 0
+    """Every command line in the ```sh blocks of README.md and docs/*.md,
+    continuations joined, comments dropped, with the heading of its section."""
+    examples = []
+    for path in pages():
+        page = str(path.relative_to(ROOT))
+        heading, block, pending, start = "", False, "", 0
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not block and text.startswith("#"):
+                heading = text.strip()
+            elif not block and text.strip() == "```sh":
+                block = True
+            elif block and text.strip() == "```":
+                block = False
+            elif block:
+                start = start or number
+                if text.rstrip().endswith("\\"):
+                    pending += text.rstrip()[:-1] + " "
+                    continue
+                words = shlex.split(pending + text, comments=True)
+                pending = ""
+                if words:
+                    examples.append(Example(page, heading, start, tuple(words)))
+                start = 0
     return examples
+
+
+def is_synopsis(example: Example) -> bool:
+    return example.page == SYNOPSIS_PAGE and example.heading == SYNOPSIS_HEADING
 
 
 def app_words(example: Example) -> tuple[str, ...] | None:
@@ -142,7 +167,7 @@ def documented_paths() -> list[tuple[tuple[str, ...], set[str], Example]]:
     found = []
     for example in sh_examples():
         words = app_words(example)
-        if example.heading != SYNOPSIS_HEADING or words is None:
+        if not is_synopsis(example) or words is None:
             continue
         command = words[0].strip("[]")
         options = {m.group(0) for w in words for m in re.finditer(r"--[a-z][a-z0-9-]*", w)}
@@ -165,13 +190,17 @@ def help_of(path: tuple[str, ...]) -> tuple[int, str]:
 
 def test_the_command_line_block_names_every_command_and_action():
     documented = {path for path, _, _ in documented_paths()}
+    assert documented, f"no {SYNOPSIS_HEADING!r} block of python app.py lines in {SYNOPSIS_PAGE}"
     missing = []
     for name, command in sub_commands(real_parser()).items():
         if (name,) not in documented:
             missing.append(name)
-        missing += [f"{name} {action}" for action in sub_commands(command)
-                    if (name, action) not in documented]  # fmt: skip
-    assert not missing, f"README's Command line block leaves out: {', '.join(missing)}"
+        missing += [
+            f"{name} {action}"
+            for action in sub_commands(command)
+            if (name, action) not in documented
+        ]
+    assert not missing, f"{SYNOPSIS_PAGE}'s Command line block leaves out: {', '.join(missing)}"
 
 
 @pytest.mark.parametrize(
@@ -200,14 +229,15 @@ def test_each_documented_command_answers_help(path, options, example):
 
 
 def runnable_examples() -> list[Example]:
-    return [e for e in sh_examples()
-            if e.heading != SYNOPSIS_HEADING and (e.words[0] == "curl" or app_words(e))]  # fmt: skip
+    return [
+        e for e in sh_examples() if not is_synopsis(e) and (e.words[0] == "curl" or app_words(e))
+    ]
 
 
 def test_the_examples_that_make_keys_name_their_scopes():
-    """A key made by copying the README must do only what its line says."""
+    """A key made by copying the README or the manual must do only what its line says."""
     creating = [e for e in runnable_examples() if (app_words(e) or ())[:2] == ("apikey", "create")]
-    assert creating, "the README has no apikey create example"
+    assert creating, "neither the README nor docs/ has an apikey create example"
     for example in creating:
         assert "--scopes" in example.words, f"{example.where}: name the key's scopes"
 
@@ -221,11 +251,15 @@ def test_the_readme_examples_run_against_a_live_server(tmp_path):
     examples = runnable_examples()
     assert any(e.words[0] == "curl" for e in examples), "no curl example found"
     assert any(e.heading == "## GeoJSON feeds" for e in examples), "the feeds have no example"
+    assert any(e.heading == "## Open311 GeoReport v2" for e in examples), "Open311 has none"
     workdir = tmp_path / "work"
     workdir.mkdir()
     with demo_county_server(tmp_path, users=[]) as server:
-        env = {**os.environ, "DATABASE_URL": server["url"],
-               "GC_NEW_PASSWORD": "readme example password 2026"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": server["url"],
+            "GC_NEW_PASSWORD": "readme example password 2026",
+        }
         values = {"gc_…": None, "JZ…": None}
         ran = 0
 
@@ -241,10 +275,11 @@ def test_the_readme_examples_run_against_a_live_server(tmp_path):
             if example.words[0] == "curl":
                 words = [put_in(w) for w in example.words]
                 done = subprocess.run(
-                    [words[0], "--fail-with-body", "--show-error", "--max-time", "120",
-                     *words[1:]],
-                    capture_output=True, text=True, timeout=180,
-                )  # fmt: skip
+                    [words[0], "--fail-with-body", "--show-error", "--max-time", "120", *words[1:]],
+                    capture_output=True,
+                    text=True,
+                    timeout=180,
+                )
                 assert done.returncode == 0, f"{example.where}: {done.stderr}{done.stdout}"
                 answer = json.loads(done.stdout)
                 if isinstance(answer, list) and answer and "service_request_id" in answer[0]:
@@ -258,8 +293,12 @@ def test_the_readme_examples_run_against_a_live_server(tmp_path):
                     continue
                 done = subprocess.run(
                     [sys.executable, str(ROOT / "app.py"), *(put_in(w) for w in words)],
-                    cwd=workdir, env=env, capture_output=True, text=True, timeout=300,
-                )  # fmt: skip
+                    cwd=workdir,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
                 assert done.returncode == 0, f"{example.where}: {' '.join(words)}: {done.stderr}"
                 if words[:2] == ("apikey", "create"):
                     values["gc_…"] = done.stdout.split()[0]
