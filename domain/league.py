@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from domain.categories import CATEGORIES
-from domain.review_metrics import LEAGUE_METRICS, unit_metrics
+from domain.review_metrics import LEAGUE_METRICS, unit_metrics, zero_counts
 
 
 def department_skills(cadres: pd.DataFrame) -> pd.DataFrame:
@@ -69,17 +69,7 @@ def league_table(
         ["department_id", "town_code"],
     )
     table = pairings.merge(figures.reset_index(), on=["department_id", "town_code"], how="left")
-    for column in (
-        "incidents",
-        "counted",
-        "resolved",
-        "rated",
-        "satisfied",
-        "responded",
-        "on_time",
-        "breaches",
-    ):
-        table[column] = table[column].fillna(0).astype(int)
+    zero_counts(table)
     # The mean of the rates there are: a pair whose reports are not yet rated
     # is still ranked on the others; a pair with nothing has no score.
     table["score"] = table[list(LEAGUE_METRICS)].mean(axis=1, skipna=True)

@@ -108,6 +108,8 @@ FIGURES = (
     "satisfaction_rate", "responded", "response_rate", "on_time", "on_time_rate",
     "contact_h", "resolve_h", "breaches",
 )  # fmt: skip
+# The figures that count incidents: 0, not empty, for a unit without any.
+COUNTS = tuple(f for f in FIGURES if not f.endswith(("_rate", "_h")))
 
 
 def incident_flags(incidents: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
@@ -195,44 +197,14 @@ def total_metrics(incidents: pd.DataFrame, flags: pd.DataFrame) -> pd.Series:
     table = unit_metrics(frame, flags, "_all")
     if len(table):
         return table.iloc[0]
-    return pd.Series(
-        {
-            f: (
-                0
-                if f
-                in (
-                    "incidents",
-                    "counted",
-                    "resolved",
-                    "rated",
-                    "satisfied",
-                    "responded",
-                    "on_time",
-                    "breaches",
-                )
-                else np.nan
-            )
-            for f in FIGURES
-        }
-    )
+    return pd.Series({f: 0 if f in COUNTS else np.nan for f in FIGURES})
 
 
 def with_units(units: pd.DataFrame, figures: pd.DataFrame, key: str) -> pd.DataFrame:
     """Every unit of ``units`` (columns ``key``, population, …) with its figures;
     units without incidents get 0 counts and empty rates, so the map still
     shows them. Adds per_1000 from the unit's population."""
-    merged = units.merge(figures, left_on=key, right_index=True, how="left")
-    for column in (
-        "incidents",
-        "counted",
-        "resolved",
-        "rated",
-        "satisfied",
-        "responded",
-        "on_time",
-        "breaches",
-    ):
-        merged[column] = merged[column].fillna(0).astype(np.int64)
+    merged = zero_counts(units.merge(figures, left_on=key, right_index=True, how="left"))
     population = pd.to_numeric(merged.get("population"), errors="coerce")
     merged["per_1000"] = (merged["incidents"] / population.where(population > 0) * 1000).round(2)
     return merged
@@ -315,3 +287,10 @@ def category_mix(incidents: pd.DataFrame, flags: pd.DataFrame, *, limit: int = 1
         table = pd.concat([head, pd.DataFrame([row])], ignore_index=True)
     table["share"] = table["incidents"] / table["incidents"].sum()
     return table.reset_index(drop=True)
+
+
+def zero_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """The count columns of a unit without incidents read 0, not empty (in place)."""
+    for column in COUNTS:
+        table[column] = table[column].fillna(0).astype(np.int64)
+    return table
