@@ -264,16 +264,7 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
     return tables
 
 
-TILE_METRICS = (
-    "incidents",
-    "closure_rate",
-    "satisfaction_rate",
-    "response_rate",
-    "on_time_rate",
-    "contact_h",
-    "resolve_h",
-    "breaches",
-)
+TILE_METRICS = tuple(c for c in FIGURE_COLUMNS if c != "per_1000")  # the unit's tiles
 
 
 def summary_rows(review, lang: str = "zh") -> list[tuple[str, str]]:
