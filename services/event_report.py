@@ -21,7 +21,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from domain.after_action import STAGES, report, state_at, timeline_bounds
+from domain.after_action import report
+from domain.event_replay import STAGES, state_at, timeline_bounds
 from domain.event_tasks import MEASURES, measures_of
 from domain.events import KINDS, SEVERITIES, parse_time
 from domain.lifecycle import status_name

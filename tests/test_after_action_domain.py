@@ -9,7 +9,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from domain.after_action import report, state_at, task_stages, timeline_bounds
+from domain.after_action import report
+from domain.event_replay import state_at, task_stages, timeline_bounds
 
 T0 = pd.Timestamp("2026-06-12 00:00", tz="UTC")  # 08:00 in Beijing
 
@@ -396,7 +397,7 @@ def test_times_may_come_as_plain_aware_datetimes():
 
 def test_a_task_nobody_was_sent_to_is_reported_not_an_error():
     """The desk redraws between a task being added and anyone being sent."""
-    from domain.after_action import task_stages
+    from domain.event_replay import task_stages
 
     tasks = pd.DataFrame(
         {
