@@ -1,7 +1,7 @@
 """The field app's API: cadres' positions in batches, their status, their trails.
 
 Each field app holds an API key with the ``field`` scope (``python app.py
-api-key create NAME --scopes field``), sent in the ``X-API-Key`` header; the
+apikey create NAME --scopes field``), sent in the ``X-API-Key`` header; the
 trails are for dispatchers (web.guard has the rules).
 """
 
