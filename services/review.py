@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from data.review_cache import incident_cache
-from domain.access import Principal, town_scope
+from domain.access import CONTACTS, Principal, mask_phone, town_scope
 from domain.errors import NotFound
 from domain.hotspots import BASELINE_DAYS, hot_spots
 from domain.league import department_skills, league_table, responsible_pairs
@@ -203,13 +203,15 @@ def build_review(
 
     Raises NotFound for an area that does not exist and Forbidden for a town
     the caller may not read; an empty or reversed period is not an error but
-    a review with a ``notice`` and empty figures.
+    a review with a ``notice`` and empty figures. The grid workers' phone
+    numbers come masked unless ``principal`` may see contacts
+    (``domain.access.CONTACTS``).
     """
     city = units(store)
     query = scoped_query(query, principal, city)
     METRICS[query.metric]
     if query.period.reversed:
-        return _empty(query, city, lang, "reversed")
+        return _empty(query, city, principal, lang, "reversed")
     start, end = query.period.utc_bounds()
     everything = incident_cache(store).frame()
     period = _filtered(_in_period(everything, start, end), query)
@@ -218,6 +220,7 @@ def build_review(
     grids_in_area = _area_grids(city, query)
     grid_figures = unit_metrics(area, flags, "grid_code")
     grids = ranking(with_units(grids_in_area, grid_figures, "code"), METRICS[query.metric])
+    grids = _contacts_as_seen(grids, principal)
     child = CHILD_LEVEL[query.level]
     child_table = pd.DataFrame()
     if child in ("town", "community"):
@@ -255,15 +258,16 @@ def build_review(
         bounds=_bounds(grids_in_area),
     )
     if query.level == "grid":
-        review.grid = _grid_card(city, query.code)
+        review.grid = _grid_card(city, query.code, principal)
         listed = area.sort_values("reported_at", ascending=False).head(MAX_LISTED)
         review.incidents = store.review_incident_list(listed["id"].tolist())
     return review
 
 
-def _grid_card(city: Units, code: str) -> dict:
+def _grid_card(city: Units, code: str, principal: Principal) -> dict:
+    """The grid drilled into; its worker's phone as ``principal`` may see it."""
     row = city.grids[city.grids["code"] == code].iloc[0]
-    return {
+    card = {
         key: (None if pd.isna(row[key]) else row[key])
         for key in (
             "code",
@@ -275,6 +279,20 @@ def _grid_card(city: Units, code: str) -> dict:
             "secretary",
         )
     }
+    card["worker_phone"] = mask_phone(card["worker_phone"], principal)
+    return card
+
+
+def _contacts_as_seen(grids: pd.DataFrame, principal: Principal) -> pd.DataFrame:
+    """``grids`` with their workers' phones masked unless ``principal`` may see
+    contacts: the review reaches the page, the exports and the print view alike,
+    so the phone is masked here, where it is read, and in no caller."""
+    if principal.can(CONTACTS) or "worker_phone" not in grids.columns:
+        return grids
+    masked = grids["worker_phone"].map(
+        lambda phone: mask_phone(phone, principal), na_action="ignore"
+    )
+    return grids.assign(worker_phone=masked)
 
 
 def _bounds(grids: pd.DataFrame) -> tuple[float, float, float, float] | None:
@@ -288,7 +306,7 @@ def _bounds(grids: pd.DataFrame) -> tuple[float, float, float, float] | None:
     )
 
 
-def _empty(query: ReviewQuery, city: Units, lang: str, notice: str) -> Review:
+def _empty(query: ReviewQuery, city: Units, principal: Principal, lang: str, notice: str) -> Review:
     """A review with nothing counted: every grid of the area still on the map."""
     grids_in_area = _area_grids(city, query)
     none = pd.DataFrame(index=pd.Index([], name="code"), columns=list(FIGURES))
@@ -297,7 +315,9 @@ def _empty(query: ReviewQuery, city: Units, lang: str, notice: str) -> Review:
         names=_names(city, query, lang),
         notice=notice,
         totals=pd.Series({f: np.nan for f in FIGURES}),
-        grids=ranking(with_units(grids_in_area, none, "code"), METRICS[query.metric]),
+        grids=_contacts_as_seen(
+            ranking(with_units(grids_in_area, none, "code"), METRICS[query.metric]), principal
+        ),
         units=pd.DataFrame(),
         unit_level=CHILD_LEVEL[query.level],
         trend=pd.DataFrame(columns=["start", "incidents", "resolved", "closure_rate"]),

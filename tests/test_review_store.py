@@ -14,7 +14,7 @@ import pytest
 
 from data.review_cache import IncidentCache, incident_cache
 from data.store import Store
-from domain.access import for_user
+from domain.access import CONTACTS, for_user
 from domain.errors import Forbidden, NotFound
 from domain.review_metrics import METRICS
 from domain.review_query import ReviewQuery, parse_query
@@ -25,6 +25,7 @@ from tests.tiny_city import NOW, tiny_city
 TOWN_A, TOWN_B = "370281001", "370281002"
 CITY = for_user(1, "市领导", "city_leader", None)
 LEADER_A = for_user(2, "甲街道领导", "town_leader", TOWN_A)
+OPERATOR = for_user(3, "值班调度员", "operator", None)
 JUNE = {"from": "2026-06-01", "to": "2026-06-20"}  # all five incidents of the tiny city
 TIMES = ("reported_at", "first_contact_at", "resolved_at", "due_contact_at", "due_resolve_at")
 COUNTS = [
@@ -430,6 +431,23 @@ def test_filters_and_drilling_down_to_a_grid(review_store):
     assert grid.grid["name"] == "甲社区第1网格" and grid.grid["worker_name"] == "张伟"
     assert grid.incidents["public_id"].tolist() == ["T2", "T1"]  # newest first
     assert grid.names["grid"] == "甲社区第1网格" and grid.names["community"] == "甲社区"
+
+
+def test_a_grid_worker_phone_is_masked_for_a_caller_without_contacts(review_store):
+    """The review masks it where it is read, so no page or export has to."""
+    grid = build_review(review_store, query(**JUNE, grid="A-1"), LEADER_A, now=NOW)
+    assert not LEADER_A.can(CONTACTS)
+    assert grid.grid["worker_phone"] == "138****0001"
+    phones = grid.grids.set_index("code")["worker_phone"]
+    assert phones["A-1"] == "138****0001"
+    assert "13800000001" not in phones.tolist()
+
+
+def test_a_grid_worker_phone_is_whole_for_a_caller_with_contacts(review_store):
+    assert OPERATOR.can(CONTACTS)
+    grid = build_review(review_store, query(**JUNE, grid="A-1"), OPERATOR, now=NOW)
+    assert grid.grid["worker_phone"] == "13800000001"
+    assert grid.grids.set_index("code").loc["A-1", "worker_phone"] == "13800000001"
 
 
 def test_a_quarter_is_shown_by_week(review_store):

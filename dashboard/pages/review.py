@@ -42,7 +42,6 @@ from dashboard.review_view import (
     tables_by_key,
     tiles,
 )
-from domain.access import mask_phone
 from domain.categories import CATEGORIES, CHANNELS
 from domain.errors import GridCommandError
 from domain.review_metrics import MAP_METRICS, METRICS
@@ -401,11 +400,6 @@ def register(app, context) -> None:
         except (GridCommandError, ValueError) as error:
             message = error.message(lang) if isinstance(error, GridCommandError) else str(error)
             return [no_update] * 8 + [message, False] + [no_update] * (len(outputs) - 10)
-        if review.grid is not None:
-            review.grid = {
-                **review.grid,
-                "worker_phone": mask_phone(review.grid.get("worker_phone"), principal),
-            }
         tables = tables_by_key(review_tables(review, units(store).towns, lang))
         grids = []
         metric_header = header(query.metric, lang)
