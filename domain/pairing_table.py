@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from domain.field_mapping import guess_mapping
-from domain.roster import (
+from domain.table_rows import (
     DepartmentIndex,
     Problem,
     TownIndex,

@@ -13,14 +13,8 @@ from data import import_tables
 from data.import_tables import cell_text, read_table, sniff_delimiter
 from domain.errors import InvalidInput
 from domain.pairing_table import check_pairings, guess_pairing_mapping
-from domain.roster import (
-    check_cadres,
-    guess_cadre_mapping,
-    normalise_phone,
-    phone_is_valid,
-    role_code,
-    skill_codes,
-)
+from domain.roster import check_cadres, guess_cadre_mapping
+from domain.roster_cells import normalise_phone, phone_is_valid, role_code, skill_codes
 
 TOWNS = pd.DataFrame({"code": ["370281001", "370281002"], "name": ["胶东街道", "李哥庄镇"]})
 DEPARTMENTS = pd.DataFrame({"id": [1, 2], "name": ["市水务局", "市财政局"]})
