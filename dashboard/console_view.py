@@ -14,7 +14,7 @@ from domain.access import ANONYMOUS, Principal, display_actor, mask_phone
 from domain.categories import PRIORITIES, category_name
 from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
-from domain.sla import sla_flags
+from domain.sla_states import sla_flags
 from layers.timefmt import local_text
 
 SLA_LABELS = {

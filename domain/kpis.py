@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from domain.sla import FRAME_COLUMNS, sla_flags
+from domain.sla_states import FRAME_COLUMNS, sla_flags
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -43,7 +43,7 @@ def situation(
     ----------
     open_incidents : DataFrame
         Incidents still open (columns priority, due_resolve_at in UTC; with
-        ``domain.sla.FRAME_COLUMNS`` also near-breaches and late call-backs).
+        ``domain.sla_states.FRAME_COLUMNS`` also near-breaches and late call-backs).
     cadres : DataFrame
         All cadres (column status).
     reported_today : int

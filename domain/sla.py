@@ -11,6 +11,8 @@ in the evening). Priority sets the defaults; a category may set its own limits:
   is never loosened by the kind of problem);
 - resolution: the category's limit when the priority is the category's default; when
   the item was made more urgent, the earlier of the two; less urgent, the later.
+
+Whether a deadline is met, breached or near at a given time is ``domain.sla_states``.
 """
 
 from __future__ import annotations
@@ -22,20 +24,11 @@ from dataclasses import dataclass, field, replace
 from numbers import Integral
 from types import MappingProxyType
 
-import numpy as np
-import pandas as pd
-
 from domain.calendar_cn import MAX_DAYS, MAX_HOURS, SHANGHAI, WorkCalendar, check_aware
 from domain.categories import BY_CODE, PRIORITIES
 from domain.errors import InvalidInput
 
 UNITS = ("clock_hours", "working_hours", "working_days", "same_evening")
-STATES = ("met", "breached", "near", "running", "paused")
-PAIRS = {
-    "contact_state": ("due_contact_at", "first_contact_at"),
-    "resolve_state": ("due_resolve_at", "resolved_at"),
-}
-FRAME_COLUMNS = ("reported_at", *PAIRS["contact_state"], *PAIRS["resolve_state"])
 _TOPS = {"clock_hours": MAX_HOURS, "working_hours": MAX_HOURS, "working_days": MAX_DAYS}
 _EVENING = {"cutoff": "evening_cutoff", "due": "evening_due", "next_day_due": "next_day_due"}
 
@@ -338,70 +331,3 @@ def resolve_deadline_with_pauses(
         else:
             due = calendar.add_working_hours(due, calendar.working_hours_between(start, end))
     return due
-
-
-def _fraction(near_fraction: object) -> float:
-    if isinstance(near_fraction, bool) or not isinstance(near_fraction, int | float):
-        raise InvalidInput(f"near_fraction must be a number, got {near_fraction!r}")
-    if not 0 <= near_fraction <= 1:
-        raise InvalidInput(f"near_fraction must be between 0 and 1, got {near_fraction}")
-    return float(near_fraction)
-
-
-def sla_state(
-    now: dt.datetime,
-    due_at: dt.datetime | None,
-    started_at: dt.datetime | None,
-    done_at: dt.datetime | None = None,
-    near_fraction: float = 0.2,
-) -> str:
-    """State of one deadline: "met", "breached", "near", "running" or "paused".
-
-    Done: "met" if ``done_at <= due_at`` (or there is no deadline), else "breached".
-    Open: "paused" when ``due_at`` is None (parked, see ``resolve_deadline_with_pauses``);
-    "breached" once ``now > due_at``; "near" when less than ``near_fraction`` of the
-    allowed clock time ``due_at - started_at`` is left (never without ``started_at``);
-    else "running".
-    """
-    now, fraction = check_aware(now, "now"), _fraction(near_fraction)
-    due = None if due_at is None else check_aware(due_at, "due_at")
-    if done_at is not None:
-        return "met" if due is None or check_aware(done_at, "done_at") <= due else "breached"
-    if due is None:
-        return "paused"
-    if now > due:
-        return "breached"
-    started = None if started_at is None else check_aware(started_at, "started_at")
-    return "near" if started is not None and due - now < (due - started) * fraction else "running"
-
-
-def sla_flags(frame: pd.DataFrame, now: dt.datetime, *, near_fraction: float = 0.2) -> pd.DataFrame:
-    """A copy of ``frame`` with columns contact_state and resolve_state (see ``sla_state``).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        Columns ``FRAME_COLUMNS``, UTC datetimes (naive values are read as UTC, as the
-        store returns them), NaT allowed; reported_at starts both clocks.
-    now : datetime
-        Aware.
-    near_fraction : float
-        Share of the allowed time (0–1) under which an open deadline is "near".
-    """
-    if missing := [c for c in FRAME_COLUMNS if c not in frame.columns]:
-        raise InvalidInput(f"sla_flags needs columns {', '.join(missing)}")
-    now_ts = pd.Timestamp(check_aware(now, "now")).tz_convert("UTC")
-    fraction = _fraction(near_fraction)
-    started = pd.to_datetime(frame["reported_at"], utc=True)
-    out = frame.copy()
-    for name, (due_column, done_column) in PAIRS.items():
-        due = pd.to_datetime(frame[due_column], utc=True)
-        done = pd.to_datetime(frame[done_column], utc=True)
-        finished = done.notna().to_numpy()
-        late = (done > due).to_numpy()  # comparisons with NaT are False
-        near = ((due - now_ts) < (due - started) * fraction).to_numpy()
-        conditions = [finished & ~late, finished, due.isna().to_numpy(), (due < now_ts).to_numpy()]
-        choices = ["met", "breached", "paused", "breached", "near"]
-        states = np.select([*conditions, near], choices, default="running")
-        out[name] = pd.Series(states, index=frame.index, dtype="str")
-    return out

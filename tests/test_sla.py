@@ -14,16 +14,14 @@ from domain.calendar_cn import SHANGHAI, WorkCalendar
 from domain.calendar_days import NOTICE_YEARS, law_days
 from domain.errors import InvalidInput
 from domain.sla import (
-    STATES,
     Deadlines,
     Limit,
     SlaPolicy,
     Targets,
     deadlines,
     resolve_deadline_with_pauses,
-    sla_flags,
-    sla_state,
 )
+from domain.sla_states import STATES, sla_flags, sla_state
 
 CAL = WorkCalendar()
 BARE = SlaPolicy.default(categories=False)  # priority limits only
