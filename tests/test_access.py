@@ -1,8 +1,11 @@
 """Access control: every route and every Dash callback, allowed and denied, per caller.
 
 The cases are generated from the app's own url_map and callback_map, so a new
-route or callback without a rule fails here. Callers are real: people signed
-in through /login, API keys with scopes, a wall shown with a display key.
+route or callback without a rule fails here. Those take their expectations
+from the rules themselves; the critical routes also have a table written by
+hand from the documents' promise (at the end), so a wrong rule fails too.
+Callers are real: people signed in through /login, API keys with scopes, a
+wall shown with a display key.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dash._utils import split_callback_id
 from app import create_app
 from dashboard import ids
 from dashboard.access_rules import CALLBACK_RULES, first_output_id, rules_for
+from dashboard.i18n import t
 from domain.access import (
     CONTACTS,
     DISPATCH,
@@ -34,7 +38,7 @@ from domain.access import (
 from settings import Settings
 from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server, tiny_app
 from tests.tiny_city import tiny_city
-from web.guard import CALLBACK, CLIENTSIDE, ROUTE_RULES, Rule
+from web.guard import CALLBACK, CLIENTSIDE, DASH_UPDATE, ROUTE_RULES, Rule
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
 KEYS = {
@@ -42,6 +46,7 @@ KEYS = {
     "key-field": "field",
     "key-display": "display",
     "key-dispatch": "dispatch",
+    "key-events": "events",
     "wall-town": "display",
 }
 # Aligned by hand: this table reads better laid out as a table.
@@ -572,3 +577,100 @@ def test_only_a_signed_in_administrator_may_send_a_large_upload(guarded):
         )
     assert sizes["operator"] == 413 and sizes["commander"] == 413
     assert sizes["admin"] == 200, "the admin's upload is read, kept and answered"
+
+
+# Who gets what on the routes that matter most, written by hand from what
+# docs/integrator.md and docs/administrator.md ("Security model") promise,
+# not derived from web.guard.ROUTE_RULES: a wrong rule fails here. A status
+# is the whole answer for the request below; LOGIN is a page's redirect to
+# the sign-in page; PAGE and NO are the router's answer (HTTP 200) showing the
+# page or saying "you are not allowed to use this page".
+LOGIN, PAGE, NO = "302 to /login", "200 with the page", "200 saying no permission"
+MATRIX_CALLERS = ("anonymous", "key-open311", "key-field", "key-display", "key-dispatch",
+                  "key-events", "wall-town", "operator", "commander", "town_leader",
+                  "city_leader", "admin")  # fmt: skip
+OTHER_TOWN = "370281002"  # the town leader and the town's wall are bound to 370281001
+# Aligned by hand: each row reads across the callers above.
+#              anon  o311 field  disp dspch evnts  wall  oper  cmdr  town  city admin
+REPORTS     = (401,  400,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403)  # fmt: skip
+READ_FEED   = (401,  403,  403,  200,  200,  200,  200,  200,  200,  200,  200,  200)  # fmt: skip
+DISPATCHING = (401,  403,  403,  403,  "ok", 403,  403,  "ok", "ok", 403,  403,  403)  # fmt: skip
+EVENTS_DESK = (401,  403,  403,  403,  403,  "ok", 403,  403,  "ok", 403,  403,  403)  # fmt: skip
+MY_TOWN     = (401,  403,  403,  200,  200,  200,  403,  200,  200,  403,  200,  200)  # fmt: skip
+SHELL       = (LOGIN, 403, 403,  200,  200,  200,  200,  200,  200,  200,  200,  200)  # fmt: skip
+ADMIN_PAGE  = (401,  403,  403,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   PAGE)  # fmt: skip
+ADMINISTER  = (401,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403,  200)  # fmt: skip
+EXPECTED_ACCESS = [
+    # Residents' reports come in from Open311 clients only (an empty form: 400).
+    ("POST", "/open311/v2/requests.json", {"data": {}}, REPORTS),
+    # Cadres' names and positions: whoever may see the map; not a citizen app nor
+    # the field app, which only sends (issue 16).
+    ("GET", "/api/v1/cadres.geojson", {}, READ_FEED),
+    # The dispatch and lifecycle API: operators, commanders, a dispatch key.
+    ("POST", "/api/v1/incidents/T1/actions", {"json": {"action": "no_such_move"}}, DISPATCHING),
+    ("GET", "/api/v1/dispatch/recommendations?incident=T1", {}, DISPATCHING),
+    ("POST", "/api/v1/dispatch/confirm", {"json": {"assignments": []}}, DISPATCHING),
+    # Declaring and ending wartime events: a commander, or a provincial system's key.
+    ("POST", "/api/v1/events", {"json": {}}, EVENTS_DESK),
+    ("POST", "/api/v1/events/999/end", {"json": {}}, EVENTS_DESK),
+    # The town review's exports: whoever may see the map; another town's are
+    # refused to a town leader and to a wall bound to a town.
+    ("GET", "/api/v1/review/export.csv?table=grids", {}, READ_FEED),
+    ("GET", f"/api/v1/review/export.csv?table=grids&town={OTHER_TOWN}", {}, MY_TOWN),
+    # Administration: the page shells load for any viewer; the router shows
+    # the pages, and their callbacks answer, to administrators only.
+    ("GET", "/admin", {}, SHELL),
+    ("GET", "/data", {}, SHELL),
+    ("ROUTER", "/admin", {}, ADMIN_PAGE),
+    ("ROUTER", "/data", {}, ADMIN_PAGE),
+    ("CALLBACK", ids.ADMIN_USERS, {}, ADMINISTER),  # users, roles and keys listed
+    ("CALLBACK", ids.IMPORT_JOB, {}, ADMINISTER),  # a city file uploaded at /data
+]
+# "ok": let through. A read answers 200; a write answers for its own bad
+# input (an empty plan, an unknown move or event): 400, 404 or 422.
+LET_THROUGH = {200, 400, 404, 422}
+# What the router shows on each administration page, by a component of its own.
+PAGE_MARK = {"/admin": ids.ADMIN_USERS, "/data": ids.IMPORT_UPLOAD}
+
+
+def _router_body(app, pathname: str) -> dict:
+    body = _route_body(app, "")
+    body["inputs"][0]["value"] = pathname
+    return body
+
+
+def _shown(answer, pathname: str):
+    """What the router's answer shows of an administration page: PAGE, NO, or a status."""
+    if answer.status_code != 200:
+        return answer.status_code
+    shown = json.dumps(answer.get_json(), ensure_ascii=False)
+    if f'"{PAGE_MARK[pathname]}"' in shown:
+        return PAGE
+    return NO if t("no_permission", "zh") in shown else shown[:200]
+
+
+def _answer(guarded, caller: Caller, method: str, target: str, kwargs: dict):
+    """What ``caller`` gets for one row of the table, as the table writes it."""
+    app = guarded["app"]
+    if method == "ROUTER":
+        return _shown(caller.request("POST", DASH_UPDATE, json=_router_body(app, target)), target)
+    if method == "CALLBACK":
+        key = next(k for k in app.callback_map if first_output_id(k) == target)
+        body = dash_body(key, app.callback_map[key])
+        return caller.request("POST", DASH_UPDATE, json=body).status_code
+    answer = caller.request(method, target, **kwargs)
+    if answer.status_code == 302 and answer.headers["Location"].startswith("/login"):
+        return LOGIN
+    return answer.status_code
+
+
+def test_who_gets_what_on_the_critical_routes_as_the_documents_promise(guarded):
+    assert set(MATRIX_CALLERS) == set(guarded["callers"]), "a caller without a column"
+    mistakes = []
+    for method, target, kwargs, row in EXPECTED_ACCESS:
+        for name, expected in zip(MATRIX_CALLERS, row, strict=True):
+            got = _answer(guarded, guarded["callers"][name], method, target, kwargs)
+            if (expected == "ok" and got in LET_THROUGH) or got == expected:
+                continue
+            mistakes.append(f"{name} {method} {target}: got {got}, expected {expected}")
+    assert mistakes == []
