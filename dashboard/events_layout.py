@@ -6,11 +6,11 @@ components; the server refuses their writes anyway)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
-import dash_leaflet as dl
 from dash import dcc, html
 
 from dashboard import ids
 from dashboard.console_view import grid_words
+from dashboard.events_map import desk_map
 from dashboard.events_view import (
     NO_EVENT_KIND,
     event_options,
@@ -20,39 +20,33 @@ from dashboard.events_view import (
     task_columns,
 )
 from dashboard.i18n import t
-from dashboard.leaflet_parts import PAPER_LAND, canvas_map, empty, js, towns_layer
 from domain.access import EVENTS
 from domain.checkins import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES
-from layers.dispatch_lines import fit_bounds
-from layers.event_map import PICKED
-from layers.review_map import PAPER, TOWN_LINE
+from domain.event_tasks import MEASURES, measures_of
 from web.guard import current_principal
 
-MAP_LAYERS = {
-    name: f"event-map-{name}"
-    for name in ("land", "grids", "towns", "area", "proposal", "cadres", "tasks", "place")
-}
-TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.4}
-# The shapes a commander may draw as an event's area; no editing tools beyond
-# deleting (draw again instead), no markers or lines.
-DRAW = {
-    "polygon": {
-        "allowIntersection": False,
-        "showArea": False,
-        "shapeOptions": {"color": PICKED, "weight": 2},
-    },
-    "rectangle": {"shapeOptions": {"color": PICKED, "weight": 2}},
-    "polyline": False,
-    "circle": False,
-    "marker": False,
-    "circlemarker": False,
-}
 REFRESH_MS = 15_000
 MAX_UPLOAD_BYTES = 5_000_000
 
 
 def field(label: str, control) -> html.Label:
     return html.Label([label, control], className="gc-event-field")
+
+
+def target_fields(kind: str, lang: str) -> list[html.Label]:
+    """A box for each figure a task of an event of ``kind`` may aim at, with its unit."""
+    return [
+        field(
+            f"{MEASURES[code].label(lang)}（{MEASURES[code].unit(lang)}）",
+            dcc.Input(
+                id={"type": ids.TASK_TARGET, "measure": code},
+                type="number",
+                min=0,
+                className="gc-event-input gc-event-short",
+            ),
+        )
+        for code in measures_of(kind)
+    ]
 
 
 def _table(grid_id: str, lang: str, *, selectable: bool, height: str, columns: list) -> html.Div:
@@ -292,46 +286,6 @@ def report_panel(lang: str) -> html.Div:
         ],
         className="gc-review-card",
     )
-
-
-def desk_map(sources: dict, can: bool) -> dl.MapContainer:
-    """The towns as land, the grids (coloured from the hideout), town borders,
-    the event's area, proposal lines, cadres, tasks, the next task's place;
-    and, for a commander, the tools to draw an event's area."""
-    points = {"pointToLayer": js("point"), "onEachFeature": js("pointEach")}
-    drawn = {
-        "area": {"style": js("fillStyle"), "onEachFeature": js("each")},
-        "proposal": {"style": js("lineStyle"), "onEachFeature": js("each")},
-    }
-    layers = [
-        towns_layer(MAP_LAYERS["land"], sources["towns"], PAPER_LAND),
-        dl.GeoJSON(
-            id=MAP_LAYERS["grids"],
-            url=sources["grids"],
-            style=js("markStyle"),
-            onEachFeature=js("nameEach"),
-            hideout={},
-        ),
-        towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWN_BORDERS),
-        *[
-            dl.GeoJSON(id=MAP_LAYERS[name], data=empty(), **drawn.get(name, points))
-            for name in ("area", "proposal", "cadres", "tasks", "place")
-        ],
-    ]
-    # Every caller's page has the control (its callbacks need it); only a
-    # commander's has tools in it.
-    tools = DRAW if can else dict.fromkeys(DRAW, False)
-    layers.append(
-        dl.FeatureGroup(
-            dl.EditControl(
-                id=ids.EVENT_DRAW,
-                draw=tools,
-                edit={"edit": False, "remove": can},
-                position="topright",
-            )
-        )
-    )
-    return canvas_map(ids.EVENT_MAP, layers, fit_bounds([]), sources, background=PAPER)
 
 
 def layout(lang: str, store, sources: dict) -> html.Div:

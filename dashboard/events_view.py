@@ -1,19 +1,19 @@
 """The /events desk's parts, built from the API's own payloads: the event's
-banner, its figures, the tasks table, the mobilisation proposal and the
-missed check-ins. Plain functions; the page's callbacks call them."""
+banner, its figures, the tasks table, the mobilisation proposal, the
+missed check-ins and the after-action report with its replay slider. Plain
+functions; the page's callbacks call them (the map's are in
+``dashboard.events_map``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from dash import html
 
 from dashboard.i18n import t
 from domain.event_tasks import MEASURES, measures_of
 from domain.events import KINDS, SEVERITIES
-from layers.event_map import TASK_COLOURS, event_map_layers, task_state
-from services import events as event_service
+from layers.event_map import TASK_COLOURS, task_state
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -295,13 +295,6 @@ def proposal_summary(payload: dict, lang: str) -> list:
     return parts
 
 
-def widened(bounds, share: float = 0.35) -> tuple[float, float, float, float]:
-    """``bounds`` grown by ``share`` of its size on each side: the area with its surroundings."""
-    minx, miny, maxx, maxy = bounds
-    dx, dy = max(maxx - minx, 0.01) * share, max(maxy - miny, 0.01) * share
-    return (minx - dx, miny - dy, maxx + dx, maxy + dy)
-
-
 def report_summary(report: dict, event_id: int, lang: str) -> list:
     """The after-action report's key figures, and the link to the workbook."""
     zh = lang == "zh"
@@ -359,92 +352,18 @@ def replay_marks(start: str, end: str) -> tuple[int, int, dict]:
     )
 
 
-def replay_layers(frame: dict) -> tuple[list[dict], list[dict], set[int]]:
-    """Tasks, cadres and the overdue of a replay frame, as the map draws them."""
-    done = {"resolved": "resolved", "closed": "closed"}
-    tasks = [
-        {
-            "id": x["id"],
-            "title": x["title"],
-            "headcount": x["headcount"],
-            "on_task": x["hands"],
-            "status": done.get(x["stage"], "dispatched"),
-            "lon": x["lon"],
-            "lat": x["lat"],
-        }
-        for x in frame["tasks"]
-    ]
-    cadres = [
-        {
-            "cadre_id": c["cadre_id"],
-            "name": c["name"],
-            "department": c["department"],
-            "lon": c["lon"],
-            "lat": c["lat"],
-        }
-        for c in frame["cadres"]
-    ]
-    return tasks, cadres, {c["cadre_id"] for c in frame["cadres"] if c["overdue"]}
-
-
-def desk_layers(
-    store,
-    grids,
-    *,
-    event_id: int | None,
-    picked: set[str],
-    proposal: list[dict],
-    lang: str,
-    now: dt.datetime,
-    replay: dict | None = None,
-) -> dict:
-    """The desk map's live values: the grids of the area being drawn, and the
-    chosen event with its work (as it is, or as it was in a ``replay`` frame)."""
-    here = event_service.city(store)
-    bounds = tuple(here.towns.total_bounds)
-    area = area_codes = tasks = cadres = late = None
-    if event_id is not None:
-        event = store.event(event_id)
-        area = event["geometry"]
-        shown = event_service.shown_event(event, here.towns)
-        board = event_service.board(store, event_id, now=now, lang=lang)
-        tasks, cadres = board["tasks"], board["mobilised"]
-        late = {o["cadre_id"] for o in board["overdue"]}
-        if replay is not None:
-            tasks, cadres, late = replay_layers(replay)
-        area_codes = set(event_service.grids_in(area, grids)) if area is not None else set()
-        if shown["towns"] and area is not None:
-            bounds = widened(area.bounds)
-    return event_map_layers(
-        bounds=bounds,
-        picked=picked,
-        area=area,
-        area_codes=area_codes,
-        tasks=tasks,
-        cadres=cadres,
-        late=late,
-        proposal=proposal,
-        lang=lang,
-    )
-
-
-def drawn_area(drawn: dict | None) -> str | None:
-    """The polygons and rectangles drawn on the map (EditControl's ``geojson``)
-    as one GeoJSON FeatureCollection text, or None when nothing is drawn."""
-    features = [
-        f
-        for f in (drawn or {}).get("features") or []
-        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
-    ]
-    if not features:
+def replay_at(
+    replay_on: list | None, start: str | None, second: float | None
+) -> dt.datetime | None:
+    """The moment the replay's slider stands at (``second`` after ``start``), or
+    None while the replay is switched off."""
+    if "on" not in (replay_on or []) or not start:
         return None
-    clean = [{"type": "Feature", "properties": {}, "geometry": f["geometry"]} for f in features]
-    return json.dumps({"type": "FeatureCollection", "features": clean})
+    return dt.datetime.fromisoformat(start) + dt.timedelta(seconds=second or 0)
 
 
-def clicked_place(click: dict | None) -> dict | None:
-    """{"lon", "lat"} of a click on the map (dash-leaflet's ``clickData``), rounded to ~1 m."""
-    at = (click or {}).get("latlng") or {}
-    if at.get("lat") is None or at.get("lng") is None:
-        return None
-    return {"lon": round(float(at["lng"]), 5), "lat": round(float(at["lat"]), 5)}
+def replay_moment(at: dt.datetime | None, lang: str) -> str:
+    """The moment under the slider's handle in Beijing time, or how to replay while off."""
+    if at is None:
+        return t("report.replay_hint", lang)
+    return t("report.at", lang).format(at=at.astimezone(BEIJING).strftime("%m-%d %H:%M:%S"))
