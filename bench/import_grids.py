@@ -61,7 +61,7 @@ def recoded_grids_file(store, folder: Path) -> Path:
 
 
 def timed_import(store, path: Path, label: str) -> dict:
-    from services.imports import apply_check, check_file
+    from services.boundary_import import apply_check, check_file
 
     started = time.perf_counter()
     found = check_file(store, "grids", path)

@@ -58,18 +58,10 @@ def run_import(store, args, actor: str) -> int:
     accepted); ``--problems FILE`` gets every problem, the terminal the first 20.
     """
     # Imported here: `imports list` and `clear-city` start without geopandas.
-    from services.imports import (
-        READY,
-        TABLE_KINDS,
-        apply_check,
-        apply_table,
-        check_file,
-        check_table,
-        parse_mapping,
-        preview_check,
-        report_lines,
-        table_report_lines,
-    )
+    from services.boundary_import import apply_check, check_file, preview_check
+    from services.import_report import READY, report_lines, table_report_lines
+    from services.imports import TABLE_KINDS, parse_mapping
+    from services.table_import import apply_table, check_table
 
     mapping = parse_mapping(args.map, args.kind)
     source = Path(args.file).name
@@ -124,7 +116,7 @@ def _write_problems(found, path: str | None) -> None:
     if not path:
         return
     from data.export_files import write_table
-    from services.imports import problem_table
+    from services.import_report import problem_table
 
     table = problem_table(found)
     write_table(table, path)

@@ -18,18 +18,9 @@ from dataclasses import dataclass
 from data import import_jobs
 from data.import_jobs import job_file, new_job, read_state, remove_job
 from domain.errors import Conflict, GridCommandError, InvalidInput
-from services.imports import (
-    KINDS,
-    TABLE_KINDS,
-    ImportCheck,
-    TableCheck,
-    apply_check,
-    apply_table,
-    check_file,
-    check_table,
-    preview_check,
-    refused,
-)
+from services.boundary_import import ImportCheck, apply_check, check_file, preview_check, refused
+from services.imports import KINDS, TABLE_KINDS
+from services.table_import import TableCheck, apply_table, check_table
 
 # The uploaded file's folder, as the /data page keeps it between its steps.
 __all__ = [

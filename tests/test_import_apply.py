@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import box
 
 from domain.errors import Conflict, InvalidInput
-from services.imports import apply_check, check_file, preview_check
+from services.boundary_import import apply_check, check_file, preview_check
 
 TOWN_A, TOWN_B = "370281001", "370281002"
 COMMUNITY_A, COMMUNITY_B = "370281001001", "370281002001"
