@@ -8,9 +8,9 @@ paths (folium's default) and one with ``prefer_canvas=True``, serves them from
 a local ``http.server`` on 127.0.0.1 and times each at 1920x1080 and 3840x2160
 in fresh browser contexts (see ``time_folium`` for what "drawn" means).
 
-Leaflet comes from the npm package ``leaflet`` (``npm pack``, cached under
-~/.cache/grid-command), never from a CDN: the page makes no request that
-leaves this machine.
+Leaflet's own files come from dash-leaflet's bundle (bench/leaflet_files.py,
+cached under ~/.cache/grid-command), never from a CDN or a registry: the page
+makes no request that leaves this machine.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ import http.server
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -36,11 +34,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._common import emit_json, fresh_database, gzip_size, seed, table  # noqa: E402
+from bench.leaflet_files import LEAFLET_VERSION, leaflet_assets  # noqa: E402
 from bench.map_draw import leaves_host  # noqa: E402
 
-LEAFLET_VERSION = "1.9.4"
-LEAFLET_FILES = ("leaflet.js", "leaflet.css")
-DEFAULT_CACHE = Path.home() / ".cache" / "grid-command"
 VIEWPORTS = [(1920, 1080), (3840, 2160)]
 RENDERERS = {"svg": False, "canvas": True}  # name -> prefer_canvas
 URL_RE = re.compile(r"(?:https?:)?//[^\s\"'<>)]+")
@@ -65,66 +61,6 @@ LAYERS_ADDED_JS = """
 # requestAnimationFrame, and a frame callback runs before that frame is painted,
 # so the second callback comes after the frame holding every layer was produced.
 TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
-
-
-# --- Leaflet from npm ----------------------------------------------------------------
-
-
-def leaflet_assets(cache_dir: Path | None = None) -> Path:
-    """A directory holding leaflet.js, leaflet.css, images/ and LICENSE.
-
-    They come from the npm package ``leaflet@LEAFLET_VERSION``, fetched once with
-    ``npm pack`` into ``cache_dir/leaflet-<version>`` (cache_dir defaults to
-    ~/.cache/grid-command) and unpacked; later calls reuse that directory.
-    Raises RuntimeError when npm is missing or fails.
-    """
-    target = (cache_dir or DEFAULT_CACHE) / f"leaflet-{LEAFLET_VERSION}"
-    if _has_leaflet(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".leaflet-") as tmp:
-        staged = _unpack_dist(_npm_pack(Path(tmp)), Path(tmp) / "dist")
-        if not _has_leaflet(target):  # another process may have won the race
-            shutil.rmtree(target, ignore_errors=True)
-            staged.rename(target)
-    return target
-
-
-def _has_leaflet(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in LEAFLET_FILES)
-
-
-def _npm_pack(workdir: Path) -> Path:
-    """Download the leaflet tarball from the npm registry into ``workdir``."""
-    command = ["npm", "pack", f"leaflet@{LEAFLET_VERSION}", "--silent"]
-    try:
-        done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"`{' '.join(command)}` could not run: {exc}") from exc
-    tarballs = sorted(workdir.glob("leaflet-*.tgz"))
-    if done.returncode != 0 or not tarballs:
-        raise RuntimeError(
-            f"`{' '.join(command)}` failed (exit {done.returncode}): "
-            f"{(done.stderr or done.stdout).strip()[-500:]}"
-        )
-    return tarballs[0]
-
-
-def _unpack_dist(tarball: Path, into: Path) -> Path:
-    """Extract leaflet.js, leaflet.css, images/ and the LICENSE into ``into``."""
-    into.mkdir(parents=True)
-    with tarfile.open(tarball) as archive:
-        for member in archive.getmembers():
-            name = member.name.removeprefix("package/")
-            keep = name in ("LICENSE", "dist/leaflet.js", "dist/leaflet.css")
-            keep = keep or name.startswith("dist/images/")
-            if not keep or not member.isfile():
-                continue
-            member.name = name.removeprefix("dist/")
-            archive.extract(member, into, filter="data")
-    if not _has_leaflet(into):
-        raise RuntimeError(f"{tarball.name} holds no dist/leaflet.js and dist/leaflet.css")
-    return into
 
 
 # --- the folium page ---------------------------------------------------------------

@@ -6,7 +6,7 @@
 Starts `python app.py serve` (scripts.app_process) on a seeded database (a
 temporary SQLite file seeded first, not timed, unless --database-url names a
 seeded one), writes the same layers as a folium page (bench/folium_map.py:
-Leaflet from npm, SVG, folium's default) from the same database and serves it
+Leaflet from dash-leaflet, SVG, folium's default) from the same database and serves it
 on 127.0.0.1. Then, per viewport, it times the two pages interleaved (wall,
 folium, folium, wall, ...), each in a fresh browser context (empty cache; the
 wall signed in with a display key first, untimed), --repeat times; and the
@@ -214,9 +214,9 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
         LAYERS_ADDED_JS,
         build_folium_page,
         expected_paths,
-        leaflet_assets,
         serve_directory,
     )
+    from bench.leaflet_files import leaflet_assets
     from data.store import Store
 
     with contextlib.ExitStack() as stack:

@@ -380,14 +380,13 @@ def folium_run(browser, url: str, workdir: Path, args) -> dict:
         import folium
 
         from bench.folium_map import (
-            LEAFLET_VERSION,
             RENDERERS,
             build_folium_page,
             expected_paths,
-            leaflet_assets,
             serve_directory,
             time_folium,
         )
+        from bench.leaflet_files import LEAFLET_VERSION, leaflet_assets
 
         assets = leaflet_assets()
     except (ImportError, RuntimeError) as exc:

@@ -1,7 +1,8 @@
 """The folium (Leaflet) page of the benchmarks: built offline, drawn in headless Chromium.
 
-Skips where Chromium is missing (the session ``browser`` fixture) or npm cannot
-fetch Leaflet; .ci/run turns any skip into a failure.
+Leaflet's files are taken from dash-leaflet's bundle (bench/leaflet_files.py),
+so nothing is fetched. Skips where Chromium is missing (the session
+``browser`` fixture); .ci/run turns any skip into a failure.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import re
 
 import pytest
 
-from bench.folium_map import build_folium_page, leaflet_assets, serve_directory, time_folium
+from bench.folium_map import build_folium_page, serve_directory, time_folium
+from bench.leaflet_files import IMAGES, LEAFLET_VERSION, leaflet_assets
 from data.store import Store
 from domain.lifecycle import OPEN_STATUSES
 from tests.tiny_city import tiny_city
@@ -21,11 +23,10 @@ URL = re.compile(r"(?:https?:)?//[^\s\"'<>)]+")
 
 
 @pytest.fixture(scope="module")
-def assets():
-    try:
-        return leaflet_assets()
-    except RuntimeError as exc:  # no npm, or no registry
-        pytest.skip(f"Leaflet from npm is needed: {exc}")
+def assets(tmp_path_factory):
+    """Leaflet's files written afresh from dash-leaflet's bundle (not a cache of
+    an earlier run), so that every run reads the bundle."""
+    return leaflet_assets(tmp_path_factory.mktemp("leaflet"))
 
 
 @pytest.fixture
@@ -43,11 +44,21 @@ def paths_in(store) -> int:
     return len(store.grids()) + len(store.towns()) + len(open_incidents) + len(placed)
 
 
-def test_leaflet_assets_are_cached(assets):
-    assert leaflet_assets() == assets
-    assert (assets / "leaflet.js").stat().st_size > 100_000
-    assert (assets / "leaflet.css").is_file()
-    assert (assets / "images" / "layers.png").is_file()
+def test_leaflet_assets_are_leaflets_files_and_are_cached(assets):
+    assert leaflet_assets(assets.parent) == assets
+    script = (assets / "leaflet.js").read_text(encoding="utf-8")
+    assert len(script) > 100_000 and f'.version="{LEAFLET_VERSION}"' in script
+    assert re.search(r"window\.L=\w+\}\(\{\}\);$", script.rstrip())  # a script, not a module
+    css = (assets / "leaflet.css").read_text(encoding="utf-8")
+    assert css.startswith("/* required styles */") and ".leaflet-container" in css
+    assert sorted(re.findall(r"url\((images/[^)]+)\)", css)) == [
+        "images/layers-2x.png",
+        "images/layers.png",
+        "images/marker-icon.png",
+    ]
+    pictures = sorted(p.name for p in (assets / "images").iterdir())
+    assert pictures == sorted(IMAGES.values())
+    assert all((assets / "images" / n).read_bytes().startswith(b"\x89PNG") for n in pictures)
 
 
 @pytest.mark.parametrize("canvas", [False, True], ids=["svg", "canvas"])
