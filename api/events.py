@@ -29,7 +29,7 @@ from domain.bounds import digits_id
 from domain.cap import CapEvent, cap_alert
 from domain.errors import InvalidInput, NotFound
 from domain.events import declaration, parse_time
-from services import event_report
+from services import event_report, event_workbook
 from services import events as event_service
 from services.dispatch import max_travel_seconds
 from web.guard import audit_actor
@@ -207,7 +207,7 @@ def report_xlsx(event_id: str):
     store = _store()
     number, lang = _event_id(event_id), _lang()
     found = event_report.after_action(store, number, dt.datetime.now(dt.UTC), lang)
-    body = event_report.report_workbook(
+    body = event_workbook.report_workbook(
         store.event(number), found, event_service.tasks_shown(store, number, lang), lang
     )
     name = f"event-{number}-report.xlsx"

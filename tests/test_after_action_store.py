@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 from data.store_dispatch import Assignment
 from domain.event_tasks import TaskSpec, checked_targets
 from domain.events import declaration
-from services.event_report import after_action, replay_frame, report_workbook
+from services.event_report import after_action, replay_frame
+from services.event_workbook import report_workbook
 from services.events import tasks_shown
 from tests.tiny_city import tiny_city
 
