@@ -29,7 +29,7 @@ from domain.bounds import digits_id
 from domain.cap import CapEvent, cap_alert
 from domain.errors import InvalidInput, NotFound
 from domain.events import declaration, parse_time
-from services import event_report, event_workbook
+from services import event_mobilisation, event_report, event_workbook
 from services import events as event_service
 from services.dispatch import max_travel_seconds
 from web.guard import audit_actor
@@ -170,17 +170,17 @@ def proposal(event_id: str):
             "include_rest must be true or false", zh="include_rest 应为 true 或 false"
         )
     limit = max_travel_seconds(request.args.get("max_travel_min") or 120)
-    found = event_service.propose(
+    found = event_mobilisation.propose(
         store, _event_id(event_id), include_rest=rest == "true", max_travel_s=limit
     )
-    return jsonify(event_service.proposal_payload(found, store, _lang()))
+    return jsonify(event_mobilisation.proposal_payload(found, store, _lang()))
 
 
 @blueprint.post("/<event_id>/mobilisation")
 def mobilise(event_id: str):
     store = _store()
     body = json_body(request)
-    ids = event_service.mobilise(
+    ids = event_mobilisation.mobilise(
         store, _event_id(event_id), body.get("assignments"), actor=audit_actor(body)
     )
     return jsonify(dispatch_ids=ids, sent=len(ids)), 201

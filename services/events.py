@@ -2,7 +2,7 @@
 
 Each function reads what it needs from the store, calls the pure functions of
 ``domain`` and returns plain values; writes go through the store, one
-transaction each.
+transaction each. Who to send and sending them is ``services.event_mobilisation``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import shapely
 
 from domain.bounds import checked_id
 from domain.checkins import overdue
-from domain.dispatch_work import remaining_need
 from domain.errors import Conflict, InvalidInput
 from domain.event_tasks import (
     MEASURES,
@@ -30,8 +29,7 @@ from domain.event_tasks import (
 from domain.events import KINDS, SEVERITIES, SLIVER_DEG2
 from domain.lifecycle import OPEN_STATUSES
 from domain.locator import GridLocator
-from domain.mobilisation import TIERS, Mobilisation, neighbour_towns, propose_mobilisation
-from services.dispatch import _iso, _text, assignments_from
+from services.dispatch import _iso, _text
 
 _CITY: dict[tuple[int, int], City] = {}
 _CITY_LOCK = threading.Lock()
@@ -79,7 +77,8 @@ def affected_towns(event: Mapping, towns) -> list[str]:
     return sorted(towns.loc[overlap > SLIVER_DEG2, "code"].astype(str))
 
 
-def _active(event: Mapping) -> bool:
+def is_active(event: Mapping) -> bool:
+    """Whether the event is still running (not ended)."""
     ended = event.get("ended_at")
     return ended is None or ended != ended
 
@@ -87,7 +86,7 @@ def _active(event: Mapping) -> bool:
 def add_task(store, event_id: int, fields: Mapping, *, actor: str) -> dict:
     """Check and store a task of an active event; returns it as the API shows it."""
     event = store.event(event_id)
-    if not _active(event):
+    if not is_active(event):
         raise Conflict(
             "the event has ended: it takes no more work", zh="该事件已经结束，不能再增加任务"
         )
@@ -160,7 +159,7 @@ def mobilised(store, event_id: int) -> pd.DataFrame:
 
 def overdue_checkins(store, event: Mapping, now: dt.datetime) -> pd.DataFrame:
     """Mobilised cadres who missed their check-in (none once the event has ended)."""
-    if not _active(event):
+    if not is_active(event):
         return overdue(pd.DataFrame(), pd.DataFrame(), 30, now)
     on = mobilised(store, int(event["id"]))
     frame = overdue(
@@ -187,7 +186,7 @@ def board(store, event_id: int, *, now: dt.datetime, lang: str = "zh") -> dict:
     figures = totals_by_measure(store.task_measures(event_id))
     return {
         "event_id": event_id,
-        "active": _active(event),
+        "active": is_active(event),
         "checkin_minutes": int(event["checkin_minutes"]),
         "tasks": tasks,
         "tasks_open": sum(t["status"] in OPEN_STATUSES for t in tasks),
@@ -233,141 +232,6 @@ def _overdue_row(r: dict) -> dict:
         "last_seen_at": _iso(r["last_seen_at"]),
         "late_min": int(r["late_min"]),
     }
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A mobilisation proposal with what it was computed on."""
-
-    mobilisation: Mobilisation
-    work: pd.DataFrame  # the tasks still short of hands
-    cadres: pd.DataFrame
-    affected: list[str]
-    neighbours: list[str]
-
-
-def propose(
-    store, event_id: int, *, include_rest: bool = False, max_travel_s: float = 2 * 3600
-) -> Proposal:
-    """Who to send to the event's tasks: paired departments, then neighbours."""
-    event = store.event(event_id)
-    if not _active(event):
-        raise Conflict(
-            "the event has ended: nobody is mobilised for it any more",
-            zh="该事件已经结束，不能再调派",
-        )
-    here = city(store)
-    tasks = store.event_tasks(event_id)
-    tasks = tasks[tasks["status"].isin(sorted(OPEN_STATUSES))]
-    work = remaining_need(tasks, store.active_dispatches(tasks["id"].tolist()))
-    cadres = store.cadres()
-    affected = affected_towns(event, here.towns)
-    neighbours = neighbour_towns(here.towns, affected)
-    plan = propose_mobilisation(
-        work,
-        cadres,
-        store.pairings(),
-        affected=affected,
-        neighbours=neighbours,
-        include_rest=include_rest,
-        max_travel_s=max_travel_s,
-    )
-    return Proposal(plan, work, cadres, affected, neighbours)
-
-
-def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
-    """The proposal as JSON: rows to confirm, counts, arrivals, unmet, left thin."""
-    plan, work = proposal.mobilisation, proposal.work.set_index("id")
-    people = proposal.cadres.set_index("id")
-    names = dict(zip(store.departments()["id"], store.departments()["name"], strict=True))
-    town_names = dict(zip(city(store).towns["code"], city(store).towns["name"], strict=True))
-    rows = []
-    for a in plan.assignments.itertuples(index=False):
-        task, cadre = work.loc[a.incident_id], people.loc[a.cadre_id]
-        rows.append(
-            {
-                "incident": task["public_id"],
-                "incident_id": int(a.incident_id),
-                "task": task["description"],
-                "cadre_id": int(a.cadre_id),
-                "cadre_name": cadre["name"],
-                "role": cadre["role"],
-                "department": _text(cadre.get("department")),
-                "town": town_names.get(_text(cadre.get("town_code"))),
-                "tier": a.tier,
-                "tier_name": TIERS[a.tier][0 if lang == "zh" else 1],
-                "eta_s": round(float(a.eta_s), 1),
-                "distance_m": round(float(a.distance_m)),
-                "position_at": _iso(cadre["position_at"]),
-                "from": [float(cadre["lon"]), float(cadre["lat"])],
-                "to": [float(task["lon"]), float(task["lat"])],
-            }
-        )
-    eta = plan.assignments["eta_s"].astype(float) if len(plan.assignments) else pd.Series([0.0])
-    thin = []
-    for r in plan.thin.to_dict("records"):
-        name = names.get(r["code"]) if r["unit"] == "department" else town_names.get(r["code"])
-        thin.append(
-            {**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}, "name": name}
-        )
-    town_cadres = "（镇街干部）" if lang == "zh" else " (town)"
-    sent_from = [
-        _text(people.loc[c].get("department"))
-        or f"{town_names.get(_text(people.loc[c].get('town_code')), '—')}{town_cadres}"
-        for c in plan.assignments["cadre_id"]
-    ]
-    by_department = pd.Series(sent_from, dtype=object).value_counts()
-    unmet = [
-        {"incident": work.loc[k, "public_id"], "task": work.loc[k, "description"], "missing": v}
-        for k, v in sorted(plan.unmet.items())
-    ]
-    return {
-        "assignments": rows,
-        "needed": plan.needed,
-        "filled": plan.filled,
-        "unmet": unmet,
-        "tiers": plan.tiers,
-        "by_department": [{"department": k, "cadres": int(v)} for k, v in by_department.items()],
-        "eta_p50_s": round(float(eta.median()), 1),
-        "eta_max_s": round(float(eta.max()), 1),
-        "affected_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.affected],
-        "neighbour_towns": [{"code": c, "name": town_names.get(c)} for c in proposal.neighbours],
-        "left_thin": thin,
-        **_versus_greedy(plan),
-    }
-
-
-def _versus_greedy(plan: Mobilisation) -> dict:
-    """The proposal beside the same tiers filled nearest-first by hand."""
-    best, hand = plan.total_weighted_s, plan.greedy_weighted_s
-    return {
-        "optimal": {"filled": plan.filled, "total_weighted_s": round(best, 1)},
-        "greedy": {"filled": plan.greedy_filled, "total_weighted_s": round(hand, 1)},
-        "gain_vs_greedy_pct": round((hand - best) / hand * 100, 1) if hand else 0.0,
-    }
-
-
-def mobilise(store, event_id: int, items: object, *, actor: str) -> list[int]:
-    """Send the confirmed cadres to the event's tasks, all or none.
-
-    Every assignment must be to a task of this active event; a cadre already
-    on an assignment makes the whole confirmation fail (409), nothing sent.
-    """
-    event = store.event(event_id)
-    if not _active(event):
-        raise Conflict(
-            "the event has ended: nobody is mobilised for it any more",
-            zh="该事件已经结束，不能再调派",
-        )
-    assignments = assignments_from(items, store)
-    own = set(store.event_tasks(event_id)["id"].astype(int))
-    stray = [a.incident_id for a in assignments if int(a.incident_id) not in own]
-    if stray:
-        raise InvalidInput(
-            f"incident {stray[0]} is not a task of event {event_id}",
-            zh="所选事项不属于该事件的任务",
-        )
-    return store.dispatch(assignments, actor=actor)
 
 
 def check_in(store, event_id: int, body: Mapping, *, actor: str) -> int:

@@ -53,7 +53,7 @@ from dashboard.wiring import Callbacks
 from domain.errors import GridCommandError
 from domain.events import declaration
 from layers.event_map import place_layer
-from services import event_report
+from services import event_mobilisation, event_report
 from services import events as event_service
 from web.guard import current_principal
 
@@ -334,10 +334,12 @@ def propose(context, n, event_id, rest, lang):
     if not n or not event_id:
         return no_update, no_update, no_update, no_update, no_update
     try:
-        found = event_service.propose(store, int(event_id), include_rest="rest" in (rest or []))
+        found = event_mobilisation.propose(
+            store, int(event_id), include_rest="rest" in (rest or [])
+        )
     except GridCommandError as error:
         return [], [], no_update, no_update, _error(error, lang)
-    payload = event_service.proposal_payload(found, store, lang)
+    payload = event_mobilisation.proposal_payload(found, store, lang)
     rows = proposal_rows(payload, n)
     note = None if rows else html.Span(t("events.nobody", lang), className="gc-warn")
     return rows, rows, proposal_columns(lang), proposal_summary(payload, lang), note
@@ -365,7 +367,7 @@ def confirm(context, n, event_id, ticked, changed, lang):
     items = mobilisation_items(ticked)
     try:
         actor = current_principal().actor
-        sent = event_service.mobilise(context.store, int(event_id), items, actor=actor)
+        sent = event_mobilisation.mobilise(context.store, int(event_id), items, actor=actor)
     except GridCommandError as error:
         text = error.message(lang) + ("。" if lang == "zh" else ". ") + t("plan.again", lang)
         return html.Span(text, className="gc-error"), no_update, no_update, no_update
