@@ -21,7 +21,7 @@ Works in-process on a seeded database: a temporary SQLite file seeded first
    then a town leader of that town with period year. Each step is timed end
    to end as the server does it: parse_query + build_review + review_tables
    (Chinese) + the Leaflet map's live values (the grids' colours and values,
-   hot spots, legend: dashboard.review_view.map_layers, a 1920x1080 window),
+   hot spots, legend: dashboard.review_map.map_layers, a 1920x1080 window),
    as dashboard/pages/review.py builds them. That is "total", the
    figure the aim is about. Apart from it, "callback" adds what the page's
    callback builds besides (tiles, breadcrumb, charts, the AG Grid rows) and
@@ -109,10 +109,10 @@ def screen_parts() -> Screen:
 
 
 def _page_map(notes: list[str]) -> Callable | None:
-    from dashboard.review_view import map_layers
+    from dashboard.review_map import map_layers
 
     notes.append(
-        "map: dashboard.review_view.map_layers, the Leaflet map's live values (the grids' "
+        "map: dashboard.review_map.map_layers, the Leaflet map's live values (the grids' "
         f"hideout, hot spots, legend) as dashboard/pages/review.py builds them, window "
         f"{VIEWPORT['width']}x{VIEWPORT['height']}"
     )
@@ -125,9 +125,8 @@ def _page_rest(notes: list[str]) -> Callable | None:
     try:
         from services.review_tables import header
 
-        page = importlib.import_module("dashboard.pages.review")
         view = importlib.import_module("dashboard.review_view")
-        grids, grid_data = page.GRIDS, page.grid_data
+        grids, grid_data = view.GRIDS, view.grid_data
         parts = (view.tables_by_key, view.charts, view.tiles, view.breadcrumb, view.grid_card)
     except Exception as exc:  # absent, or being written
         notes.append(f"page rest: skipped, dashboard/pages/review.py is not usable ({exc!r})")

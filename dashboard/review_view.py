@@ -1,29 +1,34 @@
 """The review screen's parts, built from one ``Review``: tiles, breadcrumb,
-tables, charts and the map. No callbacks here; ``pages.review`` wires them.
+exports, tables, charts, the grid card; and all of the review callback's
+outputs at once (``screen_outputs``). No callbacks here; ``pages.review``
+wires them (the map's parts are in ``dashboard.review_map``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from urllib.parse import urlencode
 
-import dash_leaflet as dl
-from dash import html
+from dash import html, no_update
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.leaflet_parts import PAPER_LAND, canvas_map, empty, js, towns_layer
-from domain.review_metrics import METRICS, trend_step
-from domain.review_query import Period, query_args, quick_period
-from layers.dispatch_lines import fit_bounds
+from dashboard.leaflet_parts import FIT
+from dashboard.review_map import legend_view, map_layers
+from domain.review_metrics import METRICS
+from domain.review_query import query_args
 from layers.review_charts import category_figure, trend_figure
-from layers.review_map import PAPER, TOWN_LINE, review_map_layers
-from services.review_tables import TILE_METRICS, Table, category_name, header
+from services.review_tables import TILE_METRICS, Table, category_name, header, review_tables
 
 EXPORTS = ("xlsx", "csv", "geojson", "png")
-MAP_LAYERS = {name: f"review-map-{name}" for name in ("land", "grids", "towns", "hot")}
-TOWN_BORDERS = {"color": TOWN_LINE, "weight": 1.6}
+# Table key -> the grid that shows it.
+GRIDS = {
+    "units": ids.REVIEW_UNITS,
+    "grids": ids.REVIEW_GRIDS,
+    "hot_spots": ids.REVIEW_HOT,
+    "league": ids.REVIEW_LEAGUE,
+}
+CLICKABLE = (ids.REVIEW_UNITS, ids.REVIEW_GRIDS, ids.REVIEW_HOT, ids.REVIEW_LEAGUE)  # drill by row
 LEVEL_WORDS = {
     "city": ("全市", "City"),
     "town": ("镇街", "Town"),
@@ -132,76 +137,6 @@ def export_links(review, lang: str) -> list:
     return links
 
 
-def grids_url(geometry_version: int, town: str | None) -> str:
-    """The review's grids, by URL: the browser keeps them per geometry version and town."""
-    return f"/api/v1/grids.geojson?v={geometry_version}" + (f"&town={town}" if town else "")
-
-
-def map_layers(review, lang: str, viewport: dict | None = None) -> dict:
-    """The map's live values for ``review``: the grids' hideout, the hot spots,
-    the legend, and the bounds to fit ([[south, west], [north, east]])."""
-    hot = review.hot_spots.rename(columns={"grid_code": "code"}) if len(review.hot_spots) else None
-    width = float((viewport or {}).get("width") or 1920)
-    drawn = review_map_layers(
-        review.grids,
-        metric=review.metric,
-        period_label=review.query.period.label(lang),
-        lang=lang,
-        selected=review.query.code if review.query.level == "grid" else None,
-        hot=hot,
-        scale=2.0 if width >= 3000 else 1.0,
-    )
-    drawn["bounds"] = fit_bounds([review.bounds[:2], review.bounds[2:]] if review.bounds else [])
-    return drawn
-
-
-def review_map(sources: dict) -> html.Div:
-    """The grids coloured by the metric over the towns as land, the town
-    borders above them, hot spots on top, and the colour key.
-
-    The grids' URL comes with their first ``hideout``, in one update: a
-    GeoJSON layer fetching its URL before the hideout came would draw with
-    the empty one and keep it (its filter shows only the area's grids)."""
-    layers = [
-        towns_layer(MAP_LAYERS["land"], sources["towns"], PAPER_LAND),
-        dl.GeoJSON(
-            id=MAP_LAYERS["grids"],
-            style=js("reviewStyle"),
-            onEachFeature=js("reviewEach"),
-            filter=js("reviewShown"),
-            hideout={},
-        ),
-        towns_layer(MAP_LAYERS["towns"], sources["towns"], TOWN_BORDERS),
-        dl.GeoJSON(
-            id=MAP_LAYERS["hot"],
-            data=empty(),
-            pointToLayer=js("point"),
-            onEachFeature=js("pointEach"),
-        ),
-    ]
-    return html.Div(
-        [
-            canvas_map(ids.REVIEW_MAP, layers, fit_bounds([]), sources, background=PAPER),
-            html.Div(id=ids.REVIEW_LEGEND, className="gc-review-legend"),
-        ],
-        className="gc-review-map",
-    )
-
-
-def legend_view(legend: dict) -> list:
-    """The colour key over the map: metric and unit, period, scale, no-data swatch."""
-    return [
-        html.Div(legend["title"], className="gc-review-legend-title"),
-        html.Div(legend["period"], className="gc-review-legend-period"),
-        html.Div(className="gc-review-legend-bar", style={"background": legend["gradient"]}),
-        html.Div([html.Span(tick) for tick in legend["ticks"]], className="gc-review-legend-ticks"),
-        html.Div(
-            [html.Span(style={"background": legend["nodata"]}), legend["nodata_label"]],
-            className="gc-review-legend-none",
-        ),
-    ]
-
-
 def charts(review, lang: str, viewport: dict | None = None) -> tuple[dict, dict]:
     message = notice_text(review, lang) or t("review.empty", lang)
     names = {code: category_name(code, lang) for code in review.categories.get("category", [])}
@@ -242,39 +177,6 @@ def tables_by_key(tables: list[Table]) -> dict[str, Table]:
 def period_text(review, lang: str) -> str:
     level = LEVEL_WORDS[review.query.level][0 if lang == "zh" else 1]
     return f"{level} · {review.query.period.label(lang)}"
-
-
-def area_from_click(click: dict | None) -> str | None:
-    """The grid code of a click on the map's grids (the clicked GeoJSON feature)."""
-    code = ((click or {}).get("properties") or {}).get("code")
-    return str(code) if code else None
-
-
-def clicked_step(click: dict | None, period: Period) -> Period | None:
-    """The day, week or month of a click on the trend chart, inside ``period``."""
-    points = (click or {}).get("points") or []
-    if not points:
-        return None
-    try:
-        first = dt.date.fromisoformat(str(points[0].get("x")))
-    except ValueError:
-        return None
-    step = trend_step(period.days)
-    if step == "D":
-        last = first
-    elif step == "W":
-        last = first + dt.timedelta(days=6)
-    else:
-        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        last = following - dt.timedelta(days=1)
-    return Period(max(first, period.start), min(last, period.end))
-
-
-def clicked_category(click: dict | None) -> str | None:
-    """The category code of a click on the category chart (not "other categories")."""
-    points = (click or {}).get("points") or []
-    code = points[0].get("customdata") if points else None
-    return str(code) if code and code != "_rest" else None
 
 
 # Shorter English headers on screen, where a long word would not fit a narrow
@@ -360,49 +262,44 @@ def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tu
     return rows, columns
 
 
-def picked_period(pick: str, start: str | None, end: str | None, today: dt.date) -> Period:
-    """The period of a quick pick, or of the date pickers for "custom"."""
-    if pick != "custom":
-        return quick_period(pick, today)
-    first = dt.date.fromisoformat(start) if start else today.replace(day=1)
-    last = dt.date.fromisoformat(end) if end else today
-    return Period(first, last)
-
-
-def row_code(cell: dict | None, rows: list | None) -> str | None:
-    """The unit code of the row a cell click hit.
-
-    Without ``getRowId`` AG Grid names each row by its index in ``rowData``,
-    so the row is found the same whichever way the table is sorted.
-    """
-    if not cell or not rows:
-        return None
-    try:
-        row = rows[int(cell.get("rowId"))]
-    except (TypeError, ValueError, IndexError):
-        return None
-    for key in (header("code", "zh"), header("code", "en")):
-        if row.get(key):
-            return str(row[key])
-    return None
-
-
-def area_town(city, area: dict) -> str | None:
-    """The town an area ({"level", "code"}) lies in; None for the city."""
-    if not area or area.get("level") == "city" or not area.get("code"):
-        return None
-    found = locate(city, area["code"])
-    return found[1] if found else None
-
-
-def locate(city, code: str) -> tuple[str, str] | None:
-    """(level, town code) of a unit code: a town, community or grid."""
-    for level, frame in (
-        ("town", city.towns),
-        ("community", city.communities),
-        ("grid", city.grids),
-    ):
-        found = frame[frame["code"] == code]
-        if len(found):
-            return level, (code if level == "town" else str(found["town_code"].iloc[0]))
-    return None
+def screen_outputs(
+    review, towns, lang: str, viewport: dict | None, *, grids_url: str, refit: bool
+) -> list:
+    """Everything the review callback shows of ``review``, in the order of its
+    outputs (``pages.review.OUTPUTS``): the map (fitted anew only when
+    ``refit``, else the leader's zoom and pan stay), the grids by
+    ``grids_url``, legend, tiles, breadcrumb, exports, notice, charts, grid
+    card, tables, and the filters as the review understood them."""
+    tables = tables_by_key(review_tables(review, towns, lang))
+    if review.query.level == "grid":  # a grid has no units below it: its incidents instead
+        tables["units"] = tables.get("incidents")
+    metric_header, scale = header(review.query.metric, lang), table_scale(viewport)
+    grids = [part for key in GRIDS for part in grid_data(tables.get(key), metric_header, scale)]
+    trend, mix = charts(review, lang, viewport)
+    notice = notice_text(review, lang)
+    units_title = tables["units"].title if tables.get("units") else t("review.units", lang)
+    drawn = map_layers(review, lang, viewport)
+    return [
+        {"bounds": drawn["bounds"], "options": FIT} if refit else no_update,
+        grids_url,
+        drawn["grids"],
+        drawn["hot"],
+        legend_view(drawn["legend"]),
+        tiles(review, lang),
+        [
+            *breadcrumb(review, lang),
+            html.Span(period_text(review, lang), className="gc-review-period"),
+        ],
+        export_links(review, lang),
+        notice,
+        notice is None,
+        trend,
+        mix,
+        grid_card(review, lang),
+        units_title,
+        *grids,
+        review.query.pick,
+        review.query.period.start.isoformat(),
+        review.query.period.end.isoformat(),
+        list(review.query.categories),
+    ]
