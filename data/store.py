@@ -27,14 +27,15 @@ from data.group_commit import GroupCommitter
 from data.migrations import ensure_schema
 from data.rows import WGS84, utcnow
 from data.store_auth import AuthStore
-from data.store_dispatch import DispatchStore, closes_incident
+from data.store_dispatch import DispatchStore
 from data.store_events import EventStore
 from data.store_import import ImportStore
 from data.store_intake import IntakeStore
+from data.store_lifecycle import LifecycleStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
-from domain.errors import Conflict, InvalidInput, NotFound
-from domain.lifecycle import OPEN_STATUSES, Plan, plan
+from domain.errors import Conflict, InvalidInput
+from domain.lifecycle import OPEN_STATUSES
 from domain.public_ids import public_id_for
 
 if TYPE_CHECKING:  # imported where used: the command line starts without geopandas
@@ -61,7 +62,14 @@ _CITY_TABLES = ("towns", "communities", "departments", "pairings", "cadres", "gr
 
 
 class Store(
-    IntakeStore, DispatchStore, AuthStore, ReviewStore, EventStore, ImportStore, RosterStore
+    IntakeStore,
+    LifecycleStore,
+    DispatchStore,
+    AuthStore,
+    ReviewStore,
+    EventStore,
+    ImportStore,
+    RosterStore,
 ):
     """The project's single gateway to the database.
 
@@ -486,73 +494,6 @@ class Store(
                 payload=rows.feed_incident({**row, "id": new_id}),
             )
         return new_id
-
-    def apply_action(
-        self,
-        incident_id: int,
-        action: str,
-        *,
-        actor: str,
-        at: dt.datetime | None = None,
-        **details,
-    ) -> Plan:
-        """Move an incident through its lifecycle (see ``domain.lifecycle.plan``).
-
-        One transaction: the row is read, the move checked against it, written
-        only if nobody moved the incident meanwhile, audited (who, when, what
-        from → to, with the note and proof) and fed to live screens.
-
-        Raises ``NotFound``, ``InvalidInput`` (an illegal move, saying which are
-        legal) or ``Conflict``; a refused move changes nothing.
-        """
-        at = at or utcnow()
-        i = schema.incidents
-        with self._transaction() as conn:
-            current = (
-                conn.execute(select(i).where(i.c.id == incident_id).with_for_update())
-                .mappings()
-                .first()
-            )
-            if current is None:
-                raise NotFound(
-                    f"no incident with id {incident_id}", zh=f"没有编号为 {incident_id} 的事件"
-                )
-            move = plan(
-                dict(current), action, actor=actor, now=at, policy=self.sla_policy, **details
-            )
-            if action == "merge":
-                target = conn.execute(
-                    select(i.c.status).where(i.c.id == move.changes["merged_into"])
-                ).scalar()
-                if target not in OPEN_STATUSES:
-                    raise InvalidInput(
-                        "merge 'into' must be the id of another open incident",
-                        zh="只能合并到另一件未办结的事件",
-                    )
-            result = conn.execute(
-                update(i)
-                .where(i.c.id == incident_id, i.c.status == current["status"])
-                .values(**move.changes)
-            )
-            if result.rowcount != 1:
-                raise Conflict(
-                    f"incident {incident_id} changed while it was being updated",
-                    zh="该事件刚被他人更新，请刷新后重试",
-                )
-            after = {**dict(current), **move.changes}
-            if closes_incident(move.target):
-                self.release_dispatches(conn, incident_id, at)
-            self._record(
-                conn,
-                actor=actor,
-                action=action,
-                entity="incident",
-                entity_id=incident_id,
-                before={"status": move.source},
-                after={"status": move.target, **move.details},
-                payload=rows.feed_incident(after),
-            )
-        return move
 
     def record_positions(self, positions: Sequence[dict], *, actor: str) -> int:
         """Store a batch of cadre positions (cadre_id, lon, lat, recorded_at, WGS84).

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,7 +24,7 @@ from domain.access import display_actor
 from domain.cadres import CADRE_STATUSES
 from domain.dispatch_work import DISPATCHABLE
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.lifecycle import OPEN_STATUSES, STATUSES, plan, status_name
+from domain.lifecycle import status_name
 
 FIELD_STATUSES = ("arrived", "done", "off_duty", "on_duty")
 
@@ -108,7 +109,6 @@ class DispatchStore:
         by_incident: dict[int, list[Assignment]] = {}
         for a in assignments:
             by_incident.setdefault(int(a.incident_id), []).append(a)
-        i = schema.incidents
         new_ids: dict[int, int] = {}
         try:
             with self._transaction() as conn:
@@ -138,9 +138,7 @@ class DispatchStore:
                     moves = ["register", "dispatch"] if status == "reported" else []
                     moves += ["dispatch"] if status in ("registered", "escalated") else []
                     for action in moves:
-                        move = plan(incident, action, actor=actor, now=now, policy=self.sla_policy)
-                        conn.execute(update(i).where(i.c.id == incident_id).values(**move.changes))
-                        incident.update(move.changes)
+                        self._move_incident(conn, incident, action, actor=actor, at=now)
                     self._record(
                         conn,
                         actor=actor,
@@ -168,16 +166,8 @@ class DispatchStore:
         return [new_ids[a.cadre_id] for a in assignments]
 
     def _lock_incident(self, conn: Connection, incident_id: int) -> dict:
-        i = schema.incidents
-        incident = (
-            conn.execute(select(i).where(i.c.id == incident_id).with_for_update())
-            .mappings()
-            .first()
-        )
-        if incident is None:
-            raise NotFound(
-                f"no incident with id {incident_id}", zh=f"没有编号为 {incident_id} 的事件"
-            )
+        """The incident's row, locked; refused when it takes no more cadres."""
+        incident = self._incident_for_update(conn, incident_id)
         status = incident["status"]
         if status not in DISPATCHABLE:
             raise Conflict(
@@ -185,7 +175,7 @@ class DispatchStore:
                 "it takes no cadres",
                 zh=f"事件 {incident['public_id']} 已{status_name(status)}，不能再派遣",
             )
-        return dict(incident)
+        return incident
 
     def _take_cadre(self, conn: Connection, a: Assignment) -> None:
         """Take the cadre in the database, or raise saying why not.
@@ -327,35 +317,10 @@ class DispatchStore:
         i = schema.incidents
         incident = dict(conn.execute(select(i).where(i.c.id == incident_id)).mappings().one())
         if incident["status"] == "dispatched":
-            move = plan(incident, "start", actor=actor, now=at, policy=self.sla_policy)
-            conn.execute(
-                update(i)
-                .where(i.c.id == incident_id, i.c.status == "dispatched")
-                .values(**move.changes)
-            )
-
-    def release_dispatches(self, conn: Connection, incident_id: int, at) -> list[int]:
-        """Release the incident's active assignments (it closed); their cadres go back."""
-        d, k = schema.dispatches, schema.cadres
-        active = list(
-            conn.execute(
-                select(d.c.cadre_id).where(
-                    d.c.incident_id == incident_id, d.c.released_at.is_(None)
-                )
-            ).scalars()
-        )
-        if active:
-            conn.execute(
-                update(d)
-                .where(d.c.incident_id == incident_id, d.c.released_at.is_(None))
-                .values(released_at=at)
-            )
-            conn.execute(
-                update(k)
-                .where(k.c.id.in_(active), k.c.status.in_(["en_route", "on_site"]))
-                .values(status="available")
-            )
-        return active
+            # Read unlocked: an incident moved on meanwhile (resolved, say) has
+            # nothing to start, and the cadre's arrival still counts.
+            with suppress(Conflict):
+                self._move_incident(conn, incident, "start", actor=actor, at=at)
 
     # ----------------------------------------------------------------- reads
 
@@ -429,8 +394,3 @@ class DispatchStore:
         if since is not None:
             statement = statement.where(p.c.recorded_at >= since)
         return self._frame(statement)
-
-
-def closes_incident(target: str) -> bool:
-    """Whether moving to ``target`` ends the incident's need for cadres."""
-    return target in STATUSES and target not in OPEN_STATUSES
