@@ -35,7 +35,6 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from scenario.client import ApiError, GridCommandClient
 from scenario.flood_model import (
@@ -46,13 +45,13 @@ from scenario.flood_model import (
     YUAN_PER_TONNE,
     Batch,
     DaylightClock,
-    Followed,
     Report,
     helped_sales_t,
     outcome,
     outcome_lines,
     timeline,
 )
+from scenario.flood_tasks import Tally, Task, Trip, harvest_report
 
 DISPATCHER, WORKER, VERIFIER = (
     "指挥中心值班员（演练）",
@@ -66,53 +65,6 @@ CHECKIN_EVERY_REAL_S = 600.0  # cadres check in every 10 real minutes (the event
 MAX_TRAVEL_MIN = 90
 STREET_WORK_S = 1.2 * HOUR  # pumping a street or getting people out, at any hour
 EVENT_NAME = "胶西六月洪涝·土豆抢收（演练）"
-
-
-@dataclass
-class Trip:
-    """A cadre sent to a task: where from, where to, how long the way takes."""
-
-    cadre_id: int
-    start: tuple[float, float]
-    end: tuple[float, float]
-    eta_s: float
-    sent_s: float
-    arrived: bool = False
-
-
-@dataclass
-class Task:
-    """One of the scenario's incidents, as the scenario follows it."""
-
-    public_id: str
-    report: Report
-    trips: dict[int, Trip] = field(default_factory=dict)
-    done_mu: float = 0.0
-    on_site_s: float = 0.0
-    closed: bool = False
-    task_id: int | None = None  # the event's task (fields only)
-    reported_mu: float = 0.0  # harvest already reported to the event
-    reported_at_s: float = 0.0
-    resolved_s: float | None = None
-
-    def followed(self) -> Followed:
-        wanted = int(self.report.attributes.get("helpers_needed", 1))
-        arrivals = tuple(t.sent_s + t.eta_s for t in self.trips.values())
-        return Followed(self.report.at_s, wanted, arrivals, self.resolved_s)
-
-
-@dataclass
-class Tally:
-    reports: int = 0
-    dispatched: int = 0
-    closed: int = 0
-    harvested_mu: float = 0.0
-    sold_t: float = 0.0
-    refused: int = 0
-    sales_yuan: float = 0.0
-    checkins: int = 0
-    report: dict | None = None  # the event's after-action report
-    batches: list[Batch] = field(default_factory=list)  # the planning rounds
 
 
 class FloodRun:
@@ -249,7 +201,7 @@ class FloodRun:
         """The streets through the dispatch plan; the fields through the event's
         mobilisation (paired departments first, then neighbours). Each plans the
         whole batch of open work at once, so needs compete for the same cadres."""
-        short = [t for t in self.tasks.values() if not t.closed and self._short(t)]
+        short = [t for t in self.tasks.values() if not t.closed and t.is_short()]
         streets = [t.public_id for t in short if t.task_id is None]
         fields = sum(1 for t in short if t.task_id is not None)
         if streets:
@@ -313,10 +265,6 @@ class FloodRun:
         else:
             self.say(f"[{self._clock()}] 派遣 {sent} 人; {compared}")
 
-    def _short(self, task: Task) -> bool:
-        wanted = int(task.report.attributes.get("helpers_needed", 1))
-        return len(task.trips) < wanted
-
     def _move(self) -> None:
         """Cadres on the way report where they are; those there report arrival."""
         now = _utcnow()
@@ -374,7 +322,7 @@ class FloodRun:
                 self._report_harvest(task, task.done_mu)
             if (
                 (finished_s is not None or task.resolved_s is not None)
-                and not self._short(task)
+                and not task.is_short()
                 and all(t.arrived for t in task.trips.values())
             ):
                 task.resolved_s = task.resolved_s if task.resolved_s is not None else finished_s
@@ -384,7 +332,7 @@ class FloodRun:
         self._last_work_s = now
 
     def _report_harvest(self, task: Task, mu: float, sold_t: float = 0.0) -> None:
-        done = _harvest_report(task, mu, sold_t)
+        done = harvest_report(task, mu, sold_t)
         task.reported_at_s = self.sim_s
         if not done:
             return
@@ -417,15 +365,6 @@ class FloodRun:
         task.closed = True
         self.tally.closed += 1
         self.say(f"[{self._clock(task.resolved_s)}] 办结 {task.public_id}: {note}")
-
-
-def _harvest_report(task: Task, mu: float, sold_t: float) -> dict:
-    """What a field reports: the mu and tonnes since its last report, and sales."""
-    added = max(0.0, mu - task.reported_mu)
-    done = {"area_mu": round(added, 1), "tonnes": round(added * YIELD_T_PER_MU, 1)}
-    if sold_t:
-        done["sales_yuan"] = round(sold_t * YUAN_PER_TONNE)
-    return {k: v for k, v in done.items() if v > 0}
 
 
 def _utcnow() -> dt.datetime:
