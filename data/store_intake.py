@@ -603,22 +603,3 @@ class IntakeStore:
                 self._geometry_version_in(conn),
             )
         return known[1]
-
-    def incident_by_public_id(self, public_id: str) -> dict | None:
-        """One incident as a dict, or None."""
-        frame = self.incidents_by_public_ids([public_id])
-        return frame.iloc[0].to_dict() if len(frame) else None
-
-    def incidents_by_public_ids(self, public_ids: list[str]) -> pd.DataFrame:
-        """Incidents with these public ids, in no particular order."""
-        i = schema.incidents
-        return self._frame(select(i).where(i.c.public_id.in_(public_ids)))
-
-    def count_reports(self, client_id: int | None = None) -> int:
-        """How many incidents are stored (of one client)."""
-        i = schema.incidents
-        statement = select(func.count()).select_from(i)
-        if client_id is not None:
-            statement = statement.where(i.c.client_id == client_id)
-        with self.engine.connect() as conn:
-            return conn.execute(statement).scalar()
