@@ -8,9 +8,10 @@ import random
 
 from dash import Patch, no_update
 
+from dashboard.command_map_layout import WALL
 from dashboard.kiosk import parse_kiosk
 from dashboard.live import features_patch, layer_digests, layer_update
-from dashboard.pages.command_map import WALL, focus_town, map_updates
+from dashboard.pages.command_map import focus_town, map_updates
 from layers.registry import LAYER_IDS
 
 TOWNS = {"370281009": "370281009", "胶西街道": "370281009", "Jiaoxi Subdistrict": "370281009"}
