@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+from api.openapi_parts import ERROR, json_answer
 
 
 def _body(schema: dict) -> dict:
@@ -51,10 +47,10 @@ _TOTALS = {
 }
 _KEY = [{"name": "X-API-Key", "in": "header", "required": True, "schema": {"type": "string"}}]
 _REFUSED = {
-    "400": _json(_ERROR, "malformed"),
-    "404": _json(_ERROR, "unknown incident or cadre"),
-    "409": _json(
-        _ERROR,
+    "400": json_answer(ERROR, "malformed"),
+    "404": json_answer(ERROR, "unknown incident or cadre"),
+    "409": json_answer(
+        ERROR,
         "a cadre was taken (the message says by whom), moved since "
         "the plan, or the incident is closed; nothing was applied",
     ),
@@ -74,7 +70,7 @@ PATHS = {
                 },
             ],
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {
                         "type": "object",
                         "properties": {
@@ -85,7 +81,7 @@ PATHS = {
                     },
                     "the changes, oldest first",
                 ),
-                "400": _json(_ERROR, "since or limit is not a whole number in range"),
+                "400": json_answer(ERROR, "since or limit is not a whole number in range"),
             },
         }
     },
@@ -124,7 +120,7 @@ PATHS = {
                 }
             ),
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {
                         "type": "object",
                         "required": ["incident", "action", "status"],
@@ -136,9 +132,11 @@ PATHS = {
                     },
                     "the move is made; status is the incident's new status",
                 ),
-                "400": _json(_ERROR, "an illegal move: the message says which are legal"),
-                "404": _json(_ERROR, "no such incident (or, to merge into, original)"),
-                "409": _json(_ERROR, "someone moved the incident meanwhile; nothing was applied"),
+                "400": json_answer(ERROR, "an illegal move: the message says which are legal"),
+                "404": json_answer(ERROR, "no such incident (or, to merge into, original)"),
+                "409": json_answer(
+                    ERROR, "someone moved the incident meanwhile; nothing was applied"
+                ),
             },
         }
     },
@@ -162,7 +160,7 @@ PATHS = {
                 {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
             ],
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {
                         "type": "object",
                         "properties": {
@@ -171,8 +169,8 @@ PATHS = {
                     },
                     "the cadres, best first",
                 ),
-                "400": _json(_ERROR, "incident, limit or lang is malformed"),
-                "404": _json(_ERROR, "no such incident"),
+                "400": json_answer(ERROR, "incident, limit or lang is malformed"),
+                "404": json_answer(ERROR, "no such incident"),
             },
         }
     },
@@ -192,7 +190,7 @@ PATHS = {
                 }
             ),
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {
                         "type": "object",
                         "properties": {
@@ -206,8 +204,8 @@ PATHS = {
                     },
                     "the plan; nothing is sent",
                 ),
-                "400": _json(_ERROR, "a field is malformed"),
-                "404": _json(_ERROR, "no such town or incident"),
+                "400": json_answer(ERROR, "a field is malformed"),
+                "404": json_answer(ERROR, "no such town or incident"),
             },
         }
     },
@@ -226,7 +224,7 @@ PATHS = {
                 }
             ),
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {
                         "type": "object",
                         "properties": {
@@ -271,11 +269,11 @@ PATHS = {
                 }
             ),
             "responses": {
-                "200": _json(
+                "200": json_answer(
                     {"type": "object", "properties": {"stored": {"type": "integer"}}},
                     "the positions are stored",
                 ),
-                "400": _json(_ERROR, "a position is malformed; nothing stored"),
+                "400": json_answer(ERROR, "a position is malformed; nothing stored"),
             },
         }
     },
@@ -300,9 +298,9 @@ PATHS = {
                 }
             ),
             "responses": {
-                "200": _json({"type": "object"}, "the status is recorded"),
-                "400": _json(_ERROR, "a field is malformed; nothing stored"),
-                "404": _json(_ERROR, "no such cadre"),
+                "200": json_answer({"type": "object"}, "the status is recorded"),
+                "400": json_answer(ERROR, "a field is malformed; nothing stored"),
+                "404": json_answer(ERROR, "no such cadre"),
             },
         }
     },
@@ -323,8 +321,8 @@ PATHS = {
                     "description": "the trail (a Feature)",
                     "content": {"application/geo+json": {"schema": {"type": "object"}}},
                 },
-                "400": _json(_ERROR, "since cannot be read"),
-                "404": _json(_ERROR, "no such path (cadre_id is not a positive whole number)"),
+                "400": json_answer(ERROR, "since cannot be read"),
+                "404": json_answer(ERROR, "no such path (cadre_id is not a positive whole number)"),
             },
         }
     },

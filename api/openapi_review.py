@@ -2,67 +2,55 @@
 
 from __future__ import annotations
 
+from api.openapi_parts import ERROR, json_answer, query
 from api.review_export import PNG_MAX, PNG_MIN, PNG_SIZE, TABLE_KEYS, XLSX
 from domain.categories import CATEGORIES, CHANNELS
 from domain.review_metrics import METRICS
 from domain.review_query import QUICK_PICKS
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
 _FILE = {"type": "string", "format": "binary"}
 _CODE = {"type": "string", "pattern": "^[0-9A-Za-z_-]{1,32}$"}
 
 
-def _query(name: str, description: str, schema: dict) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 QUERY = [
-    _query(
+    query(
         "period",
         "a quick pick (default month); custom takes from/to",
         {"type": "string", "enum": list(QUICK_PICKS)},
     ),
-    _query(
+    query(
         "from",
         "first day, Asia/Shanghai (from alone runs to today)",
         {"type": "string", "format": "date"},
     ),
-    _query(
+    query(
         "to",
         "last day, included (to alone starts on the first of its month)",
         {"type": "string", "format": "date"},
     ),
-    _query(
+    query(
         "metric",
         "what the map is coloured by and tables ranked on (default incidents)",
         {"type": "string", "enum": list(METRICS)},
     ),
-    _query("town", "town code; a town leader's own town whatever is asked", _CODE),
-    _query("community", "community code (the area becomes that community)", _CODE),
-    _query("grid", "grid code (the area becomes that grid; the map shows its community)", _CODE),
-    _query(
+    query("town", "town code; a town leader's own town whatever is asked", _CODE),
+    query("community", "community code (the area becomes that community)", _CODE),
+    query("grid", "grid code (the area becomes that grid; the map shows its community)", _CODE),
+    query(
         "category",
         "comma list of categories, e.g. " + ",".join(c.code for c in CATEGORIES[:2]),
         {"type": "string"},
     ),
-    _query("channel", f"comma list of channels: {', '.join(CHANNELS)}", {"type": "string"}),
-    _query(
+    query("channel", f"comma list of channels: {', '.join(CHANNELS)}", {"type": "string"}),
+    query(
         "lang", "language of headers, names and labels", {"type": "string", "enum": ["zh", "en"]}
     ),
 ]
 _REFUSED = {
-    "400": _json(_ERROR, "an argument cannot be read, or from is after to; nothing is written"),
-    "404": _json(_ERROR, "no such town, community or grid"),
+    "400": json_answer(
+        ERROR, "an argument cannot be read, or from is after to; nothing is written"
+    ),
+    "404": json_answer(ERROR, "no such town, community or grid"),
 }
 
 
@@ -100,7 +88,7 @@ PATHS = {
         "One table of the review as CSV (UTF-8 with a byte-order mark)",
         "text/csv",
         [
-            _query(
+            query(
                 "table",
                 "which table (default grids); a table the review has",
                 {"type": "string", "enum": list(TABLE_KEYS)},
@@ -117,12 +105,12 @@ PATHS = {
         "The review's map as a PNG, drawn as the screen draws it",
         "image/png",
         [
-            _query(
+            query(
                 "width",
                 f"pixels (default {PNG_SIZE[0]})",
                 {"type": "integer", "minimum": PNG_MIN, "maximum": PNG_MAX},
             ),
-            _query(
+            query(
                 "height",
                 f"pixels (default {PNG_SIZE[1]})",
                 {"type": "integer", "minimum": PNG_MIN, "maximum": PNG_MAX},
@@ -130,7 +118,7 @@ PATHS = {
         ],
         {
             "503": {
-                **_json(_ERROR, "the map could not be drawn in time; try again"),
+                **json_answer(ERROR, "the map could not be drawn in time; try again"),
                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
             }
         },
