@@ -1,9 +1,9 @@
 """The dispatch console at /dispatch: the queue, one incident, whom to send, the plan for all.
 
 Callbacks are thin: each reads its inputs, calls one function of
-``dashboard.dispatch_view`` (the dispatch use cases) or ``console_view``, and
-returns what it gives; the layout is in ``dashboard.console_layout``, the
-map's parts in ``dashboard.console_map``.
+``dashboard.dispatch_view`` (the dispatch use cases), ``console_view`` or
+``console_panels``, and returns what it gives; the layout is in
+``dashboard.console_layout``, the map's parts in ``dashboard.console_map``.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from dashboard import ids
 from dashboard.console_layout import layout  # noqa: F401  (the router calls layout)
 from dashboard.console_map import MAP_REVISION, layer_id, map_update
+from dashboard.console_panels import plan_summary_view, recommendations_view
 from dashboard.console_view import (
     detail_children,
     incident_detail,
     move_details,
     plan_columns,
-    plan_summary_view,
     queue_columns,
     queue_rows,
-    recommendations_view,
 )
 from dashboard.dispatch_view import (
     confirm,
