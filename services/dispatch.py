@@ -18,6 +18,7 @@ from domain.bounds import checked_id, checked_time, is_id
 from domain.dispatch_plan import Plan, greedy_plan, optimal_plan
 from domain.dispatch_work import remaining_need
 from domain.errors import InvalidInput, NotFound
+from domain.event_frames import text_or_none
 from domain.kpis import start_of_local_day
 from domain.lifecycle import OPEN_STATUSES
 from domain.recommend import recommend
@@ -71,11 +72,8 @@ def propose(
     return Proposal(optimal, greedy, work, cadres)
 
 
-def _text(value) -> str | None:
-    return None if value is None or pd.isna(value) else str(value)
-
-
-def _iso(value) -> str | None:
+def iso_time(value) -> str | None:
+    """A stored time as ISO 8601 in UTC, None when missing."""
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).tz_convert("UTC").isoformat()
@@ -98,11 +96,11 @@ def plan_rows(plan: Plan, work: pd.DataFrame, cadres: pd.DataFrame) -> list[dict
                 "priority": int(incident["priority"]),
                 "cadre_id": int(a.cadre_id),
                 "cadre_name": cadre["name"],
-                "department": _text(cadre.get("department")),
+                "department": text_or_none(cadre.get("department")),
                 "eta_s": round(float(a.eta_s), 1),
                 "distance_m": round(float(a.distance_m)),
                 "paired": bool(a.paired),
-                "position_at": _iso(cadre["position_at"]),
+                "position_at": iso_time(cadre["position_at"]),
                 "from": [float(cadre["lon"]), float(cadre["lat"])],
                 "to": [float(incident["lon"]), float(incident["lat"])],
             }
@@ -163,8 +161,8 @@ def recommendations(store, incident_id: int, *, lang: str = "zh", limit: int = 5
     return [
         {
             **r.to_dict(),
-            "department": _text(people.loc[r.cadre_id, "department"]),
-            "position_at": _iso(people.loc[r.cadre_id, "position_at"]),
+            "department": text_or_none(people.loc[r.cadre_id, "department"]),
+            "position_at": iso_time(people.loc[r.cadre_id, "position_at"]),
             "from": [float(people.loc[r.cadre_id, "lon"]), float(people.loc[r.cadre_id, "lat"])],
             "to": [float(incident["lon"]), float(incident["lat"])],
         }

@@ -12,9 +12,10 @@ import pandas as pd
 
 from domain.dispatch_work import remaining_need
 from domain.errors import Conflict, InvalidInput
+from domain.event_frames import text_or_none
 from domain.lifecycle import OPEN_STATUSES
 from domain.mobilisation import TIERS, Mobilisation, neighbour_towns, propose_mobilisation
-from services.dispatch import _iso, _text, assignments_from
+from services.dispatch import assignments_from, iso_time
 from services.events import affected_towns, city, is_active
 
 
@@ -75,13 +76,13 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
                 "cadre_id": int(a.cadre_id),
                 "cadre_name": cadre["name"],
                 "role": cadre["role"],
-                "department": _text(cadre.get("department")),
-                "town": town_names.get(_text(cadre.get("town_code"))),
+                "department": text_or_none(cadre.get("department")),
+                "town": town_names.get(text_or_none(cadre.get("town_code"))),
                 "tier": a.tier,
                 "tier_name": TIERS[a.tier][0 if lang == "zh" else 1],
                 "eta_s": round(float(a.eta_s), 1),
                 "distance_m": round(float(a.distance_m)),
-                "position_at": _iso(cadre["position_at"]),
+                "position_at": iso_time(cadre["position_at"]),
                 "from": [float(cadre["lon"]), float(cadre["lat"])],
                 "to": [float(task["lon"]), float(task["lat"])],
             }
@@ -95,8 +96,8 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
         )
     town_cadres = "（镇街干部）" if lang == "zh" else " (town)"
     sent_from = [
-        _text(people.loc[c].get("department"))
-        or f"{town_names.get(_text(people.loc[c].get('town_code')), '—')}{town_cadres}"
+        text_or_none(people.loc[c].get("department"))
+        or f"{town_names.get(text_or_none(people.loc[c].get('town_code')), '—')}{town_cadres}"
         for c in plan.assignments["cadre_id"]
     ]
     by_department = pd.Series(sent_from, dtype=object).value_counts()

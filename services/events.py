@@ -19,6 +19,7 @@ import shapely
 from domain.bounds import checked_id
 from domain.checkins import overdue
 from domain.errors import Conflict, InvalidInput
+from domain.event_frames import text_or_none
 from domain.event_tasks import (
     MEASURES,
     checked_progress,
@@ -29,7 +30,7 @@ from domain.event_tasks import (
 from domain.events import KINDS, SEVERITIES, SLIVER_DEG2
 from domain.lifecycle import OPEN_STATUSES
 from domain.locator import GridLocator
-from services.dispatch import _iso, _text
+from services.dispatch import iso_time
 
 _CITY: dict[tuple[int, int], City] = {}
 _CITY_LOCK = threading.Lock()
@@ -133,10 +134,10 @@ def tasks_shown(store, event_id: int, lang: str = "zh") -> list[dict]:
                 "on_task": int(on_task.get(task["id"], 0)),
                 "lon": float(task["lon"]),
                 "lat": float(task["lat"]),
-                "grid": _text(task.get("grid_name")),
-                "town_code": _text(task.get("town_code")),
-                "reported_at": _iso(task["reported_at"]),
-                "resolved_at": _iso(task["resolved_at"]),
+                "grid": text_or_none(task.get("grid_name")),
+                "town_code": text_or_none(task.get("town_code")),
+                "reported_at": iso_time(task["reported_at"]),
+                "resolved_at": iso_time(task["resolved_at"]),
                 "figures": [
                     {
                         "measure": m["measure"],
@@ -212,11 +213,11 @@ def _mobilised_row(r: dict) -> dict:
     return {
         "cadre_id": int(r["cadre_id"]),
         "name": r["cadre_name"],
-        "department": _text(r["department"]),
-        "town_code": _text(r["town_code"]),
+        "department": text_or_none(r["department"]),
+        "town_code": text_or_none(r["town_code"]),
         "task_id": int(r["incident_id"]),
-        "sent_at": _iso(r["sent_at"]),
-        "arrived_at": _iso(r["arrived_at"]),
+        "sent_at": iso_time(r["sent_at"]),
+        "arrived_at": iso_time(r["arrived_at"]),
         "status": r["cadre_status"],
         "lon": _number_or_none(r["lon"]),
         "lat": _number_or_none(r["lat"]),
@@ -227,9 +228,9 @@ def _overdue_row(r: dict) -> dict:
     return {
         "cadre_id": int(r["cadre_id"]),
         "name": r.get("cadre_name"),
-        "department": _text(r.get("department")),
+        "department": text_or_none(r.get("department")),
         "task_id": int(r["incident_id"]),
-        "last_seen_at": _iso(r["last_seen_at"]),
+        "last_seen_at": iso_time(r["last_seen_at"]),
         "late_min": int(r["late_min"]),
     }
 
