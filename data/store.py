@@ -6,13 +6,14 @@ entry (who, when, what, before → after) and a change-feed entry (a sequence
 number that only grows, in commit order) so live screens can ask "what changed
 since N". SQL lives in ``data/`` only.
 
-``Store`` is the one gateway; it holds the connection, the transaction and the
-journal (audit log and change feed) and is made of one mixin per part of the
-city: ``store_city`` (places, people, loading a city), ``store_incidents``,
+``Store`` is the one gateway. It holds the connection, the transaction and the
+journal (audit log and change feed), and is made of one mixin per part:
+``store_city`` (places, people, loading a city), ``store_incidents``,
 ``store_lifecycle`` (every move of an incident's status), ``store_dispatch``,
 ``store_field`` (cadres' reports), ``store_intake`` (citizens' reports),
-``store_keys`` (API keys), ``store_auth``, ``store_review``, ``store_events``,
-``store_import`` and ``store_rosters``.
+``store_idempotency``, ``store_keys`` (API keys), ``store_auth`` (users,
+sessions), ``store_review``, ``store_events``, ``store_import`` and
+``store_rosters``.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from data.store_city import CityStore
 from data.store_dispatch import DispatchStore
 from data.store_events import EventStore
 from data.store_field import FieldStore
+from data.store_idempotency import IdempotencyStore
 from data.store_import import ImportStore
 from data.store_incidents import IncidentStore
 from data.store_intake import IntakeStore
+from data.store_keys import ApiKeyStore
 from data.store_lifecycle import LifecycleStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
@@ -64,6 +67,8 @@ class Store(
     CityStore,
     IncidentStore,
     IntakeStore,
+    IdempotencyStore,
+    ApiKeyStore,
     LifecycleStore,
     DispatchStore,
     FieldStore,
@@ -86,7 +91,7 @@ class Store(
         self.backend = backend_name(engine)
         self._writer_lock = writer_lock(engine)
         self._group = GroupCommitter(self._transaction)
-        self._key_cache: dict = {}  # IntakeStore.client_for_key(cached=True)
+        self._key_cache: dict = {}  # ApiKeyStore.client_for_key(cached=True)
         self._driver_inserts: dict = {}  # IntakeStore._driver_insert
         self._intake_writer = None  # IntakeStore.use_intake_writer: a WriterClient
         self.sla_policy = sla_policy  # domain.sla.SlaPolicy in force; None is the default policy

@@ -20,7 +20,7 @@ from sqlalchemy import event
 
 from app import create_app
 from data.store import Store
-from data.store_intake import KEY_CACHE_SECONDS
+from data.store_keys import KEY_CACHE_SECONDS
 from settings import Settings
 from tests.servers import thread_server
 from tests.test_import_apply import REDRAWN, apply_file, grids_file
