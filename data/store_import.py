@@ -13,7 +13,7 @@ applied as a whole in one transaction, by code:
   communities or grids stands for the towns it covers, so one town's grids
   replace that town's and leave the others';
 - after grids change, every incident goes to the grid that now contains it
-  (``domain.reassign``), and the report counts the moves.
+  (``data.import_moves``), and the report counts the moves.
 
 The rows the import replaced and the moves it made are kept, compressed, in
 the ``imports`` table; ``undo_import`` puts them back in the same way. Each
@@ -24,11 +24,9 @@ which moves ``geometry_version`` so that maps and locators rebuild.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import shapely
 from sqlalchemy import (
     Connection,
     bindparam,
@@ -41,6 +39,15 @@ from sqlalchemy import (
 )
 
 from data import rows, schema
+from data.import_moves import (
+    CHUNK,
+    Progress,
+    follow_community_towns,
+    grid_frame,
+    incident_points,
+    move_counts,
+    move_incidents,
+)
 from data.layer_rows import decode_snapshot, encode_snapshot, plan_layer, row_from_json, row_to_json
 from data.rows import utcnow
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -49,8 +56,6 @@ if TYPE_CHECKING:  # geopandas (and domain.reassign) are imported where used: th
     # command line starts without them
     import geopandas as gpd
 
-Progress = Callable[[int, int, str], None]  # done, total, stage
-CHUNK = 2_000
 _LAYERS = {"towns": schema.towns, "communities": schema.communities, "grids": schema.grids}
 _ENTITY = {
     "towns": "town",
@@ -157,33 +162,18 @@ class ImportStore:
             old, towns, removed, (added, changed, unchanged) = plan_layer(
                 kind, table, before, incoming
             )
-            counts = {
-                "added": len(added),
-                "updated": len(changed),
-                "unchanged": unchanged,
-                "removed": len(removed),
-            }
-            if towns is not None:
-                counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
+            counts = _layer_counts(before, towns, added, changed, unchanged, removed)
             try:
                 self._refuse_orphans(conn, kind, removed)
             except Conflict as refused:
                 counts["blocked"] = refused.message("en")
             if kind == "grids":
-                import geopandas as gpd
-
                 from domain.reassign import incident_moves
 
                 after = {code: row for code, row in old.items() if code not in set(removed)}
                 after.update({row["code"]: row for row in incoming})
-                grids = gpd.GeoDataFrame(
-                    {"code": list(after), "town_code": [r["town_code"] for r in after.values()]},
-                    geometry=shapely.from_wkb([r["geometry"] for r in after.values()]),
-                    crs="EPSG:4326",
-                )
-                moves = incident_moves(_incident_points(conn), grids)
-                counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
-                counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
+                grids = grid_frame([(c, r["town_code"], r["geometry"]) for c, r in after.items()])
+                counts.update(move_counts(incident_moves(incident_points(conn), grids)))
                 counts["workers_unassigned"] = sum(1 for c in removed if old[c].get("worker_id"))
         return counts
 
@@ -217,37 +207,25 @@ class ImportStore:
                 raise Conflict(f"import {later[-1]} of {found['kind']} came later: undo it first")
             kind = found["kind"]
             snapshot = decode_snapshot(found["snapshot"])
-            if kind not in _LAYERS:
-                counts = self._undo_table(conn, kind, snapshot)
-                conn.execute(
-                    update(i).where(i.c.id == import_id).values(undone_at=utcnow(), undone_by=actor)
-                )
-                self._record(
+            if kind in _LAYERS:
+                self._lock_incidents(conn)
+                table = _LAYERS[kind]
+                restored = [row_from_json(table, row) for row in snapshot["rows"]]
+                counts, _ = self._apply_layer(
                     conn,
-                    actor=actor,
-                    action="undo_import",
-                    entity=_ENTITY[kind],
-                    entity_id=import_id,
-                    after={**counts, "undid": import_id},
-                    op="reload",
+                    kind,
+                    _table_rows(conn, table),
+                    restored,
+                    progress,
+                    whole=True,
+                    moves_back=snapshot.get("moves", []),
                 )
-                return {**counts, "undid": import_id}
-            self._lock_incidents(conn)
-            table = _LAYERS[kind]
-            restored = [row_from_json(table, row) for row in snapshot["rows"]]
-            counts, _ = self._apply_layer(
-                conn,
-                kind,
-                _table_rows(conn, table),
-                restored,
-                progress,
-                whole=True,
-                moves_back=snapshot.get("moves", []),
-            )
+            else:  # cadres or pairings (data.store_rosters)
+                counts = self._undo_table(conn, kind, snapshot)
             conn.execute(
                 update(i).where(i.c.id == import_id).values(undone_at=utcnow(), undone_by=actor)
             )
-            counts["undid"] = import_id
+            counts = {**counts, "undid": import_id}
             self._record(
                 conn,
                 actor=actor,
@@ -333,19 +311,11 @@ class ImportStore:
                 )
                 done += len(chunk)
                 progress(done, total, "write")
-        counts = {
-            "added": len(added),
-            "updated": len(changed),
-            "unchanged": unchanged,
-            "removed": len(removed),
-        }
-        if towns is not None:
-            counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
+        counts = _layer_counts(before, towns, added, changed, unchanged, removed)
         snapshot: dict = {"kind": kind, "rows": [row_to_json(table, row) for row in before]}
         if kind == "grids":
-            moves = self._move_incidents(conn, set(removed), moves_back or [], progress)
-            counts["incidents_moved"] = int(moves["new_grid"].notna().sum())
-            counts["incidents_without_grid"] = int(moves["new_grid"].isna().sum())
+            moves = move_incidents(conn, set(removed), moves_back or [], progress)
+            counts.update(move_counts(moves))
             snapshot["moves"] = (
                 moves[["id", "old_grid", "new_grid", "old_town", "new_town"]]
                 .astype(object)
@@ -355,7 +325,7 @@ class ImportStore:
             workers = [old[c]["worker_id"] for c in removed if old[c].get("worker_id")]
             counts["workers_unassigned"] = len(workers)
         elif kind == "communities":
-            counts["grids_moved_town"] = self._follow_community_towns(conn)
+            counts["grids_moved_town"] = follow_community_towns(conn)
         for start in range(0, len(removed), CHUNK):
             conn.execute(delete(table).where(table.c.code.in_(removed[start : start + CHUNK])))
             done += len(removed[start : start + CHUNK])
@@ -385,73 +355,6 @@ class ImportStore:
                 "file, or clear the city to start anew",
             )
 
-    def _move_incidents(
-        self, conn: Connection, removed: set[str], moves_back: list, progress: Progress
-    ) -> pd.DataFrame:
-        """Every incident to the grid that now contains it; then, on undo, the
-        moves of the undone import back where their grid still exists."""
-        i, g = schema.incidents, schema.grids
-        incidents = _incident_points(conn)
-        grid_rows = [
-            r
-            for r in conn.execute(select(g.c.code, g.c.town_code, g.c.geometry))
-            if r[0] not in removed
-        ]
-        import geopandas as gpd
-
-        from domain.reassign import incident_moves
-
-        grids = gpd.GeoDataFrame(
-            {"code": [r[0] for r in grid_rows], "town_code": [r[1] for r in grid_rows]},
-            geometry=shapely.from_wkb([r[2] for r in grid_rows]),
-            crs="EPSG:4326",
-        )
-        moves = incident_moves(incidents, grids)
-        if moves_back:
-            back = pd.DataFrame(
-                moves_back, columns=["id", "old_grid", "new_grid", "old_town", "new_town"]
-            )
-            back = back[back["old_grid"].isin(set(grids["code"])) | back["old_grid"].isna()]
-            undo = pd.DataFrame(
-                {"id": back["id"], "new_grid": back["old_grid"], "new_town": back["old_town"]}
-            )
-            moves = pd.concat([moves[~moves["id"].isin(undo["id"])][undo.columns], undo])
-            current = incidents.set_index("id")
-            moves["old_grid"] = moves["id"].map(current["grid_code"])
-            moves["old_town"] = moves["id"].map(current["town_code"])
-        statement = (
-            update(i)
-            .where(i.c.id == bindparam("b_id"))
-            .values(grid_code=bindparam("g"), town_code=bindparam("t"))
-        )
-        params = [
-            {"b_id": int(r.id), "g": r.new_grid, "t": r.new_town}
-            for r in moves.astype(object).where(moves.notna(), None).itertuples()
-        ]
-        progress(0, len(params), "incidents")
-        for start in range(0, len(params), CHUNK * 5):
-            conn.execute(statement, params[start : start + CHUNK * 5])
-            progress(min(start + CHUNK * 5, len(params)), len(params), "incidents")
-        return moves
-
-    def _follow_community_towns(self, conn: Connection) -> int:
-        """Grids (and their incidents) follow their community to its town."""
-        g, c, i = schema.grids, schema.communities, schema.incidents
-        town_of_community = (
-            select(c.c.town_code).where(c.c.code == g.c.community_code).scalar_subquery()
-        )
-        stale = (
-            conn.execute(select(g.c.code).where(g.c.town_code != town_of_community)).scalars().all()
-        )
-        if not stale:
-            return 0
-        for start in range(0, len(stale), CHUNK):
-            codes = stale[start : start + CHUNK]
-            conn.execute(update(g).where(g.c.code.in_(codes)).values(town_code=town_of_community))
-            town_of_grid = select(g.c.town_code).where(g.c.code == i.c.grid_code).scalar_subquery()
-            conn.execute(update(i).where(i.c.grid_code.in_(codes)).values(town_code=town_of_grid))
-        return len(stale)
-
     def _save_import(
         self, conn: Connection, kind: str, source: str, actor: str, counts: dict, snapshot: dict
     ) -> int:
@@ -469,13 +372,19 @@ class ImportStore:
         ).scalar_one()
 
 
-def _incident_points(conn: Connection) -> pd.DataFrame:
-    i = schema.incidents
-    return pd.DataFrame(
-        conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code, i.c.town_code)).all(),
-        columns=["id", "lon", "lat", "grid_code", "town_code"],
-    )
-
-
 def _table_rows(conn: Connection, table) -> list[dict]:
     return [dict(row) for row in conn.execute(select(table).order_by(table.c.code)).mappings()]
+
+
+def _layer_counts(before: list[dict], towns, added, changed, unchanged: int, removed) -> dict:
+    """What applying a layer does: features added, updated, unchanged and
+    removed, and for a file of some towns only, the other towns' features kept."""
+    counts = {
+        "added": len(added),
+        "updated": len(changed),
+        "unchanged": unchanged,
+        "removed": len(removed),
+    }
+    if towns is not None:
+        counts["kept_other_towns"] = sum(1 for r in before if r["town_code"] not in towns)
+    return counts
