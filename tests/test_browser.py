@@ -12,8 +12,10 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from scripts.chromium import MAP_STATE_JS, wait_for_labels, wait_for_map
+from tests.browser_waits import wait_clickable
 from tests.servers import add_user, app_process, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -167,10 +169,12 @@ def test_the_wall_draws_its_first_picture_from_the_page_without_a_refresh(served
         state, _ = wait_for_map(page, min_grids=len(loads))
         state = wait_for_labels(page, 12)
         kpi = page.inner_text("[data-kpi=open] .gc-kpi-value")
-        for _ in range(150):  # drawn already; its refresh interval asks in a moment
-            if refreshes:
-                break
-            page.wait_for_timeout(100)
+        if not refreshes:  # drawn already; its refresh interval asks in a moment
+            page.wait_for_event(
+                "requestfailed",  # aborted by no_refresh, once it has counted it
+                predicate=lambda request: f"{MAP_ID}.viewport" in (request.post_data or ""),
+                timeout=15_000,
+            )
     finally:
         page.close()
     assert refreshes != []  # it asked, and got no answer
@@ -268,12 +272,20 @@ def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
                 page.mouse.move(
                     box["x"] + box["width"] * dx + nudge, box["y"] + box["height"] * dy + nudge
                 )
-            if card.is_visible():
+            if shows_within(card, 200):  # the canvas found a feature under the pointer
                 break
-            page.wait_for_timeout(200)
     card.wait_for(state="visible", timeout=1000)
     text = card.inner_text()
     assert any(word in text for word in ("网格员", "状态", "编号")), text
+
+
+def shows_within(locator, ms: int) -> bool:
+    """Whether ``locator`` is visible within ``ms`` (as soon as it is)."""
+    try:
+        locator.wait_for(state="visible", timeout=ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_second_start_keeps_the_data_and_does_not_seed(served):
@@ -382,7 +394,7 @@ def test_a_click_on_an_open_incident_on_the_map_selects_it_and_draws_its_candida
     assert at is not None, "the incident is not on the map"
     # The canvas redraws, and learns where its dots are now, in the next frames.
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    page.wait_for_timeout(200)
+    at = wait_clickable(page, "dispatch-map", "console-backdrop", wanted["row_id"])
     started = page.evaluate("() => performance.now()")
     page.mouse.click(at["x"], at["y"])
     page.wait_for_function(

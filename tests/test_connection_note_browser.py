@@ -70,8 +70,17 @@ def test_no_note_during_a_slow_first_draw(wall, utc_page):
     page.wait_for_function(FIRST_ANSWER_JS, timeout=60_000)
     # The first answer is in; drawing it keeps the page busy for 12 s, as the
     # map's first draw does on a loaded machine without a GPU.
-    page.evaluate("() => { const end = Date.now() + 12000; while (Date.now() < end) {} }")
-    page.wait_for_timeout(4000)  # the timers held back by the freeze all run now
+    thawed = page.evaluate(
+        "() => { const end = Date.now() + 12000; while (Date.now() < end) {} return Date.now(); }"
+    )
+    # The timers held back by the freeze all run now: the note's check has
+    # ticked since, and a check has been answered since (the note would have
+    # shown in between, if the freeze counted against the server).
+    page.wait_for_function(
+        "(t) => { const c = window.gcConnection || {}; return c.lastTick > t && c.okAt > t; }",
+        arg=thawed,
+        timeout=60_000,
+    )
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     assert page.evaluate("window.__notesShown") == []
     assert not page.locator(".gc-stale").is_visible()
@@ -102,7 +111,9 @@ def test_the_note_comes_after_failed_checks_in_china_time_and_goes_when_they_pas
     page.route("**/_dash-update-component*", checks)
     page.goto(wall)
     page.wait_for_function(FIRST_ANSWER_JS, timeout=60_000)
-    page.wait_for_timeout(2000)
+    # Two checks answered, the note's state following them, and no note yet.
+    answered = page.wait_for_function("() => (window.gcConnection || {}).okAt").json_value()
+    page.wait_for_function("(t) => window.gcConnection.okAt > t", arg=answered, timeout=30_000)
     assert page.evaluate("window.__notesShown") == []
     failing["on"] = True
     stopped = dt.datetime.now(CHINA).time()

@@ -202,7 +202,7 @@ def test_an_operator_is_not_shown_the_page(browser, served):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     browser_sign_in(page, served["base"], OPERATOR, then="/data")
     page.wait_for_selector("#page", timeout=30_000)
-    page.wait_for_timeout(1500)
+    wait_text(page, "#page", "您没有使用此页面的权限")  # the router has answered
     assert page.query_selector("#import-upload") is None
     assert "数据导入" not in page.inner_text(".gc-header")
     page.close()

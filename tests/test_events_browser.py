@@ -11,6 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
+from tests.browser_waits import wait_map_at_rest
 from tests.servers import browser_sign_in, demo_county_server, wait_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,13 +64,15 @@ def desk(browser, served):
 
 
 def wait_quiet(page) -> None:
-    """Until Dash has no callback in flight and the map has drawn its grids."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        " && window.gc && Object.keys(window.gc.map.styles('event-map-grids')).length > 0",
-        timeout=60_000,
+    """Until Dash has no callback in flight, the map has drawn its grids and
+    neither it nor their colours move any more (a declared event refits it)."""
+    styles = "() => window.gc.map.styles('event-map-grids')"
+    wait_map_at_rest(
+        page,
+        "event-map",
+        ready_js=f"() => window.gc && Object.keys(({styles})()).length > 0",
+        look_js=styles,
     )
-    page.wait_for_timeout(400)
 
 
 def screen(page, lon: float, lat: float) -> tuple[float, float]:
@@ -84,15 +87,48 @@ def draw_rectangle(page, west: float, south: float, east: float, north: float) -
     page.click(".leaflet-draw-draw-rectangle")
     x0, y0 = screen(page, west, south)
     x1, y1 = screen(page, east, north)
+    page.evaluate(TRACK_POINTER_JS)
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
     page.mouse.move(x1, y1, steps=5)
-    page.wait_for_timeout(100)
+    wait_pointer(page, (x1, y1))
     page.mouse.move(x1 + 1, y1 + 1)  # the last move is the one the shape ends at
     page.mouse.move(x1, y1)
-    page.wait_for_timeout(100)
+    wait_pointer(page, (x1, y1), came_from=(x1 + 1, y1 + 1))
     page.mouse.up()
+
+
+# Where the page last saw the pointer move, and where it was before that:
+# Chromium aligns mouse moves to animation frames, so one may reach the page
+# after Playwright's move has returned, and a shape ends where the page last
+# saw the pointer.
+TRACK_POINTER_JS = """
+() => {
+    if (window.__gcPointer) return;
+    window.__gcPointer = {last: null, before: null};
+    document.addEventListener('mousemove', (e) => {
+        const seen = window.__gcPointer;
+        if (seen.last && seen.last[0] === e.clientX && seen.last[1] === e.clientY) return;
+        seen.before = seen.last;
+        seen.last = [e.clientX, e.clientY];
+    }, true);
+}
+"""
+
+
+def wait_pointer(page, at: tuple[float, float], came_from: tuple[float, float] | None = None):
+    """Until the page has seen the pointer move to ``at`` (from ``came_from``)."""
+    page.wait_for_function(
+        """([at, from]) => {
+            const near = (p, q) => Boolean(p) && Math.abs(p[0] - q[0]) <= 1
+                                   && Math.abs(p[1] - q[1]) <= 1;
+            const seen = window.__gcPointer;
+            return near(seen.last, at) && (from === null || near(seen.before, from));
+        }""",
+        arg=[list(at), list(came_from) if came_from else None],
+        timeout=30_000,
+    )
 
 
 def draw_polygon(page, corners: list[tuple[float, float]]) -> None:
@@ -102,10 +138,20 @@ def draw_polygon(page, corners: list[tuple[float, float]]) -> None:
         "(box) => window.gc.map.fit(...box)", [min(lons), min(lats), max(lons), max(lats)]
     )
     page.click(".leaflet-draw-draw-polygon")
-    for lon, lat in [*corners, corners[0]]:
+    for n, (lon, lat) in enumerate([*corners, corners[0]], start=1):
         x, y = screen(page, lon, lat)
         page.mouse.click(x, y)
-        page.wait_for_timeout(150)
+        if n > len(corners):
+            break  # the first corner again closes the shape
+        # The corner is taken (one vertex marker each), and Leaflet.draw's re-arm
+        # timer set by this click has run: it drops a click that comes within 50 ms
+        # (_enableNewMarkers), and a timer of the same delay set after it fires after it.
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('#event-map .leaflet-editing-icon').length === n",
+            arg=n,
+            timeout=30_000,
+        )
+        page.evaluate("() => new Promise((done) => setTimeout(done, 50))")
 
 
 def area_grids(store, event) -> list[str]:

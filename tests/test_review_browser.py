@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from tests.browser_waits import wait_clickable, wait_map_at_rest, wait_steady
 from tests.servers import browser_sign_in, demo_county_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -91,16 +92,34 @@ def state(page) -> dict:
     return page.evaluate(PAGE_STATE_JS)
 
 
+# The map draws the grids Dash holds for it now: those of the area reviewed,
+# each in its colour (grey with nothing to measure), the selected one outlined.
+MAP_IN_STEP_JS = """
+() => {
+    const api = window.dash_component_api;
+    const layer = api && api.getLayout && api.getLayout('review-map-grids');
+    const wanted = layer && layer.props && layer.props.hideout;
+    if (!wanted || !wanted.value || !window.gc || !window.gc.map) return false;
+    const drawn = window.gc.map.styles('review-map-grids');
+    const codes = Object.keys(wanted.value);
+    return codes.length > 0 && Object.keys(drawn).length === codes.length
+        && codes.every((c) => drawn[c]
+            && drawn[c].fill === ((wanted.fill || {})[c] || wanted.nodata)
+            && (drawn[c].weight >= 3) === (wanted.selected === c));
+}
+"""
+
+
 def wait_settled(page) -> None:
-    """Until Dash has no callback in flight and the map has drawn its grids and key."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        " && window.gc && window.gc.map"
-        " && Object.keys(window.gc.map.styles('review-map-grids')).length > 0"
+    """Until Dash has no callback in flight, the map has drawn its grids as Dash
+    holds them and its key, and the page (map, tables, tiles, charts) is at rest."""
+    wait_map_at_rest(
+        page,
+        "review-map",
+        ready_js=f"() => ({MAP_IN_STEP_JS})()"
         " && document.getElementById('review-legend').innerText.length > 0",
-        timeout=60_000,
+        look_js=PAGE_STATE_JS,
     )
-    page.wait_for_timeout(300)
 
 
 def wait_changed(page, before: dict, key: str) -> dict:
@@ -222,8 +241,7 @@ def test_a_click_on_a_grid_of_the_map_drills_into_it(served, review_page):
     city = state(page)
     code = city["grids"][len(city["grids"]) // 2]
     page.evaluate("([id, code]) => window.gc.map.pixel(id, code, 14)", ["review-map-grids", code])
-    page.wait_for_timeout(500)  # the map moved to the grid: its canvas redrawn there
-    at = page.evaluate("([id, code]) => window.gc.map.pixel(id, code)", ["review-map-grids", code])
+    at = wait_clickable(page, "review-map", "review-map-grids", code)  # the map moved there
     page.mouse.click(at["x"], at["y"])
     grid = wait_until(page, "(s) => (s.crumbs.match(/›/g) || []).length === 3")
     assert grid["selected"] == [code]  # outlined on the map
@@ -236,14 +254,16 @@ def test_a_metric_changed_while_the_grids_load_is_the_one_drawn(served, browser)
     fetches its URL, and drew the fetched grids in the old metric's colours."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     held = []  # the grids' request, answered only once the metric has changed
-    page.route("**/api/v1/grids.geojson*", lambda route: held.append(route))
+    asked = []  # the same request, as the page's request events tell it
+    grids_url = "/api/v1/grids.geojson"
+    page.on("request", lambda request: asked.append(request) if grids_url in request.url else None)
+    page.route(f"**{grids_url}*", lambda route: held.append(route))
     try:
         browser_sign_in(page, served["base"], CITY_LEADER, then="/review?period=year")
-        for _ in range(600):
-            if held:
-                break
-            page.wait_for_timeout(100)
-        assert held, "the review map never asked for its grids"
+        if not asked:
+            page.wait_for_event(
+                "request", predicate=lambda request: grids_url in request.url, timeout=60_000
+            )
         page.wait_for_function(
             "() => document.getElementById('review-legend').innerText.includes('诉求件数')",
             timeout=60_000,
@@ -253,12 +273,17 @@ def test_a_metric_changed_while_the_grids_load_is_the_one_drawn(served, browser)
             "() => document.getElementById('review-legend').innerText.includes('满意率')",
             timeout=60_000,
         )
+        assert held, "the review map never asked for its grids"
         for route in held:
             route.continue_()
-        page.wait_for_function(
-            "() => Object.keys(window.gc.map.styles('review-map-grids')).length > 0", timeout=60_000
+        # Drawn and at rest; whether in the right colours is what is asserted below.
+        styles = "() => window.gc.map.styles('review-map-grids')"
+        wait_map_at_rest(
+            page,
+            "review-map",
+            ready_js=f"() => window.gc && Object.keys(({styles})()).length > 0",
+            look_js=styles,
         )
-        page.wait_for_timeout(300)
         drawn, wanted = page.evaluate("""() => [window.gc.map.styles('review-map-grids'),
             window.dash_component_api.getLayout('review-map-grids').props.hideout]""")
         assert len(drawn) == 1400 and len(wanted["fill"]) > 100
@@ -371,7 +396,7 @@ def test_every_header_reads_whole_every_column_shows_and_rates_stop_at_100(
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if "AG Grid" in m.text else None)
     page.locator("#review-league").scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    wait_steady(page, TABLES_JS)  # the tables laid out where they were scrolled to
     tables = page.evaluate(TABLES_JS)
     assert {t["id"] for t in tables} == {
         "review-units",
