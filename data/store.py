@@ -12,8 +12,8 @@ journal (audit log and change feed), and is made of one mixin per part:
 ``store_lifecycle`` (every move of an incident's status), ``store_dispatch``,
 ``store_field`` (cadres' reports), ``store_intake`` (citizens' reports),
 ``store_idempotency``, ``store_keys`` (API keys), ``store_auth`` (users,
-sessions), ``store_review``, ``store_events``, ``store_import`` and
-``store_rosters``.
+sessions), ``store_review``, ``store_events``, ``store_event_work``,
+``store_import`` and ``store_rosters``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from data.rows import WGS84, utcnow
 from data.store_auth import AuthStore
 from data.store_city import CityStore
 from data.store_dispatch import DispatchStore
+from data.store_event_work import EventWorkStore
 from data.store_events import EventStore
 from data.store_field import FieldStore
 from data.store_idempotency import IdempotencyStore
@@ -75,6 +76,7 @@ class Store(
     AuthStore,
     ReviewStore,
     EventStore,
+    EventWorkStore,
     ImportStore,
     RosterStore,
 ):
