@@ -7,14 +7,11 @@ ordinary indexed range query. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -26,49 +23,25 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.types import TypeDecorator
+
+from data.column_types import Id, UTCDateTime
 
 # Bump with every change to the tables below and add a step to data.migrations.
 SCHEMA_VERSION = 4
 
 metadata = MetaData()
+UTC = UTCDateTime()  # the type of every time column below
 
 
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC timestamp on every backend.
-
-    SQLite keeps no offset, so values are normalised to UTC before they are
-    stored and read back as aware UTC datetimes; a naive value is taken as UTC.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-            value = value.to_pydatetime()
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-UTC = UTCDateTime()
-# SQLite only autoincrements INTEGER PRIMARY KEY; BigInteger elsewhere.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _bbox_columns() -> list[Column]:
-    return [Column(name, Float, nullable=False) for name in ("minx", "miny", "maxx", "maxy")]
+def _outline_columns() -> list[Column]:
+    """A place's label point (inside its polygon), its polygon's bounding box
+    and the polygon itself as WKB, all WGS84."""
+    return [
+        Column("lon", Float, nullable=False),
+        Column("lat", Float, nullable=False),
+        *(Column(name, Float, nullable=False) for name in ("minx", "miny", "maxx", "maxy")),
+        Column("geometry", LargeBinary, nullable=False),
+    ]
 
 
 schema_info = Table(
@@ -88,10 +61,7 @@ towns = Table(
     Column("population", Integer, nullable=False),
     Column("households", Integer, nullable=False),
     Column("area_km2", Float, nullable=False),
-    Column("lon", Float, nullable=False),  # label point, inside the polygon
-    Column("lat", Float, nullable=False),
-    *_bbox_columns(),
-    Column("geometry", LargeBinary, nullable=False),
+    *_outline_columns(),
     CheckConstraint("kind IN ('subdistrict', 'town')", name="towns_kind"),
 )
 
@@ -104,10 +74,7 @@ communities = Table(
     Column("kind", String(16), nullable=False),  # community 社区 | village 村
     Column("population", Integer, nullable=False),
     Column("households", Integer, nullable=False),
-    Column("lon", Float, nullable=False),
-    Column("lat", Float, nullable=False),
-    *_bbox_columns(),
-    Column("geometry", LargeBinary, nullable=False),
+    *_outline_columns(),
     CheckConstraint("kind IN ('community', 'village')", name="communities_kind"),
 )
 
@@ -162,10 +129,7 @@ grids = Table(
     Column("area_km2", Float, nullable=False),
     Column("worker_id", Integer, ForeignKey("cadres.id")),  # full-time grid worker
     Column("secretary", String(40)),  # party branch secretary
-    Column("lon", Float, nullable=False),
-    Column("lat", Float, nullable=False),
-    *_bbox_columns(),
-    Column("geometry", LargeBinary, nullable=False),
+    *_outline_columns(),
 )
 
 cadre_positions = Table(
