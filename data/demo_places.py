@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from data import demo_geometry as geo
+from data import demo_regions as regions
 from data.demo_people import apportion, place_name, village_names
 from data.facts import jiaozhou as facts
 
@@ -55,7 +56,7 @@ class Places:
     communities: gpd.GeoDataFrame
     grids: gpd.GeoDataFrame
     towns_info: pd.DataFrame
-    grid_graph: geo.Graph
+    grid_graph: regions.Graph
     offices: dict[str, tuple[float, float]]
     community_kind: pd.Series  # per grid: community | village
 
@@ -157,7 +158,7 @@ def region(rng, n_grids: int, n_towns: int, area_km2: float, n_atoms: int) -> Pl
     # Towns of equal "weight": small where people are many, large in the country.
     people = land.area * density(*land.points.T)
     weight = land.area * density(*land.points.T) ** 1.5
-    seeds, targets = geo.kmeans_seeds(rng, land.points, weight, land.area, n_towns)
+    seeds, targets = regions.kmeans_seeds(rng, land.points, weight, land.area, n_towns)
     polys, label = _partition(rng, land, seeds, weight, targets, tolerance=0.2)
     pop = apportion(_REGION_POPULATION, np.bincount(label, weights=people, minlength=n_towns))
     pop_density = pop / shapely.area(polys)
@@ -220,8 +221,10 @@ def _partition(rng, land: geo.Atoms, seeds, weight, targets, tolerance):
     """Town polygons (metres) grown over the land atoms from the seeds, and the
     town of every atom."""
     bias = np.exp(0.25 * geo.smooth_noise(rng, 1.0)(*land.points.T))  # less round towns
-    label = geo.grow_regions(land.graph, weight, land.points, seeds, targets, bias)
-    label = geo.balance_regions(land.graph, label, weight, land.points, seeds, targets, tolerance)
+    label = regions.grow_regions(land.graph, weight, land.points, seeds, targets, bias)
+    label = regions.balance_regions(
+        land.graph, label, weight, land.points, seeds, targets, tolerance
+    )
     return geo.union_by_label(land.cells, label, len(seeds)), label
 
 
@@ -237,7 +240,7 @@ def _finish(rng, proj, polys, plans, n_grids, density, seats, offices, label_poi
     cells, owner = shapely.coverage_clean(np.concatenate(cells)), np.concatenate(owner)
     grid_area = shapely.area(cells) / 1e6
     grids84 = proj.geoms_to_wgs84(cells)
-    graph = geo.adjacency(grids84)
+    graph = regions.adjacency(grids84)
     # People follow the density; a little noise so that no two grids look alike.
     inner = shapely.get_coordinates(shapely.point_on_surface(cells))
     weight = density(*inner.T) * grid_area * rng.lognormal(0, 0.25, len(cells))
@@ -306,10 +309,10 @@ def _communities(rng, cells84, inner, pop, area, plan: TownPlan) -> np.ndarray:
     regions become the urban communities (社区), the others the villages.
     """
     k = len(plan.communities)
-    graph = geo.adjacency(cells84)
-    seeds = geo.spread_seeds(rng, inner, pop + 1.0, k)
+    graph = regions.adjacency(cells84)
+    seeds = regions.spread_seeds(rng, inner, pop + 1.0, k)
     targets = np.full(k, pop.sum() / k + 1.0)
-    label = geo.grow_regions(graph, pop + 1.0, inner, seeds, targets)
+    label = regions.grow_regions(graph, pop + 1.0, inner, seeds, targets)
     orphan = label < 0  # grids cut off from every seed (rare): nearest seed
     if orphan.any():
         d = np.hypot(*(inner[orphan, None, :] - inner[seeds][None]).transpose(2, 0, 1))
