@@ -15,7 +15,7 @@ import zlib
 import shapely
 from sqlalchemy import LargeBinary
 
-from data import schema
+from data.column_types import UTCDateTime
 
 SAME_SHAPE_DEG = 1e-9  # ~0.1 mm: a round trip through a file is not a change
 # What a new feature gets when the file has no column for it.
@@ -94,7 +94,7 @@ def row_from_json(table, row: dict) -> dict:
             continue
         if isinstance(column.type, LargeBinary):
             out[column.name] = bytes.fromhex(value)
-        elif isinstance(column.type, schema.UTCDateTime):
+        elif isinstance(column.type, UTCDateTime):
             out[column.name] = dt.datetime.fromisoformat(value)
     return out
 

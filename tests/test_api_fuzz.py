@@ -114,7 +114,7 @@ FIXED_5XX = {
         "POST",
         "/api/v1/field/status",
         {"cadre_id": TOO_BIG, "status": "done"},
-        where="data/store_dispatch.py report_field_status",
+        where="data/store_field.py report_field_status",
     ),
     "field-positions-huge-cadre": Known5xx(
         "POST /api/v1/field/positions",
@@ -131,14 +131,14 @@ FIXED_5XX = {
                 }
             ]
         },
-        where="data/store.py record_positions",
+        where="data/store_field.py record_positions",
     ),
     "trail-huge-cadre": Known5xx(
         "GET /api/v1/cadres/{cadre_id}/trail.geojson",
         SQLITE_INT,
         "GET",
         f"/api/v1/cadres/{TOO_BIG}/trail.geojson",
-        where="data/store_dispatch.py position_history",
+        where="data/store_field.py position_history",
     ),
     "confirm-huge-incident": Known5xx(
         "POST /api/v1/dispatch/confirm",
@@ -161,7 +161,7 @@ FIXED_5XX = {
         SQLITE_INT,
         "GET",
         f"/api/v1/dispatch/recommendations?incident={TOO_BIG}",
-        where="api/dispatch_service.py recommendations -> data/store.py incidents",
+        where="services/dispatch.py recommendations -> data/store_incidents.py incidents",
     ),
     "confirm-huge-cadre": Known5xx(
         "POST /api/v1/dispatch/confirm",
@@ -176,21 +176,21 @@ FIXED_5XX = {
         DATE_RANGE,
         "GET",
         "/api/v1/incidents.geojson?since=0001-01-01T00:00:00%2B14:00",
-        where="api/params.py parse_time -> data/schema.py process_bind_param astimezone",
+        where="api/params.py parse_time -> data/column_types.py process_bind_param astimezone",
     ),
     "open311-requests-early-start": Known5xx(
         "GET /open311/v2/requests.json",
         DATE_RANGE,
         "GET",
         "/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B14:00",
-        where="api/open311.py list_requests -> data/schema.py process_bind_param",
+        where="api/open311.py list_requests -> data/column_types.py process_bind_param",
     ),
     "trail-early-since": Known5xx(
         "GET /api/v1/cadres/{cadre_id}/trail.geojson",
         DATE_RANGE,
         "GET",
         "/api/v1/cadres/1/trail.geojson?since=0001-01-01T00:00:00%2B14:00",
-        where="api/field.py trail -> data/schema.py process_bind_param",
+        where="api/field.py trail -> data/column_types.py process_bind_param",
     ),
     "field-positions-early-time": Known5xx(
         "POST /api/v1/field/positions",
@@ -206,7 +206,7 @@ FIXED_5XX = {
         "POST",
         "/api/v1/dispatch/confirm",
         {"actor": "fuzz", "assignments": [{"incident": "T1", "cadre_id": 1, "position_at": EARLY}]},
-        where="api/dispatch_service.py _parse_time: stamp.astimezone(dt.UTC)",
+        where="services/dispatch.py _parse_time: stamp.astimezone(dt.UTC)",
     ),
 }
 

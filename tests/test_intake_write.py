@@ -30,10 +30,10 @@ from sqlalchemy import (
 )
 
 from data import driver_insert, rows
+from data.column_types import UTCDateTime
 from data.driver_insert import DriverInsert
 from data.engine import WRITE, make_engine, writer_lock
 from data.group_commit import GroupCommitter
-from data.column_types import UTCDateTime
 from domain.calendar_cn import WorkCalendar
 
 metadata = MetaData()
