@@ -12,6 +12,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
+from dashboard.wiring import Callbacks
 from domain.access import KEY_SCOPES, ROLES
 from domain.errors import GridCommandError
 from domain.passwords import random_password
@@ -236,107 +237,133 @@ def _failed(error: GridCommandError, lang: str) -> html.Span:
     return html.Span(error.message(lang), className="gc-error")
 
 
+callbacks = Callbacks()
+
+
 def register(app, context) -> None:
-    store, calendar = context.store, context.settings.calendar
+    callbacks.register(app, context)
 
-    @app.callback(
-        Output(ids.ADMIN_USERS, "rowData"),
-        Output(ids.ADMIN_KEYS, "rowData"),
-        Output(ids.ADMIN_CALENDAR, "children"),
-        Output(ids.ADMIN_KEY_NOTE, "children"),
-        Input(ids.ADMIN_CHANGED, "data"),
-        State(ids.LANG, "data"),
-    )
-    def show_lists(_changed, lang):
-        lang = lang or "zh"
-        keys = key_rows(store, lang)
-        flagged = any(row["state"] == t("admin.old_default", lang) for row in keys)
-        note = t("admin.old_default_note", lang) if flagged else ""
-        return user_rows(store, lang), keys, calendar_warnings(calendar, lang), note
 
-    @app.callback(
-        Output(ids.ADMIN_USER_RESULT, "children"),
-        Output(ids.ADMIN_CHANGED, "data"),
-        Input(ids.ADMIN_ADD_USER, "n_clicks"),
-        Input(ids.ADMIN_TOGGLE_USER, "n_clicks"),
-        Input(ids.ADMIN_RESET_PASSWORD, "n_clicks"),
-        State(ids.ADMIN_USERNAME, "value"),
-        State(ids.ADMIN_DISPLAY_NAME, "value"),
-        State(ids.ADMIN_ROLE, "value"),
-        State(ids.ADMIN_TOWN, "value"),
-        State(ids.ADMIN_USERS, "selectedRows"),
-        State(ids.ADMIN_CHANGED, "data"),
-        State(ids.LANG, "data"),
-        prevent_initial_call=True,
-    )
-    def change_user(
-        add, toggle, reset, username, display_name, role, town, selected, changed, lang
-    ):
-        lang, actor = lang or "zh", current_principal().actor
-        try:
-            if ctx.triggered_id == ids.ADMIN_ADD_USER:
-                password = random_password()
-                store.create_user(
-                    username or "",
-                    password,
-                    role or "",
-                    actor=actor,
-                    display_name=display_name or None,
-                    town=town or None,
-                )
-                return _ok(t("admin.user_added", lang).format(user=username, pw=password)), (
-                    changed or 0
-                ) + 1
-            if not selected:
-                return html.Span(t("admin.pick_user", lang), className="gc-error"), no_update
-            name = selected[0]["username"]
-            if ctx.triggered_id == ids.ADMIN_TOGGLE_USER:
-                disable = selected[0]["state"] == t("admin.active", lang)
-                store.set_disabled(name, disable, actor=actor)
-                return _ok(t("admin.disabled" if disable else "admin.active", lang)), (
-                    changed or 0
-                ) + 1
-            password = random_password()
-            store.set_password(name, password, actor=actor)
-            return _ok(t("admin.password_set", lang).format(user=name, pw=password)), (
-                changed or 0
-            ) + 1
-        except GridCommandError as error:
-            return _failed(error, lang), no_update
+@callbacks(
+    Output(ids.ADMIN_USERS, "rowData"),
+    Output(ids.ADMIN_KEYS, "rowData"),
+    Output(ids.ADMIN_CALENDAR, "children"),
+    Output(ids.ADMIN_KEY_NOTE, "children"),
+    Input(ids.ADMIN_CHANGED, "data"),
+    State(ids.LANG, "data"),
+)
+def show_lists(context, _changed, lang):
+    lang = lang or "zh"
+    keys = key_rows(context.store, lang)
+    flagged = any(row["state"] == t("admin.old_default", lang) for row in keys)
+    note = t("admin.old_default_note", lang) if flagged else ""
+    warnings = calendar_warnings(context.settings.calendar, lang)
+    return user_rows(context.store, lang), keys, warnings, note
 
-    @app.callback(
-        Output(ids.ADMIN_KEY_RESULT, "children"),
-        Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
-        Input(ids.ADMIN_ADD_KEY, "n_clicks"),
-        Input(ids.ADMIN_REVOKE_KEY, "n_clicks"),
-        Input(ids.ADMIN_SET_SCOPES, "n_clicks"),
-        State(ids.ADMIN_KEY_NAME, "value"),
-        State(ids.ADMIN_SCOPES, "value"),
-        State(ids.ADMIN_KEY_TOWN, "value"),
-        State(ids.ADMIN_KEYS, "selectedRows"),
-        State(ids.ADMIN_CHANGED, "data"),
-        State(ids.LANG, "data"),
-        prevent_initial_call=True,
+
+@callbacks(
+    Output(ids.ADMIN_USER_RESULT, "children"),
+    Output(ids.ADMIN_CHANGED, "data"),
+    Input(ids.ADMIN_ADD_USER, "n_clicks"),
+    Input(ids.ADMIN_TOGGLE_USER, "n_clicks"),
+    Input(ids.ADMIN_RESET_PASSWORD, "n_clicks"),
+    State(ids.ADMIN_USERNAME, "value"),
+    State(ids.ADMIN_DISPLAY_NAME, "value"),
+    State(ids.ADMIN_ROLE, "value"),
+    State(ids.ADMIN_TOWN, "value"),
+    State(ids.ADMIN_USERS, "selectedRows"),
+    State(ids.ADMIN_CHANGED, "data"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def change_user(
+    context, _add, _toggle, _reset, username, display_name, role, town, selected, changed, lang
+):
+    lang = lang or "zh"
+    try:
+        if ctx.triggered_id == ids.ADMIN_ADD_USER:
+            fields = {"username": username, "display_name": display_name, "role": role}
+            shown = add_user(context.store, fields, town, current_principal().actor, lang)
+        elif not selected:
+            return html.Span(t("admin.pick_user", lang), className="gc-error"), no_update
+        else:
+            shown = change_selected_user(
+                context.store, ctx.triggered_id, selected[0], current_principal().actor, lang
+            )
+        return _ok(shown), (changed or 0) + 1
+    except GridCommandError as error:
+        return _failed(error, lang), no_update
+
+
+def add_user(store, fields: dict, town, actor: str, lang: str) -> str:
+    """Add a user with a random password; the message that shows it, once."""
+    password = random_password()
+    store.create_user(
+        fields["username"] or "",
+        password,
+        fields["role"] or "",
+        actor=actor,
+        display_name=fields["display_name"] or None,
+        town=town or None,
     )
-    def change_key(add, revoke, set_scopes, name, scopes, town, selected, changed, lang):
-        lang, actor = lang or "zh", current_principal().actor
-        try:
-            if ctx.triggered_id == ids.ADMIN_ADD_KEY:
-                key = store.create_api_key(
-                    name or "", actor=actor, scopes=tuple(scopes or ()), town=town or None
-                )
-                shown = [_ok(t("admin.key_added", lang)), html.Code(key, className="gc-key")]
-                if "display" in (scopes or ()):
-                    shown += [html.Br(), t("admin.wall_url", lang), html.Code(f"/?key={key}")]
-                return shown, (changed or 0) + 1
-            if not selected:
-                return html.Span(t("admin.pick_key", lang), className="gc-error"), no_update
+    return t("admin.user_added", lang).format(user=fields["username"], pw=password)
+
+
+def change_selected_user(store, button: str, row: dict, actor: str, lang: str) -> str:
+    """Disable or enable the selected user, or give them a new random password."""
+    name = row["username"]
+    if button == ids.ADMIN_TOGGLE_USER:
+        disable = row["state"] == t("admin.active", lang)
+        store.set_disabled(name, disable, actor=actor)
+        return t("admin.disabled" if disable else "admin.active", lang)
+    password = random_password()
+    store.set_password(name, password, actor=actor)
+    return t("admin.password_set", lang).format(user=name, pw=password)
+
+
+@callbacks(
+    Output(ids.ADMIN_KEY_RESULT, "children"),
+    Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
+    Input(ids.ADMIN_ADD_KEY, "n_clicks"),
+    Input(ids.ADMIN_REVOKE_KEY, "n_clicks"),
+    Input(ids.ADMIN_SET_SCOPES, "n_clicks"),
+    State(ids.ADMIN_KEY_NAME, "value"),
+    State(ids.ADMIN_SCOPES, "value"),
+    State(ids.ADMIN_KEY_TOWN, "value"),
+    State(ids.ADMIN_KEYS, "selectedRows"),
+    State(ids.ADMIN_CHANGED, "data"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def change_key(context, _add, _revoke, _set, name, scopes, town, selected, changed, lang):
+    lang, scopes = lang or "zh", tuple(scopes or ())
+    try:
+        if ctx.triggered_id == ids.ADMIN_ADD_KEY:
+            shown = add_key(context.store, name, scopes, town, current_principal().actor, lang)
+        elif not selected:
+            return html.Span(t("admin.pick_key", lang), className="gc-error"), no_update
+        else:
             prefix = selected[0]["prefix"].rstrip("…")
-            if ctx.triggered_id == ids.ADMIN_SET_SCOPES:
-                count = store.set_api_key_scopes(prefix, tuple(scopes or ()), actor=actor)
-                shown = t("admin.scopes_set", lang).format(n=count, scopes=",".join(scopes))
-                return _ok(shown), (changed or 0) + 1
-            count = store.revoke_api_keys(prefix, actor=actor)
-            return _ok(t("admin.key_revoked", lang).format(n=count)), (changed or 0) + 1
-        except GridCommandError as error:
-            return _failed(error, lang), no_update
+            button, principal = ctx.triggered_id, current_principal()
+            shown = _ok(change_selected_key(context.store, button, prefix, scopes, principal, lang))
+        return shown, (changed or 0) + 1
+    except GridCommandError as error:
+        return _failed(error, lang), no_update
+
+
+def add_key(store, name, scopes: tuple, town, actor: str, lang: str) -> list:
+    """Issue a key; the answer shows it once (and a wall's URL for a display key)."""
+    key = store.create_api_key(name or "", actor=actor, scopes=scopes, town=town or None)
+    shown = [_ok(t("admin.key_added", lang)), html.Code(key, className="gc-key")]
+    if "display" in scopes:
+        shown += [html.Br(), t("admin.wall_url", lang), html.Code(f"/?key={key}")]
+    return shown
+
+
+def change_selected_key(store, button: str, prefix: str, scopes: tuple, principal, lang) -> str:
+    """Narrow (or widen) the selected client's keys, or revoke them."""
+    if button == ids.ADMIN_SET_SCOPES:
+        count = store.set_api_key_scopes(prefix, scopes, actor=principal.actor)
+        return t("admin.scopes_set", lang).format(n=count, scopes=",".join(scopes))
+    count = store.revoke_api_keys(prefix, actor=principal.actor)
+    return t("admin.key_revoked", lang).format(n=count)
