@@ -123,7 +123,8 @@ def legend(metric: Metric, period_label: str, lang: str, low: float, high: float
     suffix = "%" if metric.kind == "rate" else ""
 
     def tick(value: float) -> str:
-        text = f"{value:,.0f}" if metric.kind == "count" or abs(value) >= 100 else f"{value:,.1f}"
+        whole = metric.kind == "count" and float(value).is_integer()
+        text = f"{value:,.0f}" if whole or abs(value) >= 100 else f"{value:,.1f}"
         return text + suffix
 
     return {

@@ -364,3 +364,19 @@ def test_the_review_map_sends_each_grid_a_colour_and_value_not_shapes():
     assert counts["grids"]["fill"]["a"] == CONCERN[0][1]  # a count of 0 is a value
     assert counts["grids"]["value"]["c"].startswith("10")
     assert counts["hot"]["features"] == []
+
+
+def test_the_review_legend_never_shows_the_same_tick_twice():
+    """A count from 0 to 1 (one report in the busiest grid) reads 0, 0.5, 1,
+    not 0, 0, 1; whole counts stay whole."""
+    from domain.review_metrics import METRICS
+    from layers.review_map import legend
+
+    incidents = METRICS["incidents"]
+    assert legend(incidents, "本月", "zh", 0, 1)["ticks"] == ["0", "0.5", "1"]
+    assert legend(incidents, "本月", "zh", 0, 40)["ticks"] == ["0", "20", "40"]
+    assert legend(METRICS["closure_rate"], "本月", "en", 50, 100)["ticks"] == [
+        "50.0%",
+        "75.0%",
+        "100%",
+    ]
