@@ -57,3 +57,18 @@ def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float) -> 
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"the server at {base} did not become healthy in {timeout} s")
+
+
+def run_small_flood(base: str, database_url: str, *extra: str):
+    """`python app.py simulate flood` against the server at ``base``, small
+    and fast (3 fields, 6 waterlogged streets, 14,400 simulated s per s)."""
+    command = [sys.executable, str(ROOT / "app.py"), "simulate", "flood", "--url", base]
+    command += ["--speed", "14400", "--fields", "3", "--water", "6", "--hours", "120", *extra]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 
 import pytest
 import requests
 
 from cli.serve import seed_city
 from data.store import Store
-from scripts.app_process import ROOT, app_process
+from scripts.app_process import app_process, run_small_flood
 from tests.servers import add_user, browser_sign_in, wait_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -45,31 +43,7 @@ def test_the_flood_runs_as_an_event_declared_ended_and_reviewed_in_a_browser(tmp
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         try:
             event_id = declare_in_browser(page, base, url, area)
-            run = subprocess.run(
-                [
-                    sys.executable,
-                    str(ROOT / "app.py"),
-                    "simulate",
-                    "flood",
-                    "--url",
-                    base,
-                    "--speed",
-                    "14400",
-                    "--fields",
-                    "3",
-                    "--water",
-                    "6",
-                    "--hours",
-                    "120",
-                    "--event",
-                    str(event_id),
-                ],
-                cwd=ROOT,
-                env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
+            run = run_small_flood(base, url, "--event", str(event_id))
             assert run.returncode == 0, run.stderr[-2000:]
             assert "演练结束: 9 件上报" in run.stdout and "9 件办结" in run.stdout, run.stdout[
                 -2000:

@@ -5,14 +5,12 @@ a real server, read as a user reads it."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from cli.serve import seed_city
 from data.store import Store
-from scripts.app_process import ROOT, app_process
+from scripts.app_process import app_process, run_small_flood
 
 pytestmark = pytest.mark.slow
 
@@ -23,29 +21,7 @@ def test_a_small_flood_run_prints_its_outcome_with_plausible_figures(tmp_path):
     seed_city(store, scale="county", seed=2022)
     store.close()
     with app_process({"DATABASE_URL": url}) as base:
-        run = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "app.py"),
-                "simulate",
-                "flood",
-                "--url",
-                base,
-                "--speed",
-                "14400",
-                "--fields",
-                "3",
-                "--water",
-                "6",
-                "--hours",
-                "120",
-            ],
-            cwd=ROOT,
-            env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        run = run_small_flood(base, url)
     out = run.stdout
     assert run.returncode == 0, run.stderr[-2000:]
     assert "演练结束: 9 件上报" in out and "9 件办结" in out, out[-2000:]
