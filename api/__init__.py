@@ -19,9 +19,11 @@ def register_api(server: Flask, store) -> None:
         dispatch,
         events,
         field,
+        field_app,
         geojson,
         health,
         incidents,
+        media,
         open311,
         openapi,
         review_export,
@@ -35,6 +37,8 @@ def register_api(server: Flask, store) -> None:
     server.register_blueprint(changes.blueprint)
     server.register_blueprint(dispatch.blueprint)
     server.register_blueprint(field.blueprint)
+    server.register_blueprint(field_app.blueprint)
+    server.register_blueprint(media.blueprint)
     server.register_blueprint(incidents.blueprint)
     server.register_blueprint(openapi.blueprint)
     server.register_blueprint(review_export.blueprint)

@@ -11,6 +11,7 @@ from api.open311_format import FORMATS, errors_body
 from domain.errors import (
     Conflict,
     Forbidden,
+    Gone,
     GridCommandError,
     InvalidInput,
     NotFound,
@@ -31,6 +32,7 @@ STATUS_OF: tuple[tuple[type[GridCommandError], int], ...] = (
     (TooManyAttempts, 429),
     (NotFound, 404),
     (Conflict, 409),
+    (Gone, 410),
     (Unavailable, 503),
 )
 
@@ -67,6 +69,8 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
         body = {"code": status, "message": str(error)}
         if error.zh:
             body["message_zh"] = error.zh
+        if getattr(error, "reason", None):  # a slug a client may act on, e.g. "note_needed"
+            body["reason"] = error.reason
         response = jsonify(error=body)
         if status == 503:
             response.headers["Retry-After"] = "5"

@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify
 from api.openapi_dispatch import PATHS as DISPATCH_PATHS
 from api.openapi_event_work import PATHS as EVENT_WORK_PATHS
 from api.openapi_events import PATHS as EVENT_PATHS
+from api.openapi_field_app import PATHS as FIELD_APP_PATHS
 from api.openapi_open311 import (
     OPEN311_ERRORS,
     STATUS,
@@ -114,6 +115,7 @@ def document(base_url: str = "/") -> dict:
     paths.update(REVIEW_PATHS)
     paths.update(EVENT_PATHS)
     paths.update(EVENT_WORK_PATHS)
+    paths.update(FIELD_APP_PATHS)
     add_xml_twins(paths)
     _add_access(paths)
     return {
@@ -140,6 +142,11 @@ def document(base_url: str = "/") -> dict:
                                 "code": {"type": "integer"},
                                 "message": {"type": "string"},
                                 "message_zh": {"type": "string"},
+                                "reason": {
+                                    "type": "string",
+                                    "description": "a slug a client may act on, e.g. "
+                                    "note_needed (an arrival far from the place needs a note)",
+                                },
                             },
                         }
                     },
@@ -227,6 +234,9 @@ SECURITY_SCHEMES = {
                    "description": "Open311's own api_key (POST: in the form)"},
     "session": {"type": "apiKey", "in": "cookie", "name": "session",
                 "description": "a signed-in person's session (POSTs also need X-CSRFToken)"},
+    "fieldSession": {"type": "apiKey", "in": "cookie", "name": "gc_field",
+                     "description": "a cadre's phone session, from a one-time invite link "
+                     "(/field/join/…); POSTs also need the header X-GC-Field: 1"},
 }  # fmt: skip
 _PUBLIC_PATHS = {
     "/api/v1/health",
@@ -257,7 +267,7 @@ def _add_access(paths: dict) -> None:
             continue
         for method, operation in operations.items():
             schemes = ["open311Key", "apiKey", "session"] if open311 else ["apiKey", "session"]
-            operation["security"] = [{scheme: []} for scheme in schemes]
+            operation.setdefault("security", [{scheme: []} for scheme in schemes])
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", error("no key and nobody signed in"))
             responses.setdefault(

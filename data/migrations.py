@@ -46,11 +46,35 @@ def _add_imports(conn: Connection) -> None:
     schema.imports.create(conn)
 
 
+def _add_field_app(conn: Connection) -> None:
+    """Version 5: the field app's invites, sessions and actions, photos, the outbox,
+    and what the cadre's phone said about each assignment."""
+    for name in (
+        "seen_at",
+        "accepted_at",
+        "declined_at",
+        "decline_reason",
+        "arrived_lon",
+        "arrived_lat",
+        "arrived_note",
+    ):
+        _add_column(conn, schema.dispatches, name)
+    for table in (
+        schema.field_invites,
+        schema.field_sessions,
+        schema.field_actions,
+        schema.photos,
+        schema.outbox,
+    ):
+        table.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_sign_in,
     3: _add_event_work,
     4: _add_imports,
+    5: _add_field_app,
 }
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from data.column_types import Id, UTCDateTime
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 UTC = UTCDateTime()  # the type of every time column below
@@ -275,6 +275,14 @@ dispatches = Table(
     Column("eta_s", Float),
     Column("arrived_at", UTC),
     Column("released_at", UTC),
+    # Version 5: what the cadre's phone said (issue 19's field app).
+    Column("seen_at", UTC),  # the task first reached the cadre's phone
+    Column("accepted_at", UTC),
+    Column("declined_at", UTC),
+    Column("decline_reason", String(200)),
+    Column("arrived_lon", Float),  # the phone's position on arrival
+    Column("arrived_lat", Float),
+    Column("arrived_note", String(500)),  # needed when the arrival is far from the place
     # The real guard against double booking: one active assignment per cadre.
     Index(
         "dispatches_one_active_per_cadre",
@@ -375,4 +383,96 @@ change_feed = Table(
     Column("op", String(16), nullable=False),  # insert | update | delete | reload
     Column("payload", Text),  # JSON: the new state a live screen needs
     Index("change_feed_entity_seq", "entity", "seq"),
+)
+
+
+# Version 5: the cadres' field app (issue 19). A one-time invite becomes a
+# long-lived session on one phone; both are kept as sha256 hashes only. A
+# session ends when revoked or when its cadre leaves the roster (no cadre of
+# that id and phone any more).
+field_invites = Table(
+    "field_invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("cadre_id", Integer, nullable=False, index=True),
+    Column("phone", String(20), nullable=False),
+    Column("created_by", String(60), nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("expires_at", UTC, nullable=False),
+    Column("used_at", UTC),
+)
+
+field_sessions = Table(
+    "field_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("cadre_id", Integer, nullable=False, index=True),
+    Column("phone", String(20), nullable=False),
+    Column("invite_id", Integer, ForeignKey("field_invites.id"), nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Column("last_seen_at", UTC),
+    Column("device", String(120)),  # the phone's browser, for the administrator
+    Column("revoked_at", UTC),
+    Column("revoked_by", String(60)),
+)
+
+# An action from a phone carries an idempotency key: a retry (the offline
+# queue sends again when unsure) gets the first answer and changes nothing.
+field_actions = Table(
+    "field_actions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("cadre_id", Integer, nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at", UTC, nullable=False),
+    Index("field_actions_cadre_key", "cadre_id", "key", unique=True),
+)
+
+# Photos as evidence: the bytes live in the media store (content-addressed by
+# sha256); this row says whose incident they belong to and what the EXIF said.
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("thumb_sha256", String(64), nullable=False),
+    Column("content_type", String(20), nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("exif_lon", Float),  # where the camera said it was, kept as evidence
+    Column("exif_lat", Float),
+    Column("taken_at", UTC),
+    Column("uploaded_by", String(60), nullable=False),
+    Column("uploaded_at", UTC, nullable=False),
+)
+
+# Notifications, written in the transaction of what causes them and sent by a
+# delivery worker with retries (services.notifications).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", UTC, nullable=False),
+    Column("kind", String(24), nullable=False),  # dispatch, reassign, decline, checkin_overdue…
+    Column("recipient_kind", String(12), nullable=False),  # cadre | desk | reporter
+    Column("recipient", String(40)),  # a cadre id, a phone, or None for the desk
+    Column("incident_id", BigInteger),
+    Column("payload", Text, nullable=False),  # JSON: what the message says, zh and en
+    Column("state", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTC, nullable=False),
+    Column("sent_at", UTC),
+    Column("read_at", UTC),
+    Column("transport", String(16)),  # the one that delivered it
+    Column("last_error", String(300)),
+    Index("outbox_state_next", "state", "next_attempt_at"),
+    Index("outbox_recipient", "recipient_kind", "recipient"),
+    CheckConstraint("state IN ('pending', 'sent', 'failed', 'read')", name="outbox_state"),
 )

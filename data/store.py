@@ -38,12 +38,15 @@ from data.store_dispatch import DispatchStore
 from data.store_event_work import EventWorkStore
 from data.store_events import EventStore
 from data.store_field import FieldStore
+from data.store_field_app import FieldAppStore
 from data.store_idempotency import IdempotencyStore
 from data.store_import import ImportStore
 from data.store_incidents import IncidentStore
 from data.store_intake import IntakeStore
 from data.store_keys import ApiKeyStore
 from data.store_lifecycle import LifecycleStore
+from data.store_outbox import OutboxStore
+from data.store_photos import PhotoStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 
@@ -73,6 +76,9 @@ class Store(
     LifecycleStore,
     DispatchStore,
     FieldStore,
+    FieldAppStore,
+    PhotoStore,
+    OutboxStore,
     AuthStore,
     ReviewStore,
     EventStore,

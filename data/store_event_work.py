@@ -109,49 +109,49 @@ class EventWorkStore:
         ``amounts`` is checked by ``domain.event_tasks.checked_progress``
         against the task's own figures; returns the figures done after it.
         """
+        with self._transaction() as conn:
+            return self._report_progress(conn, event_id, incident_id, amounts, actor=actor)
+
+    def _report_progress(
+        self, conn: Connection, event_id: int, incident_id: int, amounts: dict, *, actor: str
+    ) -> dict[str, float]:
+        """``report_progress`` inside the caller's transaction (the field app's)."""
         m, i = schema.task_measures, schema.incidents
         now = utcnow()
-        with self._transaction() as conn:
-            self._active_event(conn, event_id)
-            task = conn.execute(
-                select(i.c.id, i.c.status).where(i.c.id == incident_id, i.c.event_id == event_id)
-            ).first()
-            if task is None:
-                raise NotFound(
-                    f"event {event_id} has no task {incident_id}", zh="该事件没有这个任务"
-                )
-            before = dict(
-                conn.execute(
-                    select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)
-                ).all()
+        self._active_event(conn, event_id)
+        task = conn.execute(
+            select(i.c.id, i.c.status).where(i.c.id == incident_id, i.c.event_id == event_id)
+        ).first()
+        if task is None:
+            raise NotFound(f"event {event_id} has no task {incident_id}", zh="该事件没有这个任务")
+        before = dict(
+            conn.execute(select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)).all()
+        )
+        unknown = sorted(set(amounts) - set(before))
+        if unknown:
+            raise InvalidInput(
+                f"task {incident_id} has no figure {unknown[0]!r}",
+                zh=f"该任务没有“{unknown[0]}”这一指标",
             )
-            unknown = sorted(set(amounts) - set(before))
-            if unknown:
-                raise InvalidInput(
-                    f"task {incident_id} has no figure {unknown[0]!r}",
-                    zh=f"该任务没有“{unknown[0]}”这一指标",
-                )
-            for code, amount in amounts.items():
-                conn.execute(
-                    update(m)
-                    .where(m.c.incident_id == incident_id, m.c.measure == code)
-                    .values(done=m.c.done + amount, updated_at=now)
-                )
-            after = dict(
-                conn.execute(
-                    select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)
-                ).all()
+        for code, amount in amounts.items():
+            conn.execute(
+                update(m)
+                .where(m.c.incident_id == incident_id, m.c.measure == code)
+                .values(done=m.c.done + amount, updated_at=now)
             )
-            self._record(
-                conn,
-                actor=actor,
-                action="report_progress",
-                entity="task",
-                entity_id=incident_id,
-                before=before,
-                after={"added": amounts, "done": after},
-                payload={"id": incident_id, "event_id": event_id, "done": after, "added": amounts},
-            )
+        after = dict(
+            conn.execute(select(m.c.measure, m.c.done).where(m.c.incident_id == incident_id)).all()
+        )
+        self._record(
+            conn,
+            actor=actor,
+            action="report_progress",
+            entity="task",
+            entity_id=incident_id,
+            before=before,
+            after={"added": amounts, "done": after},
+            payload={"id": incident_id, "event_id": event_id, "done": after, "added": amounts},
+        )
         return after
 
     def check_in(
@@ -165,42 +165,48 @@ class EventWorkStore:
         at: dt.datetime | None = None,
     ) -> int:
         """A mobilised cadre's check-in; refused for a cadre not on the event's work."""
+        with self._transaction() as conn:
+            return self._check_in(conn, event_id, cadre_id, actor=actor, lon=lon, lat=lat, at=at)
+
+    def _check_in(
+        self,
+        conn: Connection,
+        event_id: int,
+        cadre_id: int,
+        *,
+        actor: str,
+        lon: float | None = None,
+        lat: float | None = None,
+        at: dt.datetime | None = None,
+    ) -> int:
+        """``check_in`` inside the caller's transaction (the field app's)."""
         at = at or utcnow()
         d, i = schema.dispatches, schema.incidents
-        with self._transaction() as conn:
-            self._active_event(conn, event_id)
-            on_event = conn.execute(
-                select(d.c.id)
-                .join(i, i.c.id == d.c.incident_id)
-                .where(
-                    d.c.cadre_id == cadre_id, d.c.released_at.is_(None), i.c.event_id == event_id
-                )
-            ).first()
-            if on_event is None:
-                raise Conflict(
-                    f"cadre {cadre_id} is not mobilised for event {event_id}",
-                    zh="该干部未被调派到这个事件",
-                )
-            new_id = conn.execute(
-                insert(schema.checkins)
-                .values(event_id=event_id, cadre_id=cadre_id, at=at, lon=lon, lat=lat)
-                .returning(schema.checkins.c.id)
-            ).scalar_one()
-            self._record(
-                conn,
-                actor=actor,
-                action="check_in",
-                entity="checkin",
-                entity_id=new_id,
-                op="insert",
-                after={
-                    "event_id": event_id,
-                    "cadre_id": cadre_id,
-                    "at": at,
-                    "lon": lon,
-                    "lat": lat,
-                },
+        self._active_event(conn, event_id)
+        on_event = conn.execute(
+            select(d.c.id)
+            .join(i, i.c.id == d.c.incident_id)
+            .where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None), i.c.event_id == event_id)
+        ).first()
+        if on_event is None:
+            raise Conflict(
+                f"cadre {cadre_id} is not mobilised for event {event_id}",
+                zh="该干部未被调派到这个事件",
             )
+        new_id = conn.execute(
+            insert(schema.checkins)
+            .values(event_id=event_id, cadre_id=cadre_id, at=at, lon=lon, lat=lat)
+            .returning(schema.checkins.c.id)
+        ).scalar_one()
+        self._record(
+            conn,
+            actor=actor,
+            action="check_in",
+            entity="checkin",
+            entity_id=new_id,
+            op="insert",
+            after={"event_id": event_id, "cadre_id": cadre_id, "at": at, "lon": lon, "lat": lat},
+        )
         return new_id
 
     # ----------------------------------------------------------------- reads

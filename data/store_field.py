@@ -130,38 +130,42 @@ class FieldStore:
         """
         if not positions:
             return 0
+        with self._transaction() as conn:
+            return self._record_positions(conn, positions, actor=actor)
+
+    def _record_positions(self, conn: Connection, positions: Sequence[dict], *, actor: str) -> int:
+        """``record_positions`` inside the caller's transaction (the field app's)."""
         k = schema.cadres
         ids = sorted({int(p["cadre_id"]) for p in positions})
-        with self._transaction() as conn:
-            known = set(conn.execute(select(k.c.id).where(k.c.id.in_(ids))).scalars())
-            unknown = sorted(set(ids) - known)
-            if unknown:
-                raise InvalidInput(f"no cadre with id {unknown[0]}")
-            conn.execute(insert(schema.cadre_positions), [dict(p) for p in positions])
-            latest: dict[int, dict] = {}
-            for p in positions:
-                best = latest.get(p["cadre_id"])
-                if best is None or p["recorded_at"] > best["recorded_at"]:
-                    latest[p["cadre_id"]] = p
-            for cadre_id, p in latest.items():
-                conn.execute(
-                    update(k)
-                    .where(k.c.id == cadre_id)
-                    .where((k.c.position_at.is_(None)) | (k.c.position_at < p["recorded_at"]))
-                    .values(lon=p["lon"], lat=p["lat"], position_at=p["recorded_at"])
-                )
-            self._record(
-                conn,
-                actor=actor,
-                action="record_positions",
-                entity="cadre",
-                after={"count": len(positions)},
-                payload={
-                    "positions": [
-                        {"id": c, "lon": p["lon"], "lat": p["lat"]} for c, p in latest.items()
-                    ]
-                },
+        known = set(conn.execute(select(k.c.id).where(k.c.id.in_(ids))).scalars())
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise InvalidInput(f"no cadre with id {unknown[0]}")
+        conn.execute(insert(schema.cadre_positions), [dict(p) for p in positions])
+        latest: dict[int, dict] = {}
+        for p in positions:
+            best = latest.get(p["cadre_id"])
+            if best is None or p["recorded_at"] > best["recorded_at"]:
+                latest[p["cadre_id"]] = p
+        for cadre_id, p in latest.items():
+            conn.execute(
+                update(k)
+                .where(k.c.id == cadre_id)
+                .where((k.c.position_at.is_(None)) | (k.c.position_at < p["recorded_at"]))
+                .values(lon=p["lon"], lat=p["lat"], position_at=p["recorded_at"])
             )
+        self._record(
+            conn,
+            actor=actor,
+            action="record_positions",
+            entity="cadre",
+            after={"count": len(positions)},
+            payload={
+                "positions": [
+                    {"id": c, "lon": p["lon"], "lat": p["lat"]} for c, p in latest.items()
+                ]
+            },
+        )
         return len(positions)
 
     # ----------------------------------------------------------------- reads

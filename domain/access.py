@@ -21,7 +21,8 @@ ADMIN = "admin"  # users, API keys, imports, settings
 CONTACTS = "contacts"  # residents' and cadres' phone numbers unmasked
 REPORT = "report"  # file reports (Open311 clients)
 FIELD = "field"  # send positions and statuses (field apps)
-PERMISSIONS = (VIEW, DISPATCH, EVENTS, ADMIN, CONTACTS, REPORT, FIELD)
+TASKS = "tasks"  # a cadre's own work, from their phone (the field app at /field)
+PERMISSIONS = (VIEW, DISPATCH, EVENTS, ADMIN, CONTACTS, REPORT, FIELD, TASKS)
 
 # People sign in with a role: (Chinese, English) name and permissions.
 ROLES: dict[str, tuple[str, str]] = {
@@ -65,7 +66,7 @@ def has_old_default_scopes(scopes: str | None) -> bool:
 class Principal:
     """The caller of one request."""
 
-    kind: str  # "user", "key" or "anonymous"
+    kind: str  # "user", "key", "cadre" or "anonymous"
     name: str
     permissions: frozenset[str] = frozenset()
     town: str | None = None  # the only town it may read; None for every town
@@ -105,6 +106,12 @@ def for_key(key_id: int, name: str, scopes, town: str | None = None) -> Principa
     """The principal of an API key with ``scopes`` (a tuple)."""
     permissions = frozenset().union(*(KEY_SCOPES.get(s, frozenset()) for s in scopes))
     return Principal("key", name, permissions, town, None, key_id)
+
+
+def for_cadre(cadre_id: int, name: str) -> Principal:
+    """The principal of a cadre signed in on their phone (the field app): their
+    own tasks, nothing of anyone else's."""
+    return Principal("cadre", name, frozenset({TASKS}), None, None, cadre_id)
 
 
 def require(principal: Principal, permission: str) -> None:

@@ -41,6 +41,10 @@ class Forbidden(GridCommandError):
     """The caller may not do this: no or a wrong key, or not their data (HTTP 403)."""
 
 
+class Gone(GridCommandError):
+    """It existed but is used up or expired, e.g. a one-time invite link (HTTP 410)."""
+
+
 class Conflict(GridCommandError):
     """The request clashes with the current state (HTTP 409)."""
 

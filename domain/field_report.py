@@ -44,13 +44,14 @@ def positions_from(items: object, now: dt.datetime) -> list[dict]:
                 "cadre_id": cadre,
                 "lon": lon,
                 "lat": lat,
-                "recorded_at": _time(item.get("recorded_at"), where, now),
+                "recorded_at": reported_time(item.get("recorded_at"), where, now),
             }
         )
     return rows
 
 
-def _time(value: object, where: str, now: dt.datetime) -> dt.datetime:
+def reported_time(value: object, where: str, now: dt.datetime) -> dt.datetime:
+    """A phone's ISO 8601 time with a zone, not in the future (within a little slack)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{where}.recorded_at must be an ISO 8601 time with a time zone")
     try:

@@ -18,6 +18,7 @@ from api.geojson import MEDIA_TYPE
 from api.intake_lane import install_intake_lane
 from dashboard.access_rules import rules_for
 from dashboard.shell import create_dash
+from fieldapp import register_fieldapp
 from data.store import Store
 from settings import Settings
 from web import guard
@@ -56,6 +57,7 @@ def compose(settings: Settings, store) -> Dash:
         GC_LANG=settings.lang,
     )
     register_api(server, store)
+    register_fieldapp(server)
     app = create_dash(server, settings, store)
     # Every request is authorised before its view; every answer gets the
     # security headers, with the hashes of Dash's inline scripts, which are

@@ -25,7 +25,8 @@ ROOMS = {
     "web": {"web", "domain"},
     "api": {"api", "web", "services", "domain"},
     "dashboard": {"dashboard", "web", "services", "layers", "domain"},
-    "server": {"server", "api", "dashboard", "web", "services", "data", "domain", "settings"},
+    "fieldapp": {"fieldapp", "web", "services", "domain"},
+    "server": {"server", "api", "dashboard", "fieldapp", "web", "services", "data", "domain", "settings"},
     "cli": {"cli", "server", "services", "data", "domain", "settings", "scenario"},
     "app": {"cli", "server", "settings"},
     "settings": {"domain"},
@@ -37,8 +38,10 @@ ROOMS = {
 LIBRARIES = {
     "dash": {"dashboard", "server"},
     "plotly": {"dashboard", "layers"},
-    "flask": {"web", "api", "dashboard", "server"},
+    "flask": {"web", "api", "dashboard", "fieldapp", "server"},
     "sqlalchemy": {"data"},
+    "boto3": {"data"},
+    "PIL": {"services"},
 }
 
 

@@ -32,6 +32,7 @@ from domain.access import (
     EVENTS,
     FIELD,
     REPORT,
+    TASKS,
     VIEW,
     Principal,
     for_key,
@@ -43,8 +44,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads
 DASH_UPDATE = "/_dash-update-component"
 DISPLAY_KEY = "display_key_id"  # in the session of a wall shown with a display key
+FIELD_COOKIE = "gc_field"  # a cadre's session on their phone (fieldapp, api.field_app)
+FIELD_HEADER = "X-GC-Field"  # sent by the field app with every change: forces a CORS preflight
+# Paths where the field cookie says who is calling; elsewhere it is ignored.
+FIELD_PATHS = ("/api/v1/field/", "/media/")
 # Forms that change who is signed in: checked even without a session (login CSRF).
-CSRF_ALWAYS = frozenset({"signin.sign_in", "signin.sign_out"})
+CSRF_ALWAYS = frozenset({"signin.sign_in", "signin.sign_out", "fieldapp.join"})
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,24 @@ ROUTE_RULES: dict[str, Rule] = {
     "field.positions": needs(FIELD),
     "field.status": needs(FIELD),
     "field.trail": needs(DISPATCH, city_wide=True),
+    # The field app: a cadre on their phone, their own work only (issue 19).
+    "field_app.me": needs(TASKS),
+    "field_app.task_action": needs(TASKS),
+    "field_app.task_photo": needs(TASKS),
+    "field_app.duty": needs(TASKS),
+    "field_app.positions": needs(TASKS),
+    "field_app.checkin": needs(TASKS),
+    "field_app.read_notification": needs(TASKS),
+    # Its pages: the shell is public (it asks the API who is signed in); an
+    # invite link is its own credential.
+    "fieldapp.page": PUBLIC,
+    "fieldapp.join": PUBLIC,
+    "fieldapp.service_worker": PUBLIC,
+    "fieldapp.manifest": PUBLIC,
+    "fieldapp.static": PUBLIC,
+    # Photos: whoever may see the incident (checked per photo by api.media).
+    "media.photo": needs(VIEW, TASKS),
+    "media.thumb": needs(VIEW, TASKS),
     # Wartime events: anyone who may view reads them; declaring and ending
     # needs the events permission (a commander, or a provincial system's key).
     "events.list_events": needs(VIEW),
@@ -211,7 +234,14 @@ def install(
             raise Forbidden(f"no access rule for {request.endpoint or request.path}")
         if rule is CALLBACK:
             rule = _callback_rule(callback_rules_for)
-        if request.method not in SAFE_METHODS and (via_cookie or request.endpoint in CSRF_ALWAYS):
+        if request.method not in SAFE_METHODS and principal.kind == "cadre":
+            _same_site()
+            if request.headers.get(FIELD_HEADER) != "1":
+                raise Forbidden(
+                    f"a change from the field app must carry the {FIELD_HEADER}: 1 header",
+                    zh="请求缺少外勤应用标识，已拒绝",
+                )
+        elif request.method not in SAFE_METHODS and (via_cookie or request.endpoint in CSRF_ALWAYS):
             _same_site()
             csrf.protect()
         if rule.public:
@@ -305,6 +335,11 @@ def _caller(store) -> tuple[Principal, bool]:
         if client is None:
             raise Forbidden(f"{name} is wrong or revoked", zh="API 密钥无效或已吊销")
         return for_key(client.id, client.name, client.scopes, client.town), False
+    field_token = request.cookies.get(FIELD_COOKIE)
+    if field_token and request.path.startswith(FIELD_PATHS):
+        principal = store.field_principal(field_token)
+        if principal is not None:
+            return principal, True
     if current_user.is_authenticated:
         return current_user.principal, True
     display = session.get(DISPLAY_KEY)

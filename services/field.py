@@ -1,0 +1,407 @@
+"""The field app's use cases: a cadre's work on their phone.
+
+``api.field_app`` parses each request and calls one function here with the
+signed-in cadre's id: the cadre can only ever act on their own tasks. Every
+action runs once per idempotency key (``Store.field_action``), so the phone's
+offline queue may send it again without doing it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+from domain.categories import BY_CODE
+from domain.coords import check_lonlat, normalize_crs, to_wgs84
+from domain.errors import InvalidInput, NotFound
+from domain.event_tasks import MEASURES, checked_progress
+from domain.field_report import MAX_BATCH, reported_time
+from domain.field_tasks import (
+    checked_arrival,
+    navigation_links,
+    position_interval_s,
+    tasks_nearest_first,
+)
+from domain.lifecycle import PROOF_RADIUS_M
+from domain.travel import haversine_m
+from services.places import places
+
+NOTIFICATIONS_SHOWN = 20
+DONE_NOTE_MAX = 500
+
+
+def actor_of(name: str) -> str:
+    """How the audit log names a cadre acting from their phone."""
+    return f"cadre:{name}"
+
+
+def inside_city(store, lon: float, lat: float, where: str = "the position") -> None:
+    """Refuse a position that is in no grid of the city."""
+    if places(store).locator.locate(lon, lat) is None:
+        raise InvalidInput(
+            f"{where} ({lon:.5f}, {lat:.5f}) is outside the city's grids: "
+            "check the phone's location",
+            zh=f"位置（{lon:.5f}, {lat:.5f}）不在本市网格范围内，请检查手机定位",
+        )
+
+
+def position(body: Mapping, where: str = "the position") -> tuple[float, float]:
+    """(lon, lat) WGS84 from a body's lon, lat and optional coordinate_system."""
+    try:
+        lon, lat = check_lonlat(body.get("lon"), body.get("lat"))
+        crs = normalize_crs(str(body.get("coordinate_system") or "wgs84"))
+    except InvalidInput as error:
+        raise InvalidInput(f"{where}: {error}", zh=f"位置无效：{error.message('zh')}") from None
+    return to_wgs84(lon, lat, crs)
+
+
+# ---------------------------------------------------------------- my work
+
+
+def my_work(store, cadre_id: int, lon: float | None, lat: float | None) -> dict:
+    """What the phone shows: the cadre, their tasks nearest first, the
+    check-in of their event, their notifications."""
+    cadre = store.field_cadre(cadre_id)
+    if lon is None or lat is None:
+        lon, lat = cadre["lon"], cadre["lat"]
+    tasks = tasks_nearest_first(store.field_tasks(cadre_id), lon, lat)
+    ids = [int(x) for x in tasks["incident_id"]] if not tasks.empty else []
+    measures = store.measures_of_tasks(ids)
+    photos = store.photos_of(ids) if ids else None
+    store.mark_tasks_seen(
+        cadre_id, [int(x) for x in tasks.loc[tasks["seen_at"].isna(), "dispatch_id"]]
+    )
+    on_duty = cadre["status"] != "off_duty"
+    notes = store.notifications_for_cadre(cadre_id, NOTIFICATIONS_SHOWN)
+    store.mark_fetched(cadre_id, [n["id"] for n in notes], dt.datetime.now(dt.UTC))
+    return {
+        "cadre": {k: cadre[k] for k in ("id", "name", "role", "status", "town_code")},
+        "duty": "on" if on_duty else "off",
+        "position_interval_s": position_interval_s(on_duty, not tasks.empty),
+        "tasks": [_task(row, measures, photos) for row in tasks.to_dict("records")],
+        "checkin": _checkin(store.field_checkin_state(cadre_id)),
+        "notifications": notes,
+    }
+
+
+def _task(row: dict, measures, photos) -> dict:
+    category = BY_CODE.get(row["category"])
+    name = row["address"] or (category.zh if category else row["category"])
+    mine = measures[measures["incident_id"] == row["incident_id"]]
+    shots = (
+        photos[photos["incident_id"] == row["incident_id"]]
+        if photos is not None and not photos.empty
+        else []
+    )
+    distance = row["distance_m"]
+    return {
+        "dispatch_id": int(row["dispatch_id"]),
+        "incident_id": int(row["incident_id"]),
+        "public_id": row["public_id"],
+        "category": row["category"],
+        "category_zh": category.zh if category else row["category"],
+        "category_en": category.en if category else row["category"],
+        "description": row["description"],
+        "address": row["address"],
+        "lon": float(row["lon"]),
+        "lat": float(row["lat"]),
+        "grid_code": row["grid_code"],
+        "headcount": int(row["headcount"] or 1),
+        "priority": int(row["priority"]),
+        "due_resolve_at": _iso(row["due_resolve_at"]),
+        "sent_at": _iso(row["sent_at"]),
+        "accepted_at": _iso(row["accepted_at"]),
+        "arrived_at": _iso(row["arrived_at"]),
+        "incident_status": row["incident_status"],
+        "distance_m": None if distance is None or math.isnan(distance) else int(distance),
+        "event_id": None if _missing(row["event_id"]) else int(row["event_id"]),
+        "measures": [
+            {
+                "measure": m["measure"],
+                "target": None if _missing(m["target"]) else float(m["target"]),
+                "done": float(m["done"]),
+                "zh": MEASURES[m["measure"]].zh,
+                "en": MEASURES[m["measure"]].en,
+                "unit_zh": MEASURES[m["measure"]].unit_zh,
+                "unit_en": MEASURES[m["measure"]].unit_en,
+            }
+            for m in mine.to_dict("records")
+            if m["measure"] in MEASURES
+        ],
+        "nav": navigation_links(float(row["lon"]), float(row["lat"]), name),
+        "photos": [
+            {
+                "id": int(p["id"]),
+                "url": f"/media/photos/{int(p['id'])}",
+                "thumb_url": f"/media/photos/{int(p['id'])}/thumb",
+            }
+            for p in (shots.to_dict("records") if len(shots) else [])
+        ],
+    }
+
+
+def _checkin(state: dict | None) -> dict | None:
+    if state is None:
+        return None
+    interval = int(state["checkin_minutes"])
+    last = state["last_at"]
+    due = last + dt.timedelta(minutes=interval) if last is not None else None
+    return {
+        "event_id": int(state["id"]),
+        "event_name": state["name"],
+        "interval_minutes": interval,
+        "last_at": _iso(last),
+        "due_at": _iso(due),
+    }
+
+
+# ---------------------------------------------------------------- actions
+
+
+def act(
+    store, cadre_id: int, dispatch_id: int, action: str, body: Mapping, key: str, base_url: str
+) -> tuple[dict, bool]:
+    """Run a task action (accept, decline, arrive, progress, done) once per key:
+    (answer, replayed)."""
+    if action not in ACTIONS:
+        raise InvalidInput(
+            f"unknown action {action!r}: one of {', '.join(ACTIONS)}",
+            zh=f"未知操作 {action!r}",
+        )
+    if not isinstance(body, Mapping):
+        raise InvalidInput("the body must be a JSON object", zh="请求体须为 JSON 对象")
+    name = store.field_cadre(cadre_id)["name"]
+    actor = actor_of(name)
+    prepared = ACTIONS[action](store, cadre_id, dispatch_id, body, base_url)
+    request = {"action": action, "dispatch_id": dispatch_id, **prepared["request"]}
+    return store.field_action(cadre_id, key, request, lambda conn: prepared["run"](conn, actor))
+
+
+def _accept(store, cadre_id, dispatch_id, body, base_url) -> dict:
+    return {
+        "request": {},
+        "run": lambda conn, actor: store.accept_task(conn, cadre_id, dispatch_id, actor=actor),
+    }
+
+
+def _decline(store, cadre_id, dispatch_id, body, base_url) -> dict:
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        raise InvalidInput("say why you decline the task (reason)", zh="请填写拒绝理由")
+    return {
+        "request": {"reason": reason},
+        "run": lambda conn, actor: store.decline_task(
+            conn, cadre_id, dispatch_id, reason, actor=actor
+        ),
+    }
+
+
+def _arrive(store, cadre_id, dispatch_id, body, base_url) -> dict:
+    lon, lat = position(body)
+    inside_city(store, lon, lat)
+    task = _own_task(store, cadre_id, dispatch_id)
+    away, note = checked_arrival(task["lon"], task["lat"], lon, lat, body.get("note"))
+
+    def run(conn, actor):
+        answer = store.arrive_task(
+            conn, cadre_id, dispatch_id, lon=lon, lat=lat, note=note, actor=actor
+        )
+        return {**answer, "distance_m": away}
+
+    return {"request": {"lon": lon, "lat": lat, "note": note}, "run": run}
+
+
+def _progress(store, cadre_id, dispatch_id, body, base_url) -> dict:
+    task = _own_task(store, cadre_id, dispatch_id)
+    if task["event_id"] is None or _missing(task["event_id"]):
+        raise InvalidInput(
+            "this task has no figures to report: it is not an event's task",
+            zh="该任务不是应急事件任务，无需填报进度",
+        )
+    event_id, incident_id = int(task["event_id"]), int(task["incident_id"])
+    measures = tuple(store.measures_of_tasks([incident_id])["measure"])
+    amounts = checked_progress(body.get("amounts"), measures)
+
+    def run(conn, actor):
+        done = store._report_progress(conn, event_id, incident_id, amounts, actor=actor)
+        return {"dispatch_id": dispatch_id, "done": done}
+
+    return {"request": {"amounts": amounts}, "run": run}
+
+
+def _done(store, cadre_id, dispatch_id, body, base_url) -> dict:
+    note = body.get("note")
+    note = str(note).strip() if note is not None else ""
+    if len(note) > DONE_NOTE_MAX:
+        raise InvalidInput(
+            f"the note must be at most {DONE_NOTE_MAX} characters",
+            zh=f"说明最多 {DONE_NOTE_MAX} 字",
+        )
+    photo_ids = body.get("photo_ids") or []
+    if not isinstance(photo_ids, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) for p in photo_ids
+    ):
+        raise InvalidInput("photo_ids must be a list of photo ids", zh="照片编号格式错误")
+    task = _own_task(store, cadre_id, dispatch_id)
+    proof: dict = {}
+    if photo_ids:
+        known = store.photos_of([int(task["incident_id"])])
+        ids = set(int(x) for x in known["id"]) if not known.empty else set()
+        stranger = [p for p in photo_ids if p not in ids]
+        if stranger:
+            raise InvalidInput(
+                f"photo {stranger[0]} is not a photo of this task", zh="照片不属于该任务"
+            )
+        proof["photo_url"] = f"{base_url.rstrip('/')}/media/photos/{photo_ids[0]}"
+    arrived = (task.get("arrived_lon"), task.get("arrived_lat"))
+    if arrived[0] is not None and not _missing(arrived[0]):
+        away = float(haversine_m(arrived[0], arrived[1], task["lon"], task["lat"]))
+        if away <= PROOF_RADIUS_M:
+            proof["checkin"] = [float(arrived[0]), float(arrived[1])]
+    if task["event_id"] is None or _missing(task["event_id"]):
+        if not proof:
+            raise InvalidInput(
+                "finishing needs proof: a photo of the result, or an arrival on the spot",
+                zh="办结须有佐证：请拍摄现场照片，或在现场确认到达",
+            )
+        if not note:
+            raise InvalidInput("say what was done (note)", zh="请填写处置情况说明")
+
+    def run(conn, actor):
+        return store.finish_task(conn, cadre_id, dispatch_id, note=note, proof=proof, actor=actor)
+
+    return {"request": {"note": note, "photo_ids": photo_ids}, "run": run}
+
+
+ACTIONS = {
+    "accept": _accept,
+    "decline": _decline,
+    "arrive": _arrive,
+    "progress": _progress,
+    "done": _done,
+}
+
+
+def _own_task(store, cadre_id: int, dispatch_id: int) -> dict:
+    """The cadre's active task, read to prepare an action (the action locks it again)."""
+    found = store.field_task(cadre_id, dispatch_id)
+    if found is None:
+        raise NotFound(f"you have no task {dispatch_id}", zh=f"您没有编号为 {dispatch_id} 的任务")
+    return found
+
+
+# ------------------------------------------------------------------ photos
+
+
+def add_photo(
+    store, media, cadre_id: int, dispatch_id: int, data: bytes, key: str, *, max_bytes: int
+) -> tuple[dict, bool]:
+    """A photo of the cadre's task: checked, stripped and stored once per key.
+
+    The bytes go to the media store first, under their own hash, so a retry
+    puts the same object again harmlessly; the photo's row is written with
+    the action's idempotency record, once.
+    """
+    from services.photos import check_photo, photo_answer
+
+    task = _own_task(store, cadre_id, dispatch_id)
+    photo = check_photo(data, max_bytes=max_bytes)
+    media.put(photo.sha256, photo.data, photo.content_type)
+    media.put(photo.thumb_sha256, photo.thumb, "image/jpeg")
+    actor = actor_of(store.field_cadre(cadre_id)["name"])
+    incident_id = int(task["incident_id"])
+
+    def run(conn):
+        photo_id = store._add_photo(conn, incident_id, photo, actor=actor)
+        return {"photo": photo_answer(photo_id, photo)}
+
+    return store.field_action(
+        cadre_id, key, {"action": "photo", "dispatch_id": dispatch_id, "sha256": photo.sha256}, run
+    )
+
+
+# ------------------------------------------------------ duty, positions, check-in
+
+
+def set_duty(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
+    on = body.get("on") if isinstance(body, Mapping) else None
+    if not isinstance(on, bool):
+        raise InvalidInput("on must be true or false", zh="请选择上班或下班")
+    actor = actor_of(store.field_cadre(cadre_id)["name"])
+    return store.field_action(
+        cadre_id,
+        key,
+        {"action": "duty", "on": on},
+        lambda conn: store.set_duty(conn, cadre_id, on, actor=actor),
+    )
+
+
+def share_positions(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
+    """A batch of the phone's positions (the offline queue may hold many)."""
+    items = body.get("positions") if isinstance(body, Mapping) else None
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("positions must be a non-empty list", zh="位置列表不能为空")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(
+            f"at most {MAX_BATCH} positions per batch", zh=f"每批最多 {MAX_BATCH} 个位置"
+        )
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for n, item in enumerate(items):
+        where = f"positions[{n}]"
+        if not isinstance(item, Mapping):
+            raise InvalidInput(f"{where} must be an object", zh="位置格式错误")
+        lon, lat = position(item, where)
+        inside_city(store, lon, lat, where)
+        at = reported_time(item.get("at", item.get("recorded_at")), where, now)
+        rows.append({"cadre_id": cadre_id, "lon": lon, "lat": lat, "recorded_at": at})
+    actor = actor_of(store.field_cadre(cadre_id)["name"])
+    return store.field_action(
+        cadre_id,
+        key,
+        {"action": "positions", "rows": rows},
+        lambda conn: {"stored": store._record_positions(conn, rows, actor=actor)},
+    )
+
+
+def check_in(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
+    """The event's "I am here and well", with the phone's position."""
+    lon, lat = position(body if isinstance(body, Mapping) else {})
+    inside_city(store, lon, lat)
+    state = store.field_checkin_state(cadre_id)
+    if state is None:
+        raise InvalidInput(
+            "you are not mobilised for a running event: nothing to check in to",
+            zh="您当前没有参与应急事件，无需报到",
+        )
+    event_id = int(state["id"])
+    actor = actor_of(store.field_cadre(cadre_id)["name"])
+
+    def run(conn):
+        new_id = store._check_in(conn, event_id, cadre_id, actor=actor, lon=lon, lat=lat)
+        return {"checkin_id": new_id, "event_id": event_id}
+
+    return store.field_action(cadre_id, key, {"action": "checkin", "lon": lon, "lat": lat}, run)
+
+
+def read_notification(store, cadre_id: int, notification_id: int, key: str) -> tuple[dict, bool]:
+    return store.field_action(
+        cadre_id,
+        key,
+        {"action": "read", "id": notification_id},
+        lambda conn: {"read": store.mark_read(notification_id, cadre_id, conn=conn)},
+    )
+
+
+def _iso(value) -> str | None:
+    if value is None or _missing(value):
+        return None
+    return value.isoformat()
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):
+        return False
