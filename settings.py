@@ -94,6 +94,15 @@ SETTINGS: tuple[Setting, ...] = (
         "200000000",
         "largest request body of a signed-in administrator (uploads at /data)",
     ),
+    Setting(
+        "GC_MEDIA",
+        "",
+        "where photos are kept: a folder (a path or file:///abs/path) or an S3-compatible "
+        "bucket, s3://bucket?endpoint=http://127.0.0.1:9000&region=…&prefix=… (credentials "
+        "as boto3 finds them); empty: a folder media beside the SQLite database, or "
+        "instance/media with PostgreSQL",
+    ),
+    Setting("GC_PHOTO_MAX_BYTES", "10000000", "largest photo accepted from the field app"),
 )
 
 
@@ -120,6 +129,8 @@ class Settings:
     intake_rate: str
     max_request_bytes: int
     max_upload_bytes: int
+    media: str  # a folder or s3://… URL (data.media_store.open_media_store)
+    photo_max_bytes: int
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # also in sla_policy
 
     @classmethod
@@ -159,6 +170,8 @@ class Settings:
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
             max_request_bytes=_integer(raw["GC_MAX_REQUEST_BYTES"], "GC_MAX_REQUEST_BYTES"),
             max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
+            media=raw["GC_MEDIA"] or str(_media_beside(raw["DATABASE_URL"])),
+            photo_max_bytes=_integer(raw["GC_PHOTO_MAX_BYTES"], "GC_PHOTO_MAX_BYTES"),
         )
         calendar = _calendar(raw["GC_CALENDAR_FILE"])
         if calendar is not None:
@@ -166,6 +179,16 @@ class Settings:
             values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
+
+
+def _media_beside(database_url: str) -> Path:
+    """The default media folder: ``media`` beside a SQLite file, else the instance's."""
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix):
+        path = database_url[len(prefix) :].split("?", 1)[0]
+        if path and path != ":memory:":
+            return Path(path).parent / "media"
+    return DEFAULT_DATABASE.parent / "media"
 
 
 def _sla_policy(path: str) -> SlaPolicy | None:
