@@ -20,11 +20,13 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from data import rows, schema
+from data.store_outbox import enqueue
 from domain.access import display_actor
 from domain.cadres import CADRE_STATUSES
 from domain.dispatch_work import DISPATCHABLE
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import status_name
+from domain.notices import task_notice
 
 _DISPATCH_INSERT = insert(schema.dispatches).returning(schema.dispatches.c.id)
 _DEADLOCK_RETRIES = 3
@@ -55,18 +57,50 @@ class Assignment:
     position_at: dt.datetime | None = None
 
 
+def _tell_cadres(
+    conn: Connection, incident: dict, cadre_ids: list[int], notice: str, at: dt.datetime
+) -> None:
+    """Each cadre sent is told in the outbox, in the dispatch's transaction.
+
+    A task that somebody declined before is a reassignment to the next one.
+    """
+    d, k = schema.dispatches, schema.cadres
+    if notice == "dispatch":
+        declined = conn.execute(
+            select(d.c.id)
+            .where(d.c.incident_id == incident["id"], d.c.declined_at.is_not(None))
+            .limit(1)
+        ).first()
+        notice = "reassign" if declined else notice
+    phones = dict(conn.execute(select(k.c.id, k.c.phone).where(k.c.id.in_(cadre_ids))).all())
+    for cadre_id in cadre_ids:
+        enqueue(
+            conn,
+            kind=notice,
+            recipient_kind="cadre",
+            recipient=str(cadre_id),
+            incident_id=incident["id"],
+            payload=task_notice(notice, incident, phone=phones.get(cadre_id)),
+            at=at,
+        )
+
+
 class DispatchStore:
     """Dispatch writes and reads (see the module docstring)."""
 
     # ---------------------------------------------------------------- writes
 
-    def dispatch(self, assignments: Sequence[Assignment], *, actor: str) -> list[int]:
+    def dispatch(
+        self, assignments: Sequence[Assignment], *, actor: str, notice: str = "dispatch"
+    ) -> list[int]:
         """Send cadres to incidents, all or nothing, in one transaction.
 
         An incident that is only reported is registered on the way; one that
         is registered or escalated becomes dispatched; one already dispatched
         or in progress takes more hands. Each incident's change is audited and
-        fed to the screens with the cadres it got.
+        fed to the screens with the cadres it got, and each cadre is told in
+        the outbox (``notice``: "dispatch", or "mobilise" for an event's
+        cadres; "reassign" where a cadre declined the incident before).
 
         Returns the new dispatch ids, in the order given.
 
@@ -80,6 +114,8 @@ class DispatchStore:
         InvalidInput
             No assignments, or one cadre twice.
         """
+        if notice not in ("dispatch", "mobilise"):
+            raise InvalidInput(f"notice must be dispatch or mobilise, not {notice!r}")
         if not assignments:
             raise InvalidInput(
                 "nothing to dispatch: give at least one cadre", zh="请至少选择一名干部"
@@ -91,13 +127,15 @@ class DispatchStore:
             )
         for attempt in range(_DEADLOCK_RETRIES):
             try:
-                return self._dispatch_all(assignments, actor)
+                return self._dispatch_all(assignments, actor, notice)
             except OperationalError as error:
                 if not _is_deadlock(error) or attempt == _DEADLOCK_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _dispatch_all(self, assignments: Sequence[Assignment], actor: str) -> list[int]:
+    def _dispatch_all(
+        self, assignments: Sequence[Assignment], actor: str, notice: str = "dispatch"
+    ) -> list[int]:
         """One transaction taking rows in one global order: incidents, then cadres, by id.
 
         Every dispatch locks in the same order, so two overlapping plans queue
@@ -135,8 +173,12 @@ class DispatchStore:
                     new_ids.update(zip([a.cadre_id for a in group], ids, strict=True))
                     moves = ["register", "dispatch"] if status == "reported" else []
                     moves += ["dispatch"] if status in ("registered", "escalated") else []
-                    for action in moves:
-                        self._move_incident(conn, incident, action, actor=actor, at=now)
+                    for n, action in enumerate(moves):  # the reporter hears of the last
+                        last = n == len(moves) - 1
+                        self._move_incident(
+                            conn, incident, action, actor=actor, at=now, notify=last
+                        )
+                    _tell_cadres(conn, incident, [a.cadre_id for a in group], notice, now)
                     self._record(
                         conn,
                         actor=actor,

@@ -17,8 +17,10 @@ import datetime as dt
 from sqlalchemy import Connection, select, update
 
 from data import rows, schema
+from data.store_outbox import enqueue
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES, STATUSES, Plan, plan
+from domain.notices import state_notice
 
 
 class LifecycleStore:
@@ -74,14 +76,24 @@ class LifecycleStore:
         return dict(incident)
 
     def _move_incident(
-        self, conn: Connection, incident: dict, action: str, *, actor: str, at, **details
+        self,
+        conn: Connection,
+        incident: dict,
+        action: str,
+        *,
+        actor: str,
+        at,
+        notify: bool = True,
+        **details,
     ) -> Plan:
         """Plan ``action`` on ``incident`` (its row as read in this transaction)
         and write it; ``incident`` is brought up to date in place.
 
         The deadlines follow the store's SLA policy. A merge must go into
         another open incident; a move that ends the incident's need for cadres
-        releases its active assignments.
+        releases its active assignments. With ``notify``, a reporter who left
+        a phone number is told of the moves they hear of
+        (``domain.notices.REPORTER_MOVES``) through the outbox.
 
         Raises ``InvalidInput`` (an illegal move, or a merge into a closed
         incident) or ``Conflict`` when the incident's status is no longer the
@@ -111,6 +123,18 @@ class LifecycleStore:
         incident.update(move.changes)
         if closes_incident(move.target):
             self.release_dispatches(conn, incident["id"], at)
+        notice = state_notice(incident, action) if notify else None
+        phone = str(incident.get("reporter_phone") or "").strip()
+        if notice is not None and phone:
+            enqueue(
+                conn,
+                kind="incident_state",
+                recipient_kind="reporter",
+                recipient=phone,
+                incident_id=incident["id"],
+                payload=notice,
+                at=at,
+            )
         return move
 
     def release_dispatches(self, conn: Connection, incident_id: int, at) -> list[int]:

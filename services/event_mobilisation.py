@@ -136,6 +136,7 @@ def mobilise(store, event_id: int, items: object, *, actor: str) -> list[int]:
 
     Every assignment must be to a task of this active event; a cadre already
     on an assignment makes the whole confirmation fail (409), nothing sent.
+    Each cadre sent is told ("mobilise") in the same transaction.
     """
     event = store.event(event_id)
     if not is_active(event):
@@ -151,4 +152,4 @@ def mobilise(store, event_id: int, items: object, *, actor: str) -> list[int]:
             f"incident {stray[0]} is not a task of event {event_id}",
             zh="所选事项不属于该事件的任务",
         )
-    return store.dispatch(assignments, actor=actor)
+    return store.dispatch(assignments, actor=actor, notice="mobilise")
