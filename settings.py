@@ -103,6 +103,39 @@ SETTINGS: tuple[Setting, ...] = (
         "instance/media with PostgreSQL",
     ),
     Setting("GC_PHOTO_MAX_BYTES", "10000000", "largest photo accepted from the field app"),
+    Setting(
+        "GC_NOTIFY_WEBHOOK",
+        "",
+        "URL of the desk's work-chat robot (WeCom or DingTalk group robot) told of declined "
+        "tasks, tasks nobody acknowledged and overdue check-ins; empty: no robot",
+    ),
+    Setting("GC_NOTIFY_WEBHOOK_KIND", "wecom", "the robot's message format: wecom or dingtalk"),
+    Setting(
+        "GC_NOTIFY_WEBHOOK_SECRET", "", "a DingTalk robot's signing secret (SEC…), when it signs"
+    ),
+    Setting(
+        "GC_SMS_URL",
+        "",
+        "URL of the SMS gateway (may hold {phone} and {text}); empty: no SMS",
+    ),
+    Setting("GC_SMS_METHOD", "POST", "HTTP method of the SMS gateway: POST, PUT or GET"),
+    Setting(
+        "GC_SMS_BODY",
+        '{"phone": "{phone}", "text": "{text}"}',
+        "body template of an SMS request with {phone} and {text}: JSON when it starts with { "
+        "(values JSON-escaped), else a form (values URL-encoded)",
+    ),
+    Setting(
+        "GC_SMS_CADRES",
+        "0",
+        "1: a cadre's notification the field app has not fetched within a minute goes by SMS",
+    ),
+    Setting(
+        "GC_ACK_MINUTES",
+        "10",
+        "minutes within which a dispatched cadre should accept a task; later it is flagged "
+        "on the console and the desk is told once",
+    ),
 )
 
 
@@ -131,6 +164,14 @@ class Settings:
     max_upload_bytes: int
     media: str  # a folder or s3://… URL (data.media_store.open_media_store)
     photo_max_bytes: int
+    notify_webhook: str = field(repr=False)  # the robot's URL holds its key
+    notify_webhook_kind: str
+    notify_webhook_secret: str = field(repr=False)
+    sms_url: str = field(repr=False)
+    sms_method: str
+    sms_body: str
+    sms_cadres: bool
+    ack_minutes: int
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # also in sla_policy
 
     @classmethod
@@ -172,6 +213,7 @@ class Settings:
             max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
             media=raw["GC_MEDIA"] or str(_media_beside(raw["DATABASE_URL"])),
             photo_max_bytes=_integer(raw["GC_PHOTO_MAX_BYTES"], "GC_PHOTO_MAX_BYTES"),
+            **_notify_settings(raw),
         )
         calendar = _calendar(raw["GC_CALENDAR_FILE"])
         if calendar is not None:
@@ -217,6 +259,35 @@ def _calendar(path: str) -> WorkCalendar | None:
         return WorkCalendar(local=read_calendar_file(path))
     except InvalidInput as exc:
         raise SettingsError(f"GC_CALENDAR_FILE: {exc}") from None
+
+
+def _notify_settings(raw: dict[str, str]) -> dict:
+    """The notification transports' settings (services.notifications), checked."""
+    kind = raw["GC_NOTIFY_WEBHOOK_KIND"]
+    if kind not in ("wecom", "dingtalk"):
+        raise SettingsError(f"GC_NOTIFY_WEBHOOK_KIND must be wecom or dingtalk, not {kind!r}")
+    for name in ("GC_NOTIFY_WEBHOOK", "GC_SMS_URL"):
+        if raw[name] and not raw[name].startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must be an http:// or https:// URL")
+    method = raw["GC_SMS_METHOD"].upper()
+    if method not in ("POST", "PUT", "GET"):
+        raise SettingsError(f"GC_SMS_METHOD must be POST, PUT or GET, not {method!r}")
+    template = raw["GC_SMS_URL"] + (raw["GC_SMS_BODY"] if method != "GET" else "")
+    if raw["GC_SMS_URL"] and not ("{phone}" in template and "{text}" in template):
+        raise SettingsError("GC_SMS_URL and GC_SMS_BODY must hold {phone} and {text} between them")
+    minutes = _integer(raw["GC_ACK_MINUTES"], "GC_ACK_MINUTES")
+    if not 1 <= minutes <= 240:
+        raise SettingsError(f"GC_ACK_MINUTES must be between 1 and 240, not {minutes}")
+    return dict(
+        notify_webhook=raw["GC_NOTIFY_WEBHOOK"],
+        notify_webhook_kind=kind,
+        notify_webhook_secret=raw["GC_NOTIFY_WEBHOOK_SECRET"],
+        sms_url=raw["GC_SMS_URL"],
+        sms_method=method,
+        sms_body=raw["GC_SMS_BODY"],
+        sms_cadres=_flag(raw["GC_SMS_CADRES"], "GC_SMS_CADRES"),
+        ack_minutes=minutes,
+    )
 
 
 def _flag(value: str, name: str) -> bool:
