@@ -249,7 +249,7 @@ class FieldAppStore:
         """Every phone session with its cadre (for the administrator), newest first."""
         s, k = schema.field_sessions, schema.cadres
         with self.engine.connect() as conn:
-            frame = pd.DataFrame(
+            frame = _frame(
                 conn.execute(
                     select(
                         s.c.id,
@@ -267,7 +267,7 @@ class FieldAppStore:
                         s.outerjoin(k, and_(k.c.id == s.c.cadre_id, k.c.phone == s.c.phone))
                     )
                     .order_by(s.c.id.desc())
-                ).mappings()
+                )
             )
         return frame
 
@@ -277,7 +277,7 @@ class FieldAppStore:
         """The cadre's active assignments with their incidents (one row each)."""
         d, i = schema.dispatches, schema.incidents
         with self.engine.connect() as conn:
-            frame = pd.DataFrame(
+            frame = _frame(
                 conn.execute(
                     select(
                         d.c.id.label("dispatch_id"),
@@ -301,7 +301,7 @@ class FieldAppStore:
                     )
                     .join(i, i.c.id == d.c.incident_id)
                     .where(d.c.cadre_id == cadre_id, d.c.released_at.is_(None))
-                ).mappings()
+                )
             )
         return frame
 
@@ -423,9 +423,7 @@ class FieldAppStore:
         leaves nothing, not even the key.
         """
         key = _checked_key(key)
-        digest = hashlib.sha256(
-            json.dumps(request, sort_keys=True, default=str).encode("utf-8")
-        ).hexdigest()
+        digest = _request_hash(request)
         a = schema.field_actions
         for attempt in range(2):
             try:
@@ -460,6 +458,25 @@ class FieldAppStore:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def field_replay(self, cadre_id: int, key: str, request: dict) -> dict | None:
+        """The first answer to ``key`` if it was used for this same ``request``;
+        None if unused; Unprocessable if it was used for another request."""
+        key = _checked_key(key)
+        a = schema.field_actions
+        with self.engine.connect() as conn:
+            done = conn.execute(
+                select(a.c.request_hash, a.c.response_body).where(
+                    a.c.cadre_id == cadre_id, a.c.key == key
+                )
+            ).first()
+        if done is None:
+            return None
+        if done.request_hash != _request_hash(request):
+            raise Unprocessable(
+                "this Idempotency-Key was used for another action", zh="该幂等键已用于另一项操作"
+            )
+        return json.loads(done.response_body)
 
     def _field_dispatch(self, conn: Connection, cadre_id: int, dispatch_id: int) -> dict:
         """The cadre's own active assignment ``dispatch_id``, locked; refused otherwise."""
@@ -740,6 +757,17 @@ def _check_invite(invite, now: dt.datetime) -> None:
             "this invite link has expired: ask the desk for a new one",
             zh="邀请链接已过期，请向调度员索取新的链接",
         )
+
+
+def _frame(result) -> pd.DataFrame:
+    """The rows of ``result`` with their columns, even when there are none."""
+    return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+
+
+def _request_hash(request: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(request, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()
 
 
 def _checked_key(key: str | None) -> str:

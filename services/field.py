@@ -9,6 +9,7 @@ offline queue may send it again without doing it twice.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Mapping
 
@@ -171,11 +172,29 @@ def act(
         )
     if not isinstance(body, Mapping):
         raise InvalidInput("the body must be a JSON object", zh="请求体须为 JSON 对象")
-    name = store.field_cadre(cadre_id)["name"]
-    actor = actor_of(name)
-    prepared = ACTIONS[action](store, cadre_id, dispatch_id, body, base_url)
-    request = {"action": action, "dispatch_id": dispatch_id, **prepared["request"]}
-    return store.field_action(cadre_id, key, request, lambda conn: prepared["run"](conn, actor))
+    request = {"action": action, "dispatch_id": dispatch_id, "body": dict(body)}
+
+    def prepare():
+        actor = actor_of(store.field_cadre(cadre_id)["name"])
+        prepared = ACTIONS[action](store, cadre_id, dispatch_id, body, base_url)
+        return lambda conn: prepared["run"](conn, actor)
+
+    return once(store, cadre_id, key, request, prepare)
+
+
+def once(store, cadre_id: int, key: str, request: dict, prepare) -> tuple[dict, bool]:
+    """Answer ``request`` once per idempotency ``key``: (answer, replayed).
+
+    A key already used answers what it answered the first time, before
+    anything is checked again: a finished task's "done", sent again by the
+    phone's queue, must replay its success, not fail because the task is no
+    longer open. Otherwise ``prepare()`` checks the request and gives the
+    write, which runs with the key's record in one transaction.
+    """
+    replay = store.field_replay(cadre_id, key, request)
+    if replay is not None:
+        return replay, True
+    return store.field_action(cadre_id, key, request, prepare())
 
 
 def _accept(store, cadre_id, dispatch_id, body, base_url) -> dict:
@@ -305,20 +324,27 @@ def add_photo(
     """
     from services.photos import check_photo, photo_answer
 
-    task = _own_task(store, cadre_id, dispatch_id)
-    photo = check_photo(data, max_bytes=max_bytes)
-    media.put(photo.sha256, photo.data, photo.content_type)
-    media.put(photo.thumb_sha256, photo.thumb, "image/jpeg")
-    actor = actor_of(store.field_cadre(cadre_id)["name"])
-    incident_id = int(task["incident_id"])
+    request = {
+        "action": "photo",
+        "dispatch_id": dispatch_id,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
-    def run(conn):
-        photo_id = store._add_photo(conn, incident_id, photo, actor=actor)
-        return {"photo": photo_answer(photo_id, photo)}
+    def prepare():
+        task = _own_task(store, cadre_id, dispatch_id)
+        photo = check_photo(data, max_bytes=max_bytes)
+        media.put(photo.sha256, photo.data, photo.content_type)
+        media.put(photo.thumb_sha256, photo.thumb, "image/jpeg")
+        actor = actor_of(store.field_cadre(cadre_id)["name"])
+        incident_id = int(task["incident_id"])
 
-    return store.field_action(
-        cadre_id, key, {"action": "photo", "dispatch_id": dispatch_id, "sha256": photo.sha256}, run
-    )
+        def run(conn):
+            photo_id = store._add_photo(conn, incident_id, photo, actor=actor)
+            return {"photo": photo_answer(photo_id, photo)}
+
+        return run
+
+    return once(store, cadre_id, key, request, prepare)
 
 
 # ------------------------------------------------------ duty, positions, check-in
@@ -326,20 +352,29 @@ def add_photo(
 
 def set_duty(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
     on = body.get("on") if isinstance(body, Mapping) else None
-    if not isinstance(on, bool):
-        raise InvalidInput("on must be true or false", zh="请选择上班或下班")
-    actor = actor_of(store.field_cadre(cadre_id)["name"])
-    return store.field_action(
-        cadre_id,
-        key,
-        {"action": "duty", "on": on},
-        lambda conn: store.set_duty(conn, cadre_id, on, actor=actor),
-    )
+
+    def prepare():
+        if not isinstance(on, bool):
+            raise InvalidInput("on must be true or false", zh="请选择上班或下班")
+        actor = actor_of(store.field_cadre(cadre_id)["name"])
+        return lambda conn: store.set_duty(conn, cadre_id, on, actor=actor)
+
+    return once(store, cadre_id, key, {"action": "duty", "on": on}, prepare)
 
 
 def share_positions(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
     """A batch of the phone's positions (the offline queue may hold many)."""
     items = body.get("positions") if isinstance(body, Mapping) else None
+
+    def prepare():
+        rows = _position_rows(store, cadre_id, items)
+        actor = actor_of(store.field_cadre(cadre_id)["name"])
+        return lambda conn: {"stored": store._record_positions(conn, rows, actor=actor)}
+
+    return once(store, cadre_id, key, {"action": "positions", "positions": items}, prepare)
+
+
+def _position_rows(store, cadre_id: int, items) -> list[dict]:
     if not isinstance(items, list) or not items:
         raise InvalidInput("positions must be a non-empty list", zh="位置列表不能为空")
     if len(items) > MAX_BATCH:
@@ -356,42 +391,39 @@ def share_positions(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict
         inside_city(store, lon, lat, where)
         at = reported_time(item.get("at", item.get("recorded_at")), where, now)
         rows.append({"cadre_id": cadre_id, "lon": lon, "lat": lat, "recorded_at": at})
-    actor = actor_of(store.field_cadre(cadre_id)["name"])
-    return store.field_action(
-        cadre_id,
-        key,
-        {"action": "positions", "rows": rows},
-        lambda conn: {"stored": store._record_positions(conn, rows, actor=actor)},
-    )
+    return rows
 
 
 def check_in(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]:
     """The event's "I am here and well", with the phone's position."""
-    lon, lat = position(body if isinstance(body, Mapping) else {})
-    inside_city(store, lon, lat)
-    state = store.field_checkin_state(cadre_id)
-    if state is None:
-        raise InvalidInput(
-            "you are not mobilised for a running event: nothing to check in to",
-            zh="您当前没有参与应急事件，无需报到",
-        )
-    event_id = int(state["id"])
-    actor = actor_of(store.field_cadre(cadre_id)["name"])
+    body = body if isinstance(body, Mapping) else {}
 
-    def run(conn):
-        new_id = store._check_in(conn, event_id, cadre_id, actor=actor, lon=lon, lat=lat)
-        return {"checkin_id": new_id, "event_id": event_id}
+    def prepare():
+        lon, lat = position(body)
+        inside_city(store, lon, lat)
+        state = store.field_checkin_state(cadre_id)
+        if state is None:
+            raise InvalidInput(
+                "you are not mobilised for a running event: nothing to check in to",
+                zh="您当前没有参与应急事件，无需报到",
+            )
+        event_id = int(state["id"])
+        actor = actor_of(store.field_cadre(cadre_id)["name"])
 
-    return store.field_action(cadre_id, key, {"action": "checkin", "lon": lon, "lat": lat}, run)
+        def run(conn):
+            new_id = store._check_in(conn, event_id, cadre_id, actor=actor, lon=lon, lat=lat)
+            return {"checkin_id": new_id, "event_id": event_id}
+
+        return run
+
+    return once(store, cadre_id, key, {"action": "checkin", "body": dict(body)}, prepare)
 
 
 def read_notification(store, cadre_id: int, notification_id: int, key: str) -> tuple[dict, bool]:
-    return store.field_action(
-        cadre_id,
-        key,
-        {"action": "read", "id": notification_id},
-        lambda conn: {"read": store.mark_read(notification_id, cadre_id, conn=conn)},
-    )
+    def prepare():
+        return lambda conn: {"read": store.mark_read(notification_id, cadre_id, conn=conn)}
+
+    return once(store, cadre_id, key, {"action": "read", "id": notification_id}, prepare)
 
 
 def _iso(value) -> str | None:
