@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from domain.access import VIEW, Principal
 from domain.errors import InvalidInput
 
 MAX_SIDE = 2048  # pixels on the long side of a stored photo: sharp on a desk screen
@@ -312,3 +313,18 @@ def save_photo(
         actor=actor,
     )
     return photo_answer(photo_id, checked)
+
+
+def may_see_photo(store, principal: Principal, photo: dict) -> bool:
+    """Whether ``principal`` may see ``photo`` (a row of ``Store.photo``, with
+    its incident's ``town_code``): whoever may see its incident.
+
+    A person or key that may view, and is bound to no town or to the
+    incident's; a cadre on their phone only if they have or had an
+    assignment on the incident. Nobody else, not even to learn it exists.
+    """
+    if principal.kind == "cadre":
+        return principal.id is not None and store.was_sent_to(principal.id, photo["incident_id"])
+    if not principal.can(VIEW):
+        return False
+    return principal.town is None or principal.town == photo.get("town_code")

@@ -52,7 +52,7 @@ KEYS = {
 # Aligned by hand: this table reads better laid out as a table.
 SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "path": "dispatch",
           "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
-          "_rest": "nothing", "event_id": "1", "task_id": "1"}  # fmt: skip
+          "_rest": "nothing", "event_id": "1", "task_id": "1", "photo_id": 1}  # fmt: skip
 
 
 class Caller:
