@@ -132,3 +132,9 @@ def _json_default(value):
     if isinstance(value, bytes):
         return None
     return str(value)
+
+
+def frame_of(result) -> pd.DataFrame:
+    """The rows of a SQLAlchemy ``result`` with their columns, even when there
+    are none (an empty frame without columns breaks every reader after it)."""
+    return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))

@@ -39,6 +39,8 @@ from data.store_event_work import EventWorkStore
 from data.store_events import EventStore
 from data.store_field import FieldStore
 from data.store_field_app import FieldAppStore
+from data.store_field_reads import FieldReadStore
+from data.store_field_sessions import FieldSessionStore
 from data.store_idempotency import IdempotencyStore
 from data.store_import import ImportStore
 from data.store_incidents import IncidentStore
@@ -77,6 +79,8 @@ class Store(
     DispatchStore,
     FieldStore,
     FieldAppStore,
+    FieldReadStore,
+    FieldSessionStore,
     PhotoStore,
     OutboxStore,
     AuthStore,
