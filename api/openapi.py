@@ -16,6 +16,7 @@ from api.openapi_dispatch import PATHS as DISPATCH_PATHS
 from api.openapi_event_work import PATHS as EVENT_WORK_PATHS
 from api.openapi_events import PATHS as EVENT_PATHS
 from api.openapi_field_app import PATHS as FIELD_APP_PATHS
+from api.openapi_media import PATHS as MEDIA_PATHS
 from api.openapi_open311 import (
     OPEN311_ERRORS,
     STATUS,
@@ -116,6 +117,7 @@ def document(base_url: str = "/") -> dict:
     paths.update(EVENT_PATHS)
     paths.update(EVENT_WORK_PATHS)
     paths.update(FIELD_APP_PATHS)
+    paths.update(MEDIA_PATHS)
     add_xml_twins(paths)
     _add_access(paths)
     return {

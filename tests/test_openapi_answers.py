@@ -26,12 +26,15 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from api.media import MEDIA_STORE
 from api.openapi import document
 from app import create_app
 from domain.services import SERVICES
+from services.photos import save_photo
 from settings import Settings
 from tests.servers import thread_server
 from tests.test_event_work_api import city_with_hands
+from tests.test_photos import image_bytes
 
 ALL_SCOPES = "open311,field,display,dispatch,events"
 WRONG_KEY = "gc_not-a-key"
@@ -66,6 +69,7 @@ class Conformance:
     spec: dict
     keys: dict[str, str]
     seen: set[tuple[str, str, str]] = field(default_factory=set)
+    places: dict = field(default_factory=dict)  # path values made before the tests ask
     problems: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -147,17 +151,27 @@ def xml_problems(body: bytes, schema: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def served(module_database_url):
-    app = create_app(Settings.from_env({"DATABASE_URL": module_database_url}))
+def served(module_database_url, tmp_path_factory):
+    media = str(tmp_path_factory.mktemp("media"))
+    app = create_app(Settings.from_env({"DATABASE_URL": module_database_url, "GC_MEDIA": media}))
     store = app.server.extensions["gridcommand.store"]
     store.load_city(city_with_hands(dt.datetime.now(dt.UTC)))
+    t1 = int(store.incident_by_public_id("T1")["id"])
+    photo = save_photo(
+        store,
+        app.server.extensions[MEDIA_STORE],
+        t1,
+        image_bytes("JPEG"),
+        actor="test",
+        max_bytes=10**7,
+    )
     keys = {
         scopes: store.create_api_key(f"key {scopes}", actor="test", scopes=scopes)
         for scopes in ("open311", "field", "display", "dispatch", "events")
     }
     keys["all"] = store.create_api_key("every scope", actor="test", scopes=ALL_SCOPES)
     with thread_server(app.server) as base:
-        yield Conformance(base, document(base + "/"), keys)
+        yield Conformance(base, document(base + "/"), keys, places={"photo_id": photo["id"]})
     store.close()
 
 
@@ -168,6 +182,7 @@ def test_real_answers_of_every_operation_conform_to_the_document(served):
     places |= feeds_and_dispatch(check)
     places |= events(check)
     review(check)
+    places |= photos(check)
     refusals(check, places)
     assert check.problems == [], "\n".join(check.problems)
     documented = {
@@ -474,6 +489,17 @@ def review(check: Conformance) -> None:
         key="display",
         params={"table": "units", "town": "370281001"},
     )
+
+
+def photos(check: Conformance) -> dict:
+    one = check.places["photo_id"]
+    for path in ("/media/photos/{photo_id}", "/media/photos/{photo_id}/thumb"):
+        etag = check.ask(200, "GET", path, key="display", path={"photo_id": one}).headers["ETag"]
+        check.ask(
+            304, "GET", path, key="display", path={"photo_id": one}, headers={"If-None-Match": etag}
+        )
+        check.ask(404, "GET", path, key="display", path={"photo_id": 999999})
+    return {"photo_id": one}
 
 
 def refusals(check: Conformance, places: dict) -> None:
