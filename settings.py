@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("GC_PHOTO_MAX_BYTES", "10000000", "largest photo accepted from the field app"),
     Setting(
+        "GC_PUBLIC_URL",
+        "",
+        "the address cadres' phones reach this server at, e.g. https://grid.example.gov.cn, "
+        "used in invite links; empty: http://ADDRESS:PORT with this machine's address",
+    ),
+    Setting(
         "GC_NOTIFY_WEBHOOK",
         "",
         "URL of the desk's work-chat robot (WeCom or DingTalk group robot) told of declined "
@@ -164,6 +170,7 @@ class Settings:
     max_upload_bytes: int
     media: str  # a folder or s3://… URL (data.media_store.open_media_store)
     photo_max_bytes: int
+    public_url: str
     notify_webhook: str = field(repr=False)  # the robot's URL holds its key
     notify_webhook_kind: str
     notify_webhook_secret: str = field(repr=False)
@@ -213,6 +220,7 @@ class Settings:
             max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
             media=raw["GC_MEDIA"] or str(_media_beside(raw["DATABASE_URL"])),
             photo_max_bytes=_integer(raw["GC_PHOTO_MAX_BYTES"], "GC_PHOTO_MAX_BYTES"),
+            public_url=_public_url(raw["GC_PUBLIC_URL"]),
             **_notify_settings(raw),
         )
         calendar = _calendar(raw["GC_CALENDAR_FILE"])
@@ -221,6 +229,14 @@ class Settings:
             values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
+
+
+def _public_url(value: str) -> str:
+    """GC_PUBLIC_URL without its trailing slash; an http(s) address or empty."""
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"GC_PUBLIC_URL must start with http:// or https://, not {value!r}")
+    return value
 
 
 def _media_beside(database_url: str) -> Path:

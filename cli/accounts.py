@@ -92,6 +92,18 @@ def wall_url_hint(settings: Settings, key: str) -> str:
     return f"a wall opens http://{shown}:{settings.port}/?key={key}  (HOST and PORT)"
 
 
+def public_base_url(settings: Settings) -> str:
+    """Where phones reach this server: GC_PUBLIC_URL, else http://ADDRESS:PORT with
+    HOST or, when it listens on every address, this machine's outward address."""
+    if settings.public_url:
+        return settings.public_url
+    host = settings.host.strip().strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = _outward_address() or "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.port}"
+
+
 def _outward_address() -> str | None:
     """This machine's address on its main network (no packet is sent), or None."""
     try:

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(commands)
     _add_apikey(commands)
     _add_user(commands)
+    _add_field(commands)
     return parser
 
 
@@ -133,6 +134,18 @@ def _add_user(commands) -> None:
     actions.add_parser("list", help="list the users (never their passwords)")
 
 
+def _add_field(commands) -> None:
+    field = commands.add_parser("field", help="sign cadres' phones in to the field app")
+    actions = field.add_subparsers(dest="action", required=True)
+    invite = actions.add_parser("invite", help="print a one-time sign-in link for a cadre")
+    invite.add_argument("phone", help="the cadre's mobile number, as on the roster")
+    invite.add_argument("--no-qr", action="store_true", help="do not draw the QR code")
+    actions.add_parser("revoke", help="sign a cadre's phones out").add_argument(
+        "phone", help="the cadre's mobile number"
+    )
+    actions.add_parser("sessions", help="list the phones signed in")
+
+
 # Each handler takes (settings, args) and returns an exit status (None: 0). The
 # modules behind them are imported when used: `--help` must not load the server.
 
@@ -180,6 +193,12 @@ def _user(settings: Settings, args) -> None:
     user_command(settings, args)
 
 
+def _field(settings: Settings, args) -> None:
+    from cli.field import field_command
+
+    field_command(settings, args)
+
+
 def _data(settings: Settings, args) -> int:
     from cli.imports import data_command
 
@@ -206,6 +225,7 @@ HANDLERS = {
     "seed": _seed,
     "apikey": _apikey,
     "user": _user,
+    "field": _field,
     "import": _data,
     "export": _data,
     "imports": _data,

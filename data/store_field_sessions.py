@@ -69,7 +69,7 @@ class FieldSessionStore:
                 after={"invite": invite_id, "expires_at": now + lifetime},
                 feed=False,
             )
-        return token, dict(cadre)
+        return token, {**dict(cadre), "invite_expires_at": now + lifetime}
 
     def field_invite_cadre(self, token: str) -> dict:
         """The cadre a usable invite is for (name and phone), without using it up.
