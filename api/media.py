@@ -18,6 +18,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
+from domain.bounds import digits_id
 from domain.errors import NotFound
 from services.photos import may_see_photo
 from web.guard import current_principal
@@ -41,21 +42,25 @@ def photo_max_bytes() -> int:
     return int(current_app.config[PHOTO_MAX_BYTES])
 
 
-@blueprint.get("/photos/<int:photo_id>")
-def photo(photo_id: int):
+# The id is taken as text and read here: Flask's int converter would hand
+# "-1" or "x" to the dashboard's page route, and pass ids past the database's
+# integer; each is simply a photo that does not exist.
+@blueprint.get("/photos/<photo_id>")
+def photo(photo_id: str):
     return _send(photo_id, thumb=False)
 
 
-@blueprint.get("/photos/<int:photo_id>/thumb")
-def thumb(photo_id: int):
+@blueprint.get("/photos/<photo_id>/thumb")
+def thumb(photo_id: str):
     return _send(photo_id, thumb=True)
 
 
-def _send(photo_id: int, *, thumb: bool) -> Response:
+def _send(text: str, *, thumb: bool) -> Response:
     store = current_app.extensions["gridcommand.store"]
-    row = store.photo(photo_id)
+    photo_id = digits_id(text)
+    row = None if photo_id is None else store.photo(photo_id)
     if row is None or not may_see_photo(store, current_principal(), row):
-        raise NotFound(f"no photo {photo_id}", zh="没有这张照片")
+        raise NotFound(f"no photo {text[:40]}", zh="没有这张照片")
     key = row["thumb_sha256"] if thumb else row["sha256"]
     found = media_store().get(key)
     if found is None:  # a row whose bytes are gone: the store was not copied whole

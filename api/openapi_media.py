@@ -11,7 +11,7 @@ _PHOTO_ID = {
     "in": "path",
     "required": True,
     "description": "the photo's id, as the field app's upload answered it",
-    "schema": {"type": "integer", "minimum": 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
 }
 _IF_NONE_MATCH = {
     "name": "If-None-Match",
