@@ -153,7 +153,25 @@ def _records(frame, extended: bool) -> list[dict]:
     originals = follow_merges(
         rows_by_id, lambda ids: store.incidents(ids=ids, limit=len(ids)).to_dict("records")
     )
-    return [request_record(row, extended, originals.get(key)) for key, row in rows_by_id.items()]
+    photos = _first_photos(store, rows_by_id)
+    return [
+        request_record(row, extended, originals.get(key), photo_url=photos.get(key))
+        for key, row in rows_by_id.items()
+    ]
+
+
+def _first_photos(store, ids) -> dict:
+    """{incident id: the absolute URL of its first photo} for those that have one.
+
+    The URL is on the host the client asked, and serves the photo to callers
+    who may see the incident (``api.media``).
+    """
+    frame = store.photos_of(ids)
+    if not len(frame):
+        return {}
+    base = request.host_url.rstrip("/")
+    first = frame.groupby("incident_id")["id"].min()
+    return {int(key): f"{base}/media/photos/{int(value)}" for key, value in first.items()}
 
 
 @blueprint.get("/v2/requests/<public_id>.<fmt>")

@@ -84,8 +84,13 @@ def follow_merges(rows_by_id: dict, fetch) -> dict:
     return {key: row for key, row in heads.items() if row is not rows_by_id[key]}
 
 
-def request_record(row: dict, extended: bool = False, original: dict | None = None) -> dict:
+def request_record(
+    row: dict, extended: bool = False, original: dict | None = None, photo_url: str | None = None
+) -> dict:
     """One incident as an Open311 service request.
+
+    Its ``media_url`` is ``photo_url`` (its first photo from the field, as
+    evidence) when it has one, else the address its reporter gave.
 
     A duplicate given its ``original`` reports the original's status,
     deadline and last update, and says in status_notes which request it was
@@ -119,7 +124,7 @@ def request_record(row: dict, extended: bool = False, original: dict | None = No
         "zipcode": "",
         "lat": row["lat"],
         "long": row["lon"],
-        "media_url": row.get("media_url") or "",
+        "media_url": photo_url or row.get("media_url") or "",
     }
     if extended:
         record["extended_attributes"] = {

@@ -122,3 +122,25 @@ def test_nobody_and_callers_without_view_are_refused(served):
     forged = requests.get(url(served), cookies={"gc_field": "not-a-session"}, timeout=30)
     assert forged.status_code == 401
     assert as_key(served, "display", url(served, photo_id=999999)).status_code == 404
+
+
+def test_open311_media_url_is_the_first_photo_on_the_host_asked(served):
+    """A request with photos points its media_url at the first one (JSON and
+    XML alike), which a viewer can then fetch; one without keeps what its
+    reporter gave (here nothing)."""
+    from xml.etree import ElementTree as ET
+
+    first = f"{served['base']}/media/photos/{served['photo']['id']}"
+    listing = as_key(
+        served,
+        "display",
+        f"{served['base']}/open311/v2/requests.json",
+        params={"service_request_id": "T1,T3"},
+    )
+    assert listing.status_code == 200
+    urls = {r["service_request_id"]: r["media_url"] for r in listing.json()}
+    assert urls == {"T1": first, "T3": ""}
+    xml = as_key(served, "display", f"{served['base']}/open311/v2/requests/T1.xml")
+    assert xml.status_code == 200
+    assert ET.fromstring(xml.content).find("request/media_url").text == first
+    assert as_key(served, "display", first).status_code == 200
