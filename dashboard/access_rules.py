@@ -46,6 +46,8 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.ADMIN_USERS: needs(ADMIN, city_wide=True),
     ids.ADMIN_USER_RESULT: needs(ADMIN, city_wide=True),
     ids.ADMIN_KEY_RESULT: needs(ADMIN, city_wide=True),
+    # Field app invites: the desk and the administrator (only they sign phones out).
+    ids.FIELD_INVITE_RESULT: needs(ADMIN, DISPATCH, city_wide=True),
     # A city's own data: import, undo, export (every town's data: the city's admin).
     ids.IMPORT_JOB: needs(ADMIN, city_wide=True),
     ids.IMPORT_SUMMARY: needs(ADMIN, city_wide=True),

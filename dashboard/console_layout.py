@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import ids
+from dashboard import field_invite_panel, ids
 from dashboard.console_map import MAP_REVISION, dispatch_map
 from dashboard.console_view import grid_words, plan_columns, queue_columns
 from dashboard.i18n import t
@@ -85,6 +85,7 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
                             html.H2(t("console.recommend", lang)),
                             html.Div(t("console.recommend_pick", lang), id=ids.RECOMMENDATIONS),
                             html.Div(id=ids.SEND_RESULT, className="gc-result"),
+                            field_invite_panel.panel(lang, revoke=False),
                         ],
                         className="gc-panel gc-recs",
                     ),

@@ -45,6 +45,11 @@ PLAN_RESULT = "plan-result"
 
 # The administration page.
 ADMIN_CHANGED = "admin-changed"
+# Field app invites (dashboard/field_invite_panel.py), on /admin and the desk.
+FIELD_INVITE_PHONE = "field-invite-phone"
+FIELD_INVITE = "field-invite"
+FIELD_REVOKE = "field-revoke"
+FIELD_INVITE_RESULT = "field-invite-result"
 ADMIN_USERS = "admin-users"
 ADMIN_USERNAME = "admin-username"
 ADMIN_DISPLAY_NAME = "admin-display-name"

@@ -13,7 +13,7 @@ from dash.fingerprint import check_fingerprint
 from flask import Flask, abort, request, send_file
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import ids, signin
+from dashboard import field_invite_panel, ids, signin
 from dashboard.i18n import TEXT, pick_language, t
 from dashboard.kiosk import parse_kiosk
 from dashboard.pages import admin, command_map, console, data_import, events, review
@@ -180,6 +180,7 @@ def create_dash(server: Flask, settings, store) -> Dash:
     )
     for page in PAGES.values():
         page.register(app, context)
+    field_invite_panel.register(app, context)
     _unknown_scripts_not_found(app.server)
     _charts_plotly_is_the_bundle(app.server)
     return app

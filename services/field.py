@@ -420,10 +420,9 @@ def check_in(store, cadre_id: int, body: Mapping, key: str) -> tuple[dict, bool]
 
 
 def read_notification(store, cadre_id: int, notification_id: int, key: str) -> tuple[dict, bool]:
-    def prepare():
-        return lambda conn: {"read": store.mark_read(notification_id, cadre_id, conn=conn)}
-
-    return once(store, cadre_id, key, {"action": "read", "id": notification_id}, prepare)
+    """Mark the cadre's notification read: naturally idempotent (the first
+    reading's time is kept), so it needs no record of its key."""
+    return {"ok": True, "read": store.mark_read(notification_id, cadre_id)}, False
 
 
 def _iso(value) -> str | None:

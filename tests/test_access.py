@@ -31,6 +31,7 @@ from domain.access import (
     KEY_SCOPES,
     REPORT,
     VIEW,
+    for_cadre,
     for_key,
     for_user,
     mask_phone,
@@ -52,7 +53,9 @@ KEYS = {
 # Aligned by hand: this table reads better laid out as a table.
 SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "path": "dispatch",
           "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
-          "_rest": "nothing", "event_id": "1", "task_id": "1", "photo_id": 1}  # fmt: skip
+          "_rest": "nothing", "event_id": "1", "task_id": "1", "photo_id": 1,
+          "dispatch_id": 1, "action": "accept", "notification_id": 1,
+          "token": "not-a-token"}  # fmt: skip
 
 
 class Caller:
@@ -108,6 +111,13 @@ def guarded(tmp_path_factory):
             callers[name] = Caller(name, client, principal, _csrf_header(client))
         else:
             callers[name] = Caller(name, client, principal, {"X-API-Key": key})
+    # A cadre on their phone: the field app's cookie, its header, a key per action.
+    token, _ = store.create_field_invite("13800000001", actor="test")
+    session, cadre = store.redeem_field_invite(token)
+    client = server.test_client()
+    client.set_cookie("gc_field", session)
+    headers = {"X-GC-Field": "1", "Idempotency-Key": "access-test"}
+    callers["cadre"] = Caller("cadre", client, for_cadre(cadre["id"], cadre["name"]), headers)
     yield {"app": app, "store": store, "callers": callers, "towns": (town_a, town_b)}
     store.close()
 
@@ -588,19 +598,25 @@ def test_only_a_signed_in_administrator_may_send_a_large_upload(guarded):
 LOGIN, PAGE, NO = "302 to /login", "200 with the page", "200 saying no permission"
 MATRIX_CALLERS = ("anonymous", "key-open311", "key-field", "key-display", "key-dispatch",
                   "key-events", "wall-town", "operator", "commander", "town_leader",
-                  "city_leader", "admin")  # fmt: skip
+                  "city_leader", "admin", "cadre")  # fmt: skip
 OTHER_TOWN = "370281002"  # the town leader and the town's wall are bound to 370281001
 # Aligned by hand: each row reads across the callers above.
-#              anon  o311 field  disp dspch evnts  wall  oper  cmdr  town  city admin
-REPORTS     = (401,  400,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403)  # fmt: skip
-READ_FEED   = (401,  403,  403,  200,  200,  200,  200,  200,  200,  200,  200,  200)  # fmt: skip
-DISPATCHING = (401,  403,  403,  403,  "ok", 403,  403,  "ok", "ok", 403,  403,  403)  # fmt: skip
-EVENTS_DESK = (401,  403,  403,  403,  403,  "ok", 403,  403,  "ok", 403,  403,  403)  # fmt: skip
-MY_TOWN     = (401,  403,  403,  200,  200,  200,  403,  200,  200,  403,  200,  200)  # fmt: skip
-SHELL       = (LOGIN, 403, 403,  200,  200,  200,  200,  200,  200,  200,  200,  200)  # fmt: skip
-ADMIN_PAGE  = (401,  403,  403,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   PAGE)  # fmt: skip
-ADMINISTER  = (401,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403,  200)  # fmt: skip
+#              anon  o311 field  disp dspch evnts  wall  oper  cmdr  town  city admin cadre
+REPORTS     = (401,  400,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403, 401)  # fmt: skip
+READ_FEED   = (401,  403,  403,  200,  200,  200,  200,  200,  200,  200,  200,  200, 401)  # fmt: skip
+DISPATCHING = (401,  403,  403,  403,  "ok", 403,  403,  "ok", "ok", 403,  403,  403, 401)  # fmt: skip
+EVENTS_DESK = (401,  403,  403,  403,  403,  "ok", 403,  403,  "ok", 403,  403,  403, 401)  # fmt: skip
+MY_TOWN     = (401,  403,  403,  200,  200,  200,  403,  200,  200,  403,  200,  200, 401)  # fmt: skip
+SHELL       = (LOGIN, 403, 403,  200,  200,  200,  200,  200,  200,  200,  200,  200, LOGIN)  # fmt: skip
+ADMIN_PAGE  = (401,  403,  403,  NO,   NO,   NO,   NO,   NO,   NO,   NO,   NO,   PAGE, 401)  # fmt: skip
+ADMINISTER  = (401,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403,  200, 401)  # fmt: skip
+# The field app: only a cadre signed in on their phone, and only their own work
+# (the cookie is read on the field app's paths alone: elsewhere they are nobody).
+FIELD_APP   = (401,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403,  403,  "ok")  # fmt: skip
 EXPECTED_ACCESS = [
+    ("GET", "/api/v1/field/me", {}, FIELD_APP),
+    ("POST", "/api/v1/field/tasks/1/accept", {"json": {}}, FIELD_APP),  # not theirs: 404
+    ("POST", "/api/v1/field/duty", {"json": {}}, FIELD_APP),  # no "on": 400
     # Residents' reports come in from Open311 clients only (an empty form: 400).
     ("POST", "/open311/v2/requests.json", {"data": {}}, REPORTS),
     # Cadres' names and positions: whoever may see the map; not a citizen app nor

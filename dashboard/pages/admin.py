@@ -9,7 +9,7 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import ids
+from dashboard import field_invite_panel, ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
 from dashboard.wiring import Callbacks
@@ -175,6 +175,9 @@ def layout(lang: str) -> html.Div:
                     html.Div(id=ids.ADMIN_KEY_RESULT, className="gc-admin-result"),
                 ],
                 className="gc-panel gc-admin-panel",
+            ),
+            html.Div(
+                field_invite_panel.panel(lang, revoke=True), className="gc-panel gc-admin-panel"
             ),
         ],
         className="gc-admin",
