@@ -16,6 +16,7 @@ from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
 from domain.sla_states import sla_flags
 from layers.timefmt import local_text
+from services.photos import photo_links
 
 SLA_LABELS = {
     "breached": ("已超期", "Overdue"),
@@ -85,7 +86,12 @@ def incident_detail(store, incident_id: int, lang: str) -> dict | None:
         for name, at in stamps
         if at is not None and not pd.isna(at) and (_local(at), name) not in seen
     ]
-    return {"row": row, "timeline": timeline + audited, "actions": legal_actions(row["status"])}
+    return {
+        "row": row,
+        "timeline": timeline + audited,
+        "actions": legal_actions(row["status"]),
+        "photos": photo_links(store, [incident_id]).get(incident_id, []),
+    }
 
 
 _STAMPS = {
@@ -190,6 +196,7 @@ def detail_children(detail: dict | None, lang: str, principal: Principal = ANONY
         html.H2(f"{row['public_id']} · {category_name(row['category'], lang)}"),
         html.P(row["description"], className="gc-description"),
         html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
+        *photo_strip(detail.get("photos", []), row["public_id"], lang),
         html.H3(t("console.timeline", lang)),
         html.Ol(
             [
@@ -210,6 +217,27 @@ def detail_children(detail: dict | None, lang: str, principal: Principal = ANONY
         dcc.Input(id=ids.ACTION_EXTRA, placeholder=t("console.extra", lang), className="gc-input"),
         html.Div(buttons or t("console.final", lang), className="gc-buttons"),
     ]
+
+
+def photo_strip(photos: list[dict], public_id: str, lang: str) -> list:
+    """The incident's photos from the field as thumbnails, each opening the
+    whole photo in a new tab (served only to those who may see the incident)."""
+    if not photos:
+        return []
+    links = [
+        html.A(
+            html.Img(
+                src=p["thumb_url"],
+                alt=t("console.photo_alt", lang).format(id=public_id, n=n + 1),
+                style={"maxHeight": "96px", "maxWidth": "128px", "margin": "0 6px 6px 0"},
+            ),
+            href=p["url"],
+            target="_blank",
+            rel="noopener",
+        )
+        for n, p in enumerate(photos)
+    ]
+    return [html.H3(t("console.photos", lang)), html.Div(links, className="gc-photos")]
 
 
 def plan_columns(lang: str, scale: float = 1.0) -> list[dict]:

@@ -223,6 +223,7 @@ def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tu
         header(c, lang) for c in ("name", "department", "description") for lang in ("zh", "en")
     }
     ranks = {header("rank", lang) for lang in ("zh", "en")}
+    photos = {header("photo", lang) for lang in ("zh", "en")}
     ordered = list(frame.columns)
     if metric_header in ordered:
         ordered.remove(metric_header)
@@ -258,6 +259,12 @@ def grid_data(table, metric_header: str | None = None, scale: float = 1.0) -> tu
             )
         if c == metric_header:
             column["cellClass"] = "gc-review-metric-cell"
+        if c in photos:  # a link that opens the photo in a new tab
+            column.update(cellRenderer="markdown", linkTarget="_blank")
+            column.pop("tooltipField")
+            for row in rows:
+                url = row.get(c)
+                row[c] = f"[#{url.split('/')[-1]}]({url})" if url else None
         columns.append(column)
     return rows, columns
 

@@ -261,6 +261,22 @@ def _taken_at(value, offset) -> dt.datetime | None:
     return local.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
+def photo_links(store, incident_ids) -> dict[int, list[dict]]:
+    """{incident id: its photos as [{id, url, thumb_url}], oldest first} for
+    those of ``incident_ids`` that have any."""
+    links: dict[int, list[dict]] = {}
+    frame = store.photos_of(incident_ids)
+    for incident_id, photo_id in zip(frame["incident_id"], frame["id"], strict=True):
+        links.setdefault(int(incident_id), []).append(
+            {
+                "id": int(photo_id),
+                "url": f"/media/photos/{int(photo_id)}",
+                "thumb_url": f"/media/photos/{int(photo_id)}/thumb",
+            }
+        )
+    return links
+
+
 def photo_answer(photo_id: int, checked: CheckedPhoto) -> dict:
     """A stored photo as the API answers it."""
     return {

@@ -30,8 +30,10 @@ from domain.review_metrics import (
     with_units,
 )
 from domain.review_query import Period, ReviewQuery
+from services.photos import photo_links
 
 MAX_LISTED = 500  # incidents listed for one grid, newest first
+RESOLVED = frozenset({"resolved", "verified", "closed"})  # a listed one shows its proof photo
 CHILD_LEVEL = {"city": "town", "town": "community", "community": "grid", "grid": None}
 
 
@@ -260,8 +262,17 @@ def build_review(
     if query.level == "grid":
         review.grid = _grid_card(city, query.code, principal)
         listed = area.sort_values("reported_at", ascending=False).head(MAX_LISTED)
-        review.incidents = store.review_incident_list(listed["id"].tolist())
+        review.incidents = _with_photos(store, store.review_incident_list(listed["id"].tolist()))
     return review
+
+
+def _with_photos(store, listed: pd.DataFrame) -> pd.DataFrame:
+    """The listed incidents with a ``photo`` column: the URL of the first photo
+    of each resolved one (the proof it was done), else None."""
+    done = listed.loc[listed["status"].isin(RESOLVED), "id"] if len(listed) else []
+    links = photo_links(store, done)
+    first = [links[int(i)][0]["url"] if int(i) in links else None for i in listed["id"]]
+    return listed.assign(photo=pd.Series(first, index=listed.index, dtype=object))
 
 
 def _grid_card(city: Units, code: str, principal: Principal) -> dict:

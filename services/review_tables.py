@@ -53,6 +53,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "address": ("地址", "Address"),
     "reported_at": ("上报时间", "Reported"),
     "satisfaction": ("评价", "Rating"),
+    "photo": ("现场照片", "Photo"),  # of a resolved incident: where to see it (/media/…)
 }
 FIGURE_COLUMNS = [
     "incidents",
@@ -256,6 +257,7 @@ def review_tables(review, towns: pd.DataFrame, lang: str = "zh") -> list[Table]:
                         "address",
                         "reported_at",
                         "satisfaction",
+                        "photo",
                     ],
                     lang,
                 ),
