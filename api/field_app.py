@@ -18,6 +18,7 @@ from web.guard import current_principal
 
 blueprint = Blueprint("field_app", __name__, url_prefix="/api/v1/field")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+PUBLIC_URL = "GC_PUBLIC_URL"  # server.config: the address phones reach the server at
 
 
 def _store():
@@ -90,6 +91,25 @@ def positions():
 @blueprint.post("/checkin")
 def checkin():
     return _answer(field.check_in(_store(), _cadre_id(), json_body(request), _key()))
+
+
+@blueprint.post("/invites")
+def create_invite():
+    """A one-time sign-in link for a cadre's phone (the desk, or an integration)."""
+    from services.field_invites import invite
+
+    body = json_body(request)
+    phone = body.get("phone")
+    if not isinstance(phone, str):
+        raise InvalidInput("phone must be the cadre's mobile number", zh="请填写干部手机号")
+    base = current_app.config.get(PUBLIC_URL) or request.host_url
+    made = invite(_store(), phone, actor=current_principal().actor, base_url=base)
+    answer = {
+        "url": made["url"],
+        "cadre": made["cadre"],
+        "expires_at": made["expires_at"].isoformat(),
+    }
+    return jsonify(answer), 201
 
 
 @blueprint.post("/notifications/<int:notification_id>/read")

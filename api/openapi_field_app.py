@@ -179,18 +179,31 @@ ACTION_BODIES = {
 }
 
 
-def _post(summary: str, body: dict | None, ok: dict = OK, params=(), media="application/json"):
+ANSWERS = {
+    "400": "bad input; nothing changed",
+    "404": "not your task, or no such thing",
+    "409": "clashes with the task's state (released, declined, on duty with a task…)",
+    "422": "this Idempotency-Key was used for another request",
+}
+
+
+def _post(
+    summary: str,
+    body: dict | None,
+    statuses: tuple[str, ...],
+    *,
+    ok: dict = OK,
+    params=(),
+    media="application/json",
+    idempotent: bool = True,
+) -> dict:
+    responses = {"200": json_answer(ok, "done (with Idempotent-Replayed: true, done before)")}
+    responses |= {status: json_answer(ERROR, ANSWERS[status]) for status in statuses}
     operation = {
         "summary": summary,
         "security": SECURITY,
-        "parameters": [*params, KEY, FIELD_HEADER],
-        "responses": {
-            "200": json_answer(ok, "done (or, with Idempotent-Replayed: true, done before)"),
-            "400": json_answer(ERROR, "bad input; nothing changed"),
-            "404": json_answer(ERROR, "not your task"),
-            "409": json_answer(ERROR, "the task is no longer yours, or clashes with its state"),
-            "422": json_answer(ERROR, "this Idempotency-Key was used for another action"),
-        },
+        "parameters": [*params, *((KEY,) if idempotent else ()), FIELD_HEADER],
+        "responses": responses,
     }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {media: {"schema": body}}}
@@ -215,6 +228,7 @@ PATHS = {
     "/api/v1/field/tasks/{dispatch_id}/{action}": _post(
         "Act on one of your tasks: accept, decline, arrive, progress or done",
         {"oneOf": list(ACTION_BODIES.values())},
+        ("400", "404", "409", "422"),
         params=(
             DISPATCH_ID,
             {
@@ -233,12 +247,31 @@ PATHS = {
             "required": ["photo"],
             "properties": {"photo": {"type": "string", "format": "binary"}},
         },
+        ("400", "404", "422"),
+        ok={
+            **OK,
+            "properties": {
+                "ok": {"const": True},
+                "photo": {
+                    "type": "object",
+                    "required": ["id", "url", "thumb_url"],
+                    "properties": {
+                        **PHOTO_LINK["properties"],
+                        "exif_lon": NUMBER_OR_NULL,
+                        "exif_lat": NUMBER_OR_NULL,
+                        "width": {"type": "integer"},
+                        "height": {"type": "integer"},
+                    },
+                },
+            },
+        },
         params=(DISPATCH_ID,),
         media="multipart/form-data",
     ),
     "/api/v1/field/duty": _post(
         "Go on or off duty",
         {"type": "object", "required": ["on"], "properties": {"on": {"type": "boolean"}}},
+        ("400", "409", "422"),
     ),
     "/api/v1/field/me/positions": _post(
         "Share the phone's positions (a batch, as queued while offline)",
@@ -258,11 +291,58 @@ PATHS = {
                 }
             },
         },
+        ("400", "422"),
     ),
-    "/api/v1/field/checkin": _post("Check in to your event: I am here and well", POSITION),
+    "/api/v1/field/checkin": _post(
+        "Check in to your event: I am here and well", POSITION, ("400", "422")
+    ),
+    "/api/v1/field/invites": {
+        "post": {
+            "summary": "A one-time sign-in link for a cadre's phone (the desk, an integration)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["phone"],
+                            "properties": {
+                                "phone": {"type": "string", "description": "as on the roster"}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": json_answer(
+                    {
+                        "type": "object",
+                        "required": ["url", "cadre", "expires_at"],
+                        "properties": {
+                            "url": {"type": "string"},
+                            "cadre": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "name": {"type": "string"},
+                                    "phone": {"type": "string"},
+                                },
+                            },
+                            "expires_at": TIME,
+                        },
+                    },
+                    "the link: it signs one phone in, once, until expires_at",
+                ),
+                "400": json_answer(ERROR, "no phone given"),
+                "404": json_answer(ERROR, "no cadre of the roster has that phone"),
+            },
+        }
+    },
     "/api/v1/field/notifications/{notification_id}/read": _post(
-        "Mark one of your notifications read",
+        "Mark one of your notifications read (again: the first time is kept)",
         None,
+        ("404",),
+        idempotent=False,
         params=(
             {
                 "name": "notification_id",

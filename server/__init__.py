@@ -14,14 +14,15 @@ from flask import Flask
 from flask_compress import Compress
 
 from api import register_api
+from api.field_app import PUBLIC_URL
 from api.geojson import MEDIA_TYPE
 from api.intake_lane import install_intake_lane
 from api.media import MEDIA_STORE, PHOTO_MAX_BYTES
 from dashboard.access_rules import rules_for
 from dashboard.shell import create_dash
-from fieldapp import register_fieldapp
 from data.media_store import open_media_store
 from data.store import Store
+from fieldapp import register_fieldapp
 from settings import Settings
 from web import guard
 from web.headers import content_security_policy, install_headers
@@ -61,6 +62,7 @@ def compose(settings: Settings, store) -> Dash:
     register_api(server, store)
     server.extensions[MEDIA_STORE] = open_media_store(settings.media)
     server.config[PHOTO_MAX_BYTES] = settings.photo_max_bytes
+    server.config[PUBLIC_URL] = settings.public_url
     register_fieldapp(server)
     app = create_dash(server, settings, store)
     # Every request is authorised before its view; every answer gets the

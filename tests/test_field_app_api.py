@@ -260,3 +260,18 @@ def test_duty_off_and_on_and_a_revoked_phone_is_signed_out(served):
     assert post(phone, served, "/duty", {"on": True}).json()["status"] == "available"
     assert store.revoke_field_sessions(ZHANG, actor="user:admin") == 1
     assert phone.get(f"{served['base']}/api/v1/field/me").status_code == 401
+
+
+def test_the_desk_makes_an_invite_over_the_api_and_a_phone_key_may_not(served):
+    store = served["store"]
+    desk = store.create_api_key("desk", actor="test", scopes="dispatch")
+    field_key = store.create_api_key("old field app", actor="test", scopes="field")
+    url = f"{served['base']}/api/v1/field/invites"
+    made = requests.post(url, json={"phone": ZHANG}, headers={"X-API-Key": desk})
+    assert made.status_code == 201, made.text
+    assert made.json()["url"].startswith(f"{served['base']}/field/join/")
+    assert made.json()["cadre"]["name"] == "张伟"
+    unknown = requests.post(url, json={"phone": "1"}, headers={"X-API-Key": desk})
+    assert unknown.status_code == 404 and "roster" in unknown.json()["error"]["message"]
+    refused = requests.post(url, json={"phone": ZHANG}, headers={"X-API-Key": field_key})
+    assert refused.status_code == 403

@@ -122,6 +122,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "field_app.positions": needs(TASKS),
     "field_app.checkin": needs(TASKS),
     "field_app.read_notification": needs(TASKS),
+    "field_app.create_invite": needs(DISPATCH, ADMIN, city_wide=True),
     # Its pages: the shell is public (it asks the API who is signed in); an
     # invite link is its own credential.
     "fieldapp.page": PUBLIC,
