@@ -10,10 +10,10 @@ console, the review, Open311's ``media_url`` and the access check of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Connection, exists, insert, select
 
 from data import schema
 from data.rows import utcnow
@@ -40,42 +40,45 @@ _ROW_FIELDS = frozenset(PHOTO_COLUMNS) - {"id", "incident_id", "uploaded_by", "u
 class PhotoStore:
     """Photos as evidence (needs ``Store``'s ``_frame``, ``_transaction`` and ``_record``)."""
 
-    def add_photo(self, incident_id: int, photo: dict, *, actor: str) -> int:
+    def add_photo(self, incident_id: int, photo, *, actor: str) -> int:
         """Record a photo of incident ``incident_id`` whose bytes are in the media
-        store; returns its id.
+        store, in a transaction of its own; returns its id.
 
         ``photo`` holds sha256, thumb_sha256, content_type, bytes, width,
         height, exif_lon, exif_lat (WGS84 degrees or None) and taken_at (an
-        aware time or None), as ``services.photos`` made them. One
-        transaction with its audit entry and change-feed entry (entity
-        "photo"). Raises NotFound for an unknown incident and ValueError for
-        a ``photo`` with fields missing or unknown.
+        aware time or None): a mapping, or ``services.photos.CheckedPhoto``
+        (whose ``data`` gives the bytes). Written with its audit entry and
+        change-feed entry (entity "photo"). Raises NotFound for an unknown
+        incident and ValueError for a ``photo`` with fields missing or unknown.
         """
-        if set(photo) != _ROW_FIELDS:
-            wrong = sorted(set(photo) ^ _ROW_FIELDS)
-            raise ValueError(f"a photo row has exactly {sorted(_ROW_FIELDS)}; check {wrong}")
+        with self._transaction() as conn:
+            return self._add_photo(conn, incident_id, photo, actor=actor)
+
+    def _add_photo(self, conn: Connection, incident_id: int, photo, *, actor: str) -> int:
+        """``add_photo`` inside the caller's transaction ``conn`` (the field
+        app's, which also keeps the action's idempotency record)."""
+        fields = _photo_fields(photo)
         p, i = schema.photos, schema.incidents
         row = {
-            **photo,
+            **fields,
             "incident_id": int(incident_id),
             "uploaded_by": actor[:60],
             "uploaded_at": utcnow(),
         }
-        with self._transaction() as conn:
-            found = conn.execute(select(i.c.id).where(i.c.id == int(incident_id))).first()
-            if found is None:
-                raise NotFound(f"no incident {incident_id}", zh="没有这个事件")
-            new_id = conn.execute(insert(p).values(**row).returning(p.c.id)).scalar_one()
-            self._record(
-                conn,
-                actor=actor,
-                action="add_photo",
-                entity="photo",
-                entity_id=new_id,
-                after={**row, "id": new_id},
-                op="insert",
-                payload={"id": new_id, "incident_id": int(incident_id)},
-            )
+        found = conn.execute(select(i.c.id).where(i.c.id == int(incident_id))).first()
+        if found is None:
+            raise NotFound(f"no incident {incident_id}", zh="没有这个事件")
+        new_id = conn.execute(insert(p).values(**row).returning(p.c.id)).scalar_one()
+        self._record(
+            conn,
+            actor=actor,
+            action="add_photo",
+            entity="photo",
+            entity_id=new_id,
+            after={**row, "id": new_id},
+            op="insert",
+            payload={"id": new_id, "incident_id": int(incident_id)},
+        )
         return int(new_id)
 
     def photos_of(self, incident_ids: Iterable[int]) -> pd.DataFrame:
@@ -115,3 +118,18 @@ class PhotoStore:
         )
         with self.engine.connect() as conn:
             return bool(conn.execute(statement).scalar())
+
+
+def _photo_fields(photo) -> dict:
+    """The row fields of ``photo``: a mapping of exactly them, or an object with
+    them as attributes (``bytes`` then counted from its ``data``)."""
+    if isinstance(photo, Mapping):
+        if set(photo) != _ROW_FIELDS:
+            wrong = sorted(set(photo) ^ _ROW_FIELDS)
+            raise ValueError(f"a photo row has exactly {sorted(_ROW_FIELDS)}; check {wrong}")
+        return dict(photo)
+    try:
+        fields = {name: getattr(photo, name) for name in _ROW_FIELDS - {"bytes"}}
+        return {**fields, "bytes": len(photo.data)}
+    except AttributeError as error:
+        raise ValueError(f"a photo row has exactly {sorted(_ROW_FIELDS)}: {error}") from None

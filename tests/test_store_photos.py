@@ -115,3 +115,18 @@ def test_who_was_sent_to_an_incident(city_store):
     store.dispatch([Assignment(t1, 1)], actor="调度员")
     assert store.was_sent_to(1, t1)
     assert not store.was_sent_to(1, t2) and not store.was_sent_to(2, t1)
+
+
+def test_a_checked_photo_is_a_row_as_it_is(city_store):
+    """The field app hands the checked photo itself (inside its own transaction)."""
+    from services.photos import check_photo
+
+    checked = check_photo(image_bytes("WEBP", exif=camera_exif()), max_bytes=MB)
+    photo_id = city_store.add_photo(incident_id(city_store, "T1"), checked, actor="cadre:张伟")
+    row = city_store.photo(photo_id)
+    assert (row["sha256"], row["bytes"], row["content_type"]) == (
+        checked.sha256,
+        len(checked.data),
+        "image/webp",
+    )
+    assert row["exif_lat"] == pytest.approx(checked.exif_lat)
