@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from api.params import json_body
+from domain.access import CONTACTS
 from domain.bounds import digits_id
 from domain.errors import InvalidInput
 from services import dispatch as service
-from web.guard import audit_actor
+from web.guard import audit_actor, current_principal
 
 blueprint = Blueprint("dispatch", __name__, url_prefix="/api/v1/dispatch")
 
@@ -59,7 +60,10 @@ def plan():
         public_ids=incidents,
         max_travel_s=service.max_travel_seconds(body.get("max_travel_min")),
     )
-    return jsonify(service.proposal_payload(proposal))
+    # Callers who may dispatch may see contacts (domain.access): the plan gives
+    # each cadre's mobile number, which their phone's invite asks for.
+    phones = current_principal().can(CONTACTS)
+    return jsonify(service.proposal_payload(proposal, phones=phones))
 
 
 @blueprint.post("/confirm")

@@ -25,6 +25,7 @@ import datetime as dt
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from api.params import json_body
+from domain.access import CONTACTS, DISPATCH
 from domain.bounds import digits_id
 from domain.cap import CapEvent, cap_alert
 from domain.errors import InvalidInput, NotFound
@@ -32,7 +33,7 @@ from domain.events import declaration, parse_time
 from services import event_mobilisation, event_report, event_workbook
 from services import events as event_service
 from services.dispatch import max_travel_seconds
-from web.guard import audit_actor
+from web.guard import audit_actor, current_principal
 
 blueprint = Blueprint("events", __name__, url_prefix="/api/v1/events")
 CAP_MEDIA_TYPE = "application/cap+xml"
@@ -173,7 +174,12 @@ def proposal(event_id: str):
     found = event_mobilisation.propose(
         store, _event_id(event_id), include_rest=rest == "true", max_travel_s=limit
     )
-    return jsonify(event_mobilisation.proposal_payload(found, store, _lang()))
+    # The cadres' mobile numbers (for their phones' invites) only to a caller
+    # who may dispatch and see contacts: not to a provincial system's events key.
+    caller = current_principal()
+    phones = caller.can(DISPATCH) and caller.can(CONTACTS)
+    payload = event_mobilisation.proposal_payload(found, store, _lang(), phones=phones)
+    return jsonify(payload)
 
 
 @blueprint.post("/<event_id>/mobilisation")

@@ -31,6 +31,12 @@ _PLANNED = {
         "category": {"type": "string"},
         "priority": {"type": "integer"},
         "cadre_name": {"type": "string"},
+        "cadre_phone": {
+            "type": ["string", "null"],
+            "description": "the cadre's mobile number (for the invite of their "
+            "phone, POST /api/v1/field/invites); only to callers "
+            "who may see contacts",
+        },
         "department": {"type": ["string", "null"]},
         "distance_m": {"type": "number"},
         "paired": {"type": "boolean"},

@@ -112,6 +112,11 @@ PROPOSAL = {
                     "incident_id": {"type": "integer"},
                     "cadre_id": {"type": "integer"},
                     "cadre_name": {"type": "string"},
+                    "cadre_phone": {
+                        "type": ["string", "null"],
+                        "description": "the cadre's mobile number, for their phone's invite; "
+                        "only to callers who may dispatch and see contacts",
+                    },
                     "tier": {"type": "string", "enum": list(TIERS)},
                     "eta_s": {"type": "number"},
                     "distance_m": {"type": "number"},

@@ -79,8 +79,12 @@ def iso_time(value) -> str | None:
     return pd.Timestamp(value).tz_convert("UTC").isoformat()
 
 
-def plan_rows(plan: Plan, work: pd.DataFrame, cadres: pd.DataFrame) -> list[dict]:
-    """The plan's assignments with what a person and a map need to see them."""
+def plan_rows(
+    plan: Plan, work: pd.DataFrame, cadres: pd.DataFrame, *, phones: bool = False
+) -> list[dict]:
+    """The plan's assignments with what a person and a map need to see them;
+    with ``phones`` (a caller who may see contacts) each cadre's mobile number,
+    which the desk or an integration gives to ``POST /api/v1/field/invites``."""
     if not len(plan.assignments):
         return []
     incidents = work.set_index("id")
@@ -105,6 +109,8 @@ def plan_rows(plan: Plan, work: pd.DataFrame, cadres: pd.DataFrame) -> list[dict
                 "to": [float(incident["lon"]), float(incident["lat"])],
             }
         )
+        if phones:
+            rows[-1]["cadre_phone"] = text_or_none(cadre.get("phone"))
     return rows
 
 
@@ -121,8 +127,9 @@ def totals(plan: Plan) -> dict:
     }
 
 
-def proposal_payload(proposal: Proposal) -> dict:
-    """The JSON answer of a plan request: optimal assignments, both plans' totals."""
+def proposal_payload(proposal: Proposal, *, phones: bool = False) -> dict:
+    """The JSON answer of a plan request: optimal assignments, both plans'
+    totals (``phones``: see ``plan_rows``)."""
     work = proposal.work.set_index("id")
     unmet = [
         {"incident": work.loc[k, "public_id"], "missing": v}
@@ -132,7 +139,7 @@ def proposal_payload(proposal: Proposal) -> dict:
     base = greedy["total_weighted_s"]
     gain = (base - optimal["total_weighted_s"]) / base * 100 if base else 0.0
     return {
-        "assignments": plan_rows(proposal.optimal, proposal.work, proposal.cadres),
+        "assignments": plan_rows(proposal.optimal, proposal.work, proposal.cadres, phones=phones),
         "unmet": unmet,
         "optimal": optimal,
         "greedy": greedy,

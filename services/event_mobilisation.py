@@ -59,8 +59,11 @@ def propose(
     return Proposal(plan, work, cadres, affected, neighbours)
 
 
-def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
-    """The proposal as JSON: rows to confirm, counts, arrivals, unmet, left thin."""
+def proposal_payload(proposal: Proposal, store, lang: str = "zh", *, phones: bool = False) -> dict:
+    """The proposal as JSON: rows to confirm, counts, arrivals, unmet, left thin.
+
+    With ``phones`` (a caller who may see contacts and dispatch) each row has
+    the cadre's mobile number, for the invite of their phone."""
     plan, work = proposal.mobilisation, proposal.work.set_index("id")
     people = proposal.cadres.set_index("id")
     names = dict(zip(store.departments()["id"], store.departments()["name"], strict=True))
@@ -87,6 +90,8 @@ def proposal_payload(proposal: Proposal, store, lang: str = "zh") -> dict:
                 "to": [float(task["lon"]), float(task["lat"])],
             }
         )
+        if phones:
+            rows[-1]["cadre_phone"] = text_or_none(cadre.get("phone"))
     eta = plan.assignments["eta_s"].astype(float) if len(plan.assignments) else pd.Series([0.0])
     thin = []
     for r in plan.thin.to_dict("records"):
