@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(commands)
     _add_seed(commands)
     commands.add_parser("migrate", help="upgrade the database schema")
+    notify = commands.add_parser(
+        "notify", help="deliver notifications (serve starts this; run more for more hosts)"
+    )
+    notify.add_argument("--once", action="store_true", help="one round and the scans, then exit")
+    notify.add_argument("--stopped-mark", help=argparse.SUPPRESS)  # serve's: see cli.notify
     commands.add_parser(
         "calendar",
         help="list a year's days off and make-up working days, and where each comes from",
@@ -199,6 +204,12 @@ def _field(settings: Settings, args) -> None:
     field_command(settings, args)
 
 
+def _notify(settings: Settings, args) -> None:
+    from cli.notify import notify_command
+
+    notify_command(settings, args)
+
+
 def _data(settings: Settings, args) -> int:
     from cli.imports import data_command
 
@@ -232,4 +243,5 @@ HANDLERS = {
     "clear-city": _data,
     "calendar": _calendar,
     "migrate": _migrate,
+    "notify": _notify,
 }

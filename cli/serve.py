@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import subprocess
 import sys
@@ -53,6 +54,8 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
 
     With ``simulate`` ("flood" or "flood:SPEED"), the scenario starts in a
     child process once the server listens, so the screens move on their own.
+    The notification worker (``python app.py notify``) runs beside it in a
+    child process of its own, stopped with the server.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -72,6 +75,8 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     scenario_cmd = scenario_command(store, settings, simulate) if simulate else None
     writer = _start_intake_writer(settings) if store.backend == "sqlite" else None
     store.close()
+    notifier = _start_notifier()
+    master = os.getpid()
 
     def when_ready(_arbiter):
         if scenario_cmd:
@@ -86,8 +91,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
             self.cfg.set("when_ready", when_ready)
-            if writer is not None:
-                self.cfg.set("on_exit", lambda _arbiter: writer.stop())
+            self.cfg.set("on_exit", lambda _arbiter: _stop_children(writer, notifier, master))
 
         def load(self):
             from server import create_app
@@ -109,8 +113,27 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     try:
         _Server().run()
     finally:
-        if writer is not None:
-            writer.stop()
+        _stop_children(writer, notifier, master)
+
+
+def _start_notifier():
+    """The notification worker in a child process (``cli.notify``)."""
+    from cli.notify import NotifierProcess
+
+    notifier = NotifierProcess()
+    notifier.start()
+    return notifier
+
+
+def _stop_children(writer, notifier, master: int) -> None:
+    """Stop the writer and the notifier, in the master only: a gunicorn worker
+    is a fork of the master and leaves ``run()`` through this ``finally`` too,
+    where it waited 15 s for children not its own and then killed the writer."""
+    if os.getpid() != master:
+        return
+    notifier.stop()
+    if writer is not None:
+        writer.stop()
 
 
 def _start_intake_writer(settings: Settings):

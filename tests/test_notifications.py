@@ -6,7 +6,6 @@ message, one that always fails; and the scans that tell the desk once."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -14,8 +13,6 @@ import json
 import random
 import threading
 import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import shapely
@@ -36,67 +33,9 @@ from services.notifications import (
     scan_unacknowledged,
 )
 from settings import Settings
+from tests.http_receivers import OK, receiving
 
 MIN = dt.timedelta(minutes=1)
-OK = (200, {"errcode": 0, "errmsg": "ok"})
-
-
-class Receiver:
-    """An HTTP server that records each request and answers from a script
-    (the last answer repeats)."""
-
-    def __init__(self, answers, check=None):
-        self.answers = list(answers)
-        self.check = check  # request -> an answer overriding the script, or None
-        self.requests: list[dict] = []
-        self.url = ""
-
-    def answer(self, request: dict) -> tuple[int, object]:
-        self.requests.append(request)
-        if self.check is not None and (override := self.check(request)) is not None:
-            return override
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-
-
-@contextlib.contextmanager
-def receiving(*answers, check=None) -> Iterator[Receiver]:
-    receiver = Receiver(answers or [OK], check)
-
-    class Handler(BaseHTTPRequestHandler):
-        def _any(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            parts = urllib.parse.urlsplit(self.path)
-            request = {
-                "method": self.command,
-                "path": parts.path,
-                "query": urllib.parse.parse_qs(parts.query),
-                "raw_query": parts.query,
-                "headers": dict(self.headers),
-                "body": self.rfile.read(length),
-            }
-            status, body = receiver.answer(request)
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = _any
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def _desk_notice(store, *, at, text_zh="张伟 拒绝了任务 T1", text_en="张伟 declined task T1"):
