@@ -120,5 +120,9 @@ def test_serve_runs_the_worker_and_leaves_none_behind(tiny_url, tmp_path):
         with app_process(env, args=("serve", "--workers", "1", "--threads", "4")):
             assert _wait(lambda: len(robot.requests) == 1, timeout=60)
             assert len(_workers_of(tiny_url)) == 1
+            stopping = time.monotonic()
+        # Regression: each gunicorn worker ran the master's clean-up too and waited
+        # 15 s for children not its own (then killed the intake writer).
+        assert time.monotonic() - stopping < 10
         assert _wait(lambda: _workers_of(tiny_url) == [], timeout=30)
     assert _states(tiny_url) == ["sent"]
