@@ -74,6 +74,7 @@ def compose(settings: Settings, store) -> Dash:
         rules_for(app),
         secure_cookies=settings.secure_cookies,
         upload_bytes=settings.max_upload_bytes,
+        photo_bytes=settings.photo_max_bytes,
     )
     install_limits(
         server,

@@ -334,7 +334,7 @@ def add_photo(
         task = _own_task(store, cadre_id, dispatch_id)
         photo = check_photo(data, max_bytes=max_bytes)
         media.put(photo.sha256, photo.data, photo.content_type)
-        media.put(photo.thumb_sha256, photo.thumb, "image/jpeg")
+        media.put(photo.thumb_sha256, photo.thumb, photo.content_type)  # same format
         actor = actor_of(store.field_cadre(cadre_id)["name"])
         incident_id = int(task["incident_id"])
 

@@ -275,3 +275,45 @@ def test_the_desk_makes_an_invite_over_the_api_and_a_phone_key_may_not(served):
     assert unknown.status_code == 404 and "roster" in unknown.json()["error"]["message"]
     refused = requests.post(url, json={"phone": ZHANG}, headers={"X-API-Key": field_key})
     assert refused.status_code == 403
+
+
+def test_a_phone_photo_larger_than_the_servers_request_limit_is_proof_of_the_fix(served):
+    """A camera's JPEG of several MB goes through (the photo's own limit, not the
+    server's 2 MB for other requests); EXIF is gone from what is served; "done"
+    with it resolves the incident with the photo as proof."""
+    import io
+    import random
+
+    from PIL import Image
+
+    from tests.test_photos import camera_exif
+
+    store = served["store"]
+    dispatch = send(store, T1, 1)
+    phone = signed_in(served, ZHANG)
+    noise = Image.frombytes("RGB", (1800, 1400), random.Random(7).randbytes(1800 * 1400 * 3))
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=97, exif=camera_exif())
+    big = out.getvalue()
+    assert 2_000_000 < len(big) < 10_000_000
+    url = f"{served['base']}/api/v1/field/tasks/{dispatch}/photos"
+    headers = {"X-GC-Field": "1", "Idempotency-Key": "photo-1"}
+    sent = phone.post(url, files={"photo": ("p.jpg", big, "image/jpeg")}, headers=headers)
+    assert sent.status_code == 200, sent.text[:300]
+    photo = sent.json()["photo"]
+    assert photo["exif_lon"] is not None and max(photo["width"], photo["height"]) <= 2048
+    served_photo = phone.get(f"{served['base']}{photo['url']}")
+    assert served_photo.status_code == 200 and b"Exif" not in served_photo.content[:4096]
+    text = {"photo": ("p.jpg", b"%PDF-1.4 not a photo", "image/jpeg")}
+    before = count(store, schema.photos)
+    refused = phone.post(url, files=text, headers={**headers, "Idempotency-Key": "photo-2"})
+    assert refused.status_code == 400 and "JPEG" in refused.json()["error"]["message"]
+    assert count(store, schema.photos) == before
+    # Far from the place (no check-in proof): the photo is the proof.
+    body = {"lon": 120.009, "lat": 36.009, "note": "从北侧进入"}
+    assert post(phone, served, f"/tasks/{dispatch}/arrive", body).status_code == 200
+    done = post(phone, served, f"/tasks/{dispatch}/done", {"note": "已清理", "photo_ids": [photo["id"]]})  # fmt: skip
+    assert done.status_code == 200, done.text
+    incident = store.incident_by_public_id("T1")
+    assert incident["status"] == "resolved"
+    assert f"/media/photos/{photo['id']}" in incident["resolution"]

@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT202012
 from api.media import MEDIA_STORE
 from api.openapi import document
 from app import create_app
+from data.store_dispatch import Assignment
 from domain.services import SERVICES
 from services.photos import save_photo
 from settings import Settings
@@ -171,7 +172,9 @@ def served(module_database_url, tmp_path_factory):
     }
     keys["all"] = store.create_api_key("every scope", actor="test", scopes=ALL_SCOPES)
     with thread_server(app.server) as base:
-        yield Conformance(base, document(base + "/"), keys, places={"photo_id": photo["id"]})
+        check = Conformance(base, document(base + "/"), keys, places={"photo_id": photo["id"]})
+        check.store = store  # the field app's phones sign in through the store's invites
+        yield check
     store.close()
 
 
@@ -183,6 +186,7 @@ def test_real_answers_of_every_operation_conform_to_the_document(served):
     places |= events(check)
     review(check)
     places |= photos(check)
+    places |= field_app(check)
     refusals(check, places)
     assert check.problems == [], "\n".join(check.problems)
     documented = {
@@ -500,6 +504,96 @@ def photos(check: Conformance) -> dict:
         )
         check.ask(404, "GET", path, key="display", path={"photo_id": 999999})
     return {"photo_id": one}
+
+
+def field_app(check: Conformance) -> dict:
+    """A cadre's phone (cadre 5, free) through each operation and its answers; cadre 4,
+    mobilised by ``events``, checks in."""
+    store, ask = check.store, check.ask
+
+    def phone(number: str) -> dict:
+        token, _ = store.create_field_invite(number, actor="test")
+        return {"gc_field": store.redeem_field_invite(token)[0]}
+
+    def heads(key: str) -> dict:
+        return {"X-GC-Field": "1", "Idempotency-Key": key}
+
+    def new_task() -> int:
+        form = {"service_code": "fire_lane", "lat": 36.005, "long": 120.005,
+                "description": "消防通道被占用"}  # fmt: skip
+        report = ask(200, "POST", "/open311/v2/requests.json", key="open311", data=form)
+        incident = store.incident_by_public_id(report.json()[0]["service_request_id"])["id"]
+        store.apply_action(int(incident), "register", actor="test")
+        store.dispatch([Assignment(int(incident), 5)], actor="test")
+        return int(store.field_tasks(5)["dispatch_id"].iloc[0])
+
+    invites = "/api/v1/field/invites"
+    ask(201, "POST", invites, key="dispatch", json={"phone": "13900000006"})
+    ask(400, "POST", invites, key="dispatch", json={})
+    ask(404, "POST", invites, key="dispatch", json={"phone": "1"})
+    five, four = phone("13900000005"), phone("13900000004")
+    me = "/api/v1/field/me"
+    act = "/api/v1/field/tasks/{dispatch_id}/{action}"
+    first = new_task()
+    ask(200, "GET", me, key=None, cookies=five)
+    ask(400, "GET", me, key=None, cookies=five, params={"lon": "east", "lat": 36})
+    at = {"dispatch_id": first, "action": "accept"}
+    ask(200, "POST", act, key=None, cookies=five, path=at, headers=heads("a1"), json={})
+    declining = {**at, "action": "decline"}
+    ask(422, "POST", act, key=None, cookies=five, path=declining, headers=heads("a1"),
+        json={"reason": "车坏了"})  # fmt: skip
+    ask(400, "POST", act, key=None, cookies=five, path=declining, headers=heads("a2"),
+        json={"reason": ""})  # fmt: skip
+    ask(404, "POST", act, key=None, cookies=five, path={**at, "dispatch_id": 999999},
+        headers=heads("a3"), json={})  # fmt: skip
+    ask(200, "POST", act, key=None, cookies=five, path=declining, headers=heads("a4"),
+        json={"reason": "车坏了"})  # fmt: skip
+    ask(409, "POST", act, key=None, cookies=five, path=at, headers=heads("a5"), json={})
+
+    second = new_task()
+    photos = "/api/v1/field/tasks/{dispatch_id}/photos"
+    shot = {"dispatch_id": second}
+    upload = {"photo": ("proof.jpg", image_bytes("JPEG"), "image/jpeg")}
+    ask(200, "POST", photos, key=None, cookies=five, path=shot, headers=heads("p1"), files=upload)
+    other = {"photo": ("other.png", image_bytes("PNG"), "image/png")}
+    ask(422, "POST", photos, key=None, cookies=five, path=shot, headers=heads("p1"), files=other)
+    text = {"photo": ("proof.jpg", b"not a picture at all", "image/jpeg")}
+    ask(400, "POST", photos, key=None, cookies=five, path=shot, headers=heads("p2"), files=text)
+    ask(404, "POST", photos, key=None, cookies=five, path={"dispatch_id": 999999},
+        headers=heads("p3"), files=upload)  # fmt: skip
+
+    duty = "/api/v1/field/duty"
+    ask(409, "POST", duty, key=None, cookies=five, headers=heads("d1"), json={"on": False})
+    ask(400, "POST", duty, key=None, cookies=five, headers=heads("d2"), json={"on": "off"})
+    ask(200, "POST", duty, key=None, cookies=five, headers=heads("d3"), json={"on": True})
+    ask(422, "POST", duty, key=None, cookies=five, headers=heads("d3"), json={"on": False})
+
+    now = dt.datetime.now(dt.UTC).isoformat()
+    positions = "/api/v1/field/me/positions"
+    here = {"positions": [{"lon": 120.01, "lat": 36.01, "at": now}]}
+    ask(200, "POST", positions, key=None, cookies=five, headers=heads("x1"), json=here)
+    ask(422, "POST", positions, key=None, cookies=five, headers=heads("x1"), json={"positions": []})
+    away = {"positions": [{"lon": 116.4, "lat": 39.9, "at": now}]}
+    ask(400, "POST", positions, key=None, cookies=five, headers=heads("x2"), json=away)
+
+    checkin = "/api/v1/field/checkin"
+    ask(200, "POST", checkin, key=None, cookies=four, headers=heads("c1"),
+        json={"lon": 120.005, "lat": 36.01})  # fmt: skip
+    ask(422, "POST", checkin, key=None, cookies=four, headers=heads("c1"), json={"lon": 120.006})
+    ask(400, "POST", checkin, key=None, cookies=four, headers=heads("c2"),
+        json={"lon": 116.4, "lat": 39.9})  # fmt: skip
+
+    read = "/api/v1/field/notifications/{notification_id}/read"
+    mine = ask(200, "GET", me, key=None, cookies=five).json()["notifications"]
+    theirs = ask(200, "GET", me, key=None, cookies=four).json()["notifications"]
+    assert mine and theirs, "a dispatch and a mobilisation each notify their cadre"
+    ask(200, "POST", read, key=None, cookies=five, path={"notification_id": mine[0]["id"]},
+        headers={"X-GC-Field": "1"})  # fmt: skip
+    ask(403, "POST", read, key=None, cookies=five, path={"notification_id": theirs[0]["id"]},
+        headers={"X-GC-Field": "1"})  # fmt: skip
+    ask(404, "POST", read, key=None, cookies=five, path={"notification_id": 999999},
+        headers={"X-GC-Field": "1"})  # fmt: skip
+    return {"dispatch_id": second, "action": "accept", "notification_id": mine[0]["id"]}
 
 
 def refusals(check: Conformance, places: dict) -> None:

@@ -46,6 +46,8 @@ DASH_UPDATE = "/_dash-update-component"
 DISPLAY_KEY = "display_key_id"  # in the session of a wall shown with a display key
 FIELD_COOKIE = "gc_field"  # a cadre's session on their phone (fieldapp, api.field_app)
 FIELD_HEADER = "X-GC-Field"  # sent by the field app with every change: forces a CORS preflight
+PHOTO_UPLOADS = frozenset({"field_app.task_photo"})  # may be as large as GC_PHOTO_MAX_BYTES
+FORM_ROOM = 64 * 1024  # a multipart form's own bytes around a photo
 # Paths where the field cookie says who is calling; elsewhere it is ignored.
 FIELD_PATHS = ("/api/v1/field/", "/media/")
 # Forms that change who is signed in: checked even without a session (login CSRF).
@@ -198,6 +200,7 @@ def install(
     *,
     secure_cookies: bool = False,
     upload_bytes: int | None = None,
+    photo_bytes: int | None = None,
 ) -> None:
     """Guard every request to ``server``.
 
@@ -231,6 +234,9 @@ def install(
         g.principal = principal
         if upload_bytes and via_cookie and principal.can(ADMIN) and principal.kind == "user":
             request.max_content_length = upload_bytes  # before the body is read
+        if photo_bytes and principal.kind == "cadre" and request.endpoint in PHOTO_UPLOADS:
+            # A phone camera's JPEG is 2-6 MB: the photo's own limit, with room for the form.
+            request.max_content_length = photo_bytes + FORM_ROOM
         if rule is None:
             raise Forbidden(f"no access rule for {request.endpoint or request.path}")
         if rule is CALLBACK:
