@@ -16,15 +16,7 @@ def recommendations_view(chosen: dict | None, lang: str):
         return t("console.recommend_pick", lang)
     incident = chosen["incident"]
     head = html.Div(f"{incident['public_id']} · {incident['label']}", className="gc-rec-for")
-    sent = chosen["sent"]
-    already = (
-        html.Div(
-            f"{t('console.already', lang)}：" + "、".join(c["name"] for c in sent),
-            className="gc-rec-sent",
-        )
-        if sent
-        else None
-    )
+    already = acknowledgements_view(chosen, lang)
     if not incident["dispatchable"]:
         note = t("console.not_dispatchable", lang).format(status=incident["status_name"])
     elif not incident["located"]:
@@ -67,6 +59,30 @@ def recommendations_view(chosen: dict | None, lang: str):
         for n, c in enumerate(chosen["cadres"])
     ]
     return [head, already, html.Ol(items, className="gc-recs-list")]
+
+
+def acknowledgements_view(chosen: dict, lang: str):
+    """The cadres sent, each with whether they have seen and accepted the task;
+    one nobody acknowledged in time is flagged. None when nobody was sent."""
+    acks = chosen.get("acks") or []
+    if not acks:
+        return None
+    items = []
+    for a in acks:
+        words = t(f"console.ack_{a['state']}", lang)
+        if a["late"]:
+            late = t("console.ack_late", lang).format(m=chosen.get("ack_minutes", 10))
+            words = f"⚠ {late}" if a["state"] == "sent" else f"{words} · ⚠ {late}"
+        items.append(
+            html.Li(
+                [html.B(a["name"]), " ", html.Span(words)],
+                className="gc-ack gc-warn" if a["late"] else f"gc-ack gc-ack-{a['state']}",
+            )
+        )
+    return html.Div(
+        [f"{t('console.already', lang)}：", html.Ul(items, className="gc-acks")],
+        className="gc-rec-sent",
+    )
 
 
 def plan_summary_view(summary: dict):

@@ -55,11 +55,29 @@ def _number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def picked(store, incident_id: int, lang: str, limit: int = LIMIT) -> dict | None:
+def acknowledged(store, incident_id: int, ack_minutes: int = 10) -> list[dict]:
+    """Each cadre sent to the incident: whether they have seen and accepted
+    the task on their phone, and whether nobody accepted it within ``ack_minutes``."""
+    frame = store.acknowledgements([incident_id], ack_minutes=ack_minutes)
+    return [
+        {
+            "name": str(a["cadre_name"]),
+            "state": "accepted" if a["accepted_at"] else "seen" if a["seen_at"] else "sent",
+            "late": bool(a["unacknowledged"]),
+        }
+        for a in frame.to_dict("records")
+    ]
+
+
+def picked(
+    store, incident_id: int, lang: str, limit: int = LIMIT, *, ack_minutes: int = 10
+) -> dict | None:
     """One incident with its best cadres and those already sent, as plain JSON values.
 
     Returns None for an unknown incident. ``cadres`` is empty when the
-    incident takes nobody in its status or has no location.
+    incident takes nobody in its status or has no location. ``acks`` says
+    for each cadre sent whether they have seen and accepted it
+    (``acknowledged``), and ``ack_minutes`` is the time they have for it.
     """
     frame = store.incidents(ids=[incident_id])
     if not len(frame):
@@ -106,7 +124,14 @@ def picked(store, incident_id: int, lang: str, limit: int = LIMIT) -> dict | Non
                     "to": [float(v) for v in r["to"]],
                 }
             )
-    return {"incident": incident, "cadres": cadres, "sent": sent}
+    acks = acknowledged(store, incident_id, ack_minutes)
+    return {
+        "incident": incident,
+        "cadres": cadres,
+        "sent": sent,
+        "acks": acks,
+        "ack_minutes": ack_minutes,
+    }
 
 
 def send(store, chosen: Mapping, cadre_id: int, operator: object, lang: str) -> str:

@@ -25,6 +25,7 @@ from dashboard.console_view import (
     queue_rows,
 )
 from dashboard.dispatch_view import (
+    acknowledged,
     confirm,
     map_size,
     picked,
@@ -170,10 +171,16 @@ def recommend_cadres(context, selected, moved, shown, screen, revision, lang):
         return unchanged
     same = shown is not None and shown["incident"]["id"] == incident_id
     # The queue reloads every few seconds and reports its selection again: keep
-    # what is shown (and the plan on the map) unless the pick or the data moved.
-    if same and shown.get("moved") == moved:
+    # what is shown (and the plan on the map) unless the pick or the data moved,
+    # or a cadre sent has seen or accepted the task on their phone since.
+    ack_minutes = context.settings.ack_minutes
+    if (
+        same
+        and shown.get("moved") == moved
+        and shown.get("acks") == acknowledged(context.store, incident_id, ack_minutes)
+    ):
         return unchanged
-    chosen = picked(context.store, incident_id, lang)
+    chosen = picked(context.store, incident_id, lang, ack_minutes=ack_minutes)
     if chosen is not None:
         chosen["moved"] = moved
     return [
