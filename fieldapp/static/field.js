@@ -11,12 +11,14 @@ import { h, pendingByTask, taskCard, tick } from "./field_tasks.js";
 const API = "/api/v1/field";
 const ME_KEY = "gc-field-me"; // the last /me, to show while offline
 const REFRESH_MS = 60_000;
+const FRESH_FIX_MS = 10_000;
 
 const $ = (id) => document.getElementById(id);
 const view = {
   me: null,
   fetchedAt: null,
   items: [], // the queue's contents
+  sent: [], // sent since the last /me began: still laid over it ({item, at})
   uploaded: [], // photos taken here: {ref, dispatch_id, photo_id, photo}
   queueState: { count: 0, online: navigator.onLine },
   drafts: new Map(), // what the cadre typed and has not sent: input id -> value
@@ -35,6 +37,7 @@ const queue = new Queue({
     scheduleRender();
   },
   onSent: (item) => {
+    if (item.kind !== "photo" && item.kind !== "positions") view.sent.push({ item, at: Date.now() });
     if (item.kind === "done" || item.kind === "decline") {
       view.drafts.delete(`note-${item.dispatch_id}`);
       queue.forgetPhotos(item.dispatch_id).then(refreshUploaded);
@@ -85,9 +88,10 @@ function toast(text, bad = false) {
 
 function renderNet() {
   const el = $("net");
-  const { count, online, sending, retryAt } = view.queueState;
+  const { count, positions, online, sending, retryAt } = view.queueState;
   const parts = [];
   if (!online) parts.push(t("net.offline"));
+  if (count === 0 && positions > 0 && !online) parts.push(t("queue.positions", { n: positions }));
   if (count > 0) {
     if (online && sending) parts.push(t("queue.sending", { n: count }));
     else if (online && retryAt) {
@@ -99,8 +103,13 @@ function renderNet() {
   el.classList.toggle("pending", online && count > 0);
 }
 
+// What the phone did that /me may not show yet: sent but not yet re-read, or still queued.
+function overlay() {
+  return [...view.sent.map((s) => s.item), ...view.items];
+}
+
 function pendingOf(kind) {
-  return view.items.filter((item) => item.kind === kind);
+  return overlay().filter((item) => item.kind === kind);
 }
 
 function dutyOn() {
@@ -148,7 +157,7 @@ function renderCheckin() {
 function renderCheckinTimer() {
   const c = checkinView();
   if (!c || !c.due_at) {
-    $("checkin-timer").textContent = "";
+    $("checkin-timer").textContent = c ? t("checkin.first") : "";
     return;
   }
   const left = (Date.parse(c.due_at) - Date.now()) / 1000;
@@ -203,12 +212,14 @@ function blobUrl(item) {
 
 function renderTasks() {
   const tasks = view.me?.tasks || [];
-  const pending = pendingByTask(view.items);
+  const pending = pendingByTask(overlay());
+  const waiting = pendingByTask(view.items);
   const list = $("tasks");
   list.replaceChildren(
     ...tasks.map((task) =>
       taskCard(task, {
         pending,
+        waiting,
         drafts: view.drafts,
         fix: view.fix,
         uploaded: view.uploaded,
@@ -249,6 +260,7 @@ function signedOut() {
 // ---- the server's view --------------------------------------------------
 
 async function loadMe() {
+  const started = Date.now();
   const query = view.fix ? `?lon=${view.fix.lon}&lat=${view.fix.lat}` : "";
   let answer;
   try {
@@ -270,6 +282,7 @@ async function loadMe() {
     return;
   }
   view.me = await answer.json();
+  view.sent = view.sent.filter((s) => s.at >= started);
   view.fetchedAt = new Date().toISOString();
   localStorage.setItem(ME_KEY, JSON.stringify({ me: view.me, at: view.fetchedAt }));
   afterMe();
@@ -312,7 +325,13 @@ function geoWords(error) {
   return t({ 1: "geo.denied", 2: "geo.unavailable", 3: "geo.timeout" }[error.code] || "geo.none");
 }
 
+// The phone's position now: the duty watch's latest fix when it is fresh,
+// else a high-accuracy fix of at most 10 s ago. (Asking for a brand-new fix
+// while a watch runs can wait for the watch's next one, which a phone that
+// stands still may not give.)
 function position() {
+  const fresh = view.fix && Date.now() - Date.parse(view.fix.at) < FRESH_FIX_MS;
+  if (fresh) return Promise.resolve(view.fix);
   return new Promise((resolve, reject) => {
     if (!navigator.geolocation) {
       reject({ code: 0 });
@@ -321,7 +340,7 @@ function position() {
     navigator.geolocation.getCurrentPosition(
       (p) => resolve(fixOf(p)),
       reject,
-      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 }
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: FRESH_FIX_MS }
     );
   });
 }
@@ -547,6 +566,8 @@ function applyLang() {
 async function start() {
   applyLang();
   wire();
+  // Positions, the offline shell and the queue's keys need HTTPS (or localhost).
+  if (!window.isSecureContext) toast(t("error.insecure"), true);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field/sw.js", { scope: "/field" }).catch(() => {});
   }

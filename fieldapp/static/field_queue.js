@@ -99,8 +99,11 @@ export class Queue {
   }
 
   state() {
+    const fixes = this.items.filter((item) => item.kind === "positions");
     return {
-      count: this.items.length,
+      // The cadre's own actions; positions are counted apart (a day offline holds hundreds).
+      count: this.items.length - fixes.length,
+      positions: fixes.reduce((n, item) => n + item.body.positions.length, 0),
       online: navigator.onLine,
       sending: this.inflight !== null,
       retryAt: this.retryAt,

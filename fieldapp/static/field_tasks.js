@@ -167,11 +167,12 @@ function proofBlock(task, p, drafts, uploaded, blobUrl) {
 }
 
 // One task's card.
-export function taskCard(task, { pending, drafts, fix, uploaded, blobUrl }) {
+export function taskCard(task, { pending, waiting: queued, drafts, fix, uploaded, blobUrl }) {
   const id = task.dispatch_id;
   const p = pending.get(id);
+  const q = queued.get(id);
   const state = stateOf(task, p);
-  const waiting = p && (p.accept || p.arrive || p.done || p.decline || p.progress || p.photos.length);
+  const waiting = q && (q.accept || q.arrive || q.done || q.decline || q.progress || q.photos.length);
   const status = {
     new: t("task.status_new"),
     accepted: t("task.status_accepted"),
@@ -190,7 +191,7 @@ export function taskCard(task, { pending, drafts, fix, uploaded, blobUrl }) {
       waiting ? h("span", { class: "state pending" }, ` ${t("task.pending")}`) : null
     ),
     h("h3", { id: `task-${id}-title` }, `${title} · ${task.public_id || ""}`),
-    h("p", { class: "where" }, task.address || ""),
+    h("p", { class: "where" }, task.address || t("task.grid", { grid: task.grid_code || "" })),
     h(
       "ul",
       { class: "facts" },
@@ -220,7 +221,7 @@ export function taskCard(task, { pending, drafts, fix, uploaded, blobUrl }) {
   card.append(actions);
   if (state === "arrived") {
     card.append(progressBlock(task, drafts) || "");
-    card.append(proofBlock(task, p, drafts, uploaded, blobUrl));
+    card.append(proofBlock(task, q, drafts, uploaded, blobUrl));
   }
   return card;
 }
