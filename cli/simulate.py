@@ -10,8 +10,9 @@ from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent  # where app.py is
 
-# The simulator files reports, dispatches, plays the field app and runs the event.
-SIMULATOR_SCOPES = ("open311", "field", "dispatch", "events")
+# The simulator files reports, dispatches (which invites the cadres' phones:
+# they act with their own sessions, not this key) and runs the event.
+SIMULATOR_SCOPES = ("open311", "dispatch", "events")
 
 
 def scenario_command(store, settings: Settings, simulate: str) -> list[str]:

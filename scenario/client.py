@@ -1,12 +1,11 @@
-"""A client of Grid Command's public APIs: Open311, dispatch, lifecycle, field app.
+"""A client of Grid Command's public APIs: Open311, dispatch, lifecycle, events.
 
-The scenarios use only this: what they do, a real 311 app, dispatch desk or
-field app could do the same way.
+The scenarios use only this and ``scenario.phone`` (the cadres' phones): what
+they do, a real 311 app, dispatch desk or field app could do the same way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import requests
@@ -17,6 +16,18 @@ TIMEOUT = 60
 
 class ApiError(RuntimeError):
     """The server refused a request; the message is its own."""
+
+
+def checked(answer: requests.Response):
+    """The JSON of a successful answer; ApiError with the server's message otherwise."""
+    if answer.status_code >= 400:
+        try:
+            body = answer.json()
+            message = body["error"]["message"] if isinstance(body, dict) else body[0]["description"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            message = answer.text[:200]
+        raise ApiError(f"{answer.request.method} {answer.url}: {answer.status_code} {message}")
+    return answer.json()
 
 
 @dataclass(frozen=True)
@@ -37,21 +48,13 @@ class GridCommandClient:
         self.base = base.rstrip("/")
         self.key = key
         self.session = requests.Session()
-        # The key goes with every call: it carries the open311, field and
-        # dispatch scopes the scenario's parts need (see web.guard).
+        # The key goes with every call: it carries the open311, dispatch and
+        # events scopes of the desk's side (see web.guard). The cadres act
+        # from their own phones (scenario.phone), never with this key.
         self.session.headers["X-API-Key"] = key
 
     def _check(self, answer: requests.Response):
-        if answer.status_code >= 400:
-            try:
-                body = answer.json()
-                message = (
-                    body["error"]["message"] if isinstance(body, dict) else body[0]["description"]
-                )
-            except (ValueError, KeyError, IndexError, TypeError):
-                message = answer.text[:200]
-            raise ApiError(f"{answer.request.method} {answer.url}: {answer.status_code} {message}")
-        return answer.json()
+        return checked(answer)
 
     def _post(self, path: str, body: dict):
         answer = self.session.post(self.base + path, json=body, timeout=TIMEOUT)
@@ -136,22 +139,10 @@ class GridCommandClient:
 
     # ------------------------------------------------------------ field app
 
-    def positions(self, batch: list[tuple[int, float, float, dt.datetime]]) -> int:
-        body = {
-            "positions": [
-                {
-                    "cadre_id": c,
-                    "lon": round(x, 6),
-                    "lat": round(y, 6),
-                    "recorded_at": at.isoformat(),
-                }
-                for c, x, y, at in batch
-            ]
-        }
-        return self._post("/api/v1/field/positions", body)["stored"]
-
-    def status(self, cadre_id: int, status: str) -> dict:
-        return self._post("/api/v1/field/status", {"cadre_id": cadre_id, "status": status})
+    def invite(self, phone: str) -> str:
+        """The one-time sign-in link for the phone of the cadre with mobile
+        ``phone`` (the dispatch scope); ``scenario.phone`` opens it."""
+        return self._post("/api/v1/field/invites", {"phone": phone})["url"]
 
     # --------------------------------------------------------------- events
 
@@ -208,15 +199,6 @@ class GridCommandClient:
     def mobilise(self, event_id: int, assignments: list[dict], actor: str) -> dict:
         return self._post(
             f"/api/v1/events/{event_id}/mobilisation", {"actor": actor, "assignments": assignments}
-        )
-
-    def progress(self, event_id: int, task_id: int, done: dict) -> dict:
-        return self._post(f"/api/v1/events/{event_id}/tasks/{task_id}/progress", {"done": done})
-
-    def check_in(self, event_id: int, cadre_id: int, lon: float, lat: float) -> dict:
-        return self._post(
-            f"/api/v1/events/{event_id}/checkins",
-            {"cadre_id": cadre_id, "lon": round(lon, 6), "lat": round(lat, 6)},
         )
 
     def end_event(self, event_id: int, actor: str) -> dict:

@@ -8,10 +8,14 @@ of the event with the helpers it needs (about 150 in all) and its mu and
 tonnes as targets. Every half hour the centre plans and confirms dispatch for
 the streets, and confirms the event's mobilisation proposal for the fields
 (paired departments first, then neighbours). Cadres drive to the fields,
-report their positions from the field app, arrive, check in, harvest and
-report the mu, tonnes and sales; each field's task is resolved with the
-harvest and the potatoes the cadres helped sell, verified by someone else and
-closed. At the end the centre ends the event and reads its after-action report,
+each on their own phone: the desk invites the phone of every cadre it sends
+(once), and the phone signs in by the link and then acts only through the
+field app's endpoints, as the page at /field does (``scenario.phone``). The
+cadres accept, report their positions on the way in batches, arrive, check
+in, harvest and report the mu, tonnes and sales, and say when they are done;
+a street is resolved by its cadre's "done" with the arrival on the spot as
+proof, a field by the desk with the harvest and the potatoes the cadres
+helped sell; each is verified by someone else and closed. At the end the centre ends the event and reads its after-action report,
 and the replay prints its outcome: reports first contacted within an hour,
 hands met within a day, the median time to resolve and what the optimal plan
 gained over nearest-first dispatch (``scenario.flood_model``).
@@ -52,6 +56,7 @@ from scenario.flood_model import (
     timeline,
 )
 from scenario.flood_tasks import Tally, Task, Trip, harvest_report
+from scenario.phone import Phones
 
 DISPATCHER, WORKER, VERIFIER = (
     "指挥中心值班员（演练）",
@@ -60,6 +65,7 @@ DISPATCHER, WORKER, VERIFIER = (
 )
 PLAN_EVERY = 0.25 * HOUR  # in a storm the duty officer plans every quarter hour
 POSITIONS_EVERY = 300.0
+POSITIONS_PER_BATCH = 3  # a phone on the way sends its positions every quarter hour
 PROGRESS_EVERY = 2 * HOUR  # a field reports what it harvested this often
 CHECKIN_EVERY_REAL_S = 600.0  # cadres check in every 10 real minutes (the event asks 30)
 MAX_TRAVEL_MIN = 90
@@ -96,6 +102,7 @@ class FloodRun:
         self.event_id = event_id  # given: the commander declared it and will end it
         self.own_event = event_id is None
         self.checked_in: dict[int, float] = {}  # cadre -> real time of the last check-in
+        self.phones = Phones(client)  # the cadres' phones, each signed in once
         self.tasks: dict[str, Task] = {}
         self.tally = Tally()
         self.sim_s = 0.0
@@ -233,8 +240,18 @@ class FloodRun:
             self.say(f"[{self._clock()}] 方案未执行，下一轮重排: {error}")
             return
         for a in plan["assignments"]:
+            # The task reaches the cadre's phone (invited and signed in the
+            # first time), which finds it among its work and accepts it.
+            phone = self.phones.of(a["cadre_id"], a.get("cadre_phone"))
+            dispatch_id = phone.task(a["incident"])["dispatch_id"]
+            phone.accept(dispatch_id)
             self.tasks[a["incident"]].trips[a["cadre_id"]] = Trip(
-                a["cadre_id"], tuple(a["from"]), tuple(a["to"]), max(60.0, a["eta_s"]), self.sim_s
+                a["cadre_id"],
+                tuple(a["from"]),
+                tuple(a["to"]),
+                max(60.0, a["eta_s"]),
+                self.sim_s,
+                dispatch_id,
             )
         sent = len(plan["assignments"])
         self.tally.dispatched += sent
@@ -266,9 +283,10 @@ class FloodRun:
             self.say(f"[{self._clock()}] 派遣 {sent} 人; {compared}")
 
     def _move(self) -> None:
-        """Cadres on the way report where they are; those there report arrival."""
+        """The phones on the way take their positions and send them in batches;
+        those at the place say they have arrived, with their position."""
         now = _utcnow()
-        batch, arrivals = [], []
+        arrivals = []
         for task in self.tasks.values():
             for trip in task.trips.values():
                 if trip.arrived:
@@ -276,13 +294,16 @@ class FloodRun:
                 f = min(1.0, (self.sim_s - trip.sent_s) / trip.eta_s)
                 lon = trip.start[0] + (trip.end[0] - trip.start[0]) * f
                 lat = trip.start[1] + (trip.end[1] - trip.start[1]) * f
-                batch.append((trip.cadre_id, lon, lat, now))
+                self.phones[trip.cadre_id].track(lon, lat, now)
                 if f >= 1.0:
                     arrivals.append(trip)
-        if batch:
-            self.client.positions(batch)
+        for phone in self.phones:
+            if len(phone.queue) >= POSITIONS_PER_BATCH:
+                phone.send_positions()
         for trip in arrivals:
-            self.client.status(trip.cadre_id, "arrived")
+            phone = self.phones[trip.cadre_id]
+            phone.send_positions()
+            phone.arrive(trip.dispatch_id, *trip.end)
             trip.arrived = True
         self._check_in()
 
@@ -295,7 +316,7 @@ class FloodRun:
             for trip in task.trips.values():
                 last = self.checked_in.get(trip.cadre_id)
                 if trip.arrived and (last is None or real - last >= CHECKIN_EVERY_REAL_S):
-                    self.client.check_in(self.event_id, trip.cadre_id, *trip.end)
+                    self.phones[trip.cadre_id].check_in(*trip.end)
                     self.checked_in[trip.cadre_id] = real
                     self.tally.checkins += 1
 
@@ -332,16 +353,16 @@ class FloodRun:
         self._last_work_s = now
 
     def _report_harvest(self, task: Task, mu: float, sold_t: float = 0.0) -> None:
+        """The field's figures, from the phone of the first cadre on site."""
         done = harvest_report(task, mu, sold_t)
         task.reported_at_s = self.sim_s
-        if not done:
+        lead = next((t for t in task.trips.values() if t.arrived), None)
+        if not done or lead is None:
             return
-        self.client.progress(self.event_id, task.task_id, done)
+        self.phones[lead.cadre_id].progress(lead.dispatch_id, done)
         task.reported_mu = mu
 
     def _close(self, task: Task) -> None:
-        for cadre_id in task.trips:
-            self.client.status(cadre_id, "done")
         point = task.report.place
         if task.report.kind == "field":
             mu = task.report.area_mu
@@ -359,7 +380,16 @@ class FloodRun:
         else:
             note = "积水已排除，道路恢复通行"
             proof = {"checkin": [point.lon, point.lat]}
-        self.client.act(task.public_id, "resolve", WORKER, note=note, **proof)
+        # Each cadre says on the phone that their part is done. A street's
+        # first "done" resolves it, the arrival on the spot its proof, and
+        # releases the others; an event's task is resolved by the desk.
+        resolved = False
+        for trip in task.trips.values():
+            resolved = self.phones[trip.cadre_id].done(trip.dispatch_id, note)["resolved"]
+            if resolved:
+                break
+        if not resolved:
+            self.client.act(task.public_id, "resolve", WORKER, note=note, **proof)
         self.client.act(task.public_id, "verify", VERIFIER)
         self.client.act(task.public_id, "close", VERIFIER)
         task.closed = True

@@ -12,13 +12,15 @@ from scenario.flood_model import YIELD_T_PER_MU, YUAN_PER_TONNE, Batch, Followed
 
 @dataclass
 class Trip:
-    """A cadre sent to a task: where from, where to, how long the way takes."""
+    """A cadre sent to a task: where from, where to, how long the way takes,
+    and the assignment as the cadre's phone knows it."""
 
     cadre_id: int
     start: tuple[float, float]
     end: tuple[float, float]
     eta_s: float
     sent_s: float
+    dispatch_id: int | None = None  # the task on the cadre's phone
     arrived: bool = False
 
 
