@@ -98,9 +98,12 @@ def check_what_the_scenario_did(url: str, before: int, event_id: int) -> None:
     # The fields are the event's tasks, every one staffed, harvested and closed.
     assert len(tasks) == 3 and set(tasks["status"]) == {"closed"}
     assert (tasks["headcount"] >= 8).all() and tasks["town_code"].eq("370281009").all()
-    # Everything came through the public APIs: Open311, dispatch, the field app, events.
+    # Everything came through the public APIs: Open311, dispatch, events, and
+    # the cadres' own phones in the field app (no field key any more).
     actors = set(actions["actor"])
-    assert "open311:演练模拟器" in actors and "field:演练模拟器" in actors
+    assert "open311:演练模拟器" in actors and "field:演练模拟器" not in actors
+    by_phone = actions[actions["action"].isin(["field_arrive", "check_in", "record_positions"])]
+    assert len(by_phone) and by_phone["actor"].str.startswith("cadre:").all()
     assert "key:演练模拟器/指挥中心值班员（演练）" in actors  # the key, and whom it acts for
     assert "key:演练模拟器/指挥中心核查员（演练）" in actors
     assert {"add_task", "report_progress", "check_in"} <= set(actions["action"])
