@@ -145,9 +145,12 @@ def settled(page, timeout_ms: int = 30_000) -> None:
     )
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, at: str | None = None) -> None:
+    """What the phone's screen shows (scrolled to ``at``), for people to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if at:
+        page.eval_on_selector(at, "(el) => el.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def jpeg() -> dict:
@@ -243,6 +246,7 @@ def test_a_cadre_does_a_whole_event_task_from_the_invite_link(browser, served):
         assert audit(store, "cadre:张伟").count("check_in") == 1
 
         # Progress: what was done since the last report.
+        shot(page, "04-arrived", at=f"{card} h3")
         page.fill(f"#m-{dispatch}-area_mu", "12.5")
         page.fill(f"#m-{dispatch}-tonnes", "3")
         with answered(page, "/progress"):
@@ -261,7 +265,8 @@ def test_a_cadre_does_a_whole_event_task_from_the_invite_link(browser, served):
             arg=f"{card} .thumbs img",
         )
         page.fill(f"#note-{dispatch}", "已抢收 12.5 亩，装车 3 吨")
-        shot(page, "04-on-site")
+        shot(page, "04-progress", at=f"#m-{dispatch}-area_mu")
+        shot(page, "05-proof", at=f"#note-{dispatch}")
         with answered(page, "/done"):
             page.click(f"{card} [data-action=done]")
         settled(page)
@@ -269,7 +274,7 @@ def test_a_cadre_does_a_whole_event_task_from_the_invite_link(browser, served):
             "() => document.getElementById('tasks').children.length === 0", timeout=30_000
         )
         assert "暂无任务" in page.inner_text("#tasks-count")
-        shot(page, "05-done")
+        shot(page, "06-done")
     finally:
         errors = page.errors
         context.close()
@@ -309,7 +314,7 @@ def test_offline_actions_wait_on_the_phone_and_arrive_exactly_once(browser, serv
             "() => document.getElementById('net').textContent.includes('4 条待发送')"
         )
         assert "待发送" in page.inner_text(card)
-        shot(page, "06-offline-queued")
+        shot(page, "07-offline-queued", at=card)
 
         # The page itself opens with no signal: the service worker's shell,
         # the last known work, and the queue still waiting.
@@ -374,7 +379,7 @@ def test_no_serious_or_critical_wcag_violation_on_a_phone(browser, served, size,
         wait(page, "#decline-dialog[open]")
         assert_axe_clean(page)
         if size == PHONE:
-            shot(page, f"07-decline-{lang}")
+            shot(page, f"08-decline-{lang}")
         page.click("#decline-dialog [data-close]")
     finally:
         errors = page.errors

@@ -83,7 +83,9 @@ function toast(text, bad = false) {
   el.classList.toggle("bad", bad);
   el.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (el.hidden = true), 6000);
+  // Good news goes quickly; a refusal stays longer. A tap dismisses either,
+  // so it never hides a button for long.
+  toast.timer = setTimeout(() => (el.hidden = true), bad ? 8000 : 2500);
 }
 
 function renderNet() {
@@ -120,10 +122,11 @@ function dutyOn() {
 function renderDuty() {
   if (!view.me) return;
   const on = dutyOn();
-  const button = $("duty");
-  button.setAttribute("aria-pressed", String(on));
-  button.textContent = on ? `✓ ${t("duty.on")}` : t("duty.off");
-  button.setAttribute("aria-label", `${t("duty.label")}：${on ? t("duty.on") : t("duty.off")}`);
+  const state = $("duty-state");
+  state.textContent = on ? `● ${t("duty.on")}` : t("duty.off");
+  state.classList.toggle("on", on);
+  $("duty").textContent = on ? t("duty.go_off") : t("duty.go_on");
+  $("duty").classList.toggle("btn-primary", !on);
   const share = view.share;
   let note = t("duty.not_sharing");
   if (on && share?.error) note = t("duty.no_position", { why: geoWords(share.error) });
@@ -148,9 +151,7 @@ function renderCheckin() {
   $("checkin").hidden = !c;
   if (!c) return;
   $("checkin-event").textContent = `${c.event_name} · ${t("checkin.every", { m: c.interval_minutes })}`;
-  $("checkin-last").textContent = c.last_at
-    ? t("checkin.last", { at: clock(c.last_at) })
-    : t("checkin.never");
+  $("checkin-last").textContent = c.last_at ? t("checkin.last", { at: clock(c.last_at) }) : "";
   renderCheckinTimer();
 }
 
@@ -181,12 +182,8 @@ function renderNotes() {
           return h(
             "li",
             { class: unread ? "unread" : null },
-            h(
-              "div",
-              {},
-              h("p", {}, unread ? `● ${text}` : text),
-              h("p", { class: "muted small" }, clock(n.created_at))
-            ),
+            h("p", {}, unread ? `● ${text}` : text),
+            h("p", { class: "muted small" }, clock(n.created_at)),
             unread
               ? h(
                   "button",
@@ -367,7 +364,7 @@ async function arrive(button, id) {
 function askArrivalNote(item, error) {
   view.farFor = item;
   $("far-note").value = "";
-  $("far-body").textContent = [message(error), t("arrive.far_body")].filter(Boolean).join(" ");
+  $("far-body").textContent = message(error) || t("arrive.far_body");
   $("far-dialog").showModal();
 }
 
@@ -517,6 +514,7 @@ function wire() {
     loadMe();
   });
   $("duty").addEventListener("click", toggleDuty);
+  $("toast").addEventListener("click", () => ($("toast").hidden = true));
   $("checkin-button").addEventListener("click", checkin);
   document.addEventListener("click", onClick);
   document.addEventListener("input", (event) => {

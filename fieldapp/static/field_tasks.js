@@ -180,7 +180,10 @@ export function taskCard(task, { pending, waiting: queued, drafts, fix, uploaded
     closed: p?.decline ? t("task.decline") : t("task.sent_done"),
   }[state];
   const due = task.due_resolve_at ? dueText(task.due_resolve_at) : null;
-  const title = label(task, "category") || task.category;
+  // An event's task is named by its title (e.g. "1号地抢收"); an incident by its category.
+  const isEvent = task.event_id !== null && task.event_id !== undefined;
+  const kind = label(task, "category") || task.category;
+  const title = isEvent && task.description ? task.description : kind;
   const card = h(
     "li",
     { class: "task", id: `task-${id}`, "aria-labelledby": `task-${id}-title` },
@@ -190,7 +193,8 @@ export function taskCard(task, { pending, waiting: queued, drafts, fix, uploaded
       h("span", { class: `state${waiting ? " pending" : ""}` }, status),
       waiting ? h("span", { class: "state pending" }, ` ${t("task.pending")}`) : null
     ),
-    h("h3", { id: `task-${id}-title` }, `${title} · ${task.public_id || ""}`),
+    h("h3", { id: `task-${id}-title` }, title),
+    h("p", { class: "kind" }, isEvent ? `${kind} · ${task.public_id}` : task.public_id),
     h("p", { class: "where" }, task.address || t("task.grid", { grid: task.grid_code || "" })),
     h(
       "ul",
@@ -207,7 +211,7 @@ export function taskCard(task, { pending, waiting: queued, drafts, fix, uploaded
           )
         : null
     ),
-    task.description ? h("p", {}, task.description) : null
+    task.description && !isEvent ? h("p", {}, task.description) : null
   );
   if (state === "closed") return card;
   const actions = h("div", { class: "actions" });
