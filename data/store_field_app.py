@@ -18,7 +18,9 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
+from data.store_outbox import enqueue
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
+from domain.notices import decline_notice
 
 INVITE_LIFETIME = dt.timedelta(hours=72)  # long enough to reach a cadre over a weekend
 PRINCIPAL_CACHE_S = 5.0  # a revoked session is refused within this
@@ -178,26 +180,20 @@ class FieldAppStore:
             .where(k.c.id == cadre_id, k.c.status.in_(["en_route", "on_site"]))
             .values(status="available")
         )
-        incident = conn.execute(
-            select(i.c.public_id, i.c.status).where(i.c.id == task["incident_id"])
-        ).first()
+        incident = (
+            conn.execute(select(i.c.public_id, i.c.category).where(i.c.id == task["incident_id"]))
+            .mappings()
+            .first()
+        )
         cadre = conn.execute(select(k.c.name, k.c.lon, k.c.lat).where(k.c.id == cadre_id)).first()
-        from data.store_outbox import enqueue  # the outbox's writer (data.store_outbox)
-
+        notice = decline_notice(incident, cadre_id=cadre_id, cadre_name=cadre.name, reason=reason)
         enqueue(
             conn,
             kind="decline",
             recipient_kind="desk",
             recipient=None,
             incident_id=task["incident_id"],
-            payload={
-                "text_zh": f"{cadre.name} 拒绝了任务 {incident.public_id}：{reason}",
-                "text_en": f"{cadre.name} declined {incident.public_id}: {reason}",
-                "cadre_id": cadre_id,
-                "dispatch_id": dispatch_id,
-                "public_id": incident.public_id,
-                "reason": reason,
-            },
+            payload={**notice, "dispatch_id": dispatch_id, "reason": reason},
             at=now,
         )
         self._record(

@@ -75,7 +75,8 @@ def my_work(store, cadre_id: int, lon: float | None, lat: float | None) -> dict:
     )
     on_duty = cadre["status"] != "off_duty"
     notes = store.notifications_for_cadre(cadre_id, NOTIFICATIONS_SHOWN)
-    store.mark_fetched(cadre_id, [n["id"] for n in notes], dt.datetime.now(dt.UTC))
+    fresh = [n["id"] for n in notes if n.get("state") == "pending"]
+    store.mark_fetched(cadre_id, fresh, dt.datetime.now(dt.UTC))  # delivered: the phone has them
     return {
         "cadre": {k: cadre[k] for k in ("id", "name", "role", "status", "town_code")},
         "duty": "on" if on_duty else "off",

@@ -374,9 +374,22 @@ def test_a_failing_migration_step_changes_nothing(database_url, monkeypatch):
     engine.dispose()
 
 
+FIELD_APP_COLUMNS = (
+    "seen_at",
+    "accepted_at",
+    "declined_at",
+    "decline_reason",
+    "arrived_lon",
+    "arrived_lat",
+    "arrived_note",
+)
+
+
 def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(database_url):
     """Version 2 added users, sessions and key scopes; old keys keep what they could do.
-    Version 3 added event check-ins and task figures, version 4 the imports."""
+    Version 3 added event check-ins and task figures, version 4 the imports, version 5
+    the field app (invites, phone sessions, actions, photos, the outbox, and what the
+    phone said about each assignment)."""
     from sqlalchemy import inspect, text
 
     from data import migrations
@@ -396,13 +409,21 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
         conn.execute(text("DROP TABLE task_measures"))
         conn.execute(text("ALTER TABLE events DROP COLUMN checkin_minutes"))
         conn.execute(text("DROP TABLE imports"))  # and release 4
+        for table in ("field_sessions", "field_invites", "field_actions", "photos", "outbox"):
+            conn.execute(text(f"DROP TABLE {table}"))  # and release 5
+        for column in FIELD_APP_COLUMNS:
+            conn.execute(text(f"ALTER TABLE dispatches DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
-    assert migrations.migrate(engine) == [2, 3, 4]
+    assert migrations.migrate(engine) == [2, 3, 4, 5]
     assert {"sessions", "checkins", "task_measures", "imports"} <= set(
         inspect(engine).get_table_names()
     )
     assert "checkin_minutes" in {c["name"] for c in inspect(engine).get_columns("events")}
     assert "locked_until" in {c["name"] for c in inspect(engine).get_columns("users")}
+    assert set(FIELD_APP_COLUMNS) <= {c["name"] for c in inspect(engine).get_columns("dispatches")}
+    assert {"field_invites", "field_sessions", "field_actions", "photos", "outbox"} <= set(
+        inspect(engine).get_table_names()
+    )
     engine.dispose()
     again = Store.open(database_url)
     client = again.client_for_key(key)
