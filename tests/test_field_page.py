@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 import shapely
 from axe_playwright_python.sync_playwright import Axe
@@ -40,6 +41,7 @@ WCAG = {
     "resultTypes": ["violations"],
 }
 ZHANG, WANG, LIU = "13800000001", "13800000002", "13800000003"  # cadres 1, 2, 3
+ZHAO = "13900000004"  # cadre 4, added here
 EVENT_TASK_AT = (120.005, 36.01)  # in grid A-1
 T1_AT = (120.005, 36.005)  # the tiny city's fire lane incident
 T2 = 2
@@ -56,6 +58,8 @@ def served(tmp_path_factory):
     city = tiny_city(now)
     city.cadres["status"] = "available"
     city.cadres.loc[2, ["lon", "lat", "position_at"]] = [120.016, 36.012, now]
+    zhao = {**city.cadres.iloc[0].to_dict(), "id": 4, "name": "赵一", "phone": ZHAO}
+    city.cadres = pd.concat([city.cadres, pd.DataFrame([zhao])], ignore_index=True)
     store.load_city(city)
     outline = shapely.union_all(store.towns().geometry.to_numpy())
     fields = {
@@ -72,7 +76,12 @@ def served(tmp_path_factory):
     targets = checked_targets({"area_mu": 300, "tonnes": 600}, "harvest_help")
     spec = TaskSpec("1号地抢收", "farm_help", 2, 2, *EVENT_TASK_AT, targets)
     task, _ = store.add_task(event, spec, grid_code="A-1", town_code="370281001", actor="指挥长")
-    store.dispatch([Assignment(task, 1), Assignment(1, 2), Assignment(T2, 3)], actor="user:desk")
+    spec = TaskSpec("2号地抢收", "farm_help", 2, 1, 120.015, 36.01, targets)
+    other, _ = store.add_task(event, spec, grid_code="A-2", town_code="370281001", actor="指挥长")
+    store.dispatch(
+        [Assignment(task, 1), Assignment(1, 2), Assignment(T2, 3), Assignment(other, 4)],
+        actor="user:desk",
+    )
     env = {
         "DATABASE_URL": url,
         "GC_MEDIA": str(workdir / "media"),
@@ -348,6 +357,42 @@ def test_offline_actions_wait_on_the_phone_and_arrive_exactly_once(browser, serv
     )
     assert count(store, schema.photos, schema.photos.c.incident_id == 1) == 1
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+def test_a_decline_says_why_and_a_notification_is_marked_read(browser, served):
+    store = served["store"]
+    dispatch = dispatch_of(store, 4)
+    context, page = phone(browser, (120.016, 36.011))
+    try:
+        sign_in(page, served, ZHAO)
+        wait(page, "#notes [data-action=read]")
+        with answered(page, "/read"):
+            page.click("#notes [data-action=read]")
+        wait(page, "#notes li:not(.unread)")
+        page.click(f"#task-{dispatch} [data-action=decline]")
+        wait(page, "#decline-dialog[open]")
+        page.click("#decline-dialog button[type=submit]")  # no reason: refused on the phone
+        assert page.inner_text("#decline-error") == "请选择或填写拒绝原因"
+        page.check("#reason-3")  # 交通受阻
+        page.fill("#decline-text", "村口桥面被冲毁")
+        with answered(page, f"/tasks/{dispatch}/decline"):
+            page.click("#decline-dialog button[type=submit]")
+        page.wait_for_function("() => document.getElementById('tasks').children.length === 0")
+    finally:
+        errors = page.errors
+        context.close()
+    with store.engine.connect() as conn:
+        reason = conn.execute(
+            select(schema.dispatches.c.decline_reason).where(schema.dispatches.c.id == dispatch)
+        ).scalar()
+        unread = conn.execute(
+            select(func.count())
+            .select_from(schema.outbox)
+            .where(schema.outbox.c.recipient == "4", schema.outbox.c.read_at.is_(None))
+        ).scalar()
+    assert reason == "交通受阻：村口桥面被冲毁"
+    assert unread == 0
+    assert errors == []
 
 
 @pytest.mark.parametrize("size", [PHONE, SMALL], ids=["390x844", "360x640"])
