@@ -49,7 +49,8 @@ const queue = new Queue({
       askArrivalNote(item, error);
       return;
     }
-    toast(t("queue.dropped", { message: message(error) }), true);
+    // A refused position is nothing the cadre can mend: dropped quietly.
+    if (item.kind !== "positions") toast(t("queue.dropped", { message: message(error) }), true);
     if (queue.items.length === 0) setTimeout(loadMe, 200);
   },
   onSignedOut: () => signedOut(),
@@ -247,6 +248,7 @@ function render() {
 
 function signedOut() {
   view.me = null;
+  queue.cadreId = null;
   localStorage.removeItem(ME_KEY);
   sharer.stop();
   $("loading").hidden = true;
@@ -297,6 +299,11 @@ function showCached() {
 }
 
 function afterMe() {
+  const cadreId = view.me.cadre?.id ?? null;
+  if (queue.cadreId !== cadreId) {
+    queue.cadreId = cadreId;
+    queue.keepOnly(cadreId).then(() => queue.kick());
+  }
   if (dutyOn()) sharer.start(view.me.position_interval_s);
   else sharer.stop();
   render();

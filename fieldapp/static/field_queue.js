@@ -69,6 +69,7 @@ export class Queue {
     this.retryAt = null;
     this.inflight = null;
     this.items = [];
+    this.cadreId = null; // who is signed in: set once /me has said
     addEventListener("online", () => {
       this.failures = 0;
       this.kick();
@@ -116,7 +117,13 @@ export class Queue {
 
   // Queue one action: {kind, url, body} for JSON, {kind, url, blob, filename, ref} for a photo.
   async add(action) {
-    const item = { ...action, key: newKey(), made_at: new Date().toISOString(), tries: 0 };
+    const item = {
+      ...action,
+      cadre_id: this.cadreId,
+      key: newKey(),
+      made_at: new Date().toISOString(),
+      tries: 0,
+    };
     item.id = await this.store(QUEUE, "readwrite", (s) => request(s.add(item)));
     if (item.kind === "photo") {
       await this.store(PHOTOS, "readwrite", (s) =>
@@ -145,6 +152,17 @@ export class Queue {
       return;
     }
     await this.add({ kind: "positions", url, body: { positions: [position] } });
+  }
+
+  // Actions are the signed-in cadre's: a phone handed to another cadre must
+  // not send the first one's queue in the second one's name.
+  async keepOnly(cadreId) {
+    const others = this.items.filter((item) => item.cadre_id !== cadreId);
+    if (!others.length) return;
+    await this.store(QUEUE, "readwrite", (s) =>
+      Promise.all(others.map((item) => request(s.delete(item.id))))
+    );
+    await this.reload();
   }
 
   async photos() {
@@ -187,7 +205,8 @@ export class Queue {
   }
 
   async drain() {
-    while (navigator.onLine) {
+    // Nothing goes out before /me has said whose phone this is.
+    while (navigator.onLine && this.cadreId !== null) {
       await this.reload();
       const item = this.items[0];
       if (!item) return;
