@@ -41,6 +41,16 @@ class Place:
     lat: float
 
 
+class Area:
+    """Shapes (WGS84) to tell whether a point lies in one of them."""
+
+    def __init__(self, shapes: list):
+        self._tree = shapely.STRtree(shapes)
+
+    def covers(self, lon: float, lat: float) -> bool:
+        return len(self._tree.query(shapely.Point(lon, lat), predicate="intersects")) > 0
+
+
 class GridCommandClient:
     """One keep-alive session against a server at ``base`` with an API key."""
 
@@ -73,6 +83,13 @@ class GridCommandClient:
             p = feature["properties"]
             places.append(Place(p["code"], p["name"], p["town_code"], point.x, point.y))
         return places
+
+    def area(self) -> Area:
+        """The city's grids as one area: where a phone's position is accepted."""
+        answer = self.session.get(f"{self.base}/api/v1/grids.geojson", timeout=TIMEOUT)
+        return Area(
+            [shapely.geometry.shape(f["geometry"]) for f in self._check(answer)["features"]]
+        )
 
     def towns(self) -> dict[str, str]:
         """Town name -> code."""

@@ -103,6 +103,7 @@ class FloodRun:
         self.own_event = event_id is None
         self.checked_in: dict[int, float] = {}  # cadre -> real time of the last check-in
         self.phones = Phones(client)  # the cadres' phones, each signed in once
+        self.area = client.area()  # a phone's fix outside every grid is refused: not sent
         self.tasks: dict[str, Task] = {}
         self.tally = Tally()
         self.sim_s = 0.0
@@ -294,7 +295,8 @@ class FloodRun:
                 f = min(1.0, (self.sim_s - trip.sent_s) / trip.eta_s)
                 lon = trip.start[0] + (trip.end[0] - trip.start[0]) * f
                 lat = trip.start[1] + (trip.end[1] - trip.start[1]) * f
-                self.phones[trip.cadre_id].track(lon, lat, now)
+                if self.area.covers(lon, lat):  # a way may cross a bay or another county
+                    self.phones[trip.cadre_id].track(lon, lat, now)
                 if f >= 1.0:
                     arrivals.append(trip)
         for phone in self.phones:
