@@ -35,25 +35,29 @@ def panel(lang: str, *, revoke: bool) -> html.Div:
         )
     else:  # the callback names it: present, never shown, never clicked
         buttons.append(html.Button(id=ids.FIELD_REVOKE, hidden=True, **{"aria-hidden": "true"}))
-    return html.Div(
-        [
-            html.H3(html.Label(t("field_invite.title", lang), htmlFor=ids.FIELD_INVITE_PHONE)),
-            html.Div(
-                [
-                    dcc.Input(
-                        id=ids.FIELD_INVITE_PHONE,
-                        type="tel",
-                        placeholder=t("field_invite.phone", lang),
-                        className="gc-input",
-                        maxLength=20,
-                    ),
-                    *buttons,
-                ],
-                className="gc-admin-form",
-            ),
-            html.Div(id=ids.FIELD_INVITE_RESULT, className="gc-admin-result gc-invite"),
-        ],
-        className="gc-field-invite",
+    form = [
+        html.Div(
+            [
+                dcc.Input(
+                    id=ids.FIELD_INVITE_PHONE,
+                    type="tel",
+                    placeholder=t("field_invite.phone", lang),
+                    className="gc-input",
+                    maxLength=20,
+                ),
+                *buttons,
+            ],
+            className="gc-admin-form",
+        ),
+        html.Div(id=ids.FIELD_INVITE_RESULT, className="gc-admin-result gc-invite"),
+    ]
+    title = html.Label(t("field_invite.title", lang), htmlFor=ids.FIELD_INVITE_PHONE)
+    if revoke:  # the administrator's page: a panel of its own
+        return html.Div([html.H3(title), *form], className="gc-field-invite")
+    # The desk: folded away under the recommendations until someone needs it.
+    phone = html.Label(t("field_invite.phone", lang), htmlFor=ids.FIELD_INVITE_PHONE)
+    return html.Details(
+        [html.Summary(t("field_invite.title", lang)), phone, *form], className="gc-field-invite"
     )
 
 

@@ -567,3 +567,50 @@ def test_an_administrator_issues_a_wall_key_that_shows_the_wall_and_revokes_it(s
     finally:
         page.close()
         wall.close()
+
+
+def test_an_administrator_invites_a_cadres_phone_which_signs_in_once_and_is_signed_out(
+    served, browser
+):
+    """The QR code's link signs one phone in (the cadre's tap, not the link's
+    preview), a second phone with the same link is refused, and signing the
+    number out on /admin signs the phone out."""
+    import re
+
+    log = (served["workdir"] / "first.log").read_text()
+    password = re.findall(r"sign in as admin with password (\S+)", log)[0]
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    other = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        browser_sign_in(page, served["base"], "admin", password, then="/admin")
+        page.wait_for_selector("#admin-users .ag-row")
+        page.fill("#field-invite-phone", "13900000000")  # not on the roster
+        page.locator("#field-invite").click()
+        page.wait_for_selector("#field-invite-result .gc-error")
+        assert "花名册中没有" in page.inner_text("#field-invite-result")
+        page.fill("#field-invite-phone", "15230654468")
+        page.locator("#field-invite").click()
+        page.wait_for_selector("#field-invite-result img.gc-qr")
+        link = page.inner_text("#field-invite-result .gc-key")
+        assert "/field/join/" in link and "许鹏" in page.inner_text("#field-invite-result")
+        cadre = phone.new_page()
+        cadre.goto(link)
+        assert "许鹏" in cadre.inner_text("body")
+        cadre.locator("button[type=submit]").click()
+        cadre.wait_for_url("**/field")
+        cadre.wait_for_function("() => document.body.innerText.includes('许鹏')")
+        second = other.new_page()
+        answer = second.goto(link)
+        assert answer.status == 410 and "已被使用" in second.inner_text("body")
+        page.locator("#field-revoke").click()
+        page.wait_for_function(
+            "() => document.querySelector('#field-invite-result').innerText.includes('已注销 1')"
+        )
+        time.sleep(6)  # a session is cached for a few seconds on each worker
+        cadre.reload()
+        cadre.wait_for_selector("#signed-out:not([hidden])")
+    finally:
+        page.close()
+        phone.close()
+        other.close()
