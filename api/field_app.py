@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from api.params import json_body
 from domain.coords import check_lonlat
 from domain.errors import InvalidInput
-from services import field
+from services import field, field_work
 from web.guard import current_principal
 
 blueprint = Blueprint("field_app", __name__, url_prefix="/api/v1/field")
@@ -46,7 +46,7 @@ def me():
     lon, lat = request.args.get("lon"), request.args.get("lat")
     where = (None, None) if lon is None and lat is None else check_lonlat(lon, lat)
     store = _store()
-    work = field.my_work(store, _cadre_id(), *where)
+    work = field_work.my_work(store, _cadre_id(), *where)
     token = request.cookies.get("gc_field")
     if token:
         store.touch_field_session(token, device=request.headers.get("User-Agent", ""))

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Mapping
 
-from domain.categories import BY_CODE
+import pandas as pd
+
 from domain.coords import check_lonlat, normalize_crs, to_wgs84
 from domain.errors import InvalidInput, NotFound
-from domain.event_tasks import MEASURES, checked_progress
+from domain.event_tasks import checked_progress
 from domain.field_report import MAX_BATCH, reported_time
 from domain.field_tasks import (
     checked_arrival,
-    navigation_links,
-    position_interval_s,
-    tasks_nearest_first,
 )
 from domain.lifecycle import PROOF_RADIUS_M
 from domain.travel import haversine_m
 from services.places import places
 
-NOTIFICATIONS_SHOWN = 20
 DONE_NOTE_MAX = 500
 
 
@@ -55,107 +51,6 @@ def position(body: Mapping, where: str = "the position") -> tuple[float, float]:
     except InvalidInput as error:
         raise InvalidInput(f"{where}: {error}", zh=f"位置无效：{error.message('zh')}") from None
     return to_wgs84(lon, lat, crs)
-
-
-# ---------------------------------------------------------------- my work
-
-
-def my_work(store, cadre_id: int, lon: float | None, lat: float | None) -> dict:
-    """What the phone shows: the cadre, their tasks nearest first, the
-    check-in of their event, their notifications."""
-    cadre = store.field_cadre(cadre_id)
-    if lon is None or lat is None:
-        lon, lat = cadre["lon"], cadre["lat"]
-    tasks = tasks_nearest_first(store.field_tasks(cadre_id), lon, lat)
-    ids = [int(x) for x in tasks["incident_id"]] if not tasks.empty else []
-    measures = store.measures_of_tasks(ids)
-    photos = store.photos_of(ids) if ids else None
-    store.mark_tasks_seen(
-        cadre_id, [int(x) for x in tasks.loc[tasks["seen_at"].isna(), "dispatch_id"]]
-    )
-    on_duty = cadre["status"] != "off_duty"
-    notes = store.notifications_for_cadre(cadre_id, NOTIFICATIONS_SHOWN)
-    fresh = [n["id"] for n in notes if n.get("state") == "pending"]
-    store.mark_fetched(cadre_id, fresh, dt.datetime.now(dt.UTC))  # delivered: the phone has them
-    return {
-        "cadre": {k: cadre[k] for k in ("id", "name", "role", "status", "town_code")},
-        "duty": "on" if on_duty else "off",
-        "position_interval_s": position_interval_s(on_duty, not tasks.empty),
-        "tasks": [_task(row, measures, photos) for row in tasks.to_dict("records")],
-        "checkin": _checkin(store.field_checkin_state(cadre_id)),
-        "notifications": notes,
-    }
-
-
-def _task(row: dict, measures, photos) -> dict:
-    category = BY_CODE.get(row["category"])
-    name = row["address"] or (category.zh if category else row["category"])
-    mine = measures[measures["incident_id"] == row["incident_id"]]
-    shots = (
-        photos[photos["incident_id"] == row["incident_id"]]
-        if photos is not None and not photos.empty
-        else []
-    )
-    distance = row["distance_m"]
-    return {
-        "dispatch_id": int(row["dispatch_id"]),
-        "incident_id": int(row["incident_id"]),
-        "public_id": row["public_id"],
-        "category": row["category"],
-        "category_zh": category.zh if category else row["category"],
-        "category_en": category.en if category else row["category"],
-        "description": row["description"],
-        "address": row["address"],
-        "lon": float(row["lon"]),
-        "lat": float(row["lat"]),
-        "grid_code": row["grid_code"],
-        "headcount": int(row["headcount"] or 1),
-        "priority": int(row["priority"]),
-        "due_resolve_at": _iso(row["due_resolve_at"]),
-        "sent_at": _iso(row["sent_at"]),
-        "accepted_at": _iso(row["accepted_at"]),
-        "arrived_at": _iso(row["arrived_at"]),
-        "incident_status": row["incident_status"],
-        "distance_m": None if distance is None or math.isnan(distance) else int(distance),
-        "event_id": None if _missing(row["event_id"]) else int(row["event_id"]),
-        "measures": [
-            {
-                "measure": m["measure"],
-                "target": None if _missing(m["target"]) else float(m["target"]),
-                "done": float(m["done"]),
-                "zh": MEASURES[m["measure"]].zh,
-                "en": MEASURES[m["measure"]].en,
-                "unit_zh": MEASURES[m["measure"]].unit_zh,
-                "unit_en": MEASURES[m["measure"]].unit_en,
-            }
-            for m in mine.to_dict("records")
-            if m["measure"] in MEASURES
-        ],
-        "nav": navigation_links(float(row["lon"]), float(row["lat"]), name),
-        "photos": [
-            {
-                "id": int(p["id"]),
-                "url": f"/media/photos/{int(p['id'])}",
-                "thumb_url": f"/media/photos/{int(p['id'])}/thumb",
-            }
-            for p in (shots.to_dict("records") if len(shots) else [])
-        ],
-    }
-
-
-def _checkin(state: dict | None) -> dict | None:
-    if state is None:
-        return None
-    interval = int(state["checkin_minutes"])
-    last = state["last_at"]
-    due = last + dt.timedelta(minutes=interval) if last is not None else None
-    return {
-        "event_id": int(state["id"]),
-        "event_name": state["name"],
-        "interval_minutes": interval,
-        "last_at": _iso(last),
-        "due_at": _iso(due),
-    }
 
 
 # ---------------------------------------------------------------- actions
@@ -234,7 +129,7 @@ def _arrive(store, cadre_id, dispatch_id, body, base_url) -> dict:
 
 def _progress(store, cadre_id, dispatch_id, body, base_url) -> dict:
     task = _own_task(store, cadre_id, dispatch_id)
-    if task["event_id"] is None or _missing(task["event_id"]):
+    if task["event_id"] is None or pd.isna(task["event_id"]):
         raise InvalidInput(
             "this task has no figures to report: it is not an event's task",
             zh="该任务不是应急事件任务，无需填报进度",
@@ -275,11 +170,11 @@ def _done(store, cadre_id, dispatch_id, body, base_url) -> dict:
             )
         proof["photo_url"] = f"{base_url.rstrip('/')}/media/photos/{photo_ids[0]}"
     arrived = (task.get("arrived_lon"), task.get("arrived_lat"))
-    if arrived[0] is not None and not _missing(arrived[0]):
+    if arrived[0] is not None and not pd.isna(arrived[0]):
         away = float(haversine_m(arrived[0], arrived[1], task["lon"], task["lat"]))
         if away <= PROOF_RADIUS_M:
             proof["checkin"] = [float(arrived[0]), float(arrived[1])]
-    if task["event_id"] is None or _missing(task["event_id"]):
+    if task["event_id"] is None or pd.isna(task["event_id"]):
         if not proof:
             raise InvalidInput(
                 "finishing needs proof: a photo of the result, or an arrival on the spot",
@@ -424,16 +319,3 @@ def read_notification(store, cadre_id: int, notification_id: int, key: str) -> t
     """Mark the cadre's notification read: naturally idempotent (the first
     reading's time is kept), so it needs no record of its key."""
     return {"ok": True, "read": store.mark_read(notification_id, cadre_id)}, False
-
-
-def _iso(value) -> str | None:
-    if value is None or _missing(value):
-        return None
-    return value.isoformat()
-
-
-def _missing(value) -> bool:
-    try:
-        return value is None or bool(value != value)  # NaN, NaT
-    except (TypeError, ValueError):
-        return False
