@@ -48,6 +48,7 @@ from data.store_intake import IntakeStore
 from data.store_keys import ApiKeyStore
 from data.store_lifecycle import LifecycleStore
 from data.store_outbox import OutboxStore
+from data.store_outbox_desk import OutboxDeskStore
 from data.store_photos import PhotoStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
@@ -83,6 +84,7 @@ class Store(
     FieldSessionStore,
     PhotoStore,
     OutboxStore,
+    OutboxDeskStore,
     AuthStore,
     ReviewStore,
     EventStore,
