@@ -286,7 +286,7 @@ class FloodRun:
     def _move(self) -> None:
         """The phones on the way take their positions and send them in batches;
         those at the place say they have arrived, with their position."""
-        now = _utcnow()
+        now = dt.datetime.now(dt.UTC)
         arrivals = []
         for task in self.tasks.values():
             for trip in task.trips.values():
@@ -397,7 +397,3 @@ class FloodRun:
         task.closed = True
         self.tally.closed += 1
         self.say(f"[{self._clock(task.resolved_s)}] 办结 {task.public_id}: {note}")
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
