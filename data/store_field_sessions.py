@@ -173,6 +173,12 @@ class FieldSessionStore:
         cache[hashed] = (now, principal)
         return principal
 
+    def _field_seen(self) -> dict:
+        seen = getattr(self, "_field_seen_at", None)
+        if seen is None:
+            seen = self._field_seen_at = {}
+        return seen
+
     def _field_cache(self) -> dict:
         cache = getattr(self, "_field_principals", None)
         if cache is None:
@@ -180,14 +186,28 @@ class FieldSessionStore:
         return cache
 
     def touch_field_session(self, token: str, *, device: str = "") -> None:
-        """Note that the phone is in use (written at most every few minutes)."""
-        s = schema.field_sessions
+        """Note that the phone is in use (written at most every few minutes).
+
+        Each process remembers when it last wrote a session's use, and within
+        SEEN_EVERY writes nothing: on SQLite even an UPDATE that matches no
+        row takes the writer lock and flushes a commit, and the phones ask
+        ``/me`` about a hundred times a second (bench/field.py).
+        """
+        hashed = token_hash(token)
         now = rows.utcnow()
+        seen = self._field_seen()
+        last = seen.get(hashed)
+        if last is not None and now - last < SEEN_EVERY:
+            return
+        if len(seen) > 10_000:
+            seen.clear()
+        seen[hashed] = now
+        s = schema.field_sessions
         with self._transaction() as conn:
             conn.execute(
                 update(s)
                 .where(
-                    s.c.token_hash == token_hash(token),
+                    s.c.token_hash == hashed,
                     or_(s.c.last_seen_at.is_(None), s.c.last_seen_at < now - SEEN_EVERY),
                 )
                 .values(last_seen_at=now, device=(device or "")[:120] or s.c.device)

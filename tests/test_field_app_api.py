@@ -317,3 +317,27 @@ def test_a_phone_photo_larger_than_the_servers_request_limit_is_proof_of_the_fix
     incident = store.incident_by_public_id("T1")
     assert incident["status"] == "resolved"
     assert f"/media/photos/{photo['id']}" in incident["resolution"]
+
+
+def test_a_phones_use_is_written_at_most_every_few_minutes_per_process(served):
+    """/me is asked about a hundred times a second by 2,000 phones: its note of
+    the session's use must not take the writer lock each time (bench/field.py)."""
+    store = served["store"]
+    token, _ = store.create_field_invite(ZHANG, actor="user:desk")
+    session, _ = store.redeem_field_invite(token)
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def last_seen():
+        with store.engine.connect() as conn:
+            return conn.execute(select(schema.field_sessions.c.last_seen_at)).scalar()
+
+    def age_it():
+        with store._transaction() as conn:
+            conn.execute(schema.field_sessions.update().values(last_seen_at=long_ago))
+
+    age_it()
+    store.touch_field_session(session, device="phone")
+    assert last_seen() > long_ago  # written: older than SEEN_EVERY
+    age_it()
+    store.touch_field_session(session, device="phone")
+    assert last_seen() == long_ago  # this process wrote it a moment ago: nothing written
