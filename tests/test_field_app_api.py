@@ -207,7 +207,11 @@ def test_another_cadres_task_is_not_found_and_untouched(served):
     store = served["store"]
     dispatch = send(store, T1, 1)
     other = signed_in(served, WANG)
-    for action, body in (("accept", {}), ("decline", {"reason": "x"}), ("arrive", {"lon": 120.005, "lat": 36.005})):  # fmt: skip
+    for action, body in (
+        ("accept", {}),
+        ("decline", {"reason": "x"}),
+        ("arrive", {"lon": 120.005, "lat": 36.005}),
+    ):
         answer = post(other, served, f"/tasks/{dispatch}/{action}", body)
         assert answer.status_code == 404, (action, answer.text)
     task = store.field_tasks(1).iloc[0]
@@ -228,7 +232,7 @@ def test_positions_outside_the_city_are_refused_whole(served):
                 {"lon": 120.01, "lat": 36.01, "at": now},
                 {"lon": 116.4, "lat": 39.9, "at": now},
             ]
-        },  # fmt: skip
+        },
     )
     assert bad.status_code == 400 and "outside the city" in bad.json()["error"]["message"]
     assert count(store, schema.cadre_positions) == before
@@ -312,7 +316,9 @@ def test_a_phone_photo_larger_than_the_servers_request_limit_is_proof_of_the_fix
     # Far from the place (no check-in proof): the photo is the proof.
     body = {"lon": 120.009, "lat": 36.009, "note": "从北侧进入"}
     assert post(phone, served, f"/tasks/{dispatch}/arrive", body).status_code == 200
-    done = post(phone, served, f"/tasks/{dispatch}/done", {"note": "已清理", "photo_ids": [photo["id"]]})  # fmt: skip
+    done = post(
+        phone, served, f"/tasks/{dispatch}/done", {"note": "已清理", "photo_ids": [photo["id"]]}
+    )
     assert done.status_code == 200, done.text
     incident = store.incident_by_public_id("T1")
     assert incident["status"] == "resolved"

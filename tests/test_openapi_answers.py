@@ -519,8 +519,12 @@ def field_app(check: Conformance) -> dict:
         return {"X-GC-Field": "1", "Idempotency-Key": key}
 
     def new_task() -> int:
-        form = {"service_code": "fire_lane", "lat": 36.005, "long": 120.005,
-                "description": "消防通道被占用"}  # fmt: skip
+        form = {
+            "service_code": "fire_lane",
+            "lat": 36.005,
+            "long": 120.005,
+            "description": "消防通道被占用",
+        }
         report = ask(200, "POST", "/open311/v2/requests.json", key="open311", data=form)
         incident = store.incident_by_public_id(report.json()[0]["service_request_id"])["id"]
         store.apply_action(int(incident), "register", actor="test")
@@ -540,14 +544,46 @@ def field_app(check: Conformance) -> dict:
     at = {"dispatch_id": first, "action": "accept"}
     ask(200, "POST", act, key=None, cookies=five, path=at, headers=heads("a1"), json={})
     declining = {**at, "action": "decline"}
-    ask(422, "POST", act, key=None, cookies=five, path=declining, headers=heads("a1"),
-        json={"reason": "车坏了"})  # fmt: skip
-    ask(400, "POST", act, key=None, cookies=five, path=declining, headers=heads("a2"),
-        json={"reason": ""})  # fmt: skip
-    ask(404, "POST", act, key=None, cookies=five, path={**at, "dispatch_id": 999999},
-        headers=heads("a3"), json={})  # fmt: skip
-    ask(200, "POST", act, key=None, cookies=five, path=declining, headers=heads("a4"),
-        json={"reason": "车坏了"})  # fmt: skip
+    ask(
+        422,
+        "POST",
+        act,
+        key=None,
+        cookies=five,
+        path=declining,
+        headers=heads("a1"),
+        json={"reason": "车坏了"},
+    )
+    ask(
+        400,
+        "POST",
+        act,
+        key=None,
+        cookies=five,
+        path=declining,
+        headers=heads("a2"),
+        json={"reason": ""},
+    )
+    ask(
+        404,
+        "POST",
+        act,
+        key=None,
+        cookies=five,
+        path={**at, "dispatch_id": 999999},
+        headers=heads("a3"),
+        json={},
+    )
+    ask(
+        200,
+        "POST",
+        act,
+        key=None,
+        cookies=five,
+        path=declining,
+        headers=heads("a4"),
+        json={"reason": "车坏了"},
+    )
     ask(409, "POST", act, key=None, cookies=five, path=at, headers=heads("a5"), json={})
 
     second = new_task()
@@ -559,8 +595,16 @@ def field_app(check: Conformance) -> dict:
     ask(422, "POST", photos, key=None, cookies=five, path=shot, headers=heads("p1"), files=other)
     text = {"photo": ("proof.jpg", b"not a picture at all", "image/jpeg")}
     ask(400, "POST", photos, key=None, cookies=five, path=shot, headers=heads("p2"), files=text)
-    ask(404, "POST", photos, key=None, cookies=five, path={"dispatch_id": 999999},
-        headers=heads("p3"), files=upload)  # fmt: skip
+    ask(
+        404,
+        "POST",
+        photos,
+        key=None,
+        cookies=five,
+        path={"dispatch_id": 999999},
+        headers=heads("p3"),
+        files=upload,
+    )
 
     duty = "/api/v1/field/duty"
     ask(409, "POST", duty, key=None, cookies=five, headers=heads("d1"), json={"on": False})
@@ -577,22 +621,57 @@ def field_app(check: Conformance) -> dict:
     ask(400, "POST", positions, key=None, cookies=five, headers=heads("x2"), json=away)
 
     checkin = "/api/v1/field/checkin"
-    ask(200, "POST", checkin, key=None, cookies=four, headers=heads("c1"),
-        json={"lon": 120.005, "lat": 36.01})  # fmt: skip
+    ask(
+        200,
+        "POST",
+        checkin,
+        key=None,
+        cookies=four,
+        headers=heads("c1"),
+        json={"lon": 120.005, "lat": 36.01},
+    )
     ask(422, "POST", checkin, key=None, cookies=four, headers=heads("c1"), json={"lon": 120.006})
-    ask(400, "POST", checkin, key=None, cookies=four, headers=heads("c2"),
-        json={"lon": 116.4, "lat": 39.9})  # fmt: skip
+    ask(
+        400,
+        "POST",
+        checkin,
+        key=None,
+        cookies=four,
+        headers=heads("c2"),
+        json={"lon": 116.4, "lat": 39.9},
+    )
 
     read = "/api/v1/field/notifications/{notification_id}/read"
     mine = ask(200, "GET", me, key=None, cookies=five).json()["notifications"]
     theirs = ask(200, "GET", me, key=None, cookies=four).json()["notifications"]
     assert mine and theirs, "a dispatch and a mobilisation each notify their cadre"
-    ask(200, "POST", read, key=None, cookies=five, path={"notification_id": mine[0]["id"]},
-        headers={"X-GC-Field": "1"})  # fmt: skip
-    ask(403, "POST", read, key=None, cookies=five, path={"notification_id": theirs[0]["id"]},
-        headers={"X-GC-Field": "1"})  # fmt: skip
-    ask(404, "POST", read, key=None, cookies=five, path={"notification_id": 999999},
-        headers={"X-GC-Field": "1"})  # fmt: skip
+    ask(
+        200,
+        "POST",
+        read,
+        key=None,
+        cookies=five,
+        path={"notification_id": mine[0]["id"]},
+        headers={"X-GC-Field": "1"},
+    )
+    ask(
+        403,
+        "POST",
+        read,
+        key=None,
+        cookies=five,
+        path={"notification_id": theirs[0]["id"]},
+        headers={"X-GC-Field": "1"},
+    )
+    ask(
+        404,
+        "POST",
+        read,
+        key=None,
+        cookies=five,
+        path={"notification_id": 999999},
+        headers={"X-GC-Field": "1"},
+    )
     return {"dispatch_id": second, "action": "accept", "notification_id": mine[0]["id"]}
 
 
