@@ -199,6 +199,21 @@ def overdue_notice(
     }
 
 
+def checkin_reminder(desk_notice: dict, *, event_name: str, minutes: int) -> dict:
+    """For the cadre's own phone, beside the desk's ``overdue_notice``: check in
+    now. Its key is the desk notice's, marked as the cadre's copy."""
+    return {
+        "title_zh": "请报到",
+        "title_en": "Please check in",
+        "text_zh": f"“{event_name}”每 {minutes} 分钟报到一次，您已超时：请在外勤页面点“报到”。",
+        "text_en": f"{event_name}: check in every {minutes} minutes; yours is overdue. "
+        "Tap Check in on the field app.",
+        "event_id": desk_notice["event_id"],
+        "cadre_id": desk_notice["cadre_id"],
+        "key": f"{desk_notice['key']}:cadre",
+    }
+
+
 def retry_delay_s(
     attempts: int,
     *,

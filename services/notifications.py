@@ -28,7 +28,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from domain.checkins import overdue
-from domain.notices import MAX_ATTEMPTS, overdue_notice, retry_delay_s, unacknowledged_notice
+from domain.notices import (
+    MAX_ATTEMPTS,
+    checkin_reminder,
+    overdue_notice,
+    retry_delay_s,
+    unacknowledged_notice,
+)
 from services.notification_transports import DeliveryError, Transports
 
 BATCH = 50  # notifications claimed at once
@@ -113,8 +119,9 @@ def deliver_once(
 
 
 def scan_overdue_checkins(store, now: dt.datetime | None = None) -> list[int]:
-    """Tell the desk of each mobilised cadre who missed a check-in: once per
-    overdue period (a check-in starts a new one). Returns the rows written."""
+    """Tell the desk of each mobilised cadre who missed a check-in, and remind
+    the cadre on their phone: once per overdue period (a check-in starts a new
+    one). Returns the rows written."""
     now = now or _utcnow()
     mobilised = store.mobilised_for_checkins()
     notices = []
@@ -134,6 +141,18 @@ def scan_overdue_checkins(store, now: dt.datetime | None = None) -> list[int]:
                 minutes=minutes,
             )
             notices.append(_desk("checkin_overdue", int(r.incident_id), payload))
+            reminder = checkin_reminder(
+                payload, event_name=str(rows["event_name"].iloc[0]), minutes=minutes
+            )
+            notices.append(
+                {
+                    "kind": "checkin_overdue",
+                    "recipient_kind": "cadre",
+                    "recipient": str(int(r.cadre_id)),
+                    "incident_id": int(r.incident_id),
+                    "payload": reminder,
+                }
+            )
     return store.enqueue_once(notices, at=now)
 
 

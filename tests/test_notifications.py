@@ -330,21 +330,28 @@ def _event_with_cadre(store, minutes=30):
 
 
 def test_an_overdue_check_in_is_told_once_per_overdue_period(city_store):
+    """The desk is told, and the cadre is reminded on their phone, once per period."""
     store = city_store
     event, task, sent = _event_with_cadre(store, minutes=30)
     assert scan_overdue_checkins(store, sent + 29 * MIN) == []  # not yet due
-    [first] = scan_overdue_checkins(store, sent + 31 * MIN)
+    first = scan_overdue_checkins(store, sent + 31 * MIN)
     assert scan_overdue_checkins(store, sent + 40 * MIN) == []  # the same period
     assert scan_overdue_checkins(store, sent + 44 * MIN) == []
     store.check_in(event, 1, actor="cadre:张伟", at=sent + 45 * MIN)  # a new period
     assert scan_overdue_checkins(store, sent + 70 * MIN) == []
-    [second] = scan_overdue_checkins(store, sent + 76 * MIN)
+    second = scan_overdue_checkins(store, sent + 76 * MIN)
     assert scan_overdue_checkins(store, sent + 90 * MIN) == []
     told = store.outbox_entries(kind="checkin_overdue")
-    assert [e["id"] for e in told] == [first, second]
-    assert {(e["recipient_kind"], e["incident_id"]) for e in told} == {("desk", task)}
-    assert "张伟" in told[0]["payload"]["text_zh"] and "30" in told[0]["payload"]["text_en"]
-    assert told[0]["payload"]["last_seen_at"] != told[1]["payload"]["last_seen_at"]
+    assert [e["id"] for e in told] == first + second and len(first) == len(second) == 2
+    assert {(e["recipient_kind"], e["recipient"], e["incident_id"]) for e in told} == {
+        ("desk", None, task),
+        ("cadre", "1", task),
+    }
+    desk = [e for e in told if e["recipient_kind"] == "desk"]
+    assert "张伟" in desk[0]["payload"]["text_zh"] and "30" in desk[0]["payload"]["text_en"]
+    assert desk[0]["payload"]["last_seen_at"] != desk[1]["payload"]["last_seen_at"]
+    reminded = store.notifications_for_cadre(1)
+    assert any("报到" in n["text_zh"] and n["kind"] == "checkin_overdue" for n in reminded)
 
 
 def test_a_task_nobody_accepted_is_told_to_the_desk_once(city_store):
