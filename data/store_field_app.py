@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data import rows, schema
+from data.store_lifecycle import free_cadres
 from data.store_outbox import enqueue
 from domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from domain.notices import decline_notice
@@ -175,11 +176,7 @@ class FieldAppStore:
             .where(d.c.id == dispatch_id)
             .values(declined_at=now, decline_reason=reason, released_at=now)
         )
-        conn.execute(
-            update(k)
-            .where(k.c.id == cadre_id, k.c.status.in_(["en_route", "on_site"]))
-            .values(status="available")
-        )
+        free_cadres(conn, [cadre_id])
         incident = (
             conn.execute(select(i.c.public_id, i.c.category).where(i.c.id == task["incident_id"]))
             .mappings()
@@ -272,7 +269,7 @@ class FieldAppStore:
         a check-in on the spot), which releases every cadre on it. An event's
         task needs many hands: only this cadre's assignment ends.
         """
-        d, k, i = schema.dispatches, schema.cadres, schema.incidents
+        d, i = schema.dispatches, schema.incidents
         task = self._field_dispatch(conn, cadre_id, dispatch_id)
         if task["arrived_at"] is None:
             raise InvalidInput(
@@ -305,11 +302,7 @@ class FieldAppStore:
             .where(d.c.id == dispatch_id, d.c.released_at.is_(None))
             .values(released_at=now)
         )
-        conn.execute(
-            update(k)
-            .where(k.c.id == cadre_id, k.c.status.in_(["en_route", "on_site"]))
-            .values(status="available")
-        )
+        free_cadres(conn, [cadre_id])
         self._record(
             conn,
             actor=actor,

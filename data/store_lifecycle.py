@@ -139,7 +139,7 @@ class LifecycleStore:
 
     def release_dispatches(self, conn: Connection, incident_id: int, at) -> list[int]:
         """Release the incident's active assignments (it closed); their cadres go back."""
-        d, k = schema.dispatches, schema.cadres
+        d = schema.dispatches
         active = list(
             conn.execute(
                 select(d.c.cadre_id).where(
@@ -153,14 +153,21 @@ class LifecycleStore:
                 .where(d.c.incident_id == incident_id, d.c.released_at.is_(None))
                 .values(released_at=at)
             )
-            conn.execute(
-                update(k)
-                .where(k.c.id.in_(active), k.c.status.in_(["en_route", "on_site"]))
-                .values(status="available")
-            )
+            free_cadres(conn, active)
         return active
 
 
 def closes_incident(target: str) -> bool:
     """Whether moving to ``target`` ends the incident's need for cadres."""
     return target in STATUSES and target not in OPEN_STATUSES
+
+
+def free_cadres(conn: Connection, cadre_ids: list[int]) -> None:
+    """Cadres on their way or on site are available again (their task ended or
+    they gave it back); off-duty cadres stay off duty."""
+    k = schema.cadres
+    conn.execute(
+        update(k)
+        .where(k.c.id.in_(cadre_ids), k.c.status.in_(["en_route", "on_site"]))
+        .values(status="available")
+    )
