@@ -252,8 +252,10 @@ def test_changes_without_the_field_header_or_the_key_are_refused(served):
     )
     assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["error"]["message"]
     assert served["store"].field_cadre(1)["status"] == "available"
-    # Nobody signed in: told to open the invite.
-    assert requests.get(f"{served['base']}/api/v1/field/me").status_code == 401
+    # Nobody signed in: told to open the invite, not to send an API key.
+    nobody = requests.get(f"{served['base']}/api/v1/field/me")
+    assert nobody.status_code == 401 and "invite link" in nobody.json()["error"]["message"]
+    assert "邀请链接" in nobody.json()["error"]["message_zh"]
 
 
 def test_duty_off_and_on_and_a_revoked_phone_is_signed_out(served):

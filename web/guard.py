@@ -314,6 +314,11 @@ def install(
 def where_the_key_goes(method: str, path: str) -> tuple[str, str]:
     """What a caller without a key is told, in English and Chinese: where
     this request's key goes (as ``_caller`` reads it), or to sign in."""
+    if path.startswith("/api/v1/field/") and path != "/api/v1/field/invites":
+        return (
+            "this phone is not signed in: open the one-time invite link the desk sent you",
+            "本机尚未登录：请打开调度员发给您的一次性邀请链接",
+        )
     if not path.startswith("/open311/"):
         return (
             "sign in, or send an API key in the X-API-Key header",
