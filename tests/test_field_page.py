@@ -477,3 +477,41 @@ def assert_axe_clean(page) -> None:
         if v["impact"] in ("serious", "critical")
     }
     assert serious == {}
+
+
+def test_a_photo_taken_while_the_list_is_drawn_again_is_not_lost(browser, served):
+    """The camera can be open while the phone draws its list again (a refresh
+    of /me). The photo then arrives at the old file input, no longer in the
+    page: it must still be queued and sent (a listener on the whole document
+    never heard it, and the photo was silently lost)."""
+    store = served["store"]
+    dispatch = dispatch_of(store, 3)
+    context, page = phone(browser, (120.006, 36.015))
+    try:
+        sign_in(page, served, LIU)
+        card = f"#task-{dispatch}"
+        page.click(f"{card} [data-action=accept]")
+        settled(page)
+        page.click(f"{card} [data-action=arrive]")
+        settled(page)
+        camera = page.wait_for_selector(f"#camera-{dispatch}", state="attached")
+        before = count(store, schema.photos)
+        page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for_function("(el) => !el.isConnected", arg=camera, timeout=30_000)
+        with answered(page, "/photos"):
+            camera.evaluate(
+                """(input, bytes) => {
+                    const file = new File([new Uint8Array(bytes)], "IMG_0002.jpg",
+                                          {type: "image/jpeg"});
+                    const picked = new DataTransfer();
+                    picked.items.add(file);
+                    input.files = picked.files;
+                    input.dispatchEvent(new Event("change"));
+                }""",
+                list(jpeg()["buffer"]),
+            )
+        settled(page)
+        assert count(store, schema.photos) == before + 1
+        assert page.errors == []
+    finally:
+        context.close()

@@ -225,6 +225,13 @@ function renderTasks() {
       })
     )
   );
+  for (const input of list.querySelectorAll("input[data-photo]")) {
+    // On the element itself, not delegated: while the camera is open the list
+    // may be drawn again (a refresh of /me), and the photo then arrives at the
+    // old input, no longer in the document, where a delegated listener never
+    // hears it and the photo would be lost.
+    input.addEventListener("change", () => photoTaken(input));
+  }
   $("tasks-count").textContent = tasks.length
     ? t("tasks.count", { n: tasks.length })
     : t("tasks.none");
@@ -527,9 +534,6 @@ function wire() {
   document.addEventListener("input", (event) => {
     const key = event.target.dataset?.draft;
     if (key) view.drafts.set(key, event.target.value);
-  });
-  document.addEventListener("change", (event) => {
-    if (event.target.dataset?.photo) photoTaken(event.target);
   });
   for (const close of document.querySelectorAll("dialog [data-close]")) {
     close.addEventListener("click", () => close.closest("dialog").close());
