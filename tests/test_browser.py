@@ -11,6 +11,7 @@ import re
 import time
 import urllib.request
 
+import pandas as pd
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -312,17 +313,22 @@ def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map)
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector("#action-result .gc-error")  # parking needs a note: refused
     assert page.locator("#action-result .gc-error").inner_text() == "“挂账”须填写说明"  # in Chinese
+    store = Store.open(served["env"]["DATABASE_URL"])
+    due_before = store.incident_by_public_id(number)["due_resolve_at"]
     page.fill("#action-note", "等待业主回来后处理")
+    parked_at = pd.Timestamp.now(tz="UTC")
     page.locator(".gc-button", has_text="挂账").click()
     page.wait_for_selector("#action-result .gc-ok")
     page.wait_for_function(
         "() => document.querySelector('.gc-timeline').innerText.includes('等待业主回来后处理')"
     )
-    store = Store.open(served["env"]["DATABASE_URL"])
     row = store.incident_by_public_id(number)
     store.close()
     assert row["status"] == "parked" and '"' in row["pauses"]
-    assert row["due_resolve_at"] is None  # the resolution clock is stopped while parked
+    if due_before > parked_at:
+        assert row["due_resolve_at"] is None  # the resolution clock is stopped while parked
+    else:  # parked after its deadline: the breach has happened, parking does not undo it
+        assert row["due_resolve_at"] == due_before
 
 
 # What the console's Leaflet map has: features added and drawn in view, by layer.
