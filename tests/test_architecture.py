@@ -52,6 +52,7 @@ LIBRARIES = {
     "sqlalchemy": {"data"},
     "boto3": {"data"},
     "PIL": {"services"},
+    "sklearn": {"domain", "services"},  # fitted in domain/services; predictions need only numpy
 }
 
 
