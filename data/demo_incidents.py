@@ -21,13 +21,13 @@ from data import demo_geometry as geo
 from data.demo_lifecycle import lifecycle
 from data.demo_people import person_names, phones
 from data.demo_texts import report_texts
-from domain.categories import CATEGORIES, CHANNELS
+from domain.categories import CATEGORIES, REPORT_CHANNELS
 
 START = dt.datetime(2022, 4, 1)  # the channel opened (local date)
 _LOCAL = 8 * 3600  # Asia/Shanghai is UTC+8 all year
 _DAY = 86400.0
 _CODES = [c.code for c in CATEGORIES]
-_CHANNELS = list(CHANNELS)  # app, hotline, patrol, plaza, sensor
+_CHANNELS = list(REPORT_CHANNELS)  # app, hotline, patrol, plaza, sensor: not proactive
 
 # Channel mix per category: most through the mini-program, patrols find the
 # street problems, plaza night talks hear disputes and the elderly, sensors

@@ -127,7 +127,12 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "patrol": ("网格巡查", "Grid patrol"),
     "plaza": ("广场夜话", "Plaza night talk"),
     "sensor": ("物联感知", "Sensor"),
+    # Opened by the desk from a recurring trouble spot (issue 20), never reported.
+    "proactive": ("主动发现", "Proactive case"),
 }
+# The channels a report can come in by (Open311, the demo's history): all but
+# the desk's own proactive cases.
+REPORT_CHANNELS: tuple[str, ...] = ("app", "hotline", "patrol", "plaza", "sensor")
 
 
 def category_name(code: str, lang: str = "zh") -> str:
