@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 
 from api.openapi_parts import json_answer, query
-from domain.categories import CHANNELS
+from domain.categories import REPORT_CHANNELS
 from domain.services import SERVICES
 
 OPEN311_ERRORS = {"$ref": "#/components/schemas/Open311Errors"}
@@ -30,7 +30,7 @@ _FORM_FIELDS = {
     "phone": {"type": "string"},
     "media_url": {"type": "string", "maxLength": 500},
     "coordinate_system": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-    "channel": {"type": "string", "enum": list(CHANNELS)},
+    "channel": {"type": "string", "enum": list(REPORT_CHANNELS)},
 }
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from domain.categories import BY_CODE, CHANNELS
+from domain.categories import BY_CODE, REPORT_CHANNELS
 from domain.coords import CRS_CHOICES, check_degrees, to_wgs84
 from domain.errors import InvalidInput
 from domain.priority import Reason, priority_for
@@ -246,7 +246,7 @@ def validate_report(fields: Mapping) -> ValidReport:
     description = check.text("description", DESCRIPTION_MAX, required=True, multiline=True)
     address = check.text("address_string", ADDRESS_MAX)
     crs = check.choice("crs", CRS_CHOICES, "wgs84")
-    channel = check.choice("channel", tuple(CHANNELS), "app")
+    channel = check.choice("channel", REPORT_CHANNELS, "app")
 
     raw_lat, raw_long = fields.get("lat"), fields.get("long")
     given = [v for v in (raw_lat, raw_long) if v is not None and str(v).strip()]

@@ -15,7 +15,7 @@ from data.demo_city import SCALES, CityFrames, generate_city, small_region
 from data.demo_geometry import LocalProjection
 from data.facts import jiaozhou as facts
 from data.facts.departments import DEPARTMENTS
-from domain.categories import BY_CODE, CHANNELS, SKILLS
+from domain.categories import BY_CODE, REPORT_CHANNELS, SKILLS
 from domain.lifecycle import OPEN_STATUSES, STATUSES
 
 NOW = dt.datetime(2026, 6, 20, 4, 0, tzinfo=dt.UTC)
@@ -240,7 +240,7 @@ def test_incidents_volume_and_places(city):
     assert shapely.contains_xy(shapes, inc["lon"], inc["lat"]).all()
     assert (grids["town_code"].loc[inc["grid_code"]].to_numpy() == inc["town_code"]).all()
     assert inc["lon"].equals(inc["orig_lon"]) and (inc["orig_crs"] == "wgs84").all()
-    assert set(inc["category"]) == set(BY_CODE) and set(inc["channel"]) == set(CHANNELS)
+    assert set(inc["category"]) == set(BY_CODE) and set(inc["channel"]) == set(REPORT_CHANNELS)
     assert inc["channel"].value_counts().idxmax() == "app"
     assert inc["event_id"].isna().all()
     assert inc["description"].nunique() > 5000

@@ -212,6 +212,13 @@ def test_unknown_channel():
     )
 
 
+def test_a_report_cannot_claim_to_be_a_proactive_case():
+    """Only the desk opens proactive cases (issue 20); a client sending the channel is refused."""
+    assert problems(channel="proactive")["channel"] == (
+        "channel must be one of app, hotline, patrol, plaza, sensor, not 'proactive'"
+    )
+
+
 @pytest.mark.parametrize("field", ["first_name", "last_name"])
 def test_names(field):
     assert getattr(report(**{field: "欧阳" * 25}), field) == "欧阳" * 25
