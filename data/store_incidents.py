@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
 from data import rows, schema
 from data.rows import utcnow
@@ -116,26 +116,8 @@ class IncidentStore:
         (``domain.public_ids``)."""
         now = utcnow()
         row = {"status": "reported", "reported_at": now, "updated_at": now, **values}
-        numbered = bool(row.get("public_id"))
-        if not numbered:  # replaced by the house format once the row id is known
-            row["public_id"] = "pending-" + secrets.token_hex(8)
         with self._transaction() as conn:
-            if row.get("grid_code") is not None:
-                grid = conn.execute(
-                    select(schema.grids.c.code).where(schema.grids.c.code == row["grid_code"])
-                ).scalar()
-                if grid is None:
-                    raise InvalidInput(f"no grid with code {row['grid_code']!r}")
-            new_id = conn.execute(
-                insert(schema.incidents).values(**row).returning(schema.incidents.c.id)
-            ).scalar_one()
-            if not numbered:
-                row["public_id"] = public_id_for(new_id, row["reported_at"])
-                conn.execute(
-                    update(schema.incidents)
-                    .where(schema.incidents.c.id == new_id)
-                    .values(public_id=row["public_id"])
-                )
+            new_id = self._insert_incident(conn, row)
             self._record(
                 conn,
                 actor=actor,
@@ -145,6 +127,34 @@ class IncidentStore:
                 after=row,
                 op="insert",
                 payload=rows.feed_incident({**row, "id": new_id}),
+            )
+        return new_id
+
+    def _insert_incident(self, conn: Connection, row: dict) -> int:
+        """Insert ``row`` in the caller's transaction; returns the new row id.
+
+        Without a ``public_id`` the row is numbered once its id is known
+        (``domain.public_ids``), and ``row`` gets it in place. Refuses
+        (``InvalidInput``) a grid code that names no grid.
+        """
+        numbered = bool(row.get("public_id"))
+        if not numbered:  # replaced by the house format once the row id is known
+            row["public_id"] = "pending-" + secrets.token_hex(8)
+        if row.get("grid_code") is not None:
+            grid = conn.execute(
+                select(schema.grids.c.code).where(schema.grids.c.code == row["grid_code"])
+            ).scalar()
+            if grid is None:
+                raise InvalidInput(f"no grid with code {row['grid_code']!r}")
+        new_id = conn.execute(
+            insert(schema.incidents).values(**row).returning(schema.incidents.c.id)
+        ).scalar_one()
+        if not numbered:
+            row["public_id"] = public_id_for(new_id, row["reported_at"])
+            conn.execute(
+                update(schema.incidents)
+                .where(schema.incidents.c.id == new_id)
+                .values(public_id=row["public_id"])
             )
         return new_id
 
