@@ -7,9 +7,11 @@ Nothing here touches a database whose version it does not understand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, inspect, select, text
+from sqlalchemy.schema import AddConstraint, CreateTable
 
 from data import schema
 from data.engine import WRITE, use_wal
@@ -69,13 +71,92 @@ def _add_field_app(conn: Connection) -> None:
         table.create(conn)
 
 
+def _add_predictions(conn: Connection) -> None:
+    """Version 6: the channel 'proactive' for incidents, model runs and spot decisions."""
+    _replace_check(conn, schema.incidents, "incidents_channel")
+    schema.model_runs.create(conn)
+    schema.spot_decisions.create(conn)
+
+
+def _replace_check(conn: Connection, table: Table, name: str) -> None:
+    """Make the CHECK constraint ``name`` of ``table`` what ``data.schema`` says now.
+
+    PostgreSQL drops and adds it (the rows are checked against the new one).
+    SQLite cannot alter a constraint, so the table is made anew.
+    """
+    if conn.dialect.name != "sqlite":
+        (check,) = (c for c in table.constraints if c.name == name)
+        conn.execute(text(f"ALTER TABLE {table.name} DROP CONSTRAINT {name}"))
+        conn.execute(AddConstraint(check))
+        return
+    _rebuild_sqlite_table(conn, table)
+
+
+def _rebuild_sqlite_table(conn: Connection, table: Table) -> None:
+    """Make ``table`` anew as ``data.schema`` defines it, keeping every row.
+
+    SQLite's own procedure (https://www.sqlite.org/lang_altertable.html,
+    "making other kinds of table schema changes"), inside the migration's
+    transaction and with foreign keys off (``_foreign_keys_off``): create the
+    new table under another name, copy the rows, drop the old table, give the
+    new one its name, make the indexes again. The old table is never renamed
+    away: SQLite would point the other tables' foreign keys at the old name.
+    """
+    interim = f"{table.name}_new"
+    ddl = str(CreateTable(table).compile(dialect=conn.dialect)).strip()
+    head = f"CREATE TABLE {table.name} ("
+    if not ddl.startswith(head):
+        raise RuntimeError(f"unexpected DDL for {table.name}: {ddl[:60]!r}")
+    conn.exec_driver_sql(f"CREATE TABLE {interim} (" + ddl[len(head) :])
+    columns = ", ".join(c.name for c in table.columns)
+    conn.exec_driver_sql(f"INSERT INTO {interim} ({columns}) SELECT {columns} FROM {table.name}")
+    conn.exec_driver_sql(f"DROP TABLE {table.name}")  # and its indexes
+    conn.exec_driver_sql(f"ALTER TABLE {interim} RENAME TO {table.name}")
+    for index in table.indexes:
+        index.create(conn)
+
+
 # version reached -> the step that reaches it from the version before
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_sign_in,
     3: _add_event_work,
     4: _add_imports,
     5: _add_field_app,
+    6: _add_predictions,
 }
+
+
+@contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrating, back on after.
+
+    A table that others refer to can only be made anew with them off; the
+    pragma does nothing inside a transaction, so it is set on the driver's
+    connection before the migration's transaction begins, and
+    ``_check_foreign_keys`` checks every reference before it commits.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """SQLite: refuse to commit a migration that left a reference dangling."""
+    if conn.dialect.name != "sqlite":
+        return  # PostgreSQL checked each reference as it was written
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise SchemaMismatch(
+            f"the migration would leave {len(broken)} row(s) of {', '.join(tables)} pointing "
+            "at rows that are not there: nothing was changed"
+        )
 
 
 def database_version(engine: Engine) -> int | None:
@@ -154,10 +235,15 @@ def migrate(engine: Engine) -> list[int]:
             f"(missing steps {missing}): restore a backup made by a newer release"
         )
     reached = []
-    with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+    with (
+        engine.connect().execution_options(**{WRITE: True}) as conn,
+        _foreign_keys_off(conn),
+        conn.begin(),
+    ):
         for target in range(version + 1, schema.SCHEMA_VERSION + 1):
             STEPS[target](conn)
             reached.append(target)
+        _check_foreign_keys(conn)
         conn.execute(
             schema.schema_info.update()
             .where(schema.schema_info.c.key == "version")

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from data.column_types import Id, UTCDateTime
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 UTC = UTCDateTime()  # the type of every time column below
@@ -206,8 +206,10 @@ incidents = Table(
     Column("rated_at", UTC),
     CheckConstraint("priority BETWEEN 1 AND 4", name="incidents_priority"),
     CheckConstraint("headcount >= 1", name="incidents_headcount"),
+    # Version 6: 'proactive', a case the desk opened from a recurring trouble spot.
     CheckConstraint(
-        "channel IN ('app', 'hotline', 'patrol', 'plaza', 'sensor')", name="incidents_channel"
+        "channel IN ('app', 'hotline', 'patrol', 'plaza', 'sensor', 'proactive')",
+        name="incidents_channel",
     ),
     CheckConstraint(
         "status IN ('reported', 'registered', 'dispatched', 'in_progress', 'parked',"
@@ -475,4 +477,53 @@ outbox = Table(
     Index("outbox_state_next", "state", "next_attempt_at"),
     Index("outbox_recipient", "recipient_kind", "recipient"),
     CheckConstraint("state IN ('pending', 'sent', 'failed', 'read')", name="outbox_state"),
+)
+
+# Version 6 (issue 20): each training of a model from the store's history. What
+# is needed to predict is kept as plain JSON (no pickle), so any worker can
+# rebuild the model from the newest run; a run on too thin a history is kept
+# with status 'thin' and says why, and no model is shown.
+model_runs = Table(
+    "model_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("trained_at", UTC, nullable=False),
+    Column("trained_by", String(60), nullable=False),
+    Column("rows", Integer, nullable=False),  # history rows it learned from
+    Column("params", Text, nullable=False),  # JSON: everything needed to predict
+    Column("metrics", Text, nullable=False),  # JSON: backtest figures against the baseline
+    Column("status", String(8), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("model_runs_kind_id", "kind", "id"),
+    CheckConstraint("kind IN ('breach_risk', 'surge')", name="model_runs_kind"),
+    CheckConstraint("status IN ('ok', 'thin')", name="model_runs_status"),
+    CheckConstraint("rows >= 0", name="model_runs_rows"),
+)
+
+# Version 6 (issue 20): what the desk decided about a recurring trouble spot, so
+# that a spot is not proposed again until new reports come. ``report_ids`` are
+# the incidents that made the spot (JSON list); an opened spot names the
+# proactive case it became.
+spot_decisions = Table(
+    "spot_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("category", String(24), nullable=False),
+    Column("lon", Float, nullable=False),  # the spot's centre, WGS84
+    Column("lat", Float, nullable=False),
+    Column("radius_m", Float, nullable=False),
+    Column("first_reported_at", UTC, nullable=False),
+    Column("last_reported_at", UTC, nullable=False),
+    Column("report_ids", Text, nullable=False),
+    Column("decision", String(12), nullable=False),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id")),
+    Column("decided_at", UTC, nullable=False),
+    Column("decided_by", String(60), nullable=False),
+    Index("spot_decisions_category", "category", "last_reported_at"),
+    CheckConstraint("decision IN ('opened', 'dismissed')", name="spot_decisions_decision"),
+    CheckConstraint(
+        "(decision = 'opened') = (incident_id IS NOT NULL)", name="spot_decisions_incident"
+    ),
+    CheckConstraint("radius_m > 0", name="spot_decisions_radius"),
 )
