@@ -42,6 +42,19 @@ PLAN_GRID = "plan-grid"
 PLAN_SUMMARY = "plan-summary"
 PLAN_CONFIRM = "plan-confirm"
 PLAN_RESULT = "plan-result"
+# Breach risk and proactive cases on the console (issue 20)
+RISK_NOTE = "risk-note"  # why the queue's risk column is empty, or which model fills it
+PROACTIVE = "proactive"  # the recurring spots proposed, as cards
+PROACTIVE_SPOTS = "proactive-spots"  # dcc.Store: the spots shown, with their reports' points
+PROACTIVE_REFRESH = "proactive-refresh"
+PROACTIVE_MAP = "proactive-map"
+PROACTIVE_PICK = "proactive-pick"  # pattern-matching: {"type": PROACTIVE_PICK, "spot": key}
+PROACTIVE_CARD = "proactive-card"  # pattern-matching: {"type": PROACTIVE_CARD, "spot": key}
+PROACTIVE_OPEN = "proactive-open"  # pattern-matching: {"type": PROACTIVE_OPEN, "spot": key}
+PROACTIVE_DISMISS = "proactive-dismiss"  # pattern-matching, as PROACTIVE_OPEN
+PROACTIVE_REPORT = "proactive-report"  # pattern-matching: {"type": ..., "incident": row id}
+PROACTIVE_RESULT = "proactive-result"
+PROACTIVE_COUNT = "proactive-count"
 
 # The administration page.
 ADMIN_CHANGED = "admin-changed"

@@ -25,6 +25,7 @@
   const byRank = new Map();  // rank -> Set of the Leaflet layers drawn at that rank
   let pending = null;  // the lowest rank added since the last restack
   let current = null;  // the Leaflet map, for `state`
+  let spotMap = null;  // the console's small map of a recurring spot, for `spotPoints`
 
   function restack() {
     const from = pending;
@@ -212,6 +213,28 @@
       } else if (p.tooltip) {
         layer.bindTooltip(p.tooltip, {className: "gc-card"});  // escaped by the server
       }
+    },
+
+    // The console's small map of one recurring spot (dashboard/proactive_panel.py):
+    // a hover card per report, and kept apart from `current` (the console's map).
+    spotEach(feature, layer, context) {
+      spotMap = context.map || spotMap;
+      layer.gcSpot = context.id;
+      if (feature.properties.tooltip) layer.bindTooltip(feature.properties.tooltip, {className: "gc-card"});  // escaped by the server
+    },
+
+    // The small spot map's points: feature id -> [lon, lat] (for tests).
+    spotPoints() {
+      const out = {};
+      if (spotMap) {
+        spotMap.eachLayer((l) => {
+          if (l.gcSpot && l.feature && l.getLatLng) {
+            const at = l.getLatLng();
+            out[l.feature.id] = [at.lng, at.lat];
+          }
+        });
+      }
+      return out;
     },
 
     areaEach(feature, layer, context) {
