@@ -13,7 +13,8 @@ journal (audit log and change feed), and is made of one mixin per part:
 ``store_field`` (cadres' reports), ``store_intake`` (citizens' reports),
 ``store_idempotency``, ``store_keys`` (API keys), ``store_auth`` (users,
 sessions), ``store_review``, ``store_events``, ``store_event_work``,
-``store_import`` and ``store_rosters``.
+``store_import``, ``store_rosters`` and ``store_predictions`` (the models'
+history and runs, recurring spots' decisions and proactive cases).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from data.store_lifecycle import LifecycleStore
 from data.store_outbox import OutboxStore
 from data.store_outbox_desk import OutboxDeskStore
 from data.store_photos import PhotoStore
+from data.store_predictions import PredictionStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 
@@ -91,6 +93,7 @@ class Store(
     EventWorkStore,
     ImportStore,
     RosterStore,
+    PredictionStore,
 ):
     """The project's single gateway to the database.
 
