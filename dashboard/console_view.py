@@ -164,11 +164,15 @@ def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
     ]
 
 
-def detail_children(detail: dict | None, lang: str, principal: Principal = ANONYMOUS):
+def detail_children(
+    detail: dict | None, lang: str, principal: Principal = ANONYMOUS, *, moves: bool = True
+):
     """The chosen incident: what it is, its history, the moves it allows.
 
     The reporter's phone number is whole only for callers who may call
     residents back (``domain.access.CONTACTS``), masked for anyone else.
+    Without ``moves`` (a report shown as a proactive case's evidence) it is
+    read only: no inputs, no buttons, a line saying where to act.
     """
     if detail is None:
         return t("console.pick", lang)
@@ -209,6 +213,13 @@ def detail_children(detail: dict | None, lang: str, principal: Principal = ANONY
             or [html.Li(t("console.no_moves", lang))],
             className="gc-timeline",
         ),
+        *(move_inputs(buttons, lang) if moves else [html.P(t("proactive.evidence", lang))]),
+    ]
+
+
+def move_inputs(buttons: list, lang: str) -> list:
+    """The moves of the incident shown: a note, a proof, an extra value, its buttons."""
+    return [
         html.H3(t("console.moves", lang)),
         dcc.Textarea(
             id=ids.ACTION_NOTE, placeholder=t("console.note", lang), className="gc-input gc-note"
