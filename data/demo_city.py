@@ -17,8 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from data import demo_places
-from data.demo_incidents import make_incidents
+from data import demo_breach, demo_places, demo_spots
+from data.demo_incidents import history_start, make_incidents
 from data.demo_people import make_cadres, make_departments, person_names
 from data.facts import jiaozhou as facts
 
@@ -74,6 +74,9 @@ class CityFrames:
     pairings: pd.DataFrame
     cadres: pd.DataFrame
     incidents: pd.DataFrame
+    # Not a table: the recurring spots planted among the incidents, one row per
+    # episode (``data.demo_spots.episodes``), the truth backtests score against.
+    planted_spots: pd.DataFrame
 
 
 def generate_city(
@@ -102,9 +105,10 @@ def generate_city(
     spec = SCALES[scale] if isinstance(scale, str) else scale
     now = dt.datetime.now(dt.UTC) if now is None else now
     now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
-    # Independent streams, so that a change in one part leaves the others alone.
-    geo_rng, people_rng, incident_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    # Independent streams, so that a change in one part leaves the others alone
+    # (the first three are those of before the planted structure came).
+    geo_rng, people_rng, incident_rng, structure_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     if spec.name == "county":
         places = demo_places.county(geo_rng, spec.n_grids, spec.n_atoms)
@@ -118,7 +122,13 @@ def generate_city(
     grids["worker_id"] = pd.array(worker_of_grid, dtype="Int64")
     grids["secretary"] = person_names(people_rng, len(grids))
     cols = [*_GRID_COLUMNS, "geometry"]
-    incidents = make_incidents(incident_rng, places, cadres, worker_of_grid, spec, now)
+    slow_towns = demo_breach.slow_towns(structure_rng, places.towns["code"])
+    planted = demo_spots.plant(
+        structure_rng, places, spec.incidents, history_start(now), now.timestamp()
+    )
+    incidents, rows = make_incidents(
+        incident_rng, places, cadres, worker_of_grid, spec, now, planted, slow_towns
+    )
     return CityFrames(
         towns=places.towns,
         communities=places.communities,
@@ -127,6 +137,7 @@ def generate_city(
         pairings=pairings,
         cadres=cadres,
         incidents=incidents,
+        planted_spots=demo_spots.episodes(planted, incidents["reported_at"].iloc[rows]),
     )
 
 

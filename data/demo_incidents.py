@@ -7,7 +7,9 @@ evening). Each report lies inside a grid chosen by population, reads like a
 real one (``data.demo_texts``), and has a consistent lifecycle: registered
 within minutes, a call back the same day, dispatched, resolved mostly within
 the category's limit, closed after checking (``data.demo_lifecycle``). Recent
-ones are still open.
+ones are still open. Some are late more often than others (``data.demo_breach``)
+and some come back to the same spot (``data.demo_spots``): the structure the
+predictions learn, documented in docs/demo_history.md.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from data import demo_breach
 from data import demo_geometry as geo
 from data.demo_lifecycle import lifecycle
 from data.demo_people import person_names, phones
@@ -115,20 +118,37 @@ _HOURS = np.array(
 _WEEKDAY = np.array([1.08, 1.05, 1.03, 1.02, 1.0, 0.85, 0.8])  # Monday first
 
 
-def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) -> pd.DataFrame:
-    """``spec.incidents`` reports from 2022-04-01 (local) to ``now``.
-
-    Returns a frame with every column of ``data.schema.incidents`` but ``id``,
-    sorted by ``reported_at``; times are ``datetime64[ns, UTC]``.
-    """
-    n = spec.incidents
-    grids = places.grids
+def history_start(now: dt.datetime) -> float:
+    """Epoch seconds of the local midnight the history starts: 2022-04-01, or
+    one year before a ``now`` that lies before (or just after) that."""
     now_s = now.timestamp()
     start = START.replace(tzinfo=dt.UTC).timestamp() - _LOCAL
     if now_s - start < 60 * _DAY:  # a "now" before the channel: one year of history
         start = (np.floor((now_s + _LOCAL) / _DAY) - 365) * _DAY - _LOCAL
-    rep, day_month = _report_times(rng, n, start, now_s)
+    return start
+
+
+def make_incidents(
+    rng, places, cadres, worker_of_grid, spec, now: dt.datetime, planted, slow_towns
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``spec.incidents`` reports from 2022-04-01 (local) to ``now``.
+
+    ``planted`` (``data.demo_spots.PlantedReports``) are among them, with
+    their day, place and category given; ``slow_towns`` (codes) resolve late
+    more often (``data.demo_breach``).
+
+    Returns a frame with every column of ``data.schema.incidents`` but ``id``,
+    sorted by ``reported_at``, times ``datetime64[ns, UTC]``; and the frame's
+    row of every planted report, in the order of ``planted``.
+    """
+    n = spec.incidents
+    grids = places.grids
+    now_s = now.timestamp()
+    start = history_start(now)
+    rep, day_month = _report_times(rng, n - len(planted), start, now_s)
     gi, cat = _where_and_what(rng, places, day_month)
+    rep = np.r_[rep, planted.day]
+    gi, cat = np.r_[gi, planted.grid].astype(int), np.r_[cat, planted.cat].astype(int)
     mix = _channel_mix()[cat]
     chan = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
     chan = np.minimum(chan, len(_CHANNELS) - 1)
@@ -136,12 +156,18 @@ def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) 
     order = np.argsort(rep, kind="stable")
     rep, gi, cat, chan = rep[order], gi[order], cat[order], chan[order]
     lon, lat = geo.sample_points_in(grids.geometry.to_numpy(), gi, rng)
+    rows = np.empty(n, int)
+    rows[order] = np.arange(n)
+    rows = rows[n - len(planted) :]  # where each planted report went
+    lon[rows], lat[rows] = planted.lon, planted.lat
     categories, channels = np.array(_CODES)[cat], np.array(_CHANNELS)[chan]
     text, address = report_texts(rng, places, gi, categories, channels)
+    priority = _priorities(rng, cat, text)
+    town = grids["town_code"].to_numpy()[gi]
+    breach = demo_breach.probability(cat, town, rep, priority, slow_towns)
     # About 200 open at county scale, the load of a normal day (a crisis
     # brings it towards 1,000).
-    life = lifecycle(rng, rep, cat, now_s, open_target=n / 150)
-    priority = _priorities(rng, cat, text)
+    life = lifecycle(rng, rep, cat, now_s, open_target=n / 150, breach=breach)
     headcount = np.ones(n, int)
     farm = (categories == "farm_help") & (rng.random(n) < 0.4)
     headcount[farm] = rng.integers(2, 9, farm.sum())
@@ -160,7 +186,7 @@ def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) 
             "orig_lat": lat,
             "orig_crs": "wgs84",
             "grid_code": grids["code"].to_numpy()[gi],
-            "town_code": grids["town_code"].to_numpy()[gi],
+            "town_code": town,
             "priority": priority,
             "headcount": headcount,
             "event_id": pd.array([None] * n, dtype="Int64"),
@@ -174,7 +200,7 @@ def make_incidents(rng, places, cadres, worker_of_grid, spec, now: dt.datetime) 
         frame[name] = _utc(seconds)
     frame["satisfaction"] = pd.array(satisfaction, dtype="Int64")
     frame["updated_at"] = _utc(updated)
-    return frame
+    return frame, rows
 
 
 def _utc(seconds: np.ndarray) -> pd.Series:

@@ -4,7 +4,9 @@ Each report first gets its natural course (registered within minutes, called
 back within the category's first-contact limit, dispatched, resolved mostly
 within its resolution limit, closed after a check); ``now`` then cuts it, and
 some recent hard cases stay open longer, so that the city carries a normal
-day's load of open work.
+day's load of open work. Whether a report is resolved late is drawn from its
+own chance (``data.demo_breach``); a hard case still open past its deadline is
+one of those late ones.
 """
 
 from __future__ import annotations
@@ -16,25 +18,32 @@ from domain.categories import CATEGORIES
 _DAY = 86400.0  # seconds
 
 
-def lifecycle(rng, rep, cat, now_s, open_target: float) -> dict[str, np.ndarray]:
+def lifecycle(
+    rng, rep, cat, now_s, open_target: float, breach: np.ndarray
+) -> dict[str, np.ndarray]:
     """Status, every timestamp (epoch seconds, NaN for none) and satisfaction.
 
-    Every report first gets its whole natural course; then ``now`` cuts it:
-    what lies in the future did not happen yet. On top of that some recent
-    reports are stuck (hard cases, waiting for parts or owners) and a few are
-    rejected (not a matter for the grid).
+    Every report first gets its whole natural course, resolved late with the
+    chance ``breach`` (per report); then ``now`` cuts it: what lies in the
+    future did not happen yet. On top of that some recent reports are stuck
+    (hard cases, waiting for parts or owners) and a few are rejected (not a
+    matter for the grid).
     """
     n = len(rep)
-    t = _course(rng, rep, cat)
+    t = _course(rng, rep, cat, breach)
     age = (now_s - rep) / _DAY
-    # What is naturally still in its course by now stays open, within its
-    # deadline. On top, harder cases (waiting for owners, parts, another
-    # department) run longer, mostly still inside their category's limit and
-    # about one in six past it, scaled so that about ``open_target`` are open
-    # in all: a normal day's load.
+    # What is naturally still in its course by now stays open. On top, harder
+    # cases (waiting for owners, parts, another department) run longer, mostly
+    # still inside their category's limit, scaled so that about
+    # ``open_target`` are open in all: a normal day's load. A hard case past
+    # its deadline has breached it, so those come from the reports whose
+    # course was late anyway.
     natural = t["resolved"] > now_s
     limit_days = np.array([c.resolve_hours for c in CATEGORIES])[cat] / 24
-    tail = np.exp(-((age / (1.4 * limit_days)) ** 2))
+    past_due = age > limit_days
+    late_share = max(t["late"][past_due].mean(), 1e-3) if past_due.any() else 1.0
+    hard = np.where(past_due, t["late"] / late_share, 1.0)
+    tail = np.exp(-((age / (1.4 * limit_days)) ** 2)) * hard
     scale = np.clip((open_target - natural.sum()) / max(tail.sum(), 1e-9), 0, 1)
     stuck = natural | (rng.random(n) < scale * tail)
     rejected = (rng.random(n) < 0.015) & (age > 0.2) & ~stuck
@@ -76,23 +85,23 @@ def lifecycle(rng, rep, cat, now_s, open_target: float) -> dict[str, np.ndarray]
     updated[escalated] += rng.uniform(0, 0.5, escalated.sum()) * (now_s - updated[escalated])
     fc_h = np.array([c.first_contact_hours for c in CATEGORIES])[cat] * 3600
     res_h = np.array([c.resolve_hours for c in CATEGORIES])[cat] * 3600
-    late = t["resolved"] > rep + res_h
     return {
         **out,
         "due_contact_at": rep + fc_h,
         "due_resolve_at": rep + res_h,
         "updated_at": updated,
         "status": status,
-        "satisfaction": _satisfaction(rng, status == "closed", late),
+        "satisfaction": _satisfaction(rng, status == "closed", t["late"]),
     }
 
 
-def _course(rng, rep, cat) -> dict[str, np.ndarray]:
-    """The natural course of every report (epoch seconds).
+def _course(rng, rep, cat, breach) -> dict[str, np.ndarray]:
+    """The natural course of every report (epoch seconds) and whether it is late.
 
     Registered within minutes; called back well within the category's
     first-contact limit (5 % late); dispatched after the call; resolved within
-    the category's resolution limit (7 % late); closed after a check.
+    the category's resolution limit, or after it with the chance ``breach``;
+    closed after a check.
     """
     n = len(rep)
     fc_h = np.array([c.first_contact_hours for c in CATEGORIES])[cat] * 3600
@@ -103,8 +112,10 @@ def _course(rng, rep, cat) -> dict[str, np.ndarray]:
     contact[late] = rep[late] + fc_h[late] * rng.uniform(1.0, 2.0, late.sum())
     contact = np.maximum(contact, reg + 120)
     dis = contact + 180 + rng.exponential(1500, n)
-    res = dis + np.maximum(1800, res_h * rng.beta(2, 3, n))
-    late = rng.random(n) < 0.07
+    # On time means before the deadline (a minute to spare), unless the call
+    # and dispatch alone used it up.
+    res = np.minimum(dis + np.maximum(1800, res_h * rng.beta(2, 3, n)), rep + res_h - 60)
+    late = rng.random(n) < breach
     res[late] = rep[late] + res_h[late] * rng.uniform(1, 2.2, late.sum())
     res = np.maximum(res, dis + 1800)
     closed = res + 3600 + rng.exponential(36000, n)
@@ -114,6 +125,7 @@ def _course(rng, rep, cat) -> dict[str, np.ndarray]:
         "dispatched": dis,
         "resolved": res,
         "closed": closed,
+        "late": res > rep + res_h,
     }
 
 

@@ -72,6 +72,7 @@ def test_same_seed_same_city(city):
     for name in ("towns", "communities", "grids", "departments", "pairings", "cadres"):
         pd.testing.assert_frame_equal(getattr(city, name), getattr(again, name))
     pd.testing.assert_frame_equal(city.incidents, again.incidents)
+    pd.testing.assert_frame_equal(city.planted_spots, again.planted_spots)
     other = generate_city(seed=7, scale="county", now=NOW)
     assert not other.grids.geometry.geom_equals(city.grids.geometry).all()
 
@@ -344,6 +345,7 @@ def test_region_code_path():
     assert city.pairings.groupby("town_code").size().eq(3).all()
     inc = city.incidents
     assert len(inc) == spec.incidents
+    assert city.planted_spots["spot"].nunique() == round(15 * spec.incidents / 30_000)
     shapes = city.grids.set_index("code").geometry.loc[inc["grid_code"]].to_numpy()
     assert shapely.contains_xy(shapes, inc["lon"], inc["lat"]).all()
 
