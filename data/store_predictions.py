@@ -32,23 +32,10 @@ from domain.travel import haversine_m
 MODEL_KINDS = ("breach_risk", "surge")
 RUN_STATUSES = ("ok", "thin")
 SAME_SPOT_M = 100.0  # a decision covers spots of its category this close (as the proposals do)
-HISTORY_COLUMNS = (
-    "id",
-    "category",
-    "priority",
-    "town_code",
-    "grid_code",
-    "channel",
-    "lon",
-    "lat",
-    "status",
-    "reported_at",
-    "due_resolve_at",
-    "resolved_at",
-    "closed_at",
-    "pauses",
-)
+# The incidents' columns the models learn from: cheap, no text but the pauses.
 _TIMES = ("reported_at", "due_resolve_at", "resolved_at", "closed_at")
+_FACTS = ("town_code", "grid_code", "channel", "lon", "lat", "status")
+HISTORY_COLUMNS = ("id", "category", "priority", *_FACTS, *_TIMES, "pauses")
 _DECISION_TIMES = ("first_reported_at", "last_reported_at", "decided_at")
 _UTC = "datetime64[us, UTC]"
 # Two desks deciding on one spot at once (PostgreSQL; SQLite has one writer).
@@ -276,9 +263,8 @@ class PredictionStore:
         if len(description) > DESCRIPTION_MAX:
             raise InvalidInput(f"the description must be at most {DESCRIPTION_MAX} characters")
         priority = spot["priority"]
-        if isinstance(priority, bool) or not isinstance(priority, int | np.integer):
-            raise InvalidInput(f"priority must be 1, 2, 3 or 4, not {priority!r}")
-        if not 1 <= priority <= 4:
+        whole = isinstance(priority, int | np.integer) and not isinstance(priority, bool)
+        if not whole or not 1 <= priority <= 4:
             raise InvalidInput(f"priority must be 1, 2, 3 or 4, not {priority!r}")
         category, lon, lat = decision["category"], decision["lon"], decision["lat"]
         due = deadlines(category, int(priority), now, self.sla_policy)
