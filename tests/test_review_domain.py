@@ -200,6 +200,15 @@ def test_parse_query_reads_comma_lists_and_lists_without_repeats():
     assert query.channels == ("hotline", "app")
 
 
+def test_the_review_picks_out_proactive_cases_by_their_name():
+    """Issue 20: the desk's proactive cases are a channel of their own in the review."""
+    from services.review_tables import channel_name
+
+    assert parse({"channel": "proactive"}).channels == ("proactive",)
+    assert channel_name("proactive", "zh") == "主动发现"
+    assert channel_name("proactive", "en") == "Proactive case"
+
+
 @pytest.mark.parametrize(
     ("args", "message", "zh"),
     [
