@@ -142,6 +142,12 @@ SETTINGS: tuple[Setting, ...] = (
         "minutes within which a dispatched cadre should accept a task; later it is flagged "
         "on the console and the desk is told once",
     ),
+    Setting(
+        "GC_MODEL_RETRAIN_HOURS",
+        "24",
+        "hours after which serve trains the models again from the history (0: never on a "
+        "schedule, only by python app.py model train); with no model it trains one at start",
+    ),
 )
 
 
@@ -179,6 +185,7 @@ class Settings:
     sms_body: str
     sms_cadres: bool
     ack_minutes: int
+    model_retrain_hours: float
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # also in sla_policy
 
     @classmethod
@@ -221,6 +228,7 @@ class Settings:
             media=raw["GC_MEDIA"] or str(_media_beside(raw["DATABASE_URL"])),
             photo_max_bytes=_integer(raw["GC_PHOTO_MAX_BYTES"], "GC_PHOTO_MAX_BYTES"),
             public_url=_public_url(raw["GC_PUBLIC_URL"]),
+            model_retrain_hours=_retrain_hours(raw["GC_MODEL_RETRAIN_HOURS"]),
             **_notify_settings(raw),
         )
         calendar = _calendar(raw["GC_CALENDAR_FILE"])
@@ -321,6 +329,18 @@ def _rate(value: str, name: str) -> str:
     except ValueError:
         raise SettingsError(f"{name} must be a rate such as 10/minute, not {value!r}") from None
     return value
+
+
+def _retrain_hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        raise SettingsError(
+            f"GC_MODEL_RETRAIN_HOURS must be a number of hours, not {value!r}"
+        ) from None
+    if not 0 <= hours <= 8760:
+        raise SettingsError(f"GC_MODEL_RETRAIN_HOURS must be between 0 and 8760, not {value}")
+    return hours
 
 
 def _refresh(value: str) -> float:
