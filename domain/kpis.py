@@ -27,6 +27,24 @@ class Situation:
     contact_late: int = 0  # not yet called back, past the first-contact deadline
 
 
+@dataclass(frozen=True)
+class RiskFigure:
+    """Open work likely to miss its deadline, or why there is no such figure.
+
+    ``at_risk`` counts the open incidents not yet past their deadline whose
+    breach risk is at least ``threshold`` (``services.predictions``); it is
+    None when no model is in use: ``status`` None means none was ever trained,
+    'thin' that the history was too thin or the model did not beat its
+    baseline (``note`` says which).
+    """
+
+    at_risk: int | None
+    status: str | None = None  # of the newest model run: 'ok', 'thin', or None
+    note: str = ""
+    trained_at: dt.datetime | None = None  # aware UTC
+    threshold: float = 0.5
+
+
 def start_of_local_day(now: dt.datetime) -> dt.datetime:
     """Midnight of ``now``'s day in Beijing time, as a UTC datetime."""
     local = now.astimezone(LOCAL)

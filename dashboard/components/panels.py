@@ -7,12 +7,14 @@ from dash import html
 
 from dashboard.i18n import t
 from domain.categories import category_name
-from domain.kpis import ServiceFigures, Situation
+from domain.kpis import RiskFigure, ServiceFigures, Situation
 from layers.timefmt import local_text
 
 
-def kpi_tiles(s: Situation, lang: str) -> list:
-    """The headline tiles; alarming figures are coloured."""
+def kpi_tiles(s: Situation, lang: str, risk: RiskFigure | None = None) -> list:
+    """The headline tiles; alarming figures are coloured. With ``risk``, a wide
+    tile of the open work likely to miss its deadline (or why there is none)
+    follows the deadline figures."""
     items = [
         ("kpi.reported_today", s.reported_today, "unit.items", ""),
         ("kpi.open", s.open, "unit.items", "warn" if s.open else ""),
@@ -23,7 +25,7 @@ def kpi_tiles(s: Situation, lang: str) -> list:
         ("kpi.cadres_out", s.cadres_out, "unit.people", ""),
         ("kpi.cadres_available", s.cadres_available, "unit.people", "ok"),
     ]
-    return [
+    tiles = [
         html.Div(
             [
                 html.Div(t(label, lang), className="gc-kpi-label"),
@@ -34,6 +36,39 @@ def kpi_tiles(s: Situation, lang: str) -> list:
         )
         for label, value, unit, tone in items
     ]
+    if risk is not None:
+        tiles.insert(6, risk_tile(risk, lang))
+    return tiles
+
+
+def risk_tile(risk: RiskFigure, lang: str) -> html.Div:
+    """超时风险 / At risk: the count and what it counts, or "—" and why there is
+    no figure, in words a wall shows (no mouse) and in the tile's title."""
+    percent = f"{risk.threshold:.0%}"
+    if risk.at_risk is None:
+        thin = risk.status == "thin"
+        note = t("wall.risk_thin" if thin else "wall.risk_none", lang)
+        why = risk.note if thin else t("wall.risk_none_hint", lang)
+        title = f"{note}: {why}" if why else note
+        value, tone = "—", "none"
+    else:
+        note = t("wall.risk_what", lang).format(p=percent)
+        trained = local_text(pd.Series([risk.trained_at]), "%m-%d %H:%M").iloc[0]
+        title = f"{note} · {t('wall.risk_trained', lang).format(at=trained)}"
+        value, tone = f"{risk.at_risk:,}", "warn" if risk.at_risk else ""
+    return html.Div(
+        [
+            html.Div(t("kpi.at_risk", lang), className="gc-kpi-label"),
+            html.Div(
+                [value, html.Small(t("unit.items", lang)) if risk.at_risk is not None else None],
+                className="gc-kpi-value",
+            ),
+            html.Div(note, className="gc-kpi-note"),
+        ],
+        className=f"gc-kpi gc-kpi-wide {tone}".strip(),
+        title=title,
+        **{"data-kpi": "at_risk"},
+    )
 
 
 def town_ranking(ranking: pd.DataFrame, lang: str, top: int = 12) -> html.Ol:
