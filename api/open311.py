@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 at /open311/v2/, with our extensions that keep to the spec.
 
 Extensions: ``coordinate_system`` (wgs84, gcj02, bd09; converted to WGS84 here
-and the original kept), ``channel`` (app, hotline, patrol, plaza, sensor), the
+and the original kept), ``channel`` (app, hotline, patrol, plaza, sensor; read
+back, also proactive: a case the desk opened from a recurring spot), the
 ``Idempotency-Key`` header on POST, and with ``extensions=true`` on GET an
 ``extended_attributes`` object per request (priority, grid, town, deadlines).
 """
