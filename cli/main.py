@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apikey(commands)
     _add_user(commands)
     _add_field(commands)
+    _add_model(commands)
     return parser
 
 
@@ -151,6 +152,23 @@ def _add_field(commands) -> None:
     actions.add_parser("sessions", help="list the phones signed in")
 
 
+def _add_model(commands) -> None:
+    model = commands.add_parser("model", help="train the models learnt from the history")
+    actions = model.add_subparsers(dest="action", required=True)
+    train = actions.add_parser(
+        "train", help="train the breach-risk model now; print its backtest against the baseline"
+    )
+    train.add_argument(
+        "--if-older",
+        type=float,
+        metavar="HOURS",
+        help="train only if the newest model is older than this (serve's schedule)",
+    )
+    train.add_argument(
+        "--background", action="store_true", help="run at a low CPU priority (serve's schedule)"
+    )
+
+
 # Each handler takes (settings, args) and returns an exit status (None: 0). The
 # modules behind them are imported when used: `--help` must not load the server.
 
@@ -204,6 +222,12 @@ def _field(settings: Settings, args) -> None:
     field_command(settings, args)
 
 
+def _model(settings: Settings, args) -> int:
+    from cli.model import model_command
+
+    return model_command(settings, args)
+
+
 def _notify(settings: Settings, args) -> None:
     from cli.notify import notify_command
 
@@ -244,4 +268,5 @@ HANDLERS = {
     "calendar": _calendar,
     "migrate": _migrate,
     "notify": _notify,
+    "model": _model,
 }

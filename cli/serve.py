@@ -55,7 +55,8 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     With ``simulate`` ("flood" or "flood:SPEED"), the scenario starts in a
     child process once the server listens, so the screens move on their own.
     The notification worker (``python app.py notify``) runs beside it in a
-    child process of its own, stopped with the server.
+    child process of its own, stopped with the server; so does the models'
+    training (``python app.py model train``), every ``GC_MODEL_RETRAIN_HOURS``.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -76,6 +77,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     writer = _start_intake_writer(settings) if store.backend == "sqlite" else None
     store.close()
     notifier = _start_notifier()
+    retrainer = _start_retrainer(settings)
     master = os.getpid()
 
     def when_ready(_arbiter):
@@ -91,7 +93,9 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
             self.cfg.set("when_ready", when_ready)
-            self.cfg.set("on_exit", lambda _arbiter: _stop_children(writer, notifier, master))
+            self.cfg.set(
+                "on_exit", lambda _arbiter: _stop_children(writer, notifier, master, retrainer)
+            )
 
         def load(self):
             from server import create_app
@@ -113,7 +117,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     try:
         _Server().run()
     finally:
-        _stop_children(writer, notifier, master)
+        _stop_children(writer, notifier, master, retrainer)
 
 
 def _start_notifier():
@@ -125,12 +129,25 @@ def _start_notifier():
     return notifier
 
 
-def _stop_children(writer, notifier, master: int) -> None:
-    """Stop the writer and the notifier, in the master only: a gunicorn worker
-    is a fork of the master and leaves ``run()`` through this ``finally`` too,
-    where it waited 15 s for children not its own and then killed the writer."""
+def _start_retrainer(settings: Settings):
+    """The models' training on a schedule (``cli.model``), in child processes;
+    a server with no model trains one at start."""
+    from cli.model import RetrainSchedule
+
+    retrainer = RetrainSchedule(settings.model_retrain_hours)
+    retrainer.start()
+    return retrainer
+
+
+def _stop_children(writer, notifier, master: int, retrainer=None) -> None:
+    """Stop the writer, the notifier and the training, in the master only: a
+    gunicorn worker is a fork of the master and leaves ``run()`` through this
+    ``finally`` too, where it waited 15 s for children not its own and then
+    killed the writer."""
     if os.getpid() != master:
         return
+    if retrainer is not None:
+        retrainer.stop()
     notifier.stop()
     if writer is not None:
         writer.stop()
