@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.live import layer_digests
+from dashboard.wall_figures import risk_figure
 from domain.kpis import (
     SERVICE_WINDOW,
+    RiskFigure,
     ServiceFigures,
     Situation,
     by_category,
@@ -54,6 +56,7 @@ class CommandView:
     digests: dict | None = None  # of each layer's value (dashboard.live)
     bounds: tuple[float, float, float, float] = (119.63, 36.01, 120.21, 36.50)  # the focus
     events: tuple[dict, ...] = ()  # active wartime events, as ``active_events`` gives them
+    risk: RiskFigure | None = None  # open work likely to breach (dashboard.wall_figures)
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -158,6 +161,7 @@ def command_view(
         newest=recent.head(TICKER_ROWS),
         flash_until=flash_until(open_incidents, now),
         events=tuple(events),
+        risk=risk_figure(store, now, scope),
     )
 
 

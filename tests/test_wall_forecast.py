@@ -46,3 +46,36 @@ def test_without_a_model_the_tile_shows_a_dash_and_why_never_a_guess():
 def test_a_wall_without_the_risk_figure_keeps_its_eight_tiles():
     tiles = kpi_tiles(SITUATION, "zh")
     assert len(tiles) == 8 and all(getattr(t, "data-kpi") != "at_risk" for t in tiles)
+
+
+def test_the_risk_figure_is_predicted_once_a_minute_for_every_screen(tiny_url, monkeypatch):
+    from dashboard import wall_figures
+    from data.store import Store
+    from services import predictions
+
+    store = Store.open(tiny_url)
+    wall_figures.clear()
+    now = dt.datetime(2026, 6, 20, 4, 0, 10, tzinfo=dt.UTC)
+    assert wall_figures.risk_figure(store, now) == RiskFigure(None)  # never trained
+    note = "too few incidents to learn from: 12 (at least 2,000 snapshots)"
+    store.save_model_run("breach_risk", {}, {}, 12, "thin", note, "test", now)
+    thin = wall_figures.risk_figure(store, now)
+    assert (thin.at_risk, thin.status, thin.note) == (None, "thin", note)
+    store.save_model_run("breach_risk", {"w": 1}, {}, 9000, "ok", "beats", "test", now)
+    counted = []
+
+    def at_risk_count(store, now, town=None, threshold=0.5):
+        counted.append(town)
+        return 7
+
+    monkeypatch.setattr(predictions, "at_risk_count", at_risk_count)
+    for later in (0, 20, 49):  # screens of every size ask within the minute
+        figure = wall_figures.risk_figure(store, now + dt.timedelta(seconds=later))
+        assert (figure.at_risk, figure.status) == (7, "ok")
+    assert wall_figures.risk_figure(store, now, town="370281009").at_risk == 7
+    assert counted == [None, "370281009"]
+    wall_figures.risk_figure(store, now + dt.timedelta(minutes=1))
+    store.save_model_run("breach_risk", {"w": 2}, {}, 9000, "ok", "beats", "test", now)
+    wall_figures.risk_figure(store, now + dt.timedelta(minutes=1))  # a new run counts anew
+    assert counted == [None, "370281009", None, None]
+    store.close()

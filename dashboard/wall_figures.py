@@ -1,0 +1,65 @@
+"""The wall's figures of what is coming: open work at risk of breaching its
+deadline, and the reports to expect over the next 7 days.
+
+Read from the newest model runs (``services.predictions``,
+``services.forecast``) for every screen alike: ``map_view.command_view``
+puts them in the ``CommandView`` that all screens share, and these functions
+keep what they computed, so that another screen size, language or focus
+asking in the same minute gets it without a second prediction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+
+from domain.kpis import RiskFigure
+from services import predictions
+
+_KEPT = 32
+_kept: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def _remembered(key: tuple, make):
+    """``make()``, kept under ``key`` (the newest ``_KEPT`` of them)."""
+    with _lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key]
+    value = make()
+    with _lock:
+        _kept[key] = value
+        while len(_kept) > _KEPT:
+            _kept.popitem(last=False)
+    return value
+
+
+def _minute(now: dt.datetime) -> int:
+    return int(now.timestamp() // 60)
+
+
+def risk_figure(store, now: dt.datetime, town: str | None = None) -> RiskFigure:
+    """The open work (of ``town``) likely to miss its deadline, or why there
+    is no such figure (no model trained, or the newest one not in use).
+
+    Counted once per model run, town and minute: a risk moves slowly, and
+    under a burst of reports the wall's view is rebuilt at every feed
+    position, where a prediction each time (a read of the towns' recent
+    history and the model over every open incident, ~70 ms at county scale)
+    would be most of the build. The count is at most a minute behind the
+    open-work tile beside it.
+    """
+    state = predictions.model_state(store)
+    if state["status"] != "ok":
+        return RiskFigure(None, state["status"], state["note"] or "", state["trained_at"])
+    key = ("risk", str(store.engine.url), state["run_id"], town, _minute(now))
+    count = _remembered(key, lambda: predictions.at_risk_count(store, now, town=town))
+    return RiskFigure(count, state["status"], state["note"] or "", state["trained_at"])
+
+
+def clear() -> None:
+    """Forget every kept figure (tests)."""
+    with _lock:
+        _kept.clear()
