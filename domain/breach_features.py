@@ -163,7 +163,7 @@ def features(frame: pd.DataFrame, at: object, load: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(
         {
             "category": frame["category"].astype(str).to_numpy(),
-            "priority": frame["priority"].astype(str).to_numpy(),
+            "priority": _priority_text(frame["priority"]),
             "town": frame["town_code"].astype(str).to_numpy(),
             "channel": frame["channel"].astype(str).to_numpy(),
             "reported": pd.Categorical.from_codes(np.where(slot >= 0, slot, -1), REPORT_TIMES),
@@ -173,6 +173,12 @@ def features(frame: pd.DataFrame, at: object, load: pd.DataFrame) -> pd.DataFram
         },
         index=frame.index,
     )
+
+
+def _priority_text(values: pd.Series) -> np.ndarray:
+    """Priorities as the text of a whole number ("3"), whatever their dtype."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
+    return numbers.astype(str).to_numpy(dtype=object)
 
 
 def training_rows(history: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:

@@ -252,9 +252,9 @@ def _value(key: str, value: object) -> object:
     """A factor's raw value, plain JSON: the level, the count or the ratio."""
     if key in ("used", "new_reports"):
         return round(float(value), 2)
-    if key in ("workload", "priority"):
+    if key == "workload":
         return int(value)
-    return str(value)
+    return int(value) if key == "priority" and str(value).isdigit() else str(value)
 
 
 def _factors(parts: pd.DataFrame, rows: pd.DataFrame) -> list[list[dict]]:

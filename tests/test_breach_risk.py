@@ -230,3 +230,11 @@ def test_evaluate_scores_and_bins_predictions():
     ]
     with pytest.raises(InvalidInput):
         breach_backtest.evaluate([True], [0.1, 0.2])
+
+
+def test_a_priority_read_as_a_float_or_text_is_the_same_priority(model):
+    frame = open_incidents(4)
+    same = breach_risk.predict(model, frame, NOW)
+    for other in (3.0, "3"):
+        found = breach_risk.predict(model, frame.assign(priority=other), NOW)
+        assert found["risk"].tolist() == same["risk"].tolist()
