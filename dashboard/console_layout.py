@@ -50,6 +50,7 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
                         ],
                         className="gc-toolbar",
                     ),
+                    html.Div(id=ids.RISK_NOTE, className="gc-risk-note"),
                     html.Div(
                         dag.AgGrid(
                             id=ids.QUEUE,

@@ -10,8 +10,9 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from dashboard.risk_view import HIGH, MID, incident_risk, queue_risk, risk_section
 from domain.access import ANONYMOUS, Principal, display_actor, mask_phone
-from domain.categories import PRIORITIES, category_name
+from domain.categories import CHANNELS, PRIORITIES, category_name
 from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
 from domain.sla_states import sla_flags
@@ -27,16 +28,24 @@ SLA_LABELS = {
 }
 RECENT = dt.timedelta(days=7)
 ONE_DECIMAL = {"function": "Number(params.value).toFixed(1)"}
+PERCENT = {"function": "params.value == null ? '' : Number(params.value).toFixed(0) + '%'"}
+RISK_CLASSES = {
+    "gc-risk-high": f"params.value != null && params.value >= {HIGH}",
+    "gc-risk-mid": f"params.value != null && params.value >= {MID} && params.value < {HIGH}",
+}
 
 
-def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
-    """Rows of the incident queue: open work, or everything of the last 7 days."""
+def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> tuple[list[dict], str]:
+    """Rows of the incident queue: open work, or everything of the last 7 days,
+    each open one with its breach risk; and the notice on where the risk
+    figures come from, or why there are none (``risk_view.risk_note``)."""
     if scope == "open":
         frame = store.incidents(sorted(OPEN_STATUSES))
     else:
         frame = store.incidents(reported=(now - RECENT, None))
+    risk, note = queue_risk(store, frame, now, lang)
     if not len(frame):
-        return []
+        return [], note
     flags = sla_flags(frame, now)
     i = 0 if lang == "zh" else 1
     out = pd.DataFrame(
@@ -48,6 +57,9 @@ def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
             "priority": frame["priority"].astype(int),
             "priority_name": frame["priority"].map(lambda p: PRIORITIES.get(int(p), ("", ""))[i]),
             "status": frame["status"].map(lambda s: status_name(s, lang)),
+            "channel": frame["channel"].map(lambda c: CHANNELS.get(c, (c, c))[i]),
+            "risk": risk["risk"],
+            "risk_why": risk["risk_why"],
             "grid": frame["grid_name"].fillna("—"),
             "reported": local_text(frame["reported_at"], "%m-%d %H:%M"),
             "due": local_text(frame["due_resolve_at"], "%m-%d %H:%M"),
@@ -56,11 +68,14 @@ def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> list[dict]:
             "description": frame["description"].str.slice(0, 60),
         }
     )
-    return out.to_dict("records")
+    return out.to_dict("records"), note
 
 
-def incident_detail(store, incident_id: int, lang: str) -> dict | None:
-    """One incident with its timeline and the moves it allows now."""
+def incident_detail(
+    store, incident_id: int, lang: str, now: dt.datetime | None = None
+) -> dict | None:
+    """One incident with its timeline, the moves it allows now and, while it
+    is open, its breach risk at ``now`` (``risk_view.incident_risk``)."""
     rows = store.incidents(ids=[incident_id])
     if not len(rows):
         return None
@@ -91,6 +106,7 @@ def incident_detail(store, incident_id: int, lang: str) -> dict | None:
         "timeline": timeline + audited,
         "actions": legal_actions(row["status"]),
         "photos": photo_links(store, [incident_id]).get(incident_id, []),
+        "risk": incident_risk(store, row, now or dt.datetime.now(dt.UTC), lang),
     }
 
 
@@ -127,8 +143,9 @@ def move_details(store, action: str, note: str | None, proof: str | None, extra:
     return details
 
 
-def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
-    """Columns of the incident queue, widths scaled for the screen."""
+def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> list[dict]:
+    """Columns of the incident queue, widths scaled for the screen; sorted
+    riskiest first ``by_risk`` (a model is in use), else newest first."""
     zh = lang == "zh"
     col = lambda field, zh_name, en_name, width, **kw: {  # noqa: E731
         "field": field,
@@ -139,6 +156,17 @@ def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
     return [
         col("public_id", "编号", "No.", 128),
         col("category", "类别", "Category", 104),
+        col(
+            "risk",
+            t("risk.column", "zh"),
+            t("risk.column", "en"),
+            112,
+            type="rightAligned",
+            valueFormatter=PERCENT,
+            tooltipField="risk_why",
+            cellClassRules=RISK_CLASSES,
+            sort="desc" if by_risk else None,
+        ),
         col(
             "priority_name",
             "优先级",
@@ -157,8 +185,9 @@ def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
                 "gc-near": "params.data.sla_state == 'near'",
             },
         ),
+        col("channel", "渠道", "Channel", 96),
         col("grid", "网格", "Grid", 150),
-        col("reported", "上报", "Reported", 104, sort="desc"),
+        col("reported", "上报", "Reported", 104, sort=None if by_risk else "desc"),
         col("due", "办结时限", "Due", 104),
         col("description", "内容", "Description", 300),
     ]
@@ -200,6 +229,7 @@ def detail_children(
         html.H2(f"{row['public_id']} · {category_name(row['category'], lang)}"),
         html.P(row["description"], className="gc-description"),
         html.Dl([item for name, value in fields for item in (html.Dt(name), html.Dd(value))]),
+        *risk_section(detail.get("risk"), lang),
         *photo_strip(detail.get("photos", []), row["public_id"], lang),
         html.H3(t("console.timeline", lang)),
         html.Ol(

@@ -36,6 +36,7 @@ from dashboard.dispatch_view import (
     town_options,
 )
 from dashboard.i18n import t
+from dashboard.risk_view import risk_in_use
 from dashboard.wiring import Callbacks
 from domain.errors import Conflict, GridCommandError
 from domain.lifecycle import ACTIONS
@@ -118,7 +119,7 @@ callbacks.clientside(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"), Input(ids.DI
 def fit_screen(context, screen, lang):
     lang, scale = lang or "zh", map_size(screen)[2]
     return (
-        queue_columns(lang, scale),
+        queue_columns(lang, scale, by_risk=risk_in_use(context.store)),
         plan_columns(lang, scale),
         town_options(context.store, lang),
     )
@@ -126,12 +127,15 @@ def fit_screen(context, screen, lang):
 
 @callbacks(
     Output(ids.QUEUE, "rowData"),
+    Output(ids.RISK_NOTE, "children"),
     Input(ids.QUEUE_SCOPE, "value"),
     Input(ids.QUEUE_REFRESH, "n_intervals"),
     Input(ids.MOVED, "data"),
     State(ids.LANG, "data"),
 )
 def load_queue(context, scope, _tick, _moved, lang):
+    """The queue's rows, each open one with its breach risk, and the line
+    saying which model gave the figures or why there are none."""
     return queue_rows(context.store, scope or "open", lang or "zh", dt.datetime.now(dt.UTC))
 
 
