@@ -17,16 +17,15 @@ NOW = dt.datetime(2026, 5, 10, 3, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory) -> str:
-    """A SQLite file holding the demo county with 8,000 incidents (fewer than the
-    demo's 30,000, enough to learn from), made up to NOW."""
+def demo_url(module_database_url) -> str:
+    """The demo county with 8,000 incidents (fewer than the demo's 30,000, enough
+    to learn from), made up to NOW, on each backend."""
     from data.demo_city import SCALES, generate_city
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'grid.db'}"
-    store = Store.open(url)
+    store = Store.open(module_database_url)
     store.load_city(generate_city(3, replace(SCALES["county"], incidents=8000), now=NOW))
     store.close()
-    return url
+    return module_database_url
 
 
 @pytest.fixture
