@@ -25,7 +25,9 @@ def count_step(largest: int) -> int:
     return int(10 * magnitude)
 
 
-def _layout(lang: str, scale: float = 1.0, **extra) -> dict:
+def chart_layout(lang: str, scale: float = 1.0, **extra) -> dict:
+    """The review charts' common layout (transparent, the page's type, the
+    legend on top, ``scale`` times larger on 4K), with ``extra`` over it."""
     layout = {
         "margin": {
             "l": round(48 * scale),
@@ -44,10 +46,11 @@ def _layout(lang: str, scale: float = 1.0, **extra) -> dict:
     return layout
 
 
-def _empty(message: str, lang: str, scale: float = 1.0) -> dict:
+def empty_chart(message: str, lang: str, scale: float = 1.0) -> dict:
+    """A chart with nothing to draw: no axes, ``message`` in the middle."""
     return {
         "data": [],
-        "layout": _layout(
+        "layout": chart_layout(
             lang,
             scale,
             xaxis={"visible": False},
@@ -70,7 +73,7 @@ def _empty(message: str, lang: str, scale: float = 1.0) -> dict:
 def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: float = 1.0) -> dict:
     """Incidents per step (bars) and the closure rate (line, right axis)."""
     if not len(trend) or int(trend["incidents"].sum()) == 0:
-        return _empty(empty_message, lang, scale)
+        return empty_chart(empty_message, lang, scale)
     zh = lang == "zh"
     step = trend.attrs.get("step", "D")
     word = _STEP_WORDS[step][0 if zh else 1]
@@ -97,7 +100,7 @@ def trend_figure(trend: pd.DataFrame, lang: str, empty_message: str, scale: floa
                 "cliponaxis": False,
             },
         ],
-        "layout": _layout(
+        "layout": chart_layout(
             lang,
             scale,
             xaxis={"type": "category", "gridcolor": GRID, "tickangle": 0, "nticks": 10},
@@ -132,7 +135,7 @@ def category_figure(
 ) -> dict:
     """Incidents per category, most at the top, with their share."""
     if not len(categories):
-        return _empty(empty_message, lang, scale)
+        return empty_chart(empty_message, lang, scale)
     ordered = categories.iloc[::-1]
     labels = [names.get(c, c) for c in ordered["category"]]
     share = (ordered["share"] * 100).round(1)
@@ -151,7 +154,7 @@ def category_figure(
                 "hovertemplate": "%{y}: %{x} (%{text})<extra></extra>",
             },
         ],
-        "layout": _layout(
+        "layout": chart_layout(
             lang,
             scale,
             showlegend=False,
