@@ -21,7 +21,7 @@ from layers.timefmt import local_text
 
 POINT = "#ffb020"  # the reports on the small map: the warning amber of the desk
 RING = "#38c8ff"  # the spot's extent
-ROOM_M = 80.0  # around the spot's reports on its map, metres
+ROOM_M = 40.0  # around the spot's ring on its map, metres
 _EARTH_M = 6_371_008.8
 
 
@@ -122,6 +122,7 @@ def _card(spot: dict, lang: str, picked: bool) -> html.Li:
     key = spot["key"]
     often = t("proactive.times", lang).format(n=spot["count"], days=spot["days"])
     span = t("proactive.span", lang).format(first=spot["first"], last=spot["last"])
+    reach = t("proactive.radius", lang).format(m=spot["radius_m"])
     reports = [
         html.Button(
             [html.Span(r["at"].split(" ")[0], className="gc-spot-date"), r["public_id"]],
@@ -134,10 +135,13 @@ def _card(spot: dict, lang: str, picked: bool) -> html.Li:
     return html.Li(
         [
             html.Div(
-                [html.B(spot["category"], className="gc-spot-category"), html.Span(spot["place"])],
+                [
+                    html.B(spot["category"], className="gc-spot-category"),
+                    html.Span(spot["place"], title=spot["place"]),
+                ],
                 className="gc-spot-head",
             ),
-            html.Div(f"{often} · {span} · {spot['radius_m']} m", className="gc-spot-when"),
+            html.Div(f"{often} · {span} · {reach}", className="gc-spot-when"),
             html.Div(
                 [html.Span(f"{t('proactive.reports', lang)}：", className="gc-muted"), *reports],
                 className="gc-spot-reports",

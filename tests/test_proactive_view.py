@@ -105,7 +105,13 @@ def test_a_card_offers_the_reports_the_map_and_both_decisions(spotted):
     spots = spot_evidence(spotted, proposal(spotted, [f"T{k}" for k in range(6, 12)]), "zh")
     key = spots[0]["key"]
     html = rendered(spot_cards(spots, "zh", picked=key))
-    assert "20 天内 6 次" in html and "立案" in html and "忽略" in html and "看地图" in html
+    assert (
+        "20 天内 6 次" in html
+        and "范围 14 米" in html
+        and "立案" in html
+        and "忽略" in html
+        and "看地图" in html
+    )
     for kind in (ids.PROACTIVE_OPEN, ids.PROACTIVE_DISMISS, ids.PROACTIVE_PICK):
         assert json.dumps({"type": kind, "spot": key}, ensure_ascii=False)[1:-1] in html
     report_ids = [r["id"] for r in spots[0]["reports"]]
@@ -136,8 +142,8 @@ def test_the_small_map_shows_each_report_inside_its_view_and_escapes_hover_cards
     (south, west), (north, east) = drawn["bounds"]
     assert all(west < p["geometry"]["coordinates"][0] < east for p in points)
     assert all(south < p["geometry"]["coordinates"][1] < north for p in points)
-    # Room around the spot's ring: its 30 m and 80 m more each way, about 0.001° of latitude.
-    assert north - south == pytest.approx(2 * 110 / 111_195, rel=0.01)
+    # Room around the spot's ring: its 30 m and 40 m more each way.
+    assert north - south == pytest.approx(2 * 70 / 111_195, rel=0.01)
     ring = drawn["ring"]["features"][0]["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 49
     assert spot_map(None)["bounds"] is None and spot_map(None)["points"]["features"] == []
