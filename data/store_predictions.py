@@ -23,11 +23,11 @@ from sqlalchemy import Connection, and_, insert, select, text
 
 from data import rows, schema
 from domain.categories import BY_CODE
+from domain.distance import haversine_m
 from domain.errors import InvalidInput
 from domain.locator import GridLocator
 from domain.report import DESCRIPTION_MAX
 from domain.sla import deadlines
-from domain.travel import haversine_m
 
 MODEL_KINDS = ("breach_risk", "surge")
 RUN_STATUSES = ("ok", "thin")

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from domain.coords import gcj02_to_bd09, wgs84_to_gcj02
+from domain.distance import haversine_m
 from domain.errors import InvalidInput
-from domain.travel import haversine_m
 
 ARRIVAL_RADIUS_M = 300  # farther than this from the place, an arrival needs a note
 NOTE_MAX = 500

@@ -44,9 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from domain.distance import EARTH_RADIUS_M, haversine_m
 from domain.errors import InvalidInput
-
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), metres
 
 MODE_SPEEDS_KMH: dict[str, float] = {"walk": 4.5, "bike": 12.0, "ebike": 15.0, "car": 30.0}
 MODE_OVERHEAD_S: dict[str, float] = {"walk": 0.0, "bike": 30.0, "ebike": 30.0, "car": 120.0}
@@ -59,18 +58,6 @@ ROLE_MODES: dict[str, str] = {
     "volunteer": "bike",
 }
 FALLBACK_MODE = "walk"  # the slowest: an unknown role never looks closer than it is
-
-
-def haversine_m(from_lon, from_lat, to_lon, to_lat) -> np.ndarray:
-    """Great-circle distance in metres between WGS84 points (degrees), broadcast by numpy."""
-    lon1, lat1, lon2, lat2 = (
-        np.radians(np.asarray(v, dtype=float)) for v in (from_lon, from_lat, to_lon, to_lat)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def modes_for_roles(roles: Iterable[str]) -> np.ndarray:

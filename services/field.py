@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from domain.coords import check_lonlat, normalize_crs, to_wgs84
+from domain.distance import haversine_m
 from domain.errors import InvalidInput, NotFound
 from domain.event_tasks import checked_progress
 from domain.field_report import MAX_BATCH, reported_time
@@ -22,7 +23,6 @@ from domain.field_tasks import (
     checked_arrival,
 )
 from domain.lifecycle import PROOF_RADIUS_M
-from domain.travel import haversine_m
 from services.places import places
 
 DONE_NOTE_MAX = 500
