@@ -160,7 +160,7 @@ def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> li
             "risk",
             t("risk.column", "zh"),
             t("risk.column", "en"),
-            112,
+            112 if zh else 136,
             type="rightAligned",
             valueFormatter=PERCENT,
             tooltipField="risk_why",

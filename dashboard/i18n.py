@@ -543,7 +543,7 @@ TEXT: dict[str, dict[str, str]] = {
         "proactive.count": "{n}",
         "proactive.times": "{n} times in {days} days",
         "proactive.span": "{first} to {last}",
-        "proactive.radius": "within {m} m",
+        "proactive.radius": "within {m}\u00a0m",
         "proactive.open": "Open case",
         "proactive.dismiss": "Dismiss",
         "proactive.show": "Map",

@@ -143,7 +143,13 @@ def _card(spot: dict, lang: str, picked: bool) -> html.Li:
             ),
             html.Div(f"{often} · {span} · {reach}", className="gc-spot-when"),
             html.Div(
-                [html.Span(f"{t('proactive.reports', lang)}：", className="gc-muted"), *reports],
+                [
+                    html.Span(
+                        t("proactive.reports", lang) + ("：" if lang == "zh" else ": "),
+                        className="gc-muted",
+                    ),
+                    *reports,
+                ],
                 className="gc-spot-reports",
             ),
             html.Div(

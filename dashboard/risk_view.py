@@ -170,7 +170,9 @@ def risk_section(risk: Mapping | None, lang: str) -> list:
     )
     drivers = (
         [
-            html.Span(f"{t('risk.drivers', lang)}：", className="gc-muted"),
+            html.Span(
+                t("risk.drivers", lang) + ("：" if lang == "zh" else ": "), className="gc-muted"
+            ),
             html.Ul(factors, className="gc-risk-factors"),
         ]
         if factors

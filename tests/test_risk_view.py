@@ -166,5 +166,5 @@ def test_the_queue_sorts_riskiest_first_only_while_a_model_gives_figures():
     assert sorted_by(queue_columns("zh", by_risk=True)) == [("risk", "desc")]
     assert sorted_by(queue_columns("zh")) == [("reported", "desc")]  # newest first
     risk = next(c for c in queue_columns("en", 2.0) if c["field"] == "risk")
-    assert risk["headerName"] == "Breach risk" and risk["width"] == 224
+    assert risk["headerName"] == "Breach risk" and risk["width"] == 272
     assert risk["tooltipField"] == "risk_why"  # the factors on hover
