@@ -23,6 +23,7 @@ import pandas as pd
 from domain import breach_backtest, breach_risk
 from domain.breach_risk import RiskModel, Thin
 from domain.lifecycle import OPEN_STATUSES
+from services.forecast import train_surge
 
 LOAD_DAYS = 60  # the towns' loads are counted over the reports of this many days
 _RISK_CACHE_SIZE = 8
@@ -81,6 +82,7 @@ def train_breach_risk(history: pd.DataFrame, now: dt.datetime) -> Trained:
 # The surge forecast adds its own here; ``train`` runs them all on one history.
 TRAINERS: list[tuple[str, Callable[[pd.DataFrame, dt.datetime], Trained]]] = [
     ("breach_risk", train_breach_risk),
+    ("surge", train_surge),
 ]
 
 

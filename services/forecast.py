@@ -1,0 +1,182 @@
+"""The surge forecast for the wall and the review: training it, the next week,
+and what was forecast against what came.
+
+``train_surge`` is one of ``services.predictions.TRAINERS``: it fits the model
+on the whole history (``domain.surge_forecast``), backtests it on rolling
+origins against the same weekday's mean, and saves it as 'thin' when it does
+not beat that baseline. ``next_week`` reads the newest run and never fits:
+with no usable run it says so (None). ``against_actual`` refits at the start
+of every week of a past period on the days before it, so the review shows
+the forecast as it would have been made then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pandas as pd
+
+from domain import surge_backtest as backtests
+from domain import surge_forecast as sf
+
+KIND = "surge"
+DAYS = 7
+_CACHE_SIZE = 16
+_cache: dict[tuple, pd.DataFrame] = {}
+_lock = threading.Lock()
+
+
+def train_surge(history: pd.DataFrame, now: dt.datetime):
+    """The surge model on all of ``history`` and its backtest over the last
+    six months (``domain.surge_backtest``).
+
+    Returns a ``services.predictions.Trained``: 'ok' when it beats the
+    same-weekday baseline on a town's day (the wall's figure) by absolute
+    error and on a cell (town × category × day) by squared error, else 'thin'
+    with the figures in the note.
+    """
+    # Here, not at the top: services.predictions lists this trainer.
+    from services.predictions import Trained
+
+    counts = sf.daily_counts(history, now)
+    reports = int(counts.to_numpy().sum()) if len(counts) else 0
+    if len(counts) < sf.MIN_DAYS + 4 * 7:
+        note = f"{len(counts)} days of history; the forecast needs {sf.MIN_DAYS + 28}"
+        return Trained("thin", {}, {"days": len(counts)}, reports, note)
+    started = time.perf_counter()
+    params = sf.fit(counts, now)
+    fit_s = time.perf_counter() - started
+    tested = backtests.backtest(counts)
+    tested.pop("rows")
+    metrics = {"fit_s": round(fit_s, 3), "days": len(counts), **tested}
+    versus = (
+        f"MAE per town and day {tested['mae_town_model']:.3f} vs {tested['mae_town_baseline']:.3f}"
+        f", per town, category and day {tested['mae_model']:.4f} vs "
+        f"{tested['mae_baseline']:.4f} (RMSE {tested['rmse_model']:.4f} vs "
+        f"{tested['rmse_baseline']:.4f}), 80 % interval held {tested['coverage_town']:.0%} "
+        f"of towns' days, on {tested['origins']} weeks from {tested['first_origin']}"
+    )
+    beats = (
+        tested["mae_town_model"] < tested["mae_town_baseline"]
+        and tested["rmse_model"] < tested["rmse_baseline"]
+    )
+    if not beats:
+        note = f"does not beat the same weekday's mean ({versus}): not shown"
+        return Trained("thin", {}, metrics, reports, note)
+    return Trained("ok", params, metrics, reports, f"beats the same weekday's mean: {versus}")
+
+
+def _alpha(params: dict, by: list[str]) -> float:
+    """The dispersion for sums over what ``by`` leaves out."""
+    if "category" in by and "town_code" in by:
+        return params["alpha"]
+    if "category" in by:
+        return params["alpha_category"]
+    return params["alpha_town"]
+
+
+def _remember(key: tuple, frame: pd.DataFrame) -> pd.DataFrame:
+    with _lock:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = frame
+    return frame
+
+
+def next_week(
+    store, now: dt.datetime, town: str | None = None, by: list[str] | None = None
+) -> pd.DataFrame | None:
+    """The forecast of the newest usable surge run for the 7 local days from today.
+
+    Parameters
+    ----------
+    store : Store
+    now : datetime
+        Aware; the forecast starts on its local (Beijing) date.
+    town : str, optional
+        Only this town's rows.
+    by : list of str, optional
+        Sum to these columns (of town_code, category, date), each sum with
+        its own 80 % interval; every town × category × day when None.
+
+    Returns
+    -------
+    DataFrame with town_code, category, date (naive local midnight; those of
+    ``by`` only when given), expected, low, high; or None when no usable model
+    exists (never trained, or thin).
+    """
+    run = store.latest_model_run(KIND)
+    if run is None or run["status"] != "ok":
+        return None
+    start = sf.local_day(now)
+    key = (str(store.engine.url), run["id"], start, town, tuple(by or ()))
+    found = _cache.get(key)
+    if found is not None:
+        return found.copy()
+    params = run["params"]
+    frame = sf.forecast(params, start, DAYS)
+    if town is not None:
+        frame = frame.loc[frame["town_code"] == town].reset_index(drop=True)
+    if by:
+        frame = sf.totals(frame, list(by), _alpha(params, list(by)))
+    return _remember(key, frame).copy()
+
+
+def model_state(store) -> dict:
+    """The newest surge run: trained_at (aware UTC, None if never), status
+    ('ok', 'thin' or None), note, metrics and run_id."""
+    run = store.latest_model_run(KIND)
+    if run is None:
+        return {"trained_at": None, "status": None, "note": "", "metrics": {}, "run_id": None}
+    keys = ("trained_at", "status", "note", "metrics")
+    return {key: run[key] for key in keys} | {"run_id": run["id"]}
+
+
+def against_actual(
+    store, start: dt.datetime, end: dt.datetime, town: str | None = None
+) -> pd.DataFrame | None:
+    """What the model would have forecast for each local day of [start, end)
+    against what came, and the same weekday's mean.
+
+    Each week from ``start`` is forecast from a fit on the days before it
+    only. Proactive cases are not reports and are not counted.
+
+    Returns
+    -------
+    DataFrame, one row per local day (date, naive midnight): expected, low,
+    high (80 %), baseline, actual: reports of the town (of the city when
+    ``town`` is None), every category together; or None when there are fewer
+    than ``domain.surge_forecast.MIN_DAYS`` days of history before ``start``.
+    """
+    first, stop = sf.local_day(start), sf.local_day(end)
+    if stop <= first:
+        return None
+    seq = store.latest_seq()
+    key = (str(store.engine.url), "actual", first, stop, town, seq)
+    found = _cache.get(key)
+    if found is not None:
+        return found.copy()
+    counts = sf.daily_counts(store.history(), end)
+    if len(counts.loc[counts.index < first]) < sf.MIN_DAYS:
+        return None
+    rows = []
+    for origin in pd.date_range(first, stop - pd.Timedelta(days=1), freq=f"{DAYS}D"):
+        days = min(DAYS, (stop - origin).days)
+        past = counts.loc[counts.index < origin]
+        params = sf.fit(past)
+        frame = sf.forecast(params, origin, days)
+        base = sf.baseline_same_weekday(past, origin, days)
+        if town is not None:
+            frame = frame.loc[frame["town_code"] == town]
+            base = base.loc[base["town_code"] == town]
+        alpha = params["alpha_town"]
+        day = sf.totals(frame, ["date"], alpha).set_index("date")
+        day["baseline"] = base.groupby("date")["expected"].sum()
+        rows.append(day)
+    out = pd.concat(rows)
+    mine = counts if town is None else counts.loc[:, counts.columns.get_level_values(0) == town]
+    out["actual"] = mine.sum(axis=1).reindex(out.index)
+    out = out.fillna({"baseline": 0.0}).reset_index()
+    return _remember(key, out).copy()
