@@ -84,6 +84,19 @@ def spot_key(category: str, lon: float, lat: float, last_report_id: int) -> str:
     return f"{category}:{lon:.5f}:{lat:.5f}:{int(last_report_id)}"
 
 
+def key_parts(key: str) -> tuple[str, int] | None:
+    """(category, last report id) of a spot key; None if it is not one.
+
+    A report belongs to at most one spot of its category, so these two name
+    a spot even when its centre has moved a little since the key was made
+    (its oldest report left the window).
+    """
+    parts = key.split(":") if isinstance(key, str) else []
+    if len(parts) != 4 or not parts[3].isdigit():
+        return None
+    return parts[0], int(parts[3])
+
+
 def evidence(incidents: pd.DataFrame, now: dt.datetime, window_days: float) -> pd.DataFrame:
     """The reports that count: in the window ending at ``now``, from citizens,
     neither rejected nor a duplicate, with a location."""
@@ -171,7 +184,7 @@ def _spots_of(group, category, lon0, lat0, radius_m, min_reports) -> list[dict]:
     for label in np.unique(labels[labels >= 0]):
         member = labels == label
         if _most_within_span(seconds[member]) >= min_reports:
-            rows.append(_row(category, group.loc[member], xy[member], lon0, lat0))
+            rows.append(_row(category, group.loc[member], xy[member]))
     return rows
 
 
@@ -182,11 +195,12 @@ def _most_within_span(seconds: np.ndarray) -> int:
     return int((ends - np.arange(len(seconds))).max())
 
 
-def _row(category, members: pd.DataFrame, xy: np.ndarray, lon0, lat0) -> dict:
+def _row(category, members: pd.DataFrame, xy: np.ndarray) -> dict:
     centre = xy.mean(axis=0)
     radius = float(np.sqrt(((xy - centre) ** 2).sum(axis=1)).max())
-    lat = lat0 + np.degrees(centre[1] / _EARTH_M)
-    lon = lon0 + np.degrees(centre[0] / (_EARTH_M * np.cos(np.radians(lat0))))
+    # The mean of the degrees (the projection is linear): the same figures
+    # whatever else the window holds, so the key does not move with lon0/lat0.
+    lon, lat = float(members["lon"].mean()), float(members["lat"].mean())
     ids = [int(i) for i in members["id"]]
     return {
         "key": spot_key(category, lon, lat, ids[-1]),

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 
 from domain.access import DISPATCH, Principal, require, town_scope
 from domain.categories import BY_CODE, category_name
 from domain.errors import Conflict, InvalidInput
-from domain.recurring_spots import find_spots, not_yet_handled
+from domain.recurring_spots import find_spots, key_parts, not_yet_handled
 
 WINDOW_DAYS = 30  # the desk sees the spots of the last month
 RADIUS_M = 60.0  # reports this close to each other are at one place
@@ -53,12 +54,15 @@ def proposals(store, now: dt.datetime, town: str | None = None) -> pd.DataFrame:
 
 
 def _proposed(store, spot_key: object, principal: Principal, now: dt.datetime) -> dict:
-    """The spot of ``spot_key`` among the proposals the caller may act on now."""
+    """The spot of ``spot_key`` among the proposals the caller may act on now:
+    the one of its category whose last report is the key's (``key_parts``)."""
     require(principal, DISPATCH)
-    if not isinstance(spot_key, str) or not spot_key.strip():
-        raise InvalidInput("name the spot by its key", zh="请指明线索")
+    named = key_parts(spot_key.strip()) if isinstance(spot_key, str) else None
+    if named is None:
+        raise InvalidInput(f"{spot_key!r} is not a spot's key", zh="请指明线索")
     found = proposals(store, now, town_scope(principal))
-    match = found.loc[found["key"] == spot_key.strip()]
+    last = [ids[-1] for ids in found["report_ids"]]
+    match = found.loc[(found["category"] == named[0]).to_numpy() & (np.array(last) == named[1])]
     if match.empty:
         raise Conflict(
             f"spot {spot_key} is no longer proposed: it has had a newer report or was "

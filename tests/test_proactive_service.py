@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from domain.access import for_user
-from domain.errors import Conflict, Forbidden
+from domain.errors import Conflict, Forbidden, InvalidInput
 from services import proactive
 from tests.tiny_city import NOW
 
@@ -131,3 +131,19 @@ def test_a_caller_without_dispatch_is_refused_and_nothing_is_written(spot_store)
 def test_an_unknown_key_is_a_conflict(spot_store):
     with pytest.raises(Conflict):
         proactive.open_case(spot_store, "fire_lane:120.00000:36.00000:999", OPERATOR, NOW)
+
+
+def test_a_spot_whose_oldest_report_left_the_window_is_still_opened_by_its_key(spot_store):
+    report(spot_store, 29.9, -25)  # six reports now, the oldest about to leave the window
+    key = proactive.proposals(spot_store, NOW).iloc[0]["key"]
+    later = NOW + dt.timedelta(hours=6)
+    moved = proactive.proposals(spot_store, later).iloc[0]
+    assert moved["reports"] == 5 and moved["key"] != key  # its centre moved a little
+    incident_id = proactive.open_case(spot_store, key, OPERATOR, later)
+    assert spot_store.spot_decisions().iloc[-1]["incident_id"] == incident_id
+
+
+def test_a_key_that_is_no_key_is_refused(spot_store):
+    with pytest.raises(InvalidInput):
+        proactive.open_case(spot_store, "fire_lane", OPERATOR, NOW)
+    assert spot_store.spot_decisions().empty

@@ -13,6 +13,7 @@ from domain import spot_backtest
 from domain.recurring_spots import (
     COLUMNS,
     find_spots,
+    key_parts,
     local_metres,
     not_yet_handled,
     spot_key,
@@ -84,6 +85,13 @@ def test_a_planted_place_is_found_among_scattered_reports():
     assert np.hypot(*centre) < 25 and 1 <= spot["radius_m"] <= 60
     assert re.fullmatch(r"fire_lane:\d+\.\d{5}:\d+\.\d{5}:\d+", spot["key"])
     assert spot["key"] == spot_key("fire_lane", spot["lon"], spot["lat"], spot["report_ids"][-1])
+
+
+def test_a_key_names_its_category_and_last_report():
+    assert key_parts("fire_lane:120.03000:36.28000:10005") == ("fire_lane", 10005)
+    assert key_parts("fire_lane:120.03:36.28") is None
+    assert key_parts("fire_lane:120.03:36.28:x") is None
+    assert key_parts(None) is None
 
 
 def test_scattered_reports_make_no_spot():
