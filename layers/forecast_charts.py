@@ -16,6 +16,8 @@ BAND = "rgba(59, 110, 168, 0.18)"
 EXPECTED = "#1e3a5f"
 ACTUAL = "#6b9bd1"
 OUTSIDE = "#b91c1c"
+HALF_DAY = pd.Timedelta(hours=12)
+BAR_WIDTH_MS = 0.55 * 86_400_000  # a bar's width on the date axis: half a day and a little
 WORDS = {
     "zh": {
         "band": "预测 80% 区间",
@@ -56,20 +58,30 @@ def forecast_figure(days: pd.DataFrame, lang: str, empty_message: str, scale: fl
     if not len(days):
         return empty_chart(empty_message, lang, scale)
     words = WORDS["zh" if lang == "zh" else "en"]
-    dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in days["date"]]
+    dates = pd.DatetimeIndex(pd.to_datetime(days["date"]))
+    centres = [d.strftime("%Y-%m-%d") for d in dates]
+    # Steps that hold each day's value over the whole day ("hv": from one
+    # edge to the next), the bars in the middle of their day.
+    edges = [(d - HALF_DAY).strftime("%Y-%m-%d %H:%M") for d in dates]
+    edges.append((dates[-1] + HALF_DAY).strftime("%Y-%m-%d %H:%M"))
+
+    def held(column: str) -> list:
+        values = days[column].astype(float).round(1).tolist()
+        return [*values, values[-1]]
+
     actual = pd.to_numeric(days["actual"], errors="coerce")
     outside = outside_interval(days)
     came = [None if pd.isna(v) else int(v) for v in actual]
     peak = max(float(days["high"].max()), float(actual.max()) if actual.notna().any() else 0.0)
-    line = max(1, round(2 * scale))
+    step = {"width": 0, "shape": "hv"}
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": dates,
-                "y": days["high"].tolist(),
-                "line": {"width": 0, "shape": "hvh"},
+                "x": edges,
+                "y": held("high"),
+                "line": step,
                 "hoverinfo": "skip",
                 "showlegend": False,
                 "legendgroup": "band",
@@ -77,32 +89,43 @@ def forecast_figure(days: pd.DataFrame, lang: str, empty_message: str, scale: fl
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": dates,
-                "y": days["low"].tolist(),
+                "x": edges,
+                "y": held("low"),
                 "fill": "tonexty",
                 "fillcolor": BAND,
-                "line": {"width": 0, "shape": "hvh"},
+                "line": step,
                 "name": words["band"],
                 "legendgroup": "band",
-                "customdata": days["high"].tolist(),
-                "hovertemplate": f"{words['band']}: %{{y:.0f}}–%{{customdata:.0f}}<extra></extra>",
+                "hoverinfo": "skip",
             },
             {
                 "type": "bar",
-                "x": dates,
+                "x": centres,
                 "y": came,
+                "width": BAR_WIDTH_MS,
                 "name": words["actual"],
                 "marker": {"color": [OUTSIDE if o else ACTUAL for o in outside]},
-                "customdata": [words["outside"] if o else "" for o in outside],
-                "hovertemplate": f"{words['actual']}: %{{y}} %{{customdata}}<extra></extra>",
+                "customdata": [
+                    [lo, hi, words["outside"] if o else ""]
+                    for lo, hi, o in zip(days["low"], days["high"], outside, strict=True)
+                ],
+                "hovertemplate": (
+                    f"{words['actual']}: %{{y}} %{{customdata[2]}}<br>"
+                    f"{words['band']}: %{{customdata[0]:.0f}}–%{{customdata[1]:.0f}}<extra></extra>"
+                ),
             },
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": dates,
-                "y": days["expected"].round(1).tolist(),
+                "x": edges,
+                "y": held("expected"),
                 "name": words["expected"],
-                "line": {"color": EXPECTED, "width": line, "dash": "dash", "shape": "hvh"},
+                "line": {
+                    "color": EXPECTED,
+                    "width": max(1, round(2 * scale)),
+                    "dash": "dash",
+                    "shape": "hv",
+                },
                 "hovertemplate": f"{words['expected']}: %{{y:.1f}}<extra></extra>",
             },
         ],
@@ -110,7 +133,7 @@ def forecast_figure(days: pd.DataFrame, lang: str, empty_message: str, scale: fl
             lang,
             scale,
             barmode="overlay",
-            bargap=0.35,
+            hovermode="closest",
             xaxis={"type": "date", "gridcolor": GRID, "tickformat": "%m-%d", "nticks": 12},
             yaxis={
                 "gridcolor": GRID,

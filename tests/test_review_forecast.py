@@ -24,7 +24,10 @@ def _days() -> pd.DataFrame:
 def test_the_chart_draws_the_interval_the_forecast_and_what_came_red_outside():
     figure = forecast_figure(_days(), "zh", "无预测")
     high, low, came, expected = figure["data"]
-    assert high["y"] == [14.0, 16.0, 12.0, 13.0] and low["fill"] == "tonexty"
+    # The interval is held over each whole day, from edge to edge, bars in the middle.
+    assert high["y"] == [14.0, 16.0, 12.0, 13.0, 13.0] and low["fill"] == "tonexty"
+    assert high["x"][0] == "2026-05-31 12:00" and high["x"][-1] == "2026-06-04 12:00"
+    assert high["line"]["shape"] == low["line"]["shape"] == expected["line"]["shape"] == "hv"
     assert low["name"] == "预测 80% 区间" and expected["line"]["dash"] == "dash"
     assert came["x"] == ["2026-06-01", "2026-06-02", "2026-06-03", "2026-06-04"]
     assert came["y"] == [9, 21, 4, None]  # nothing drawn for a day still to come
