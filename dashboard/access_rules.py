@@ -30,6 +30,7 @@ CALLBACK_RULES: dict[str, Rule] = {
     # The town review: figures of the caller's town, or of every town.
     ids.REVIEW_MAP: needs(VIEW),
     ids.REVIEW_AREA: needs(VIEW),
+    ids.REVIEW_FORECAST: needs(VIEW),  # the forecast and the work at risk, of that town too
     # The wartime desk: anyone who may view watches; commanders act.
     ids.EVENT_BANNER: needs(VIEW),
     ids.EVENT_MAP: needs(VIEW),

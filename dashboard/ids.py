@@ -137,6 +137,9 @@ REVIEW_HOT = "review-hot"
 REVIEW_LEAGUE = "review-league"
 REVIEW_TREND = "review-trend"
 REVIEW_CATEGORY_MIX = "review-category-mix"
+REVIEW_FORECAST = "review-forecast"  # the forecast per day against what came
+REVIEW_FORECAST_HEAD = "review-forecast-head"
+REVIEW_AT_RISK = "review-at-risk"
 
 # The wartime desk (/events).
 EVENTS_SCREEN = "events-screen"

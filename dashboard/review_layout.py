@@ -12,6 +12,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
+from dashboard.review_forecast import forecast_section
 from dashboard.review_map import review_map
 from dashboard.review_view import CLICKABLE
 from domain.categories import CATEGORIES, CHANNELS
@@ -242,6 +243,7 @@ def layout(lang: str, args: dict, principal, store, sources: dict) -> html.Div:
                 ],
                 className="gc-review-row",
             ),
+            forecast_section(lang),
             html.Div(
                 [
                     _section(

@@ -3,10 +3,15 @@ and what the section says when there is nothing to compare."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+import pytest
 
+from domain.errors import Forbidden
 from layers.forecast_charts import OUTSIDE, forecast_figure, outside_interval
+from services.review_forecast import MAX_WEEKS
 
 
 def _days() -> pd.DataFrame:
@@ -42,3 +47,102 @@ def test_no_forecast_gives_a_message_not_a_blank_chart():
     assert figure["data"] == []
     assert figure["layout"]["annotations"][0]["text"] == "No forecast for this period"
     assert figure["layout"]["font"]["size"] == 24  # 4K
+
+
+# The service: which days are compared, what is said instead, whose town.
+
+NOW = dt.datetime(2026, 6, 20, 2, 0, tzinfo=dt.UTC)  # 10:00 on 20 June in Beijing
+
+
+@pytest.fixture
+def fake_forecast(tiny_url, monkeypatch):
+    """The tiny city with the forecast service's answers recorded and made up:
+    an 'ok' surge run, a forecast of 10 (8-12) a day, 9 reports a day."""
+    from data.store import Store
+    from services import forecast
+
+    calls = {"against": [], "ahead": []}
+    state = {"status": "ok", "note": "beats", "trained_at": NOW, "metrics": {}, "run_id": 1}
+
+    def against_actual(store, start, end, town=None):
+        calls["against"].append((start, end, town))
+        first = pd.Timestamp(start).tz_convert("Asia/Shanghai").tz_localize(None).normalize()
+        last = pd.Timestamp(end).tz_convert("Asia/Shanghai").tz_localize(None).normalize()
+        dates = pd.date_range(first, last - pd.Timedelta(days=1), freq="D")
+        return pd.DataFrame(
+            {"date": dates, "expected": 10.0, "low": 8.0, "high": 12.0, "baseline": 9.5}
+        ).assign(actual=9)
+
+    def next_week(store, now, town=None, by=None):
+        calls["ahead"].append((town, tuple(by or ())))
+        dates = pd.date_range("2026-06-20", periods=7, freq="D")
+        return pd.DataFrame({"date": dates, "expected": 11.0, "low": 9.0, "high": 13.0})
+
+    monkeypatch.setattr(forecast, "model_state", lambda store: state)
+    monkeypatch.setattr(forecast, "against_actual", against_actual)
+    monkeypatch.setattr(forecast, "next_week", next_week)
+    store = Store.open(tiny_url)
+    yield store, calls, state
+    store.close()
+
+
+def _review(store, first, last, role="city_leader", town=None, area=("city", None)):
+    from domain.access import for_user
+    from domain.review_query import Period, ReviewQuery
+    from services.review_forecast import review_forecast
+
+    query = ReviewQuery(Period(first, last), area=area)
+    return review_forecast(store, query, for_user(1, "t", role, town), now=NOW)
+
+
+def test_a_past_period_is_compared_day_by_day_and_today_is_not(fake_forecast):
+    store, calls, _ = fake_forecast
+    review = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 20))
+    assert review.notice is None and review.town is None
+    assert review.compared.start == dt.date(2026, 6, 1) and review.compared.end == dt.date(
+        2026, 6, 19
+    )
+    days = review.days
+    assert len(days) == 20  # 19 days compared, and today's forecast alone
+    assert days["actual"].iloc[:19].eq(9).all() and np.isnan(days["actual"].iloc[-1])
+    assert days["expected"].iloc[-1] == 11.0  # today: the newest run's forecast
+    assert review.totals == {"expected": 190.0, "actual": 171, "days": 19, "inside": 19}
+    assert calls["ahead"] == [(None, ("date",))]
+
+
+def test_a_town_leader_gets_their_town_whatever_the_area_asked(fake_forecast):
+    store, calls, _ = fake_forecast
+    review = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 10), "town_leader", "370281002")
+    assert review.town == "370281002" and calls["against"][0][2] == "370281002"
+    grid = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 10), area=("grid", "A-2"))
+    assert grid.town == "370281001"  # a grid shows its town's forecast
+    with pytest.raises(Forbidden):
+        _review(
+            store,
+            dt.date(2026, 6, 1),
+            dt.date(2026, 6, 10),
+            "town_leader",
+            "370281002",
+            area=("town", "370281001"),
+        )
+
+
+def test_a_long_period_compares_its_last_weeks_only(fake_forecast):
+    store, calls, _ = fake_forecast
+    review = _review(store, dt.date(2026, 1, 1), dt.date(2026, 6, 19))
+    assert review.capped and review.compared.end == dt.date(2026, 6, 19)
+    assert (review.compared.end - review.compared.start).days + 1 == 7 * MAX_WEEKS
+    assert len(review.days) == 7 * MAX_WEEKS and not calls["ahead"]  # no day to come
+
+
+def test_what_the_section_says_when_there_is_nothing_to_compare(fake_forecast):
+    store, calls, state = fake_forecast
+    ahead = _review(store, dt.date(2026, 6, 21), dt.date(2026, 6, 23))
+    assert ahead.notice == "future" and ahead.days["expected"].tolist() == [11.0] * 3
+    assert ahead.days["actual"].isna().all() and not calls["against"]
+    assert _review(store, dt.date(2026, 7, 1), dt.date(2026, 7, 31)).notice == "beyond"
+    assert _review(store, dt.date(2026, 6, 9), dt.date(2026, 6, 1)).notice == "reversed"
+    state["status"] = "thin"
+    thin = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 9))
+    assert thin.notice == "no_model" and len(thin.days) == 0 and not calls["against"]
+    assert thin.at_risk.at_risk is None  # no breach-risk model on the tiny city either

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from dashboard import ids
 from dashboard.pages.command_map import WINDOW_SIZE_JS
+from dashboard.review_forecast import forecast_outputs, town_name
 from dashboard.review_inputs import (
     area_from_click,
     area_town,
@@ -30,8 +31,9 @@ from dashboard.review_map import MAP_LAYERS, grids_url
 from dashboard.review_view import CLICKABLE, GRIDS, screen_outputs
 from dashboard.wiring import Callbacks
 from domain.errors import GridCommandError
-from domain.review_query import local_today
+from domain.review_query import Period, ReviewQuery, local_today, parse_date
 from services.review import build_review, units
+from services.review_forecast import review_forecast
 from web.guard import current_principal
 
 # A click on a grid shows it drilled into at once: outlined, alone on the map.
@@ -137,6 +139,31 @@ def show_review(
     refit = trigger in (None, ids.REVIEW_AREA, ids.REVIEW_VIEWPORT)
     towns = units(context.store).towns
     return screen_outputs(review, towns, lang, viewport, grids_url=url, refit=refit)
+
+
+@callbacks(
+    Output(ids.REVIEW_FORECAST, "figure"),
+    Output(ids.REVIEW_FORECAST_HEAD, "children"),
+    Output(ids.REVIEW_AT_RISK, "children"),
+    Input(ids.REVIEW_AREA, "data"),
+    Input(ids.REVIEW_DATES, "start_date"),
+    Input(ids.REVIEW_DATES, "end_date"),
+    Input(ids.REVIEW_VIEWPORT, "data"),
+    State(ids.LANG, "data"),
+)
+def show_forecast(context, area, start, end, viewport, lang):
+    """The forecast against what came, and the work at risk, of the area's town."""
+    if viewport is None:
+        return [no_update] * 3
+    lang, city = lang or "zh", units(context.store)
+    try:
+        period = Period(parse_date(start, "from"), parse_date(end, "to"))
+        area = area or {"level": "city", "code": None}
+        query = ReviewQuery(period, area=(area["level"], area["code"]), town=area_town(city, area))
+        review = review_forecast(context.store, query, current_principal(), now=_now())
+    except GridCommandError as error:
+        return no_update, html.Span(error.message(lang), className="gc-error"), no_update
+    return forecast_outputs(review, lang, town_name(city, review.town, lang), viewport)
 
 
 callbacks.clientside(
