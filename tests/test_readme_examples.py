@@ -171,9 +171,14 @@ def documented_paths() -> list[tuple[tuple[str, ...], set[str], Example]]:
             continue
         command = words[0].strip("[]")
         options = {m.group(0) for w in words for m in re.finditer(r"--[a-z][a-z0-9-]*", w)}
-        found.append(((command,), options, example))
-        if command in commands and sub_commands(commands[command]) and len(words) > 1:
-            found += [((command, action), set(), example) for action in words[1].split("|")]
+        actions = words[1].split("|") if len(words) > 1 else []
+        if command in commands and sub_commands(commands[command]) and actions:
+            # A line of one action shows that action's options; of several, none.
+            found.append(((command,), set(), example))
+            shown = options if len(actions) == 1 else set()
+            found += [((command, action), shown, example) for action in actions]
+        else:
+            found.append(((command,), options, example))
     return found
 
 
