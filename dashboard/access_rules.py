@@ -27,6 +27,10 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.PLAN_GRID: _DISPATCH,
     ids.PLAN_RESULT: _DISPATCH,
     ids.ACTION_RESULT: _DISPATCH,
+    # Proactive cases: the spots proposed, their small map, opening or dismissing one.
+    ids.PROACTIVE: _DISPATCH,
+    ids.PROACTIVE_MAP: _DISPATCH,
+    ids.PROACTIVE_RESULT: _DISPATCH,
     # The town review: figures of the caller's town, or of every town.
     ids.REVIEW_MAP: needs(VIEW),
     ids.REVIEW_AREA: needs(VIEW),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from dashboard import field_invite_panel, ids
-from dashboard.console_map import MAP_REVISION, dispatch_map
+from dashboard import field_invite_panel, ids, proactive_panel
+from dashboard.console_map import DEFAULT_SOURCES, MAP_REVISION, dispatch_map
 from dashboard.console_view import grid_words, plan_columns, queue_columns
 from dashboard.i18n import t
 from services.dispatch import MAX_TRAVEL_LIMIT_MIN
@@ -29,53 +29,8 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
             dcc.Store(id=MAP_REVISION),
             dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),
             html.Div(
-                [
-                    html.Div(
-                        [
-                            html.H2(t("console.queue", lang)),
-                            html.Div(
-                                dcc.RadioItems(
-                                    id=ids.QUEUE_SCOPE,
-                                    value="open",
-                                    inline=True,
-                                    className="gc-scope",
-                                    options=[
-                                        {"label": t("console.open", lang), "value": "open"},
-                                        {"label": t("console.week", lang), "value": "week"},
-                                    ],
-                                ),
-                                title=t("console.queue", lang),
-                            ),  # names the choice (dashboard/assets/gc_a11y.js)
-                            html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
-                        ],
-                        className="gc-toolbar",
-                    ),
-                    html.Div(id=ids.RISK_NOTE, className="gc-risk-note"),
-                    html.Div(
-                        dag.AgGrid(
-                            id=ids.QUEUE,
-                            columnDefs=queue_columns(lang),
-                            rowData=[],
-                            getRowId="params.data.row_id",  # AG Grid wants a string (its warning #25)
-                            defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                            dashGridOptions={
-                                "pagination": True,
-                                "paginationPageSize": 50,
-                                "rowSelection": {
-                                    "mode": "singleRow",
-                                    "checkboxes": False,
-                                    "enableClickSelection": True,
-                                },
-                                "animateRows": False,
-                                "localeText": grid_words(lang),
-                            },
-                            style={"height": "100%"},
-                        ),
-                        className="gc-grid",
-                        **{"data-ag-theme-mode": "dark-blue"},
-                    ),
-                ],
-                className="gc-panel gc-queue",
+                [queue_panel(lang), proactive_panel.panel(lang, sources or DEFAULT_SOURCES)],
+                className="gc-left",
             ),
             dispatch_map(lang, sources),
             plan_panel(lang),
@@ -102,6 +57,59 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
             ),
         ],
         className="gc-console",
+    )
+
+
+def queue_panel(lang: str) -> html.Div:
+    """The incidents: open work or the last week's, with their breach risk."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H2(t("console.queue", lang)),
+                    html.Div(
+                        dcc.RadioItems(
+                            id=ids.QUEUE_SCOPE,
+                            value="open",
+                            inline=True,
+                            className="gc-scope",
+                            options=[
+                                {"label": t("console.open", lang), "value": "open"},
+                                {"label": t("console.week", lang), "value": "week"},
+                            ],
+                        ),
+                        title=t("console.queue", lang),
+                    ),  # names the choice (dashboard/assets/gc_a11y.js)
+                    html.Span(signed_in_as(lang), id=ids.OPERATOR, className="gc-operator"),
+                ],
+                className="gc-toolbar",
+            ),
+            html.Div(id=ids.RISK_NOTE, className="gc-risk-note"),
+            html.Div(
+                dag.AgGrid(
+                    id=ids.QUEUE,
+                    columnDefs=queue_columns(lang),
+                    rowData=[],
+                    getRowId="params.data.row_id",  # AG Grid wants a string (its warning #25)
+                    defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                    dashGridOptions={
+                        "pagination": True,
+                        "paginationPageSize": 50,
+                        "rowSelection": {
+                            "mode": "singleRow",
+                            "checkboxes": False,
+                            "enableClickSelection": True,
+                        },
+                        "animateRows": False,
+                        "localeText": grid_words(lang),
+                    },
+                    style={"height": "100%"},
+                ),
+                className="gc-grid",
+                **{"data-ag-theme-mode": "dark-blue"},
+            ),
+        ],
+        className="gc-panel gc-queue",
     )
 
 

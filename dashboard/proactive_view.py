@@ -114,8 +114,8 @@ def spot_cards(spots: list[dict], lang: str, picked: str | None = None) -> list:
     """The proposed spots as cards: what, where, how often, when, the reports
     (each opens its detail) and the two decisions; or a line saying there is none."""
     if not spots:
-        return [html.P(t("proactive.none", lang), className="gc-muted")]
-    return [_card(spot, lang, spot["key"] == picked) for spot in spots]
+        return html.P(t("proactive.none", lang), className="gc-muted")
+    return html.Ol([_card(spot, lang, spot["key"] == picked) for spot in spots])
 
 
 def _card(spot: dict, lang: str, picked: bool) -> html.Li:
@@ -125,7 +125,10 @@ def _card(spot: dict, lang: str, picked: bool) -> html.Li:
     reach = t("proactive.radius", lang).format(m=spot["radius_m"])
     reports = [
         html.Button(
-            [html.Span(r["at"].split(" ")[0], className="gc-spot-date"), r["public_id"]],
+            [
+                html.Span(r["at"].split(" ")[0], className="gc-spot-date"),
+                html.Span(r["public_id"], className="gc-spot-id"),
+            ],
             id={"type": ids.PROACTIVE_REPORT, "incident": r["id"]},
             className="gc-spot-report",
             title=r["address"] or None,

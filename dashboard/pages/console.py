@@ -12,7 +12,7 @@ import datetime as dt
 
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
-from dashboard import ids
+from dashboard import ids, proactive_panel
 from dashboard.console_layout import layout  # noqa: F401  (the router calls layout)
 from dashboard.console_map import MAP_REVISION, layer_id, map_update
 from dashboard.console_panels import plan_summary_view, recommendations_view
@@ -48,8 +48,9 @@ callbacks = Callbacks()
 
 def register(app, context) -> None:
     """Attach the console's callbacks to ``app``: the queue, an incident, its
-    moves, whom to send, the plan; ``context`` holds the store."""
+    moves, whom to send, the plan, the proactive cases; ``context`` holds the store."""
     callbacks.register(app, context)
+    proactive_panel.register(app, context)
 
 
 def map_targets(**options) -> list[Output]:
@@ -87,11 +88,6 @@ def _selected_id(selected) -> int | None:
         chosen = selected.get("ids") or []
         return int(chosen[0]) if chosen else None
     return int(selected[0]["id"]) if selected else None
-
-
-def _actor() -> str:
-    """Who the audit log says did it: the signed-in person, never a typed name."""
-    return current_principal().actor
 
 
 def _actor() -> str:
