@@ -22,7 +22,11 @@ from domain.categories import BY_CODE, category_name
 from domain.errors import Conflict, InvalidInput
 from domain.recurring_spots import find_spots, key_parts, not_yet_handled
 
-WINDOW_DAYS = 30  # the desk sees the spots of the last month
+# The desk sees the spots of the last 45 days: five reports within 30 days
+# (domain.recurring_spots.SPAN_DAYS), and two more weeks to act on them before
+# their first reports age out (with 30, two of the county demo's four recent
+# episodes had already gone on 1 December 2026; the backtest scores the same).
+WINDOW_DAYS = 45
 RADIUS_M = 60.0  # reports this close to each other are at one place
 MIN_REPORTS = 5  # five reports of one kind within 30 days make a spot
 

@@ -57,7 +57,8 @@ def test_a_recurring_spot_is_proposed_with_its_evidence(spot_store):
     assert (spot["category"], spot["reports"], spot["town_code"]) == ("fire_lane", 5, "370281001")
     assert spot["grid_code"] == "A-1" and 1 in spot["report_ids"]
     assert proactive.proposals(spot_store, NOW, town="370281002").empty
-    # A month later the reports are too old to make a spot.
+    # Still proposed a fortnight on; a month on, too few are left in the window.
+    assert len(proactive.proposals(spot_store, NOW + 14 * DAY)) == 1
     assert proactive.proposals(spot_store, NOW + 30 * DAY).empty
 
 
@@ -134,7 +135,7 @@ def test_an_unknown_key_is_a_conflict(spot_store):
 
 
 def test_a_spot_whose_oldest_report_left_the_window_is_still_opened_by_its_key(spot_store):
-    report(spot_store, 29.9, -25)  # six reports now, the oldest about to leave the window
+    report(spot_store, 44.9, -25)  # six reports, the oldest about to leave the 45-day window
     key = proactive.proposals(spot_store, NOW).iloc[0]["key"]
     later = NOW + dt.timedelta(hours=6)
     moved = proactive.proposals(spot_store, later).iloc[0]
