@@ -57,6 +57,7 @@ def panel(lang: str, sources: dict) -> html.Div:
                 name="gc-spot-points",
                 style={"zIndex": 450},
             ),
+            dl.ScaleControl(position="bottomleft", imperial=False, maxWidth=120),
         ],
         fit_bounds([]),
         sources,

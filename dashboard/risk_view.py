@@ -113,7 +113,7 @@ def factor_text(factor: Mapping, lang: str, towns: Mapping[str, str] | None = No
     elif key == "reported":
         shown = report_time(str(value), lang)
     elif key == "used":
-        shown = f"{round(float(value) * 100)}%"
+        shown = f"{math.floor(round(float(value) * 100, 6))}%"  # 99.6 % used is not all
     elif key in ("overdue", "new_reports"):
         shown = f"{round(float(value), 1):g}"
     else:

@@ -36,6 +36,8 @@ def rendered(children) -> str:
         ),
         ({"key": "workload", "value": 37, "weight": 0.3}, "镇街待办量 37 件 ↑", None),
         ({"key": "used", "value": 0.62, "weight": 0.5}, "已用时限 62% ↑", "Time used 62% ↑"),
+        ({"key": "used", "value": 0.996, "weight": 0.5}, "已用时限 99% ↑", None),
+        ({"key": "used", "value": 0.29, "weight": 0.5}, "已用时限 29% ↑", None),
         ({"key": "priority", "value": 1, "weight": -0.4}, "优先级：紧急 ↓", "Priority: Urgent ↓"),
         ({"key": "town", "value": "370281001", "weight": 0.2}, "镇街：甲街道 ↑", None),
         ({"key": "channel", "value": "hotline", "weight": 0.1}, "渠道：12345热线 ↑", None),
