@@ -26,6 +26,8 @@ KIOSK = "kiosk-options"
 SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
 CATEGORIES, TICKER = "open-categories", "ticker"
 EVENTS_BANNER = "wall-events"
+FORECAST = "wall-forecast"  # the next 7 days (dashboard.components.forecast_panel)
+RISES = "wall-rises"  # the pairs expected clearly above the usual
 # The panels a refresh fills, in the order of ``wall_panels``.
 PANELS = (
     ids.KPIS,
@@ -36,6 +38,8 @@ PANELS = (
     CATEGORIES,
     TICKER,
     EVENTS_BANNER,
+    FORECAST,
+    RISES,
 )
 
 
@@ -130,6 +134,7 @@ def layout(
                             ),
                             _panel(t("panel.trend_24h", lang), TREND_24H, body=panel[TREND_24H]),
                             _panel(t("panel.trend_7d", lang), TREND_7D, body=panel[TREND_7D]),
+                            _panel(t("panel.forecast", lang), FORECAST, body=panel[FORECAST]),
                         ],
                         className="gc-side",
                     ),
@@ -178,6 +183,7 @@ def layout(
                             ),
                             _panel(t("panel.categories", lang), CATEGORIES, body=panel[CATEGORIES]),
                             _panel(t("panel.ticker", lang), TICKER, body=panel[TICKER]),
+                            _panel(t("panel.rises", lang), RISES, body=panel[RISES]),
                             html.Div(first.get("updated"), id=ids.UPDATED, className="gc-updated"),
                         ],
                         className="gc-side",

@@ -27,11 +27,13 @@ from domain.kpis import (
     trend,
 )
 from domain.lifecycle import OPEN_STATUSES
+from domain.week_outlook import WeekOutlook
 from layers.grids import with_load
 from layers.incidents import flash_until
 from layers.map_figure import MapView, build_wall_layers
 from layers.style import MapStyle, scale_for_width
 from layers.view import view_for
+from services import forecast, outlook
 
 TICKER_ROWS = 8
 DEFAULT_SCREEN = {"width": 1920, "height": 1080}
@@ -57,6 +59,9 @@ class CommandView:
     bounds: tuple[float, float, float, float] = (119.63, 36.01, 120.21, 36.50)  # the focus
     events: tuple[dict, ...] = ()  # active wartime events, as ``active_events`` gives them
     risk: RiskFigure | None = None  # open work likely to breach (dashboard.wall_figures)
+    week: WeekOutlook | None = None  # the next 7 days of the wall's town or the city
+    week_model: dict | None = None  # the newest surge run: why there is no ``week``
+    town_names: dict | None = None  # code -> name in the view's language
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -66,6 +71,15 @@ def map_area(screen: dict | None) -> tuple[float, float, float]:
     height = float(screen.get("height") or DEFAULT_SCREEN["height"])
     em = min(max(13.0, 0.0078 * width), 44.0)  # --base in style.css
     return width - _SIDE_PANELS_EM * em, height - _HEADER_EM * em, scale_for_width(width)
+
+
+def town_names(towns: pd.DataFrame, lang: str) -> dict[str, str]:
+    """Town code -> name in ``lang`` (English without "Subdistrict" or "Town",
+    which would crowd a narrow panel, as in the town ranking)."""
+    if lang == "zh":
+        return dict(zip(towns["code"], towns["name"], strict=True))
+    short = towns["name_en"].str.replace(r" (Subdistrict|Town)$", "", regex=True)
+    return dict(zip(towns["code"], short, strict=True))
 
 
 def active_events(store, now: dt.datetime, scope: str | None = None) -> list[dict]:
@@ -162,6 +176,9 @@ def command_view(
         flash_until=flash_until(open_incidents, now),
         events=tuple(events),
         risk=risk_figure(store, now, scope),
+        week=outlook.week_ahead(store, now, scope or focus),
+        week_model=forecast.model_state(store),
+        town_names=town_names(towns, lang),
     )
 
 

@@ -1,11 +1,10 @@
-"""The wall's figures of what is coming: open work at risk of breaching its
-deadline, and the reports to expect over the next 7 days.
+"""The wall's open work at risk of breaching its deadline, counted once per
+model run, town and minute for every screen.
 
-Read from the newest model runs (``services.predictions``,
-``services.forecast``) for every screen alike: ``map_view.command_view``
-puts them in the ``CommandView`` that all screens share, and these functions
-keep what they computed, so that another screen size, language or focus
-asking in the same minute gets it without a second prediction.
+``map_view.command_view`` puts it in the ``CommandView`` that all screens
+share; another screen size, language or focus asking in the same minute
+gets the count kept here without a second prediction. (The week ahead is
+kept by ``services.outlook.week_ahead``, once per run, day and town.)
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import threading
 from collections import OrderedDict
 
 from domain.kpis import RiskFigure
-from services import predictions
+from services import outlook, predictions
 
 _KEPT = 32
 _kept: OrderedDict = OrderedDict()
@@ -55,8 +54,7 @@ def risk_figure(store, now: dt.datetime, town: str | None = None) -> RiskFigure:
     if state["status"] != "ok":
         return RiskFigure(None, state["status"], state["note"] or "", state["trained_at"])
     key = ("risk", str(store.engine.url), state["run_id"], town, _minute(now))
-    count = _remembered(key, lambda: predictions.at_risk_count(store, now, town=town))
-    return RiskFigure(count, state["status"], state["note"] or "", state["trained_at"])
+    return _remembered(key, lambda: outlook.risk_now(store, now, town))
 
 
 def clear() -> None:

@@ -22,7 +22,8 @@ import pandas as pd
 from domain.access import Principal
 from domain.kpis import RiskFigure
 from domain.review_query import Period, ReviewQuery, local_today
-from services import forecast, predictions
+from services import forecast
+from services.outlook import risk_now
 from services.review import scoped_query, units
 
 MAX_WEEKS = 13  # the weeks of a long period compared: each is a fit of its own (~0.2 s)
@@ -51,14 +52,6 @@ class ForecastReview:
     compared: Period | None = None  # the whole past days compared with the forecast
     capped: bool = False
     totals: dict = field(default_factory=dict)  # expected, low, high, actual of ``compared``
-
-
-def risk_now(store, now: dt.datetime, town: str | None = None) -> RiskFigure:
-    """The open work (of ``town``) likely to miss its deadline now, or why
-    there is no such figure (``services.predictions``)."""
-    state = predictions.model_state(store)
-    count = predictions.at_risk_count(store, now, town=town) if state["status"] == "ok" else None
-    return RiskFigure(count, state["status"], state["note"] or "", state["trained_at"])
 
 
 def review_forecast(

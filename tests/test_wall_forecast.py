@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
+from dashboard.components.forecast_panel import forecast_panel, rises_panel
 from dashboard.components.panels import kpi_tiles
 from domain.kpis import RiskFigure, Situation
+from domain.week_outlook import WeekOutlook, rises, week_outlook
 
 SITUATION = Situation(
     reported_today=5, open=40, urgent=2, overdue=3, cadres_out=7, cadres_available=9
@@ -79,3 +83,107 @@ def test_the_risk_figure_is_predicted_once_a_minute_for_every_screen(tiny_url, m
     wall_figures.risk_figure(store, now + dt.timedelta(minutes=1))  # a new run counts anew
     assert counted == [None, "370281009", None, None]
     store.close()
+
+
+def _pairs(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["town_code", "category", "expected", "low", "high"])
+
+
+def _usual(per_week: dict) -> pd.DataFrame:
+    """The usual of each pair spread evenly over 7 days."""
+    dates = pd.date_range("2026-12-07", periods=7, freq="D")
+    return pd.DataFrame(
+        [(t, c, d, n / 7) for (t, c), n in per_week.items() for d in dates],
+        columns=["town_code", "category", "date", "expected"],
+    )
+
+
+def test_a_rise_is_a_pair_whose_usual_lies_below_the_forecasts_interval():
+    week = _pairs(
+        [
+            ("001", "heating", 14.0, 9.0, 19.0),  # usual 6: clearly more coming (+8)
+            ("002", "heating", 9.0, 6.0, 12.0),  # usual 4: clearly more (+5)
+            ("001", "garbage", 30.0, 22.0, 38.0),  # usual 26: within the interval
+            ("003", "dispute", 1.8, 1.0, 3.0),  # usual 0, but too few to call a rise
+            ("003", "fire_lane", 4.0, 2.0, 6.0),  # never seen before: usual 0 (+4)
+        ]
+    )
+    usual = _usual({("001", "heating"): 6, ("002", "heating"): 4, ("001", "garbage"): 26})
+    found = rises(week, usual)
+    assert list(zip(found["town_code"], found["category"], strict=True)) == [
+        ("001", "heating"),
+        ("002", "heating"),
+        ("003", "fire_lane"),
+    ]
+    assert found["usual"].round(6).tolist() == [6.0, 4.0, 0.0]
+    assert len(rises(week, usual, top=1)) == 1
+    calm = rises(week, _usual({(t, c): e for t, c, e, *_ in week.itertuples(index=False)}))
+    assert calm.empty and list(calm.columns) == [
+        "town_code",
+        "category",
+        "expected",
+        "low",
+        "high",
+        "usual",
+    ]
+
+
+def test_the_week_ahead_sums_the_days_and_the_usual():
+    days = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-12-07", periods=7, freq="D"),
+            "expected": [20.0] * 7,
+            "low": [15.0] * 7,
+            "high": [26.0] * 7,
+        }
+    )
+    week = _pairs([("001", "heating", 14.0, 9.0, 19.0)])
+    outlook = week_outlook(days, week, _usual({("001", "heating"): 6}), town="001")
+    assert outlook.expected == 140.0 and round(outlook.usual, 6) == 6.0
+    assert outlook.town == "001" and len(outlook.days) == 7 and len(outlook.rises) == 1
+
+
+def _week(rises_rows: list[tuple]) -> WeekOutlook:
+    days = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-12-07", periods=7, freq="D"),  # a Monday
+            "expected": [21.0, 20.8, 19.0, 20.0, 18.6, 16.2, 16.7],
+            "low": [15.0, 15.0, 14.0, 14.0, 13.0, 11.0, 12.0],
+            "high": [27.0, 27.0, 25.0, 26.0, 24.0, 21.0, 22.0],
+        }
+    )
+    rises_frame = pd.DataFrame(
+        rises_rows, columns=["town_code", "category", "expected", "low", "high", "usual"]
+    )
+    return WeekOutlook(None, days, float(days["expected"].sum()), 141.75, rises_frame)
+
+
+def test_the_forecast_panel_shows_the_week_each_days_interval_and_the_usual():
+    towns = {"370281004": "胶东街道"}
+    head, days = forecast_panel(_week([]), "zh", towns)
+    assert getattr(head.children[1], "data-forecast") == "132"
+    assert head.children[0].children == "全市" and head.children[2].children == "常态 142"
+    columns = days.children[0].children
+    assert len(columns) == 7 and columns[0].title == "12-07 预计 21 件（80% 区间 15–27）"
+    band, fill = columns[0].children
+    assert band.style == {"bottom": "56%", "height": "44%"} and fill.style == {"height": "78%"}
+    assert [label.children for label in days.children[1].children] == list("一二三四五六日")
+
+
+def test_the_rises_panel_names_town_and_category_or_says_all_is_usual():
+    towns = {"370281004": "胶东街道"}
+    calm = rises_panel(_week([]), "en", towns)
+    assert calm.children == "No town × category clearly above its usual"
+    week = _week([("370281004", "heating", 14.2, 9.0, 19.0, 6.0)])
+    (row,) = rises_panel(week, "zh", towns).children.children
+    assert row.children[0].children == "胶东街道 · 供暖问题"
+    assert row.children[1].children == "14" and row.children[2].children == "常态 6"
+    assert rises_panel(None, "zh", towns).children == "—"
+
+
+def test_without_a_forecast_model_the_panel_says_why():
+    (never,) = forecast_panel(None, "zh", {}, {"status": None, "note": ""})
+    assert never.children[0].children == "—" and never.children[1].children == "尚未训练预测模型"
+    note = "does not beat the same weekday's mean (MAE 1.3 vs 1.2): not shown"
+    (thin,) = forecast_panel(None, "en", {}, {"status": "thin", "note": note})
+    assert thin.children[1].children == "Forecast not in use" and thin.title.endswith(note)

@@ -19,9 +19,12 @@ from dashboard import ids
 from dashboard.command_map_layout import (
     CATEGORIES,
     EVENTS_BANNER,
+    FORECAST,
     KIOSK,
     LIVE_PROPS,
     LIVE_STATE,
+    PANELS,
+    RISES,
     SERVICE,
     STALE,
     TICKER,
@@ -31,6 +34,7 @@ from dashboard.command_map_layout import (
     component_id,
     layout,  # noqa: F401  (the router calls layout)
 )
+from dashboard.components.forecast_panel import forecast_panel, rises_panel
 from dashboard.components.panels import (
     category_bars,
     event_banner,
@@ -130,6 +134,8 @@ callbacks.clientside(WINDOW_SIZE_JS, Output(ids.SCREEN, "data"), Input(ids.MAP, 
     Output(CATEGORIES, "children"),
     Output(TICKER, "children"),
     Output(EVENTS_BANNER, "children"),
+    Output(FORECAST, "children"),
+    Output(RISES, "children"),
     Output(ids.UPDATED, "children"),
     Output(LIVE_STATE, "data"),
     Input(ids.SCREEN, "data"),
@@ -167,7 +173,7 @@ def refreshed(store, *, screen, state, kiosk, lang: str, scope: str | None) -> t
         and state.get("minute") == current_minute()
     )
     if not first and quiet:
-        return (*[no_update] * (10 + len(WALL)), {**state, "ok_at": _now_ms()})
+        return (*[no_update] * (2 + len(PANELS) + len(WALL)), {**state, "ok_at": _now_ms()})
     view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
     layers = map_updates(view, None if first else state.get("digests"))
     viewport = no_update
@@ -196,6 +202,8 @@ def wall_panels(view, lang: str) -> list:
         category_bars(view.categories.head(6), lang),
         ticker(view.newest.head(6), lang),
         event_banner(view.events, lang),
+        forecast_panel(view.week, lang, view.town_names or {}, view.week_model),
+        rises_panel(view.week, lang, view.town_names or {}),
     ]
 
 
