@@ -17,12 +17,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from scripts.chromium import MAP_STATE_JS, wait_for_labels, wait_for_map
 from tests.browser_waits import wait_clickable
-from tests.servers import add_user, app_process, browser_sign_in
+from tests.servers import add_user, app_process, browser_sign_in, wait_for_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOCAL_PREFIXES = ("http://127.0.0.1", "data:", "blob:", "about:")
 MAP_ID = "command-map"  # dashboard.ids.MAP
+TOWN = "370281009"  # 胶西街道
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +260,94 @@ def test_every_layer_switch_is_on_screen_and_the_wall_logs_no_error(
     page.wait_for_function(f"() => ({MAP_STATE_JS})().gridsDrawn === 0")
     assert page.evaluate(MAP_STATE_JS)["incidentsDrawn"] > 0  # the others stay
     assert logged == [] and outside == []
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (3840, 2160)])
+def test_the_wall_counts_work_at_risk_and_forecasts_the_next_seven_days(
+    served, open_map, width, height
+):
+    """Issue 20: with the models `serve` trained at start, the headline figures
+    count the open work at risk and a panel forecasts the week; every panel,
+    and every layer switch, stays on the screen; axe finds nothing serious."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    runs = wait_for_models(served["env"]["DATABASE_URL"])
+    assert runs["breach_risk"]["status"] == runs["surge"]["status"] == "ok"
+    page, _ = open_map(served["base"], width, height)
+    wait_for_map(page, min_grids=1400)
+    tile = page.locator("[data-kpi=at_risk]")
+    page.wait_for_function(  # a refresh after the training shows the count
+        "() => /^[0-9,]+/.test(document.querySelector('[data-kpi=at_risk] .gc-kpi-value')"
+        ".innerText)",
+        timeout=90_000,
+    )
+    at_risk = int(
+        re.match(r"[0-9,]+", tile.locator(".gc-kpi-value").inner_text())[0].replace(",", "")
+    )
+    open_ = int(page.inner_text("[data-kpi=open] .gc-kpi-value").rstrip("件").replace(",", ""))
+    assert 0 <= at_risk <= open_
+    assert "≥50%" in tile.inner_text() and "模型训练于" in tile.get_attribute("title")
+    total = page.locator("#wall-forecast [data-forecast]")
+    page.wait_for_function(
+        "() => /^[0-9]/.test(document.querySelector('#wall-forecast [data-forecast]')"
+        ".getAttribute('data-forecast'))",
+        timeout=90_000,
+    )
+    assert int(total.get_attribute("data-forecast").replace(",", "")) > 0
+    assert page.locator("#wall-forecast .gc-fc-bars .col").count() == 7
+    assert page.locator("#wall-forecast .col").first.get_attribute("title").endswith("）")
+    rises = page.inner_text("#wall-rises")  # pairs clearly above the usual, or that none is
+    assert "·" in rises or "常态之内" in rises
+    for panel in ("#wall-forecast", "#wall-rises", "[data-kpi=at_risk]", ".gc-updated"):
+        box = page.locator(panel).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, panel
+    switches = page.locator("#layer-toggles input")
+    for n in range(switches.count()):
+        box = switches.nth(n).bounding_box()
+        assert box and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width
+    found = Axe().run(page, options=WCAG).response["violations"]
+    assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+
+
+def test_a_town_wall_counts_and_forecasts_its_own_town(served, browser):
+    from data.store import Store
+
+    wait_for_models(served["env"]["DATABASE_URL"])
+    store = Store.open(served["env"]["DATABASE_URL"])
+    try:
+        key = store.create_api_key("胶西街道大屏", actor="test", scopes="display", town=TOWN)
+    finally:
+        store.close()
+    figures = []
+    for wall_key in (WALL["key"], key):
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        try:
+            page.goto(f"{served['base']}/?key={wall_key}&lang=en")
+            wait_for_map(page, min_grids=1)
+            page.wait_for_function(
+                "() => /^[0-9]/.test(document.querySelector('[data-kpi=at_risk] .gc-kpi-value')"
+                ".innerText) && /^[0-9]/.test(document.querySelector('#wall-forecast "
+                "[data-forecast]').getAttribute('data-forecast'))",
+                timeout=90_000,
+            )
+            risk = page.inner_text("[data-kpi=at_risk] .gc-kpi-value")
+            figures.append(
+                (
+                    int(re.match(r"[0-9,]+", risk)[0].replace(",", "")),
+                    float(
+                        page.get_attribute(
+                            "#wall-forecast [data-forecast]", "data-forecast"
+                        ).replace(",", "")
+                    ),
+                    page.inner_text("#wall-forecast .gc-fc-where"),
+                )
+            )
+        finally:
+            page.close()
+    (city_risk, city_week, city_name), (town_risk, town_week, town_name) = figures
+    assert city_name == "Whole city" and town_name == "Jiaoxi"
+    assert town_risk <= city_risk and 0 < town_week < city_week
 
 
 def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):
