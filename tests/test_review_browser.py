@@ -12,13 +12,18 @@ import datetime as dt
 
 import pytest
 
+from data.store import Store
 from tests.browser_waits import wait_clickable, wait_map_at_rest, wait_steady
-from tests.servers import browser_sign_in, demo_county_server
+from tests.servers import browser_sign_in, demo_county_server, wait_for_models
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TOWN = "370281009"  # 胶西街道
 CITY_LEADER = "qian"
+WCAG = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 TOWN_LEADER = "sun"
 
 # What the page shows: the map's grids as drawn (code -> fill, line width),
@@ -324,6 +329,89 @@ def test_an_empty_period_and_a_reversed_range_say_so_and_draw_no_blank_chart(ser
     assert reversed_["notice"] == "开始日期晚于结束日期，请调整时间范围。"
     assert len(shown_grids(reversed_)) == 1400
     assert "开始日期晚于结束日期" in reversed_["trendText"]
+
+
+# The forecast section once its callback has answered: the head's words, how
+# many days it compared, the chart's traces, the bars drawn, the work at risk.
+FORECAST_JS = """
+() => {
+    const head = document.getElementById('review-forecast-head');
+    const chart = document.querySelector('#review-forecast .js-plotly-plot');
+    const risk = document.querySelector('#review-at-risk [data-at-risk]');
+    const bars = chart && chart.data ? chart.data.filter(t => t.type === 'bar') : [];
+    return {
+        head: head ? head.innerText.replace(/\\s+/g, ' ') : '',
+        compared: head && head.querySelector('[data-compared]')
+            ? +head.querySelector('[data-compared]').dataset.compared : null,
+        traces: chart && chart.data ? chart.data.length : -1,
+        came: bars.length ? bars[0].y : [],
+        chartText: chart ? chart.innerText : '',
+        risk: risk ? risk.dataset.atRisk : null,
+    };
+}
+"""
+
+
+def forecast_state(page, ready_js: str) -> dict:
+    """The forecast section once ``ready_js`` (a function of it) holds."""
+    page.wait_for_function(f"() => ({ready_js})(({FORECAST_JS})())", timeout=120_000)
+    return page.evaluate(FORECAST_JS)
+
+
+def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk(
+    served, review_page
+):
+    """Issue 20: the last two weeks, each day's forecast as made at its week's
+    start against the reports that came, for the city and for a town leader's
+    own town, with the open work at risk now; the page has no serious axe finding."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from domain.access import for_user
+    from domain.review_query import Period, ReviewQuery, local_today
+    from services.review_forecast import review_forecast
+
+    wait_for_models(served["url"])
+    today = local_today(dt.datetime.now(dt.UTC))
+    first, last = today - dt.timedelta(days=14), today - dt.timedelta(days=1)
+    args = f"?from={first}&to={last}"
+    page = review_page(CITY_LEADER, args)
+    city = forecast_state(page, "(s) => s.compared !== null && s.risk !== null && s.risk !== ''")
+    assert city["compared"] == 14 and city["head"].startswith("全市")
+    assert city["traces"] == 4 and len(city["came"]) == 14 and None not in city["came"]
+    store = Store.open(served["url"])
+    try:
+        expected = review_forecast(
+            store,
+            ReviewQuery(Period(first, last)),
+            for_user(1, "t", "city_leader", None),
+            now=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        store.close()
+    assert city["came"] == expected.days["actual"].astype(int).tolist()
+    assert f"实际 {expected.totals['actual']:,} 件" in city["head"]
+    found = Axe().run(page, options=WCAG).response["violations"]
+    assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
+
+    own = forecast_state(
+        review_page(TOWN_LEADER, args), "(s) => s.compared !== null && s.risk !== null"
+    )
+    assert own["head"].startswith("胶西街道") and own["compared"] == 14
+    assert sum(own["came"]) < sum(city["came"]) and int(own["risk"]) <= int(city["risk"])
+
+
+def test_a_period_ahead_shows_the_forecast_alone_and_one_beyond_it_says_so(served, review_page):
+    from domain.review_query import local_today
+
+    wait_for_models(served["url"])
+    today = local_today(dt.datetime.now(dt.UTC))
+    ahead = f"?from={today + dt.timedelta(days=1)}&to={today + dt.timedelta(days=3)}"
+    soon = forecast_state(review_page(CITY_LEADER, ahead), "(s) => s.traces === 4")
+    assert "还没有过完的一天" in soon["head"] and soon["came"] == [None, None, None]
+    far = f"?from={today + dt.timedelta(days=30)}&to={today + dt.timedelta(days=40)}&lang=en"
+    beyond = forecast_state(review_page(CITY_LEADER, far), "(s) => s.head.includes('beyond')")
+    assert "reaches 7 days from today" in beyond["head"]
+    assert beyond["traces"] == 0 and "No forecast to show" in beyond["chartText"]
 
 
 def test_english_switch_and_4k(served, review_page):
