@@ -55,12 +55,7 @@ def one_origin(counts: pd.DataFrame, origin: pd.Timestamp) -> tuple[pd.DataFrame
     frame["median"] = sf.interval(frame["expected"], params["alpha"], (0.5,))[0]
     frame["inside"] = sf.inside(frame["expected"], params["alpha"], frame["low"], frame["high"])
     rival = sf.baseline_same_weekday(past, origin, HORIZON).rename(columns={"expected": "baseline"})
-    actual = (
-        counts.loc[origin : origin + pd.Timedelta(days=HORIZON - 1)]
-        .stack(["town_code", "category"], future_stack=True)
-        .rename("actual")
-        .reset_index()
-    )
+    actual = sf.as_rows(counts.loc[origin : origin + pd.Timedelta(days=HORIZON - 1)], "actual")
     frame = frame.merge(rival, on=KEYS, how="outer").merge(actual, on=KEYS, how="left")
     # A town or category new since the origin: the model and the rival expected nothing.
     filled = ["expected", "low", "high", "median", "inside", "baseline"]

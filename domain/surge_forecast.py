@@ -300,33 +300,41 @@ def inside(mu, alpha: float, low, high):
 
 
 def totals(frame: pd.DataFrame, by: list[str], alpha: float) -> pd.DataFrame:
-    """Forecast rows summed over what ``by`` leaves out, with an interval.
+    """Forecast rows summed to the columns ``by``, with the interval of each sum.
 
-    The sum of counts is given the negative binomial with its mean and its
-    variance (sum of mu + alpha mu^2, counts taken as independent).
+    ``alpha`` is the dispersion of such sums (``alpha_town`` of ``fit`` for a
+    town's day, ``alpha_category`` for a category's day), each sum a negative
+    binomial with that dispersion and its mean.
     """
-    mu = frame["expected"]
-    grouped = frame.assign(var=mu + alpha * mu**2).groupby(by, sort=True)[["expected", "var"]].sum()
-    m, v = grouped["expected"].to_numpy(), grouped["var"].to_numpy()
-    a = np.divide(v - m, m**2, out=np.zeros_like(m), where=m > 0)
-    bounds = [interval(m[i : i + 1], float(a[i])) for i in range(len(m))]
-    grouped["low"] = [b[0][0] for b in bounds]
-    grouped["high"] = [b[1][0] for b in bounds]
-    return grouped.drop(columns="var").reset_index()
+    grouped = frame.groupby(by, sort=True)["expected"].sum().reset_index()
+    grouped["low"], grouped["high"] = interval(grouped["expected"].to_numpy(), alpha)
+    return grouped
+
+
+def as_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A days × (town_code, category) table as rows: town_code, category, date
+    and ``name``, ordered by town, category and date (as ``forecast``)."""
+    columns, dates = table.columns, pd.DatetimeIndex(table.index)
+    out = pd.DataFrame(
+        {
+            "town_code": np.repeat(columns.get_level_values(0).to_numpy(), len(dates)),
+            "category": np.repeat(columns.get_level_values(1).to_numpy(), len(dates)),
+            "date": np.tile(dates.to_numpy(), len(columns)),
+            name: table.to_numpy().T.ravel(),
+        }
+    )
+    return out.sort_values(["town_code", "category", "date"], kind="stable", ignore_index=True)
 
 
 def baseline_same_weekday(counts: pd.DataFrame, start_date, days: int = 7) -> pd.DataFrame:
     """The simple rival: each day the mean of the same weekday over the four
     weeks before ``start_date``; the frame of ``forecast`` without an interval."""
     start = pd.Timestamp(start_date).normalize()
-    dates = pd.date_range(start, periods=days, freq="D")
-    rows = []
+    dates = pd.date_range(start, periods=days, freq="D", name="date")
+    means = []
     for date in dates:
         back = date - pd.Timedelta(days=7 * ((date - start).days // 7 + 1))
         past = [back - pd.Timedelta(days=7 * j) for j in range(4)]
-        rows.append(counts.reindex(past).fillna(0).mean(axis=0).rename(date))
-    table = pd.DataFrame(rows)
-    table.index.name = "date"
-    long = table.stack(["town_code", "category"], future_stack=True).rename("expected")
-    out = long.reset_index()[["town_code", "category", "date", "expected"]]
-    return out.sort_values(["town_code", "category", "date"], kind="stable").reset_index(drop=True)
+        means.append(counts.reindex(past).fillna(0).to_numpy(dtype=float).mean(axis=0))
+    table = pd.DataFrame(np.array(means).reshape(days, -1), dates, counts.columns)
+    return as_rows(table, "expected")
