@@ -25,6 +25,7 @@ KIND = "surge"
 DAYS = 7
 _CACHE_SIZE = 16
 _cache: dict[tuple, pd.DataFrame] = {}
+_days: dict[tuple, pd.DataFrame] = {}
 _lock = threading.Lock()
 
 
@@ -134,6 +135,25 @@ def model_state(store) -> dict:
     return {key: run[key] for key in keys} | {"run_id": run["id"]}
 
 
+def _whole_days(store) -> tuple[tuple, pd.DataFrame]:
+    """Daily counts of every whole local day before today, read once a day per
+    process and store (one held at a time: a region's are tens of MB), again
+    when the number of reports before today changes (a city reloaded or
+    cleared); a report corrected later (its place, its category) shows the
+    next day. Returns (the key it was read under, the counts)."""
+    today = sf.local_day(dt.datetime.now(dt.UTC)).tz_localize(sf.LOCAL)
+    before = store.count_reports() - store.reported_since(today.tz_convert("UTC"))
+    key = (str(store.engine.url), today, before)
+    with _lock:
+        held = dict(_days)
+    if key not in held:
+        held = {key: sf.daily_counts(store.history(), today)}
+        with _lock:
+            _days.clear()
+            _days.update(held)
+    return key, held[key]
+
+
 def against_actual(
     store, start: dt.datetime, end: dt.datetime, town: str | None = None
 ) -> pd.DataFrame | None:
@@ -153,12 +173,12 @@ def against_actual(
     first, stop = sf.local_day(start), sf.local_day(end)
     if stop <= first:
         return None
-    seq = store.latest_seq()
-    key = (str(store.engine.url), "actual", first, stop, town, seq)
+    read, whole = _whole_days(store)
+    key = (*read, "actual", first, stop, town)
     found = _cache.get(key)
     if found is not None:
         return found.copy()
-    counts = sf.daily_counts(store.history(), end)
+    counts = whole.loc[: stop - pd.Timedelta(days=1)]
     if len(counts.loc[counts.index < first]) < sf.MIN_DAYS:
         return None
     rows = []

@@ -120,3 +120,17 @@ def test_against_actual_compares_each_day_with_what_came(trained):
     assert (table["actual"].between(table["low"], table["high"])).mean() >= 0.6
     # Nothing to fit on before the history began.
     assert forecast.against_actual(store, NOW - dt.timedelta(days=1000), NOW) is None
+
+
+def test_the_review_reads_the_history_again_when_the_city_is_reloaded(trained):
+    store, _ = trained
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 5, 15, tzinfo=dt.UTC)
+    before = forecast.against_actual(store, start, end)
+    store.load_city(history_city(400, seed=7), replace=True)
+    after = forecast.against_actual(store, start, end)
+    history = store.history()
+    local = history["reported_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    came = local.dt.normalize().value_counts()
+    assert after.set_index("date")["actual"].to_dict() == {d: came.get(d, 0) for d in after["date"]}
+    assert not after["actual"].equals(before["actual"])
