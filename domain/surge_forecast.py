@@ -6,10 +6,11 @@ for it is richest:
 - **weekly pattern** ``W[c, weekday]``: each category's share of its reports
   by weekday over the last 52 weeks (a whole number of weeks, so seasons
   cancel), shrunk towards the pattern of all categories together;
-- **seasonal pattern** ``S[c, month]``: each category's monthly rate divided
-  by its centred 12-month moving average, averaged over the years on file
-  and shrunk towards 1 where they are few (the classical ratio-to-moving-
-  average decomposition: growth of the channel does not leak into it);
+- **seasonal pattern** ``S[c, month]``: each category's reports in that month
+  of every year on file against what its centred 12-month moving average
+  made of the month, pooled with ``SEASON_PRIOR`` reports' worth of "no
+  season" (the classical ratio-to-moving-average decomposition: growth of
+  the channel does not leak into it; a thin category stays near 1);
 - **recent level** ``L[t, c]``: the category's reports of the last
   ``LEVEL_DAYS`` days divided by what its weekly and seasonal pattern made
   of those days (reports per ordinary day), blended with its level over the
@@ -22,7 +23,15 @@ The expected count of town ``t``, category ``c`` on day ``d`` is
 ``L[t, c] * W[c, weekday(d)] * S[c, month(d)]``. The interval is the central
 80 % of a negative binomial with that mean and a dispersion estimated on the
 model's own errors over the weeks before the origin (Poisson when they show
-none). Parameters are plain JSON: the store keeps them in ``model_runs``.
+none), fitted apart for a cell, a town's day and a category's day, so that
+``totals`` gives a town's or a category's sum its own interval. Parameters
+are plain JSON: the store keeps them in ``model_runs``.
+
+The backtest chose this over scikit-learn's HistGradientBoostingRegressor
+(Poisson loss, on town, category, weekday, month and lagged levels): on seven
+weekly origins of the county demo in the first half of 2025 the trees' MAE
+per town and day was 1.243 against 1.230 here (the same weekday's mean
+1.361), at 16 s a fit against 0.01 s; and trees do not keep as JSON.
 
 Days are local (Asia/Shanghai) dates. ``domain.surge_backtest`` scores the
 model against ``baseline_same_weekday`` on rolling origins.
