@@ -160,7 +160,8 @@ def _week(rises_rows: list[tuple]) -> WeekOutlook:
 
 def test_the_forecast_panel_shows_the_week_each_days_interval_and_the_usual():
     towns = {"370281004": "胶东街道"}
-    head, days = forecast_panel(_week([]), "zh", towns)
+    key, head, days = forecast_panel(_week([]), "zh", towns)
+    assert "80% 区间" in str(key)
     assert getattr(head.children[1], "data-forecast") == "132"
     assert head.children[0].children == "全市" and head.children[2].children == "常态 142"
     columns = days.children[0].children

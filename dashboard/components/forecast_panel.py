@@ -64,7 +64,7 @@ def forecast_panel(
         className="gc-fc-head",
         title=t("wall.fc_what", lang),
     )
-    return [head, _days(week.days, lang)]
+    return [_key(lang), head, _days(week.days, lang)]
 
 
 def _days(days: pd.DataFrame, lang: str) -> html.Div:
@@ -96,20 +96,23 @@ def _days(days: pd.DataFrame, lang: str) -> html.Div:
             )
         )
         labels.append(html.Span(names[day.weekday()]))
-    key = html.Div(
+    return html.Div(
+        [
+            html.Div(columns, className="gc-bars gc-fc-bars"),
+            html.Div(labels, className="gc-bars-axis gc-fc-axis"),
+        ],
+        className="gc-trend",
+    )
+
+
+def _key(lang: str) -> html.Div:
+    """What the bar and the band mean, on the panel's title line."""
+    return html.Div(
         [
             html.Span([html.Span(className="sw fill"), t("wall.fc_key_expected", lang)]),
             html.Span([html.Span(className="sw band"), t("wall.fc_key_band", lang)]),
         ],
         className="gc-fc-key",
-    )
-    return html.Div(
-        [
-            html.Div(columns, className="gc-bars gc-fc-bars"),
-            html.Div(labels, className="gc-bars-axis gc-fc-axis"),
-            key,
-        ],
-        className="gc-trend",
     )
 
 
