@@ -308,6 +308,16 @@ def test_the_wall_counts_work_at_risk_and_forecasts_the_next_seven_days(
     found = Axe().run(page, options=WCAG).response["violations"]
     assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
     assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    # English words are longer: nothing in either side column runs off the screen.
+    english, _ = open_map(served["base"], width, height, "/?lang=en")
+    wait_for_map(english, min_grids=1400)
+    english.wait_for_selector("#wall-forecast [data-forecast]")
+    overflow = (
+        "() => [...document.querySelectorAll('.gc-side')].map(e => e.scrollHeight - e.clientHeight)"
+    )
+    assert english.evaluate(overflow) == [0, 0]
+    box = english.locator("#wall-forecast").bounding_box()
+    assert box["y"] + box["height"] <= height
 
 
 def test_a_town_wall_counts_and_forecasts_its_own_town(served, browser):
