@@ -121,7 +121,7 @@ def at_risk_view(review, lang: str, town_name: str | None) -> list:
     return [
         html.Div(
             [f"{risk.at_risk:,}", html.Small(f" {t('unit.items', lang)}")],
-            className="gc-review-at-risk-value",
+            className="gc-review-at-risk-value" + ("" if risk.at_risk else " zero"),
             **{"data-at-risk": str(risk.at_risk)},
         ),
         html.P(
@@ -129,6 +129,24 @@ def at_risk_view(review, lang: str, town_name: str | None) -> list:
             className="gc-review-at-risk-what",
         ),
         html.P(t("wall.risk_trained", lang).format(at=trained), className="gc-review-note"),
+    ]
+
+
+def accuracy_view(review, lang: str) -> list:
+    """How close the forecast came over the days compared, beside the simple
+    rival it must beat (the same weekday's mean of the four weeks before)."""
+    totals = review.totals
+    if not totals.get("days"):
+        return []
+    return [
+        html.H3(t("review.fc_accuracy", lang), className="gc-review-fc-sub"),
+        html.P(
+            t("review.fc_mae", lang).format(
+                mae=f"{totals['mae']:.1f}", baseline=f"{totals['baseline_mae']:.1f}"
+            ),
+            className="gc-review-at-risk-what",
+            **{"data-mae": f"{totals['mae']:.2f}"},
+        ),
     ]
 
 
@@ -142,5 +160,5 @@ def forecast_outputs(review, lang: str, town_name: str | None, viewport: dict | 
     return [
         forecast_figure(days, lang, message, _scale(viewport)),
         head_text(review, lang, town_name),
-        at_risk_view(review, lang, town_name),
+        [*at_risk_view(review, lang, town_name), *accuracy_view(review, lang)],
     ]

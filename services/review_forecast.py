@@ -117,11 +117,16 @@ def _still_to_come(store, now, town, period: Period, today: dt.date) -> pd.DataF
 
 
 def _totals(past: pd.DataFrame) -> dict:
-    """The compared days summed: expected and actual (the interval of a sum
-    is not the sum of the intervals, so it is left to the table per day)."""
+    """The compared days summed (the interval of a sum is not the sum of the
+    intervals, so it is left to the days), how many fell inside their
+    interval, and the mean absolute error per day of the forecast and of the
+    same weekday's mean it must beat."""
+    actual = pd.to_numeric(past["actual"], errors="coerce").fillna(0)
     return {
         "expected": float(past["expected"].sum()),
-        "actual": int(pd.to_numeric(past["actual"], errors="coerce").fillna(0).sum()),
+        "actual": int(actual.sum()),
         "days": len(past),
-        "inside": int(((past["actual"] >= past["low"]) & (past["actual"] <= past["high"])).sum()),
+        "inside": int(((actual >= past["low"]) & (actual <= past["high"])).sum()),
+        "mae": float((actual - past["expected"]).abs().mean()),
+        "baseline_mae": float((actual - past["baseline"]).abs().mean()),
     }

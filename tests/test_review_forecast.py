@@ -106,7 +106,14 @@ def test_a_past_period_is_compared_day_by_day_and_today_is_not(fake_forecast):
     assert len(days) == 20  # 19 days compared, and today's forecast alone
     assert days["actual"].iloc[:19].eq(9).all() and np.isnan(days["actual"].iloc[-1])
     assert days["expected"].iloc[-1] == 11.0  # today: the newest run's forecast
-    assert review.totals == {"expected": 190.0, "actual": 171, "days": 19, "inside": 19}
+    assert review.totals == {
+        "expected": 190.0,
+        "actual": 171,
+        "days": 19,
+        "inside": 19,
+        "mae": 1.0,  # 9 came, 10 forecast
+        "baseline_mae": 0.5,  # the same weekday's mean said 9.5
+    }
     assert calls["ahead"] == [(None, ("date",))]
 
 
