@@ -18,8 +18,8 @@ from domain.week_outlook import WeekOutlook, week_outlook
 from services import forecast, predictions
 
 USUAL_WEEKS = 4  # the usual: the same weekday's mean over this many weeks
-_KEPT = 16
-_weeks: dict[tuple, WeekOutlook] = {}
+_KEPT = 32  # weeks of towns (a tour) and the city's usual, per day
+_weeks: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
@@ -53,10 +53,7 @@ def week_ahead(store, now: dt.datetime, town: str | None = None) -> WeekOutlook 
     if days is None or cells is None:  # a run made unusable in between
         return None
     found = week_outlook(days, cells, usual(store, now, town), town)
-    with _lock:
-        if len(_weeks) >= _KEPT:
-            _weeks.pop(next(iter(_weeks)))
-        _weeks[key] = found
+    _keep(key, found)
     return found
 
 
@@ -64,9 +61,22 @@ def usual(store, now: dt.datetime, town: str | None = None):
     """Each town × category's usual reports for the next 7 days: the same
     weekday's mean over the last four weeks (the forecast's simple rival,
     ``surge_forecast.baseline_same_weekday``); columns town_code, category,
-    date, expected."""
+    date, expected. The city's is read once per local day (it counts whole
+    days before today), so a tour of every town reads the history once."""
     today = sf.local_day(now)
-    since = (today - dt.timedelta(weeks=USUAL_WEEKS, days=1)).tz_localize(sf.LOCAL)
-    counts = sf.daily_counts(store.history(since=since.to_pydatetime()), now)
-    base = sf.baseline_same_weekday(counts, today, forecast.DAYS)
+    key = (str(store.engine.url), "usual", today)
+    with _lock:
+        base = _weeks.get(key)
+    if base is None:
+        since = (today - dt.timedelta(weeks=USUAL_WEEKS, days=1)).tz_localize(sf.LOCAL)
+        counts = sf.daily_counts(store.history(since=since.to_pydatetime()), now)
+        base = sf.baseline_same_weekday(counts, today, forecast.DAYS)
+        _keep(key, base)
     return base if town is None else base[base["town_code"] == town].reset_index(drop=True)
+
+
+def _keep(key: tuple, value) -> None:
+    with _lock:
+        if len(_weeks) >= _KEPT:
+            _weeks.pop(next(iter(_weeks)))
+        _weeks[key] = value

@@ -188,3 +188,42 @@ def test_without_a_forecast_model_the_panel_says_why():
     note = "does not beat the same weekday's mean (MAE 1.3 vs 1.2): not shown"
     (thin,) = forecast_panel(None, "en", {}, {"status": "thin", "note": note})
     assert thin.children[1].children == "Forecast not in use" and thin.title.endswith(note)
+
+
+def test_the_week_ahead_is_made_once_per_run_day_and_town_and_none_without_a_model(
+    tiny_url, monkeypatch
+):
+    from data.store import Store
+    from services import forecast, outlook
+
+    state = {"status": "ok", "note": "", "trained_at": None, "metrics": {}, "run_id": 4}
+    asked = []
+
+    def next_week(store, now, town=None, by=None):
+        asked.append((town, tuple(by)))
+        dates = pd.date_range("2026-06-20", periods=7, freq="D")
+        if by == ["date"]:
+            return pd.DataFrame({"date": dates, "expected": 3.0, "low": 1.0, "high": 5.0})
+        return _pairs([(town or "370281001", "garbage", 21.0, 15.0, 27.0)])
+
+    monkeypatch.setattr(forecast, "model_state", lambda store: state)
+    monkeypatch.setattr(forecast, "next_week", next_week)
+    monkeypatch.setattr(outlook, "_weeks", {})
+    store = Store.open(tiny_url)
+    now = dt.datetime(2026, 6, 20, 2, 0, tzinfo=dt.UTC)
+    try:
+        week = outlook.week_ahead(store, now)
+        assert week.expected == 21.0 and week.town is None and len(week.days) == 7
+        assert week.rises["category"].tolist() == ["garbage"]  # the tiny city's usual is ~0
+        assert outlook.week_ahead(store, now + dt.timedelta(hours=3)) is week  # same day
+        outlook.week_ahead(store, now, town="370281002")
+        assert asked == [
+            (None, ("date",)),
+            (None, ("town_code", "category")),
+            ("370281002", ("date",)),
+            ("370281002", ("town_code", "category")),
+        ]
+        state.update(status="thin", run_id=5)
+        assert outlook.week_ahead(store, now) is None
+    finally:
+        store.close()
