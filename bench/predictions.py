@@ -17,7 +17,8 @@ figure is from a time split: train on the history before the last
 2. **Recurring spots** (``domain.spot_backtest``): the desk replayed day by
    day over the test months; recall and precision against the planted
    episodes, false spots per week, days from the fifth report to the
-   proposal. The finder fits nothing, so the months are pure test.
+   proposal, with the desk's settings (``services.proactive``). The finder
+   fits nothing, so the months are pure test.
 3. **Surge forecast** (``domain.surge_backtest``): weekly origins over the
    test months, 7 days ahead per town × category × day, against the same
    weekday's mean of the last four weeks: MAE, and the 80 % interval's coverage.
@@ -47,6 +48,7 @@ from data.demo_city import generate_city
 from domain import breach_backtest, breach_risk, spot_backtest, surge_backtest
 from domain.lifecycle import OPEN_STATUSES
 from domain.surge_forecast import daily_counts
+from services import proactive
 
 DEFAULT_NOW = "2026-12-01T00:00+08:00"
 HISTORY_COLUMNS = (
@@ -139,7 +141,16 @@ def spots_part(history: pd.DataFrame, planted: pd.DataFrame, now, months: int) -
     end = pd.Timestamp(now)
     start = end - pd.DateOffset(months=months)
     began = time.perf_counter()
-    figures = spot_backtest.evaluate(history, planted, start, end, step_days=1.0)
+    figures = spot_backtest.evaluate(
+        history,
+        planted,
+        start,
+        end,
+        step_days=1.0,
+        window_days=proactive.WINDOW_DAYS,
+        radius_m=proactive.RADIUS_M,
+        min_reports=proactive.MIN_REPORTS,
+    )
     figures.pop("proposals", None)
     figures.pop("proposals_frame", None)
     figures["replay_s"] = round(time.perf_counter() - began, 1)
