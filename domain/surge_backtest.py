@@ -124,7 +124,8 @@ def _town_days(rows: pd.DataFrame, alphas: list[float], at: list[pd.Timestamp]) 
     for origin, alpha in zip(at, alphas, strict=True):
         mine = rows.loc[rows["origin"] == origin]
         sums = mine.groupby(["town_code", "date"])[["actual", "baseline"]].sum()
-        total = sf.totals(mine, ["town_code", "date"], alpha).set_index(["town_code", "date"])
+        total = sf.totals(mine, ["town_code", "date"], {"alpha_town": alpha})
+        total = total.set_index(["town_code", "date"])
         total["inside"] = sf.inside(total["expected"], alpha, total["low"], total["high"])
         parts.append(total.join(sums))
     return pd.concat(parts)

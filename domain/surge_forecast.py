@@ -224,7 +224,7 @@ def fit(counts: pd.DataFrame, now: dt.datetime | None = None) -> dict:
     dict, JSON-able: everything ``forecast`` needs (towns, categories,
     weekday and season factors, levels as of the day after the last one,
     dispersion ``alpha`` of a cell, ``alpha_town`` of a town's day and
-    ``alpha_category`` of a category's day for ``totals``).
+    ``alpha_category`` of a category's day, for ``totals``).
 
     Raises
     ------
@@ -285,39 +285,66 @@ def forecast(params: dict, start_date, days: int = 7) -> pd.DataFrame:
     ).reset_index()
 
 
-def interval(mu, alpha: float, levels: tuple[float, float] = INTERVAL):
-    """The ``levels`` quantiles of counts with mean ``mu`` (negative binomial
-    with dispersion ``alpha``, Poisson when it is 0), as floats."""
+def _distribution(mu, alpha):
+    """Counts with mean ``mu`` and dispersion ``alpha`` (arrays alike): a
+    negative binomial, or a Poisson where alpha is 0; (poisson?, nbinom, poisson)."""
     mu = np.maximum(np.asarray(mu, dtype=float), 1e-12)
-    if alpha <= 1e-9:
-        return tuple(stats.poisson.ppf(q, mu) for q in levels)
-    n = 1.0 / alpha
-    return tuple(stats.nbinom.ppf(q, n, n / (n + mu)) for q in levels)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), mu.shape)
+    plain = alpha <= 1e-9
+    n = 1.0 / np.where(plain, 1.0, alpha)
+    return plain, stats.nbinom(n, n / (n + mu)), stats.poisson(mu)
 
 
-def inside(mu, alpha: float, low, high):
+def interval(mu, alpha, levels: tuple[float, ...] = INTERVAL):
+    """The ``levels`` quantiles of counts with mean ``mu`` and dispersion
+    ``alpha`` (a number, or one per mean), as float arrays."""
+    plain, nbinom, poisson = _distribution(mu, alpha)
+    return tuple(np.where(plain, poisson.ppf(q), nbinom.ppf(q)) for q in levels)
+
+
+def inside(mu, alpha, low, high):
     """The probability that a count with mean ``mu`` (dispersion ``alpha``)
     falls in [low, high]: what a perfect model's interval would cover, above
     80 % for small counts, whose quantiles jump by whole numbers."""
-    mu = np.maximum(np.asarray(mu, dtype=float), 1e-12)
-    if alpha <= 1e-9:
-        dist = stats.poisson(mu)
-    else:
-        n = 1.0 / alpha
-        dist = stats.nbinom(n, n / (n + mu))
-    return dist.cdf(high) - dist.cdf(np.asarray(low) - 1)
+    plain, nbinom, poisson = _distribution(mu, alpha)
+    below = np.asarray(low, dtype=float) - 1
+    return np.where(
+        plain, poisson.cdf(high) - poisson.cdf(below), nbinom.cdf(high) - nbinom.cdf(below)
+    )
 
 
-def totals(frame: pd.DataFrame, by: list[str], alpha: float) -> pd.DataFrame:
+def level_of(by: list[str]) -> tuple[list[str], str]:
+    """The rows whose dispersion ``fit`` measured, to sum first for sums to
+    ``by``, and the key of that dispersion in the parameters: a town's day
+    (``alpha_town``) unless ``by`` keeps the categories apart."""
+    if "category" in by and "town_code" in by:
+        return ["town_code", "category", "date"], "alpha"
+    if "category" in by:
+        return ["category", "date"], "alpha_category"
+    return ["town_code", "date"], "alpha_town"
+
+
+def totals(frame: pd.DataFrame, by: list[str], params: dict) -> pd.DataFrame:
     """Forecast rows summed to the columns ``by``, with the interval of each sum.
 
-    ``alpha`` is the dispersion of such sums (``alpha_town`` of ``fit`` for a
-    town's day, ``alpha_category`` for a category's day), each sum a negative
-    binomial with that dispersion and its mean.
+    The rows are first summed to the level whose dispersion ``fit`` measured
+    (``level_of``: a town's day, a category's day or a cell); those sums are
+    then added as independent counts: a negative binomial with their total
+    mean and variance (``alpha`` × the sum of their squared means).
+
+    Returns
+    -------
+    DataFrame with the columns ``by``, expected, low and high, ordered by ``by``.
     """
-    grouped = frame.groupby(by, sort=True)["expected"].sum().reset_index()
-    grouped["low"], grouped["high"] = interval(grouped["expected"].to_numpy(), alpha)
-    return grouped
+    base, key = level_of(list(by))
+    alpha = params[key]
+    rows = frame.groupby(base, sort=False)["expected"].sum().reset_index()
+    grouped = rows.assign(square=rows["expected"] ** 2).groupby(list(by), sort=True)
+    sums = grouped[["expected", "square"]].sum()
+    m = sums["expected"].to_numpy()
+    a = np.divide(alpha * sums["square"].to_numpy(), m**2, out=np.zeros_like(m), where=m > 0)
+    sums["low"], sums["high"] = interval(m, a)
+    return sums.drop(columns="square").reset_index()
 
 
 def as_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:

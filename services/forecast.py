@@ -69,15 +69,6 @@ def train_surge(history: pd.DataFrame, now: dt.datetime):
     return Trained("ok", params, metrics, reports, f"beats the same weekday's mean: {versus}")
 
 
-def _alpha(params: dict, by: list[str]) -> float:
-    """The dispersion for sums over what ``by`` leaves out."""
-    if "category" in by and "town_code" in by:
-        return params["alpha"]
-    if "category" in by:
-        return params["alpha_category"]
-    return params["alpha_town"]
-
-
 def _remember(key: tuple, frame: pd.DataFrame) -> pd.DataFrame:
     with _lock:
         if len(_cache) >= _CACHE_SIZE:
@@ -121,7 +112,7 @@ def next_week(
     if town is not None:
         frame = frame.loc[frame["town_code"] == town].reset_index(drop=True)
     if by:
-        frame = sf.totals(frame, list(by), _alpha(params, list(by)))
+        frame = sf.totals(frame, list(by), params)
     return _remember(key, frame).copy()
 
 
@@ -191,8 +182,7 @@ def against_actual(
         if town is not None:
             frame = frame.loc[frame["town_code"] == town]
             base = base.loc[base["town_code"] == town]
-        alpha = params["alpha_town"]
-        day = sf.totals(frame, ["date"], alpha).set_index("date")
+        day = sf.totals(frame, ["date"], params).set_index("date")
         day["baseline"] = base.groupby("date")["expected"].sum()
         rows.append(day)
     out = pd.concat(rows)

@@ -133,13 +133,34 @@ def test_a_short_history_is_refused():
 
 def test_totals_add_the_expected_counts_and_widen_the_interval():
     history = counts(40, towns=("T1", "T2"), cats=("a", "b", "c"), season=SEASON)
-    params = sf.fit(history)
+    params = sf.fit(history) | {"alpha_town": 0.05}
     frame = sf.forecast(params, "2026-07-20")
-    towns = sf.totals(frame, ["town_code", "date"], params["alpha_town"])
+    towns = sf.totals(frame, ["town_code", "date"], params)
+    assert list(towns.columns) == ["town_code", "date", "expected", "low", "high"]
     assert len(towns) == 2 * 7
     one = frame.loc[(frame["town_code"] == "T1") & (frame["date"] == "2026-07-20")]
     row = towns.iloc[0]
     assert row["expected"] == pytest.approx(one["expected"].sum())
-    assert row["low"] <= row["expected"] <= row["high"]
+    # A town's day has the dispersion fitted for a town's day.
+    low, high = sf.interval([row["expected"]], 0.05)
+    assert (row["low"], row["high"]) == (low[0], high[0])
     mean = row["expected"]
-    assert row["high"] - row["low"] >= stats.poisson.ppf(0.9, mean) - stats.poisson.ppf(0.1, mean)
+    assert row["high"] - row["low"] > stats.poisson.ppf(0.9, mean) - stats.poisson.ppf(0.1, mean)
+    # Both towns' day: two town-days added as independent counts, relatively narrower.
+    city = sf.totals(frame, ["date"], params).iloc[0]
+    assert city["expected"] == pytest.approx(
+        towns.loc[towns["date"] == "2026-07-20", "expected"].sum()
+    )
+    width = (city["high"] - city["low"]) / city["expected"]
+    assert width < (row["high"] - row["low"]) / row["expected"]
+    # Sums that keep the categories apart start from the cells' dispersion.
+    week = sf.totals(frame, ["town_code", "category"], params | {"alpha": 0.0})
+    assert len(week) == 6
+    low, high = sf.interval(week["expected"].to_numpy(), 0.0)
+    assert (week["low"].to_numpy() == low).all() and (week["high"].to_numpy() == high).all()
+
+
+def test_intervals_take_one_dispersion_per_mean():
+    low, high = sf.interval([3.0, 3.0], [0.0, 0.5])
+    assert (low[0], high[0]) == tuple(stats.poisson.ppf([0.1, 0.9], 3.0))
+    assert high[1] > high[0]
