@@ -151,7 +151,6 @@ def spots_part(history: pd.DataFrame, planted: pd.DataFrame, now, months: int) -
         radius_m=proactive.RADIUS_M,
         min_reports=proactive.MIN_REPORTS,
     )
-    figures.pop("proposals", None)
     figures.pop("proposals_frame", None)
     figures["replay_s"] = round(time.perf_counter() - began, 1)
     return figures
