@@ -114,7 +114,7 @@ def at_risk_view(review, lang: str, town_name: str | None) -> list:
         why = t("wall.risk_thin" if risk.status == "thin" else "wall.risk_none", lang)
         detail = risk.note if risk.status == "thin" else t("wall.risk_none_hint", lang)
         return [
-            html.Div("—", className="gc-review-at-risk-value", **{"data-at-risk": ""}),
+            html.Div("—", className="gc-review-at-risk-value zero", **{"data-at-risk": ""}),
             html.P(f"{why}: {detail}", className="gc-review-note"),
         ]
     trained = local_text(pd.Series([risk.trained_at]), "%Y-%m-%d %H:%M").iloc[0]

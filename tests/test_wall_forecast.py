@@ -163,7 +163,7 @@ def test_the_forecast_panel_shows_the_week_each_days_interval_and_the_usual():
     key, head, days = forecast_panel(_week([]), "zh", towns)
     assert "80% 区间" in str(key)
     assert getattr(head.children[1], "data-forecast") == "132"
-    assert head.children[0].children == "全市" and head.children[2].children == "常态 142"
+    assert head.children[0].children == "全市" and head.children[2].children == "常态 142 · -7%"
     columns = days.children[0].children
     assert len(columns) == 7 and columns[0].title == "12-07 预计 21 件（80% 区间 15–27）"
     band, fill = columns[0].children

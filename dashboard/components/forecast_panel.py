@@ -19,6 +19,14 @@ def _count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _change(week: WeekOutlook) -> str:
+    """The week against the usual, in per cent (nothing when the usual is 0)."""
+    if week.usual <= 0:
+        return ""
+    change = week.expected / week.usual - 1
+    return f" · {change:+.0%}".replace("+0%", "±0%").replace("-0%", "±0%")
+
+
 def forecast_panel(
     week: WeekOutlook | None, lang: str, towns: dict[str, str], model: dict | None = None
 ) -> list:
@@ -58,7 +66,8 @@ def forecast_panel(
                 **{"data-forecast": _count(week.expected)},
             ),
             html.Span(
-                t("wall.fc_usual", lang).format(n=_count(week.usual)), className="gc-fc-usual"
+                t("wall.fc_usual", lang).format(n=_count(week.usual)) + _change(week),
+                className="gc-fc-usual",
             ),
         ],
         className="gc-fc-head",
