@@ -324,27 +324,39 @@ def level_of(by: list[str]) -> tuple[list[str], str]:
     return ["town_code", "date"], "alpha_town"
 
 
-def totals(frame: pd.DataFrame, by: list[str], params: dict) -> pd.DataFrame:
-    """Forecast rows summed to the columns ``by``, with the interval of each sum.
+def spread(frame: pd.DataFrame, by: list[str], params: dict) -> pd.DataFrame:
+    """Forecast rows summed to the columns ``by``: their mean and the variance
+    beyond a Poisson's (``excess``), to add across fits before ``with_interval``.
 
     The rows are first summed to the level whose dispersion ``fit`` measured
     (``level_of``: a town's day, a category's day or a cell); those sums are
-    then added as independent counts: a negative binomial with their total
-    mean and variance (``alpha`` × the sum of their squared means).
+    then added as independent counts, each of variance mu + alpha mu^2.
+    """
+    base, key = level_of(list(by))
+    rows = frame.groupby(base, sort=False)["expected"].sum().reset_index()
+    rows["excess"] = params[key] * rows["expected"] ** 2
+    return rows.groupby(list(by), sort=True)[["expected", "excess"]].sum().reset_index()
+
+
+def with_interval(sums: pd.DataFrame) -> pd.DataFrame:
+    """``spread``'s sums (possibly added over several fits) with the 80 %
+    interval of each: a negative binomial of that mean and variance."""
+    m = sums["expected"].to_numpy(dtype=float)
+    excess = sums["excess"].to_numpy(dtype=float)
+    a = np.divide(excess, m**2, out=np.zeros_like(m), where=m > 0)
+    low, high = interval(m, a)
+    return sums.drop(columns="excess").assign(low=low, high=high)
+
+
+def totals(frame: pd.DataFrame, by: list[str], params: dict) -> pd.DataFrame:
+    """Forecast rows summed to the columns ``by``, with the interval of each
+    sum (``spread``, then ``with_interval``).
 
     Returns
     -------
     DataFrame with the columns ``by``, expected, low and high, ordered by ``by``.
     """
-    base, key = level_of(list(by))
-    alpha = params[key]
-    rows = frame.groupby(base, sort=False)["expected"].sum().reset_index()
-    grouped = rows.assign(square=rows["expected"] ** 2).groupby(list(by), sort=True)
-    sums = grouped[["expected", "square"]].sum()
-    m = sums["expected"].to_numpy()
-    a = np.divide(alpha * sums["square"].to_numpy(), m**2, out=np.zeros_like(m), where=m > 0)
-    sums["low"], sums["high"] = interval(m, a)
-    return sums.drop(columns="square").reset_index()
+    return with_interval(spread(frame, by, params))
 
 
 def as_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -122,6 +122,41 @@ def test_against_actual_compares_each_day_with_what_came(trained):
     assert forecast.against_actual(store, NOW - dt.timedelta(days=1000), NOW) is None
 
 
+def test_against_actual_by_category_sums_each_category_over_the_period(trained):
+    store, _ = trained
+    start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    table = forecast.against_actual_by_category(store, start, end, town="370281001")
+    assert list(table.columns) == ["category", "expected", "low", "high", "baseline", "actual"]
+    # The categories forecast or reported, the largest forecast first.
+    assert table["category"].tolist() == ["garbage", "noise"]
+    assert table["expected"].is_monotonic_decreasing
+    history = store.history()
+    local = history["reported_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    may = (local >= "2026-05-01") & (local < "2026-06-01")
+    came = history.loc[may & (history["town_code"] == "370281001"), "category"].value_counts()
+    assert table.set_index("category")["actual"].to_dict() == {
+        category: came.get(category, 0) for category in table["category"]
+    }
+    garbage = table.iloc[0]
+    assert garbage["expected"] == pytest.approx(31 * 5.0 * WEEKLY.mean(), rel=0.2)
+    assert garbage["low"] <= garbage["actual"] <= garbage["high"]
+    assert garbage["low"] < garbage["expected"] < garbage["high"]
+    # The days' and the categories' sums are of the same forecasts and baselines.
+    days = forecast.against_actual(store, start, end, town="370281001")
+    for column in ("expected", "baseline", "actual"):
+        assert table[column].sum() == pytest.approx(days[column].sum())
+    # The city: both towns together, each category's sum wider than one town's.
+    city = forecast.against_actual_by_category(store, start, end)
+    assert city.set_index("category")["actual"].to_dict() == (
+        history.loc[may, "category"].value_counts().to_dict()
+    )
+    both, one = city.iloc[0], garbage
+    assert both["category"] == "garbage" and both["expected"] > one["expected"]
+    assert both["high"] - both["low"] > one["high"] - one["low"]
+    assert forecast.against_actual_by_category(store, end, start) is None
+
+
 def test_the_review_reads_the_history_again_when_the_city_is_reloaded(trained):
     store, _ = trained
     start = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)

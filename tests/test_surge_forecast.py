@@ -160,6 +160,24 @@ def test_totals_add_the_expected_counts_and_widen_the_interval():
     assert (week["low"].to_numpy() == low).all() and (week["high"].to_numpy() == high).all()
 
 
+def test_sums_spread_over_two_fits_add_their_means_and_their_variance():
+    history = counts(40, towns=("T1", "T2"), cats=("a", "b"), season=SEASON)
+    params = sf.fit(history) | {"alpha_category": 0.08}
+    frame = sf.forecast(params, "2026-07-20", days=14)
+    # One fit over two weeks is the same as its two weeks spread apart and added.
+    weeks = [frame.loc[frame["date"] < "2026-07-27"], frame.loc[frame["date"] >= "2026-07-27"]]
+    parts = pd.concat([sf.spread(week, ["category"], params) for week in weeks])
+    added = sf.with_interval(parts.groupby("category", as_index=False).sum())
+    pd.testing.assert_frame_equal(added, sf.totals(frame, ["category"], params))
+    # Another fit's dispersion counts for its own week only.
+    wide = params | {"alpha_category": 0.5}
+    mixed = pd.concat(
+        [sf.spread(weeks[0], ["category"], params), sf.spread(weeks[1], ["category"], wide)]
+    )
+    both = sf.with_interval(mixed.groupby("category", as_index=False).sum())
+    assert (both["high"] - both["low"] > added["high"] - added["low"]).all()
+
+
 def test_intervals_take_one_dispersion_per_mean():
     low, high = sf.interval([3.0, 3.0], [0.0, 0.5])
     assert (low[0], high[0]) == tuple(stats.poisson.ppf([0.1, 0.9], 3.0))
