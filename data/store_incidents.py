@@ -37,6 +37,7 @@ class IncidentStore:
         ids: Iterable[int] | None = None,
         categories: Iterable[str] | None = None,
         reported: tuple[dt.datetime | None, dt.datetime | None] | None = None,
+        channels: Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """Incidents, newest first.
 
@@ -58,6 +59,8 @@ class IncidentStore:
             Only the incidents with these row ids.
         reported : (start, end), optional
             Reported within these times (UTC, either end open when None).
+        channels : iterable of str, optional
+            Only incidents that came by these channels (e.g. 'proactive').
         """
         i, g = schema.incidents, schema.grids
         statement = (
@@ -81,6 +84,8 @@ class IncidentStore:
             statement = statement.where(i.c.id.in_([int(v) for v in ids]))
         if categories is not None:
             statement = statement.where(i.c.category.in_(list(categories)))
+        if channels is not None:
+            statement = statement.where(i.c.channel.in_(list(channels)))
         if reported is not None:
             start, end = reported
             if start is not None:
