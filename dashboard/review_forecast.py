@@ -1,6 +1,6 @@
 """The review's forecast section: the forecast per day against what came (a
-chart with its 80 % interval), what the comparison adds up to, and the open
-work at risk of breaching its deadline now.
+chart with its 80 % interval), what the comparison adds up to, the same per
+category (a table), and the open work at risk of breaching its deadline now.
 
 No callbacks here: ``forecast_section`` is the layout's card,
 ``forecast_outputs`` what ``pages.review``'s forecast callback shows of one
@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.i18n import t
+from domain.categories import category_name
 from layers.forecast_charts import forecast_figure
 from layers.timefmt import local_text
 
@@ -24,6 +25,15 @@ NOTICES = {
     "future": "review.fc_future",
     "beyond": "review.fc_beyond",
 }
+# What came outside a category's interval: a sign and a word, not colour alone.
+SIDES = {"above": ("▲", "review.fc_above"), "below": ("▼", "review.fc_below")}
+CATEGORY_HEADS = (
+    "review.fc_category",
+    "review.fc_expected",
+    "review.fc_interval",
+    "review.fc_actual",
+    "review.fc_baseline",
+)
 
 
 def forecast_section(lang: str) -> html.Div:
@@ -53,6 +63,19 @@ def forecast_section(lang: str) -> html.Div:
             ),
         ],
         className="gc-review-row gc-review-row-wide",
+    )
+
+
+def category_card(lang: str) -> html.Div:
+    """The card of the forecast against what came per category (filled by
+    ``category_view``)."""
+    return html.Div(
+        [
+            html.H2(t("review.fc_categories", lang), id="review-forecast-categories-title"),
+            html.Div(id=ids.REVIEW_FORECAST_CATEGORIES, className="gc-review-fc-categories"),
+            html.P(t("review.fc_categories_note", lang), className="gc-review-note"),
+        ],
+        className="gc-review-card",
     )
 
 
@@ -150,6 +173,50 @@ def accuracy_view(review, lang: str) -> list:
     ]
 
 
+def _count(value: float) -> str:
+    """A forecast sum: whole numbers, a tenth below 10 (a rare category's 0.4
+    is not nothing)."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def category_view(review, lang: str, town_name: str | None) -> list:
+    """The compared days per category: forecast, its 80 % interval, what came
+    (marked ▲/▼ with a word where it fell outside) and the same weekday's
+    mean; largest forecast first. Or why there is no such table."""
+    table = review.categories
+    if review.compared is None or not len(table):
+        why = "review.fc_categories_none" if review.notice in ("future", "beyond") else None
+        return [html.P(t(why or "review.fc_none", lang), className="gc-review-note")]
+    where = town_name or t("review.fc_city", lang)
+    rows = []
+    for row in table.itertuples(index=False):
+        sign, word = SIDES.get(row.side, (None, None))
+        mark = [html.Span(f" {sign} {t(word, lang)}", className="gc-fc-mark")] if sign else []
+        rows.append(
+            html.Tr(
+                [
+                    html.Th(category_name(row.category, lang), scope="row"),
+                    html.Td(_count(row.expected)),
+                    html.Td(f"{row.low:,.0f}–{row.high:,.0f}"),
+                    html.Td([f"{int(row.actual):,}", *mark], className="gc-fc-came"),
+                    html.Td(_count(row.baseline)),
+                ],
+                className=f"gc-fc-{row.side}",
+                **{"data-category": row.category, "data-side": row.side},
+            )
+        )
+    return [
+        html.Table(
+            [
+                html.Caption(f"{where} · {review.compared.label(lang)}"),
+                html.Thead(html.Tr([html.Th(t(h, lang), scope="col") for h in CATEGORY_HEADS])),
+                html.Tbody(rows),
+            ],
+            className="gc-review-fc-table",
+        )
+    ]
+
+
 def forecast_outputs(review, lang: str, town_name: str | None, viewport: dict | None) -> list:
     """The forecast callback's outputs, in the order of ``pages.review.FORECAST_OUTPUTS``."""
     if review.notice in ("no_model", "reversed", "no_history", "beyond"):
@@ -161,4 +228,5 @@ def forecast_outputs(review, lang: str, town_name: str | None, viewport: dict | 
         forecast_figure(days, lang, message, _scale(viewport)),
         head_text(review, lang, town_name),
         [*at_risk_view(review, lang, town_name), *accuracy_view(review, lang)],
+        category_view(review, lang, town_name),
     ]

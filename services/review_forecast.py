@@ -28,6 +28,7 @@ from services.review import scoped_query, units
 
 MAX_WEEKS = 13  # the weeks of a long period compared: each is a fit of its own (~0.2 s)
 COLUMNS = ["date", "expected", "low", "high", "baseline", "actual"]
+CATEGORY_COLUMNS = ["category", "expected", "low", "high", "baseline", "actual", "side"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class ForecastReview:
     compared: Period | None = None  # the whole past days compared with the forecast
     capped: bool = False
     totals: dict = field(default_factory=dict)  # expected, low, high, actual of ``compared``
+    # ``compared`` per category, largest forecast first: CATEGORY_COLUMNS, where
+    # side says whether what came fell 'below', 'inside' or 'above' the interval.
+    categories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CATEGORY_COLUMNS))
 
 
 def review_forecast(
@@ -100,6 +104,7 @@ def review_forecast(
         compared=compared,
         capped=compared.start > period.start,
         totals=_totals(past),
+        categories=_sides(forecast.against_actual_by_category(store, start, end, town=town)),
     )
 
 
@@ -114,6 +119,18 @@ def _still_to_come(store, now, town, period: Period, today: dt.date) -> pd.DataF
     dates = ahead["date"].dt.date
     keep = (dates >= max(period.start, today)) & (dates <= period.end)
     return ahead.loc[keep].assign(baseline=np.nan, actual=np.nan)
+
+
+def _sides(table: pd.DataFrame | None) -> pd.DataFrame:
+    """Each category's sum with where what came fell against its interval."""
+    if table is None or table.empty:
+        return pd.DataFrame(columns=CATEGORY_COLUMNS)
+    side = np.where(
+        table["actual"] > table["high"],
+        "above",
+        np.where(table["actual"] < table["low"], "below", "inside"),
+    )
+    return table.assign(side=side).reindex(columns=CATEGORY_COLUMNS)
 
 
 def _totals(past: pd.DataFrame) -> dict:

@@ -332,10 +332,12 @@ def test_an_empty_period_and_a_reversed_range_say_so_and_draw_no_blank_chart(ser
 
 
 # The forecast section once its callback has answered: the head's words, how
-# many days it compared, the chart's traces, the bars drawn, the work at risk.
+# many days it compared, the chart's traces, the bars drawn, the work at risk,
+# the table per category (its caption, and each row's code, side and cells).
 FORECAST_JS = """
 () => {
     const head = document.getElementById('review-forecast-head');
+    const table = document.querySelector('#review-forecast-categories table');
     const chart = document.querySelector('#review-forecast .js-plotly-plot');
     const risk = document.querySelector('#review-at-risk [data-at-risk]');
     const bars = chart && chart.data ? chart.data.filter(t => t.type === 'bar') : [];
@@ -347,9 +349,19 @@ FORECAST_JS = """
         came: bars.length ? bars[0].y : [],
         chartText: chart ? chart.innerText : '',
         risk: risk ? risk.dataset.atRisk : null,
+        caption: table ? table.caption.innerText : '',
+        categories: table ? Array.from(table.tBodies[0].rows).map(r => ({
+            code: r.dataset.category, side: r.dataset.side,
+            cells: Array.from(r.cells).map(c => c.innerText.trim()),
+        })) : [],
     };
 }
 """
+
+
+def came_by_category(shown: dict) -> int:
+    """The reports that came, added over the rows of the table per category."""
+    return sum(int(row["cells"][3].split()[0].replace(",", "")) for row in shown["categories"])
 
 
 def forecast_state(page, ready_js: str) -> dict:
@@ -367,6 +379,7 @@ def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk
     from axe_playwright_python.sync_playwright import Axe
 
     from domain.access import for_user
+    from domain.categories import category_name
     from domain.review_query import Period, ReviewQuery, local_today
     from services.review_forecast import review_forecast
 
@@ -375,7 +388,10 @@ def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk
     first, last = today - dt.timedelta(days=14), today - dt.timedelta(days=1)
     args = f"?from={first}&to={last}"
     page = review_page(CITY_LEADER, args)
-    city = forecast_state(page, "(s) => s.compared !== null && s.risk !== null && s.risk !== ''")
+    city = forecast_state(
+        page,
+        "(s) => s.compared !== null && s.risk !== null && s.risk !== '' && s.categories.length",
+    )
     assert city["compared"] == 14 and city["head"].startswith("全市")
     assert city["traces"] == 4 and len(city["came"]) == 14 and None not in city["came"]
     store = Store.open(served["url"])
@@ -390,13 +406,28 @@ def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk
         store.close()
     assert city["came"] == expected.days["actual"].astype(int).tolist()
     assert f"实际 {expected.totals['actual']:,} 件" in city["head"]
+    # Per category: the server's rows in its order (largest forecast first),
+    # named in Chinese, what came outside its interval marked in words too.
+    table = expected.categories
+    assert [row["code"] for row in city["categories"]] == table["category"].tolist()
+    assert [row["side"] for row in city["categories"]] == table["side"].tolist()
+    assert city["caption"].startswith("全市 · ")
+    for row, want in zip(city["categories"], table.itertuples(), strict=True):
+        assert row["cells"][0] == category_name(want.category, "zh")
+        assert row["cells"][3].startswith(f"{int(want.actual):,}")
+        mark = {"above": "▲ 高于区间", "below": "▼ 低于区间"}.get(want.side)
+        assert (mark in row["cells"][3]) if mark else row["cells"][3] == f"{int(want.actual):,}"
+    assert came_by_category(city) == expected.totals["actual"]
     found = Axe().run(page, options=WCAG).response["violations"]
     assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
 
     own = forecast_state(
-        review_page(TOWN_LEADER, args), "(s) => s.compared !== null && s.risk !== null"
+        review_page(TOWN_LEADER, args),
+        "(s) => s.compared !== null && s.risk !== null && s.categories.length",
     )
     assert own["head"].startswith("胶西街道") and own["compared"] == 14
+    assert own["caption"].startswith("胶西街道 · ")
+    assert came_by_category(own) == sum(own["came"])
     assert sum(own["came"]) < sum(city["came"]) and int(own["risk"]) <= int(city["risk"])
 
 

@@ -61,7 +61,7 @@ def fake_forecast(tiny_url, monkeypatch):
     from data.store import Store
     from services import forecast
 
-    calls = {"against": [], "ahead": []}
+    calls = {"against": [], "ahead": [], "categories": []}
     state = {"status": "ok", "note": "beats", "trained_at": NOW, "metrics": {}, "run_id": 1}
 
     def against_actual(store, start, end, town=None):
@@ -73,6 +73,19 @@ def fake_forecast(tiny_url, monkeypatch):
             {"date": dates, "expected": 10.0, "low": 8.0, "high": 12.0, "baseline": 9.5}
         ).assign(actual=9)
 
+    def by_category(store, start, end, town=None):
+        calls["categories"].append((start, end, town))
+        return pd.DataFrame(
+            {
+                "category": ["garbage", "noise", "fire_lane"],
+                "expected": [120.4, 40.0, 3.6],
+                "low": [100.0, 30.0, 1.0],
+                "high": [140.0, 50.0, 7.0],
+                "baseline": [118.0, 45.5, 4.0],
+                "actual": [150, 40, 0],  # above, inside, below
+            }
+        )
+
     def next_week(store, now, town=None, by=None):
         calls["ahead"].append((town, tuple(by or ())))
         dates = pd.date_range("2026-06-20", periods=7, freq="D")
@@ -81,6 +94,7 @@ def fake_forecast(tiny_url, monkeypatch):
     monkeypatch.setattr(forecast, "model_state", lambda store: state)
     monkeypatch.setattr(forecast, "against_actual", against_actual)
     monkeypatch.setattr(forecast, "next_week", next_week)
+    monkeypatch.setattr(forecast, "against_actual_by_category", by_category)
     store = Store.open(tiny_url)
     yield store, calls, state
     store.close()
@@ -153,3 +167,58 @@ def test_what_the_section_says_when_there_is_nothing_to_compare(fake_forecast):
     thin = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 9))
     assert thin.notice == "no_model" and len(thin.days) == 0 and not calls["against"]
     assert thin.at_risk.at_risk is None  # no breach-risk model on the tiny city either
+
+
+def test_each_category_is_compared_over_the_same_days_and_marked_outside(fake_forecast):
+    store, calls, _ = fake_forecast
+    review = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 20), "town_leader", "370281002")
+    # The past days only (today is not over), of the leader's own town.
+    start, end, town = calls["categories"][0]
+    assert (start, end, town) == (*calls["against"][0][:2], "370281002")
+    table = review.categories
+    assert table["category"].tolist() == ["garbage", "noise", "fire_lane"]
+    assert table["side"].tolist() == ["above", "inside", "below"]
+    nothing = _review(store, dt.date(2026, 6, 21), dt.date(2026, 6, 23))
+    assert nothing.notice == "future" and nothing.categories.empty
+
+
+def _cells(component) -> list[list[str]]:
+    """The body rows of a rendered table as their cells' text."""
+    body = component.children[2]
+    return [[_text(cell) for cell in row.children] for row in body.children]
+
+
+def _text(node) -> str:
+    if isinstance(node, str):
+        return node
+    children = getattr(node, "children", None)
+    if children is None:
+        return ""
+    if not isinstance(children, list):
+        children = [children]
+    return "".join(_text(child) for child in children)
+
+
+def test_the_category_table_names_each_category_and_marks_outside_in_words(fake_forecast):
+    from dashboard.review_forecast import category_view
+
+    store, _, _ = fake_forecast
+    review = _review(store, dt.date(2026, 6, 1), dt.date(2026, 6, 19))
+    (table,) = category_view(review, "zh", None)
+    assert table.children[0].children.startswith("全市 · ")
+    heads = [_text(th) for th in table.children[1].children.children]
+    assert heads == ["类别", "预测", "80% 区间", "实际", "同星期均值"]
+    assert _cells(table) == [
+        ["垃圾清运", "120", "100–140", "150 ▲ 高于区间", "118"],
+        ["噪音扰民", "40", "30–50", "40", "46"],  # inside: no mark
+        ["消防通道占用", "3.6", "1–7", "0 ▼ 低于区间", "4.0"],
+    ]
+    rows = table.children[2].children
+    assert [row.className for row in rows] == ["gc-fc-above", "gc-fc-inside", "gc-fc-below"]
+    (english,) = category_view(review, "en", "Jiaoxi")
+    assert english.children[0].children.startswith("Jiaoxi · ")
+    assert _cells(english)[0] == ["Uncollected rubbish", "120", "100–140", "150 ▲ above", "118"]
+    assert _cells(english)[2][3] == "0 ▼ below"
+    ahead = _review(store, dt.date(2026, 6, 21), dt.date(2026, 6, 23))
+    (why,) = category_view(ahead, "en", None)
+    assert why.children.startswith("No day of this period is over yet")
