@@ -35,6 +35,7 @@ CALLBACK_RULES: dict[str, Rule] = {
     ids.REVIEW_MAP: needs(VIEW),
     ids.REVIEW_AREA: needs(VIEW),
     ids.REVIEW_FORECAST: needs(VIEW),  # the forecast and the work at risk, of that town too
+    ids.REVIEW_PROACTIVE: needs(VIEW),  # recurring spots and proactive cases, read only
     # The wartime desk: anyone who may view watches; commanders act.
     ids.EVENT_BANNER: needs(VIEW),
     ids.EVENT_MAP: needs(VIEW),

@@ -140,6 +140,8 @@ REVIEW_CATEGORY_MIX = "review-category-mix"
 REVIEW_FORECAST = "review-forecast"  # the forecast per day against what came
 REVIEW_FORECAST_HEAD = "review-forecast-head"
 REVIEW_AT_RISK = "review-at-risk"
+REVIEW_FORECAST_CATEGORIES = "review-forecast-categories"  # the same, per category
+REVIEW_PROACTIVE = "review-proactive"  # recurring spots proposed now, proactive cases opened
 
 # The wartime desk (/events).
 EVENTS_SCREEN = "events-screen"

@@ -12,8 +12,9 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.console_view import grid_words
 from dashboard.i18n import t
-from dashboard.review_forecast import forecast_section
+from dashboard.review_forecast import category_card, forecast_section
 from dashboard.review_map import review_map
+from dashboard.review_proactive import proactive_card
 from dashboard.review_view import CLICKABLE
 from domain.categories import CATEGORIES, CHANNELS
 from domain.errors import GridCommandError
@@ -244,6 +245,7 @@ def layout(lang: str, args: dict, principal, store, sources: dict) -> html.Div:
                 className="gc-review-row",
             ),
             forecast_section(lang),
+            html.Div([category_card(lang), proactive_card(lang)], className="gc-review-row"),
             html.Div(
                 [
                     _section(

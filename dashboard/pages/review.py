@@ -28,12 +28,14 @@ from dashboard.review_inputs import (
 )
 from dashboard.review_layout import layout  # noqa: F401  (the router calls layout)
 from dashboard.review_map import MAP_LAYERS, grids_url
+from dashboard.review_proactive import proactive_view
 from dashboard.review_view import CLICKABLE, GRIDS, screen_outputs
 from dashboard.wiring import Callbacks
 from domain.errors import GridCommandError
 from domain.review_query import Period, ReviewQuery, local_today, parse_date
 from services.review import build_review, units
 from services.review_forecast import review_forecast
+from services.review_proactive import review_proactive
 from web.guard import current_principal
 
 # A click on a grid shows it drilled into at once: outlined, alone on the map.
@@ -145,6 +147,7 @@ def show_review(
     Output(ids.REVIEW_FORECAST, "figure"),
     Output(ids.REVIEW_FORECAST_HEAD, "children"),
     Output(ids.REVIEW_AT_RISK, "children"),
+    Output(ids.REVIEW_FORECAST_CATEGORIES, "children"),
     Input(ids.REVIEW_AREA, "data"),
     Input(ids.REVIEW_DATES, "start_date"),
     Input(ids.REVIEW_DATES, "end_date"),
@@ -152,18 +155,44 @@ def show_review(
     State(ids.LANG, "data"),
 )
 def show_forecast(context, area, start, end, viewport, lang):
-    """The forecast against what came, and the work at risk, of the area's town."""
+    """The forecast against what came (per day and per category), and the work
+    at risk, of the area's town."""
     if viewport is None:
-        return [no_update] * 3
+        return [no_update] * 4
     lang, city = lang or "zh", units(context.store)
     try:
-        period = Period(parse_date(start, "from"), parse_date(end, "to"))
-        area = area or {"level": "city", "code": None}
-        query = ReviewQuery(period, area=(area["level"], area["code"]), town=area_town(city, area))
+        query = _town_query(city, area, start, end)
         review = review_forecast(context.store, query, current_principal(), now=_now())
     except GridCommandError as error:
-        return no_update, html.Span(error.message(lang), className="gc-error"), no_update
+        message = html.Span(error.message(lang), className="gc-error")
+        return no_update, message, no_update, no_update
     return forecast_outputs(review, lang, town_name(city, review.town, lang), viewport)
+
+
+@callbacks(
+    Output(ids.REVIEW_PROACTIVE, "children"),
+    Input(ids.REVIEW_AREA, "data"),
+    Input(ids.REVIEW_DATES, "start_date"),
+    Input(ids.REVIEW_DATES, "end_date"),
+    State(ids.LANG, "data"),
+)
+def show_proactive(context, area, start, end, lang):
+    """The recurring spots proposed now and the proactive cases of the period,
+    of the area's town: read only (the desk opens cases)."""
+    lang, city = lang or "zh", units(context.store)
+    try:
+        query = _town_query(city, area, start, end)
+        review = review_proactive(context.store, query, current_principal(), now=_now())
+    except GridCommandError as error:
+        return html.Span(error.message(lang), className="gc-error")
+    return proactive_view(review, lang, town_name(city, review.town, lang))
+
+
+def _town_query(city, area: dict | None, start, end) -> ReviewQuery:
+    """The period and area of the forecast and spot cards, placed in their town."""
+    period = Period(parse_date(start, "from"), parse_date(end, "to"))
+    area = area or {"level": "city", "code": None}
+    return ReviewQuery(period, area=(area["level"], area["code"]), town=area_town(city, area))
 
 
 callbacks.clientside(
