@@ -10,7 +10,6 @@ that it never slows the screens, and never in the server's own processes.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import getpass
 import os
@@ -19,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from data.child_process import stop_child
 from domain.errors import InvalidInput
 from settings import Settings
 
@@ -137,14 +137,6 @@ class RetrainSchedule:
             return  # a forked copy (a gunicorn worker): the child is not its own
         self._stopping.set()
         with self._lock:
-            process = self._process
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(wait)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        process.wait(wait)
+            stop_child(self._process, wait)
         if self._thread is not None:
             self._thread.join(wait)

@@ -17,6 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from data.child_process import stop_child
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,14 +97,7 @@ class NotifierProcess:
             return  # a forked copy (a gunicorn worker): the worker is not its child
         self._stopping.set()
         with self._lock:
-            process = self._process
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(wait)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_child(self._process, wait)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.stopped_mark)
         with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from data.child_process import stop_child
 from data.intake_writer import DIRECTORY_PREFIX, RETRY_AFTER, STOP_GRACE
 
 
@@ -47,13 +48,7 @@ class WriterProcess:
 
     def stop(self, wait: float = STOP_GRACE + 5) -> None:
         self._stopping.set()
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(wait)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_child(self._process, wait)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         with contextlib.suppress(OSError):
