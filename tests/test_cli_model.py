@@ -127,13 +127,15 @@ def test_the_schedule_runs_the_command_again_and_stops_it(tmp_path):
 
 
 def test_serve_trains_a_first_model_at_start(tiny_url, tmp_path):
-    env = {"DATABASE_URL": tiny_url, "GC_TEST_LOG": str(tmp_path / "server.log")}
+    log = tmp_path / "server.log"
+    env = {"DATABASE_URL": tiny_url, "GC_TEST_LOG": str(log)}
     with app_process(env, args=("serve", "--workers", "1", "--threads", "4")):
         assert wait_for(lambda: latest(tiny_url) is not None, timeout=60)
+        # The child prints its summary once every model is trained (the first
+        # run is saved before the next model trains): wait for it before stopping.
+        assert wait_for(lambda: "breach_risk: thin" in log.read_text(), timeout=60)
     run = latest(tiny_url)
     assert run["status"] == "thin" and run["trained_by"] == "system"
-    log = (tmp_path / "server.log").read_text()
-    assert "breach_risk: thin" in log
 
 
 def test_serve_with_the_schedule_off_trains_nothing(tiny_url, tmp_path):
