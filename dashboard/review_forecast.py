@@ -32,6 +32,7 @@ CATEGORY_HEADS = (
     "review.fc_expected",
     "review.fc_interval",
     "review.fc_actual",
+    "review.fc_side",
     "review.fc_baseline",
 )
 
@@ -191,14 +192,15 @@ def category_view(review, lang: str, town_name: str | None) -> list:
     rows = []
     for row in table.itertuples(index=False):
         sign, word = SIDES.get(row.side, (None, None))
-        mark = [html.Span(f" {sign} {t(word, lang)}", className="gc-fc-mark")] if sign else []
+        mark = f"{sign} {t(word, lang)}" if sign else ""
         rows.append(
             html.Tr(
                 [
                     html.Th(category_name(row.category, lang), scope="row"),
                     html.Td(_count(row.expected)),
                     html.Td(f"{row.low:,.0f}–{row.high:,.0f}"),
-                    html.Td([f"{int(row.actual):,}", *mark], className="gc-fc-came"),
+                    html.Td(f"{int(row.actual):,}", className="gc-fc-came"),
+                    html.Td(mark, className="gc-fc-came gc-fc-mark"),
                     html.Td(_count(row.baseline)),
                 ],
                 className=f"gc-fc-{row.side}",

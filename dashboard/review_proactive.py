@@ -113,7 +113,9 @@ def proactive_view(review, lang: str, town_name: str | None) -> list:
     heads = tuple(t(head, lang) for head in SPOT_HEADS)
     out = [
         html.H3(
-            t("review.pa_spots", lang).format(where=where, n=len(spots)),
+            t("review.pa_spots_one" if len(spots) == 1 else "review.pa_spots", lang).format(
+                where=where, n=len(spots)
+            ),
             className="gc-review-fc-sub",
             **{"data-spots": str(len(spots))},
         )

@@ -361,7 +361,7 @@ FORECAST_JS = """
 
 def came_by_category(shown: dict) -> int:
     """The reports that came, added over the rows of the table per category."""
-    return sum(int(row["cells"][3].split()[0].replace(",", "")) for row in shown["categories"])
+    return sum(int(row["cells"][3].replace(",", "")) for row in shown["categories"])
 
 
 def forecast_state(page, ready_js: str) -> dict:
@@ -414,9 +414,8 @@ def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk
     assert city["caption"].startswith("全市 · ")
     for row, want in zip(city["categories"], table.itertuples(), strict=True):
         assert row["cells"][0] == category_name(want.category, "zh")
-        assert row["cells"][3].startswith(f"{int(want.actual):,}")
-        mark = {"above": "▲ 高于区间", "below": "▼ 低于区间"}.get(want.side)
-        assert (mark in row["cells"][3]) if mark else row["cells"][3] == f"{int(want.actual):,}"
+        assert row["cells"][3] == f"{int(want.actual):,}"
+        assert row["cells"][4] == {"above": "▲ 高于区间", "below": "▼ 低于区间"}.get(want.side, "")
     assert came_by_category(city) == expected.totals["actual"]
     found = Axe().run(page, options=WCAG).response["violations"]
     assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
@@ -540,3 +539,59 @@ def test_every_header_reads_whole_every_column_shows_and_rates_stop_at_100(
     )
     assert ticks and max(float(t.rstrip("%")) for t in ticks) <= 100
     assert warnings == []
+
+
+# The recurring spots card once its callback has answered: the count and key
+# of each spot proposed, and each proactive case's number and status.
+PROACTIVE_JS = """
+() => {
+    const card = document.getElementById('review-proactive');
+    const head = card && card.querySelector('[data-spots]');
+    return {
+        spots: head ? +head.dataset.spots : null,
+        keys: Array.from(card ? card.querySelectorAll('tr[data-spot]') : [])
+            .map(r => r.dataset.spot),
+        cases: Array.from(card ? card.querySelectorAll('tr[data-case]') : [])
+            .map(r => [r.dataset.case, r.cells[4].innerText.trim()]),
+        heads: Array.from(card ? card.querySelectorAll('h3') : []).map(h => h.innerText),
+        buttons: card ? card.querySelectorAll('button, input').length : -1,
+    };
+}
+"""
+
+
+def test_the_review_lists_the_spots_proposed_and_the_proactive_cases_read_only(served, review_page):
+    """Issue 20: a leader sees what the desk is proposed now and the proactive
+    cases opened in the period, of their own town only; opening stays on the
+    console (no button here)."""
+    from domain.access import for_user
+    from domain.review_query import local_today
+    from services import proactive
+
+    now = dt.datetime.now(dt.UTC)
+    store = Store.open(served["url"])
+    try:
+        spot = proactive.proposals(store, now).iloc[0]  # the demo plants recent spots
+        operator = for_user(1, "zhao", "operator", None)
+        opened = proactive.open_case(store, spot["key"], operator, now)
+        public_id = store.incidents(ids=[opened]).iloc[0]["public_id"]
+        proposed = proactive.proposals(store, now)
+        in_town = proactive.proposals(store, now, town=TOWN)
+    finally:
+        store.close()
+    today = local_today(now)
+    args = f"?from={today - dt.timedelta(days=6)}&to={today}"
+    page = review_page(CITY_LEADER, args)
+    page.wait_for_function(f"() => ({PROACTIVE_JS})().spots !== null", timeout=60_000)
+    city = page.evaluate(PROACTIVE_JS)
+    assert city["spots"] == len(proposed) and city["keys"] == proposed["key"].tolist()
+    assert spot["key"] not in city["keys"]  # opened: no longer proposed
+    assert [public_id, "立案"] in city["cases"] and city["buttons"] == 0
+    assert city["heads"][0].startswith("全市当前待研判点位")
+
+    own = review_page(TOWN_LEADER, args + "&lang=en")
+    own.wait_for_function(f"() => ({PROACTIVE_JS})().spots !== null", timeout=60_000)
+    mine = own.evaluate(PROACTIVE_JS)
+    assert mine["heads"][0].startswith("Jiaoxi")
+    assert mine["keys"] == in_town["key"].tolist()
+    assert (public_id in [case for case, _ in mine["cases"]]) == (spot["town_code"] == TOWN)

@@ -207,18 +207,18 @@ def test_the_category_table_names_each_category_and_marks_outside_in_words(fake_
     (table,) = category_view(review, "zh", None)
     assert table.children[0].children.startswith("全市 · ")
     heads = [_text(th) for th in table.children[1].children.children]
-    assert heads == ["类别", "预测", "80% 区间", "实际", "同星期均值"]
+    assert heads == ["类别", "预测", "80% 区间", "实际", "区间外", "同星期均值"]
     assert _cells(table) == [
-        ["垃圾清运", "120", "100–140", "150 ▲ 高于区间", "118"],
-        ["噪音扰民", "40", "30–50", "40", "46"],  # inside: no mark
-        ["消防通道占用", "3.6", "1–7", "0 ▼ 低于区间", "4.0"],
+        ["垃圾清运", "120", "100–140", "150", "▲ 高于区间", "118"],
+        ["噪音扰民", "40", "30–50", "40", "", "46"],  # inside: no mark
+        ["消防通道占用", "3.6", "1–7", "0", "▼ 低于区间", "4.0"],
     ]
     rows = table.children[2].children
     assert [row.className for row in rows] == ["gc-fc-above", "gc-fc-inside", "gc-fc-below"]
     (english,) = category_view(review, "en", "Jiaoxi")
     assert english.children[0].children.startswith("Jiaoxi · ")
-    assert _cells(english)[0] == ["Uncollected rubbish", "120", "100–140", "150 ▲ above", "118"]
-    assert _cells(english)[2][3] == "0 ▼ below"
+    assert _cells(english)[0] == ["Uncollected rubbish", "120", "100–140", "150", "▲ above", "118"]
+    assert _cells(english)[2][4] == "▼ below"
     ahead = _review(store, dt.date(2026, 6, 21), dt.date(2026, 6, 23))
     (why,) = category_view(ahead, "en", None)
     assert why.children.startswith("No day of this period is over yet")

@@ -113,6 +113,8 @@ def test_the_card_lists_spots_and_cases_in_its_language_and_says_when_there_are_
     ]
     assert _text(shown[2]).endswith("立案的主动发现案件 0 件")
     assert _text(shown[3]) == "所选时段没有立案的主动发现案件。"
+    one = proactive_view(_review(spot_store, CITY, area=("town", "370281001")), "en", "Town A")
+    assert _text(one[0]) == "Town A: 1 spot proposed to the desk now"
     key = proactive.proposals(spot_store, NOW).iloc[0]["key"]
     opened = proactive.open_case(spot_store, key, OPERATOR, NOW)
     month = NOW + dt.timedelta(days=30)
