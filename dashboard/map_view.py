@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.live import layer_digests
-from dashboard.wall_figures import risk_figure
+from dashboard.wall_figures import risk_figure, spots_count
 from domain.kpis import (
     SERVICE_WINDOW,
     RiskFigure,
@@ -59,6 +59,7 @@ class CommandView:
     bounds: tuple[float, float, float, float] = (119.63, 36.01, 120.21, 36.50)  # the focus
     events: tuple[dict, ...] = ()  # active wartime events, as ``active_events`` gives them
     risk: RiskFigure | None = None  # open work likely to breach (dashboard.wall_figures)
+    spots: int | None = None  # recurring spots proposed to the desk now (dashboard.wall_figures)
     week: WeekOutlook | None = None  # the next 7 days of the wall's town or the city
     week_model: dict | None = None  # the newest surge run: why there is no ``week``
     town_names: dict | None = None  # code -> name in the view's language
@@ -176,6 +177,7 @@ def command_view(
         flash_until=flash_until(open_incidents, now),
         events=tuple(events),
         risk=risk_figure(store, now, scope),
+        spots=spots_count(store, now, scope),
         week=outlook.week_ahead(store, now, scope or focus),
         week_model=forecast.model_state(store),
         town_names=town_names(towns, lang),

@@ -267,7 +267,8 @@ def test_the_wall_counts_work_at_risk_and_forecasts_the_next_seven_days(
     served, open_map, width, height
 ):
     """Issue 20: with the models `serve` trained at start, the headline figures
-    count the open work at risk and a panel forecasts the week; every panel,
+    count the open work at risk and the recurring spots proposed to the desk,
+    and a panel forecasts the week; every panel, in both languages,
     and every layer switch, stays on the screen; axe finds nothing serious."""
     from axe_playwright_python.sync_playwright import Axe
 
@@ -298,7 +299,13 @@ def test_the_wall_counts_work_at_risk_and_forecasts_the_next_seven_days(
     assert page.locator("#wall-forecast .col").first.get_attribute("title").endswith("）")
     rises = page.inner_text("#wall-rises")  # pairs clearly above the usual, or that none is
     assert "·" in rises or "常态之内" in rises
-    for panel in ("#wall-forecast", "#wall-rises", "[data-kpi=at_risk]", ".gc-updated"):
+    # The recurring spots proposed to the desk now, as the console lists them.
+    spots = page.locator("[data-kpi=proactive]")
+    assert spots.inner_text().startswith("主动发现") and "反复问题点位" in spots.inner_text()
+    shown = int(spots.locator(".gc-kpi-value").inner_text().rstrip("处").replace(",", ""))
+    assert shown == proposed(served) and shown >= 3  # the demo plants recent spots
+    panels = ("#wall-forecast", "#wall-rises", "[data-kpi=at_risk]", "[data-kpi=proactive]")
+    for panel in (*panels, ".gc-updated"):
         box = page.locator(panel).bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, panel
     switches = page.locator("#layer-toggles input")
@@ -316,8 +323,27 @@ def test_the_wall_counts_work_at_risk_and_forecasts_the_next_seven_days(
         "() => [...document.querySelectorAll('.gc-side')].map(e => e.scrollHeight - e.clientHeight)"
     )
     assert english.evaluate(overflow) == [0, 0]
-    box = english.locator("#wall-forecast").bounding_box()
-    assert box["y"] + box["height"] <= height
+    assert english.inner_text("[data-kpi=proactive] .gc-kpi-label") == "Proactive"
+    for panel in ("#wall-forecast", "[data-kpi=proactive]"):
+        box = english.locator(panel).bounding_box()
+        assert box["y"] + box["height"] <= height, panel
+    for n in range(switches.count()):
+        box = english.locator("#layer-toggles input").nth(n).bounding_box()
+        assert box and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width
+
+
+def proposed(served, town: str | None = None) -> int:
+    """How many recurring spots the desk is proposed now (of ``town``)."""
+    import datetime as dt
+
+    from data.store import Store
+    from services import proactive
+
+    store = Store.open(served["env"]["DATABASE_URL"])
+    try:
+        return len(proactive.proposals(store, dt.datetime.now(dt.UTC), town=town))
+    finally:
+        store.close()
 
 
 def test_a_town_wall_counts_and_forecasts_its_own_town(served, browser):
@@ -342,8 +368,10 @@ def test_a_town_wall_counts_and_forecasts_its_own_town(served, browser):
                 timeout=90_000,
             )
             risk = page.inner_text("[data-kpi=at_risk] .gc-kpi-value")
+            spots = page.inner_text("[data-kpi=proactive] .gc-kpi-value")
             figures.append(
                 (
+                    int(spots.replace(",", "")),
                     int(re.match(r"[0-9,]+", risk)[0].replace(",", "")),
                     float(
                         page.get_attribute(
@@ -355,9 +383,12 @@ def test_a_town_wall_counts_and_forecasts_its_own_town(served, browser):
             )
         finally:
             page.close()
-    (city_risk, city_week, city_name), (town_risk, town_week, town_name) = figures
+    city, town = figures
+    (city_spots, city_risk, city_week, city_name) = city
+    (town_spots, town_risk, town_week, town_name) = town
     assert city_name == "Whole city" and town_name == "Jiaoxi"
     assert town_risk <= city_risk and 0 < town_week < city_week
+    assert (city_spots, town_spots) == (proposed(served), proposed(served, TOWN))
 
 
 def test_hovering_the_wall_shows_a_card_in_its_language(served, open_map):

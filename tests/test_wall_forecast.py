@@ -52,6 +52,54 @@ def test_a_wall_without_the_risk_figure_keeps_its_eight_tiles():
     assert len(tiles) == 8 and all(getattr(t, "data-kpi") != "at_risk" for t in tiles)
 
 
+def test_the_proactive_tile_counts_the_spots_proposed_beside_the_risk():
+    trained = dt.datetime(2026, 6, 20, 1, 30, tzinfo=dt.UTC)
+    tiles = kpi_tiles(SITUATION, "zh", RiskFigure(12, "ok", "", trained), spots=3)
+    assert [getattr(tile, "data-kpi") for tile in tiles][5:9] == [
+        "contact_late",
+        "at_risk",
+        "proactive",
+        "cadres_out",
+    ]
+    risk, spots = _tile(tiles, "at_risk"), _tile(tiles, "proactive")
+    # Half a row each: the risk's words shorter, still saying what it counts.
+    assert "gc-kpi-wide" not in risk.className and risk.children[2].children == "超期概率≥50%"
+    assert spots.children[0].children == "主动发现"
+    value, unit = spots.children[1].children
+    assert value == "3" and unit.children == "处"
+    assert spots.children[2].children == "反复问题点位" and "spots" in spots.className.split()
+    assert "30 天内上报 5 次以上" in spots.title
+    english = _tile(kpi_tiles(SITUATION, "en", RiskFigure(None), spots=0), "proactive")
+    assert english.children[0].children == "Proactive" and english.children[1].children[0] == "0"
+    assert english.children[2].children == "recurring spots"
+    assert "spots" not in english.className.split()  # nothing to act on: plain
+    assert len(kpi_tiles(SITUATION, "zh", spots=2)) == 9  # a wall without the risk model
+
+
+def test_the_spots_are_counted_once_a_minute_and_town_for_every_screen(tiny_url, monkeypatch):
+    from dashboard import wall_figures
+    from data.store import Store
+    from services import proactive
+
+    store = Store.open(tiny_url)
+    wall_figures.clear()
+    now = dt.datetime(2026, 6, 20, 4, 0, 10, tzinfo=dt.UTC)
+    asked = []
+
+    def proposals(store, now, town=None):
+        asked.append(town)
+        return pd.DataFrame({"key": ["a", "b", "c"][: 1 if town else 3]})
+
+    monkeypatch.setattr(proactive, "proposals", proposals)
+    for later in (0, 20, 49):
+        assert wall_figures.spots_count(store, now + dt.timedelta(seconds=later)) == 3
+    assert wall_figures.spots_count(store, now, town="370281009") == 1
+    assert asked == [None, "370281009"]
+    assert wall_figures.spots_count(store, now + dt.timedelta(minutes=1)) == 3
+    assert asked == [None, "370281009", None]
+    store.close()
+
+
 def test_the_risk_figure_is_predicted_once_a_minute_for_every_screen(tiny_url, monkeypatch):
     from dashboard import wall_figures
     from data.store import Store

@@ -11,10 +11,13 @@ from domain.kpis import RiskFigure, ServiceFigures, Situation
 from layers.timefmt import local_text
 
 
-def kpi_tiles(s: Situation, lang: str, risk: RiskFigure | None = None) -> list:
+def kpi_tiles(
+    s: Situation, lang: str, risk: RiskFigure | None = None, spots: int | None = None
+) -> list:
     """The headline tiles; alarming figures are coloured. With ``risk``, a wide
     tile of the open work likely to miss its deadline (or why there is none)
-    follows the deadline figures."""
+    follows the deadline figures; with ``spots`` too, the two share that row,
+    the recurring spots proposed to the desk (主动发现) beside the risk."""
     items = [
         ("kpi.reported_today", s.reported_today, "unit.items", ""),
         ("kpi.open", s.open, "unit.items", "warn" if s.open else ""),
@@ -36,14 +39,30 @@ def kpi_tiles(s: Situation, lang: str, risk: RiskFigure | None = None) -> list:
         )
         for label, value, unit, tone in items
     ]
-    if risk is not None:
-        tiles.insert(6, risk_tile(risk, lang))
-    return tiles
+    extra = [] if risk is None else [risk_tile(risk, lang, wide=spots is None)]
+    extra += [] if spots is None else [spots_tile(spots, lang)]
+    return tiles[:6] + extra + tiles[6:]
 
 
-def risk_tile(risk: RiskFigure, lang: str) -> html.Div:
+def spots_tile(spots: int, lang: str) -> html.Div:
+    """主动发现 / Proactive: the recurring trouble spots proposed to the desk
+    now, and what they are, in words on the wall and in the tile's title."""
+    return html.Div(
+        [
+            html.Div(t("kpi.proactive", lang), className="gc-kpi-label"),
+            html.Div([f"{spots:,}", html.Small(t("unit.spots", lang))], className="gc-kpi-value"),
+            html.Div(t("wall.spots_what", lang), className="gc-kpi-note"),
+        ],
+        className="gc-kpi gc-kpi-spots" + (" spots" if spots else ""),
+        title=t("wall.spots_title", lang),
+        **{"data-kpi": "proactive"},
+    )
+
+
+def risk_tile(risk: RiskFigure, lang: str, wide: bool = True) -> html.Div:
     """超时风险 / At risk: the count and what it counts, or "—" and why there is
-    no figure, in words a wall shows (no mouse) and in the tile's title."""
+    no figure, in words a wall shows (no mouse) and in the tile's title. Wide,
+    a row of its own; else half a row, its words shorter."""
     percent = f"{risk.threshold:.0%}"
     if risk.at_risk is None:
         thin = risk.status == "thin"
@@ -52,7 +71,7 @@ def risk_tile(risk: RiskFigure, lang: str) -> html.Div:
         title = f"{note}: {why}" if why else note
         value, tone = "—", "none"
     else:
-        note = t("wall.risk_what", lang).format(p=percent)
+        note = t("wall.risk_what" if wide else "wall.risk_short", lang).format(p=percent)
         trained = local_text(pd.Series([risk.trained_at]), "%m-%d %H:%M").iloc[0]
         title = f"{note} · {t('wall.risk_trained', lang).format(at=trained)}"
         value, tone = f"{risk.at_risk:,}", "warn" if risk.at_risk else ""
@@ -65,7 +84,7 @@ def risk_tile(risk: RiskFigure, lang: str) -> html.Div:
             ),
             html.Div(note, className="gc-kpi-note"),
         ],
-        className=f"gc-kpi gc-kpi-wide {tone}".strip(),
+        className=f"gc-kpi {'gc-kpi-wide ' if wide else ''}{tone}".strip(),
         title=title,
         **{"data-kpi": "at_risk"},
     )

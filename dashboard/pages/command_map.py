@@ -194,7 +194,7 @@ def refreshed(store, *, screen, state, kiosk, lang: str, scope: str | None) -> t
 def wall_panels(view, lang: str) -> list:
     """The side panels and the events banner of ``view``, in the order of ``PANELS``."""
     return [
-        kpi_tiles(view.situation, lang, view.risk),
+        kpi_tiles(view.situation, lang, view.risk, view.spots),
         town_ranking(view.ranking, lang),
         service_tiles(view.service, lang),
         trend_bars(view.trend_24h, lang, step="h"),
