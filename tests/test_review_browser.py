@@ -417,6 +417,7 @@ def test_the_review_compares_the_forecast_with_what_came_and_counts_work_at_risk
         assert row["cells"][3] == f"{int(want.actual):,}"
         assert row["cells"][4] == {"above": "▲ 高于区间", "below": "▼ 低于区间"}.get(want.side, "")
     assert came_by_category(city) == expected.totals["actual"]
+    page.wait_for_selector("#review-proactive [data-spots]")  # its tables checked too
     found = Axe().run(page, options=WCAG).response["violations"]
     assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
 
