@@ -180,6 +180,10 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
+def _head_class(head: str) -> str | None:
+    return "gc-fc-mark" if head == "review.fc_side" else None
+
+
 def category_view(review, lang: str, town_name: str | None) -> list:
     """The compared days per category: forecast, its 80 % interval, what came
     (marked ▲/▼ with a word where it fell outside) and the same weekday's
@@ -211,7 +215,14 @@ def category_view(review, lang: str, town_name: str | None) -> list:
         html.Table(
             [
                 html.Caption(f"{where} · {review.compared.label(lang)}"),
-                html.Thead(html.Tr([html.Th(t(h, lang), scope="col") for h in CATEGORY_HEADS])),
+                html.Thead(
+                    html.Tr(
+                        [
+                            html.Th(t(h, lang), scope="col", className=_head_class(h))
+                            for h in CATEGORY_HEADS
+                        ]
+                    )
+                ),
                 html.Tbody(rows),
             ],
             className="gc-review-fc-table",
