@@ -87,7 +87,10 @@ def _replace_check(conn: Connection, table: Table, name: str) -> None:
     if conn.dialect.name != "sqlite":
         (check,) = (c for c in table.constraints if c.name == name)
         conn.execute(text(f"ALTER TABLE {table.name} DROP CONSTRAINT {name}"))
-        conn.execute(AddConstraint(check))
+        # Not isolated: by default AddConstraint marks the schema's own constraint
+        # as "added later", and every CREATE TABLE of incidents after it in this
+        # process (a new SQLite database, the SQLite rebuild) would leave it out.
+        conn.execute(AddConstraint(check, isolate_from_table=False))
         return
     _rebuild_sqlite_table(conn, table)
 

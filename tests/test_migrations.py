@@ -7,7 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 from sqlalchemy import CheckConstraint, MetaData, insert, inspect, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from data import migrations, schema
 from data.engine import make_engine
@@ -178,3 +180,16 @@ def test_a_migration_that_would_leave_a_dangling_reference_commits_nothing(
         ids = conn.execute(select(schema.incidents.c.id)).scalars().all()
     assert sorted(ids) == [1, 2, 3, 4, 5]
     engine.dispose()
+
+
+def test_a_migration_leaves_the_schema_objects_as_they_were(version_5_url):
+    """Migrating (on PostgreSQL: ALTER TABLE … ADD CONSTRAINT) must not change
+    ``data.schema``'s tables for what the process creates next: every CHECK of
+    incidents is still in its CREATE TABLE (a SQLite database made after a
+    PostgreSQL migration lost its channel check, in one test process)."""
+    engine = make_engine(version_5_url)
+    assert migrations.migrate(engine) == [6]
+    engine.dispose()
+    ddl = str(CreateTable(schema.incidents).compile(dialect=sqlite.dialect()))
+    for check in ("incidents_channel", "incidents_status", "incidents_priority"):
+        assert f"CONSTRAINT {check} CHECK" in ddl
