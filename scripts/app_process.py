@@ -38,6 +38,12 @@ def app_process(env: dict[str, str], args=("serve",), timeout: float = 240) -> I
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base, process, timeout)
+        url = full_env.get("DATABASE_URL")
+        if args[:1] == ("serve",) and url and full_env.get("GC_MODEL_RETRAIN_HOURS") != "0":
+            # serve trains the models once at start when there are none, in a
+            # child that writes model runs: let it finish, so that what comes
+            # next (a test that nothing changed, a benchmark) has the server alone.
+            wait_for_models(url, process, timeout)
         yield base
     finally:
         os.killpg(process.pid, 15)
@@ -57,6 +63,32 @@ def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float) -> 
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"the server at {base} did not become healthy in {timeout} s")
+
+
+def wait_for_models(
+    database_url: str, process: subprocess.Popen | None = None, timeout: float = 600
+) -> dict:
+    """The newest run of every model (``services.predictions.TRAINERS``) once
+    the server (``process``, if given, must stay up) has trained them all: serve
+    trains them once at start when there are none; returns kind -> run."""
+    from data.store import Store
+    from services.predictions import TRAINERS
+
+    deadline = time.monotonic() + timeout
+    store = Store.open(database_url)
+    try:
+        while True:
+            runs = {kind: store.latest_model_run(kind) for kind, _ in TRAINERS}
+            if all(runs.values()):
+                return runs
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the server exited early with code {process.returncode}")
+            if time.monotonic() > deadline:
+                missing = [kind for kind, run in runs.items() if run is None]
+                raise TimeoutError(f"the server trained no {', '.join(missing)} in {timeout} s")
+            time.sleep(0.5)
+    finally:
+        store.close()
 
 
 def run_small_flood(base: str, database_url: str, *extra: str):

@@ -8,7 +8,12 @@ from collections.abc import Iterator
 
 from werkzeug.serving import make_server
 
-from scripts.app_process import ROOT, app_process, free_port  # noqa: F401  (re-exported)
+from scripts.app_process import (  # noqa: F401  (re-exported)
+    ROOT,
+    app_process,
+    free_port,
+    wait_for_models,
+)
 
 
 @contextlib.contextmanager
@@ -131,30 +136,6 @@ def demo_county_server(workdir, users: list[tuple[str, str, str | None]]) -> Ite
             add_user(store, role, town=town, username=username)
         store.close()
         yield {"base": base, "url": env["DATABASE_URL"], "log": workdir / "server.log"}
-
-
-def wait_for_models(database_url: str, timeout: float = 600) -> dict:
-    """The newest run of every model once the server has trained them all:
-    `serve` trains them once at start when there is none (cli.model's
-    RetrainSchedule), as a user's first start does; returns kind -> run."""
-    import time
-
-    from data.store import Store
-    from services.predictions import TRAINERS
-
-    deadline = time.monotonic() + timeout
-    store = Store.open(database_url)
-    try:
-        while True:
-            runs = {kind: store.latest_model_run(kind) for kind, _ in TRAINERS}
-            if all(runs.values()):
-                return runs
-            if time.monotonic() > deadline:
-                missing = [kind for kind, run in runs.items() if run is None]
-                raise TimeoutError(f"the server trained no {', '.join(missing)} in {timeout} s")
-            time.sleep(2)
-    finally:
-        store.close()
 
 
 def wait_text(page, selector: str, text: str, timeout_ms: int = 60_000) -> str:
