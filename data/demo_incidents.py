@@ -21,7 +21,7 @@ import pandas as pd
 
 from data import demo_breach
 from data import demo_geometry as geo
-from data.demo_lifecycle import lifecycle
+from data.demo_lifecycle import lifecycle, policy_deadlines
 from data.demo_people import person_names, phones
 from data.demo_texts import report_texts
 from domain.categories import CATEGORIES, REPORT_CHANNELS
@@ -167,7 +167,8 @@ def make_incidents(
     breach = demo_breach.probability(cat, town, rep, priority, slow_towns)
     # About 200 open at county scale, the load of a normal day (a crisis
     # brings it towards 1,000).
-    life = lifecycle(rng, rep, cat, now_s, open_target=n / 150, breach=breach)
+    due = policy_deadlines(rep, cat, priority)
+    life = lifecycle(rng, rep, cat, now_s, open_target=n / 150, breach=breach, due=due)
     headcount = np.ones(n, int)
     farm = (categories == "farm_help") & (rng.random(n) < 0.4)
     headcount[farm] = rng.integers(2, 9, farm.sum())

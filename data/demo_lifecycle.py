@@ -7,19 +7,38 @@ some recent hard cases stay open longer, so that the city carries a normal
 day's load of open work. Whether a report is resolved late is drawn from its
 own chance (``data.demo_breach``); a hard case still open past its deadline is
 one of those late ones.
+
+The deadlines are those the product sets on a live report (``domain.sla``,
+the default policy: working hours and days on the Chinese calendar), so a
+demo incident's clock behaves like a live one's, when parked for instance.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from domain.categories import CATEGORIES
+from domain.sla import deadlines
 
 _DAY = 86400.0  # seconds
 
 
+def policy_deadlines(rep, cat, priority) -> tuple[np.ndarray, np.ndarray]:
+    """First-contact and resolution deadlines (epoch seconds) of every report,
+    as ``domain.sla.deadlines`` sets them on a live report (default policy)."""
+    codes = [c.code for c in CATEGORIES]
+    contact, resolve = np.empty(len(rep)), np.empty(len(rep))
+    rows = zip(rep.tolist(), cat.tolist(), priority.tolist(), strict=True)
+    for i, (seconds, c, p) in enumerate(rows):
+        due = deadlines(codes[c], p, dt.datetime.fromtimestamp(round(seconds), dt.UTC))
+        contact[i], resolve[i] = due.first_contact_at.timestamp(), due.resolve_at.timestamp()
+    return contact, resolve
+
+
 def lifecycle(
-    rng, rep, cat, now_s, open_target: float, breach: np.ndarray
+    rng, rep, cat, now_s, open_target: float, breach: np.ndarray, due: tuple
 ) -> dict[str, np.ndarray]:
     """Status, every timestamp (epoch seconds, NaN for none) and satisfaction.
 
@@ -27,10 +46,12 @@ def lifecycle(
     chance ``breach`` (per report); then ``now`` cuts it: what lies in the
     future did not happen yet. On top of that some recent reports are stuck
     (hard cases, waiting for parts or owners) and a few are rejected (not a
-    matter for the grid).
+    matter for the grid). ``due`` holds the first-contact and resolution
+    deadlines (``policy_deadlines``).
     """
     n = len(rep)
-    t = _course(rng, rep, cat, breach)
+    due_contact, due_resolve = due
+    t = _course(rng, rep, due_contact - rep, due_resolve - rep, breach)
     age = (now_s - rep) / _DAY
     # What is naturally still in its course by now stays open. On top, harder
     # cases (waiting for owners, parts, another department) run longer, mostly
@@ -39,7 +60,7 @@ def lifecycle(
     # its deadline has breached it, so those come from the reports whose
     # course was late anyway.
     natural = t["resolved"] > now_s
-    limit_days = np.array([c.resolve_hours for c in CATEGORIES])[cat] / 24
+    limit_days = (due_resolve - rep) / _DAY
     past_due = age > limit_days
     late_share = max(t["late"][past_due].mean(), 1e-3) if past_due.any() else 1.0
     hard = np.where(past_due, t["late"] / late_share, 1.0)
@@ -83,29 +104,25 @@ def lifecycle(
         verified
     ]
     updated[escalated] += rng.uniform(0, 0.5, escalated.sum()) * (now_s - updated[escalated])
-    fc_h = np.array([c.first_contact_hours for c in CATEGORIES])[cat] * 3600
-    res_h = np.array([c.resolve_hours for c in CATEGORIES])[cat] * 3600
     return {
         **out,
-        "due_contact_at": rep + fc_h,
-        "due_resolve_at": rep + res_h,
+        "due_contact_at": due_contact,
+        "due_resolve_at": due_resolve,
         "updated_at": updated,
         "status": status,
         "satisfaction": _satisfaction(rng, status == "closed", t["late"]),
     }
 
 
-def _course(rng, rep, cat, breach) -> dict[str, np.ndarray]:
+def _course(rng, rep, fc_h, res_h, breach) -> dict[str, np.ndarray]:
     """The natural course of every report (epoch seconds) and whether it is late.
 
-    Registered within minutes; called back well within the category's
-    first-contact limit (5 % late); dispatched after the call; resolved within
-    the category's resolution limit, or after it with the chance ``breach``;
-    closed after a check.
+    Registered within minutes; called back well within its first-contact
+    limit (``fc_h`` seconds after the report; 5 % late); dispatched after the
+    call; resolved within its resolution limit (``res_h`` seconds), or after
+    it with the chance ``breach``; closed after a check.
     """
     n = len(rep)
-    fc_h = np.array([c.first_contact_hours for c in CATEGORIES])[cat] * 3600
-    res_h = np.array([c.resolve_hours for c in CATEGORIES])[cat] * 3600
     reg = rep + 60 + np.minimum(rng.exponential(600, n), 7200)
     contact = reg + np.maximum(120, fc_h * rng.beta(1.6, 4, n))
     late = rng.random(n) < 0.05
