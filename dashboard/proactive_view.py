@@ -17,12 +17,12 @@ from dash import html
 from dashboard import ids
 from dashboard.i18n import t
 from domain.categories import category_name
+from domain.distance import EARTH_RADIUS_M
 from layers.timefmt import local_text
 
 POINT = "#ffb020"  # the reports on the small map: the warning amber of the desk
 RING = "#38c8ff"  # the spot's extent
 ROOM_M = 40.0  # around the spot's ring on its map, metres
-_EARTH_M = 6_371_008.8
 
 
 def spot_evidence(store, spots: pd.DataFrame, lang: str) -> list[dict]:
@@ -221,7 +221,7 @@ def spot_map(spot: dict | None, scale: float = 1.0) -> dict:
         "properties": {"c": RING, "o": 0.08, "w": 1.5},
     }
     reach = metres + ROOM_M
-    dlat = math.degrees(reach / _EARTH_M)
+    dlat = math.degrees(reach / EARTH_RADIUS_M)
     dlon = dlat / math.cos(math.radians(lat))
     lons = [p["geometry"]["coordinates"][0] for p in points] + [lon - dlon, lon + dlon]
     lats = [p["geometry"]["coordinates"][1] for p in points] + [lat - dlat, lat + dlat]
@@ -234,7 +234,7 @@ def spot_map(spot: dict | None, scale: float = 1.0) -> dict:
 
 def _circle(lon: float, lat: float, metres: float, sides: int = 48) -> list[list[float]]:
     """A circle of ``metres`` around (lon, lat) as a closed WGS84 ring."""
-    dlat = math.degrees(metres / _EARTH_M)
+    dlat = math.degrees(metres / EARTH_RADIUS_M)
     dlon = dlat / math.cos(math.radians(lat))
     ring = [
         [

@@ -20,6 +20,8 @@ from functools import cache
 
 from pyproj import CRS, Transformer
 
+from domain.distance import haversine_m
+
 JIAOZHOU = (120.03, 36.28)  # lon, lat: the default place to expect
 CHINA = (73.0, 18.0, 135.5, 54.0)  # lon/lat box
 GEOGRAPHIC = (4326, 4490)  # WGS84, CGCS2000
@@ -47,10 +49,7 @@ class CrsGuess:
 
 
 def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    return float(haversine_m(lon1, lat1, lon2, lat2)) / 1000
 
 
 @cache

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass
 
+from domain.distance import haversine_m
 from domain.errors import InvalidInput
 from domain.sla import resolve_deadline_with_pauses
 
@@ -243,7 +243,7 @@ def _proof(incident: dict, details: dict) -> dict:
     checkin = details.get("checkin")
     if checkin:
         lon, lat = (float(v) for v in checkin)
-        away = _metres(lon, lat, float(incident["lon"]), float(incident["lat"]))
+        away = float(haversine_m(lon, lat, float(incident["lon"]), float(incident["lat"])))
         if not away <= PROOF_RADIUS_M:
             raise InvalidInput(
                 f"the check-in is {away:.0f} m from the incident; it must be within "
@@ -287,11 +287,3 @@ def _resolve_deadline(incident: dict, pauses: list, policy) -> dt.datetime | Non
         priority=int(incident["priority"]),
         policy=policy,
     )
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine on a 6,371 km sphere)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))

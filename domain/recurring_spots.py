@@ -34,11 +34,12 @@ from scipy import sparse
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import radius_neighbors_graph
 
+from domain.distance import EARTH_RADIUS_M
+
 SPAN_DAYS = 30  # the reports of a spot come within this many days
 HANDLED_RADIUS_M = 100.0  # a decision covers spots of its category this close
 EXCLUDED_CHANNELS = frozenset({"proactive"})
 EXCLUDED_STATUSES = frozenset({"rejected", "duplicate"})
-_EARTH_M = 6_371_008.8  # mean Earth radius, metres
 _DAY_S = 86_400.0
 _EPOCH = pd.Timestamp(0, tz="UTC")
 
@@ -65,8 +66,8 @@ def local_metres(lon, lat, lon0: float, lat0: float) -> np.ndarray:
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    x = np.radians(lon - lon0) * _EARTH_M * np.cos(np.radians(lat0))
-    y = np.radians(lat - lat0) * _EARTH_M
+    x = np.radians(lon - lon0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
+    y = np.radians(lat - lat0) * EARTH_RADIUS_M
     return np.column_stack([x, y])
 
 
