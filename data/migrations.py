@@ -78,6 +78,11 @@ def _add_predictions(conn: Connection) -> None:
     schema.spot_decisions.create(conn)
 
 
+def _add_resident_follows(conn: Connection) -> None:
+    """Version 7: the residents who follow a case from the reporting page."""
+    schema.resident_follows.create(conn)
+
+
 def _replace_check(conn: Connection, table: Table, name: str) -> None:
     """Make the CHECK constraint ``name`` of ``table`` what ``data.schema`` says now.
 
@@ -126,6 +131,7 @@ STEPS: dict[int, Callable[[Connection], None]] = {
     4: _add_imports,
     5: _add_field_app,
     6: _add_predictions,
+    7: _add_resident_follows,
 }
 
 

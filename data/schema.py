@@ -27,7 +27,7 @@ from sqlalchemy import (
 from data.column_types import Id, UTCDateTime
 
 # Bump with every change to the tables below and add a step to data.migrations.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 UTC = UTCDateTime()  # the type of every time column below
@@ -526,4 +526,19 @@ spot_decisions = Table(
         "(decision = 'opened') = (incident_id IS NOT NULL)", name="spot_decisions_incident"
     ),
     CheckConstraint("radius_m > 0", name="spot_decisions_radius"),
+)
+
+# Residents who follow a case from the reporting page (issue 21): its first
+# reporter, or a neighbour who said "me too". The follow link's token is never
+# stored, only its SHA-256.
+resident_follows = Table(
+    "resident_follows",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),
+    Column("device", String(64)),
+    Column("created_at", UTC, nullable=False),
+    CheckConstraint("kind IN ('reporter', 'me_too')", name="resident_follows_kind"),
 )

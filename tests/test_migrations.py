@@ -25,7 +25,7 @@ def version_5_metadata() -> MetaData:
     incidents whose channel CHECK does not know 'proactive'."""
     old = MetaData()
     for table in schema.metadata.sorted_tables:
-        if table.name not in ("model_runs", "spot_decisions"):
+        if table.name not in ("model_runs", "spot_decisions", "resident_follows"):
             table.to_metadata(old)
     incidents = old.tables["incidents"]
     (check,) = (c for c in incidents.constraints if c.name == "incidents_channel")
@@ -58,7 +58,9 @@ def version_5_url(database_url):
     engine = make_engine(database_url)
     with engine.begin() as conn:
         version_5_metadata().create_all(conn)
-        conn.execute(insert(schema.schema_info).values(key="version", value="6"))
+        conn.execute(
+            insert(schema.schema_info).values(key="version", value=str(schema.SCHEMA_VERSION))
+        )
     store = Store.open(database_url)  # the store writes only tables release 5 had
     store.load_city(tiny_city())
     first = int(store.incidents()["id"].min())
@@ -103,7 +105,7 @@ def snapshot(engine) -> dict:
     return {"frames": frames, "indexes": indexes, "keys": keys, "uniques": uniques}
 
 
-def test_a_version_5_database_migrates_to_6_keeping_every_incident(version_5_url):
+def test_a_version_5_database_migrates_to_7_keeping_every_incident(version_5_url):
     """Version 6 (issue 20): model runs, spot decisions, and incidents of channel
     'proactive'. On SQLite the incidents table is made anew, which must keep
     every row, index and foreign key (its own and those pointing at it)."""
@@ -114,9 +116,9 @@ def test_a_version_5_database_migrates_to_6_keeping_every_incident(version_5_url
         Store.open(version_5_url)
     assert refused(engine, "UPDATE incidents SET channel = 'proactive' WHERE id = 1")
 
-    assert migrations.migrate(engine) == [6]
+    assert migrations.migrate(engine) == [6, 7]
 
-    assert migrations.database_version(engine) == 6
+    assert migrations.database_version(engine) == 7
     after = snapshot(engine)
     for name, frame in before["frames"].items():
         pd.testing.assert_frame_equal(after["frames"][name], frame, check_dtype=False)
@@ -124,7 +126,8 @@ def test_a_version_5_database_migrates_to_6_keeping_every_incident(version_5_url
     assert after["keys"] == before["keys"] and after["uniques"] == before["uniques"]
     assert (("incident_id",), "incidents", ("id",)) in after["keys"]["dispatches"]
     tables = set(inspect(engine).get_table_names())
-    assert {"model_runs", "spot_decisions"} <= tables and "incidents_new" not in tables
+    assert {"model_runs", "spot_decisions", "resident_follows"} <= tables
+    assert "incidents_new" not in tables
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:  # the pooled connection has its foreign keys back
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -188,8 +191,29 @@ def test_a_migration_leaves_the_schema_objects_as_they_were(version_5_url):
     incidents is still in its CREATE TABLE (a SQLite database made after a
     PostgreSQL migration lost its channel check, in one test process)."""
     engine = make_engine(version_5_url)
-    assert migrations.migrate(engine) == [6]
+    assert migrations.migrate(engine) == [6, 7]
     engine.dispose()
     ddl = str(CreateTable(schema.incidents).compile(dialect=sqlite.dialect()))
     for check in ("incidents_channel", "incidents_status", "incidents_priority"):
         assert f"CONSTRAINT {check} CHECK" in ddl
+
+
+def test_a_version_6_database_migrates_to_7_with_resident_follows(version_5_url, monkeypatch):
+    """Version 7 (issue 21): the residents following a case; its kind is checked,
+    a token's hash follows one case only and the case must exist."""
+    engine = make_engine(version_5_url)
+    with monkeypatch.context() as patch:  # release 6: stop at version 6
+        patch.setattr(schema, "SCHEMA_VERSION", 6)
+        assert migrations.migrate(engine) == [6]
+    assert "resident_follows" not in inspect(engine).get_table_names()
+    assert migrations.migrate(engine) == [7]
+    assert migrations.database_version(engine) == 7
+    insert_follow = (
+        "INSERT INTO resident_follows (incident_id, token_hash, kind, created_at) "
+        "VALUES ({i}, '{h}', '{k}', '2026-12-01 08:00:00')"
+    )
+    assert not refused(engine, insert_follow.format(i=1, h="a" * 64, k="reporter"))
+    assert refused(engine, insert_follow.format(i=1, h="b" * 64, k="stranger"))
+    assert refused(engine, insert_follow.format(i=1, h="a" * 64, k="me_too"))
+    assert refused(engine, insert_follow.format(i=999, h="c" * 64, k="me_too"))
+    engine.dispose()
