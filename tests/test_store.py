@@ -389,7 +389,7 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
     """Version 2 added users, sessions and key scopes; old keys keep what they could do.
     Version 3 added event check-ins and task figures, version 4 the imports, version 5
     the field app (invites, phone sessions, actions, photos, the outbox, and what the
-    phone said about each assignment), version 6 model runs and spot decisions
+    phone said about each assignment), version 6 model runs and spot decisions, version 7 residents' follows
     (tests/test_migrations.py takes a version 5 database with data to 6)."""
     from sqlalchemy import inspect, text
 
@@ -416,8 +416,9 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
             conn.execute(text(f"ALTER TABLE dispatches DROP COLUMN {column}"))
         conn.execute(text("DROP TABLE spot_decisions"))  # and release 6
         conn.execute(text("DROP TABLE model_runs"))
+        conn.execute(text("DROP TABLE resident_follows"))  # and release 7
         conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'version'"))
-    assert migrations.migrate(engine) == [2, 3, 4, 5, 6]
+    assert migrations.migrate(engine) == [2, 3, 4, 5, 6, 7]
     assert {"sessions", "checkins", "task_measures", "imports"} <= set(
         inspect(engine).get_table_names()
     )
@@ -427,7 +428,9 @@ def test_a_version_1_database_migrates_to_sign_in_and_keeps_its_keys_working(dat
     assert {"field_invites", "field_sessions", "field_actions", "photos", "outbox"} <= set(
         inspect(engine).get_table_names()
     )
-    assert {"model_runs", "spot_decisions"} <= set(inspect(engine).get_table_names())
+    assert {"model_runs", "spot_decisions", "resident_follows"} <= set(
+        inspect(engine).get_table_names()
+    )
     engine.dispose()
     again = Store.open(database_url)
     client = again.client_for_key(key)
