@@ -8,7 +8,7 @@ paths (folium's default) and one with ``prefer_canvas=True``, serves them from
 a local ``http.server`` on 127.0.0.1 and times each at 1920x1080 and 3840x2160
 in fresh browser contexts (see ``time_folium`` for what "drawn" means).
 
-Leaflet's own files come from dash-leaflet's bundle (bench/leaflet_files.py,
+Leaflet's own files come from dash-leaflet's bundle (web/leaflet_files.py,
 cached under ~/.cache/grid-command), never from a CDN or a registry: the page
 makes no request that leaves this machine.
 """
@@ -34,8 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._common import emit_json, fresh_database, gzip_size, seed, table  # noqa: E402
-from bench.leaflet_files import LEAFLET_VERSION, leaflet_assets  # noqa: E402
 from bench.map_draw import leaves_host  # noqa: E402
+from web.leaflet_files import LEAFLET_VERSION, leaflet_assets  # noqa: E402
 
 VIEWPORTS = [(1920, 1080), (3840, 2160)]
 RENDERERS = {"svg": False, "canvas": True}  # name -> prefer_canvas

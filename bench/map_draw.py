@@ -216,8 +216,8 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
         expected_paths,
         serve_directory,
     )
-    from bench.leaflet_files import leaflet_assets
     from data.store import Store
+    from web.leaflet_files import leaflet_assets
 
     with contextlib.ExitStack() as stack:
         url = args.database_url or stack.enter_context(fresh_database(None))

@@ -386,7 +386,7 @@ def folium_run(browser, url: str, workdir: Path, args) -> dict:
             serve_directory,
             time_folium,
         )
-        from bench.leaflet_files import LEAFLET_VERSION, leaflet_assets
+        from web.leaflet_files import LEAFLET_VERSION, leaflet_assets
 
         assets = leaflet_assets()
     except (ImportError, RuntimeError) as exc:

@@ -23,6 +23,7 @@ from dashboard.shell import create_dash
 from data.media_store import open_media_store
 from data.store import Store
 from fieldapp import register_fieldapp
+from resident import register_resident
 from settings import Settings
 from web import guard
 from web.headers import content_security_policy, install_headers
@@ -64,6 +65,7 @@ def compose(settings: Settings, store) -> Dash:
     server.config[PHOTO_MAX_BYTES] = settings.photo_max_bytes
     server.config[PUBLIC_URL] = settings.public_url
     register_fieldapp(server)
+    register_resident(server)
     app = create_dash(server, settings, store)
     # Every request is authorised before its view; every answer gets the
     # security headers, with the hashes of Dash's inline scripts, which are
@@ -81,6 +83,8 @@ def compose(settings: Settings, store) -> Dash:
         storage_uri=settings.rate_limit_storage,
         sign_in=settings.signin_rate,
         intake=settings.intake_rate,
+        resident=settings.resident_rate,
+        resident_device=settings.resident_device_rate,
     )
     install_headers(server, content_security_policy(app.csp_hashes(), settings.tile_url))
     install_intake_lane(server, store)

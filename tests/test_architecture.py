@@ -26,11 +26,13 @@ ROOMS = {
     "api": {"api", "web", "services", "domain"},
     "dashboard": {"dashboard", "web", "services", "layers", "domain"},
     "fieldapp": {"fieldapp", "web", "services", "domain"},
+    "resident": {"resident", "web", "services", "domain"},
     "server": {
         "server",
         "api",
         "dashboard",
         "fieldapp",
+        "resident",
         "web",
         "services",
         "data",
@@ -48,7 +50,7 @@ ROOMS = {
 LIBRARIES = {
     "dash": {"dashboard", "server"},
     "plotly": {"dashboard", "layers"},
-    "flask": {"web", "api", "dashboard", "fieldapp", "server"},
+    "flask": {"web", "api", "dashboard", "fieldapp", "resident", "server"},
     "sqlalchemy": {"data"},
     "boto3": {"data"},
     "PIL": {"services"},

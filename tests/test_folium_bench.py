@@ -1,6 +1,6 @@
 """The folium (Leaflet) page of the benchmarks: built offline, drawn in headless Chromium.
 
-Leaflet's files are taken from dash-leaflet's bundle (bench/leaflet_files.py),
+Leaflet's files are taken from dash-leaflet's bundle (web/leaflet_files.py),
 so nothing is fetched. Skips where Chromium is missing (the session
 ``browser`` fixture); .ci/run turns any skip into a failure.
 """
@@ -12,10 +12,10 @@ import re
 import pytest
 
 from bench.folium_map import build_folium_page, serve_directory, time_folium
-from bench.leaflet_files import IMAGES, LEAFLET_VERSION, leaflet_assets
 from data.store import Store
 from domain.lifecycle import OPEN_STATUSES
 from tests.tiny_city import tiny_city
+from web.leaflet_files import IMAGES, LEAFLET_VERSION, leaflet_assets
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,8 +1,8 @@
 """Leaflet's own files for a page outside Dash, taken from dash-leaflet: no network.
 
-The folium benchmark (bench/folium_map.py) serves its page with Leaflet's
-leaflet.js, leaflet.css and images/ beside it, as Leaflet's npm package lays
-them out. They came from the npm registry; dash-leaflet already ships Leaflet,
+The residents' report page (resident/, its small map) and the folium
+benchmark (bench/folium_map.py) serve Leaflet's leaflet.js, leaflet.css and
+images/ as Leaflet's npm package lays them out. They came from the npm registry; dash-leaflet already ships Leaflet,
 so they are taken from its webpack bundle (``dash_leaflet/dash_leaflet.js``)
 instead: the benchmark and its test run where no registry can be reached (a
 command centre's intranet), and the folium page draws with the very Leaflet
@@ -44,7 +44,7 @@ IMAGES = {
 HEADER = (
     "/* @preserve\n * Leaflet {version}, a JS library for interactive maps. https://leafletjs.com\n"
     " * (c) 2010-2023 Vladimir Agafonkin, (c) 2010-2011 CloudMade; BSD 2-Clause licence\n"
-    " * Taken from the bundle of dash-leaflet {dash_leaflet} by bench/leaflet_files.py.\n */\n"
+    " * Taken from the bundle of dash-leaflet {dash_leaflet} by web/leaflet_files.py.\n */\n"
 )
 STYLES_START = "`/* required styles */"  # the first line of leaflet.css
 _LIBRARY = re.compile(r'!function\((\w+)\)\{"use strict";')
@@ -80,7 +80,7 @@ def write_leaflet(bundle: str, into: Path) -> Path:
     if version != LEAFLET_VERSION:
         raise RuntimeError(
             f"dash-leaflet bundles Leaflet {version}, not {LEAFLET_VERSION}: "
-            "set LEAFLET_VERSION in bench/leaflet_files.py (the benchmark reports it)"
+            "set LEAFLET_VERSION in web/leaflet_files.py (the benchmark reports it)"
         )
     pictures = _pictures(bundle)
     (into / "images").mkdir(parents=True)
