@@ -88,6 +88,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("GC_SIGNIN_RATE", "10/minute", "sign-in attempts allowed per address"),
     Setting("GC_INTAKE_RATE", "300/minute", "Open311 reports allowed per API key and address"),
+    Setting(
+        "GC_RESIDENT_RATE",
+        "30/minute;300/hour",
+        "residents' reports, look-ups and me-toos allowed per address (/report)",
+    ),
+    Setting(
+        "GC_RESIDENT_DEVICE_RATE",
+        "5/minute;30/hour",
+        "residents' reports, look-ups and me-toos allowed per phone (X-GC-Device)",
+    ),
     Setting("GC_MAX_REQUEST_BYTES", "2000000", "largest request body accepted (HTTP 413 above)"),
     Setting(
         "GC_MAX_UPLOAD_BYTES",
@@ -172,6 +182,8 @@ class Settings:
     rate_limit_storage: str
     signin_rate: str
     intake_rate: str
+    resident_rate: str
+    resident_device_rate: str
     max_request_bytes: int
     max_upload_bytes: int
     media: str  # a folder or s3://… URL (data.media_store.open_media_store)
@@ -223,6 +235,8 @@ class Settings:
             rate_limit_storage=raw["GC_RATE_LIMIT_STORAGE"],
             signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
+            resident_rate=_rate(raw["GC_RESIDENT_RATE"], "GC_RESIDENT_RATE"),
+            resident_device_rate=_rate(raw["GC_RESIDENT_DEVICE_RATE"], "GC_RESIDENT_DEVICE_RATE"),
             max_request_bytes=_integer(raw["GC_MAX_REQUEST_BYTES"], "GC_MAX_REQUEST_BYTES"),
             max_upload_bytes=_integer(raw["GC_MAX_UPLOAD_BYTES"], "GC_MAX_UPLOAD_BYTES"),
             media=raw["GC_MEDIA"] or str(_media_beside(raw["DATABASE_URL"])),

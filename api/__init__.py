@@ -26,6 +26,7 @@ def register_api(server: Flask, store) -> None:
         media,
         open311,
         openapi,
+        resident,
         review_export,
     )
     from api.errors import register_error_handlers
@@ -43,4 +44,5 @@ def register_api(server: Flask, store) -> None:
     server.register_blueprint(openapi.blueprint)
     server.register_blueprint(review_export.blueprint)
     server.register_blueprint(events.blueprint)
+    server.register_blueprint(resident.blueprint)
     register_error_handlers(server)

@@ -23,6 +23,27 @@ from domain.errors import (
 
 log = logging.getLogger(__name__)
 OPEN311_PREFIX = "/open311/"
+PUBLIC_PREFIX = "/api/v1/public/"  # the residents' page: messages in their language
+PUBLIC_HTTP = {
+    413: ("the photos are too large to send", "照片太大，无法提交，请减少或压缩后重试"),
+    429: ("too many posts: wait a few minutes and try again", "提交太频繁，请稍等几分钟再试"),
+    404: ("not found", "未找到"),
+    405: ("method not allowed", "不支持该请求方式"),
+}
+
+
+def _wants_english() -> bool:
+    """The resident's language from Accept-Language: en if it comes first, else zh."""
+    first = (request.headers.get("Accept-Language") or "").split(",")[0].strip().lower()
+    return first.startswith("en")
+
+
+def _public_error(status: int, en: str, zh: str | None):
+    """An error of the residents' API: ``message`` in their language, both kept."""
+    zh = zh or en
+    message = en if _wants_english() else zh
+    return jsonify(error={"code": status, "message": message, "message_en": en, "message_zh": zh})
+
 
 STATUS_OF: tuple[tuple[type[GridCommandError], int], ...] = (
     (Unprocessable, 422),
@@ -66,6 +87,8 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
         status = status_for(error)
         if request.path.startswith(OPEN311_PREFIX):
             return _open311_error(status, str(error))
+        if request.path.startswith(PUBLIC_PREFIX):
+            return _public_error(status, str(error), error.zh), status
         body = {"code": status, "message": str(error)}
         if error.zh:
             body["message_zh"] = error.zh
@@ -82,6 +105,8 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
             return _open311_error(error.code, error.description)
         if not request.path.startswith(prefix):
             return error
+        if request.path.startswith(PUBLIC_PREFIX) and error.code in PUBLIC_HTTP:
+            return _public_error(error.code, *PUBLIC_HTTP[error.code]), error.code
         return jsonify(error={"code": error.code, "message": error.description}), error.code
 
     @server.errorhandler(Exception)

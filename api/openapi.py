@@ -26,6 +26,7 @@ from api.openapi_open311 import (
     xml_of,
 )
 from api.openapi_parts import ERROR, TIME_OR_NULL, json_answer, query
+from api.openapi_resident import PATHS as RESIDENT_PATHS
 from api.openapi_review import PATHS as REVIEW_PATHS
 from domain.lifecycle import STATUSES
 
@@ -118,6 +119,7 @@ def document(base_url: str = "/") -> dict:
     paths.update(EVENT_WORK_PATHS)
     paths.update(FIELD_APP_PATHS)
     paths.update(MEDIA_PATHS)
+    paths.update(RESIDENT_PATHS)
     add_xml_twins(paths)
     _add_access(paths)
     return {
@@ -253,6 +255,8 @@ def _add_access(paths: dict) -> None:
     """Mark every non-public operation as needing a key or a session, and document
     its 401 (nobody), 403 (not allowed, or not this town) and, for the intake, 429."""
     for path, operations in paths.items():
+        if path.startswith("/api/v1/public/"):
+            continue  # the residents' page: public, each operation says so itself
         open311 = path.startswith("/open311/")
         schema = OPEN311_ERRORS if open311 else ERROR
         media = XML if path.endswith(".xml") and open311 else "application/json"

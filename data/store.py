@@ -14,7 +14,8 @@ journal (audit log and change feed), and is made of one mixin per part:
 ``store_idempotency``, ``store_keys`` (API keys), ``store_auth`` (users,
 sessions), ``store_review``, ``store_events``, ``store_event_work``,
 ``store_import``, ``store_rosters`` and ``store_predictions`` (the models'
-history and runs, recurring spots' decisions and proactive cases).
+history and runs, recurring spots' decisions and proactive cases) and
+``store_resident`` (the residents' page: follows, ratings, "me too").
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from data.store_outbox import OutboxStore
 from data.store_outbox_desk import OutboxDeskStore
 from data.store_photos import PhotoStore
 from data.store_predictions import PredictionStore
+from data.store_resident import ResidentStore
 from data.store_review import ReviewStore
 from data.store_rosters import RosterStore
 
@@ -94,6 +96,7 @@ class Store(
     ImportStore,
     RosterStore,
     PredictionStore,
+    ResidentStore,
 ):
     """The project's single gateway to the database.
 

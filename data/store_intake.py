@@ -92,6 +92,9 @@ class ReportWrite:
     values: tuple
     audit_after: rows.JsonLater
     feed_payload: rows.JsonLater
+    # What else the report stores in its transaction once its row is in
+    # (the residents' page: its photos and its follower): then(conn, id).
+    then: Callable | None = None
 
     def __call__(self, conn) -> tuple[int, str]:
         return self.insert_all(conn, [self])[0]
@@ -133,6 +136,7 @@ class IntakeStore:
         claim: Claim | None = None,
         respond: Callable[[str], tuple[int, str, str]] | None = None,
         placed_with: int | None = None,
+        then: Callable | None = None,
     ) -> tuple[int, str]:
         """Store a validated report with its audit and feed entries, in one transaction.
 
@@ -152,6 +156,9 @@ class IntakeStore:
         PostgreSQL, an import committing in the same milliseconds as the report
         can still slip between the check and the commit, as before).
 
+        ``then(conn, incident_id)``, if given, writes what belongs with the
+        report in its transaction (the residents' page: photos and follower).
+
         Returns the new incident's id and public id.
         """
         now = rows.utcnow()
@@ -170,8 +177,9 @@ class IntakeStore:
             statement.values(row, columns),
             rows.json_text_later(row, _IDS),
             rows.json_text_later(rows.feed_incident(row), _IDS),
+            then,
         )
-        if claim is None and self._intake_writer is not None:
+        if claim is None and then is None and self._intake_writer is not None:
             answer = self._intake_writer.send(write.message())
             if answer is not None:  # None: the writer process is not there, write here
                 return _answered(answer)
@@ -236,6 +244,9 @@ class IntakeStore:
             results.append((new_id, public_id))
         for statement, same_columns in incidents.items():
             statement.run(conn, same_columns)
+        for write, (new_id, _) in zip(writes, results, strict=True):
+            if write.then is not None:
+                write.then(conn, new_id)
         audit_insert.run(conn, audit)
         if self.backend == "postgresql":  # change-feed entries commit in sequence order
             from data.store import _FEED_LOCK  # (data.store imports this module)

@@ -83,6 +83,8 @@ def compose(settings: Settings, store) -> Dash:
         storage_uri=settings.rate_limit_storage,
         sign_in=settings.signin_rate,
         intake=settings.intake_rate,
+        resident=settings.resident_rate,
+        resident_device=settings.resident_device_rate,
     )
     install_headers(server, content_security_policy(app.csp_hashes(), settings.tile_url))
     install_intake_lane(server, store)

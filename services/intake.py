@@ -24,7 +24,14 @@ PLACING_ATTEMPTS = 3  # boundaries replaced twice while one report is being stor
 
 
 def store_report(
-    store, fields: dict, client, claim, answer: Answer, *, admit: Callable[[], None] | None = None
+    store,
+    fields: dict,
+    client,
+    claim,
+    answer: Answer,
+    *,
+    admit: Callable[[], None] | None = None,
+    then: Callable | None = None,
 ) -> tuple[str, str]:
     """Place the report with this worker's boundaries and store it; (notice, public id).
 
@@ -34,6 +41,9 @@ def store_report(
     ``admit()``, if given, is called once the report has passed every check
     and before it is stored; it refuses it by raising (the intake lane's
     rate limit, counted only for reports that would be stored).
+
+    ``then(conn, incident_id)``, if given, writes in the report's own
+    transaction what belongs with it (the residents' page: photos, follower).
 
     The boundaries are checked where it costs one read per group transaction,
     not per report: the write refuses a report placed with boundaries an
@@ -69,6 +79,7 @@ def store_report(
                 claim=claim,
                 respond=respond_with,
                 placed_with=found.version if attempt < PLACING_ATTEMPTS else None,
+                then=then,
             )
         except StaleGeometry as moved:
             in_force = moved.version

@@ -55,7 +55,7 @@ SAMPLE = {"fmt": "json", "code": "garbage", "public_id": "T1", "cadre_id": 1, "p
           "filename": "style.css", "package_name": "dash", "fingerprinted_path": "x.js",
           "_rest": "nothing", "event_id": "1", "task_id": "1", "photo_id": 1,
           "dispatch_id": 1, "action": "accept", "notification_id": 1,
-          "token": "not-a-token"}  # fmt: skip
+          "token": "not-a-token", "case": "T1"}  # fmt: skip
 
 
 class Caller:

@@ -46,6 +46,8 @@ DASH_UPDATE = "/_dash-update-component"
 DISPLAY_KEY = "display_key_id"  # in the session of a wall shown with a display key
 FIELD_COOKIE = "gc_field"  # a cadre's session on their phone (fieldapp, api.field_app)
 FIELD_HEADER = "X-GC-Field"  # sent by the field app with every change: forces a CORS preflight
+RESIDENT_API = "resident_api."  # the residents' page's public API (api.resident)
+RESIDENT_UPLOAD = "resident_api.submit"  # a resident's report with its photos
 PHOTO_UPLOADS = frozenset({"field_app.task_photo"})  # may be as large as GC_PHOTO_MAX_BYTES
 FORM_ROOM = 64 * 1024  # a multipart form's own bytes around a photo
 # Paths where the field cookie says who is calling; elsewhere it is ignored.
@@ -132,6 +134,17 @@ ROUTE_RULES: dict[str, Rule] = {
     "fieldapp.service_worker": PUBLIC,
     "fieldapp.manifest": PUBLIC,
     "fieldapp.static": PUBLIC,
+    # The residents' reporting page's API: anyone, no key (issue 21); its writes
+    # are rate limited per address and phone (web.limits), its reads need the
+    # follow link's token or show nothing personal.
+    "resident_api.services": PUBLIC,
+    "resident_api.submit": PUBLIC,
+    "resident_api.case": PUBLIC,
+    "resident_api.proof_photo": PUBLIC,
+    "resident_api.lookup": PUBLIC,
+    "resident_api.rating": PUBLIC,
+    "resident_api.nearby": PUBLIC,
+    "resident_api.me_too": PUBLIC,
     # The residents' pages (我要报事): public, as a resident has no account; a
     # case's page holds nothing but its token, which the API checks.
     "resident.report": PUBLIC,
@@ -246,6 +259,8 @@ def install(
         if photo_bytes and principal.kind == "cadre" and request.endpoint in PHOTO_UPLOADS:
             # A phone camera's JPEG is 2-6 MB: the photo's own limit, with room for the form.
             request.max_content_length = photo_bytes + FORM_ROOM
+        if photo_bytes and request.endpoint == RESIDENT_UPLOAD:  # up to three photos
+            request.max_content_length = 3 * photo_bytes + FORM_ROOM
         if rule is None:
             raise Forbidden(f"no access rule for {request.endpoint or request.path}")
         if rule is CALLBACK:
@@ -257,7 +272,11 @@ def install(
                     f"a change from the field app must carry the {FIELD_HEADER}: 1 header",
                     zh="请求缺少外勤应用标识，已拒绝",
                 )
-        elif request.method not in SAFE_METHODS and (via_cookie or request.endpoint in CSRF_ALWAYS):
+        elif (
+            request.method not in SAFE_METHODS
+            and (via_cookie or request.endpoint in CSRF_ALWAYS)
+            and not (request.endpoint or "").startswith(RESIDENT_API)
+        ):  # the residents' API acts for nobody: a signed-in browser's cookie lends it nothing
             _same_site()
             csrf.protect()
         if rule.public:

@@ -63,14 +63,36 @@ class ViewLimit:
         return None
 
 
-def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str) -> None:
+# The residents' page's writes (api.resident), limited per address and per phone.
+RESIDENT_WRITES = ("resident_api.submit", "resident_api.lookup", "resident_api.me_too")
+DEVICE_HEADER = "X-GC-Device"
+
+
+def _device() -> str:
+    return "device:" + (request.headers.get(DEVICE_HEADER) or "-")[:64]
+
+
+def _resident_address() -> str:
+    return "address:" + _address()
+
+
+def install_limits(
+    server: Flask,
+    *,
+    storage_uri: str,
+    sign_in: str,
+    intake: str,
+    resident: str | None = None,
+    resident_device: str | None = None,
+) -> None:
     """Limit sign-in attempts per address and Open311 reports per key and address.
 
     Over the limit the answer is HTTP 429 with Retry-After (seconds until the
     fixed window resets). With several worker processes the counters must be
     shared: use redis:// storage. The intake's limit is kept in
     ``server.extensions[INTAKE_LIMIT]`` for the intake lane (``api.intake_lane``),
-    which counts on the same counters.
+    which counts on the same counters. The residents' page's writes are
+    limited per address (``resident``) and per phone (``resident_device``).
     """
     storage = WindowCounters() if storage_uri == "memory://" else storage_from_string(storage_uri)
     limiter = FixedWindowRateLimiter(storage)
@@ -84,6 +106,12 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
         views[endpoint] = _limited(view, limit, key, methods)
         if endpoint == "open311.create_request":
             server.extensions[INTAKE_LIMIT] = limit
+    for endpoint in RESIDENT_WRITES if endpoint_known(views, RESIDENT_WRITES) else ():
+        for rate, key in ((resident, _resident_address), (resident_device, _device)):
+            if rate:
+                view = views[endpoint]
+                limit = ViewLimit(limiter, tuple(parse_many(rate)), endpoint)
+                views[endpoint] = _limited(view, limit, key, {"POST"})
 
     @server.after_request
     def _retry_after(response):
@@ -91,6 +119,11 @@ def install_limits(server: Flask, *, storage_uri: str, sign_in: str, intake: str
         if wait is not None and response.status_code == 429:
             response.headers["Retry-After"] = str(wait)  # error handlers build their own answer
         return response
+
+
+def endpoint_known(views, endpoints) -> bool:
+    """Whether every one of ``endpoints`` is served (an app without the API has none)."""
+    return all(endpoint in views for endpoint in endpoints)
 
 
 def _limited(view, limit: ViewLimit, key: Callable[[], str], methods: set[str] | None):
