@@ -256,3 +256,42 @@ def test_nearby_shows_open_cases_without_personal_data_and_me_too_follows_one(se
     twice = requests.post(url, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
     assert twice.status_code == 409 and "已" in twice.json()["error"]["message"]
     assert counts(store)["resident_follows"] == after["resident_follows"]
+
+
+def test_a_duplicate_shows_it_was_merged_and_then_the_case_it_joined(served):
+    store = served["store"]
+    first = report(served).json()
+    second = report(served).json()
+    original = int(store.incidents(public_ids=[first["case"]]).iloc[0]["id"])
+    duplicate = int(store.incidents(public_ids=[second["case"]]).iloc[0]["id"])
+    store.apply_action(original, "register", actor="user:desk")
+    store.apply_action(duplicate, "merge", actor="user:desk", into=original)
+    seen = case(served, second["token"])
+    assert seen["case"] == second["case"] and seen["status"] == "registered"
+    assert [s["step"] for s in seen["timeline"]] == ["received", "merged", "registered"]
+    assert "desk" not in str(seen)
+
+
+def test_a_flood_from_one_address_is_refused_whatever_the_phone(database_url, tmp_path):
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "GC_MEDIA": str(tmp_path / "m"),
+            "GC_RESIDENT_RATE": "3/minute",
+            "GC_RESIDENT_DEVICE_RATE": "100/minute",
+        }
+    )
+    app = create_app(settings)
+    store = app.server.extensions["gridcommand.store"]
+    try:
+        client = app.server.test_client()
+        url = "/api/v1/public/lookup"
+        codes = [
+            client.post(
+                url, json={"case": "T1", "phone_tail": "0000"}, headers={"X-GC-Device": f"p{n}"}
+            ).status_code
+            for n in range(4)
+        ]
+        assert codes == [404, 404, 404, 429]
+    finally:
+        store.close()

@@ -52,7 +52,11 @@ def answer(public_id, notice):
 def test_a_report_its_photo_and_its_follower_are_stored_together_or_not_at_all(city_store):
     store = city_store
     client = store.resident_client()
-    assert store.client_for_key("resident") is None  # revoked from birth: no key signs in
+    with store.engine.connect() as conn:
+        revoked = conn.execute(
+            select(schema.api_keys.c.revoked_at).where(schema.api_keys.c.id == client.id)
+        ).scalar()
+    assert revoked is not None  # revoked from birth: no key can ever sign in as it
     assert store.resident_client() == client
     before = counts(store)
     _, hashed = new_token()
