@@ -138,10 +138,11 @@ function checked() {
 function showDone(answer) {
   $("report").hidden = true;
   $("kept").hidden = true;
+  $("near-first").hidden = true;
   $("done").hidden = false;
+  scrollTo(0, 0);
   $("done-case").textContent = say("case_number", { case: answer.case });
   $("done-follow").href = withLang(answer.follow_url);
-  $("done-title").focus?.();
 }
 
 async function sendKept(form) {
