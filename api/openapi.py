@@ -146,6 +146,7 @@ def document(base_url: str = "/") -> dict:
                                 "code": {"type": "integer"},
                                 "message": {"type": "string"},
                                 "message_zh": {"type": "string"},
+                                "message_en": {"type": "string"},
                                 "reason": {
                                     "type": "string",
                                     "description": "a slug a client may act on, e.g. "

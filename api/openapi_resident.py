@@ -101,7 +101,7 @@ _TOKEN = _path("token", "the follow link's token")
 def _op(summary: str, ok: tuple[str, dict, str], *, params=(), body=None, errors=()) -> dict:
     status, schema, what = ok
     answers = {status: json_answer(schema, what)}
-    for code, description in errors:
+    for code, description in (*errors, _WRONG_KEY):
         answers[code] = json_answer(ERROR, description)
     operation = {
         "summary": summary,
@@ -115,6 +115,7 @@ def _op(summary: str, ok: tuple[str, dict, str], *, params=(), body=None, errors
     return operation
 
 
+_WRONG_KEY = ("403", "an API key was sent and it is wrong or revoked (none is needed)")
 _BAD = ("400", "bad input, said in the resident's language; nothing was stored")
 _LIMIT = ("429", "too many posts from this address or phone; try again later")
 _JSON_BODY = {
@@ -186,6 +187,7 @@ PATHS = {
                     "description": "the photo",
                     "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
                 },
+                "403": json_answer(ERROR, _WRONG_KEY[1]),
                 "404": json_answer(ERROR, "not the proof photo of this case"),
             },
         }

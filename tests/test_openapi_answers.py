@@ -52,6 +52,11 @@ UNREACHED = {  # documented answers a test cannot bring about on purpose, and wh
         "409",
     ): "another move of the same incident between the read and the write",
     ("get", "/api/v1/review/export.png", "503"): "the browser drawing the map timing out",
+    ("post", "/api/v1/public/reports", "409"): "a report with the same key still in flight",
+    ("post", "/api/v1/public/reports", "413"): "three photos' limit, 30 MB (test_resident_api)",
+    ("post", "/api/v1/public/reports", "429"): "the residents' rates (tests/test_resident_api.py)",
+    ("post", "/api/v1/public/lookup", "429"): "the residents' rates (tests/test_resident_api.py)",
+    ("post", "/api/v1/public/cases/{case}/me-too", "429"): "the residents' rates (as above)",
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BINARY_MAGIC = {"image/png": b"\x89PNG", XLSX: b"PK"}  # a PNG; a zip
@@ -174,6 +179,7 @@ def served(module_database_url, tmp_path_factory):
     with thread_server(app.server) as base:
         check = Conformance(base, document(base + "/"), keys, places={"photo_id": photo["id"]})
         check.store = store  # the field app's phones sign in through the store's invites
+        check.media = app.server.extensions[MEDIA_STORE]  # the residents' proof photo
         yield check
     store.close()
 
@@ -187,6 +193,7 @@ def test_real_answers_of_every_operation_conform_to_the_document(served):
     review(check)
     places |= photos(check)
     places |= field_app(check)
+    places |= residents(check)
     refusals(check, places)
     assert check.problems == [], "\n".join(check.problems)
     documented = {
@@ -683,3 +690,59 @@ def refusals(check: Conformance, places: dict) -> None:
             if "401" in operation["responses"]:
                 check.ask(401, method.upper(), template, key=None, path=places, json={})
             check.ask(403, method.upper(), template, key=WRONG_KEY, path=places, json={})
+
+
+def residents(check: Conformance) -> dict:
+    """The residents' page (public): a report with a photo, its view, its proof
+    once resolved, a look-up, a rating, nearby and me too, with their refusals."""
+    store, ask = check.store, check.ask
+    base = "/api/v1/public"
+    ask(200, "GET", f"{base}/services", key=None)
+    form = {"category": SERVICE, "description": "路灯不亮", "lon": "120.005", "lat": "36.005"}
+    form |= {"phone": "13912345678"}
+    heads = {"Idempotency-Key": "openapi-resident", "X-GC-Device": "openapi-phone"}
+    photo = [("photos", ("p.jpg", image_bytes("JPEG"), "image/jpeg"))]
+    report = "/api/v1/public/reports"
+    made = ask(201, "POST", report, key=None, data=form, files=photo, headers=heads).json()
+    ask(400, "POST", report, key=None, data={**form, "description": ""}, headers=heads)
+    other = {**form, "description": "路灯一直不亮"}
+    ask(422, "POST", report, key=None, data=other, files=photo, headers=heads)
+    token, case = made["token"], made["case"]
+    one = f"{base}/cases/{{token}}"
+    ask(200, "GET", one, key=None, path={"token": token})
+    ask(404, "GET", one, key=None, path={"token": "not-a-token"})
+    incident_id = int(store.incident_by_public_id(case)["id"])
+    for action in ("register", "dispatch", "start"):
+        store.apply_action(incident_id, action, actor="user:desk")
+    proof = save_photo(
+        store, check.media, incident_id, image_bytes("JPEG"), actor="cadre:x", max_bytes=10**7
+    )
+    store.apply_action(
+        incident_id,
+        "resolve",
+        actor="cadre:x",
+        note="已修复",
+        photo_url=f"{check.base}/media/photos/{proof['id']}",
+    )
+    photo_path = f"{base}/cases/{{token}}/photos/{{photo_id}}"
+    ask(200, "GET", photo_path, key=None, path={"token": token, "photo_id": proof["id"]})
+    ask(404, "GET", photo_path, key=None, path={"token": token, "photo_id": 999999})
+    lookup = f"{base}/lookup"
+    ask(200, "POST", lookup, key=None, json={"case": case, "phone_tail": "5678"})
+    ask(400, "POST", lookup, key=None, json={"case": case})
+    ask(404, "POST", lookup, key=None, json={"case": case, "phone_tail": "0000"})
+    rating = f"{base}/cases/{{token}}/rating"
+    ask(400, "POST", rating, key=None, path={"token": token}, json={"rating": 0})
+    ask(404, "POST", rating, key=None, path={"token": "not-a-token"}, json={"rating": 4})
+    ask(200, "POST", rating, key=None, path={"token": token}, json={"rating": 4})
+    near = f"{base}/nearby"
+    ask(200, "GET", near, key=None, params={"lon": "120.005", "lat": "36.005"})
+    ask(400, "GET", near, key=None, params={"lon": "x"})
+    me_too = f"{base}/cases/{{case}}/me-too"
+    mine = {"Idempotency-Key": "openapi-me-too", "X-GC-Device": "openapi-neighbour"}
+    ask(201, "POST", me_too, key=None, path={"case": "T1"}, headers=mine)
+    again = {**mine, "Idempotency-Key": "openapi-me-too-2"}
+    ask(409, "POST", me_too, key=None, path={"case": "T1"}, headers=again)
+    ask(400, "POST", me_too, key=None, path={"case": "T1"}, headers={"Idempotency-Key": "k"})
+    ask(404, "POST", me_too, key=None, path={"case": "NO-SUCH"}, headers=again)
+    return {"token": token, "case": "T1"}
