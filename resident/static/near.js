@@ -44,7 +44,11 @@ function draw(cases) {
     place.textContent = `${item.place} · ${say("metres", { m: Math.round(item.metres) })}`;
     const more = document.createElement("p");
     more.className = "muted";
-    const at = new Date(item.reported_at).toLocaleString(document.documentElement.lang, { timeZone: "Asia/Shanghai" });
+    const at = new Date(item.reported_at).toLocaleString(document.documentElement.lang, {
+      timeZone: "Asia/Shanghai",
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
     more.textContent = `${say("reported_at")} ${at}` + (item.me_too_count ? ` · ${say("me_too_count", { n: item.me_too_count })}` : "");
     const button = document.createElement("button");
     button.type = "button";
@@ -59,9 +63,10 @@ function draw(cases) {
 
 async function locate() {
   showError("error", "");
+  $("where").textContent = say("where_locating");
   try {
     const fix = await position();
-    $("where").textContent = say("where_set", { lon: fix.lon.toFixed(5), lat: fix.lat.toFixed(5) });
+    $("where").textContent = say("where_found");
     draw(await getJson(`/api/v1/public/nearby?lon=${fix.lon}&lat=${fix.lat}`));
   } catch (error) {
     showError("error", say("error", { message: error.message }));

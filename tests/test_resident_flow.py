@@ -1,0 +1,111 @@
+"""The residents' pages against the real server and its public API (no fake):
+a resident on a phone (390x844, position set, a photo from the "camera")
+reports a blocked fire lane, sees the case number at once, and its follow page
+shows the case received; the case is stored once, by the app channel, with its
+photo. A neighbour sees it near them and adds "me too", and then follows it.
+Screenshots of the real /report at 390x844 and 360x640 go to /tmp/resident-shots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from data.store import Store
+from tests.servers import app_process
+from tests.test_resident_browser import AT, PHONE, SMALL, jpeg, shot
+from tests.tiny_city import tiny_city
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The tiny city served by `python app.py serve`, and its store to check."""
+    workdir = tmp_path_factory.mktemp("resident-flow")
+    url = f"sqlite:///{workdir / 'grid.db'}"
+    store = Store.open(url)
+    store.load_city(tiny_city(dt.datetime.now(dt.UTC)))
+    env = {
+        "DATABASE_URL": url,
+        "GC_MEDIA": str(workdir / "media"),
+        "GC_TEST_LOG": str(workdir / "server.log"),
+    }
+    with app_process(env) as base:
+        try:
+            yield {"base": base, "store": store}
+        finally:
+            store.close()
+
+
+def phone(browser, viewport=PHONE):
+    context = browser.new_context(
+        viewport=viewport,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"longitude": AT[0], "latitude": AT[1], "accuracy": 8},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return context, page
+
+
+def test_a_resident_reports_follows_and_a_neighbour_adds_me_too(browser, served):
+    base, store = served["base"], served["store"]
+    before = len(store.incidents())
+    context, page = phone(browser)
+    try:
+        page.goto(f"{base}/report")
+        page.get_by_label("消防通道占用").check()
+        page.get_by_role("button", name="使用我的位置").click()
+        page.wait_for_function("document.getElementById('where').textContent.includes('120.005')")
+        page.set_input_files("#photo-input", files=[jpeg()])
+        page.wait_for_selector("#photos img")
+        page.get_by_label("问题描述（必填，500 字以内）").fill("小区东门消防通道被车堵住")
+        page.get_by_label("手机号码（用于回访，可不填）").fill("13912345678")
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        incidents = store.incidents()
+        assert len(incidents) == before + 1
+        stored = incidents.set_index("public_id").loc[case]
+        assert stored["channel"] == "app" and stored["category"] == "fire_lane"
+        page.get_by_role("link", name="查看办理进度").click()
+        page.wait_for_url(re.compile(r".*/report/c/[^/]+$"))
+        page.wait_for_selector("#timeline li")
+        assert page.inner_text("#case-number") == f"案件编号：{case}"
+        assert page.errors == []
+    finally:
+        context.close()
+
+    neighbour, page = phone(browser)
+    try:
+        page.goto(f"{base}/report/near")
+        page.get_by_role("button", name="查找我附近的报事").click()
+        page.wait_for_selector("#nearby li button")
+        page.locator("#nearby li button").first.click()
+        page.wait_for_url(re.compile(r".*/report/c/[^/]+$"))
+        page.wait_for_selector("#timeline li")
+        assert page.inner_text("#case-number").startswith("案件编号：")
+        assert page.errors == []
+    finally:
+        neighbour.close()
+
+
+@pytest.mark.parametrize("size", ["390x844", "360x640"])
+def test_the_real_report_page_on_a_phone_for_people_to_look_at(browser, served, size):
+    context, page = phone(browser, PHONE if size == "390x844" else SMALL)
+    try:
+        page.goto(f"{served['base']}/report")
+        page.wait_for_selector("#services label")
+        assert page.evaluate("document.documentElement.scrollWidth") <= int(size.split("x")[0])
+        shot(page, f"real-report-zh-{size}")
+        page.screenshot(path=f"/tmp/resident-shots/real-report-zh-{size}-screen.png")
+    finally:
+        context.close()
