@@ -249,9 +249,8 @@ def test_a_resolved_case_is_rated_with_a_comment(browser, served):
         assert page.inner_text("#rate-error") == "请选择 1 到 5 分" and api.ratings == []
         page.get_by_label("2", exact=True).check()
         page.get_by_label("评价意见（300 字以内，可不填）").fill("车又停回来了")
-        page.get_by_role("button", name="提交评价").click()
-        page.wait_for_function("() => window.performance.now() > 0")
-        page.wait_for_timeout(300)
+        with page.expect_request(lambda r: r.url.endswith("/cases/tok-resolved")):
+            page.get_by_role("button", name="提交评价").click()  # sent, then the case again
         assert api.ratings == [{"rating": 2, "comment": "车又停回来了"}]
     finally:
         context.close()

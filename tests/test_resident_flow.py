@@ -64,7 +64,9 @@ def test_a_resident_reports_follows_and_a_neighbour_adds_me_too(browser, served)
         page.goto(f"{base}/report")
         page.get_by_label("消防通道占用").check()
         page.get_by_role("button", name="使用我的位置").click()
-        page.wait_for_function("document.getElementById('where').textContent.includes('120.005')")
+        page.wait_for_function(
+            "() => document.getElementById('where').textContent.includes('120.005')"
+        )
         page.set_input_files("#photo-input", files=[jpeg()])
         page.wait_for_selector("#photos img")
         page.get_by_label("问题描述（必填，500 字以内）").fill("小区东门消防通道被车堵住")
@@ -107,5 +109,40 @@ def test_the_real_report_page_on_a_phone_for_people_to_look_at(browser, served, 
         assert page.evaluate("document.documentElement.scrollWidth") <= int(size.split("x")[0])
         shot(page, f"real-report-zh-{size}")
         page.screenshot(path=f"/tmp/resident-shots/real-report-zh-{size}-screen.png")
+    finally:
+        context.close()
+
+
+def test_a_report_made_with_no_signal_survives_a_reload_and_is_stored_once(browser, served):
+    base, store = served["base"], served["store"]
+    context, page = phone(browser)
+    try:
+        page.goto(f"{base}/report")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the service worker, as on a resident's second visit
+        page.wait_for_selector("#services label")
+        page.get_by_label("路灯故障").check()
+        page.get_by_role("button", name="使用我的位置").click()
+        page.wait_for_function(
+            "() => document.getElementById('where').textContent.includes('120.005')"
+        )
+        page.get_by_label("问题描述（必填，500 字以内）").fill("楼下路灯不亮")
+        before = len(store.incidents())
+        context.set_offline(True)
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_selector("#kept:not([hidden])")
+        page.reload()  # no signal: the page comes from the service worker's cache
+        page.wait_for_selector("#net:not(:empty)")
+        page.wait_for_selector("#kept:not([hidden])")  # the resident is told it waits
+        assert len(store.incidents()) == before
+        context.set_offline(False)
+        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        page.reload()
+        page.wait_for_selector("#services label")
+        page.wait_for_timeout(1000)  # a second send would have come by now
+        incidents = store.incidents()
+        assert len(incidents) == before + 1
+        assert incidents.set_index("public_id").loc[case, "category"] == "street_light"
     finally:
         context.close()

@@ -177,8 +177,10 @@ async function submit(event) {
 }
 
 async function retryKept() {
+  const kept = await waiting();
+  $("kept").hidden = kept.length === 0; // a form from before a reload is still on its way
   if (!navigator.onLine) return;
-  for (const form of await waiting()) await sendKept(form);
+  for (const form of kept) await sendKept(form);
 }
 
 function netLine() {
