@@ -146,3 +146,37 @@ def test_a_report_made_with_no_signal_survives_a_reload_and_is_stored_once(brows
         assert incidents.set_index("public_id").loc[case, "category"] == "street_light"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_report_from_outside_the_city_is_refused_in_the_residents_language(browser, served, lang):
+    base, store = served["base"], served["store"]
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"longitude": 121.47, "latitude": 31.23, "accuracy": 8},  # Shanghai
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/report?lang={lang}")
+        page.wait_for_selector("#services label")
+        page.locator("#services input[value=noise]").check()
+        page.locator("#locate").click()
+        page.wait_for_function(
+            "() => document.getElementById('where').textContent.includes('121.47')"
+        )
+        page.locator("#description").fill("outside" if lang == "en" else "城外")
+        before = len(store.incidents())
+        page.locator("#send").click()
+        page.wait_for_selector("#error:not(:empty)")
+        message = page.inner_text("#error")
+        prefix = "Not sent: " if lang == "en" else "提交失败："
+        reason = message.removeprefix(prefix)
+        assert message.startswith(prefix) and reason
+        assert bool(re.search("[\u4e00-\u9fff]", reason)) == (lang == "zh")  # its language
+        assert page.is_visible("#report") and page.input_value("#description")  # kept to correct
+        assert len(store.incidents()) == before
+    finally:
+        context.close()
