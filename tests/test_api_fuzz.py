@@ -69,6 +69,12 @@ PUBLIC = {  # operations anyone may call (web.guard.ROUTE_RULES), in JSON and XM
         for fmt in ("json", "xml")
         for path in ("discovery", "v2/services", "v2/services/{service_code}")
     ],
+    *[  # the residents' page (api.resident): no key, no sign-in
+        (method.upper(), path)
+        for path, operations in document(PLACEHOLDER)["paths"].items()
+        if path.startswith("/api/v1/public/")
+        for method in operations
+    ],
 }
 INCIDENTS = ["T1", "T2", "T3", "T4", "T5"]  # tests/tiny_city.py
 CADRES = [1, 2, 3]
