@@ -171,6 +171,7 @@ SCRIPT_KEYS = (
     "metres",
     "reported_at",
     "lang_code",
+    "proof",
 )
 
 

@@ -13,7 +13,9 @@ import re
 
 import pytest
 
+from data.media_store import open_media_store
 from data.store import Store
+from services.photos import save_photo
 from tests.servers import app_process
 from tests.test_resident_browser import AT, PHONE, SMALL, jpeg, shot
 from tests.tiny_city import tiny_city
@@ -35,7 +37,7 @@ def served(tmp_path_factory):
     }
     with app_process(env) as base:
         try:
-            yield {"base": base, "store": store}
+            yield {"base": base, "store": store, "media": str(workdir / "media")}
         finally:
             store.close()
 
@@ -178,5 +180,44 @@ def test_a_report_from_outside_the_city_is_refused_in_the_residents_language(bro
         assert bool(re.search("[\u4e00-\u9fff]", reason)) == (lang == "zh")  # its language
         assert page.is_visible("#report") and page.input_value("#description")  # kept to correct
         assert len(store.incidents()) == before
+    finally:
+        context.close()
+
+
+def test_a_resolved_case_shows_its_reply_and_proof_and_a_rating_of_2_reopens_it(browser, served):
+    base, store = served["base"], served["store"]
+    context, page = phone(browser)
+    try:
+        page.goto(f"{base}/report")
+        page.get_by_label("垃圾清运").check()
+        page.get_by_role("button", name="使用我的位置").click()
+        page.wait_for_function("() => document.getElementById('where').textContent.includes('120')")
+        page.get_by_label("问题描述（必填，500 字以内）").fill("垃圾三天没人清运")
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        follow = page.get_attribute("#done-follow", "href")
+        # The desk and a cadre take it through to resolved, with a proof photo.
+        incident = int(store.incidents(public_ids=[case]).iloc[0]["id"])
+        for action in ("register", "dispatch", "start"):
+            store.apply_action(incident, action, actor="user:desk")
+        media = open_media_store(served["media"])
+        proof = save_photo(
+            store, media, incident, jpeg()["buffer"], actor="cadre:张三", max_bytes=200_000
+        )
+        store.apply_action(incident, "resolve", actor="cadre:张三", note="已清运",
+                           photo_url=f"{base}/media/photos/{proof['id']}")  # fmt: skip
+        page.goto(f"{base}{follow}")
+        page.wait_for_selector("#rate-card:not([hidden])")
+        assert page.inner_text("#reply") == "已清运" and "张三" not in page.inner_text("main")
+        assert page.inner_text("#case-category") == "垃圾清运"  # the name, not the code
+        page.wait_for_function("() => document.querySelector('#proof img')?.naturalWidth > 0")
+        shot(page, "real-case-resolved-zh-390x844")
+        page.get_by_label("2", exact=True).check()
+        page.get_by_label("评价意见（300 字以内，可不填）").fill("还是没清干净")
+        page.get_by_role("button", name="提交评价").click()
+        page.wait_for_selector("#rate-card", state="hidden")
+        assert store.incidents(public_ids=[case]).iloc[0]["status"] != "resolved"  # reopened
+        assert page.errors == []
     finally:
         context.close()

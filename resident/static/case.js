@@ -1,7 +1,7 @@
 // One case's page: its facts, timeline, the department's reply and proof, and the rating.
 "use strict";
 
-import { LANG, getJson, newKey, postJson, say, showError } from "./resident_common.js";
+import { LANG, getJson, newKey, postJson, say, serviceNames, showError } from "./resident_common.js";
 
 const $ = (id) => document.getElementById(id);
 const token = $("case").dataset.token;
@@ -13,9 +13,9 @@ function when(at) {
   return new Date(at).toLocaleString(locale, { timeZone: "Asia/Shanghai", dateStyle: "medium", timeStyle: "short" });
 }
 
-function draw(view) {
+function draw(view, names) {
   $("case-number").textContent = say("case_number", { case: view.case });
-  $("case-category").textContent = view.category ?? "";
+  $("case-category").textContent = names.get(view.category) ?? view.category ?? "";
   $("case-place").textContent = view.place ?? "";
   const steps = view.timeline || [];
   const last = steps[steps.length - 1];
@@ -40,7 +40,7 @@ function draw(view) {
   for (const src of photos) {
     const img = document.createElement("img");
     img.src = src;
-    img.alt = document.getElementById("reply-title").textContent;
+    img.alt = say("proof");
     proof.append(img);
   }
   $("rate-card").hidden = !view.can_rate;
@@ -50,7 +50,8 @@ function draw(view) {
 
 async function load() {
   try {
-    draw(await getJson(url));
+    const [view, names] = await Promise.all([getJson(url), serviceNames()]);
+    draw(view, names);
   } catch (error) {
     $("case-number").textContent = say("load_failed");
     showError("error", error.message);

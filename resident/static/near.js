@@ -2,7 +2,8 @@
 "use strict";
 
 import {
-  getJson, headers, errorMessage, newKey, position, postJson, registerWorker, say, showError, withLang,
+  getJson, headers, errorMessage, newKey, position, postJson, registerWorker, say, serviceNames,
+  showError, withLang,
 } from "./resident_common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +25,7 @@ async function meToo(item, button) {
   }
 }
 
-function draw(cases) {
+function draw(cases, names) {
   const list = $("nearby");
   list.innerHTML = "";
   if (cases.length === 0) {
@@ -34,7 +35,8 @@ function draw(cases) {
     list.append(none);
     return;
   }
-  for (const item of cases) {
+  for (const found of cases) {
+    const item = { ...found, category: names.get(found.category) ?? found.category };
     const row = document.createElement("li");
     row.className = "card near";
     const title = document.createElement("h2");
@@ -67,7 +69,9 @@ async function locate() {
   try {
     const fix = await position();
     $("where").textContent = say("where_found");
-    draw(await getJson(`/api/v1/public/nearby?lon=${fix.lon}&lat=${fix.lat}`));
+    const url = `/api/v1/public/nearby?lon=${fix.lon}&lat=${fix.lat}`;
+    const [cases, names] = await Promise.all([getJson(url), serviceNames()]);
+    draw(cases, names);
   } catch (error) {
     showError("error", say("error", { message: error.message }));
   }

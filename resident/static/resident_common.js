@@ -62,6 +62,17 @@ export async function postJson(url, body, key) {
   return answer.json();
 }
 
+// The service's name in the page's language for a category code (the API's answers give codes).
+let names = null;
+export async function serviceNames() {
+  if (names === null) {
+    names = getJson("/api/v1/public/services")
+      .then((list) => new Map(list.map((s) => [s.code, LANG === "en" ? s.en : s.zh])))
+      .catch(() => new Map());
+  }
+  return names;
+}
+
 export function withLang(url) {
   return LANG === "en" ? `${url}${url.includes("?") ? "&" : "?"}lang=en` : url;
 }
