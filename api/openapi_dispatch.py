@@ -101,7 +101,7 @@ PATHS = {
                     "name": "service_request_id",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "maxLength": 64},
                 }
             ],
             "requestBody": _body(

@@ -14,7 +14,7 @@ _TASK_ID = {
     "name": "task_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "maxLength": 64},
     "description": "the task's incident id",
 }
 _FIGURES = {

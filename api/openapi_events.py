@@ -14,7 +14,7 @@ EVENT_ID = {
     "name": "event_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "maxLength": 64},
     "description": "the event's id",
 }
 # Aligned by hand: this table reads better laid out as a table.

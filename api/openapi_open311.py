@@ -68,7 +68,7 @@ def open311_paths() -> dict:
                         "name": "service_code",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "maxLength": 64},
                     }
                 ],
                 "responses": {
@@ -160,7 +160,7 @@ def open311_paths() -> dict:
                         "name": "service_request_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "maxLength": 64},
                     },
                     query("extensions", "true adds extended_attributes"),
                 ],

@@ -92,7 +92,7 @@ def _header(name: str, required: bool = False) -> dict:
 
 def _path(name: str, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string"}}  # fmt: skip
+            "schema": {"type": "string", "maxLength": 64}}  # fmt: skip
 
 
 _TOKEN = _path("token", "the follow link's token")
