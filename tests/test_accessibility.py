@@ -31,6 +31,10 @@ PAGES = {
     "/admin": ("admin", ".gc-panel"),
     "/data": ("admin", ".gc-panel"),
     "/login": (None, "form"),
+    # The residents' pages (issue 21), here at desk size; their own browser
+    # tests check them at 390x844 and 360x640.
+    "/report": (None, "form#report"),
+    "/report/near": (None, "form#lookup"),
 }
 
 
