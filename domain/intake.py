@@ -69,14 +69,16 @@ def prepare_report(
             raise InvalidInput(
                 f"the location lat {report.original_lat}, long {report.original_long} "
                 f"({report.crs}) is outside the city's grids: check lat, long and "
-                "coordinate_system"
+                "coordinate_system",
+                zh="该位置不在本市网格范围内，请核对位置",
             )
     else:
         match = places.gazetteer.find(report.address_string or "")
         if match is None:
             raise InvalidInput(
                 f"the address {report.address_string!r} names no village, community or grid "
-                "of the city: add its name, or send lat and long"
+                "of the city: add its name, or send lat and long",
+                zh="地址中没有本市的村、社区或网格名称，请补充名称或提供经纬度",
             )
         lon, lat, orig = match.lon, match.lat, (None, None, "address")
         place = places.locator.locate(lon, lat)
@@ -119,7 +121,8 @@ def headcount(answers: dict) -> int:
         return 1
     if not 1 <= wanted <= MAX_HEADCOUNT or wanted != int(wanted):
         raise InvalidInput(
-            f"attribute[helpers_needed] must be a whole number from 1 to {MAX_HEADCOUNT}"
+            f"attribute[helpers_needed] must be a whole number from 1 to {MAX_HEADCOUNT}",
+            zh=f"需要人手须为 1 到 {MAX_HEADCOUNT} 的整数",
         )
     return int(wanted)
 

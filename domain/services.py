@@ -27,6 +27,25 @@ class Attribute:
     order: int = 1
     variable: bool = True
 
+    @property
+    def zh(self) -> str:
+        """The question in Chinese (``description`` is "中文 English")."""
+        return zh_en(self.description)[0]
+
+    @property
+    def en(self) -> str:
+        return zh_en(self.description)[1]
+
+    def choices(self) -> tuple[tuple[str, str, str], ...]:
+        """The list answers as (key, Chinese name, English name)."""
+        return tuple((key, *zh_en(name)) for key, name in self.values)
+
+
+def zh_en(text: str) -> tuple[str, str]:
+    """Split a "中文 English" text at its first space into (Chinese, English)."""
+    zh, _, en = text.partition(" ")
+    return zh, en or zh
+
 
 @dataclass(frozen=True)
 class Service:
@@ -114,41 +133,61 @@ def check_attributes(code: str, answers: dict[str, str]) -> dict[str, str | floa
     """Check the ``attribute[...]`` answers of a report against its service.
 
     Returns the answers typed (numbers as float, multi-value lists as lists).
-    Raises ``InvalidInput`` naming every missing, unknown or invalid answer.
+    Raises ``InvalidInput`` naming every missing, unknown or invalid answer,
+    in English and in Chinese (a resident reads the Chinese).
     """
     definition = {a.code: a for a in service(code).attributes}
-    problems, typed = [], {}
+    problems: list[tuple[str, str]] = []
+    typed: dict[str, str | float | list] = {}
     for name in sorted(set(answers) - set(definition)):
-        problems.append(f"attribute[{name}] is not a question of service {code!r}")
+        problems.append(
+            (
+                f"attribute[{name}] is not a question of service {code!r}",
+                f"该类问题没有“{name}”这一项",
+            )
+        )
     for attribute in definition.values():
-        raw = (answers.get(attribute.code) or "").strip()
-        if not raw:
-            if attribute.required:
-                problems.append(f"attribute[{attribute.code}] is required")
-            continue
-        if len(raw) > 500:
-            problems.append(f"attribute[{attribute.code}] is longer than 500 characters")
-            continue
-        keys = [key for key, _ in attribute.values]
-        if attribute.datatype == "number":
-            try:
-                number = float(raw)
-            except ValueError:
-                number = float("nan")
-            if number != number or number in (float("inf"), float("-inf")):
-                problems.append(f"attribute[{attribute.code}] must be a number, not {raw!r}")
-                continue
-            typed[attribute.code] = number
-        elif attribute.datatype == "singlevaluelist" and raw not in keys:
-            problems.append(f"attribute[{attribute.code}] must be one of {', '.join(keys)}")
-        elif attribute.datatype == "multivaluelist":
-            chosen = [v.strip() for v in raw.split(",") if v.strip()]
-            wrong = [v for v in chosen if v not in keys]
-            if wrong:
-                problems.append(f"attribute[{attribute.code}] must be among {', '.join(keys)}")
-            typed[attribute.code] = chosen
-        else:
-            typed[attribute.code] = raw
+        problem, value = _checked_answer(attribute, (answers.get(attribute.code) or "").strip())
+        if problem:
+            problems.append(problem)
+        elif value is not None:
+            typed[attribute.code] = value
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput(
+            "; ".join(en for en, _ in problems), zh="；".join(zh for _, zh in problems)
+        )
     return typed
+
+
+def _checked_answer(attribute: Attribute, raw: str):
+    """((en, zh) problem or None, typed answer or None) of one answer."""
+    field, question = f"attribute[{attribute.code}]", attribute.zh
+    keys = [key for key, _ in attribute.values]
+    names = "、".join(name for _, name, _ in attribute.choices())
+    if not raw:
+        missing = (f"{field} is required", f"请回答：{question}")
+        return (missing if attribute.required else None), None
+    if len(raw) > 500:
+        return (f"{field} is longer than 500 characters", f"{question}：最多 500 字"), None
+    if attribute.datatype == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            number = float("nan")
+        if number != number or number in (float("inf"), float("-inf")):
+            return (f"{field} must be a number, not {raw!r}", f"{question}：请填写数字"), None
+        return None, number
+    if attribute.datatype == "singlevaluelist" and raw not in keys:
+        return (
+            f"{field} must be one of {', '.join(keys)}",
+            f"{question}：请从{names}中选一项",
+        ), None
+    if attribute.datatype == "multivaluelist":
+        chosen = [v.strip() for v in raw.split(",") if v.strip()]
+        if any(v not in keys for v in chosen):
+            return (
+                f"{field} must be among {', '.join(keys)}",
+                f"{question}：请从{names}中选择",
+            ), None
+        return None, chosen
+    return None, raw
