@@ -21,18 +21,9 @@ from fieldapp import blueprint
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SCOPE = "/field"
-# The shell's own files, cached by the service worker (paths under static/).
-SHELL_FILES = (
-    "field.css",
-    "field.js",
-    "field_i18n.js",
-    "field_queue.js",
-    "field_position.js",
-    "field_tasks.js",
-    "icon.svg",
-    "icon-192.png",
-    "icon-512.png",
-)
+# The shell's own files, cached by the service worker: every file under static/,
+# so a module added later is never missing offline.
+SHELL_FILES = tuple(sorted(p.name for p in STATIC.iterdir() if p.is_file()))
 # The page may ask for the position and open the camera; the rest of the site may not
 # (web.headers sets camera=(), geolocation=() for every answer without its own).
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(self)"
