@@ -65,11 +65,34 @@ _NEAR = {
         },
     },
 }
+_CHOICE = {
+    "type": "object",
+    "required": ["key", "zh", "en"],
+    "properties": {k: _TEXT for k in ("key", "zh", "en")},
+}
+_QUESTION = {
+    "type": "object",
+    "description": "a question of the service (an Open311 attribute): answer it as attribute[code]",
+    "required": ["code", "zh", "en", "datatype", "required", "choices"],
+    "properties": {
+        **{k: _TEXT for k in ("code", "zh", "en")},
+        "datatype": {
+            "type": "string",
+            "enum": ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"],
+        },
+        "required": {"type": "boolean"},
+        "choices": {"type": "array", "items": _CHOICE, "description": "the list's answers"},
+    },
+}
 _SERVICES = {
     "type": "array",
     "items": {
         "type": "object",
-        "properties": {k: _TEXT for k in ("code", "zh", "en", "group_zh", "group_en")},
+        "required": ["code", "zh", "en", "group_zh", "group_en", "questions"],
+        "properties": {
+            **{k: _TEXT for k in ("code", "zh", "en", "group_zh", "group_en")},
+            "questions": {"type": "array", "items": _QUESTION},
+        },
     },
 }
 _HEADER = {
@@ -143,6 +166,14 @@ _REPORT_FORM = {
                         "maxItems": 3,
                         "items": {"type": "string", "format": "binary"},
                     },
+                },
+                "patternProperties": {
+                    r"^attribute\[[A-Za-z0-9_.-]{1,64}\]$": {
+                        "type": "string",
+                        "maxLength": 500,
+                        "description": "the answer to the service's question of that code "
+                        "(see GET /api/v1/public/services), e.g. attribute[depth]=knee",
+                    }
                 },
             }
         }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from domain.errors import InvalidInput
-from services import resident
+from services import resident, resident_case
 
 blueprint = Blueprint("resident_api", __name__, url_prefix="/api/v1/public")
 PREFIX = "/api/v1/public/"
@@ -82,7 +82,7 @@ def submit():
 
 @blueprint.get("/cases/<token>")
 def case(token: str):
-    answer = jsonify(resident.public_case(_store(), token))
+    answer = jsonify(resident_case.public_case(_store(), token))
     answer.headers["Cache-Control"] = "no-store"
     return answer
 
@@ -92,7 +92,7 @@ def proof_photo(token: str, photo_id: int):
     from api.media import media_store
     from domain.errors import NotFound
 
-    row = resident.proof_photo(_store(), token, photo_id)
+    row = resident_case.proof_photo(_store(), token, photo_id)
     found = media_store().get(row["sha256"])
     if found is None:
         raise NotFound("no such photo", zh="没有这张照片")
@@ -104,21 +104,23 @@ def proof_photo(token: str, photo_id: int):
 
 @blueprint.post("/lookup")
 def lookup():
-    return _answer((200, resident.lookup(_store(), json_body(request), _device()), False))
+    return _answer((200, resident_case.lookup(_store(), json_body(request), _device()), False))
 
 
 @blueprint.post("/cases/<token>/rating")
 def rating(token: str):
-    return _answer(resident.rate(_store(), token, json_body(request), _key(), _device()))
+    return _answer(resident_case.rate(_store(), token, json_body(request), _key(), _device()))
 
 
 @blueprint.get("/nearby")
 def nearby():
-    answer = jsonify(resident.nearby(_store(), request.args.get("lon"), request.args.get("lat")))
+    answer = jsonify(
+        resident_case.nearby(_store(), request.args.get("lon"), request.args.get("lat"))
+    )
     answer.headers["Cache-Control"] = "no-store"
     return answer
 
 
 @blueprint.post("/cases/<case>/me-too")
 def me_too(case: str):
-    return _answer(resident.me_too(_store(), case, _key(), _device()))
+    return _answer(resident_case.me_too(_store(), case, _key(), _device()))

@@ -24,15 +24,8 @@ from web.leaflet_files import LEAFLET_FILES, leaflet_assets
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SCOPE = "/report"
-SHELL_FILES = (
-    "resident.css",
-    "resident_common.js",
-    "resident_queue.js",
-    "report.js",
-    "case.js",
-    "near.js",
-    "report_map.js",
-)
+# Every static file, so a module one page imports is never missing offline.
+SHELL_FILES = tuple(sorted(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css")))
 LEAFLET = ("leaflet.js", "leaflet.css")  # from dash-leaflet's bundle (web/leaflet_files.py)
 # The pages may ask for the position and open the camera (web.headers forbids both elsewhere).
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(self)"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import re
 import uuid
 
 import pytest
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 from api.media import MEDIA_STORE
 from app import create_app
 from data import schema
+from domain.services import SERVICES
 from services.photos import save_photo
 from settings import Settings
 from tests.servers import thread_server
@@ -125,12 +128,22 @@ def test_each_bad_report_is_refused_in_both_languages_and_writes_nothing(served)
         "honeypot": ({"website": "http://spam.example"}, [], "表单无法提交"),
         "not an image": ({}, [b"%PDF-1.4 not a photo"], "照片"),
         "too many photos": ({}, [jpeg()] * 4, "最多上传"),
+        "water depth not said": ({"category": "waterlogging"}, [], "请回答：积水深度"),
+        "water depth not a choice": (
+            {"category": "waterlogging", "attribute[depth]": "ocean"},
+            [],
+            "积水深度：请从没过脚踝、没过膝盖、齐腰以上中选一项",
+        ),
+        "a question of another service": ({"attribute[depth]": "knee"}, [], "没有“depth”"),
+        "area not a number": ({"category": "farm_help", "attribute[area_mu]": "lots"}, [], "数字"),
     }
     for name, (fields, photos, zh) in cases.items():
         zh_answer = report(served, fields, photos, lang="zh-CN,zh;q=0.9")
         assert zh_answer.status_code == 400, (name, zh_answer.text)
         error = zh_answer.json()["error"]
         assert zh in error["message"], (name, error)
+        assert re.search("[\u4e00-\u9fff]", error["message"]), (name, error)  # Chinese, not
+        assert not re.search("[a-z]{2,} [a-z]{2,}", error["message"]), (name, error)  # English
         en_answer = report(served, fields, photos, lang="en-GB,en;q=0.8")
         en = en_answer.json()["error"]
         assert en_answer.status_code == 400 and en["message"] == en["message_en"], name
@@ -143,6 +156,40 @@ def test_each_bad_report_is_refused_in_both_languages_and_writes_nothing(served)
     )
     assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["error"]["message"]
     assert counts(store) == before
+
+
+def test_every_service_asks_its_questions_and_can_be_reported_with_their_answers(served):
+    """The class of 积水内涝 (its water depth is required): for every service, the
+    page is told its questions, and a report answering them is stored with them."""
+    listed = {s["code"]: s for s in requests.get(f"{served['base']}/api/v1/public/services").json()}
+    assert set(listed) == {s.code for s in SERVICES}
+    depth = next(q for q in listed["waterlogging"]["questions"] if q["code"] == "depth")
+    assert (
+        depth["required"] and depth["zh"] == "积水深度" and depth["en"] == "How deep is the water?"
+    )
+    assert [c["key"] for c in depth["choices"]] == ["ankle", "knee", "waist"]
+    assert depth["choices"][1] == {"key": "knee", "zh": "没过膝盖", "en": "Knee"}
+    for service in SERVICES:
+        questions = listed[service.code]["questions"]
+        assert {q["code"] for q in questions} == {a.code for a in service.attributes}
+        answers = {}
+        for q in questions:
+            answer = (
+                q["choices"][-1]["key"]
+                if q["choices"]
+                else "3"
+                if q["datatype"] == "number"
+                else "粮食"
+            )
+            answers[f"attribute[{q['code']}]"] = answer
+        sent = report(served, {"category": service.code, **answers}, device=service.code)
+        assert sent.status_code == 201, (service.code, sent.text)
+        stored = served["store"].incidents(public_ids=[sent.json()["case"]]).iloc[0]
+        kept = json.loads(stored["attributes"]) if stored["attributes"] else {}
+        assert {k: str(v) for k, v in kept.items()} == {
+            k.removeprefix("attribute[").removesuffix("]"): str(float(v)) if v == "3" else v
+            for k, v in answers.items()
+        }, service.code
 
 
 def test_a_flood_from_one_phone_is_refused_with_a_clear_message(served):

@@ -22,6 +22,7 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 
 from data.store import Store
+from services.resident import services_list
 from tests.servers import app_process
 from tests.tiny_city import tiny_city
 
@@ -42,6 +43,7 @@ SERVICES = [
      "group_en": "City appearance"},
     {"code": "fire_lane", "zh": "消防通道堵塞", "en": "Blocked fire lane", "group_zh": "公共安全",
      "group_en": "Public safety"},
+    *(s for s in services_list() if s["code"] == "waterlogging"),  # with its questions
 ]  # fmt: skip
 TOKEN = "tok-resolved"
 
@@ -266,6 +268,9 @@ def ready(page, path: str) -> None:
     if path == "/report/near":
         page.locator("#locate").click()
     page.wait_for_selector(selector)
+    if path == "/report":  # a service with questions: they are checked too
+        page.locator("#services input[value=waterlogging]").check()
+        page.wait_for_selector("#questions:not([hidden]) fieldset")
 
 
 @pytest.mark.parametrize("size", ["390x844", "360x640"])

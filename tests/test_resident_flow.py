@@ -9,15 +9,19 @@ Screenshots of the real /report at 390x844 and 360x640 go to /tmp/resident-shots
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from data.media_store import open_media_store
 from data.store import Store
 from services.photos import save_photo
 from tests.servers import app_process
-from tests.test_resident_browser import AT, PHONE, SMALL, jpeg, shot
+from tests.test_resident_browser import AT, PHONE, SHOTS, SMALL, jpeg, shot
 from tests.tiny_city import tiny_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -100,6 +104,66 @@ def test_a_resident_reports_follows_and_a_neighbour_adds_me_too(browser, served)
         assert page.errors == []
     finally:
         neighbour.close()
+
+
+def camera_photo() -> bytes:
+    """A phone camera's 12-megapixel JPEG (about 5 MB), held sideways (EXIF
+    orientation 6), with the camera's GPS position at the report's place."""
+    rng = np.random.default_rng(21)
+    y, x = np.mgrid[0:3000, 0:4000]
+    pixels = np.stack([(x / 16) % 256, (y / 12) % 256, ((x + y) / 20) % 256], -1)
+    pixels = np.clip(pixels + rng.normal(0, 12, pixels.shape), 0, 255).astype("uint8")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8825] = {1: "N", 2: (36.0, 0.0, 18.0), 3: "E", 4: (120.0, 0.0, 18.0)}  # AT
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG", quality=92, exif=exif)
+    return out.getvalue()
+
+
+def test_waterlogging_asks_the_depth_and_a_camera_photo_is_shrunk_on_the_phone(browser, served):
+    """积水内涝 requires the water's depth: the page asks it, in words, and the
+    report stores the answer. A 5 MB camera photo goes up shrunk to at most
+    2048 px, upright, with the camera's GPS position kept as evidence."""
+    base, store = served["base"], served["store"]
+    photo = camera_photo()
+    context, page = phone(browser)
+    sent = []
+    page.on(
+        "request",
+        lambda r: sent.append(len(r.post_data_buffer or b"")) if r.url.endswith("/reports") else 0,
+    )
+    try:
+        page.goto(f"{base}/report")
+        page.get_by_label("积水内涝").check()
+        page.get_by_role("group", name="积水深度（必填）").wait_for()
+        page.get_by_role("button", name="使用我的位置").click()
+        page.wait_for_function("() => document.getElementById('where').textContent.includes('120')")
+        page.set_input_files(
+            "#photo-input",
+            files=[{"name": "IMG_2001.jpg", "mimeType": "image/jpeg", "buffer": photo}],
+        )
+        page.wait_for_selector("#photos img", timeout=30_000)
+        page.get_by_label("问题描述（必填，500 字以内）").fill("地下通道积水，车辆无法通行")
+        before = len(store.incidents())
+        page.get_by_role("button", name="提交").click()
+        assert page.inner_text("#error") == "请回答：积水深度"  # asked before anything is sent
+        assert sent == [] and len(store.incidents()) == before
+        page.get_by_label("没过膝盖").check()
+        page.locator("#questions").scroll_into_view_if_needed()
+        page.screenshot(path=f"{SHOTS}/real-report-depth-zh-390x844.png")
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        stored = store.incidents(public_ids=[case]).iloc[0]
+        assert json.loads(stored["attributes"]) == {"depth": "knee"}
+        assert len(sent) == 1 and sent[0] < len(photo) / 3, (sent, len(photo))
+        [row] = store.photos_of([int(stored["id"])]).to_dict("records")
+        assert (row["width"], row["height"]) == (1536, 2048)  # upright, at most 2048 px
+        assert abs(row["exif_lon"] - 120.005) < 1e-6 and abs(row["exif_lat"] - 36.005) < 1e-6
+        assert page.errors == []
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("size", ["390x844", "360x640"])

@@ -4,6 +4,8 @@
 import {
   LANG, getJson, newKey, position, registerWorker, say, showError, withLang,
 } from "./resident_common.js";
+import { shrink } from "./photo_shrink.js";
+import { answers, askQuestions } from "./report_questions.js";
 import { keep, send, waiting } from "./resident_queue.js";
 
 const MAX_PHOTOS = 3;
@@ -44,7 +46,8 @@ async function loadServices() {
       radio.name = "category";
       radio.value = service.code;
       radio.addEventListener("change", () => {
-        state.service = service.code;
+        state.service = service;
+        askQuestions($("questions"), service);
       });
       const name = document.createElement("span");
       name.textContent = LANG === "en" ? service.en : service.zh;
@@ -96,16 +99,18 @@ function drawPhotos() {
   $("photo-input").disabled = state.photos.length >= MAX_PHOTOS;
 }
 
-function addPhoto(event) {
+async function addPhoto(event) {
   const input = event.target;
-  for (const file of input.files) {
+  const files = [...input.files];
+  input.value = "";
+  for (const file of files) {
     if (state.photos.length >= MAX_PHOTOS) {
       showError("error", say("too_many_photos"));
       break;
     }
-    state.photos.push({ blob: file, name: file.name || "photo.jpg", url: URL.createObjectURL(file) });
+    const blob = await shrink(file); // a few hundred kB instead of several MB
+    state.photos.push({ blob, name: file.name || "photo.jpg", url: URL.createObjectURL(blob) });
   }
-  input.value = "";
   drawPhotos();
 }
 
@@ -114,6 +119,8 @@ function checked() {
   const phone = $("phone").value.trim();
   const anonymous = $("anonymous").checked;
   if (!state.service) return { error: say("need_service") };
+  const asked = answers($("questions"), state.service);
+  if (asked.missing) return { error: say("need_answer", { q: asked.missing }) };
   if (state.lon === null) return { error: say("need_place") };
   if (!description) return { error: say("need_text") };
   if (phone && !anonymous && !/^1\d{10}$/.test(phone)) return { error: say("bad_phone") };
@@ -121,7 +128,8 @@ function checked() {
     form: {
       key: state.key,
       fields: {
-        category: state.service,
+        category: state.service.code,
+        ...asked.fields,
         description,
         lon: state.lon.toFixed(6),
         lat: state.lat.toFixed(6),
