@@ -57,6 +57,7 @@ class FakeApi:
         self.ratings: list[dict] = []
         self.me_too: list[str] = []
         self.signal = True  # False: requests fail as with no network (routes see them first)
+        self.busy = 0  # answer this many report POSTs 409: the same key still in flight
 
     def handle(self, route):
         request = route.request
@@ -68,6 +69,10 @@ class FakeApi:
         if path == "/reports" and request.method == "POST":
             key = request.headers["idempotency-key"]
             self.posts.append(key)
+            if self.busy:
+                self.busy -= 1
+                error = {"code": 409, "message": "该表单正在提交，请稍候"}
+                return route.fulfill(status=409, json={"error": error})
             if key not in self.reports:
                 body = request.post_data_buffer
                 self.reports[key] = {"body": body, "case": f"R{len(self.reports) + 1:05d}",
@@ -87,7 +92,7 @@ class FakeApi:
             return route.fulfill(json=self.case(path.split("/")[2]))
         if path == "/nearby":
             return route.fulfill(json=[{"id": "T7", "category": "消防通道堵塞",
-                                        "place": "甲街道 A-1 网格", "metres": 120.4,
+                                        "place": "甲街道 A-1 网格", "metres": 150,
                                         "reported_at": "2026-12-06T02:00:00Z",
                                         "me_too_count": 2}])  # fmt: skip
         return route.fulfill(status=404, json={"message": "no such"})
@@ -224,6 +229,24 @@ def test_a_form_sent_with_no_signal_is_kept_and_sent_once_when_it_returns(browse
         page.wait_for_selector("#services label")
         page.wait_for_timeout(500)
         assert len(api.posts) == 1
+    finally:
+        context.close()
+
+
+def test_a_form_answered_in_flight_is_sent_again_with_its_key_and_stored_once(browser, served):
+    """409: the server is still storing an earlier try of this form. The page
+    keeps it, puts the form away (no second report by hand) and tries again by
+    itself with the same key, so the report is stored once."""
+    context, page, api = phone(browser)
+    api.busy = 1
+    try:
+        fill_report(page, served)
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_selector("#kept:not([hidden])")
+        assert page.inner_text("#kept-title").startswith("系统繁忙")
+        assert page.is_hidden("#report")
+        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+        assert len(api.posts) == 2 and len(set(api.posts)) == 1 and len(api.reports) == 1
     finally:
         context.close()
 

@@ -123,7 +123,7 @@ function checked() {
   if (asked.missing) return { error: say("need_answer", { q: asked.missing }) };
   if (state.lon === null) return { error: say("need_place") };
   if (!description) return { error: say("need_text") };
-  if (phone && !anonymous && !/^1\d{10}$/.test(phone)) return { error: say("bad_phone") };
+  if (phone && !anonymous && !/^1[3-9]\d{9}$/.test(phone)) return { error: say("bad_phone") };
   return {
     form: {
       key: state.key,
@@ -162,9 +162,28 @@ async function sendKept(form) {
     $("report").hidden = false;
     showError("error", say("error", { message: result.final }));
   } else {
+    // Kept on the phone and sent by itself: the form is put away, so that it
+    // is not sent a second time as another report.
+    $("report").hidden = true;
     $("kept").hidden = false;
+    $("kept-title").textContent = say(navigator.onLine ? "busy_kept" : "offline_kept");
+    retryLater();
   }
   return result;
+}
+
+// While the server is busy (429, 409 in flight, 5xx), try again after 10 s,
+// then 20, 40 ... up to 5 minutes; coming back online tries at once.
+let retryDelay = 10_000;
+let retryTimer = null;
+
+function retryLater() {
+  if (retryTimer !== null || !navigator.onLine) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    retryDelay = Math.min(retryDelay * 2, 300_000);
+    retryKept();
+  }, retryDelay);
 }
 
 async function submit(event) {
@@ -188,7 +207,10 @@ async function retryKept() {
   const kept = await waiting();
   $("kept").hidden = kept.length === 0; // a form from before a reload is still on its way
   if (!navigator.onLine) return;
-  for (const form of kept) await sendKept(form);
+  for (const form of kept) {
+    const result = await sendKept(form);
+    if (result.later) break; // the others wait with it
+  }
 }
 
 function netLine() {

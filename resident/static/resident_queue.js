@@ -11,7 +11,9 @@ import { errorMessage, headers } from "./resident_common.js";
 
 const DB_NAME = "gc-report";
 const FORMS = "forms";
-const RETRY = new Set([408, 429]);
+// 409: the same form is still being stored (an earlier try in flight): its
+// answer comes with a later try of the same key; a new key would store it twice.
+const RETRY = new Set([408, 409, 429]);
 
 function request(idbRequest) {
   return new Promise((resolve, reject) => {
