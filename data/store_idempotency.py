@@ -23,6 +23,13 @@ from domain.errors import Conflict, InvalidInput, Unprocessable
 STALE_CLAIM = dt.timedelta(seconds=60)
 
 
+def _in_flight(key: str) -> Conflict:
+    return Conflict(
+        f"a request with Idempotency-Key {key!r} is in flight",
+        zh="同一请求正在处理中，请稍后用同一 Idempotency-Key 重试",
+    )
+
+
 class IdempotencyStore:
     """Claim and release Idempotency-Keys (needs ``Store``'s ``_transaction``)."""
 
@@ -58,14 +65,15 @@ class IdempotencyStore:
                         )
                     )
                 except IntegrityError:  # another request claimed it a moment ago
-                    raise Conflict(f"a request with Idempotency-Key {key!r} is in flight") from None
+                    raise _in_flight(key) from None
                 return Claim(client_id, key)
             in_flight = row["state"] == "in_flight"
             if in_flight and now - row["created_at"] < STALE_CLAIM:
-                raise Conflict(f"a request with Idempotency-Key {key!r} is in flight")
+                raise _in_flight(key)
             if row["request_hash"] != request_hash:
                 raise Unprocessable(
-                    f"Idempotency-Key {key!r} was already used with a different request"
+                    f"Idempotency-Key {key!r} was already used with a different request",
+                    zh="该 Idempotency-Key 已用于另一个不同的请求，请换一个新的",
                 )
             if not in_flight:
                 return Replay(row["response_status"], row["response_body"], row["response_type"])

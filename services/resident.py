@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping
 
 from domain.coords import check_lonlat, normalize_crs, to_wgs84
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput, Unprocessable
 from domain.services import BY_SERVICE_CODE, SERVICES, Service, check_attributes
 from services import intake
 from services.field import inside_city
@@ -93,7 +93,18 @@ def claim_key(store, key: str, device: str, request: dict):
     client = store.resident_client()
     scoped = "resident:" + hashlib.sha256(f"{device}\n{key}".encode()).hexdigest()
     digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-    return client, store.claim_idempotency_key(client.id, scoped, digest)
+    try:
+        return client, store.claim_idempotency_key(client.id, scoped, digest)
+    except Unprocessable:  # in the resident's words, without the stored (scoped) key
+        raise Unprocessable(
+            "this Idempotency-Key was already used with a different form: make a new one",
+            zh="该表单已用不同内容提交过，请刷新页面后重新填写",
+        ) from None
+    except Conflict:
+        raise Conflict(
+            "this form is still being stored: send it again shortly with the same key",
+            zh="该表单正在提交，请稍候",
+        ) from None
 
 
 def replayed(claim) -> tuple[int, dict, bool] | None:

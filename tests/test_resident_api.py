@@ -192,6 +192,21 @@ def test_every_service_asks_its_questions_and_can_be_reported_with_their_answers
         }, service.code
 
 
+def test_a_key_reused_for_another_form_is_refused_in_words_without_the_stored_key(served):
+    key, device = str(uuid.uuid4()), "phone-k"
+    assert report(served, key=key, device=device).status_code == 201
+    before = counts(served["store"])
+    for lang, words in (
+        ("zh", "该表单已用不同内容提交过"),
+        ("en", "already used with a different form"),
+    ):
+        other = report(served, {"description": "另一件事"}, key=key, device=device, lang=lang)
+        assert other.status_code == 422, other.text
+        message = other.json()["error"]["message"]
+        assert words in message and "resident:" not in other.text and key not in other.text
+    assert counts(served["store"]) == before
+
+
 def test_a_flood_from_one_phone_is_refused_with_a_clear_message(served):
     store = served["store"]
     answers = [report(served, device="flooding-phone") for _ in range(7)]  # 6/minute
@@ -303,6 +318,29 @@ def test_nearby_shows_open_cases_without_personal_data_and_me_too_follows_one(se
     twice = requests.post(url, headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
     assert twice.status_code == 409 and "已" in twice.json()["error"]["message"]
     assert counts(store)["resident_follows"] == after["resident_follows"]
+
+
+def test_near_me_hides_cases_about_people_and_shows_distances_coarsely(served):
+    """A neighbours' dispute or an old person's need is about people: not listed
+    to neighbours, not joined by me too. Distances come in 50 m steps, so a few
+    look-ups from different spots do not find the reporter's door."""
+    store = served["store"]
+    made = report(served, device="reporter").json()
+    personal = report(served, {"category": "dispute"}).json()
+    near = requests.get(f"{served['base']}/api/v1/public/nearby", params=INSIDE).json()
+    assert made["case"] in {r["id"] for r in near}
+    assert personal["case"] not in {r["id"] for r in near}
+    assert all(r["metres"] % 50 == 0 and r["metres"] >= 50 for r in near)
+    before = counts(store)
+    base = f"{served['base']}/api/v1/public/cases"
+    for case_id, device, status, words in (
+        (personal["case"], "neighbour-p", 404, "没有编号"),
+        (made["case"], "reporter", 409, "本人反映"),  # the reporter's own phone
+    ):
+        headers = {"Idempotency-Key": str(uuid.uuid4()), "X-GC-Device": device}
+        answer = requests.post(f"{base}/{case_id}/me-too", headers=headers)
+        assert answer.status_code == status and words in answer.json()["error"]["message"]
+    assert counts(store) == before
 
 
 def test_a_duplicate_shows_it_was_merged_and_then_the_case_it_joined(served):
