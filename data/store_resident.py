@@ -15,13 +15,14 @@ import secrets
 from collections.abc import Callable
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from data import rows, schema
 from data.store_intake import Claim
 from data.store_keys import Client
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.lifecycle import OPEN_STATUSES
+from domain.services import PERSONAL_SERVICES
 
 RESIDENT_CLIENT = "居民报事 residents' page"
 RESIDENT_ACTOR = "resident"  # how the audit log names a resident: never their phone
@@ -215,22 +216,26 @@ class ResidentStore:
                 .mappings()
                 .first()
             )
-            if row is None:
+            if row is None or row["category"] in PERSONAL_SERVICES:  # not shown: not found
                 raise NotFound(f"no case {public_id}", zh=f"没有编号为 {public_id} 的事件")
             if row["status"] not in OPEN_STATUSES:
                 raise InvalidInput(
                     f"case {public_id} is no longer open", zh=f"事件 {public_id} 已办结，无需附议"
                 )
-            again = conn.execute(
-                select(f.c.id).where(
-                    and_(f.c.incident_id == row["id"], f.c.device == device[:64]),
-                    f.c.kind == "me_too",
-                )
-            ).first()
-            if again is not None:
+            kinds = set(
+                conn.execute(
+                    select(f.c.kind).where(f.c.incident_id == row["id"], f.c.device == device[:64])
+                ).scalars()
+            )
+            if "me_too" in kinds:
                 raise Conflict(
                     f"this phone already said me too to case {public_id}",
                     zh="您已对该事件表示“我也遇到了”",
+                )
+            if kinds:  # the reporter, or one who looked it up with the reporter's phone
+                raise Conflict(
+                    f"this phone reported case {public_id} itself",
+                    zh="这是您本人反映的事件，无需附议",
                 )
             self._follow(conn, row["id"], token_hash, "me_too", device)
             count = conn.execute(

@@ -71,6 +71,10 @@ _GROUPS = {
     "农业农村 Farming and villages": ("farm_help",),
     "生态环境 Environment": ("pollution",),
 }  # fmt: skip
+# Reports about people, not a place (a neighbours' dispute, an old person who
+# needs help): never listed to neighbours near them, nor joined by "me too".
+PERSONAL_SERVICES = frozenset({"dispute", "elderly_care"})
+
 _GROUP_OF = {code: group for group, codes in _GROUPS.items() for code in codes}
 
 _ATTRIBUTES: dict[str, tuple[Attribute, ...]] = {

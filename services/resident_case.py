@@ -17,6 +17,7 @@ import pandas as pd
 from domain.coords import check_lonlat
 from domain.distance import haversine_m
 from domain.errors import InvalidInput, NotFound
+from domain.services import PERSONAL_SERVICES
 from services.resident import (
     JSON,
     claim_key,
@@ -29,6 +30,7 @@ from services.resident import (
 
 COMMENT_MAX = 300
 NEARBY_M = 500
+DISTANCE_STEP_M = 50
 
 # Timeline steps from the audit log's actions, in the resident's words.
 STEPS = {
@@ -194,18 +196,24 @@ def nearby(store, lon, lat) -> list[dict]:
     counts = store.me_too_counts(frame["id"])
     found = []
     for row, away in zip(frame.to_dict("records"), metres, strict=True):
-        if away <= NEARBY_M:
+        if away <= NEARBY_M and row["category"] not in PERSONAL_SERVICES:
             found.append(
                 {
                     "id": row["public_id"],
                     "category": row["category"],
                     "place": _place(row),
                     "reported_at": _iso(row["reported_at"]),
-                    "metres": round(float(away)),
+                    "metres": rounded_up(float(away)),
                     "me_too_count": counts.get(int(row["id"]), 0),
                 }
             )
     return sorted(found, key=lambda r: r["metres"])
+
+
+def rounded_up(metres: float) -> int:
+    """A distance shown in steps of ``DISTANCE_STEP_M``: enough to know it is the
+    same lane, too coarse to find a reporter's door from a few places."""
+    return max(DISTANCE_STEP_M, math.ceil(metres / DISTANCE_STEP_M) * DISTANCE_STEP_M)
 
 
 def me_too(store, public_id: str, key: str, device: str) -> tuple[int, dict, bool]:
