@@ -86,6 +86,11 @@ SETTINGS: tuple[Setting, ...] = (
         "memory://",
         "where rate-limit counters live: memory:// (per worker) or redis://host:6379 (shared)",
     ),
+    Setting(
+        "GC_PROXY_HOPS",
+        "0",
+        "reverse proxies in front whose X-Forwarded-For/-Proto are trusted (1 behind nginx)",
+    ),
     Setting("GC_SIGNIN_RATE", "10/minute", "sign-in attempts allowed per address"),
     Setting("GC_INTAKE_RATE", "300/minute", "Open311 reports allowed per API key and address"),
     Setting(
@@ -180,6 +185,7 @@ class Settings:
     admin_password: str = field(repr=False)
     secure_cookies: bool
     rate_limit_storage: str
+    proxy_hops: int
     signin_rate: str
     intake_rate: str
     resident_rate: str
@@ -233,6 +239,7 @@ class Settings:
             admin_password=raw["GC_ADMIN_PASSWORD"],
             secure_cookies=_flag(raw["GC_SECURE_COOKIES"], "GC_SECURE_COOKIES"),
             rate_limit_storage=raw["GC_RATE_LIMIT_STORAGE"],
+            proxy_hops=_proxy_hops(raw["GC_PROXY_HOPS"]),
             signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
             resident_rate=_rate(raw["GC_RESIDENT_RATE"], "GC_RESIDENT_RATE"),
@@ -251,6 +258,13 @@ class Settings:
             values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
+
+
+def _proxy_hops(value: str) -> int:
+    hops = _integer(value, "GC_PROXY_HOPS")
+    if not 0 <= hops <= 5:
+        raise SettingsError(f"GC_PROXY_HOPS must be a number of proxies from 0 to 5, not {hops}")
+    return hops
 
 
 def _public_url(value: str) -> str:

@@ -87,9 +87,21 @@ def compose(settings: Settings, store) -> Dash:
         resident_device=settings.resident_device_rate,
     )
     install_headers(server, content_security_policy(app.csp_hashes(), settings.tile_url))
+    trust_proxies(server, settings.proxy_hops)
     install_intake_lane(server, store)
     _warm_up(app)
     return app
+
+
+def trust_proxies(server: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, take the client's address and scheme from
+    the X-Forwarded-For/-Proto they add, so that the rate limits count residents,
+    not the proxy. With none (the default) those headers are ignored: a client
+    could otherwise name any address and escape its limit."""
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _warm_up(app: Dash) -> None:

@@ -380,3 +380,33 @@ def test_a_flood_from_one_address_is_refused_whatever_the_phone(database_url, tm
         assert codes == [404, 404, 404, 429]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_each_forwarded_address_has_its_own_limit(database_url, tmp_path, hops):
+    """GC_PROXY_HOPS=1 (behind nginx): each resident's address, from the proxy's
+    X-Forwarded-For, has its own limit. With 0 the header is ignored: a client
+    naming a new address each time is still one address."""
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "GC_MEDIA": str(tmp_path / "m"),
+            "GC_RESIDENT_RATE": "2/minute",
+            "GC_RESIDENT_DEVICE_RATE": "100/minute",
+            "GC_PROXY_HOPS": str(hops),
+        }
+    )
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        codes = [
+            client.post(
+                "/api/v1/public/lookup",
+                json={"case": "T1", "phone_tail": "0000"},
+                headers={"X-GC-Device": f"p{n}", "X-Forwarded-For": f"10.0.0.{n % 2}"},
+            ).status_code
+            for n in range(4)
+        ]
+        assert codes == ([404] * 4 if hops else [404, 404, 429, 429])
+    finally:
+        app.server.extensions["gridcommand.store"].close()
