@@ -15,6 +15,7 @@ from domain.access import ANONYMOUS, Principal, display_actor, mask_phone
 from domain.categories import CHANNELS, PRIORITIES, category_name
 from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
+from domain.services import answered
 from domain.sla_states import sla_flags
 from layers.timefmt import local_text
 from services.photos import photo_links
@@ -90,7 +91,7 @@ def incident_detail(
             {
                 "at": _local(h.at),
                 "actor": h.actor,
-                "action": ACTIONS[h.action].zh if h.action in ACTIONS else h.action,
+                "action": action_name(h.action, lang),
                 "note": after.get("note") if isinstance(after, dict) else None,
             }
         )
@@ -107,7 +108,28 @@ def incident_detail(
         "actions": legal_actions(row["status"]),
         "photos": photo_links(store, [incident_id]).get(incident_id, []),
         "risk": incident_risk(store, row, now or dt.datetime.now(dt.UTC), lang),
+        "answers": answered(row["category"], _answers(row.get("attributes")), lang),
+        "me_too": store.me_too_counts([incident_id]).get(incident_id, 0),
     }
+
+
+# Moves a resident makes on the residents' page, beside the lifecycle's own.
+_RESIDENT_MOVES = {"me_too": ("居民附议", "a resident: me too"), "follow": ("居民关注", "followed")}
+
+
+def action_name(action: str, lang: str) -> str:
+    """An audited move as the console names it, in ``lang``."""
+    if action in _RESIDENT_MOVES:
+        return _RESIDENT_MOVES[action][0 if lang == "zh" else 1]
+    if lang == "zh" and action in ACTIONS:
+        return ACTIONS[action].zh
+    return action.replace("_", " ")
+
+
+def _answers(raw) -> dict:
+    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or raw == "":
+        return {}
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)
 
 
 _STAMPS = {
@@ -216,7 +238,12 @@ def detail_children(
         (t("console.address", lang), row.get("address") or "—"),
         (t("console.reporter", lang), row.get("reporter_name") or "—"),
         (t("console.phone", lang), mask_phone(row.get("reporter_phone"), principal) or "—"),
+        *detail.get("answers", []),  # the service's questions: 积水深度 没过膝盖
     ]
+    if detail.get("me_too"):
+        fields.append(
+            (t("console.me_too", lang), t("console.me_too_n", lang).format(n=detail["me_too"]))
+        )
     buttons = [
         html.Button(
             ACTIONS[a].zh if zh else a.replace("_", " "),

@@ -133,6 +133,32 @@ def service(code: str) -> Service:
     return found
 
 
+def answered(code: str, answers: dict, lang: str = "zh") -> list[tuple[str, str]]:
+    """A report's answers to its service's questions as (question, answer) in
+    ``lang``, in the questions' order; a list answer by its name, not its key."""
+    found = BY_SERVICE_CODE.get(code)
+    if found is None or not answers:
+        return []
+    en = lang == "en"
+    lines = []
+    for attribute in sorted(found.attributes, key=lambda a: a.order):
+        value = answers.get(attribute.code)
+        if value is None or value == "" or value == []:
+            continue
+        names = {key: (e if en else z) for key, z, e in attribute.choices()}
+        chosen = value if isinstance(value, list) else [value]
+        shown = "、".join(names.get(str(v), _plain(v)) for v in chosen)
+        lines.append((attribute.en if en else attribute.zh, shown))
+    return lines
+
+
+def _plain(value) -> str:
+    """A number without a needless ".0" (3.0 mu is 3 mu)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def check_attributes(code: str, answers: dict[str, str]) -> dict[str, str | float | list]:
     """Check the ``attribute[...]`` answers of a report against its service.
 

@@ -100,3 +100,28 @@ def test_me_too_and_rating_refusals_write_nothing(city_store):
     with pytest.raises(Conflict):
         store.add_me_too(public_id, new_token()[1], "neighbour")
     assert counts(store) == middle
+
+
+def test_the_console_shows_a_residents_answers_and_how_many_said_me_too(city_store):
+    """The dispatcher reads what the resident answered (积水深度 没过膝盖, someone
+    trapped) by name, and how many neighbours said "me too", in zh and en."""
+    from dashboard.console_view import detail_children, incident_detail
+    from tests.test_photo_views import rendered
+
+    store = city_store
+    client = store.resident_client()
+    fields = {**FIELDS, "service_code": "waterlogging", "description": "地道积水"}
+    fields.update({"attribute[depth]": "knee", "attribute[people_trapped]": "yes"})
+    writes = store.resident_report_writes(new_token()[1], "reporter", [], actor="resident")
+    _, public_id = intake.store_report(store, fields, client, None, answer, then=writes)
+    incident_id = int(store.incident_by_public_id(public_id)["id"])
+    zh = rendered(detail_children(incident_detail(store, incident_id, "zh"), "zh"))
+    assert "积水深度" in zh and "没过膝盖" in zh and "是否有人被困" in zh
+    assert '"有"' in zh and "knee" not in zh and "居民附议" not in zh
+    for n in (1, 2):
+        store.add_me_too(public_id, new_token()[1], f"neighbour-{n}")
+    zh = rendered(detail_children(incident_detail(store, incident_id, "zh"), "zh"))
+    assert "居民附议" in zh and "另有 2 人也遇到了" in zh and "knee" not in zh
+    en = rendered(detail_children(incident_detail(store, incident_id, "en"), "en"))
+    assert "How deep is the water?" in en and '"Knee"' in en
+    assert "2 other residents reported it too" in en and "a resident: me too" in en
