@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import Response, render_template
 
 from fieldapp import blueprint
+from web.phone_worker import worker_response
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -96,11 +97,6 @@ def manifest():
 def service_worker():
     """The service worker, scoped to /field (above its own folder, hence the header)."""
     files = [SCOPE, f"{SCOPE}/manifest.webmanifest", *(static_url(n) for n in SHELL_FILES)]
-    script = render_template(
-        "fieldapp/sw.js", version=version(), files=json.dumps(files), scope=SCOPE
-    )
-    return Response(
-        script,
-        mimetype="text/javascript",
-        headers={"Service-Worker-Allowed": SCOPE, "Cache-Control": "no-cache"},
+    return worker_response(
+        prefix="gc-field-", version=version(), scope=SCOPE, pages=[SCOPE], files=files
     )

@@ -20,6 +20,7 @@ from resident import blueprint
 from resident.words import SCRIPT_KEYS, words
 from services import feeds
 from web.leaflet_files import LEAFLET_FILES, leaflet_assets
+from web.phone_worker import worker_response
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -102,13 +103,12 @@ def service_worker():
         *(static_url(n) for n in SHELL_FILES),
         *(f"{SCOPE}/leaflet/{n}" for n in LEAFLET),
     ]
-    script = render_template(
-        "resident/sw.js", version=version(), files=json.dumps(files), scope=SCOPE
-    )
-    return Response(
-        script,
-        mimetype="text/javascript",
-        headers={"Service-Worker-Allowed": SCOPE, "Cache-Control": "no-cache"},
+    return worker_response(
+        prefix="gc-report-",
+        version=version(),
+        scope=SCOPE,
+        pages=[SCOPE, f"{SCOPE}/near"],
+        files=files,
     )
 
 

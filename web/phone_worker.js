@@ -1,13 +1,11 @@
-// The field app's service worker: the shell and its files from the cache, so
-// the page opens in a field with no signal. API answers and photos are never
-// cached (they hold a cadre's data and must be fresh); the page queues its own
-// actions while offline (field_queue.js).
-"use strict";
+// The service worker of a phone page (the field app at /field, the residents'
+// /report): the shell and its files from the cache, so the page opens with no
+// signal. API answers and photos are never cached (they hold people's data and
+// must be fresh); each page keeps its own unsent work in IndexedDB.
+// web/phone_worker.py serves it with its settings first:
+// "use strict", then PREFIX, VERSION, SCOPE, PAGES (paths) and FILES (URLs).
 
-const VERSION = "{{ version }}";
-const CACHE = "gc-field-" + VERSION;
-const SCOPE = "{{ scope }}";
-const FILES = {{ files|safe }};
+const CACHE = PREFIX + VERSION;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -25,7 +23,7 @@ self.addEventListener("activate", (event) => {
       .then((keys) =>
         Promise.all(
           keys
-            .filter((key) => key.startsWith("gc-field-") && key !== CACHE)
+            .filter((key) => key.startsWith(PREFIX) && key !== CACHE)
             .map((key) => caches.delete(key))
         )
       )
@@ -34,10 +32,15 @@ self.addEventListener("activate", (event) => {
 });
 
 function cachedPath(url) {
-  // The shell's own URLs only: the page (with any query, e.g. ?lang=en), the
-  // manifest and the versioned static files. Never /api/, /media/ or /field/join/.
+  // The shell's own URLs only: its pages (the language in the query keeps its
+  // own copy where both were cached) and the versioned static files. Never
+  // /api/, /media/, a case's page or an invite link.
   if (url.origin !== self.location.origin) return null;
-  if (url.pathname === SCOPE || url.pathname === SCOPE + "/") return SCOPE;
+  const page = url.pathname.replace(/\/$/, "");
+  if (PAGES.includes(page)) {
+    const lang = url.searchParams.get("lang") === "en" ? "?lang=en" : "";
+    return FILES.includes(page + lang) ? page + lang : page;
+  }
   // A static file by its path alone: the page's modules import each other
   // without the ?v= of the release, which the cache's name already says.
   return FILES.find((file) => file.split("?")[0] === url.pathname) || null;
