@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dashboard import ids
 from domain.access import ADMIN, DISPATCH, EVENTS, VIEW
-from web.guard import CLIENTSIDE, Rule, needs
+from web.route_rules import CLIENTSIDE, Rule, needs
 
 _DISPATCH = needs(DISPATCH, city_wide=True)
 _EVENTS = needs(EVENTS, city_wide=True)

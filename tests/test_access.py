@@ -39,7 +39,7 @@ from domain.access import (
 from settings import Settings
 from tests.servers import PASSWORD, ROOT, add_user, csrf_from, thread_server, tiny_app
 from tests.tiny_city import tiny_city
-from web.guard import CALLBACK, CLIENTSIDE, DASH_UPDATE, ROUTE_RULES, Rule
+from web.route_rules import CALLBACK, CLIENTSIDE, DASH_UPDATE, ROUTE_RULES, Rule
 
 USERS = ("operator", "commander", "town_leader", "city_leader", "admin")
 KEYS = {
@@ -154,7 +154,9 @@ def route_cases(app):
 def test_every_route_and_every_callback_has_a_rule(guarded):
     app = guarded["app"]
     endpoints = {rule.endpoint for rule in app.server.url_map.iter_rules()}
-    assert endpoints - set(ROUTE_RULES) == set(), "add the new routes to web.guard.ROUTE_RULES"
+    assert endpoints - set(ROUTE_RULES) == set(), (
+        "add the new routes to web.route_rules.ROUTE_RULES"
+    )
     rule_of = rules_for(app)
     missing = [key for key in app.callback_map if rule_of(key) is None]
     assert missing == [], "add these callbacks to dashboard.access_rules.CALLBACK_RULES"
@@ -591,7 +593,7 @@ def test_only_a_signed_in_administrator_may_send_a_large_upload(guarded):
 
 # Who gets what on the routes that matter most, written by hand from what
 # docs/integrator.md and docs/administrator.md ("Security model") promise,
-# not derived from web.guard.ROUTE_RULES: a wrong rule fails here. A status
+# not derived from web.route_rules.ROUTE_RULES: a wrong rule fails here. A status
 # is the whole answer for the request below; LOGIN is a page's redirect to
 # the sign-in page; PAGE and NO are the router's answer (HTTP 200) showing the
 # page or saying "you are not allowed to use this page".

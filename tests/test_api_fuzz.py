@@ -61,7 +61,7 @@ KEYED_EXAMPLES = int(os.environ.get("GC_FUZZ_EXAMPLES", "150"))  # fuzzing phase
 ANONYMOUS_EXAMPLES = 10  # the keyed pass also runs the coverage phase; this one does not
 PLACEHOLDER = "http://127.0.0.1:9/"  # the document's server; every call names the real one
 OPEN311_POSTS = {("POST", "/open311/v2/requests.json"), ("POST", "/open311/v2/requests.xml")}
-PUBLIC = {  # operations anyone may call (web.guard.ROUTE_RULES), in JSON and XML
+PUBLIC = {  # operations anyone may call (web.route_rules.ROUTE_RULES), in JSON and XML
     ("GET", "/api/v1/health"),
     ("GET", "/api/openapi.json"),
     *[
