@@ -81,7 +81,7 @@ def _count(url: str, sql: str) -> int:
         engine.dispose()
 
 
-def measure(base: str, points, images: list[bytes], categories: list[str]) -> dict:
+def measure(base: str, points, images: list[bytes], categories: list[dict]) -> dict:
     """Every resident sends at once; per request wall time and status."""
     n = len(images)
     barrier = threading.Barrier(n)
@@ -92,8 +92,9 @@ def measure(base: str, points, images: list[bytes], categories: list[str]) -> di
 
     def resident(i: int) -> None:
         lon, lat = points[i % len(points)]
+        service = categories[i % len(categories)]
         form = {
-            "category": categories[i % len(categories)],
+            **service,
             "description": f"基准测试 {i}: 路面有问题 / bench report {i}",
             "lon": f"{lon:.6f}",
             "lat": f"{lat:.6f}",
@@ -147,8 +148,14 @@ def run(args) -> dict:
         finally:
             store.close()
         points = [(float(x), float(y)) for x, y in grids[["lon", "lat"]].itertuples(index=False)]
-        # the services that ask no required question (waterlogging's depth does)
-        categories = [s.code for s in SERVICES if not any(a.required for a in s.attributes)]
+        # every service, its required questions answered as the page asks them
+        categories = [
+            {
+                "category": s.code,
+                **{f"attribute[{a.code}]": a.values[0][0] for a in s.attributes if a.required},
+            }
+            for s in SERVICES
+        ]
         before = {
             "incidents": _count(url, "SELECT count(*) FROM incidents WHERE channel = 'app'"),
             "photos": _count(url, "SELECT count(*) FROM photos"),
