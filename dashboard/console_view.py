@@ -17,6 +17,7 @@ from domain.errors import InvalidInput
 from domain.lifecycle import ACTIONS, OPEN_STATUSES, legal_actions, status_name
 from domain.services import answered
 from domain.sla_states import sla_flags
+from domain.triage import attention_rank
 from layers.timefmt import local_text
 from services.photos import photo_links
 
@@ -69,6 +70,16 @@ def queue_rows(store, scope: str, lang: str, now: dt.datetime) -> tuple[list[dic
             "description": frame["description"].str.slice(0, 60),
         }
     )
+    out["attention"] = attention_rank(
+        pd.DataFrame(
+            {
+                "status": frame["status"],
+                "priority": frame["priority"],
+                "risk": risk["risk"],
+                "reported_at": frame["reported_at"],
+            }
+        )
+    ).to_numpy()
     return out.to_dict("records"), note
 
 
@@ -165,9 +176,10 @@ def move_details(store, action: str, note: str | None, proof: str | None, extra:
     return details
 
 
-def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> list[dict]:
-    """Columns of the incident queue, widths scaled for the screen; sorted
-    riskiest first ``by_risk`` (a model is in use), else newest first."""
+def queue_columns(lang: str, scale: float = 1.0) -> list[dict]:
+    """Columns of the incident queue, widths scaled for the screen, sorted by
+    ``domain.triage``: new reports first (urgent, riskiest), then riskiest first.
+    A click on a header sorts by that column instead."""
     zh = lang == "zh"
     col = lambda field, zh_name, en_name, width, **kw: {  # noqa: E731
         "field": field,
@@ -176,6 +188,7 @@ def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> li
         **kw,
     }
     return [
+        col("attention", "", "", 0, hide=True, sort="asc", sortable=True),
         col("public_id", "编号", "No.", 128),
         col("category", "类别", "Category", 104),
         col(
@@ -187,7 +200,6 @@ def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> li
             valueFormatter=PERCENT,
             tooltipField="risk_why",
             cellClassRules=RISK_CLASSES,
-            sort="desc" if by_risk else None,
         ),
         col(
             "priority_name",
@@ -209,7 +221,7 @@ def queue_columns(lang: str, scale: float = 1.0, *, by_risk: bool = False) -> li
         ),
         col("channel", "渠道", "Channel", 96),
         col("grid", "网格", "Grid", 150),
-        col("reported", "上报", "Reported", 104, sort=None if by_risk else "desc"),
+        col("reported", "上报", "Reported", 104),
         col("due", "办结时限", "Due", 104),
         col("description", "内容", "Description", 300),
     ]

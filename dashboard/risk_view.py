@@ -55,11 +55,6 @@ def queue_risk(store, frame: pd.DataFrame, now, lang: str) -> tuple[pd.DataFrame
     return out, risk_note_view(state, lang)
 
 
-def risk_in_use(store) -> bool:
-    """Whether a breach-risk model gives figures now (the queue then sorts by them)."""
-    return predictions.model_state(store).get("status") == "ok"
-
-
 def percent(risk) -> float | None:
     """A risk 0..1 as a percentage with one decimal; None for no figure."""
     if risk is None or pd.isna(risk) or not math.isfinite(float(risk)):

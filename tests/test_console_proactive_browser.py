@@ -80,19 +80,26 @@ def queue_rows(page) -> list[dict]:
     )
 
 
-def test_the_queue_puts_the_riskiest_open_work_first_and_the_detail_says_why(served, desk):
+def test_the_queue_puts_new_reports_then_the_riskiest_work_first_and_the_detail_says_why(
+    served, desk
+):
     assert served["trained"]["breach_risk"]["status"] == "ok"  # the county's history suffices
     page = desk(spots=False)
     assert "训练的模型" in page.inner_text("#risk-note")
     header = page.locator("#queue .ag-header-cell[col-id=risk]").inner_text()
     assert header.strip() == "超时风险"
     rows = queue_rows(page)
-    risks = [r["risk"] for r in rows]
+    new = [r for r in rows if r["status"] == "受理"]  # not yet registered: first
+    assert rows[: len(new)] == new and [r["priority"] for r in new] == sorted(
+        r["priority"] for r in new
+    )  # urgent first, then riskiest (domain.triage, tested in test_triage.py)
+    risks = [r["risk"] for r in rows[len(new) :]]  # then the work under way, riskiest first
     assert all(r is not None for r in risks[:5]) and risks == sorted(
         risks, key=lambda r: -1 if r is None else r, reverse=True
     )
-    first = page.locator("#queue .ag-row[row-index='0'] [col-id=risk]").inner_text()
-    assert first.endswith("%") and float(first[:-1]) == pytest.approx(rows[0]["risk"], abs=0.5)
+    at = len(new)
+    first = page.locator(f"#queue .ag-row[row-index='{at}'] [col-id=risk]").inner_text()
+    assert first.endswith("%") and float(first[:-1]) == pytest.approx(rows[at]["risk"], abs=0.5)
     # An open incident not yet overdue: its risk and the factors that drive it.
     pick = next(n for n, r in enumerate(rows) if r["risk"] is not None and r["risk"] < 100)
     page.locator(f"#queue .ag-row[row-index='{pick}'] .ag-cell").first.click()

@@ -15,7 +15,7 @@ import pytest
 from scripts.chromium import wait_for_map
 from tests.browser_waits import DASH_IDLE_JS
 from tests.servers import browser_sign_in, demo_county_server, display_key
-from tests.test_resident_browser import PHONE, jpeg
+from tests.test_resident_browser import PHONE, SHOTS, jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -84,14 +84,15 @@ def test_a_phone_report_is_seen_on_the_wall_resolved_at_the_desk_rated_2_and_reo
         page = phone.new_page()
         page.on("pageerror", lambda e: errors.append(f"phone: {e}"))
         page.goto(f"{base}/report")
-        page.get_by_label("垃圾清运").check()
+        page.get_by_label("积水内涝").check()
+        page.get_by_label("齐腰以上").check()  # its required question: how deep
         page.get_by_role("button", name="使用我的位置").click()
         page.wait_for_function(
             "() => document.getElementById('where').textContent.includes('120.003')"
         )
         page.set_input_files("#photo-input", files=[jpeg()])
         page.wait_for_selector("#photos img")
-        page.get_by_label("问题描述（必填，500 字以内）").fill("小区门口垃圾三天没人清运")
+        page.get_by_label("问题描述（必填，500 字以内）").fill("小区门口地道积水，车辆熄火")
         page.get_by_label("手机号码（用于回访，可不填）").fill("13912345678")
         page.get_by_role("button", name="提交").click()
         page.wait_for_selector("#done:not([hidden])", timeout=30_000)
@@ -115,12 +116,19 @@ def test_a_phone_report_is_seen_on_the_wall_resolved_at_the_desk_rated_2_and_reo
             "(n) => (document.querySelector('#incident-detail')?.innerText || '').includes(n)",
             arg=case,
         )
+        detail = console.inner_text("#incident-detail")
+        assert "积水深度" in detail and "齐腰以上" in detail  # the resident's answer, by name
+        for size in ((1920, 1080), (3840, 2160)):
+            console.set_viewport_size({"width": size[0], "height": size[1]})
+            console.wait_for_timeout(300)
+            console.screenshot(path=f"{SHOTS}/console-resident-report-{size[0]}x{size[1]}.png")
+        console.set_viewport_size({"width": 1920, "height": 1080})
         steps = [("register", "registered"), ("dispatch", "dispatched"), ("start", "in_progress")]
         for label, status in steps:
             button(console, label).click()
             wait_status(url, case, status)
             console.wait_for_function(DASH_IDLE_JS)
-        console.fill("#action-note", "已清运，门口已打扫干净")
+        console.fill("#action-note", "已抽排积水，地道恢复通行")
         console.fill("#action-proof", "已电话回访报事人，确认已清理")
         assert button(console, "resolve").inner_text() == "办结"
         button(console, "resolve").click()
@@ -128,7 +136,7 @@ def test_a_phone_report_is_seen_on_the_wall_resolved_at_the_desk_rated_2_and_reo
         # The phone's follow page: resolved, with the department's reply.
         page.goto(f"{base}{follow}")
         page.wait_for_selector("#rate-card:not([hidden])")
-        assert page.inner_text("#reply") == "已清运，门口已打扫干净"
+        assert page.inner_text("#reply") == "已抽排积水，地道恢复通行"
         assert OPERATOR not in page.inner_text("main")
         resolved_status = page.inner_text("#case-status")
         page.get_by_label("2", exact=True).check()

@@ -159,14 +159,12 @@ def test_an_open_incidents_detail_says_its_risk_and_a_closed_ones_nothing(city_s
     }
 
 
-def test_the_queue_sorts_riskiest_first_only_while_a_model_gives_figures():
+def test_the_queue_is_sorted_by_attention_and_a_header_click_sorts_by_its_column():
     from dashboard.console_view import queue_columns
 
-    def sorted_by(columns):
-        return [(c["field"], c["sort"]) for c in columns if c.get("sort")]
-
-    assert sorted_by(queue_columns("zh", by_risk=True)) == [("risk", "desc")]
-    assert sorted_by(queue_columns("zh")) == [("reported", "desc")]  # newest first
+    columns = queue_columns("zh")
+    assert [(c["field"], c["sort"]) for c in columns if c.get("sort")] == [("attention", "asc")]
+    assert next(c for c in columns if c["field"] == "attention")["hide"] is True
     risk = next(c for c in queue_columns("en", 2.0) if c["field"] == "risk")
     assert risk["headerName"] == "Breach risk" and risk["width"] == 272
     assert risk["tooltipField"] == "risk_why"  # the factors on hover

@@ -36,7 +36,6 @@ from dashboard.dispatch_view import (
     town_options,
 )
 from dashboard.i18n import t
-from dashboard.risk_view import risk_in_use
 from dashboard.wiring import Callbacks
 from domain.errors import Conflict, GridCommandError
 from domain.lifecycle import ACTIONS
@@ -115,7 +114,7 @@ callbacks.clientside(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"), Input(ids.DI
 def fit_screen(context, screen, lang):
     lang, scale = lang or "zh", map_size(screen)[2]
     return (
-        queue_columns(lang, scale, by_risk=risk_in_use(context.store)),
+        queue_columns(lang, scale),
         plan_columns(lang, scale),
         town_options(context.store, lang),
     )
