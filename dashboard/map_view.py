@@ -63,6 +63,9 @@ class CommandView:
     week: WeekOutlook | None = None  # the next 7 days of the wall's town or the city
     week_model: dict | None = None  # the newest surge run: why there is no ``week``
     town_names: dict | None = None  # code -> name in the view's language
+    # What the screens of this view share once computed (``memo``): the panels,
+    # the layer updates per digest shown; one view serves every screen alike.
+    shared: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 def map_area(screen: dict | None) -> tuple[float, float, float]:
@@ -261,6 +264,21 @@ def _fresh(key) -> CommandView | None:
         return None
     _CACHE.move_to_end(key)
     return view
+
+
+def memo(view, key, make):
+    """``make()`` computed once per view and ``key``: twenty screens at the same
+    feed position get the same panels and the same layer edits, so the worker
+    builds them once, not once per screen. (Two screens racing may both
+    compute it; they get equal values.) A view without ``shared`` computes it."""
+    shared = getattr(view, "shared", None)
+    if shared is None:
+        return make()
+    try:
+        return shared[key]
+    except KeyError:
+        value = shared[key] = make()
+        return value
 
 
 def shown_layer(name: str, digest: str | None) -> dict | None:

@@ -49,7 +49,7 @@ from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.leaflet_parts import FIT
 from dashboard.live import layer_update
-from dashboard.map_view import current_minute, shared_view, shown_layer, town_codes
+from dashboard.map_view import current_minute, memo, shared_view, shown_layer, town_codes
 from dashboard.wiring import Callbacks
 from layers.map_figure import toggle_of
 from web.guard import current_principal
@@ -86,10 +86,12 @@ def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
     return kiosk.get("town")
 
 
-def unchanged_panels(panels: list, old: list[str] | None) -> tuple[list, list[str]]:
+def unchanged_panels(
+    panels: list, old: list[str] | None, digests: list[str] | None = None
+) -> tuple[list, list[str]]:
     """The panels to send (``no_update`` where the screen already shows the
-    same one) and their digests."""
-    digests = [
+    same one) and their digests (``digests``: already computed)."""
+    digests = digests or [
         hashlib.blake2b(to_json_plotly(panel).encode(), digest_size=8).hexdigest()
         for panel in panels
     ]
@@ -180,8 +182,8 @@ def refreshed(store, *, screen, state, kiosk, lang: str, scope: str | None) -> t
     if first:  # a new focus fits the map to it; otherwise zoom and pan stay the operator's
         minx, miny, maxx, maxy = view.bounds
         viewport = {"bounds": [[miny, minx], [maxy, maxx]], "options": FIT}
-    panels = wall_panels(view, lang)
-    sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"))
+    panels, digests = shared_panels(view, lang)
+    sent, panel_digests = unchanged_panels(panels, None if first else state.get("panels"), digests)
     return (
         viewport,
         *layers,
@@ -205,6 +207,11 @@ def wall_panels(view, lang: str) -> list:
         forecast_panel(view.week, lang, view.town_names or {}, view.week_model),
         rises_panel(view.week, lang, view.town_names or {}),
     ]
+
+
+def shared_panels(view, lang: str) -> tuple[list, list[str]]:
+    """The panels of ``view`` and their digests, built once for all its screens."""
+    return memo(view, ("panels", lang), lambda: unchanged_panels(wall_panels(view, lang), None))
 
 
 def updated_note(view, lang: str) -> str:
@@ -239,8 +246,7 @@ def first_picture(
         {"town": kiosk.town, "tour_s": kiosk.tour_s}, town_codes(store), time.time()
     )
     view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
-    panels = wall_panels(view, lang)
-    _, panel_digests = unchanged_panels(panels, None)
+    panels, panel_digests = shared_panels(view, lang)
     minx, miny, maxx, maxy = view.bounds
     return {
         "layers": view.layers,
@@ -264,5 +270,11 @@ def map_updates(view, old: dict | None) -> list:
             out.append(no_update)
             continue
         kind = LIVE_PROPS.get(name, "data")
-        out.append(layer_update(view.layers[name], shown_layer(name, before), kind))
+        out.append(
+            memo(
+                view,
+                ("update", name, before),
+                lambda n=name, b=before, k=kind: layer_update(view.layers[n], shown_layer(n, b), k),
+            )
+        )
     return out
