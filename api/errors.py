@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from api.open311_format import FORMATS, errors_body
 from domain.errors import (
@@ -79,7 +79,7 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
             f"{base}<path:_rest>",
             endpoint=f"no_such_endpoint{base.replace('/', '_')}",
             view_func=_no_such_endpoint,
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            methods=list(CATCH_ALL_METHODS),
         )
 
     @server.errorhandler(GridCommandError)
@@ -101,13 +101,18 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
 
     @server.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if request.path.startswith(OPEN311_PREFIX):
-            return _open311_error(error.code, error.description)
-        if not request.path.startswith(prefix):
+        if not request.path.startswith((prefix, OPEN311_PREFIX)):
             return error
-        if request.path.startswith(PUBLIC_PREFIX) and error.code in PUBLIC_HTTP:
-            return _public_error(error.code, *PUBLIC_HTTP[error.code]), error.code
-        return jsonify(error={"code": error.code, "message": error.description}), error.code
+        if request.path.startswith(OPEN311_PREFIX):
+            response = _open311_error(error.code, error.description)
+        elif request.path.startswith(PUBLIC_PREFIX) and error.code in PUBLIC_HTTP:
+            response = _public_error(error.code, *PUBLIC_HTTP[error.code])
+        else:
+            response = jsonify(error={"code": error.code, "message": error.description})
+        response.status_code = error.code
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:  # what may be used
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @server.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -118,7 +123,26 @@ def register_error_handlers(server: Flask, prefix: str = "/api/") -> None:
         return jsonify(error={"code": 500, "message": message}), 500
 
 
+CATCH_ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _no_such_endpoint(_rest):
+    """404 for a path no route has; 405 with Allow for one asked with another method."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in CATCH_ALL_METHODS:
+        try:
+            rule, _ = adapter.match(request.path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if not rule.endpoint.startswith("no_such_endpoint"):
+            allowed.append(method)
+    if allowed:
+        if "GET" in allowed:
+            allowed.append("HEAD")
+        raise MethodNotAllowed(
+            valid_methods=allowed, description=f"{request.method} is not allowed here"
+        )
     abort(404, description=f"no API endpoint at {request.path}")
 
 

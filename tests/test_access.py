@@ -692,3 +692,33 @@ def test_who_gets_what_on_the_critical_routes_as_the_documents_promise(guarded):
                 continue
             mistakes.append(f"{name} {method} {target}: got {got}, expected {expected}")
     assert mistakes == []
+
+
+def test_an_api_route_asked_with_another_method_is_405_with_its_allow_header(guarded):
+    """Every route under /api/ and /open311/: a method it does not take is 405
+    with Allow naming those it does (not the 404 of a path that does not
+    exist), whoever asks; an unknown path stays 404."""
+    app, caller = guarded["app"], guarded["callers"]["admin"]
+    adapter = app.server.url_map.bind("localhost")
+
+    def taken_at(url: str) -> set[str]:  # by any rule at this path, not the 404 catch-all
+        return {
+            m
+            for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if not adapter.match(url, method=m, return_rule=True)[0].endpoint.startswith("no_such")
+        }
+
+    checked = 0
+    for rule in app.server.url_map.iter_rules():
+        url = adapter.build(rule.endpoint, {n: SAMPLE[n] for n in rule.arguments})
+        if not url.startswith(("/api/", "/open311/")) or rule.endpoint.startswith("no_such"):
+            continue
+        taken = taken_at(url)
+        other = next(m for m in ("PUT", "DELETE", "POST", "GET") if m not in taken)
+        answer = caller.request(other, url)
+        assert answer.status_code == 405, (rule.endpoint, other, answer.status_code)
+        assert taken <= {m.strip() for m in answer.headers["Allow"].split(",")}, rule.endpoint
+        checked += 1
+    assert checked > 40
+    for url in ("/api/v1/no-such-thing", "/open311/v2/no-such.json"):
+        assert caller.request("GET", url).status_code == 404
