@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, request, send_from_directory
+from flask import Response, abort, current_app, render_template, request
 
 from resident import blueprint
 from resident.words import SCRIPT_KEYS, words
 from services import feeds
-from web.leaflet_files import LEAFLET_FILES, leaflet_assets
+from web.leaflet_files import leaflet_in_memory
 from web.phone_worker import worker_response
 
 HERE = Path(__file__).parent
@@ -115,9 +116,13 @@ def service_worker():
 @blueprint.get(f"{SCOPE}/leaflet/<path:filename>")
 def leaflet(filename: str):
     """Leaflet's own files (script, stylesheet, pictures), served from here: no CDN."""
-    if filename not in LEAFLET_FILES and not filename.startswith("images/"):
+    found = leaflet_in_memory().get(filename)
+    if found is None:
         abort(404)
-    return send_from_directory(leaflet_assets(), filename, max_age=86_400)
+    kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = Response(found, mimetype=kind)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @blueprint.get(f"{SCOPE}/towns.geojson")

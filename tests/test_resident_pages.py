@@ -130,6 +130,18 @@ def test_leaflet_comes_from_here_and_nothing_else_of_the_disk(client):
     assert client.get("/report/leaflet/nothing.txt").status_code == 404
 
 
+def test_leaflet_is_served_without_writing_to_disk(client, monkeypatch, tmp_path):
+    """A service account's home may be read-only: the files come from memory."""
+    import web.leaflet_files as files
+
+    monkeypatch.setattr(files, "DEFAULT_CACHE", tmp_path / "never")
+    files.leaflet_in_memory.cache_clear()
+    with client.get("/report/leaflet/leaflet.css") as sheet:
+        assert sheet.status_code == 200 and b".leaflet-container" in sheet.data
+        assert "max-age=86400" in sheet.headers["Cache-Control"]
+    assert not (tmp_path / "never").exists()
+
+
 def test_the_small_maps_outlines_are_public_and_hold_no_one(client):
     answer = client.get("/report/towns.geojson")
     assert answer.status_code == 200

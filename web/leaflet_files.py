@@ -1,7 +1,8 @@
 """Leaflet's own files for a page outside Dash, taken from dash-leaflet: no network.
 
-The residents' report page (resident/, its small map) and the folium
-benchmark (bench/folium_map.py) serve Leaflet's leaflet.js, leaflet.css and
+The residents' report page (resident/, its small map, from memory:
+``leaflet_in_memory``) and the folium benchmark (bench/folium_map.py, from a
+folder: ``leaflet_assets``) serve Leaflet's leaflet.js, leaflet.css and
 images/ as Leaflet's npm package lays them out. They came from the npm registry; dash-leaflet already ships Leaflet,
 so they are taken from its webpack bundle (``dash_leaflet/dash_leaflet.js``)
 instead: the benchmark and its test run where no registry can be reached (a
@@ -28,6 +29,7 @@ import re
 import shutil
 import struct
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 LEAFLET_VERSION = "1.9.4"  # the Leaflet that dash-leaflet bundles; the benchmark reports it
@@ -74,8 +76,8 @@ def leaflet_assets(cache_dir: Path | None = None) -> Path:
     return target
 
 
-def write_leaflet(bundle: str, into: Path) -> Path:
-    """Write leaflet.js, leaflet.css and images/ from dash-leaflet's ``bundle`` text."""
+def leaflet_contents(bundle: str) -> dict[str, bytes]:
+    """leaflet.js, leaflet.css and images/… (by their paths) from dash-leaflet's ``bundle`` text."""
     script, version = _library(bundle)
     if version != LEAFLET_VERSION:
         raise RuntimeError(
@@ -83,15 +85,29 @@ def write_leaflet(bundle: str, into: Path) -> Path:
             "set LEAFLET_VERSION in web/leaflet_files.py (the benchmark reports it)"
         )
     pictures = _pictures(bundle)
-    (into / "images").mkdir(parents=True)
-    for name, data in pictures.values():
-        (into / "images" / name).write_bytes(data)
+    files = {f"images/{name}": data for name, data in pictures.values()}
     names = {module: name for module, (name, _) in pictures.items()}
-    (into / "leaflet.css").write_text(_stylesheet(bundle, names), encoding="utf-8")
+    files["leaflet.css"] = _stylesheet(bundle, names).encode()
     header = HEADER.format(version=version, dash_leaflet=importlib.metadata.version("dash-leaflet"))
-    (into / "leaflet.js").write_text(f"{header}{script}({{}});\n", encoding="utf-8")
-    if not _has_leaflet(into):
-        raise RuntimeError(f"the bundle gave no {', '.join(LEAFLET_FILES)}")
+    files["leaflet.js"] = f"{header}{script}({{}});\n".encode()
+    missing = [name for name in LEAFLET_FILES if name not in files]
+    if missing:
+        raise RuntimeError(f"the bundle gave no {', '.join(missing)}")
+    return files
+
+
+@lru_cache(maxsize=1)
+def leaflet_in_memory() -> dict[str, bytes]:
+    """Leaflet's files, read from the installed dash-leaflet once per process:
+    a server writes nothing to disk for them (its home may be read-only)."""
+    return leaflet_contents(_bundle().read_text(encoding="utf-8"))
+
+
+def write_leaflet(bundle: str, into: Path) -> Path:
+    """Write leaflet.js, leaflet.css and images/ from dash-leaflet's ``bundle`` text."""
+    for name, data in leaflet_contents(bundle).items():
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        (into / name).write_bytes(data)
     return into
 
 
