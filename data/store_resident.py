@@ -175,7 +175,7 @@ class ResidentStore:
             if row is None or len(phone) < 4 or not phone.endswith(phone_tail):
                 raise NotFound(
                     "no case with this number and these last four digits of the phone",
-                    zh="没有找到该编号和手机尾号对应的事件，请核对后重试",
+                    zh="没有找到该编号和手机尾号对应的案件，请核对后重试",
                 )
             self._follow(conn, row.id, token_hash, "reporter", device)
         return int(row.id)
@@ -217,10 +217,10 @@ class ResidentStore:
                 .first()
             )
             if row is None or row["category"] in PERSONAL_SERVICES:  # not shown: not found
-                raise NotFound(f"no case {public_id}", zh=f"没有编号为 {public_id} 的事件")
+                raise NotFound(f"no case {public_id}", zh=f"没有编号为 {public_id} 的案件")
             if row["status"] not in OPEN_STATUSES:
                 raise InvalidInput(
-                    f"case {public_id} is no longer open", zh=f"事件 {public_id} 已办结，无需附议"
+                    f"case {public_id} is no longer open", zh=f"案件 {public_id} 已办结，无需附议"
                 )
             kinds = set(
                 conn.execute(
@@ -230,12 +230,12 @@ class ResidentStore:
             if "me_too" in kinds:
                 raise Conflict(
                     f"this phone already said me too to case {public_id}",
-                    zh="您已对该事件表示“我也遇到了”",
+                    zh="您已对该案件表示“我也遇到了”",
                 )
             if kinds:  # the reporter, or one who looked it up with the reporter's phone
                 raise Conflict(
                     f"this phone reported case {public_id} itself",
-                    zh="这是您本人反映的事件，无需附议",
+                    zh="这是您本人反映的案件，无需附议",
                 )
             self._follow(conn, row["id"], token_hash, "me_too", device)
             count = conn.execute(
@@ -277,7 +277,7 @@ class ResidentStore:
             if not can_rate(incident):
                 raise InvalidInput(
                     "this case can be rated once it is resolved, once per resolution",
-                    zh="事件办结后才能评价，每次办结只能评价一次",
+                    zh="案件办结后才能评价，每次办结只能评价一次",
                 )
             before = incident["status"]
             now = rows.utcnow()

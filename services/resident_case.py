@@ -50,7 +50,7 @@ def _followed(store, token: str) -> dict:
     if case is None:
         raise NotFound(
             "this follow link is not known: check it, or find the case by its number",
-            zh="该跟进链接无效，请核对链接或用事件编号查询",
+            zh="该跟进链接无效，请核对链接或用案件编号查询",
         )
     return case
 
@@ -137,7 +137,7 @@ def lookup(store, body: Mapping, device: str) -> dict:
     if not case or not re.fullmatch(r"\d{4}", tail):
         raise refuse(
             "give the case number and the last 4 digits of the phone you reported with",
-            "请填写事件编号和报事手机号的后 4 位",
+            "请填写案件编号和报事手机号的后 4 位",
         )
     token, hashed = new_token()
     store.lookup_case(case, tail, hashed, device)
