@@ -7,7 +7,6 @@ reply; a rating of 2 reopens it, on the page and in the store."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -15,7 +14,9 @@ import pytest
 from scripts.chromium import wait_for_map
 from tests.browser_waits import DASH_IDLE_JS
 from tests.servers import browser_sign_in, demo_county_server, display_key
-from tests.test_resident_browser import PHONE, SHOTS, jpeg
+from tests.test_resident_browser import SHOTS
+from tests.test_resident_flow import phone as resident_phone
+from tests.test_resident_flow import send_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,33 +71,12 @@ def test_a_phone_report_is_seen_on_the_wall_resolved_at_the_desk_rated_2_and_reo
     screen.on("pageerror", lambda e: errors.append(f"wall: {e}"))
     screen.goto(f"{base}/?key={display_key(url)}")
     wait_for_map(screen, min_grids=100)
-    phone = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation={"longitude": AT[0], "latitude": AT[1], "accuracy": 8},
-        permissions=["geolocation"],
-    )
+    phone, page = resident_phone(browser, at=AT)
     desk = browser.new_context(viewport={"width": 1920, "height": 1080})
     try:
-        page = phone.new_page()
         page.on("pageerror", lambda e: errors.append(f"phone: {e}"))
-        page.goto(f"{base}/report")
-        page.get_by_label("积水内涝").check()
-        page.get_by_label("齐腰以上").check()  # its required question: how deep
-        page.get_by_role("button", name="使用我的位置").click()
-        page.wait_for_function(
-            "() => document.getElementById('where').textContent.includes('120.003')"
-        )
-        page.set_input_files("#photo-input", files=[jpeg()])
-        page.wait_for_selector("#photos img")
-        page.get_by_label("问题描述（必填，500 字以内）").fill("小区门口地道积水，车辆熄火")
-        page.get_by_label("手机号码（用于回访，可不填）").fill("13912345678")
-        page.get_by_role("button", name="提交").click()
-        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
-        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        # 积水内涝 and its required question, how deep: 齐腰以上
+        case = send_report(page, base, ["积水内涝", "齐腰以上"], "小区门口地道积水，车辆熄火")
         follow = page.get_attribute("#done-follow", "href")
         # The wall, open since before the report, shows it without a reload.
         screen.wait_for_function(

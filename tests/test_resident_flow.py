@@ -46,14 +46,15 @@ def served(tmp_path_factory):
             store.close()
 
 
-def phone(browser, viewport=PHONE):
+def phone(browser, viewport=PHONE, at=AT):
+    """A resident's phone at ``at`` (lon, lat), its position allowed."""
     context = browser.new_context(
         viewport=viewport,
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
         locale="zh-CN",
-        geolocation={"longitude": AT[0], "latitude": AT[1], "accuracy": 8},
+        geolocation={"longitude": at[0], "latitude": at[1], "accuracy": 8},
         permissions=["geolocation"],
     )
     page = context.new_page()
@@ -62,24 +63,30 @@ def phone(browser, viewport=PHONE):
     return context, page
 
 
+def send_report(page, base: str, choices: list[str], description: str) -> str:
+    """Report on /report as a resident does: the service and its answers
+    (``choices``, by their labels), the phone's position, a photo, the words
+    and a phone number; the case number it gives back."""
+    page.goto(f"{base}/report")
+    for label in choices:
+        page.get_by_label(label).check()
+    page.get_by_role("button", name="使用我的位置").click()
+    page.wait_for_selector("#where:has-text('✓')")
+    page.set_input_files("#photo-input", files=[jpeg()])
+    page.wait_for_selector("#photos img")
+    page.get_by_label("问题描述（必填，500 字以内）").fill(description)
+    page.get_by_label("手机号码（用于回访，可不填）").fill("13912345678")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+    return re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+
+
 def test_a_resident_reports_follows_and_a_neighbour_adds_me_too(browser, served):
     base, store = served["base"], served["store"]
     before = len(store.incidents())
     context, page = phone(browser)
     try:
-        page.goto(f"{base}/report")
-        page.get_by_label("消防通道占用").check()
-        page.get_by_role("button", name="使用我的位置").click()
-        page.wait_for_function(
-            "() => document.getElementById('where').textContent.includes('120.005')"
-        )
-        page.set_input_files("#photo-input", files=[jpeg()])
-        page.wait_for_selector("#photos img")
-        page.get_by_label("问题描述（必填，500 字以内）").fill("小区东门消防通道被车堵住")
-        page.get_by_label("手机号码（用于回访，可不填）").fill("13912345678")
-        page.get_by_role("button", name="提交").click()
-        page.wait_for_selector("#done:not([hidden])", timeout=30_000)
-        case = re.fullmatch(r"案件编号：(\S+)", page.inner_text("#done-case")).group(1)
+        case = send_report(page, base, ["消防通道占用"], "小区东门消防通道被车堵住")
         incidents = store.incidents()
         assert len(incidents) == before + 1
         stored = incidents.set_index("public_id").loc[case]
