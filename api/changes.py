@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
+from api.feed_watch import MAX_WAIT_S, watch_of
 from api.params import parse_int
 
 blueprint = Blueprint("changes", __name__)
@@ -37,3 +38,23 @@ def changes():
     ]
     latest = entries[-1]["seq"] if entries else max(since, 0)
     return jsonify(seq=latest, more=more, changes=entries)
+
+
+@blueprint.get("/api/v1/changes/wait")
+def wait():
+    """The feed's newest position once it is past ``after``: a long poll.
+
+    A live screen asks with the position it knows and hears back as soon as
+    the feed moves (within a tenth of a second), or after ``wait`` seconds
+    (default and at most 25) with the position unchanged; it then asks for
+    its update and asks here again. Without ``after`` the answer is at once.
+    ``busy`` says this worker has too many waiting already: ask again later
+    and rely on the screen's own checks meanwhile.
+    """
+    store = current_app.extensions["gridcommand.store"]
+    after = parse_int(request.args.get("after"), "after", -1, -1, 2**62)
+    timeout = parse_int(request.args.get("wait"), "wait", MAX_WAIT_S, 0, MAX_WAIT_S)
+    seq, waited = watch_of(store).wait(after, timeout if after >= 0 else 0)
+    response = jsonify(seq=seq, moved=seq > after, busy=not waited)
+    response.headers["Cache-Control"] = "no-store"
+    return response

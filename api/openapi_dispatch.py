@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.openapi_parts import ERROR, json_answer
+from api.openapi_parts import ERROR, json_answer, query
 
 
 def _body(schema: dict) -> dict:
@@ -88,6 +88,31 @@ PATHS = {
                     "the changes, oldest first",
                 ),
                 "400": json_answer(ERROR, "since or limit is not a whole number in range"),
+            },
+        }
+    },
+    "/api/v1/changes/wait": {
+        "get": {
+            "summary": "Wait until the change feed moves past position N (a long poll of live screens)",
+            "tags": ["Live"],
+            "parameters": [
+                query("after", "the position known; absent: answer at once", {"type": "integer"}),
+                query("wait", "seconds to wait at most (0 to 25, default 25)", {"type": "integer"}),
+            ],
+            "responses": {
+                "200": json_answer(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "seq": {"type": "integer"},
+                            "moved": {"type": "boolean"},
+                            "busy": {"type": "boolean"},
+                        },
+                    },
+                    "the feed's newest position: past after, or unchanged after wait "
+                    "seconds; busy: too many wait at this server process, ask later",
+                ),
+                "400": json_answer(ERROR, "after or wait is not a whole number in range"),
             },
         }
     },

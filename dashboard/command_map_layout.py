@@ -21,6 +21,9 @@ from layers.registry import LAYERS
 
 # Ids of the live machinery of this page.
 LIVE_STATE = "live-state"  # {seq, digests, ok_at}: what this screen shows
+# Written by nobody: the callback that keeps the browser's listener for the
+# change feed informed (assets/gc_live.js) needs an output.
+LISTENING = "wall-listening"
 STALE = "stale-note"
 KIOSK = "kiosk-options"
 SERVICE, TREND_24H, TREND_7D = "service-tiles", "trend-24h", "trend-7d"
@@ -115,6 +118,7 @@ def layout(
         [
             dcc.Store(id=ids.SCREEN, data=first.get("screen")),
             dcc.Store(id=LIVE_STATE, data=first.get("state")),
+            dcc.Store(id=LISTENING),
             dcc.Store(id=KIOSK, data={"town": kiosk.town, "tour_s": kiosk.tour_s}),
             dcc.Interval(id=ids.REFRESH, interval=int(kiosk.refresh_s * 1000)),
             html.Div(id=STALE, className="gc-stale", style={"display": "none"}),

@@ -654,6 +654,30 @@ def test_a_posted_report_appears_on_an_open_screen_without_reload(served, open_m
     assert outside == []
 
 
+def test_a_report_reaches_an_open_wall_at_once_without_waiting_for_its_check(served, open_map):
+    """The wall listens for the change feed (assets/gc_live.js): a wall that
+    checks only once a minute shows a new report within seconds."""
+    import requests
+
+    from data.store import Store
+
+    store = Store.open(served["env"]["DATABASE_URL"])
+    key = store.create_api_key("push-test", actor="test")
+    store.close()
+    page, outside = open_map(served["base"], 1920, 1080, "/?refresh=60")
+    wait_for_map(page, min_grids=1400)
+    page.wait_for_timeout(500)  # the listener is up once the first picture's state is read
+    started = time.monotonic()
+    report = {"service_code": "garbage", "lat": 36.27, "long": 120.01, "description": "垃圾满溢"}
+    answer = requests.post(
+        f"{served['base']}/open311/v2/requests.json", timeout=30, data={"api_key": key, **report}
+    )
+    number = answer.json()[0]["service_request_id"]
+    page.wait_for_function(SHOWN_IDS_JS + ".includes(n)", arg=number, timeout=15_000)
+    assert time.monotonic() - started < 15  # not the 60 s check
+    assert outside == []
+
+
 def test_a_screen_that_loses_the_server_keeps_its_picture_and_says_since_when(
     served, open_map, tmp_path
 ):

@@ -271,6 +271,8 @@ def feeds_and_dispatch(check: Conformance) -> dict:
     )
     ask(200, "GET", "/api/v1/changes", key="display", params={"since": "0", "limit": "5"})
     ask(400, "GET", "/api/v1/changes", key="display", params={"since": "-1"})
+    ask(200, "GET", "/api/v1/changes/wait", key="display", params={"after": "0", "wait": "0"})
+    ask(400, "GET", "/api/v1/changes/wait", key="display", params={"wait": "26"})
 
     recommend = "/api/v1/dispatch/recommendations"
     ask(200, "GET", recommend, key="dispatch", params={"incident": "T1", "lang": "en"})

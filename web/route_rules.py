@@ -59,6 +59,7 @@ ROUTE_RULES: dict[str, Rule] = {
     "geojson.incidents_geojson": needs(VIEW),
     "geojson.cadres_geojson": needs(VIEW),
     "changes.changes": needs(VIEW, city_wide=True),  # payloads cross towns
+    "changes.wait": needs(VIEW),  # a position in the feed only: a town's wall waits too
     "health.health": PUBLIC,  # for load balancers and monitoring; counts only
     "openapi.openapi_json": PUBLIC,
     # Open311: discovery and the service list are public, as the spec has it.

@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 
-from dash import Input, Output, State, no_update
+from dash import ClientsideFunction, Input, Output, State, no_update
 from plotly.io.json import to_json_plotly
 
 from dashboard import ids
@@ -21,6 +21,7 @@ from dashboard.command_map_layout import (
     EVENTS_BANNER,
     FORECAST,
     KIOSK,
+    LISTENING,
     LIVE_PROPS,
     LIVE_STATE,
     PANELS,
@@ -150,6 +151,15 @@ def refresh_map(context, screen, _tick, state, kiosk, lang):
     scope = current_principal().town  # a town leader sees their town only
     lang = lang or context.settings.lang
     return refreshed(context.store, screen=screen, state=state, kiosk=kiosk, lang=lang, scope=scope)
+
+
+# The browser listens for the change feed (assets/gc_live.js: a long poll) and,
+# when it moves past the position this screen shows, makes the refresh tick at
+# once, so a new report goes out without waiting for the next check; the
+# interval's own checks stay, should the listening fail.
+callbacks.clientside(
+    ClientsideFunction("gc_live", "shown"), Output(LISTENING, "data"), Input(LIVE_STATE, "data")
+)
 
 
 callbacks.clientside(
