@@ -21,6 +21,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 
 from dash import Patch
 
@@ -30,13 +32,33 @@ MIN_EDITS = 24  # small traces may always be edited
 
 
 def layer_digests(layers: dict[str, dict]) -> dict[str, str]:
-    """A short digest of each layer's live value (``layers.map_figure.build_wall_layers``)."""
-    return {
-        name: hashlib.blake2b(
-            json.dumps(value, sort_keys=True, default=str).encode(), digest_size=8
-        ).hexdigest()
-        for name, value in layers.items()
-    }
+    """A short digest of each layer's live value (``layers.map_figure.build_wall_layers``).
+
+    A value seen before as the very same object (a layer the worker reused,
+    such as the cadres' while only new reports come in) keeps its digest
+    without being serialised again.
+    """
+    return {name: _digest(value) for name, value in layers.items()}
+
+
+_SEEN: OrderedDict = OrderedDict()  # id(value) -> (value, digest); the value keeps the id unique
+_SEEN_SIZE = 64
+_SEEN_LOCK = threading.Lock()
+
+
+def _digest(value: dict) -> str:
+    with _SEEN_LOCK:
+        held = _SEEN.get(id(value))
+        if held is not None and held[0] is value:
+            return held[1]
+    digest = hashlib.blake2b(
+        json.dumps(value, sort_keys=True, default=str).encode(), digest_size=8
+    ).hexdigest()
+    with _SEEN_LOCK:
+        _SEEN[id(value)] = (value, digest)
+        while len(_SEEN) > _SEEN_SIZE:
+            _SEEN.popitem(last=False)
+    return digest
 
 
 def layer_update(value: dict, shown: dict | None, kind: str):

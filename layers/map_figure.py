@@ -57,6 +57,7 @@ def build_wall_layers(
     style: MapStyle,
     now: dt.datetime,
     events: Sequence[dict] = (),
+    cadre_layer: dict | None = None,
 ) -> dict[str, dict]:
     """The live values of every wall layer, keyed as ``WALL_LAYERS``.
 
@@ -71,13 +72,19 @@ def build_wall_layers(
     events : sequence of dict
         Active wartime events: name, area (WGS84 polygon), tasks (see
         ``layers.event_map.wall_layers``).
+    cadre_layer : dict, optional
+        The cadres' layer of ``cadre_frame`` in ``style``, when already built.
     """
     shown = incidents.build_layer(incident_frame, style=style, now=now)
     happening = event_map.wall_layers(list(events), scale=style.scale, lang=style.lang)
     return {
         "grids": grids.hideout(grid_frame, style=style),
         "towns": towns.outline_style(style),
-        "cadres": cadres.build_layer(cadre_frame, style=style, now=now),
+        "cadres": (
+            cadre_layer
+            if cadre_layer is not None
+            else cadres.build_layer(cadre_frame, style=style, now=now)
+        ),
         "incidents-halo": shown["halo"],
         "incidents": shown["dots"],
         "incidents-flash": shown["flash"],
