@@ -54,6 +54,7 @@ from domain.errors import Unavailable
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
+_TIMEVAL = struct.Struct("@ll")  # struct timeval, for SO_RCVTIMEO and SO_SNDTIMEO
 MAX_FRAME = 1 << 20  # a report is a few kB; anything larger is not one of ours
 ANSWER_TIMEOUT = 90.0  # s a worker waits for its report's commit (a long import may hold the lock)
 RETRY_AFTER = 1.0  # s a worker writes itself before trying an unreachable writer again
@@ -103,6 +104,26 @@ def read_frame(conn: socket.socket) -> dict:
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes")
     return _message(_read_exactly(conn, size))
+
+
+def read_answer(conn: socket.socket) -> dict:
+    """The one frame the writer answers a report with, in as few reads as it
+    came in (one, nearly always: an answer is tens of bytes). Nothing follows
+    it on the connection, which carries one report at a time."""
+    data = conn.recv(4096)
+    while True:
+        if not data:
+            raise EOFError("the writer closed the connection")
+        if len(data) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(data)
+            if size > MAX_FRAME:
+                raise ValueError(f"a frame of {size} bytes")
+            if len(data) >= _LENGTH.size + size:
+                return _message(data[_LENGTH.size : _LENGTH.size + size])
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise EOFError("the writer closed the connection")
+        data += chunk
 
 
 def split_frames(buffer: bytearray) -> list[dict]:
@@ -167,7 +188,7 @@ class WriterClient:
                 self._drop()
                 continue
             try:
-                answer = read_frame(conn)
+                answer = read_answer(conn)
             except ConnectionResetError:
                 # Linux resets a Unix stream socket whose peer closed with data
                 # unread or before accepting it (af_unix.c, unix_release_sock):
@@ -201,6 +222,14 @@ class WriterClient:
             conn.close()
             self._unreachable_until = time.monotonic() + RETRY_AFTER
             return None
+        # The kernel keeps the time limit: with Python's own, each send and
+        # read polled first, twice the system calls, and each lets go of the
+        # GIL, which 16 request threads pass round. Out of time, a read raises
+        # BlockingIOError, an OSError as socket.timeout is.
+        conn.settimeout(None)
+        limit = _TIMEVAL.pack(int(ANSWER_TIMEOUT), 0)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
         self._local.conn, self._local.pid = conn, os.getpid()
         with self._counting:
             self._open.add(conn)
