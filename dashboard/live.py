@@ -66,20 +66,43 @@ def layer_update(value: dict, shown: dict | None, kind: str):
     it shows ``value``.
 
     ``kind`` "hideout": a Patch of the keys of ``value`` (the screen's own
-    keys, such as whether the layer is switched on, stay). ``kind`` "data": a
+    keys, such as whether the layer is switched on, stay), entry by entry
+    where ``shown`` is known (``hideout_patch``). ``kind`` "data": a
     FeatureCollection, edited feature by feature when ``shown`` is known and
     few features changed, else sent whole.
     """
     if kind == "hideout":
-        patch = Patch()
-        for key, item in value.items():
-            patch[key] = item
-        return patch
+        return hideout_patch(shown, value)
     if shown is not None:
         patch = features_patch(shown, value)
         if patch is not None:
             return patch
     return value
+
+
+def hideout_patch(shown: dict | None, value: dict) -> Patch:
+    """A Patch setting the keys of ``value`` in a screen's hideout.
+
+    With what the screen shows (``shown``), a mapping such as the grids'
+    colour class by code is edited entry by entry: one new report changes one
+    grid's count and perhaps its class, a few dozen bytes instead of the
+    whole mapping for every grid (60 kB at county scale, to each screen).
+    """
+    patch = Patch()
+    for key, item in value.items():
+        before = None if shown is None else shown.get(key, _ABSENT)
+        if isinstance(item, dict) and isinstance(before, dict):
+            for entry, new in item.items():
+                if before.get(entry, _ABSENT) != new:
+                    patch[key][entry] = new
+            for entry in before.keys() - item.keys():
+                del patch[key][entry]
+        elif before is None or before != item:
+            patch[key] = item
+    return patch
+
+
+_ABSENT = object()
 
 
 def features_patch(before: dict, after: dict) -> Patch | None:

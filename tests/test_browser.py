@@ -675,6 +675,17 @@ def test_a_report_reaches_an_open_wall_at_once_without_waiting_for_its_check(ser
     number = answer.json()[0]["service_request_id"]
     page.wait_for_function(SHOWN_IDS_JS + ".includes(n)", arg=number, timeout=15_000)
     assert time.monotonic() - started < 15  # not the 60 s check
+    # The grids' counts came as edits of single entries: what the screen
+    # holds is still every grid's open count as the server has it.
+    store = Store.open(served["env"]["DATABASE_URL"])
+    code = store.incident_by_public_id(number)["grid_code"]
+    load = store.open_load().set_index("grid_code")["open"].astype(int).to_dict()
+    store.close()
+    held = page.evaluate(
+        "() => window.dash_component_api.getLayout('wall-grids').props.hideout.open"
+    )
+    assert held[code] == load[code] >= 1
+    assert {k: v for k, v in held.items() if v} == {k: v for k, v in load.items() if v}
     assert outside == []
 
 

@@ -242,3 +242,17 @@ def test_unchanged_panels_are_not_sent_again():
     later = [html.Div("12 件"), html.Div("4 人")]
     sent, new = unchanged_panels(later, digests)
     assert sent[0] is no_update and sent[1] is later[1] and new[0] == digests[0]
+
+
+def test_a_new_report_edits_one_grid_of_the_hideout_not_the_whole_mapping():
+    codes = [f"G{i:04d}" for i in range(1400)]
+    before = {"cls": dict.fromkeys(codes, 0), "open": dict.fromkeys(codes, 0), "weight": 0.6}
+    after = copy.deepcopy(before)
+    after["cls"]["G0007"], after["open"]["G0007"] = 1, 1
+    del after["open"]["G0009"]
+    edit = layer_update(after, before, "hideout")
+    assert isinstance(edit, Patch) and len(json.dumps(edit.to_plotly_json())) < 400
+    screen = {**copy.deepcopy(before), "show": False}  # the screen's own key stays
+    assert apply_patch(screen, edit) == {**after, "show": False}
+    whole = layer_update(after, None, "hideout")  # what the screen shows is not known
+    assert apply_patch(screen, whole) == {**after, "show": False}
