@@ -26,7 +26,8 @@ At county scale, on the same server, it then also times (skip with 0):
 
 - report POST → on screen (--screens, default 20: --browser-screens real
   Chromium walls, the rest protocol screens; bench/screens.py's live run):
-  p50 and p95, --reports reports one every --every seconds;
+  p50 and p95, --reports reports one every --every seconds; with the CPU
+  kept busy by --live-busy spinning processes if given;
 - click → redrawn (--clicks runs each, bench/map_clicks.py): a review drill,
   a console selection, an event area drawn.
 
@@ -298,7 +299,8 @@ def live_run(browser, base: str, url: str, wall_key: str, grids: int, args) -> d
     finally:
         store.close()
     try:
-        return screens_run(browser, base, wall_key, key, points, grids, args)
+        with busy_cpu(args.live_busy, args.timeout + args.reports * args.every):
+            return screens_run(browser, base, wall_key, key, points, grids, args)
     finally:
         revoke_key(url, key)
 
@@ -321,6 +323,17 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=1.0,
         help="the screens' refresh, s (the wall's default, GC_REFRESH_S)",
+    )
+    parser.add_argument(
+        "--live-busy",
+        type=int,
+        default=0,
+        help="busy processes through the report→screen run (0: none)",
+    )
+    parser.add_argument(
+        "--no-listen",
+        action="store_true",
+        help="protocol screens only check every --refresh (no long poll, as gc_live.js does)",
     )
     parser.add_argument("--clicks", type=int, default=3, help="runs of each click (0: none)")
     parser.add_argument("--json", action="store_true", help="end with one line of JSON")

@@ -25,8 +25,10 @@ then:
 4. opens --screens screens of /?refresh=2: --browser-screens real Chromium
    pages in one browser, the rest protocol screens (each its own wall session,
    posting the page's own refresh tick with the CSRF header dash-renderer
-   sends), POSTs --reports Open311 reports one every 3 s at real grid points
-   and measures, polling every page every 100 ms, the delay until each page's
+   sends, and listening as the page's assets/gc_live.js does: a long poll on
+   /api/v1/changes/wait that makes it tick at once when the feed moves;
+   --no-listen leaves only the ticks), POSTs --reports Open311 reports one
+   every 3 s at real grid points and measures, polling every page every 100 ms, the delay until each page's
    incidents trace holds the report.
 
 The load average (/proc/loadavg) is printed at the start and at the end: on a
@@ -199,9 +201,20 @@ class ProtocolScreen(threading.Thread):
     then cookies), posting the page's own refresh tick every ``period``
     seconds with the CSRF header, carrying its live state from answer to
     answer exactly as the page does, and noting when each report first
-    reaches it."""
+    reaches it. With ``listen``, it also does what the page's
+    assets/gc_live.js does: it keeps a long poll open on
+    /api/v1/changes/wait and ticks at once when the feed moves past what it
+    shows."""
 
-    def __init__(self, base: str, key: str, template: dict, period: float, stop: threading.Event):
+    def __init__(
+        self,
+        base: str,
+        key: str,
+        template: dict,
+        period: float,
+        stop: threading.Event,
+        listen: bool = True,
+    ):
         super().__init__(daemon=True)
         self.base, self.template, self.period, self.stop = base, template, period, stop
         self.opener = wall_opener(base, key)
@@ -209,6 +222,32 @@ class ProtocolScreen(threading.Thread):
         self.seen: dict[str, float] = {}  # id -> perf_counter when received
         self.bytes: list[int] = []
         self.errors = 0
+        self.wake = threading.Event()  # set by the listener: tick now
+        self.pushes = 0
+        if listen:
+            threading.Thread(target=self.listen, daemon=True).start()
+
+    def listen(self) -> None:
+        """The page's listener (assets/gc_live.js): wait for the feed to move
+        past the position this screen shows, then wake the ticking thread."""
+        heard = -1
+        while not self.stop.is_set():
+            shown = max(heard, (self.state or {}).get("seq", -1))
+            url = f"{self.base}/api/v1/changes/wait?after={shown}"
+            try:
+                with self.opener.open(url, timeout=60) as response:
+                    answer = json.loads(response.read())
+            except Exception:
+                self.stop.wait(5)
+                continue
+            if answer.get("busy"):
+                self.stop.wait(5)
+            elif answer["seq"] > shown and shown >= 0:
+                heard = answer["seq"]
+                self.pushes += 1
+                self.wake.set()
+            else:
+                heard = max(heard, answer["seq"])
 
     def body(self, tick: int) -> bytes:
         tick_body = json.loads(json.dumps(self.template))
@@ -224,8 +263,10 @@ class ProtocolScreen(threading.Thread):
         tick = 1000
         next_at = time.perf_counter() + random.uniform(0, self.period)
         while not self.stop.is_set():
-            time.sleep(max(0.0, next_at - time.perf_counter()))
-            next_at += self.period
+            if self.wake.wait(max(0.0, next_at - time.perf_counter())):
+                self.wake.clear()  # the listener heard the feed move: tick now
+            else:
+                next_at += self.period
             tick += 1
             request = urllib.request.Request(
                 self.base + "/_dash-update-component",
@@ -281,7 +322,7 @@ def screens_run(
             wait_drawn(page, grids, args.timeout)
         template = dash_tick_template(pages[0])
         robots = [
-            ProtocolScreen(base, wall_key, template, args.refresh, stop)
+            ProtocolScreen(base, wall_key, template, args.refresh, stop, listen=not args.no_listen)
             for _ in range(args.screens - real)
         ]
         for robot in robots:
@@ -351,6 +392,7 @@ def screens_run(
         "protocol_p50_s": pct(robot_delays, 0.5),
         "protocol_p95_s": pct(robot_delays, 0.95),
         "protocol_errors": sum(r.errors for r in robots),
+        "protocol_pushes": sum(r.pushes for r in robots),
         "update_bytes_median": statistics.median(update_bytes) if update_bytes else 0,
         "update_bytes_max": max(update_bytes) if update_bytes else 0,
         "update_map_bytes_median": statistics.median(map_bytes) if map_bytes else 0,
@@ -500,6 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=10)
     parser.add_argument("--every", type=float, default=3.0, help="seconds between reports")
     parser.add_argument("--refresh", type=float, default=2.0, help="the screens' refresh, s")
+    parser.add_argument(
+        "--no-listen",
+        action="store_true",
+        help="protocol screens only check every --refresh (no long poll, as gc_live.js does)",
+    )
     parser.add_argument("--timeout", type=float, default=120, help="seconds per page/report")
     parser.add_argument(
         "--folium-renderers",
