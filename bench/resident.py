@@ -219,7 +219,7 @@ def report(f: dict) -> None:
         ["incidents stored (channel app)", f["stored"]["incidents"]],
         ["reporter follows stored", f["stored"]["follows"]],
         ["photo rows stored", f["stored"]["photos"]],
-        ["files in the media store (photos + thumbnails)", f["media_files"]],
+        ["files in the media store (photos, thumbnails, their .type)", f["media_files"]],
         ["all answered after, s", f["all_done_s"]],
         ["server CPU, s", f["server_cpu_s"]],
         ["server CPU per report, ms", f["server_cpu_ms_per_report"]],
