@@ -28,8 +28,8 @@ then:
    sends, and listening as the page's assets/gc_live.js does: a long poll on
    /api/v1/changes/wait that makes it tick at once when the feed moves;
    --no-listen leaves only the ticks), POSTs --reports Open311 reports one
-   every 3 s at real grid points and measures, polling every page every 100 ms, the delay until each page's
-   incidents trace holds the report.
+   every 3 s at real grid points and measures, polling every page every
+   100 ms, the delay until each page's incidents trace holds the report.
 
 The load average (/proc/loadavg) is printed at the start and at the end: on a
 2-core machine a concurrent test run changes the figures.
