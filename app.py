@@ -8,7 +8,8 @@
     python app.py export KIND FILE               and write them back out
     python app.py calendar YEAR                  days off and make-up working days, and why
 
-For a production server: gunicorn -w 4 -k gthread --threads 8 'app:create_server()'.
+For a production server: gunicorn -w 4 -k gthread --threads 16 'app:create_server()'
+(with fewer threads, set GC_LIVE_WAITERS to at most --threads minus 6).
 """
 
 from __future__ import annotations

@@ -91,6 +91,11 @@ SETTINGS: tuple[Setting, ...] = (
         "0",
         "reverse proxies in front whose X-Forwarded-For/-Proto are trusted (1 behind nginx)",
     ),
+    Setting(
+        "GC_LIVE_WAITERS",
+        "10",
+        "screens per worker waiting at once on the change feed's long poll (each holds a thread)",
+    ),
     Setting("GC_SIGNIN_RATE", "10/minute", "sign-in attempts allowed per address"),
     Setting("GC_INTAKE_RATE", "300/minute", "Open311 reports allowed per API key and address"),
     Setting(
@@ -186,6 +191,7 @@ class Settings:
     secure_cookies: bool
     rate_limit_storage: str
     proxy_hops: int
+    live_waiters: int
     signin_rate: str
     intake_rate: str
     resident_rate: str
@@ -240,6 +246,7 @@ class Settings:
             secure_cookies=_flag(raw["GC_SECURE_COOKIES"], "GC_SECURE_COOKIES"),
             rate_limit_storage=raw["GC_RATE_LIMIT_STORAGE"],
             proxy_hops=_proxy_hops(raw["GC_PROXY_HOPS"]),
+            live_waiters=_live_waiters(raw["GC_LIVE_WAITERS"]),
             signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
             resident_rate=_rate(raw["GC_RESIDENT_RATE"], "GC_RESIDENT_RATE"),
@@ -258,6 +265,13 @@ class Settings:
             values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
+
+
+def _live_waiters(value: str) -> int:
+    waiters = _integer(value, "GC_LIVE_WAITERS")
+    if not 0 <= waiters <= 1000:
+        raise SettingsError(f"GC_LIVE_WAITERS must be from 0 to 1000, not {waiters}")
+    return waiters
 
 
 def _proxy_hops(value: str) -> int:

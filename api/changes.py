@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
-from api.feed_watch import MAX_WAIT_S, watch_of
+from api.feed_watch import LIVE_WAITERS, MAX_WAIT_S, MAX_WAITERS, watch_of
 from api.params import parse_int
 
 blueprint = Blueprint("changes", __name__)
@@ -54,7 +54,8 @@ def wait():
     store = current_app.extensions["gridcommand.store"]
     after = parse_int(request.args.get("after"), "after", -1, -1, 2**62)
     timeout = parse_int(request.args.get("wait"), "wait", MAX_WAIT_S, 0, MAX_WAIT_S)
-    seq, waited = watch_of(store).wait(after, timeout if after >= 0 else 0)
+    watch = watch_of(store, current_app.config.get(LIVE_WAITERS, MAX_WAITERS))
+    seq, waited = watch.wait(after, timeout if after >= 0 else 0)
     response = jsonify(seq=seq, moved=seq > after, busy=not waited)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -17,7 +17,8 @@ import threading
 import time
 
 PERIOD = 0.1  # seconds between two reads of the feed's position while someone waits
-MAX_WAITERS = 10  # per worker process, of gunicorn's 16 threads (``--threads``)
+MAX_WAITERS = 10  # per worker process, of serve's 16 threads: GC_LIVE_WAITERS
+LIVE_WAITERS = "GC_LIVE_WAITERS"  # the Flask config key of the setting
 MAX_WAIT_S = 25  # a wait answers after this at the latest, moved or not
 
 
@@ -84,10 +85,11 @@ _WATCHES: dict[int, FeedWatch] = {}  # id(store) -> its watch
 _LOCK = threading.Lock()
 
 
-def watch_of(store) -> FeedWatch:
-    """The worker's watch of ``store``'s change feed."""
+def watch_of(store, max_waiters: int = MAX_WAITERS) -> FeedWatch:
+    """The worker's watch of ``store``'s change feed, letting ``max_waiters`` wait."""
     with _LOCK:
         watch = _WATCHES.get(id(store))
         if watch is None or watch.store is not store:
-            watch = _WATCHES[id(store)] = FeedWatch(store)
+            watch = _WATCHES[id(store)] = FeedWatch(store, max_waiters=max_waiters)
+        watch.max_waiters = max_waiters
         return watch

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 from cli.simulate import ROOT, scenario_command
 from domain.errors import GridCommandError
@@ -49,6 +50,24 @@ def check_port_free(host: str, port: int) -> None:
             raise GridCommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+# Threads of a worker kept for the screens' updates and every other request,
+# whatever waits on the change feed's long poll (GC_LIVE_WAITERS).
+THREADS_KEPT = 6
+
+
+def _fit_live_waiters(settings: Settings, threads: int) -> Settings:
+    """GC_LIVE_WAITERS lowered, with a note, so that THREADS_KEPT threads stay free."""
+    room = max(0, threads - THREADS_KEPT)
+    if settings.live_waiters <= room:
+        return settings
+    print(
+        f"grid-command: GC_LIVE_WAITERS {settings.live_waiters} lowered to {room} for "
+        f"--threads {threads} ({THREADS_KEPT} threads stay for the other requests)",
+        flush=True,
+    )
+    return replace(settings, live_waiters=room)
+
+
 def serve(settings: Settings, workers: int, threads: int, simulate: str | None = None) -> None:
     """Seed on first run, then serve with gunicorn (one process per worker).
 
@@ -63,6 +82,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     from data.store import Store
 
     check_port_free(settings.host, settings.port)  # before minutes of seeding, not after
+    settings = _fit_live_waiters(settings, threads)
     store = Store.open(settings.database_url, sla_policy=settings.sla_policy)
     if store.is_empty() and not store.city_is_own():
         seed_city(store, scale=settings.demo_scale, seed=settings.demo_seed)

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_compress import Compress
 
 from api import register_api
+from api.feed_watch import LIVE_WAITERS
 from api.field_app import PUBLIC_URL
 from api.geojson import MEDIA_TYPE
 from api.intake_lane import install_intake_lane
@@ -64,6 +65,7 @@ def compose(settings: Settings, store) -> Dash:
     server.extensions[MEDIA_STORE] = open_media_store(settings.media)
     server.config[PHOTO_MAX_BYTES] = settings.photo_max_bytes
     server.config[PUBLIC_URL] = settings.public_url
+    server.config[LIVE_WAITERS] = settings.live_waiters
     register_fieldapp(server)
     register_resident(server)
     app = create_dash(server, settings, store)

@@ -102,3 +102,27 @@ def test_the_walls_listener_ticks_the_walls_own_refresh_interval():
     assert f'const CHECK = "{ids.REFRESH}";' in script
     assert "eval(" not in script and "new Function" not in script  # the strict CSP
     assert ids.REFRESH in str(layout("zh"))
+
+
+def test_gc_live_waiters_bounds_the_waits_and_serve_keeps_threads_free(tiny_url, capsys):
+    from cli.serve import THREADS_KEPT, _fit_live_waiters
+
+    app = create_app(Settings.from_env({"DATABASE_URL": tiny_url, "GC_LIVE_WAITERS": "0"}))
+    store = app.server.extensions["gridcommand.store"]
+    try:
+        key = store.create_api_key("wall", actor="test", scopes="display")
+        client = app.server.test_client()
+        latest = store.latest_seq()
+        started = time.monotonic()
+        answer = client.get(
+            f"/api/v1/changes/wait?after={latest}&wait=5", headers={"X-API-Key": key}
+        )
+        assert answer.status_code == 200 and answer.get_json()["busy"] is True  # none may wait
+        assert time.monotonic() - started < 2
+    finally:
+        store.close()
+    settings = Settings.from_env({"GC_LIVE_WAITERS": "10"})
+    assert _fit_live_waiters(settings, 16).live_waiters == 10
+    assert _fit_live_waiters(settings, 8).live_waiters == 8 - THREADS_KEPT
+    assert "lowered to 2 for --threads 8" in capsys.readouterr().out
+    assert _fit_live_waiters(settings, 4).live_waiters == 0
