@@ -221,9 +221,7 @@ class Settings:
         """
         env = os.environ if environ is None else environ
         raw = {s.env: env.get(s.env, "") or s.default for s in SETTINGS}
-        port = _integer(raw["PORT"], "PORT")
-        if not 0 < port < 65536:
-            raise SettingsError(f"PORT must be between 1 and 65535, not {port}")
+        port = _integer(raw["PORT"], "PORT", 1, 65535)
         lang = raw["GC_LANG"]
         if lang not in ("zh", "en"):
             raise SettingsError(f"GC_LANG must be zh or en, not {lang!r}")
@@ -245,8 +243,8 @@ class Settings:
             admin_password=raw["GC_ADMIN_PASSWORD"],
             secure_cookies=_flag(raw["GC_SECURE_COOKIES"], "GC_SECURE_COOKIES"),
             rate_limit_storage=raw["GC_RATE_LIMIT_STORAGE"],
-            proxy_hops=_proxy_hops(raw["GC_PROXY_HOPS"]),
-            live_waiters=_live_waiters(raw["GC_LIVE_WAITERS"]),
+            proxy_hops=_integer(raw["GC_PROXY_HOPS"], "GC_PROXY_HOPS", 0, 5),
+            live_waiters=_integer(raw["GC_LIVE_WAITERS"], "GC_LIVE_WAITERS", 0, 1000),
             signin_rate=_rate(raw["GC_SIGNIN_RATE"], "GC_SIGNIN_RATE"),
             intake_rate=_rate(raw["GC_INTAKE_RATE"], "GC_INTAKE_RATE"),
             resident_rate=_rate(raw["GC_RESIDENT_RATE"], "GC_RESIDENT_RATE"),
@@ -265,20 +263,6 @@ class Settings:
             values.update(calendar=calendar, sla_policy=replace(policy, calendar=calendar))
         values.update(overrides)
         return cls(**values)
-
-
-def _live_waiters(value: str) -> int:
-    waiters = _integer(value, "GC_LIVE_WAITERS")
-    if not 0 <= waiters <= 1000:
-        raise SettingsError(f"GC_LIVE_WAITERS must be from 0 to 1000, not {waiters}")
-    return waiters
-
-
-def _proxy_hops(value: str) -> int:
-    hops = _integer(value, "GC_PROXY_HOPS")
-    if not 0 <= hops <= 5:
-        raise SettingsError(f"GC_PROXY_HOPS must be a number of proxies from 0 to 5, not {hops}")
-    return hops
 
 
 def _public_url(value: str) -> str:
@@ -395,8 +379,12 @@ def _refresh(value: str) -> float:
     return seconds
 
 
-def _integer(value: str, name: str) -> int:
+def _integer(value: str, name: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number, from ``low`` to ``high`` when they are given."""
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+    if low is not None and high is not None and not low <= number <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {number}")
+    return number

@@ -97,6 +97,8 @@ def test_database_of_another_application_is_refused(tmp_path):
     [
         ({"PORT": "eighty"}, "PORT must be a whole number"),
         ({"GC_LANG": "fr"}, "GC_LANG must be zh or en"),
+        ({"GC_PROXY_HOPS": "9"}, "GC_PROXY_HOPS must be between 0 and 5, not 9"),
+        ({"GC_LIVE_WAITERS": "-1"}, "GC_LIVE_WAITERS must be between 0 and 1000"),
         ({"GC_SLA_POLICY": "/nonexistent/sla.json"}, "GC_SLA_POLICY: cannot read"),
         ({"GC_SLA_POLICY": str(ROOT / "README.md")}, "is not JSON"),
     ],
