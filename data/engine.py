@@ -89,6 +89,16 @@ def _sqlite_engine(parsed) -> Engine:
         # to 64 MiB after a checkpoint.
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cursor.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
+        # A statement that may fail half-way (an INSERT into a table with
+        # constraints and indexes, the intake's batches among them) saves the
+        # pages it changes in a statement journal, which SQLite spills from
+        # 64 kB into a temporary file: created, written a page at a time and
+        # deleted in every such transaction (strace of the intake writer: about
+        # 170 writes and an open, unlink and access a commit, as many pages as
+        # the WAL got). Kept in memory, that journal costs no system call.
+        # Temporary tables and sorts that outgrow the cache stay in memory too:
+        # tens of MB for a sort of every incident of the region.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

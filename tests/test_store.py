@@ -316,6 +316,9 @@ def test_sqlite_database_runs_in_wal_mode(sqlite_url):
         # Checkpoints every 40 MB, not 4 MB (issue 16, item 13), the file cut back after.
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
         assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 * 1024 * 1024
+        # Statement journals in memory, not a temporary file made and deleted
+        # in every write transaction (issue 16, item 13).
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
     opened.close()
 
 
