@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 
@@ -99,6 +101,8 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
     notifier = _start_notifier()
     retrainer = _start_retrainer(settings)
     master = os.getpid()
+    # The workers build each wall picture once between them (dashboard.view_share).
+    views = tempfile.mkdtemp(prefix="gc-views-")  # 0700
 
     def when_ready(_arbiter):
         if scenario_cmd:
@@ -118,9 +122,10 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             )
 
         def load(self):
-            from server import create_app
+            from server import create_app, share_views
 
             app = create_app(settings)
+            share_views(views)
             if writer is not None:
                 app.server.extensions["gridcommand.store"].use_intake_writer(writer.path)
             _warm_review(app.server.extensions["gridcommand.store"])
@@ -138,6 +143,8 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         _Server().run()
     finally:
         _stop_children(writer, notifier, master, retrainer)
+        if os.getpid() == master:
+            shutil.rmtree(views, ignore_errors=True)
 
 
 def _start_notifier():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.live import layer_digests
+from dashboard.view_share import current_share
 from dashboard.wall_figures import risk_figure, spots_count
 from domain.kpis import (
     SERVICE_WINDOW,
@@ -281,12 +282,15 @@ def current_minute() -> int:
 def shared_view(store, *, lang: str, screen: dict | None, **options) -> CommandView:
     """``command_view``, built once per change-feed position for all screens alike.
 
-    Twenty screens ticking every second or two ask for the same picture: a
-    worker builds it once per (feed position, language, screen size, focus)
-    and hands it out until the feed moves. Screens that ask while it is being
-    built wait for that build instead of starting their own. While a new
-    urgent incident's ring is up the picture is rebuilt at most once every
-    ``FLASH_REBUILD_S``, so the ring goes out on time.
+    Twenty screens ticking every second or two ask for the same picture: it
+    is built once per (feed position, language, screen size, focus) and
+    handed out until the feed moves. Screens that ask while it is being
+    built wait for that build instead of starting their own: the threads of
+    a worker on a lock of the worker, the workers of ``serve`` on a lock file
+    of their shared directory (``dashboard.view_share``), where the first
+    leaves the picture for the others. While a new urgent incident's ring is
+    up the picture is rebuilt at most once every ``FLASH_REBUILD_S``, so the
+    ring goes out on time.
     """
     width, height, _ = map_area(screen)
     key = (
@@ -306,11 +310,9 @@ def shared_view(store, *, lang: str, screen: dict | None, **options) -> CommandV
         with _CACHE_LOCK:
             view = _fresh(key)  # built while this screen waited
         if view is None:
-            now = dt.datetime.now(dt.UTC)
-            view = command_view(store, lang=lang, screen=screen, now=now, **options)
-            view = dataclasses.replace(view, digests=layer_digests(view.layers))
+            view, built = _built_once(key, lambda: _build(store, lang, screen, options))
             with _CACHE_LOCK:
-                _CACHE[key] = (view, time.monotonic())
+                _CACHE[key] = (view, built)
                 while len(_CACHE) > _CACHE_SIZE:
                     _CACHE.popitem(last=False)
     with _CACHE_LOCK:
@@ -318,16 +320,40 @@ def shared_view(store, *, lang: str, screen: dict | None, **options) -> CommandV
     return view
 
 
+def _build(store, lang: str, screen: dict | None, options: dict) -> CommandView:
+    now = dt.datetime.now(dt.UTC)
+    view = command_view(store, lang=lang, screen=screen, now=now, **options)
+    return dataclasses.replace(view, digests=layer_digests(view.layers))
+
+
+def _built_once(key, build) -> tuple[CommandView, float]:
+    """The view for ``key`` and when it was built: another worker's, if it
+    built it already (and its ring is not due a rebuild), else ``build()``'s,
+    left for the others."""
+    share = current_share()
+    if share is None:
+        return build(), time.time()
+    with share.building(key):
+        held = share.get(key)
+        if held is not None and not _due_again(*held):
+            return held
+        view, built = build(), time.time()
+        share.put(key, view, built)
+        return view, built
+
+
+def _due_again(view: CommandView, built: float) -> bool:
+    """A flash ring is up and the picture is older than ``FLASH_REBUILD_S``."""
+    return view.flash_until is not None and time.time() - built >= FLASH_REBUILD_S
+
+
 def _fresh(key) -> CommandView | None:
     """The cached view for ``key`` unless a flash ring means it is due a rebuild."""
     entry = _CACHE.get(key)
-    if entry is None:
-        return None
-    view, built = entry
-    if view.flash_until is not None and time.monotonic() - built >= FLASH_REBUILD_S:
+    if entry is None or _due_again(*entry):
         return None
     _CACHE.move_to_end(key)
-    return view
+    return entry[0]
 
 
 def memo(view, key, make):

@@ -45,6 +45,14 @@ def create_server() -> Flask:
     return server
 
 
+def share_views(directory: str | None) -> None:
+    """Let this worker share the wall's pictures with the server's other
+    workers through ``directory`` (``dashboard.view_share``; None: it builds its own)."""
+    from dashboard.view_share import share_views as share
+
+    share(directory)
+
+
 def warn_calendar(settings: Settings) -> None:
     """Say on stderr when this year or the next has no State Council holiday notice yet."""
     from domain.calendar_days import notice_line
