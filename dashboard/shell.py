@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -80,13 +81,30 @@ class AppContext:
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # <html lang>: what a screen reader speaks
 
 
-def _titled_index(app: Dash, default_lang: str) -> None:
+def preload_links(urls: list[tuple[str, str]]) -> str:
+    """``<link rel=preload>`` tags for (URL, ``as``) pairs. A fetch preload is
+    made with ``crossorigin=anonymous``, the credentials of dash-leaflet's plain
+    ``fetch(url)``, so that the browser hands that fetch the preloaded answer."""
+    cors = {"fetch": ' crossorigin="anonymous"'}
+    return "".join(
+        f'<link rel="preload" href="{escape(url)}" as="{kind}"{cors.get(kind, "")}>'
+        for url, kind in urls
+    )
+
+
+def _titled_index(app: Dash, default_lang: str, preloads=None) -> None:
     """Every page opens with its language declared and its window title in
-    that language (a wall in English is titled in English from its first paint)."""
+    that language (a wall in English is titled in English from its first paint).
+
+    The wall's page (``/``) also names what it will need after Dash has
+    booted, ``preloads()`` (``command_map.preloads``), for the browser to
+    fetch at once."""
     plain = app.interpolate_index
 
     def interpolate_index(**parts):
         lang = pick_language(request.args.get("lang"), default_lang)
+        if preloads is not None and request.path == "/":
+            parts["metas"] = parts.get("metas", "") + preload_links(preloads())
         page = plain(**{**parts, "title": t("doc_title", lang)})
         return page.replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
 
@@ -161,7 +179,8 @@ def create_dash(server: Flask, settings, store) -> Dash:
             )
         return screen_frame(body, lang, principal), lang
 
-    _titled_index(app, settings.lang)
+    prefix = app.config.requests_pathname_prefix
+    _titled_index(app, settings.lang, lambda: command_map.preloads(store, settings, prefix))
     # Once per page load, before the router runs (its input), without a round trip.
     app.clientside_callback(
         command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"), Input(ids.URL, "id")
