@@ -467,6 +467,19 @@ def test_second_start_keeps_the_data_and_does_not_seed(served):
     assert "seeded" not in (served["workdir"] / "second.log").read_text()
 
 
+def test_the_wall_without_ag_grid_opens_the_console_with_its_tables(served, open_map):
+    """The wall's index leaves AG Grid's script out (issue 17), so its header
+    links load the next page whole: the console's tables must draw, with no
+    error for a component library that is not there."""
+    page, _ = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.goto(served["base"] + "/")  # signed in as the operator: the wall
+    page.wait_for_selector(".leaflet-container", timeout=30_000)
+    assert page.evaluate("() => typeof window.dash_ag_grid") == "undefined"
+    page.locator(".gc-nav", has_text="调度台").click()
+    page.wait_for_url(re.compile(r"/dispatch"), timeout=30_000)
+    page.wait_for_selector("#queue .ag-row", timeout=30_000)
+
+
 def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map):
     from data.store import Store
 

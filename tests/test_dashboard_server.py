@@ -53,7 +53,7 @@ def preloads_of(html: str) -> dict[str, str]:
     return {href.replace("&amp;", "&"): kind for href, kind in found}
 
 
-def test_the_wall_preloads_its_geometry_and_geojson_chunk_and_no_other_page_does(sqlite_url):
+def test_the_wall_preloads_what_it_needs_and_skips_ag_grid_and_no_other_page_does(sqlite_url):
     """The wall names the versioned grids and towns and dash-leaflet's GeoJSON
     chunk in its index, so the browser fetches them while Dash boots (issue 17);
     each URL is one the page really asks for (the map's own URL, a chunk the
@@ -74,6 +74,11 @@ def test_the_wall_preloads_its_geometry_and_geojson_chunk_and_no_other_page_does
         assert wall.count('as="fetch" crossorigin="anonymous"') == 2
         for href in preloads_of(wall):
             assert client.get(href).status_code == 200, href
-        assert preloads_of(client.get("/dispatch").get_data(as_text=True)) == {}
+        console = client.get("/dispatch").get_data(as_text=True)
+        assert preloads_of(console) == {}
+        # AG Grid's 1.3 MB script: on the pages with a table, not on the wall
+        assert any("/dash_ag_grid/" in path for path in script_paths(console))
+        assert not any("/dash_ag_grid/" in path for path in script_paths(wall))
+        assert any("/dash_leaflet/" in path for path in script_paths(wall))
     finally:
         store.close()
