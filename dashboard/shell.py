@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -78,15 +80,45 @@ class AppContext:
 
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # <html lang>: what a screen reader speaks
+# Component libraries the wall never draws: its index leaves their scripts
+# out (AG Grid's is 1.3 MB for the browser to parse before Dash boots), so
+# its header's links load the next page whole (``nav_links(full_load=True)``).
+WALL_UNUSED = ("dash_ag_grid",)
 
 
-def _titled_index(app: Dash, default_lang: str) -> None:
+def preload_links(urls: list[tuple[str, str]]) -> str:
+    """``<link rel=preload>`` tags for (URL, ``as``) pairs. A fetch preload is
+    made with ``crossorigin=anonymous``, the credentials of dash-leaflet's plain
+    ``fetch(url)``, so that the browser hands that fetch the preloaded answer."""
+    cors = {"fetch": ' crossorigin="anonymous"'}
+    return "".join(
+        f'<link rel="preload" href="{escape(url)}" as="{kind}"{cors.get(kind, "")}>'
+        for url, kind in urls
+    )
+
+
+def without_scripts(scripts: str, packages: tuple[str, ...]) -> str:
+    """Dash's script tags ``scripts`` less those of the component ``packages``."""
+    names = "|".join(re.escape(name) for name in packages)
+    return re.sub(
+        rf'<script src="[^"]*/_dash-component-suites/(?:{names})/[^"]*"></script>\s*', "", scripts
+    )
+
+
+def _titled_index(app: Dash, default_lang: str, preloads=None) -> None:
     """Every page opens with its language declared and its window title in
-    that language (a wall in English is titled in English from its first paint)."""
+    that language (a wall in English is titled in English from its first paint).
+
+    The wall's page (``/``) also names what it will need after Dash has
+    booted, ``preloads()`` (``command_map.preloads``), for the browser to
+    fetch at once, and leaves out the scripts of ``WALL_UNUSED``."""
     plain = app.interpolate_index
 
     def interpolate_index(**parts):
         lang = pick_language(request.args.get("lang"), default_lang)
+        if preloads is not None and request.path == "/":
+            parts["metas"] = parts.get("metas", "") + preload_links(preloads())
+            parts["scripts"] = without_scripts(parts["scripts"], WALL_UNUSED)
         page = plain(**{**parts, "title": t("doc_title", lang)})
         return page.replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
 
@@ -134,7 +166,7 @@ def create_dash(server: Flask, settings, store) -> Dash:
         principal = guard.current_principal()
         if page is not None and not principal.can(PAGE_PERMISSION[pathname or "/"]):
             body = html.Div(t("no_permission", lang), className="gc-empty")
-            return screen_frame(body, lang, principal), lang
+            return screen_frame(body, lang, principal, full_load=page is command_map), lang
         if page is command_map:
             query = _query(search)
             kiosk = parse_kiosk(query, _town_index(store), settings.refresh_s, lang)
@@ -159,9 +191,11 @@ def create_dash(server: Flask, settings, store) -> Dash:
                     className="gc-empty",
                 )
             )
-        return screen_frame(body, lang, principal), lang
+        # the wall's index lacks scripts of other pages: its links load them whole
+        return screen_frame(body, lang, principal, full_load=page is command_map), lang
 
-    _titled_index(app, settings.lang)
+    prefix = app.config.requests_pathname_prefix
+    _titled_index(app, settings.lang, lambda: command_map.preloads(store, settings, prefix))
     # Once per page load, before the router runs (its input), without a round trip.
     app.clientside_callback(
         command_map.WINDOW_SIZE_JS, Output(ids.WINDOW, "data"), Input(ids.URL, "id")
@@ -186,8 +220,11 @@ def create_dash(server: Flask, settings, store) -> Dash:
     return app
 
 
-def nav_links(principal, lang: str) -> list:
-    """The pages this caller may open, as header links (all of them before sign-in)."""
+def nav_links(principal, lang: str, full_load: bool = False) -> list:
+    """The pages this caller may open, as header links (all of them before sign-in).
+
+    ``full_load``: each link loads its page whole, with its own index (the
+    wall's leaves out scripts that other pages need: ``WALL_UNUSED``)."""
     anyone = principal is None
     person = anyone or principal.kind == "user"
     pages = [
@@ -199,7 +236,7 @@ def nav_links(principal, lang: str) -> list:
         ("nav.data", "/data", not anyone and principal.can(ADMIN)),
     ]
     return [
-        dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav")
+        dcc.Link(t(key, lang), href=f"{path}?lang={lang}", className="gc-nav", refresh=full_load)
         for key, path, shown in pages
         if shown
     ]
@@ -271,8 +308,9 @@ def account(principal, lang: str) -> list:
     ]
 
 
-def screen_frame(body, lang: str, principal=None) -> html.Div:
-    """Title bar (city, title, clock, who is signed in, language switch) above a page's body."""
+def screen_frame(body, lang: str, principal=None, full_load: bool = False) -> html.Div:
+    """Title bar (city, title, clock, who is signed in, language switch) above
+    a page's body; ``full_load``: see ``nav_links``."""
     other = "en" if lang == "zh" else "zh"
     return html.Div(
         [
@@ -281,7 +319,7 @@ def screen_frame(body, lang: str, principal=None) -> html.Div:
                     html.Div(
                         [
                             html.Span(t("city", lang)),
-                            *nav_links(principal, lang),
+                            *nav_links(principal, lang, full_load),
                         ],
                         className="gc-header-left",
                     ),

@@ -190,6 +190,40 @@ def test_the_wall_draws_its_first_picture_from_the_page_without_a_refresh(served
     assert int(kpi.rstrip("件").replace(",", "")) == state["incidentPoints"]
 
 
+def test_the_wall_draws_from_its_preloaded_geometry_without_a_second_fetch(served, browser):
+    """The index preloads the grids and towns (issue 17): the map's fetch of
+    each must take the preloaded answer, not download it again, and the
+    browser must not warn of a preload left unused or unmatched."""
+    grids = health(served["base"])["counts"]["grids"]
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    asked: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if ".geojson" in r.url else None)
+    page.on("console", lambda m: warnings.append(m.text) if "preload" in m.text else None)
+    try:
+        page.goto(f"{served['base']}/?key={WALL['key']}")
+        wait_for_map(page, min_grids=grids)
+        wait_for_labels(page, 12)
+        page.wait_for_timeout(3500)  # Chromium warns of an unused preload after 3 s
+        timings = page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                .filter(r => r.name.includes('.geojson') || r.name.includes('async-GeoJSON'))
+                .map(r => [new URL(r.name).pathname, r.initiatorType])"""
+        )
+    finally:
+        page.close()
+    assert sorted(url.split("/")[-1].split("?")[0] for url in asked) == [
+        "grids.geojson",
+        "towns.geojson",
+    ]  # one request each: the preload, which the map's fetch then used
+    assert sorted(timings) == [
+        ["/_dash-component-suites/dash_leaflet/async-GeoJSON.js", "link"],
+        ["/api/v1/grids.geojson", "link"],
+        ["/api/v1/towns.geojson", "link"],
+    ]
+    assert warnings == []
+
+
 def test_layer_toggle_hides_and_shows_incidents(served, open_map):
     page, _ = open_map(served["base"], 1920, 1080)
     wait_for_map(page)
@@ -431,6 +465,19 @@ def test_second_start_keeps_the_data_and_does_not_seed(served):
     assert after["counts"] == before["counts"]
     assert after["change_seq"] == before["change_seq"]
     assert "seeded" not in (served["workdir"] / "second.log").read_text()
+
+
+def test_the_wall_without_ag_grid_opens_the_console_with_its_tables(served, open_map):
+    """The wall's index leaves AG Grid's script out (issue 17), so its header
+    links load the next page whole: the console's tables must draw, with no
+    error for a component library that is not there."""
+    page, _ = open_map(served["base"], 1920, 1080, "/dispatch")
+    page.goto(served["base"] + "/")  # signed in as the operator: the wall
+    page.wait_for_selector(".leaflet-container", timeout=30_000)
+    assert page.evaluate("() => typeof window.dash_ag_grid") == "undefined"
+    page.locator(".gc-nav", has_text="调度台").click()
+    page.wait_for_url(re.compile(r"/dispatch"), timeout=30_000)
+    page.wait_for_selector("#queue .ag-row", timeout=30_000)
 
 
 def test_console_moves_an_incident_and_shows_it_in_the_history(served, open_map):

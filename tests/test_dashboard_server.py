@@ -45,3 +45,40 @@ def test_parallel_first_requests_never_miss_dash_scripts(sqlite_url):
         statuses = list(pool.map(status_of, [base + path for path in paths * 2]))
     fresh.server.extensions["gridcommand.store"].close()
     assert set(statuses) == {200}
+
+
+def preloads_of(html: str) -> dict[str, str]:
+    """The page's ``<link rel=preload>``: href to its ``as``."""
+    found = re.findall(r'<link rel="preload" href="([^"]+)" as="(\w+)"', html)
+    return {href.replace("&amp;", "&"): kind for href, kind in found}
+
+
+def test_the_wall_preloads_what_it_needs_and_skips_ag_grid_and_no_other_page_does(sqlite_url):
+    """The wall names the versioned grids and towns and dash-leaflet's GeoJSON
+    chunk in its index, so the browser fetches them while Dash boots (issue 17);
+    each URL is one the page really asks for (the map's own URL, a chunk the
+    server serves), else the preload would be a wasted second download."""
+    app = create_app(Settings.from_env({"DATABASE_URL": sqlite_url}))
+    store = app.server.extensions["gridcommand.store"]
+    try:
+        store.load_city(tiny_city())
+        client = signed_in_client(app.server, add_user(store, "city_leader"))
+        version = store.geometry_version()
+        wall = client.get("/").get_data(as_text=True)
+        assert preloads_of(wall) == {
+            "/_dash-component-suites/dash_leaflet/async-GeoJSON.js": "script",
+            f"/api/v1/grids.geojson?v={version}": "fetch",
+            f"/api/v1/towns.geojson?v={version}": "fetch",
+        }
+        # dash-leaflet's plain fetch(url) uses the preload only with these credentials
+        assert wall.count('as="fetch" crossorigin="anonymous"') == 2
+        for href in preloads_of(wall):
+            assert client.get(href).status_code == 200, href
+        console = client.get("/dispatch").get_data(as_text=True)
+        assert preloads_of(console) == {}
+        # AG Grid's 1.3 MB script: on the pages with a table, not on the wall
+        assert any("/dash_ag_grid/" in path for path in script_paths(console))
+        assert not any("/dash_ag_grid/" in path for path in script_paths(wall))
+        assert any("/dash_leaflet/" in path for path in script_paths(wall))
+    finally:
+        store.close()

@@ -80,6 +80,25 @@ def map_sources(store, settings) -> dict:
     }
 
 
+# dash-leaflet's GeoJSON layer is a chunk of its own, loaded by webpack when
+# the first GeoJSON mounts (after the router's answer): relative to the
+# package's scripts, no fingerprint.
+GEOJSON_CHUNK = "_dash-component-suites/dash_leaflet/async-GeoJSON.js"
+
+
+def preloads(store, settings, prefix: str = "/") -> list[tuple[str, str]]:
+    """What the wall always needs but asks for only late, as (URL, ``as``) of
+    ``<link rel=preload>``: dash-leaflet's GeoJSON chunk and the versioned
+    grids and towns, so they arrive while Dash's scripts load and the router
+    builds the first picture, instead of after it."""
+    sources = map_sources(store, settings)
+    return [
+        (prefix + GEOJSON_CHUNK, "script"),
+        (sources["grids"], "fetch"),
+        (sources["towns"], "fetch"),
+    ]
+
+
 def focus_town(kiosk: dict, codes: list[str], now_s: float) -> str | None:
     """The town a screen focuses on now: its ``town``, or the tour's current stop."""
     if kiosk.get("tour_s") and codes:
