@@ -125,3 +125,45 @@ def test_no_directory_no_sharing(tmp_path):
     share.put(("k",), {"a": 1}, 5.0)
     assert share.get(("k",)) == ({"a": 1}, 5.0)
     assert share.get(("other",)) is None
+
+
+def test_the_panels_travel_with_the_picture(city_store, shared, monkeypatch):
+    from dashboard.pages import command_map
+
+    built = []
+    real = command_map.wall_panels
+    monkeypatch.setattr(
+        command_map, "wall_panels", lambda v, lang: built.append(1) or real(v, lang)
+    )
+    prepare = command_map.panels_of("zh")
+    first = map_view.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
+    assert len(built) == 1
+    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())  # another worker
+    again = map_view.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
+    _, digests = command_map.shared_panels(again, "zh")
+    assert len(built) == 1  # read with the picture, not built again
+    assert digests == command_map.shared_panels(first, "zh")[1]
+
+
+def test_screens_asking_at_once_compute_a_shared_value_once():
+    import threading
+    import time
+
+    view = map_view.CommandView(layers={}, situation=None, ranking=None, change_seq=1)
+    made = []
+
+    def make():
+        made.append(1)
+        time.sleep(0.05)  # long enough for every screen to ask meanwhile
+        return object()
+
+    values = []
+    threads = [
+        threading.Thread(target=lambda: values.append(map_view.memo(view, ("panels", "zh"), make)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and len({id(v) for v in values}) == 1

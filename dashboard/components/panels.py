@@ -228,14 +228,13 @@ def category_bars(table: pd.DataFrame, lang: str) -> html.Ol:
 def ticker(rows: pd.DataFrame, lang: str) -> html.Ol:
     """The newest reports, the urgent ones in red: time, category, place."""
     items = []
-    for row in rows.itertuples(index=False):
+    times = local_text(rows["reported_at"], "%H:%M").tolist() if len(rows) else []
+    for row, time in zip(rows.itertuples(index=False), times, strict=True):
         tone = {1: "p1", 2: "p2"}.get(int(row.priority), "")
         items.append(
             html.Li(
                 [
-                    html.Span(
-                        local_text(pd.Series([row.reported_at]), "%H:%M").iloc[0], className="t"
-                    ),
+                    html.Span(time, className="t"),
                     html.Span(category_name(row.category, lang), className="c"),
                     html.Span("—" if pd.isna(row.grid_name) else row.grid_name, className="g"),
                 ],

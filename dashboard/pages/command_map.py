@@ -205,7 +205,9 @@ def refreshed(store, *, screen, state, kiosk, lang: str, scope: str | None) -> t
     )
     if not first and quiet:
         return (*[no_update] * (2 + len(PANELS) + len(WALL)), {**state, "ok_at": _now_ms()})
-    view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
+    view = shared_view(
+        store, lang=lang, screen=screen, focus=focus, scope=scope, prepare=panels_of(lang)
+    )
     layers = map_updates(view, None if first else state.get("digests"))
     viewport = no_update
     if first:  # a new focus fits the map to it; otherwise zoom and pan stay the operator's
@@ -243,6 +245,12 @@ def shared_panels(view, lang: str) -> tuple[list, list[str]]:
     return memo(view, ("panels", lang), lambda: unchanged_panels(wall_panels(view, lang), None))
 
 
+def panels_of(lang: str):
+    """``shared_view``'s ``prepare``: the panels in ``lang``, built by the worker
+    that builds the picture and read with it by the others."""
+    return lambda view: shared_panels(view, lang)
+
+
 def updated_note(view, lang: str) -> str:
     stamp = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
     return f"{t('updated', lang)} {stamp:%H:%M:%S} · #{view.change_seq}"
@@ -274,7 +282,9 @@ def first_picture(
     focus = scope or focus_town(
         {"town": kiosk.town, "tour_s": kiosk.tour_s}, town_codes(store), time.time()
     )
-    view = shared_view(store, lang=lang, screen=screen, focus=focus, scope=scope)
+    view = shared_view(
+        store, lang=lang, screen=screen, focus=focus, scope=scope, prepare=panels_of(lang)
+    )
     panels, panel_digests = shared_panels(view, lang)
     minx, miny, maxx, maxy = view.bounds
     return {
