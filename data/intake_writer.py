@@ -389,14 +389,18 @@ class WriterServer:
 def run_writer(database_url: str, path: str) -> None:
     """The writer process: serve until SIGTERM or until the server is gone."""
     from data.store import Store
+    from data.wal_checkpoint import checkpointer_for
 
     store = Store.open(database_url)
     server = WriterServer(store, path)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())
     signal.signal(signal.SIGINT, lambda *_: server.stop())  # Ctrl+C reaches the whole group
+    checkpoints = checkpointer_for(database_url)  # off the commits (data.wal_checkpoint)
     try:
         server.serve()  # returns once stopped, the socket removed
     finally:
+        if checkpoints is not None:
+            checkpoints.stop()
         store.close()  # after an error the socket stays: the server starts a writer again
     if os.path.basename(os.path.dirname(path)).startswith(DIRECTORY_PREFIX):
         with contextlib.suppress(OSError):  # the server's own stop may have been first
