@@ -195,7 +195,7 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     import threading
     import time
 
-    from dashboard import map_view
+    from dashboard import map_view, view_cache
 
     builds = []
 
@@ -212,11 +212,11 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
 
     LAYERS = _wall(random.Random(7), ["JZ1"])
     monkeypatch.setattr(map_view, "command_view", slow_view)
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
     views = []
     threads = [
         threading.Thread(
-            target=lambda: views.append(map_view.shared_view(Store(), lang="zh", screen=None))
+            target=lambda: views.append(view_cache.shared_view(Store(), lang="zh", screen=None))
         )
         for _ in range(8)
     ]
@@ -227,8 +227,8 @@ def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     assert len(builds) == 1 and len({id(v) for v in views}) == 1
     assert views[0].digests == layer_digests(LAYERS)
     digest = views[0].digests["incidents"]
-    assert map_view.shown_layer("incidents", digest) is views[0].layers["incidents"]
-    assert map_view.shown_layer("incidents", "other") is None
+    assert view_cache.shown_layer("incidents", digest) is views[0].layers["incidents"]
+    assert view_cache.shown_layer("incidents", "other") is None
 
 
 def test_unchanged_panels_are_not_sent_again():

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from dashboard import map_view
+from dashboard import map_view, view_cache
 from dashboard.view_share import ViewShare, current_share, share_views
 
 REPORT = dict(channel="app", category="garbage", description="垃圾", lon=120.001, lat=36.001)
@@ -19,7 +19,7 @@ REPORT |= dict(grid_code="A-1", town_code="370281001", priority=3)
 @pytest.fixture
 def shared(tmp_path, monkeypatch):
     """This process shares its pictures in ``tmp_path``; its own cache starts empty."""
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
     monkeypatch.setattr(map_view, "_STEADY", {})
     directory = tmp_path / "views"
     directory.mkdir()
@@ -42,33 +42,33 @@ def _count_builds(monkeypatch) -> list:
 
 def test_a_second_worker_reads_the_picture_the_first_built(city_store, shared, monkeypatch):
     builds = _count_builds(monkeypatch)
-    first = map_view.shared_view(city_store, lang="zh", screen=None)
+    first = view_cache.shared_view(city_store, lang="zh", screen=None)
     assert len(builds) == 1
     # Another worker: its own (empty) cache, the same directory.
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
-    again = map_view.shared_view(city_store, lang="zh", screen=None)
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
+    again = view_cache.shared_view(city_store, lang="zh", screen=None)
     assert len(builds) == 1  # read, not built
     assert again is not first and again.digests == first.digests
     assert again.change_seq == first.change_seq
     assert again.layers == first.layers
     # What a worker read serves its screens' point edits as its own build would.
     digest = again.digests["incidents"]
-    assert map_view.shown_layer("incidents", digest) is again.layers["incidents"]
+    assert view_cache.shown_layer("incidents", digest) is again.layers["incidents"]
 
     # The feed moves: a new picture, built once more.
     city_store.add_incident({**REPORT, "public_id": "S1"}, actor="test")
-    moved = map_view.shared_view(city_store, lang="zh", screen=None)
+    moved = view_cache.shared_view(city_store, lang="zh", screen=None)
     assert len(builds) == 2 and moved.change_seq > first.change_seq
     assert moved.digests["incidents"] != first.digests["incidents"]
 
 
 def test_a_damaged_picture_is_built_again(city_store, shared, monkeypatch):
     builds = _count_builds(monkeypatch)
-    map_view.shared_view(city_store, lang="zh", screen=None)
+    view_cache.shared_view(city_store, lang="zh", screen=None)
     for path in shared.glob("*.pickle"):
         path.write_bytes(b"not a picture")
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
-    view = map_view.shared_view(city_store, lang="zh", screen=None)
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
+    view = view_cache.shared_view(city_store, lang="zh", screen=None)
     assert len(builds) == 2 and view.layers["grids"]
 
 
@@ -84,11 +84,11 @@ def _ask(url: str, directory: str, queue) -> None:
         return real(*args, **kwargs)
 
     map_view.command_view = counted
-    map_view._CACHE.clear()
+    view_cache._CACHE.clear()
     share_views(directory)
     store = Store.open(url)
     try:
-        view = map_view.shared_view(store, lang="zh", screen=None)
+        view = view_cache.shared_view(store, lang="zh", screen=None)
         queue.put((len(builds), view.change_seq, view.digests))
     finally:
         store.close()
@@ -136,10 +136,10 @@ def test_the_panels_travel_with_the_picture(city_store, shared, monkeypatch):
         command_map, "wall_panels", lambda v, lang: built.append(1) or real(v, lang)
     )
     prepare = command_map.panels_of("zh")
-    first = map_view.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
+    first = view_cache.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
     assert len(built) == 1
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())  # another worker
-    again = map_view.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())  # another worker
+    again = view_cache.shared_view(city_store, lang="zh", screen=None, prepare=prepare)
     _, digests = command_map.shared_panels(again, "zh")
     assert len(built) == 1  # read with the picture, not built again
     assert digests == command_map.shared_panels(first, "zh")[1]
@@ -159,7 +159,9 @@ def test_screens_asking_at_once_compute_a_shared_value_once():
 
     values = []
     threads = [
-        threading.Thread(target=lambda: values.append(map_view.memo(view, ("panels", "zh"), make)))
+        threading.Thread(
+            target=lambda: values.append(view_cache.memo(view, ("panels", "zh"), make))
+        )
         for _ in range(8)
     ]
     for thread in threads:

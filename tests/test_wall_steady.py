@@ -1,12 +1,12 @@
 """The wall's worker reads the grids and cadres again only when something
 other than new reports changed (dashboard.map_view.steady_inputs), and shares
-panels and layer edits between its screens (dashboard.map_view.memo)."""
+panels and layer edits between its screens (dashboard.view_cache.memo)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from dashboard import map_view
+from dashboard import map_view, view_cache
 from dashboard.live import layer_digests
 from dashboard.pages.command_map import map_updates, shared_panels
 
@@ -48,11 +48,11 @@ def test_new_reports_keep_the_grids_and_cadres_anything_else_reads_them_again(
 
 
 def test_the_screens_of_one_view_share_its_panels_and_layer_edits(city_store, monkeypatch):
-    monkeypatch.setattr(map_view, "_CACHE", type(map_view._CACHE)())
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
     monkeypatch.setattr(map_view, "_STEADY", {})
-    before = map_view.shared_view(city_store, lang="zh", screen=None)
+    before = view_cache.shared_view(city_store, lang="zh", screen=None)
     city_store.add_incident({**REPORT, "public_id": "N9"}, actor="test")
-    view = map_view.shared_view(city_store, lang="zh", screen=None)
+    view = view_cache.shared_view(city_store, lang="zh", screen=None)
     assert view is not before and view.change_seq > before.change_seq
     assert view.layers["cadres"] is before.layers["cadres"]  # a new report: the same cadres
     assert view.digests["incidents"] != before.digests["incidents"]

@@ -50,7 +50,8 @@ from dashboard.i18n import t
 from dashboard.kiosk import Kiosk
 from dashboard.leaflet_parts import FIT
 from dashboard.live import layer_update
-from dashboard.map_view import current_minute, memo, shared_view, shown_layer, town_codes
+from dashboard.map_view import current_minute, town_codes
+from dashboard.view_cache import memo, shared_view, shown_layer
 from dashboard.wiring import Callbacks
 from layers.map_figure import toggle_of
 from web.guard import current_principal
