@@ -39,5 +39,9 @@ bench: $(STAMP)
 plotly-bundle: $(STAMP) ## rebuild dashboard/assets/vendor/plotly-custom.min.js (needs node, npm registry)
 	PLOTLY_PY=$(PY) scripts/plotly_bundle/build.sh
 
+.PHONY: regenerator-runtime
+regenerator-runtime: ## refresh dashboard/assets/vendor/regenerator-runtime.js (needs node, npm registry)
+	scripts/regenerator_runtime/build.sh
+
 clean:
 	rm -rf $(VENV) instance

@@ -29,6 +29,16 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 # the first graph of a page, from Dash's plotly.min.js URL: that URL is
 # answered with this bundle (``_charts_plotly_is_the_bundle``).
 CHART_PLOTLY = ASSETS / "vendor" / "plotly-custom.min.js"
+# Dash loads @babel/polyfill (core-js and regenerator) before everything on
+# every page: its evaluation took about 0.2 s of the wall's first draw on this
+# kind of machine, for browsers that need no polyfill. What Dash's own
+# scripts do need of it is the global ``regeneratorRuntime`` (their compiled
+# async functions call it), so every page loads regenerator's runtime alone
+# instead (scripts/regenerator_runtime, the same place in the order).
+POLYFILL = re.compile(
+    r'<script src="[^"]*/_dash-component-suites/dash/deps/polyfill@[^"]*"></script>'
+)
+REGENERATOR = ASSETS / "vendor" / "regenerator-runtime.js"
 DCC_PLOTLY = ("plotly", "package_data/plotly.min.js")  # what dcc.Graph asks for
 
 PAGES = {
@@ -105,6 +115,14 @@ def without_scripts(scripts: str, packages: tuple[str, ...]) -> str:
     )
 
 
+def without_polyfill(scripts: str, runtime_url: str) -> str:
+    """Dash's script tags ``scripts`` with regenerator's runtime at ``runtime_url``
+    in place of Dash's @babel/polyfill (``POLYFILL``); unchanged if Dash names
+    its polyfill otherwise (tests/test_page_scripts.py says so)."""
+    tag = f'<script src="{escape(runtime_url)}"></script>'
+    return POLYFILL.sub(lambda _: tag, scripts, count=1)
+
+
 def _titled_index(app: Dash, default_lang: str, preloads=None) -> None:
     """Every page opens with its language declared and its window title in
     that language (a wall in English is titled in English from its first paint).
@@ -116,6 +134,9 @@ def _titled_index(app: Dash, default_lang: str, preloads=None) -> None:
 
     def interpolate_index(**parts):
         lang = pick_language(request.args.get("lang"), default_lang)
+        parts["scripts"] = without_polyfill(
+            parts["scripts"], app.get_asset_url(f"vendor/{REGENERATOR.name}")
+        )
         if preloads is not None and request.path == "/":
             parts["metas"] = parts.get("metas", "") + preload_links(preloads())
             parts["scripts"] = without_scripts(parts["scripts"], WALL_UNUSED)
@@ -133,7 +154,8 @@ def create_dash(server: Flask, settings, store) -> Dash:
         title=t("doc_title", settings.lang),  # per request: _titled_index
         update_title=None,
         assets_folder=str(ASSETS),
-        assets_ignore=r"^plotly-custom\.min\.js$",  # a file name; see CHART_PLOTLY
+        # File names, loaded by hand: see CHART_PLOTLY and REGENERATOR.
+        assets_ignore=r"^(plotly-custom\.min|regenerator-runtime)\.js$",
         use_pages=False,
         serve_locally=True,
         compress=True,
