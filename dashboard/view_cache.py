@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from dashboard import map_view
 from dashboard.live import layer_digests
-from dashboard.map_view import CommandView, current_minute, map_area
+from dashboard.map_view import CommandView, current_minute, database_of, map_area
 from dashboard.view_share import current_share
 
 _CACHE: OrderedDict = OrderedDict()
@@ -44,6 +44,7 @@ def shared_view(store, *, lang: str, screen: dict | None, prepare=None, **option
     """
     width, height, _ = map_area(screen)
     key = (
+        database_of(store),
         store.latest_seq(),
         current_minute(),
         lang,

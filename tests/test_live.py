@@ -194,12 +194,17 @@ def test_wall_panels_show_rates_trends_and_the_newest_reports_with_priority_colo
 def test_screens_asking_at_once_share_one_build_of_the_picture(monkeypatch):
     import threading
     import time
+    import types
+
+    from sqlalchemy.engine import make_url
 
     from dashboard import map_view, view_cache
 
     builds = []
 
     class Store:
+        engine = types.SimpleNamespace(url=make_url("sqlite:////nowhere/wall.db"))
+
         def latest_seq(self):
             return 41
 
