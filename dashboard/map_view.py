@@ -225,6 +225,7 @@ def steady_inputs(store, scope: str | None, seq: int) -> SteadyInputs:
     minute = current_minute()
     held = _STEADY.get((database_of(store), scope))
     if held is not None and held.minute == minute and only_new_reports(store, held.seq, seq):
+        held.seq = max(held.seq, seq)  # still as read: the next look starts here
         return held
     held = SteadyInputs(
         minute=minute,
@@ -245,17 +246,27 @@ def only_new_reports(store, since: int, seq: int) -> bool:
 def new_reports(store, since: int, seq: int) -> list[int] | None:
     """The row ids of the incidents inserted after feed position ``since`` up
     to ``seq``, or None when anything else changed meanwhile (or too much, or
-    the feed went back)."""
+    the feed went back). The grids and cadres and the incidents of a picture
+    ask the same question: it is read from the feed once (``_NEW_REPORTS``)."""
     if seq == since:
         return []
     if seq < since:
         return None
+    key = (database_of(store), since, seq)
+    if key in _NEW_REPORTS:
+        return _NEW_REPORTS[key]
     changes = store.changes_since(since, limit=MAX_STEADY_CHANGES)
-    if len(changes) >= MAX_STEADY_CHANGES:
-        return None
-    if not ((changes["entity"] == "incident") & (changes["op"] == "insert")).all():
-        return None
-    return [int(v) for v in changes.loc[changes["seq"] <= seq, "entity_id"]]
+    inserts = (changes["entity"] == "incident") & (changes["op"] == "insert")
+    found = None  # too many to look through, or something else changed
+    if len(changes) < MAX_STEADY_CHANGES and inserts.all():
+        found = [int(v) for v in changes.loc[changes["seq"] <= seq, "entity_id"]]
+    _NEW_REPORTS[key] = found
+    while len(_NEW_REPORTS) > 16:
+        _NEW_REPORTS.pop(next(iter(_NEW_REPORTS)), None)
+    return found
+
+
+_NEW_REPORTS: dict = {}  # (database, since, seq) -> new_reports' answer, the newest 16
 
 
 @dataclass(frozen=True)

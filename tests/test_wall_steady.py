@@ -151,3 +151,23 @@ def test_two_databases_at_the_same_feed_position_never_share_what_the_worker_rea
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_picture_after_new_reports_reads_the_feed_once(city_store, monkeypatch):
+    """The grids and cadres and the incidents ask the feed the same question
+    (only new reports since?): one read answers both, and the next picture
+    looks only at what came after this one."""
+    monkeypatch.setattr(view_cache, "_CACHE", type(view_cache._CACHE)())
+    monkeypatch.setattr(map_view, "_STEADY", {})
+    monkeypatch.setattr(map_view, "_INCIDENTS", {})
+    view_cache.shared_view(city_store, lang="zh", screen=None)
+    reads, read = [], city_store.changes_since
+    monkeypatch.setattr(
+        city_store, "changes_since", lambda seq, **kw: reads.append(seq) or read(seq, **kw)
+    )
+    for n in range(2):
+        before = city_store.latest_seq()
+        city_store.add_incident({**REPORT, "public_id": f"F{n}"}, actor="test")
+        view_cache.shared_view(city_store, lang="zh", screen=None)
+        assert reads == [before]
+        reads.clear()
