@@ -118,7 +118,7 @@ def without_scripts(scripts: str, packages: tuple[str, ...]) -> str:
 def without_polyfill(scripts: str, runtime_url: str) -> str:
     """Dash's script tags ``scripts`` with regenerator's runtime at ``runtime_url``
     in place of Dash's @babel/polyfill (``POLYFILL``); unchanged if Dash names
-    its polyfill otherwise (tests/test_page_scripts.py says so)."""
+    its polyfill otherwise (tests/test_dashboard_server.py says so)."""
     tag = f'<script src="{escape(runtime_url)}"></script>'
     return POLYFILL.sub(lambda _: tag, scripts, count=1)
 
