@@ -8,6 +8,10 @@ waiters when it moves; no thread runs while nobody waits. Each waiter holds
 one of the worker's threads, so at most ``MAX_WAITERS`` wait at once per
 worker: the others are answered at once as ``busy`` and keep to their checks,
 and the worker keeps threads for the screens' callbacks.
+
+A worker told to stop (``stop_waiting``, from serve's SIGTERM) answers every
+wait at once: gunicorn lets a stopping worker finish the requests under way,
+and waits of up to ``MAX_WAIT_S`` each held the server's stop that long.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ PERIOD = 0.1  # seconds between two reads of the feed's position while someone w
 MAX_WAITERS = 10  # per worker process, of serve's 16 threads: GC_LIVE_WAITERS
 LIVE_WAITERS = "GC_LIVE_WAITERS"  # the Flask config key of the setting
 MAX_WAIT_S = 25  # a wait answers after this at the latest, moved or not
+_STOPPING = threading.Event()  # set once in a stopping worker: no wait holds it
 
 
 class FeedWatch:
@@ -38,7 +43,7 @@ class FeedWatch:
         seconds have passed; and False when too many wait here already (the
         position is then the current one, answered at once)."""
         seq = self.store.latest_seq()
-        if seq > after or timeout <= 0:
+        if seq > after or timeout <= 0 or _STOPPING.is_set():
             return seq, True
         with self.cond:
             if self.waiters >= self.max_waiters:
@@ -50,7 +55,7 @@ class FeedWatch:
                 while True:
                     seq = self.seq if self.seq is not None else seq
                     left = deadline - time.monotonic()
-                    if seq > after or left <= 0:
+                    if seq > after or left <= 0 or _STOPPING.is_set():
                         return seq, True
                     self.cond.wait(left)
             finally:
@@ -78,6 +83,8 @@ class FeedWatch:
                 if seq is not None and seq != self.seq:
                     self.seq = seq
                     self.cond.notify_all()
+                elif _STOPPING.is_set():  # the waiters see it and answer
+                    self.cond.notify_all()
             time.sleep(self.period)
 
 
@@ -93,3 +100,10 @@ def watch_of(store, max_waiters: int = MAX_WAITERS) -> FeedWatch:
             watch = _WATCHES[id(store)] = FeedWatch(store, max_waiters=max_waiters)
         watch.max_waiters = max_waiters
         return watch
+
+
+def stop_waiting() -> None:
+    """Answer every wait of this process within ``PERIOD`` seconds, and every
+    new one at once: the worker is stopping. Safe in a signal handler: it takes
+    no lock a request's thread may hold (the watcher wakes the waiters)."""
+    _STOPPING.set()

@@ -117,6 +117,7 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
             self.cfg.set("when_ready", when_ready)
+            self.cfg.set("post_worker_init", _answer_waits_when_told_to_stop)
             self.cfg.set(
                 "on_exit", lambda _arbiter: _stop_children(writer, notifier, master, retrainer)
             )
@@ -145,6 +146,24 @@ def serve(settings: Settings, workers: int, threads: int, simulate: str | None =
         _stop_children(writer, notifier, master, retrainer)
         if os.getpid() == master:
             shutil.rmtree(views, ignore_errors=True)
+
+
+def _answer_waits_when_told_to_stop(worker) -> None:
+    """gunicorn's post_worker_init: a worker told to stop (SIGTERM) answers the
+    screens' long waits at once. gunicorn lets it finish the requests under
+    way, and waits of up to 25 s each held the server's stop that long."""
+    import signal
+
+    from server import stop_waiting
+
+    graceful = signal.getsignal(signal.SIGTERM)  # gunicorn's: stop once the requests end
+
+    def stop(signum, frame):
+        stop_waiting()
+        if callable(graceful):
+            graceful(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _start_notifier():

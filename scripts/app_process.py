@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STOP_WAIT = 30  # s a server told to stop (SIGTERM) may take before it is killed
 
 
 def free_port() -> int:
@@ -46,9 +48,22 @@ def app_process(env: dict[str, str], args=("serve",), timeout: float = 240) -> I
             wait_for_models(url, process, timeout)
         yield base
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
-        log.close()
+        try:
+            stop(process)
+        finally:
+            log.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, as a service manager stops it;
+    one still running ``STOP_WAIT`` seconds later is killed and it is an error."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise RuntimeError(f"the server did not stop within {STOP_WAIT} s of SIGTERM") from None
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float) -> None:

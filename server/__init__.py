@@ -15,6 +15,7 @@ from flask_compress import Compress
 
 from api import register_api
 from api.feed_watch import LIVE_WAITERS
+from api.feed_watch import stop_waiting as stop_waiting  # serve's SIGTERM
 from api.field_app import PUBLIC_URL
 from api.geojson import MEDIA_TYPE
 from api.intake_lane import install_intake_lane

@@ -22,6 +22,13 @@ def stopped(watch: FeedWatch, within: float = 3.0) -> bool:
     return watch.thread is None and watch.waiters == 0
 
 
+def _until(condition, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
 def test_a_wait_answers_at_once_when_the_feed_is_already_past(city_store):
     latest = city_store.latest_seq()
     watch = FeedWatch(city_store)
@@ -126,3 +133,59 @@ def test_gc_live_waiters_bounds_the_waits_and_serve_keeps_threads_free(tiny_url,
     assert _fit_live_waiters(settings, 8).live_waiters == 8 - THREADS_KEPT
     assert "lowered to 2 for --threads 8" in capsys.readouterr().out
     assert _fit_live_waiters(settings, 4).live_waiters == 0
+
+
+def test_a_worker_told_to_stop_answers_every_wait_at_once(city_store, monkeypatch):
+    import api.feed_watch as feed_watch
+
+    monkeypatch.setattr(feed_watch, "_STOPPING", threading.Event())  # this test's alone
+    watch = FeedWatch(city_store, period=0.05)
+    latest = city_store.latest_seq()
+    answers: list = []
+    waiter = threading.Thread(target=lambda: answers.append(watch.wait(latest, timeout=20)))
+    waiter.start()
+    assert _until(lambda: watch.waiters == 1)
+    feed_watch.stop_waiting()
+    waiter.join(timeout=5)
+    assert answers == [(latest, True)]  # unchanged, answered long before its 20 s
+    assert watch.wait(latest, timeout=20) == (latest, True)  # a new wait: at once
+    assert stopped(watch)
+
+
+def test_serve_stops_at_once_while_screens_wait_on_the_feed(tiny_url, tmp_path):
+    """Regression: gunicorn lets a stopping worker finish its requests, and each
+    wall's long wait (up to 25 s) held SIGTERM's stop that long; with the
+    writer's and the notifier's stops after it, past a service manager's patience."""
+    import json
+    import urllib.request
+
+    from data.store import Store
+    from scripts.app_process import app_process
+
+    store = Store.open(tiny_url)
+    key = store.create_api_key("wall", actor="test", scopes="display")
+    latest = store.latest_seq()
+    store.close()
+    env = {"DATABASE_URL": tiny_url, "GC_MODEL_RETRAIN_HOURS": "0"}
+    env["GC_TEST_LOG"] = str(tmp_path / "server.log")
+    answers: list = []
+
+    def wait_on_the_feed(base):
+        url = f"{base}/api/v1/changes/wait?after={latest}&wait=25"
+        request = urllib.request.Request(url, headers={"X-API-Key": key})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answers.append((json.load(response), time.monotonic()))
+
+    with app_process(env, args=("serve", "--workers", "1", "--threads", "16")) as base:
+        waiters = [threading.Thread(target=wait_on_the_feed, args=(base,)) for _ in range(3)]
+        for waiter in waiters:
+            waiter.start()
+        time.sleep(1.5)  # the waits are held in the worker
+        assert answers == []
+        stopping = time.monotonic()
+    stopped_after = time.monotonic() - stopping
+    for waiter in waiters:
+        waiter.join(timeout=30)
+    assert [answer for answer, _ in answers] == [dict(seq=latest, moved=False, busy=False)] * 3
+    assert all(at - stopping < 5 for _, at in answers)  # not at their 25 s
+    assert stopped_after < 15
