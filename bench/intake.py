@@ -50,7 +50,7 @@ from bench._bare_intake import connect as connect_bare
 from bench._common import emit_json, fresh_database, seed, table
 from bench._load import cpu_seconds, load_process, machine_busy, processes
 from data.store import Store
-from scripts.app_process import ROOT, app_process, free_port, wait_until_healthy
+from scripts.app_process import ROOT, app_process, free_port, stop, wait_until_healthy
 
 ANCHOR, OURS = "bare anchor", "Grid Command"
 
@@ -114,8 +114,7 @@ def bare_server(args, path: str) -> Iterator[str]:
         wait_until_healthy(base, process, 60)
         yield base
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=30)
+        stop(process)
 
 
 def measure(
