@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,9 +30,7 @@ from domain.events import KINDS, SEVERITIES, SLIVER_DEG2
 from domain.lifecycle import OPEN_STATUSES
 from domain.locator import GridLocator
 from services.dispatch import iso_time
-
-_CITY: dict[tuple[int, int], City] = {}
-_CITY_LOCK = threading.Lock()
+from services.geometry_cache import PerGeometry
 
 
 @dataclass(frozen=True)
@@ -46,21 +43,17 @@ class City:
     locator: GridLocator
 
 
-def city(store) -> City:
-    """The city's outline, grids, towns and grid locator, read again only when a
-    boundary changed."""
-    key = (id(store), store.geometry_version())
-    with _CITY_LOCK:
-        if key not in _CITY:
-            towns, grids = store.towns(), store.grids()
-            _CITY.clear()
-            _CITY[key] = City(
-                shapely.union_all(towns.geometry.to_numpy()),
-                grids,
-                towns,
-                GridLocator(grids["code"], grids["town_code"], grids.geometry.to_numpy()),
-            )
-        return _CITY[key]
+def _read_city(store) -> City:
+    towns, grids = store.towns(), store.grids()
+    return City(
+        shapely.union_all(towns.geometry.to_numpy()),
+        grids,
+        towns,
+        GridLocator(grids["code"], grids["town_code"], grids.geometry.to_numpy()),
+    )
+
+
+city = PerGeometry(_read_city)  # city(store): read again only when a boundary changed
 
 
 def grids_in(area, grids) -> list[str]:

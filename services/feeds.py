@@ -8,8 +8,6 @@ review's exports serve these texts.
 from __future__ import annotations
 
 import json
-import threading
-import weakref
 
 import numpy as np
 import pandas as pd
@@ -17,6 +15,7 @@ import shapely
 
 from domain.categories import BY_CODE
 from layers.grids import LOAD_CLASSES, with_load
+from services.geometry_cache import PerGeometry
 
 __all__ = ["LOAD_CLASSES"]
 
@@ -52,25 +51,16 @@ def points(frame: pd.DataFrame) -> np.ndarray:
     return shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
 
 
-_shapes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # store -> its grid shapes
-_shapes_lock = threading.Lock()
+def _read_grid_shapes(store) -> dict[str, str]:
+    grids = store.grids()
+    return dict(zip(grids["code"], geometry_json(grids.geometry), strict=True))
 
 
-def _grid_shapes(store) -> dict[str, str]:
-    """GeoJSON geometry text of every grid, kept until the boundaries change.
-
-    Grid geometry is static between imports, and decoding and serialising
-    12,000 polygons is most of a grids request; each worker keeps its own copy
-    and rebuilds it when the store's geometry version moves on.
-    """
-    version = store.geometry_version()
-    with _shapes_lock:
-        cache = _shapes.setdefault(store, {})
-        if cache.get("version") != version:
-            grids = store.grids()
-            cache["shapes"] = dict(zip(grids["code"], geometry_json(grids.geometry), strict=True))
-            cache["version"] = version
-        return cache["shapes"]
+# _grid_shapes(store): GeoJSON geometry text of every grid, kept until the
+# boundaries change. Grid geometry is static between imports, and decoding
+# and serialising 12,000 polygons is most of a grids request; each worker
+# keeps its own copy.
+_grid_shapes = PerGeometry(_read_grid_shapes)
 
 
 def towns_feed(store) -> str:

@@ -6,7 +6,6 @@ screen shows for the same query.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,6 +29,7 @@ from domain.review_metrics import (
     with_units,
 )
 from domain.review_query import Period, ReviewQuery
+from services.geometry_cache import PerGeometry
 from services.photos import photo_links
 
 MAX_LISTED = 500  # incidents listed for one grid, newest first
@@ -72,31 +72,24 @@ class Review:
         return METRICS[self.query.metric]
 
 
-_UNITS: dict[tuple[int, int], Units] = {}
-_UNITS_LOCK = threading.Lock()
+def _read_units(store) -> Units:
+    parts = store.review_units()
+    names = parts["communities"].set_index("code")["name"]
+    parts["grids"]["community_name"] = parts["grids"]["community_code"].map(names)
+    pairings = store.pairings()
+    skills = department_skills(store.cadres())
+    return Units(
+        parts["towns"],
+        parts["communities"],
+        parts["grids"],
+        pairings,
+        responsible_pairs(pairings, skills),
+    )
 
 
-def units(store) -> Units:
-    """The city's units, read again only when a boundary changed."""
-    key = (id(store), store.geometry_version())
-    with _UNITS_LOCK:
-        found = _UNITS.get(key)
-        if found is None:
-            parts = store.review_units()
-            names = parts["communities"].set_index("code")["name"]
-            parts["grids"]["community_name"] = parts["grids"]["community_code"].map(names)
-            pairings = store.pairings()
-            skills = department_skills(store.cadres())
-            found = Units(
-                parts["towns"],
-                parts["communities"],
-                parts["grids"],
-                pairings,
-                responsible_pairs(pairings, skills),
-            )
-            _UNITS.clear()
-            _UNITS[key] = found
-        return found
+units = PerGeometry(
+    _read_units
+)  # units(store): the city's units, read again when a boundary changed
 
 
 def scoped_query(query: ReviewQuery, principal: Principal, city: Units) -> ReviewQuery:

@@ -6,7 +6,6 @@ The HTTP exports (api/review_export.py) and the print view serve these.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 from domain.review_query import LOCAL
 from layers.review_png import picture_titles, review_png
 from services.feeds import feature_collection, geometry_json
+from services.geometry_cache import PerGeometry
 from services.map_image import MAP_IMAGES, image_key
 from services.review_tables import HEADERS, RATES, category_name, channel_name
 
@@ -167,7 +167,7 @@ def map_png(store, review, lang: str, width: int, height: int, scale: float = 1)
     hot = review.hot_spots if len(review.hot_spots) else None
     key = image_key(
         store.geometry_version(),
-        id(store),
+        str(store.engine.url),  # the database, not id(store): a freed store's id is reused
         width,
         height,
         scale,
@@ -199,22 +199,14 @@ def map_png(store, review, lang: str, width: int, height: int, scale: float = 1)
     )
 
 
-_SHAPES: dict = {}
-_SHAPES_LOCK = threading.Lock()
+def _read_shapes(store) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame]:
+    grids = store.grids()
+    return (
+        grids.set_index(grids["code"].astype(str)).geometry,
+        store.towns()[["code", "name", "geometry"]],
+    )
 
 
-def city_shapes(store) -> tuple[gpd.GeoSeries, gpd.GeoDataFrame]:
-    """Every grid's polygon by code, and the towns (code, name, geometry), read
-    again only when a boundary changed."""
-    key = (id(store), store.geometry_version())
-    with _SHAPES_LOCK:
-        found = _SHAPES.get(key)
-        if found is None:
-            grids = store.grids()
-            found = (
-                grids.set_index(grids["code"].astype(str)).geometry,
-                store.towns()[["code", "name", "geometry"]],
-            )
-            _SHAPES.clear()
-            _SHAPES[key] = found
-        return found
+# city_shapes(store): every grid's polygon by code, and the towns (code, name,
+# geometry), read again only when a boundary changed.
+city_shapes = PerGeometry(_read_shapes)
