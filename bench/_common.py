@@ -143,7 +143,7 @@ def summary(values: list[float]) -> dict:
 def table(rows: list[list[object]], headers: list[str]) -> str:
     """A plain text table, numbers right-aligned."""
     cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
 
     def line(values, numeric):
         return "  ".join(

@@ -250,7 +250,7 @@ def bench_scale(browser, args, scale: str, workdir: Path) -> dict:
             from bench.map_clicks import clicks_run
 
             results["clicks"] = clicks_run(browser, base, url, args.clicks)
-        for viewport in args.viewport:
+        for viewport in args.viewport if args.repeat else ():  # --repeat 0: no draws timed
             size = f"{viewport[0]}x{viewport[1]}"
             for load, busy in (("quiet", 0), ("busy", args.busy)):
                 runs: dict[str, list] = {"wall": [], "folium": []}
