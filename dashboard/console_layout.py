@@ -25,6 +25,7 @@ def layout(lang: str, sources: dict | None = None) -> html.Div:
         [
             dcc.Store(id=ids.MOVED, data=0),
             dcc.Store(id=ids.RECOMMENDED),
+            dcc.Store(id=ids.PICKED_INCIDENT),
             dcc.Store(id=ids.CONSOLE_SCREEN),
             dcc.Store(id=MAP_REVISION),
             dcc.Interval(id=ids.QUEUE_REFRESH, interval=QUEUE_REFRESH_MS),

@@ -30,6 +30,9 @@ MOVED = "moved"
 
 # Recommendations and the plan for all open work, on the console
 CONSOLE_SCREEN = "console-screen"
+# dcc.Store: the incident picked in the queue or on the map, set in the browser
+# once per pick (the queue reports a pick made from the map a second time).
+PICKED_INCIDENT = "picked-incident"
 DISPATCH_MAP = "dispatch-map"
 RECOMMENDED = "recommended"  # dcc.Store: the recommendations shown, with what a dispatch needs
 RECOMMENDATIONS = "recommendations"

@@ -582,6 +582,13 @@ def test_a_click_on_an_open_incident_on_the_map_selects_it_and_draws_its_candida
     # The canvas redraws, and learns where its dots are now, in the next frames.
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     at = wait_clickable(page, "dispatch-map", "console-backdrop", wanted["row_id"])
+    asked: list[str] = []  # the outputs of the callbacks the server was asked for
+    page.on(
+        "request",
+        lambda r: asked.append(json.loads(r.post_data)["output"])
+        if "/_dash-update-component" in r.url
+        else None,
+    )
     started = page.evaluate("() => performance.now()")
     page.mouse.click(at["x"], at["y"])
     page.wait_for_function(
@@ -592,6 +599,11 @@ def test_a_click_on_an_open_incident_on_the_map_selects_it_and_draws_its_candida
     wait_for_lines(page, 5)
     redrawn_ms = page.evaluate("() => performance.now()") - started
     print(f"map click -> candidates drawn: {redrawn_ms:.0f} ms")
+    page.wait_for_timeout(1000)  # an answer asked twice would be on its way by now
+    # The queue reports the map's pick again as its rows: the server is asked
+    # once per pick for whom to send and once for the detail, not twice each.
+    assert sum("recommended.data" in output for output in asked) == 1
+    assert sum(output == "incident-detail.children" for output in asked) == 1
     assert outside == []
 
 

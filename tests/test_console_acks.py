@@ -79,15 +79,15 @@ def test_each_cadre_sent_shows_seen_accepted_or_late(staffed):
 def test_the_console_redraws_the_pick_when_a_cadre_accepts(staffed):
     t1 = int(staffed.incident_by_public_id("T1")["id"])
     context = AppContext(settings=Settings.from_env({"GC_ACK_MINUTES": "5"}), store=staffed)
-    selected = [{"id": t1}]
-    first = console.recommend_cadres(context, selected, 0, None, None, None, "zh")
+    pick = str(t1)  # the pick's store (console.PICK_JS)
+    first = console.recommend_cadres(context, pick, 0, None, None, None, None, "zh")
     shown = first[0]
     assert shown["acks"] == [] and shown["ack_minutes"] == 5
-    # The queue reports the same pick again: nothing changed, nothing redrawn.
-    again = console.recommend_cadres(context, selected, 0, shown, None, None, "zh")
+    # The queue's reload comes round: nothing changed, nothing redrawn.
+    again = console.recommend_cadres(context, pick, 0, 1, shown, None, None, "zh")
     assert all(v is console.no_update for v in again)
     staffed.dispatch([Assignment(t1, shown["cadres"][0]["cadre_id"])], actor="李值班")
     _set(staffed, accepted_at=dt.datetime.now(dt.UTC))
-    redrawn = console.recommend_cadres(context, selected, 0, shown, None, None, "zh")
+    redrawn = console.recommend_cadres(context, pick, 0, 2, shown, None, None, "zh")
     assert redrawn[0]["acks"][0]["state"] == "accepted"
     assert "已接受" in _text(redrawn[1])

@@ -69,6 +69,22 @@ SELECT_ON_MAP_JS = """function (clicked) {
 }"""
 
 
+# The incident picked, once per pick: the queue's selected rows, or the ids a
+# click on the map asked it to select, which the queue then reports again as
+# rows. The server's answers to a pick (its detail, whom to send and the map)
+# follow this, so they run once and not twice, side by side, per pick.
+PICK_JS = """function (selected, held) {
+    let picked = null;
+    if (Array.isArray(selected)) {
+        picked = selected.length ? String(selected[0].id) : null;
+    } else if (selected && Array.isArray(selected.ids)) {
+        picked = selected.ids.length ? String(selected.ids[0]) : null;
+    }
+    return picked === (held === undefined ? null : held)
+        ? window.dash_clientside.no_update : picked;
+}"""
+
+
 # The map's size is that of its frame on this screen: the view is fitted to it.
 SCREEN_JS = """
 function (_) {
@@ -80,13 +96,9 @@ function (_) {
 """
 
 
-def _selected_id(selected) -> int | None:
-    """The incident chosen in the queue: its selected rows, or the row ids the
-    map asked it to select (``{"ids": [...]}``, as dash-ag-grid takes them)."""
-    if isinstance(selected, dict):
-        chosen = selected.get("ids") or []
-        return int(chosen[0]) if chosen else None
-    return int(selected[0]["id"]) if selected else None
+def _picked_id(pick) -> int | None:
+    """The incident in the pick's store (``PICK_JS``): a row id as text, or none."""
+    return int(pick) if pick not in (None, "") else None
 
 
 def _actor() -> str:
@@ -102,6 +114,12 @@ def _error(error: GridCommandError, lang: str, *, again: bool = False) -> html.S
 
 
 callbacks.clientside(SCREEN_JS, Output(ids.CONSOLE_SCREEN, "data"), Input(ids.DISPATCH_MAP, "id"))
+callbacks.clientside(
+    PICK_JS,
+    Output(ids.PICKED_INCIDENT, "data"),
+    Input(ids.QUEUE, "selectedRows"),
+    State(ids.PICKED_INCIDENT, "data"),
+)
 
 
 @callbacks(
@@ -136,12 +154,13 @@ def load_queue(context, scope, _tick, _moved, lang):
 
 @callbacks(
     Output(ids.DETAIL, "children"),
-    Input(ids.QUEUE, "selectedRows"),
+    Input(ids.PICKED_INCIDENT, "data"),
     Input(ids.MOVED, "data"),
+    Input(ids.QUEUE_REFRESH, "n_intervals"),  # what others did to it meanwhile
     State(ids.LANG, "data"),
 )
-def show_incident(context, selected, _moved, lang):
-    incident_id = _selected_id(selected)
+def show_incident(context, pick, _moved, _tick, lang):
+    incident_id = _picked_id(pick)
     if incident_id is None:
         return no_update
     detail = incident_detail(context.store, incident_id, lang or "zh")
@@ -153,25 +172,26 @@ def show_incident(context, selected, _moved, lang):
     Output(ids.RECOMMENDATIONS, "children"),
     Output(ids.SEND_RESULT, "children", allow_duplicate=True),
     *map_targets(allow_duplicate=True),
-    Input(ids.QUEUE, "selectedRows"),
+    Input(ids.PICKED_INCIDENT, "data"),
     Input(ids.MOVED, "data"),
+    Input(ids.QUEUE_REFRESH, "n_intervals"),  # a cadre's phone may have acknowledged
     State(ids.RECOMMENDED, "data"),
     State(ids.CONSOLE_SCREEN, "data"),
     State(MAP_REVISION, "data"),
     State(ids.LANG, "data"),
     prevent_initial_call=True,
 )
-def recommend_cadres(context, selected, moved, shown, screen, revision, lang):
+def recommend_cadres(context, pick, moved, _tick, shown, screen, revision, lang):
     """Whom to send to the incident picked, and the map with their lines:
     in one answer, so a pick is drawn after one round trip, not two."""
-    incident_id, lang = _selected_id(selected), lang or "zh"
+    incident_id, lang = _picked_id(pick), lang or "zh"
     unchanged = [no_update] * (3 + len(LAYERS) + 3)
     if incident_id is None:
         return unchanged
     same = shown is not None and shown["incident"]["id"] == incident_id
-    # The queue reloads every few seconds and reports its selection again: keep
-    # what is shown (and the plan on the map) unless the pick or the data moved,
-    # or a cadre sent has seen or accepted the task on their phone since.
+    # Every few seconds (the queue's reload) keep what is shown (and the plan on
+    # the map) unless the pick or the data moved, or a cadre sent has seen or
+    # accepted the task on their phone since.
     ack_minutes = context.settings.ack_minutes
     if (
         same
@@ -295,7 +315,7 @@ def confirm_plan(context, n, ticked, moved, lang):
     Output(ids.ACTION_RESULT, "children"),
     Output(ids.MOVED, "data"),
     Input({"type": ids.ACTION_BUTTON, "action": ALL}, "n_clicks"),
-    State(ids.QUEUE, "selectedRows"),
+    State(ids.PICKED_INCIDENT, "data"),
     State(ids.ACTION_NOTE, "value"),
     State(ids.ACTION_PROOF, "value"),
     State(ids.ACTION_EXTRA, "value"),
@@ -303,8 +323,8 @@ def confirm_plan(context, n, ticked, moved, lang):
     State(ids.LANG, "data"),
     prevent_initial_call=True,
 )
-def make_move(context, clicks, selected, note, proof, extra, moved, lang):
-    incident_id = _selected_id(selected)
+def make_move(context, clicks, pick, note, proof, extra, moved, lang):
+    incident_id = _picked_id(pick)
     if not ctx.triggered_id or not any(clicks) or incident_id is None:
         return no_update, no_update
     lang = lang or "zh"
