@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy import Connection, bindparam, select, update
 
 from data import schema
+from data.rows import frame_of
 
 if TYPE_CHECKING:  # geopandas (and domain.reassign) are imported where used: the
     # command line starts without them
@@ -29,10 +30,7 @@ CHUNK = 2_000  # rows, or codes in one IN list, per statement of an import
 def incident_points(conn: Connection) -> pd.DataFrame:
     """Every incident's id, lon, lat (WGS84), grid_code and town_code."""
     i = schema.incidents
-    return pd.DataFrame(
-        conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code, i.c.town_code)).all(),
-        columns=["id", "lon", "lat", "grid_code", "town_code"],
-    )
+    return frame_of(conn.execute(select(i.c.id, i.c.lon, i.c.lat, i.c.grid_code, i.c.town_code)))
 
 
 def grid_frame(grid_rows: Sequence[tuple]) -> gpd.GeoDataFrame:

@@ -146,8 +146,7 @@ class Store(
 
     def _frame(self, statement) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            result = conn.execute(statement)
-            return pd.DataFrame.from_records(result.fetchall(), columns=list(result.keys()))
+            return rows.frame_of(conn.execute(statement))
 
     def _listing(self, statement) -> pd.DataFrame:
         """Rows for people to read: a frame whose missing values are None."""

@@ -139,11 +139,10 @@ class FieldReadStore:
         if not incident_ids:
             return pd.DataFrame(columns=["incident_id", "measure", "target", "done"])
         with self.engine.connect() as conn:
-            return pd.DataFrame(
+            return rows.frame_of(
                 conn.execute(
                     select(m.c.incident_id, m.c.measure, m.c.target, m.c.done)
                     .where(m.c.incident_id.in_(incident_ids))
                     .order_by(m.c.incident_id, m.c.measure)
-                ).mappings(),
-                columns=["incident_id", "measure", "target", "done"],
+                )
             )
