@@ -585,9 +585,11 @@ def test_a_click_on_an_open_incident_on_the_map_selects_it_and_draws_its_candida
     asked: list[str] = []  # the outputs of the callbacks the server was asked for
     page.on(
         "request",
-        lambda r: asked.append(json.loads(r.post_data)["output"])
-        if "/_dash-update-component" in r.url
-        else None,
+        lambda r: (
+            asked.append(json.loads(r.post_data)["output"])
+            if "/_dash-update-component" in r.url
+            else None
+        ),
     )
     started = page.evaluate("() => performance.now()")
     page.mouse.click(at["x"], at["y"])
